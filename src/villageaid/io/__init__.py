@@ -1,0 +1,15 @@
+"""Reading, validating and writing villageaid data."""
+
+from villageaid.io.headers import HeaderMap, load_header_map
+from villageaid.io.read import RawData, read_raw
+from villageaid.io.report import DataError, Problem, ValidationReport
+
+__all__ = [
+    "DataError",
+    "HeaderMap",
+    "Problem",
+    "RawData",
+    "ValidationReport",
+    "load_header_map",
+    "read_raw",
+]

@@ -1,0 +1,690 @@
+"""Simulated default data: a documented data-generating process calibrated to the paper.
+
+The process (DESIGN.md §4) follows Lan & Cheng's account of two western counties:
+
+1. A latent endowment drives each village's observed baseline (population, 2015 poverty rate and status,
+   distance, terrain, 2020 collective income, industry, road). The endowment index and the rich flag
+   used below are computed from these observables by the same functions the panel uses, so the true
+   effects written to ``truth.json`` are effects of the variables the analysis sees.
+2. Dispatching units are assigned in two rounds: at the start of the campaign (late 2015) and in the
+   nationwide re-selection of May–June 2021. In each round P(city-level unit) = expit(a + γ·index), with
+   γ < 0 in the campaign (strong units to poor villages, 雨露均沾) and γ > 0 after 2021 (强强联合); the
+   unit's strength follows the same pattern. Units are fixed within a round; their cadres rotate.
+3. Demonstration villages are designated in waves from 2021, with a hazard rising in endowment and level.
+4. Funding from each source (unit, county, higher government, social) is zero with a fixed probability
+   and otherwise log-normal with a persistent (AR(1)) shock, with E[amount | X] = base_s ·
+   exp(year + county×year + village effect + X·β_period + demonstration effect). The expectation is
+   exactly log-linear, so PPML recovers β; "strong alliance" is β(city × rich) > 0 after 2021, and the
+   demonstration effect grows with years since designation (强者愈强).
+5. Outcomes (collective income, per-capita income, industry still active) respond to funding.
+
+Every parameter is a field of :class:`Scenario`; :func:`simulate` returns the six raw tables and the
+truth (parameters and the true value of each effect the hypothesis tests estimate).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import expit, logit
+
+from villageaid.config import DEFAULT_SEED
+from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE, endowment_index, rich_flag
+from villageaid.schema import FUNDING_SOURCES, UNIT_STRENGTHS
+
+# Departments by strength class (强势职能部门 / 一般部门 / 边缘部门), used to name simulated units.
+_DEPARTMENTS = {
+    "strong": ("发展和改革委员会", "财政局", "交通运输局", "农业农村局", "住房和城乡建设局", "水利局"),
+    "general": ("民政局", "教育局", "卫生健康委员会", "商务局", "文化和旅游局", "人力资源和社会保障局",
+                "自然资源局", "生态环境局"),
+    "marginal": ("档案局", "地方志办公室", "科学技术协会", "妇女联合会", "文学艺术界联合会", "残疾人联合会"),
+}
+_PROJECT_TYPES = {
+    "unit": ("industry", "infrastructure", "public_service", "consumption_assistance"),
+    "county": ("infrastructure", "industry", "housing", "water"),
+    "higher": ("infrastructure", "industry", "water", "education"),
+    "social": ("donation", "industry", "education"),
+}
+_COEFFICIENT_NAMES = ("city_unit", "rich", "city_x_rich", "strong_unit", "endowment_index")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """All parameters of the data-generating process.
+
+    Money is in 万元. Coefficients are on the log of expected funding (the PPML scale).
+
+    Attributes
+    ----------
+    name, description : str
+        Identification.
+    county_names : tuple of str
+        Counties, in order.
+    villages_per_county, townships_per_county : tuple of int
+        Size of each county.
+    counties_per_city : int
+        Counties sharing one city's pool of city-level units.
+    first_year, last_year, transition_start : int
+        Years simulated and the first year of the transition period.
+    township_endowment_sd : float
+        Standard deviation of township shifts of the latent endowment.
+    city_unit_share : float
+        Expected share of villages whose first secretary comes from a city-level or higher unit.
+    central_share_of_high, provincial_share_of_high : float
+        Shares of central and provincial units among city-or-above units (the rest are city level).
+    assignment_slope_campaign, assignment_slope_transition : float
+        Logit slope of P(city-level unit) on the endowment index in each assignment round.
+    strong_unit_share : float
+        Expected share of first secretaries from strong departments.
+    strength_slope_campaign, strength_slope_transition : float
+        Logit slope of P(strong department) on the endowment index.
+    marginal_share_of_not_strong : float
+        Share of marginal departments among units that are not strong.
+    team_members : int
+        Team members besides the first secretary (about 3 cadres a village).
+    villages_per_unit : float
+        Villages supported by one dispatching unit on average.
+    rich_quantile : float
+        Quantile of the county's endowment index at or above which a village is rich.
+    base_funding : tuple of (str, float)
+        Expected funding per year by source for the reference village (county-level, general-strength
+        unit, poor, index 0, not a demonstration village) in the campaign's first year.
+    zero_probability : tuple of (str, float)
+        Probability that a source gives nothing to a village in a year.
+    funding_log_sd : float
+        Standard deviation of the log of positive amounts around their mean.
+    funding_persistence : float
+        AR(1) coefficient of that log shock from one year to the next.
+    village_effect_sd : float
+        Standard deviation of the village effect on log expected funding.
+    year_effects : tuple of float
+        Log multiplier of expected funding for each year (first_year … last_year).
+    county_year_sd : float
+        Standard deviation of county × year shocks to log expected funding.
+    coefficients_campaign, coefficients_transition : tuple of (str, float)
+        Effects on log expected funding of city_unit, rich, city_x_rich, strong_unit, endowment_index.
+    demonstration_cohorts : tuple of int
+        Designation waves.
+    demonstration_hazard : tuple of float
+        Hazard of designation in each wave for a county-unit village at index 0.
+    demonstration_slope_endowment, demonstration_slope_city : float
+        Logit slopes of the hazard on the endowment index and on a city-level unit (2021 round).
+    demonstration_effect, demonstration_effect_growth : float
+        Effect of designation on log expected funding in its first year, and its growth per year since.
+    deep_poverty_share, key_assistance_share : float
+        Shares of villages designated deep-poverty (2017, highest poverty rates) and key-assistance
+        (2021, lowest endowment).
+    collective_income_growth, collective_income_response : float
+        Yearly growth of collective income and its response to asinh(funding) (deviation from the mean).
+    per_capita_income_base, per_capita_income_growth, per_capita_income_response : float
+        Per-capita income in the first year (元) at index 0, its growth and response to asinh(funding).
+    industry_intercept, industry_slope_endowment, industry_response : float
+        Logit model of industry still active on the index and on asinh(funding) − 3.
+    """
+
+    name: str
+    description: str
+    county_names: tuple[str, ...]
+    villages_per_county: tuple[int, ...]
+    townships_per_county: tuple[int, ...]
+    counties_per_city: int = 8
+    first_year: int = 2016
+    last_year: int = 2025
+    transition_start: int = 2021
+    township_endowment_sd: float = 0.3
+    city_unit_share: float = 0.15
+    central_share_of_high: float = 0.01
+    provincial_share_of_high: float = 0.25
+    assignment_slope_campaign: float = -0.8
+    assignment_slope_transition: float = 0.4
+    strong_unit_share: float = 0.3
+    strength_slope_campaign: float = -0.3
+    strength_slope_transition: float = 0.6
+    marginal_share_of_not_strong: float = 0.3
+    team_members: int = 2
+    villages_per_unit: float = 2.0
+    rich_quantile: float = DEFAULT_RICH_QUANTILE
+    base_funding: tuple[tuple[str, float], ...] = (("unit", 18.0), ("county", 26.0), ("higher", 23.0),
+                                                   ("social", 5.0))
+    zero_probability: tuple[tuple[str, float], ...] = (("unit", 0.55), ("county", 0.65), ("higher", 0.75),
+                                                       ("social", 0.9))
+    funding_log_sd: float = 1.0
+    funding_persistence: float = 0.5
+    village_effect_sd: float = 0.4
+    year_effects: tuple[float, ...] = (0.0, 0.1, 0.2, 0.25, 0.25, -0.2, -0.25, -0.3, -0.3, -0.35)
+    county_year_sd: float = 0.05
+    coefficients_campaign: tuple[tuple[str, float], ...] = (
+        ("city_unit", 0.25), ("rich", -0.5), ("city_x_rich", 0.0), ("strong_unit", 0.15),
+        ("endowment_index", -0.15))
+    coefficients_transition: tuple[tuple[str, float], ...] = (
+        ("city_unit", 0.35), ("rich", 0.3), ("city_x_rich", 0.6), ("strong_unit", 0.15),
+        ("endowment_index", 0.25))
+    demonstration_cohorts: tuple[int, ...] = (2021, 2022, 2023)
+    demonstration_hazard: tuple[float, ...] = (0.04, 0.05, 0.05)
+    demonstration_slope_endowment: float = 0.8
+    demonstration_slope_city: float = 0.8
+    demonstration_effect: float = 0.3
+    demonstration_effect_growth: float = 0.1
+    deep_poverty_share: float = 0.08
+    key_assistance_share: float = 0.10
+    collective_income_growth: float = 0.04
+    collective_income_response: float = 0.05
+    per_capita_income_base: float = 7000.0
+    per_capita_income_growth: float = 0.08
+    per_capita_income_response: float = 0.02
+    industry_intercept: float = 0.5
+    industry_slope_endowment: float = 0.5
+    industry_response: float = 0.3
+
+    def __post_init__(self) -> None:
+        problems = []
+        n_years = self.last_year - self.first_year + 1
+        if not (len(self.county_names) == len(self.villages_per_county) == len(self.townships_per_county)):
+            problems.append("county_names, villages_per_county and townships_per_county differ in length")
+        if len(self.year_effects) != n_years:
+            problems.append(f"year_effects has {len(self.year_effects)} values for {n_years} years")
+        if not self.first_year < self.transition_start <= self.last_year:
+            problems.append("transition_start must lie after first_year and not after last_year")
+        if len(self.demonstration_cohorts) != len(self.demonstration_hazard):
+            problems.append("demonstration_cohorts and demonstration_hazard differ in length")
+        for name in ("city_unit_share", "strong_unit_share", "rich_quantile"):
+            if not 0 < getattr(self, name) < 1:
+                problems.append(f"{name} must be strictly between 0 and 1")
+        for pairs in (self.base_funding, self.zero_probability):
+            if tuple(k for k, _ in pairs) != FUNDING_SOURCES:
+                problems.append(f"funding parameters must name the sources {FUNDING_SOURCES} in order")
+        for pairs in (self.coefficients_campaign, self.coefficients_transition):
+            if tuple(k for k, _ in pairs) != _COEFFICIENT_NAMES:
+                problems.append(f"coefficients must name {_COEFFICIENT_NAMES} in order")
+        if any(min(t, v) < 1 for t, v in zip(self.townships_per_county, self.villages_per_county, strict=False)):
+            problems.append("every county needs at least one township and one village")
+        if problems:
+            raise ValueError("invalid scenario: " + "; ".join(problems))
+
+    @property
+    def n_villages(self) -> int:
+        """Number of villages."""
+        return int(sum(self.villages_per_county))
+
+    @property
+    def years(self) -> np.ndarray:
+        """Simulated years."""
+        return np.arange(self.first_year, self.last_year + 1)
+
+    def coefficients(self, period: str) -> dict[str, float]:
+        """Effects on log expected funding in ``period`` ("campaign" or "transition")."""
+        pairs = self.coefficients_campaign if period == "campaign" else self.coefficients_transition
+        return dict(pairs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All parameters as plain JSON-ready values."""
+        return asdict(self)
+
+
+def two_counties() -> Scenario:
+    """The default scenario: counties W (150 villages, 10 townships) and P (120 villages, 8) of city X."""
+    return Scenario(
+        name="two_counties",
+        description="Two western counties W and P of city X, as in Lan & Cheng; 2016–2025.",
+        county_names=("W", "P"),
+        villages_per_county=(150, 120),
+        townships_per_county=(10, 8),
+        counties_per_city=2,
+    )
+
+
+def national(n_villages: int = 500_000, *, villages_per_county: int = 175, seed: int = DEFAULT_SEED) -> Scenario:
+    """A national-scale scenario of ``n_villages`` villages in counties of about ``villages_per_county``.
+
+    County sizes vary (±40%) reproducibly with ``seed``; townships hold about 17 villages each.
+    """
+    if n_villages < 1:
+        raise ValueError("n_villages must be positive")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    sizes: list[int] = []
+    while sum(sizes) < n_villages:
+        sizes.append(int(rng.integers(int(villages_per_county * 0.6), int(villages_per_county * 1.4) + 1)))
+    sizes[-1] -= sum(sizes) - n_villages
+    if sizes[-1] < 1:
+        sizes.pop()
+        sizes[-1] += n_villages - sum(sizes)
+    townships = tuple(max(1, round(s / 17)) for s in sizes)
+    width = len(str(len(sizes)))
+    return Scenario(
+        name="national",
+        description=f"National-scale scenario: {n_villages} villages in {len(sizes)} counties, 2016–2025.",
+        county_names=tuple(f"C{c:0{width}d}" for c in range(len(sizes))),
+        villages_per_county=tuple(sizes),
+        townships_per_county=townships,
+    )
+
+
+SCENARIOS = {"two_counties": two_counties, "national": national}
+
+
+@dataclass(frozen=True)
+class SimulatedData:
+    """The six raw tables and the truth of one simulated data set."""
+
+    tables: dict[str, pd.DataFrame]
+    truth: dict[str, Any]
+
+
+def _intercept_for_share(index: np.ndarray, slope: float, share: float) -> float:
+    """Intercept a with mean(expit(a + slope·index)) = share in this sample."""
+    return float(brentq(lambda a: expit(a + slope * index).mean() - share, -30.0, 30.0, xtol=1e-12))
+
+
+def _villages(s: Scenario, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+    n = s.n_villages
+    county = np.repeat(np.arange(len(s.villages_per_county)), s.villages_per_county)
+    within = np.concatenate([np.arange(v) for v in s.villages_per_county])
+    sizes = np.asarray(s.villages_per_county)[county]
+    n_town = np.asarray(s.townships_per_county)[county]
+    township = within * n_town // sizes
+    township_offset = np.concatenate([[0], np.cumsum(s.townships_per_county)[:-1]])
+    township_shift = rng.normal(0, s.township_endowment_sd, int(sum(s.townships_per_county)))
+    latent = rng.normal(0, 1, n) + township_shift[township_offset[county] + township]
+    population = np.round(np.exp(7.0 + 0.2 * latent + rng.normal(0, 0.4, n))).astype(np.int64)
+    poverty_rate = np.round(expit(-1.5 - 0.8 * latent + rng.normal(0, 0.3, n)), 4)
+    poor = rng.random(n) < expit(0.4 - 1.5 * latent)
+    distance = np.round(np.exp(3.0 - 0.3 * latent + rng.normal(0, 0.4, n)), 1)
+    terrain_score = -latent + rng.normal(0, 0.8, n)
+    terrain = np.select([terrain_score < -0.8, terrain_score < 0.5], ["plain", "hill"], "mountain")
+    income = np.round(np.exp(1.5 + 0.8 * latent + rng.normal(0, 0.5, n)), 2)
+    industry = rng.random(n) < expit(-0.5 + 1.2 * latent)
+    road = rng.random(n) < expit(1.5 + 1.0 * latent)
+    names = np.asarray(s.county_names)[county]
+    width = len(str(max(s.villages_per_county)))
+    village_id = pd.Series(names).str.cat(pd.Series(within + 1).astype(str).str.zfill(width)).to_numpy()
+    township_id = pd.Series(names).str.cat(pd.Series(township + 1).astype(str).str.zfill(2), sep="-T").to_numpy()
+    villages = pd.DataFrame({
+        "village_id": village_id,
+        "county": names,
+        "township": township_id,
+        "population": population,
+        "poor_village_2015": poor.astype(np.int64),
+        "poverty_rate_2015": poverty_rate,
+        "distance_to_county_km": distance,
+        "terrain": terrain,
+        "collective_income_2020": income,
+        "industry_base": industry.astype(np.int64),
+        "road_access": road.astype(np.int64),
+    })
+    return villages, county
+
+
+@dataclass(frozen=True)
+class _Round:
+    """One assignment round (campaign or transition): per-village level and strength and unit index."""
+
+    city: np.ndarray
+    strength: np.ndarray  # 0 strong, 1 general, 2 marginal
+    unit: np.ndarray  # index into the units table
+    team_units: np.ndarray  # (n, team_members) indices into the units table
+
+
+def _draw_round(s: Scenario, index: np.ndarray, slope_city: float, slope_strong: float,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    n = len(index)
+    a_city = _intercept_for_share(index, slope_city, s.city_unit_share)
+    city = rng.random(n) < expit(a_city + slope_city * index)
+    a_strong = _intercept_for_share(index, slope_strong, s.strong_unit_share)
+    strong = rng.random(n) < expit(a_strong + slope_strong * index)
+    marginal = ~strong & (rng.random(n) < s.marginal_share_of_not_strong)
+    strength = np.where(strong, 0, np.where(marginal, 2, 1))
+    return city, strength
+
+
+def _units_and_rounds(s: Scenario, county: np.ndarray, index: np.ndarray,
+                      rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, _Round]]:
+    draws = {
+        "campaign": _draw_round(s, index, s.assignment_slope_campaign, s.strength_slope_campaign, rng),
+        "transition": _draw_round(s, index, s.assignment_slope_transition, s.strength_slope_transition, rng),
+    }
+    n_counties = len(s.county_names)
+    city_of_county = np.arange(n_counties) // s.counties_per_city
+    n_cities = int(city_of_county.max()) + 1
+    # Pools: high-level units per (city, strength) and county units per (county, strength).
+    high_group = city_of_county[county]
+    pools: list[tuple[str, int, int, int]] = []  # (kind, group, strength, size)
+    need_high = np.zeros((n_cities, 3))
+    need_county = np.zeros((n_counties, 3))
+    for city, strength in draws.values():
+        need_high = np.maximum(need_high, np.histogram2d(high_group[city], strength[city],
+                                                         bins=[np.arange(n_cities + 1), np.arange(4)])[0])
+        need_county = np.maximum(need_county, np.histogram2d(county[~city], strength[~city],
+                                                             bins=[np.arange(n_counties + 1), np.arange(4)])[0])
+    # County pools also post the team members; give them room for a third of the team too.
+    team_need = np.bincount(county, minlength=n_counties) * s.team_members / 3.0
+    offsets_high = np.zeros((n_cities, 3), dtype=np.int64)
+    offsets_county = np.zeros((n_counties, 3), dtype=np.int64)
+    sizes_high = np.maximum(1, np.ceil(need_high / s.villages_per_unit)).astype(np.int64)
+    sizes_county = np.maximum(1, np.ceil((need_county + team_need[:, None] / 3) / s.villages_per_unit)).astype(
+        np.int64)
+    total = 0
+    for g in range(n_cities):
+        for k in range(3):
+            offsets_high[g, k] = total
+            total += sizes_high[g, k]
+            pools.append(("high", g, k, int(sizes_high[g, k])))
+    for c in range(n_counties):
+        for k in range(3):
+            offsets_county[c, k] = total
+            total += sizes_county[c, k]
+            pools.append(("county", c, k, int(sizes_county[c, k])))
+    # Unit attributes.
+    kind = np.concatenate([np.full(size, kd == "high") for kd, _, _, size in pools])
+    group = np.concatenate([np.full(size, g) for _, g, _, size in pools])
+    strength = np.concatenate([np.full(size, k) for _, _, k, size in pools])
+    number = np.concatenate([np.arange(size) for *_, size in pools])
+    u = rng.random(total)
+    level = np.where(
+        kind,
+        np.where(u < s.central_share_of_high, "central",
+                 np.where(u < s.central_share_of_high + s.provincial_share_of_high, "provincial", "city")),
+        "county",
+    )
+    sector = rng.choice(np.array(["party", "government", "enterprise", "public_institution"]), total,
+                        p=[0.15, 0.55, 0.15, 0.15])
+    strength_names = np.asarray(UNIT_STRENGTHS)[strength]
+    unit_ids, unit_names = [], []
+    county_names = np.asarray(s.county_names)
+    for i in range(total):
+        depts = _DEPARTMENTS[strength_names[i]]
+        dept = depts[number[i] % len(depts)]
+        suffix = "" if number[i] < len(depts) else f"({number[i] // len(depts) + 1})"
+        if kind[i]:
+            place = {"central": "国家", "provincial": f"省{group[i] + 1}"}.get(level[i], f"X{group[i] + 1}市")
+            unit_ids.append(f"U-H{group[i] + 1}-{strength[i]}{number[i] + 1:03d}")
+        else:
+            place = f"{county_names[group[i]]}县"
+            unit_ids.append(f"U-{county_names[group[i]]}-{strength[i]}{number[i] + 1:03d}")
+        unit_names.append(f"{place}{dept}{suffix}")
+    units = pd.DataFrame({"unit_id": unit_ids, "unit_name": unit_names, "level": level, "sector": sector,
+                          "strength": strength_names})
+    rounds: dict[str, _Round] = {}
+    n = len(county)
+    for period, (city, strength_v) in draws.items():
+        pick = rng.random(n)
+        high_unit = offsets_high[high_group, strength_v] + (pick * sizes_high[high_group, strength_v]).astype(int)
+        county_unit = (offsets_county[county, strength_v]
+                       + (pick * sizes_county[county, strength_v]).astype(int))
+        unit = np.where(city, high_unit, county_unit)
+        # Team members come from the county's own departments, any strength.
+        team_strength = rng.integers(0, 3, (n, s.team_members))
+        team_pick = rng.random((n, s.team_members))
+        team = (offsets_county[county[:, None], team_strength]
+                + (team_pick * sizes_county[county[:, None], team_strength]).astype(int))
+        rounds[period] = _Round(city, strength_v, unit, team)
+    return units, rounds
+
+
+def _day(year: int, month: int, day: int, shift: np.ndarray) -> np.ndarray:
+    return np.datetime64(f"{year:04d}-{month:02d}-{day:02d}") + shift.astype("timedelta64[D]")
+
+
+def _assignments(s: Scenario, village_id: np.ndarray, units: pd.DataFrame, rounds: dict[str, _Round],
+                 rng: np.random.Generator) -> pd.DataFrame:
+    n = len(village_id)
+    start = _day(s.first_year - 1, 10, 1, rng.integers(0, 121, n))
+    rotation = _day(s.transition_start, 5, 1, rng.integers(0, 61, n))
+    mid_campaign = _day((s.first_year + s.transition_start) // 2, 7, 1, rng.integers(-90, 91, n))
+    mid_transition = _day((s.transition_start + s.last_year + 1) // 2, 7, 1, rng.integers(-90, 91, n))
+    one = np.timedelta64(1, "D")
+    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    unit_ids = units["unit_id"].to_numpy()
+    pieces = []
+    for period, bounds in (("campaign", ((start, mid_campaign - one), (mid_campaign, rotation - one))),
+                           ("transition", ((rotation, mid_transition - one), (mid_transition, nat)))):
+        r = rounds[period]
+        for first, last in bounds:  # first secretaries: two terms a round, same unit
+            pieces.append((r.unit, "first_secretary", first, last))
+        for m in range(s.team_members):  # team members: one posting a round
+            pieces.append((r.team_units[:, m], "team_member", bounds[0][0], bounds[1][1]))
+    village_idx = np.tile(np.arange(n), len(pieces))
+    frame = pd.DataFrame({
+        "unit_id": unit_ids[np.concatenate([p[0] for p in pieces])],
+        "village_id": village_id[village_idx],
+        "role": np.concatenate([np.full(n, p[1]) for p in pieces]),
+        "start_date": np.concatenate([p[2] for p in pieces]).astype("datetime64[ns]"),
+        "end_date": np.concatenate([p[3] for p in pieces]).astype("datetime64[ns]"),
+        "_order": village_idx,
+    })
+    frame = frame.sort_values(["_order", "start_date", "role"], kind="mergesort").drop(columns="_order")
+    width = len(str(len(frame)))
+    frame.insert(0, "cadre_id", [f"K{i:0{width}d}" for i in range(1, len(frame) + 1)])
+    return frame.reset_index(drop=True)
+
+
+def _designations(s: Scenario, villages: pd.DataFrame, index: np.ndarray, city_transition: np.ndarray,
+                  rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+    n = len(index)
+    cohort = np.zeros(n, dtype=np.int64)
+    for year, hazard in zip(s.demonstration_cohorts, s.demonstration_hazard, strict=True):
+        p = expit(logit(hazard) + s.demonstration_slope_endowment * index
+                  + s.demonstration_slope_city * city_transition)
+        new = (cohort == 0) & (rng.random(n) < p)
+        cohort[new] = year
+    poverty = villages["poverty_rate_2015"].to_numpy()
+    deep = poverty >= np.quantile(poverty, 1 - s.deep_poverty_share)
+    key = index <= np.quantile(index, s.key_assistance_share)
+    vid = villages["village_id"].to_numpy()
+    frames = [
+        pd.DataFrame({"village_id": vid[deep], "year": 2017, "kind": "deep_poverty"}),
+        pd.DataFrame({"village_id": vid[key], "year": s.transition_start, "kind": "key_assistance"}),
+        pd.DataFrame({"village_id": vid[cohort > 0], "year": cohort[cohort > 0], "kind": "demonstration"}),
+    ]
+    table = pd.concat(frames, ignore_index=True).sort_values(["year", "kind", "village_id"], kind="mergesort")
+    return table.reset_index(drop=True), cohort
+
+
+def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> SimulatedData:
+    """Simulate the six raw tables and the truth.
+
+    Parameters
+    ----------
+    scenario : Scenario, optional
+        Parameters; :func:`two_counties` by default.
+    seed : int
+        Root seed; each component draws from its own stream spawned from it, so the same seed gives
+        the same data.
+
+    Returns
+    -------
+    SimulatedData
+    """
+    s = scenario or two_counties()
+    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(6)]
+    rng_villages, rng_assign, rng_design, rng_funding, rng_outcomes, _ = streams
+    villages, county = _villages(s, rng_villages)
+    index_series = endowment_index(villages)
+    index = index_series.to_numpy()
+    rich = rich_flag(index_series, villages["county"], quantile=s.rich_quantile).to_numpy(dtype=bool)
+    units, rounds = _units_and_rounds(s, county, index, rng_assign)
+    assignments = _assignments(s, villages["village_id"].to_numpy(), units, rounds, rng_assign)
+    designations, cohort = _designations(s, villages, index, rounds["transition"].city, rng_design)
+
+    n, years = s.n_villages, s.years
+    n_years = len(years)
+    post = years >= s.transition_start
+    # Per-village, per-year regressors.
+    city = np.where(post[None, :], rounds["transition"].city[:, None], rounds["campaign"].city[:, None])
+    strong = np.where(post[None, :], (rounds["transition"].strength == 0)[:, None],
+                      (rounds["campaign"].strength == 0)[:, None])
+    log_mean = np.zeros((n, n_years))
+    for period, mask in (("campaign", ~post), ("transition", post)):
+        b = s.coefficients(period)
+        part = (b["city_unit"] * city + b["rich"] * rich[:, None] + b["city_x_rich"] * city * rich[:, None]
+                + b["strong_unit"] * strong + b["endowment_index"] * index[:, None])
+        log_mean[:, mask] = part[:, mask]
+    county_year = rng_funding.normal(0, s.county_year_sd, (len(s.county_names), n_years))
+    village_effect = rng_funding.normal(-s.village_effect_sd**2 / 2, s.village_effect_sd, n)
+    log_mean += np.asarray(s.year_effects)[None, :] + county_year[county] + village_effect[:, None]
+    event_time = years[None, :] - cohort[:, None]
+    treated = (cohort[:, None] > 0) & (event_time >= 0)
+    demo_effect = np.where(treated, s.demonstration_effect + s.demonstration_effect_growth * event_time, 0.0)
+    base = dict(s.base_funding)
+    zero = dict(s.zero_probability)
+    mean_without_demo = np.exp(log_mean) * sum(base.values())
+    amounts = {}
+    sd, rho = s.funding_log_sd, s.funding_persistence
+    for source in FUNDING_SOURCES:
+        shock = np.empty((n, n_years))
+        shock[:, 0] = rng_funding.normal(0, sd, n)
+        innovations = rng_funding.normal(0, sd * math.sqrt(1 - rho**2), (n, n_years))
+        for t in range(1, n_years):
+            shock[:, t] = rho * shock[:, t - 1] + innovations[:, t]
+        positive = rng_funding.random((n, n_years)) >= zero[source]
+        mean = base[source] * np.exp(log_mean + demo_effect)
+        amounts[source] = np.where(positive, mean * np.exp(shock - sd**2 / 2) / (1 - zero[source]), 0.0)
+    total = sum(amounts.values())
+
+    # Funding records: one row per village, year and source with a positive amount.
+    vid = villages["village_id"].to_numpy()
+    unit_ids = units["unit_id"].to_numpy()
+    fs_unit = np.where(post[None, :], rounds["transition"].unit[:, None], rounds["campaign"].unit[:, None])
+    records = []
+    for source in FUNDING_SOURCES:
+        rows, cols = np.nonzero(np.round(amounts[source], 4) > 0)
+        kinds = np.asarray(_PROJECT_TYPES[source])
+        records.append(pd.DataFrame({
+            "village_id": vid[rows],
+            "year": years[cols],
+            "amount": np.round(amounts[source][rows, cols], 4),
+            "source": source,
+            "project_type": kinds[rng_funding.integers(0, len(kinds), len(rows))],
+            "unit_id": unit_ids[fs_unit[rows, cols]] if source == "unit" else None,
+            "_v": rows,
+        }))
+    funding = pd.concat(records, ignore_index=True)
+    funding = funding.sort_values(["_v", "year", "source"], kind="mergesort").drop(columns="_v")
+    funding = funding.reset_index(drop=True)
+
+    # Outcomes respond to this year's funding.
+    asinh_total = np.arcsinh(total)
+    deviation = asinh_total - asinh_total.mean(axis=0, keepdims=True)
+    since_2020 = years[None, :] - (s.transition_start - 1)
+    collective = villages["collective_income_2020"].to_numpy()[:, None] * np.exp(
+        s.collective_income_growth * since_2020 + s.collective_income_response * deviation
+        + rng_outcomes.normal(0, 0.15, (n, n_years)))
+    per_capita = s.per_capita_income_base * np.exp(
+        0.2 * index[:, None] + s.per_capita_income_growth * (years[None, :] - s.first_year)
+        + s.per_capita_income_response * asinh_total + rng_outcomes.normal(0, 0.08, (n, n_years)))
+    industry = rng_outcomes.random((n, n_years)) < expit(
+        s.industry_intercept + s.industry_slope_endowment * index[:, None]
+        + s.industry_response * (asinh_total - 3.0))
+    outcomes = pd.DataFrame({
+        "village_id": np.repeat(vid, n_years),
+        "year": np.tile(years, n),
+        "collective_income": np.round(collective.ravel(), 2),
+        "per_capita_income": np.round(per_capita.ravel(), 0),
+        "industry_active": industry.ravel().astype(np.int64),
+    })
+    tables = {
+        "villages": villages,
+        "units": units,
+        "assignments": assignments,
+        "funding": funding,
+        "designations": designations,
+        "outcomes": outcomes,
+    }
+    poor_2015 = villages["poor_village_2015"].to_numpy(dtype=bool)
+    truth = _truth(s, seed, index, rich, rounds, cohort, years, mean_without_demo, demo_effect, amounts, city,
+                   poor_2015)
+    return SimulatedData(tables, truth)
+
+
+def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: dict[str, _Round],
+           cohort: np.ndarray, years: np.ndarray, mean_without_demo: np.ndarray, demo_effect: np.ndarray,
+           amounts: dict[str, np.ndarray], city: np.ndarray, poor_2015: np.ndarray) -> dict[str, Any]:
+    total = sum(amounts.values())
+    bc, bt = s.coefficients("campaign"), s.coefficients("transition")
+    all_zero = float(np.prod([p for _, p in s.zero_probability]))
+
+    def by_period(name: str) -> dict[str, float]:
+        return {"campaign": bc[name], "transition": bt[name]}
+
+    def types(b: dict[str, float]) -> dict[str, float]:
+        return {"A": b["city_unit"] + b["rich"] + b["city_x_rich"], "B": b["rich"], "D": b["city_unit"]}
+
+    att_rows = []
+    for g in sorted(set(cohort[cohort > 0].tolist())):
+        members = cohort == g
+        for t_idx, t in enumerate(years):
+            gain = mean_without_demo[members, t_idx] * (np.exp(demo_effect[members, t_idx]) - 1)
+            att_rows.append({"cohort": int(g), "year": int(t), "att_level": float(gain.mean()),
+                             "effect_log": float(demo_effect[members, t_idx].mean())})
+    post = years >= s.transition_start
+    poor_campaign = poor_2015[:, None] & ~post[None, :]
+    vtype = np.select([city & rich[:, None], ~city & rich[:, None], ~city & ~rich[:, None]], ["A", "B", "C"], "D")
+    effects = {
+        "scale": ("Effects are on the log of expected funding (what PPML estimates). OLS of log(funding) on "
+                  "positive amounts has the same slopes; OLS of asinh(funding) has slopes close to "
+                  "(1 - share of village-years with no funding) times these, given in asinh_approx."),
+        "H1_city_unit": by_period("city_unit"),
+        "H2_rich": by_period("rich"),
+        "H2_endowment_index": by_period("endowment_index"),
+        "H3_city_x_rich": by_period("city_x_rich"),
+        "H3_type_vs_C": {"campaign": types(bc), "transition": types(bt)},
+        "H4_post_x_city": bt["city_unit"] - bc["city_unit"],
+        "H4_post_x_rich": bt["rich"] - bc["rich"],
+        "H4_post_x_city_x_rich": bt["city_x_rich"] - bc["city_x_rich"],
+        "H4_post_x_endowment_index": bt["endowment_index"] - bc["endowment_index"],
+        "H4_note": ("The H4 model is exactly specified with village and year effects, city_unit, city × rich, "
+                    "strong_unit, post × (city, rich, city × rich, endowment_index) and the demonstration "
+                    "indicator (its effect grows with years since designation, see H5)."),
+        "H5_demonstration_effect_log": {"at_designation": s.demonstration_effect,
+                                        "growth_per_year": s.demonstration_effect_growth},
+        "H5_att_gt": att_rows,
+        "H5_note": ("att_level is the expected gain in total funding (万元) of cohort g in year t, averaged "
+                    "over its villages given their characteristics; 0 before designation."),
+        "H6_funding_shock_persistence": s.funding_persistence,
+        "H8_city_unit": by_period("city_unit"),
+        "H8_strong_unit": by_period("strong_unit"),
+        "H9_assignment_logit_slope": {"campaign": s.assignment_slope_campaign,
+                                      "transition": s.assignment_slope_transition},
+        "H9_strength_logit_slope": {"campaign": s.strength_slope_campaign,
+                                    "transition": s.strength_slope_transition},
+        "asinh_approx": {
+            "share_no_funding": all_zero,
+            "H3_city_x_rich_transition": (1 - all_zero) * bt["city_x_rich"],
+            "H4_post_x_city_x_rich": (1 - all_zero) * (bt["city_x_rich"] - bc["city_x_rich"]),
+        },
+        "outcomes": {
+            "collective_income_response_to_asinh_funding": s.collective_income_response,
+            "per_capita_income_response_to_asinh_funding": s.per_capita_income_response,
+            "industry_logit_response_to_asinh_funding": s.industry_response,
+        },
+    }
+    realized = {
+        "villages": int(s.n_villages),
+        "city_unit_share": {"campaign": float(rounds["campaign"].city.mean()),
+                            "transition": float(rounds["transition"].city.mean())},
+        "rich_share": float(rich.mean()),
+        "type_share_transition": {k: float((vtype[:, post] == k).mean()) for k in "ABCD"},
+        "type_share_campaign": {k: float((vtype[:, ~post] == k).mean()) for k in "ABCD"},
+        "demonstration_villages_by_cohort": {str(g): int((cohort == g).sum()) for g in s.demonstration_cohorts},
+        "share_village_years_without_funding": float((total == 0).mean()),
+        "mean_funding_poor_village_campaign": {
+            "unit": float(amounts["unit"][poor_campaign].mean()),
+            "coordinated": float((total - amounts["unit"])[poor_campaign].mean()),
+        },
+        "calibration_target_poor_village_campaign": {"unit": 23.0, "coordinated": 71.0},
+        "mean_funding_type_A_transition": float(total[(vtype == "A") & post[None, :]].mean())
+        if ((vtype == "A") & post[None, :]).any() else None,
+    }
+    return {
+        "simulated": True,
+        "note": ("Simulated data from villageaid's documented data-generating process; not real records. "
+                 "Effects below are the true values the hypothesis tests estimate."),
+        "seed": seed,
+        "scenario": s.to_dict(),
+        "effects": effects,
+        "realized": realized,
+    }
