@@ -227,7 +227,7 @@ class Scenario:
 
 
 def two_counties() -> Scenario:
-    """The default scenario: counties W (150 villages, 10 townships) and P (120 villages, 8) of city X."""
+    """Return the default scenario: counties W (150 villages, 10 townships) and P (120 villages, 8) of city X."""
     return Scenario(
         name="two_counties",
         description="Two western counties W and P of city X, as in Lan & Cheng; 2016–2025.",
@@ -239,7 +239,7 @@ def two_counties() -> Scenario:
 
 
 def national(n_villages: int = 500_000, *, villages_per_county: int = 175, seed: int = DEFAULT_SEED) -> Scenario:
-    """A national-scale scenario of ``n_villages`` villages in counties of about ``villages_per_county``.
+    """Return a national-scale scenario of ``n_villages`` villages in counties of about ``villages_per_county``.
 
     County sizes vary (±40%) reproducibly with ``seed``; townships hold about 17 villages each.
     """

@@ -142,7 +142,9 @@ def parse_bools(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 # --- dates -----------------------------------------------------------------------------------------
 
-_YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+_YMD = re.compile(
+    r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # Excel serial numbers accepted as dates: 1950-01-01 .. 2099-12-31.

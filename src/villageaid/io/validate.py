@@ -105,29 +105,29 @@ def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap) -> tuple[pd.Se
 
 
 def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, unit_factor: float,
-                   collect: _Collector, shown: str) -> tuple[pd.Series, np.ndarray]:
-    """Parse one column; report bad cells; return typed values and the missing mask."""
+                   collect: _Collector, shown: str) -> pd.Series:
+    """Parse one column, report its bad cells and return the typed values."""
     kind = col.kind
     if kind in ("id", "text"):
-        return _clean_text(values)
+        return _clean_text(values)[0]
     if kind == "enum":
-        typed, bad, missing = _coerce_enum(col, values, hmap)
+        typed, bad, _ = _coerce_enum(col, values, hmap)
         if col.name == "level":
             rule = ("unknown unit level: expected central/provincial/city/county/township or a form such as "
                     "中央, 省直, 市派, X市…局, 县级, 区, 乡镇")
         else:
             rule = f"unknown value: expected one of {', '.join(col.allowed)} (or a form in the header map)"
         collect.cells(bad, shown, values, rule)
-        return typed, missing | bad
+        return typed
     if kind == "bool":
         typed, bad = parse_bools(values)
         collect.cells(bad, shown, values, "not a yes/no value: expected 1/0, 是/否, yes/no or true/false")
-        return typed, typed.isna().to_numpy()
+        return typed
     if kind == "date":
         typed, bad = parse_dates(values)
         collect.cells(bad, shown, values, "unparseable date: expected e.g. 2021-05-01, 2021/5/1, 2021年5月1日 "
                                           "or an Excel date")
-        return typed, typed.isna().to_numpy()
+        return typed
     numbers, bad = parse_numbers(values)
     collect.cells(bad, shown, values, "not a number" if kind != "money" else "non-numeric amount: expected a "
                                                                             "number such as 12.5")
@@ -154,8 +154,8 @@ def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, unit_factor:
         missing_year = np.isnan(numbers)
         years = pd.array(np.where(missing_year, 0, numbers).astype(np.int64), dtype="Int64")
         years[missing_year] = pd.NA
-        return pd.Series(years, index=values.index), missing_year
-    return pd.Series(numbers, index=values.index), np.isnan(numbers)
+        return pd.Series(years, index=values.index)
+    return pd.Series(numbers, index=values.index)
 
 
 def _map_headers(source: SourceFrame, schema: TableSchema, hmap: HeaderMap, collect: _Collector,
@@ -222,15 +222,12 @@ def _typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport
     for col in schema.columns:
         if col.name not in found:
             continue
-        values, missing = _coerce_column(col, frame[found[col.name]], hmap, factors.get(col.name, 1.0), collect,
-                                         shown[col.name])
-        typed[col.name] = values
-        if col.required and col.name not in schema.key:
-            raw_missing = missing_mask(frame[found[col.name]])
-            collect.cells(raw_missing, shown[col.name], None, "required value missing")
+        raw = frame[found[col.name]]
+        typed[col.name] = _coerce_column(col, raw, hmap, factors.get(col.name, 1.0), collect, shown[col.name])
         if col.name in schema.key:
-            raw_missing = missing_mask(frame[found[col.name]])
-            collect.cells(raw_missing, shown[col.name], None, "missing key: every row needs a value")
+            collect.cells(missing_mask(raw), shown[col.name], None, "missing key: every row needs a value")
+        elif col.required:
+            collect.cells(missing_mask(raw), shown[col.name], None, "required value missing")
     out = pd.DataFrame(typed, index=frame.index)
     for col in schema.columns:
         if col.name not in out:
@@ -252,8 +249,8 @@ def _check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> No
     if not dup.any():
         return
     first_row = sub.loc[dup].groupby(key, observed=True, sort=False)[["_file", "_row"]].transform("first")
-    for (i, row), (_, first) in zip(sub.loc[dup].iterrows(), first_row.iterrows(), strict=True):
-        value = ", ".join(f"{k}={_show(row[k])}" for k in key)
+    for (_, row), (_, first) in zip(sub.loc[dup].iterrows(), first_row.iterrows(), strict=True):
+        value = _show(row[key[0]]) if len(key) == 1 else ", ".join(f"{k}={_show(row[k])}" for k in key)
         if row["_file"] == first["_file"] and row["_row"] == first["_row"]:
             continue
         report.add(Problem("error", table, row["_file"], int(row["_row"]), "+".join(key), value,

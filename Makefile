@@ -1,0 +1,70 @@
+# villageaid — make all builds everything from raw data; make test runs the test suite.
+# Targets are files: only what changed is rebuilt. `make all DATA=path/to/records` runs the same
+# pipeline on a directory of real county records instead of the simulated default data.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VA := $(BIN)/villageaid
+INSTALLED := $(VENV)/.installed
+
+SIM_DIR := data/simulated
+DATA ?= $(SIM_DIR)
+PROCESSED := data/processed
+TABLES := paper/tables
+SEED ?=
+
+ifeq ($(DATA),$(SIM_DIR))
+RAW_INPUTS := $(SIM_DIR)/truth.json
+else
+RAW_INPUTS := $(wildcard $(DATA)/*.csv $(DATA)/*.xlsx $(DATA)/*.parquet)
+endif
+
+PANEL := $(PROCESSED)/panel.parquet
+TABLE1 := $(TABLES)/table1_typology.csv
+SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
+
+.PHONY: all test lint clean distclean install help
+
+all: $(TABLE1) data/CODEBOOK.md
+
+help:
+	@echo "make all    build the data, panel and paper tables (DATA=dir for your own records)"
+	@echo "make test   run the test suite"
+	@echo "make lint   run ruff"
+	@echo "make clean  remove everything make built (never data/raw); make distclean also removes .venv"
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SIM_DIR)/truth.json: $(INSTALLED) src/villageaid/simulate.py src/villageaid/config.py
+	$(VA) simulate --scenario two_counties $(if $(SEED),--seed $(SEED)) --out $(SIM_DIR)
+
+$(PANEL): $(RAW_INPUTS) $(INSTALLED) $(SRC)
+	$(VA) panel $(DATA) --out $@
+
+$(TABLE1): $(PANEL) $(SRC)
+	$(VA) tables $(PANEL) --out $(TABLES)
+
+data/CODEBOOK.md: $(INSTALLED) src/villageaid/schema.py
+	$(VA) codebook --out $@
+
+test: $(INSTALLED)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(SIM_DIR) $(PROCESSED) $(TABLES)/*.csv $(TABLES)/*.md $(TABLES)/*.tex
+	rm -rf build .pytest_cache .ruff_cache src/*.egg-info
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

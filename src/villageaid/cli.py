@@ -1,0 +1,234 @@
+"""The ``villageaid`` command line: simulate, validate, panel, tables, codebook.
+
+Exit codes: 0 success; 2 invalid input (a readable report, never a traceback); 1 an internal error
+(rerun with ``--debug`` to see the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from villageaid import __version__
+from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
+from villageaid.io.headers import load_header_map
+from villageaid.io.pseudonym import SALT_ENV, load_salt
+from villageaid.io.read import RawData, read_raw
+from villageaid.io.write import write_csv, write_parquet, write_text
+from villageaid.panel.build import PanelOptions, build_panel
+from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
+from villageaid.schema import codebook_markdown
+from villageaid.simulate import SCENARIOS, national, simulate
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
+
+
+class UserError(Exception):
+    """A mistake in the user's input or command line: reported in one message, exit code 2."""
+
+
+def _log(message: str) -> None:
+    print(f"villageaid: {message}", file=sys.stderr)
+
+
+def _add_ingest_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--header-map", type=Path, action="append", default=[], metavar="TOML",
+                        help="extra header map (TOML, same form as the shipped one); may be repeated")
+    parser.add_argument("--amount-unit", choices=("wan", "yuan"), default="wan",
+                        help="unit of money columns whose header declares none: wan (万元, default) or yuan "
+                             "(元, divided by 10,000)")
+    parser.add_argument("--salt-file", type=Path, default=None,
+                        help=f"file holding your secret salt for pseudonymizing a name column (or set "
+                             f"{SALT_ENV}); keep it outside the data directory")
+    parser.add_argument("--max-problems", type=int, default=1000,
+                        help="print at most this many problems (default 1000); the count is always shown")
+
+
+def _ingest(args: argparse.Namespace) -> RawData:
+    try:
+        hmap = load_header_map(args.header_map)
+        salt = load_salt(args.salt_file)
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    return read_raw(args.data_dir, header_map=hmap, amount_unit=args.amount_unit, salt=salt)
+
+
+def _data_source(data_dir: Path) -> str:
+    truth = data_dir / "truth.json"
+    if truth.is_file():
+        try:
+            meta = json.loads(truth.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        if meta.get("simulated"):
+            return f"simulated, scenario {meta['scenario']['name']}, seed {meta['seed']}"
+    return f"records in {data_dir.name}"
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Write the six raw tables as CSV and truth.json."""
+    start = time.perf_counter()
+    if args.scenario == "national":
+        scenario = national(args.villages, seed=args.seed)
+    else:
+        if args.villages is not None:
+            raise UserError("--villages applies to the national scenario only")
+        scenario = SCENARIOS[args.scenario]()
+    data = simulate(scenario, seed=args.seed)
+    out = Path(args.out)
+    for name, frame in data.tables.items():
+        write_csv(frame, out / f"{name}.csv")
+    write_text(out / "truth.json", json.dumps(data.truth, indent=2, ensure_ascii=False) + "\n")
+    rows = sum(len(f) for f in data.tables.values())
+    _log(f"simulate: wrote {len(data.tables)} tables ({rows} rows) and truth.json to {out} "
+         f"in {time.perf_counter() - start:.2f} s (scenario {scenario.name}, seed {args.seed})")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Print the validation report; exit 2 when there are errors."""
+    raw = _ingest(args)
+    report = raw.report
+    print(report.format(max_lines=args.max_problems))
+    if report.ok:
+        counts = ", ".join(f"{name} {len(frame)}" for name, frame in raw.tables.items())
+        print(f"OK: {args.data_dir} is valid ({counts} rows)")
+        return EXIT_OK
+    return EXIT_INVALID
+
+
+def cmd_panel(args: argparse.Namespace) -> int:
+    """Validate a data directory and write the village × year panel."""
+    start = time.perf_counter()
+    raw = _ingest(args)
+    if not raw.report.ok:
+        print(raw.report.format(max_lines=args.max_problems))
+        _log(f"panel: {args.data_dir} has errors; nothing written")
+        return EXIT_INVALID
+    if raw.report.warnings:
+        print(raw.report.format(max_lines=args.max_problems))
+    options = PanelOptions(first_year=args.first_year, last_year=args.last_year, rich_quantile=args.rich_quantile)
+    try:
+        panel = build_panel(raw.tables, options)
+    except ValueError as exc:
+        raise UserError(f"cannot build the panel: {exc}") from exc
+    panel.attrs["data_source"] = _data_source(Path(args.data_dir))
+    write_parquet(panel, args.out)
+    _log(f"panel: read {args.data_dir} ({', '.join(sorted(raw.files))}); wrote {args.out} "
+         f"({len(panel)} village-years) in {time.perf_counter() - start:.2f} s")
+    return EXIT_OK
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    """Write the paper's tables from a panel."""
+    from villageaid.report.tables import table1, write_table
+
+    start = time.perf_counter()
+    try:
+        panel = pd.read_parquet(args.panel)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
+    tidy, formatted = table1(panel)
+    written = write_table("table1_typology", tidy, formatted, args.out)
+    _log(f"tables: read {args.panel}; wrote {', '.join(str(p) for p in written)} "
+         f"in {time.perf_counter() - start:.2f} s")
+    return EXIT_OK
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    """Write the codebook as Markdown."""
+    write_text(args.out, codebook_markdown())
+    _log(f"codebook: wrote {args.out}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``villageaid`` command."""
+    parser = argparse.ArgumentParser(
+        prog="villageaid",
+        description="Village-based assistance (驻村帮扶) research data: simulate a data set, validate county "
+                    "records, build the village × year panel and write the paper's tables.",
+    )
+    parser.add_argument("--version", action="version", version=f"villageaid {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("simulate", help="write a simulated data set (six raw tables and truth.json)",
+                       description="Simulate raw tables from the documented data-generating process and write "
+                                   "them as CSV with truth.json (parameters and true effects). The same seed "
+                                   "gives byte-identical files.")
+    p.add_argument("--scenario", choices=sorted(SCENARIOS), default=DEFAULT_SCENARIO,
+                   help=f"scenario (default {DEFAULT_SCENARIO}: counties W and P, 270 villages)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    p.add_argument("--villages", type=int, default=None, help="number of villages (national scenario only; "
+                                                              "default 500000)")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("validate", help="check a directory of raw tables and report every problem",
+                       description="Read a directory of raw tables (CSV in UTF-8 or GBK, Parquet, Excel; Chinese "
+                                   "headers allowed) and print one line per problem with file, row, column and "
+                                   "value. Exit 2 when there are errors. Input files are never modified.")
+    p.add_argument("data_dir", type=Path, metavar="DIR", help="directory holding the raw tables")
+    _add_ingest_options(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("panel", help="build the village × year panel (Parquet) from a data directory",
+                       description="Validate DIR and build the village × year panel: first secretary's unit "
+                                   "level, team size and strength, endowment index, rich, type A–D, period, "
+                                   "demonstration cohort, funding and transforms.")
+    p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="directory holding the raw tables")
+    p.add_argument("--out", type=Path, required=True, help="output Parquet file")
+    p.add_argument("--first-year", type=int, default=None, help="first panel year (default: from the data)")
+    p.add_argument("--last-year", type=int, default=None, help="last panel year (default: from the data)")
+    p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
+                   help="county quantile of the endowment index at or above which a village is rich "
+                        "(default 2/3, the upper tercile; 0.5 is the median split)")
+    _add_ingest_options(p)
+    p.set_defaults(func=cmd_panel)
+
+    p = sub.add_parser("tables", help="write the paper's tables (CSV, Markdown, LaTeX) from a panel",
+                       description="Write Table 1 (typology) as CSV, Markdown and LaTeX from a panel file.")
+    p.add_argument("panel", type=Path, metavar="PANEL", help="panel Parquet file from 'villageaid panel'")
+    p.add_argument("--out", type=Path, required=True, help="output directory (e.g. paper/tables)")
+    p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("codebook", help="write the codebook of every raw and derived variable (Markdown)",
+                       description="Write the codebook: one entry per raw and derived variable with its type, "
+                                   "English and Chinese labels, unit and description, generated from the "
+                                   "schema in villageaid.schema (the source of data/CODEBOOK.md).")
+    p.add_argument("--out", type=Path, required=True, help="output Markdown file (e.g. data/CODEBOOK.md)")
+    p.set_defaults(func=cmd_codebook)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        _log(f"error: {exc}")
+        return EXIT_INVALID
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        if args.debug:
+            raise
+        _log(f"error: {exc}")
+        return EXIT_INVALID
+    except Exception as exc:
+        if args.debug:
+            raise
+        _log(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback, and please "
+             "report it)")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Render formatted tables as Markdown and LaTeX (booktabs), deterministically.
+
+Written by hand rather than with ``DataFrame.to_latex``/``Styler`` because the paper's tables need
+spanning column groups, panel rows and a notes block, and byte-identical output across pandas versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX special characters in plain text."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+@dataclass(frozen=True)
+class ColumnGroup:
+    """A label spanning ``width`` columns of the header."""
+
+    label: str
+    width: int
+
+
+@dataclass(frozen=True)
+class FormattedTable:
+    """A table ready to print: header groups, column labels, body rows (with optional panel titles), notes.
+
+    Attributes
+    ----------
+    title : str
+        Caption.
+    label : str
+        LaTeX label (``tab:...``).
+    columns : list of str
+        Column labels; the first is the row-label column.
+    rows : list of list of str
+        Body rows; a row of length 1 is a panel title spanning the table.
+    groups : list of ColumnGroup
+        Optional spanning header above ``columns`` (must cover all columns).
+    notes : list of str
+        Notes printed under the table.
+    """
+
+    title: str
+    label: str
+    columns: list[str]
+    rows: list[list[str]]
+    groups: list[ColumnGroup] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_markdown(self) -> str:
+        """Render as a GitHub-flavoured Markdown table with the title above and notes below."""
+        width = len(self.columns)
+        lines = [f"**{self.title}**", ""]
+        header = list(self.columns)
+        if self.groups:  # Markdown has one header row: prefix each column with its group's label
+            spans = [g.label for g in self.groups for _ in range(g.width)]
+            header = [f"{g}: {c}" if g else c for g, c in zip(spans, header, strict=True)]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + " --- |" * width)
+        for row in self.rows:
+            cells = [f"*{row[0]}*"] + [""] * (width - 1) if len(row) == 1 else row
+            lines.append("| " + " | ".join(cells) + " |")
+        if self.notes:
+            lines.append("")
+            lines += [f"{note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def to_latex(self) -> str:
+        """Render as a booktabs ``table`` environment (needs ``booktabs``; CJK text needs xeCJK)."""
+        width = len(self.columns)
+        lines = [
+            r"\begin{table}[htbp]",
+            r"\centering",
+            rf"\caption{{{latex_escape(self.title)}}}",
+            rf"\label{{{self.label}}}",
+            r"\begin{tabular}{l" + "r" * (width - 1) + "}",
+            r"\toprule",
+        ]
+        if self.groups:
+            cells, rules, start = [], [], 1
+            for group in self.groups:
+                text = latex_escape(group.label)
+                cells.append(text if group.width == 1 else rf"\multicolumn{{{group.width}}}{{c}}{{{text}}}")
+                if group.label:
+                    rules.append(rf"\cmidrule(lr){{{start}-{start + group.width - 1}}}")
+                start += group.width
+            lines.append(" & ".join(cells) + r" \\")
+            if rules:
+                lines.append(" ".join(rules))
+        lines.append(" & ".join(latex_escape(c) for c in self.columns) + r" \\")
+        lines.append(r"\midrule")
+        for row in self.rows:
+            if len(row) == 1:
+                lines.append(rf"\multicolumn{{{width}}}{{l}}{{\textit{{{latex_escape(row[0])}}}}} \\")
+            else:
+                lines.append(" & ".join(latex_escape(c) for c in row) + r" \\")
+        lines += [r"\bottomrule", r"\end{tabular}"]
+        if self.notes:
+            lines.append(r"\par\smallskip")
+            lines.append(r"\begin{minipage}{0.95\linewidth}\footnotesize")
+            lines.append(" ".join(latex_escape(n) for n in self.notes))
+            lines.append(r"\end{minipage}")
+        lines.append(r"\end{table}")
+        return "\n".join(lines) + "\n"

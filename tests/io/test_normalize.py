@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from villageaid.io.normalize import normalize_level, parse_bools, parse_dates, parse_numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("中央", "central"), ("国家部委", "central"), ("中央企业", "central"), ("国家开发银行", "central"),
+        ("省", "provincial"), ("省级", "provincial"), ("省直", "provincial"), ("四川省农业农村厅", "provincial"),
+        ("市", "city"), ("市级", "city"), ("市派", "city"), ("X市民政局", "city"), ("X市财政局", "city"),
+        ("县", "county"), ("县级", "county"), ("县派", "county"), ("区", "county"), ("W县教育局", "county"),
+        ("X市Y区住建局", "county"), ("W县市场监督管理局", "county"),
+        ("乡", "township"), ("镇", "township"), ("乡镇", "township"), ("Z镇人民政府", "township"),
+        ("City", "city"), (" county ", "county"),
+    ],
+)
+def test_levels_are_normalized(text: str, level: str) -> None:
+    assert normalize_level(text) == level
+
+
+@pytest.mark.parametrize("text", ["民政局", "foo", "部门", "", None])
+def test_unknown_levels_are_not_guessed(text: str | None) -> None:
+    assert normalize_level(text) is None
+
+
+def test_dates_in_common_forms() -> None:
+    values = pd.Series(["2021-05-01", "2021/5/1", "2021年5月1日", "2021.5.1", "20210501", "44317",
+                        "2021-05-01 00:00:00", "", None, "spring", "2021-02-30", "12"], dtype=object)
+    dates, bad = parse_dates(values)
+    expected = ["2021-05-01"] * 7
+    assert dates.iloc[:7].dt.strftime("%Y-%m-%d").tolist() == expected
+    assert dates.iloc[7:].isna().all()
+    assert bad.tolist() == [False] * 9 + [True, True, True]
+
+
+def test_numbers_with_separators_and_bad_values() -> None:
+    numbers, bad = parse_numbers(pd.Series(["1,200.5", "3", "", "abc", "2，000", "NA"]))
+    np.testing.assert_allclose(numbers[[0, 1, 4]], [1200.5, 3.0, 2000.0], rtol=0, atol=0)
+    assert np.isnan(numbers[[2, 3, 5]]).all()
+    assert bad.tolist() == [False, False, False, True, False, False]
+
+
+def test_yes_no_answers() -> None:
+    flags, bad = parse_bools(pd.Series(["是", "否", "1", "0", "yes", "No", "maybe", ""], dtype=object))
+    assert flags.iloc[:6].tolist() == [True, False, True, False, True, False]
+    assert flags.iloc[6:].isna().all()
+    assert bad.tolist() == [False] * 6 + [True, False]

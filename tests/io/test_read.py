@@ -1,0 +1,168 @@
+"""Reading county ledgers: encodings, formats, Chinese headers, amount units, names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import VALID_CSV, write_tables
+from villageaid.io import load_header_map, read_raw
+from villageaid.io.pseudonym import pseudonymize
+
+CHINESE_FUNDING = """村庄编号,年份,帮扶资金（元）,资金来源,项目类型
+V1,2020,"105,000",派出单位,产业
+V1,2020,200000,县级统筹,基础设施
+V2,2021,50000,上级财政,
+V3,2021,0,社会资金,
+"""
+
+CHINESE_ASSIGNMENTS = """姓名,派出单位编号,村庄编号,职务,驻村开始时间,驻村结束时间
+张三,U1,V1,第一书记,2019年6月1日,2021/5/31
+李四,U2,V2,驻村第一书记,43617,
+王五,U2,V3,第一书记,2020.1.1,2021-12-31
+赵六,U2,V1,队员,2020-01-01,2021年12月31日
+"""
+
+
+def _chinese_tables() -> dict[str, str]:
+    tables = dict(VALID_CSV)
+    tables["funding"] = CHINESE_FUNDING
+    tables["assignments"] = CHINESE_ASSIGNMENTS
+    return tables
+
+
+def test_chinese_headers_values_units_and_dates(tmp_path: Path) -> None:
+    raw = read_raw(write_tables(tmp_path, _chinese_tables()), salt=b"secret")
+    assert raw.report.problems == []
+    funding = raw.tables["funding"]
+    assert funding["amount"].tolist() == [10.5, 20.0, 5.0, 0.0]  # 元 → 万元
+    assert funding["source"].tolist() == ["unit", "county", "higher", "social"]
+    assignments = raw.tables["assignments"]
+    assert assignments["role"].tolist() == ["first_secretary"] * 3 + ["team_member"]
+    assert assignments["start_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2019-06-01", "2019-06-01", "2020-01-01", "2020-01-01"]
+    assert assignments["end_date"].dt.strftime("%Y-%m-%d").fillna("").tolist() == [
+        "2021-05-31", "", "2021-12-31", "2021-12-31"]
+
+
+def test_names_are_replaced_by_salted_pseudonyms(tmp_path: Path) -> None:
+    raw = read_raw(write_tables(tmp_path, _chinese_tables()), salt=b"secret")
+    assignments = raw.tables["assignments"]
+    assert "name" not in assignments.columns
+    text = assignments.to_csv()
+    for name in ("张三", "李四", "王五", "赵六"):
+        assert name not in text
+    ids = assignments["cadre_id"].tolist()
+    assert len(set(ids)) == 4 and all(i.startswith("P") and len(i) == 17 for i in ids)
+    other = read_raw(write_tables(tmp_path / "again", _chinese_tables()), salt=b"other salt")
+    assert set(other.tables["assignments"]["cadre_id"]).isdisjoint(ids)
+
+
+def test_names_without_salt_are_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VILLAGEAID_SALT", raising=False)
+    report = read_raw(write_tables(tmp_path, _chinese_tables())).report
+    assert any("holds names" in p.rule and p.column == "姓名" for p in report.errors)
+
+
+def test_pseudonyms_are_stable_and_trim_whitespace() -> None:
+    a = pseudonymize(pd.Series(["张三", " 张三 ", None]), b"s")
+    assert a[0] == a[1] and pd.isna(a[2])
+
+
+def test_gbk_encoded_csv(tmp_path: Path) -> None:
+    directory = write_tables(tmp_path, _chinese_tables(), encoding="gbk")
+    raw = read_raw(directory, salt=b"secret")
+    assert raw.report.problems == []
+    assert raw.tables["units"]["unit_name"].tolist() == ["X市财政局", "K县民政局"]
+
+
+def test_utf8_with_bom(tmp_path: Path) -> None:
+    tables = dict(VALID_CSV)
+    directory = write_tables(tmp_path, tables)
+    (directory / "units.csv").write_bytes(b"\xef\xbb\xbf" + VALID_CSV["units"].encode("utf-8"))
+    assert read_raw(directory).report.problems == []
+
+
+def test_amount_unit_option_applies_when_header_declares_none(tmp_path: Path) -> None:
+    tables = dict(VALID_CSV)
+    tables["funding"] = tables["funding"].replace("10.5", "105000").replace(",20,", ",200000,") \
+        .replace(",5,", ",50000,")
+    raw = read_raw(write_tables(tmp_path, tables), amount_unit="yuan")
+    assert raw.tables["funding"]["amount"].tolist() == [10.5, 20.0, 5.0, 0.0]
+
+
+def test_parquet_tables(tmp_path: Path, valid_dir: Path) -> None:
+    out = tmp_path / "pq"
+    out.mkdir()
+    for csv in valid_dir.glob("*.csv"):
+        pd.read_csv(csv, dtype=str, keep_default_na=False).to_parquet(out / f"{csv.stem}.parquet")
+    raw = read_raw(out)
+    assert raw.report.problems == []
+    assert raw.tables["funding"]["amount"].tolist() == [10.5, 20.0, 5.0, 0.0]
+
+
+def test_parquet_rows_are_record_numbers(tmp_path: Path, valid_dir: Path) -> None:
+    out = tmp_path / "pq"
+    out.mkdir()
+    for csv in valid_dir.glob("*.csv"):
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        if csv.stem == "funding":
+            frame.loc[2, "amount"] = "x"
+        frame.to_parquet(out / f"{csv.stem}.parquet")
+    problems = read_raw(out).report.errors
+    assert [(p.file, p.row, p.column) for p in problems] == [("funding.parquet", 3, "amount")]
+
+
+def test_one_workbook_with_a_sheet_per_table(tmp_path: Path, valid_dir: Path) -> None:
+    out = tmp_path / "xl"
+    out.mkdir()
+    sheet_names = {"villages": "村庄", "units": "派出单位", "assignments": "驻村干部", "funding": "帮扶资金",
+                   "designations": "designations", "outcomes": "outcomes"}
+    with pd.ExcelWriter(out / "台账.xlsx") as writer:
+        for name, sheet in sheet_names.items():
+            frame = pd.read_csv(valid_dir / f"{name}.csv", dtype=str, keep_default_na=False)
+            if name == "funding":
+                frame["amount"] = pd.to_numeric(frame["amount"]).astype(object)
+                frame.loc[1, "amount"] = "lots"
+            if name == "assignments":  # Excel date cells
+                frame["start_date"] = pd.to_datetime(frame["start_date"])
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+    raw = read_raw(out)
+    errors = raw.report.errors
+    assert [(p.file, p.row, p.column, p.value) for p in errors] == [("台账.xlsx:帮扶资金", 3, "amount", "lots")]
+    assert raw.tables["assignments"]["start_date"].dt.year.tolist() == [2019, 2019, 2020, 2020]
+
+
+def test_one_workbook_per_table_with_excel_serial_dates(tmp_path: Path, valid_dir: Path) -> None:
+    out = tmp_path / "xl"
+    out.mkdir()
+    for csv in valid_dir.glob("*.csv"):
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        if csv.stem == "assignments":
+            frame["start_date"] = [43617, 43617, 43831, 43831]  # Excel serial days
+        frame.to_excel(out / f"{csv.stem}.xlsx", index=False)
+    raw = read_raw(out)
+    assert raw.report.problems == []
+    assert raw.tables["assignments"]["start_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2019-06-01", "2019-06-01", "2020-01-01", "2020-01-01"]
+
+
+def test_user_header_map_extends_the_shipped_one(tmp_path: Path) -> None:
+    tables = dict(VALID_CSV)
+    tables["资金台账"] = tables.pop("funding").replace("amount", "拨付金额")
+    directory = write_tables(tmp_path / "d", tables)
+    assert any("required table missing" in p.rule for p in read_raw(directory).report.errors)
+    extra = tmp_path / "map.toml"
+    extra.write_text('[tables]\n"资金台账" = "funding"\n[columns.funding]\n"拨付金额" = "amount"\n', encoding="utf-8")
+    raw = read_raw(directory, header_map=load_header_map([extra]))
+    assert raw.report.problems == []
+    assert raw.tables["funding"]["amount"].sum() == pytest.approx(35.5, rel=1e-12)
+
+
+def test_bad_header_map_is_reported(tmp_path: Path) -> None:
+    extra = tmp_path / "map.toml"
+    extra.write_text('[columns.funding]\n"金额" = "amountt"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown column 'amountt'"):
+        load_header_map([extra])

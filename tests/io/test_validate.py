@@ -1,0 +1,187 @@
+"""Every kind of bad input gets a clear problem naming table, file, row, column, value and rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import tree_hashes, write_tables
+from villageaid.io import read_raw
+from villageaid.io.report import Problem
+
+
+def _problems(directory: Path, **kwargs) -> list[Problem]:
+    return read_raw(directory, **kwargs).report.problems
+
+
+def _only(problems: list[Problem], severity: str = "error") -> Problem:
+    chosen = [p for p in problems if p.severity == severity]
+    assert len(chosen) == 1, "\n".join(p.format() for p in problems)
+    return chosen[0]
+
+
+def test_valid_directory_has_no_problems(valid_dir: Path) -> None:
+    raw = read_raw(valid_dir)
+    assert raw.report.problems == []
+    assert raw.report.ok
+    assert len(raw.tables["funding"]) == 4
+    assert raw.tables["funding"]["amount"].tolist() == [10.5, 20.0, 5.0, 0.0]
+
+
+def test_missing_required_column(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["assignments"] = valid_csv["assignments"].replace(",role,", ",").replace(",first_secretary,", ",") \
+        .replace(",team_member,", ",")
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.file, p.row, p.column) == ("assignments", "assignments.csv", None, "role")
+    assert "missing required column" in p.rule
+
+
+def test_unexpected_column_is_a_warning(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["units"] = valid_csv["units"].replace("strength\n", "strength,colour\n")
+    valid_csv["units"] = valid_csv["units"].replace("strong\n", "strong,red\n")
+    raw = read_raw(write_tables(tmp_path, valid_csv))
+    assert raw.report.ok
+    p = _only(raw.report.problems, "warning")
+    assert (p.file, p.column) == ("units.csv", "colour")
+    assert "unexpected column" in p.rule
+
+
+def test_duplicate_key(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["villages"] += "V2,K,T2,10,0,0.1,2\n"
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.row, p.column, p.value) == ("villages", 5, "village_id", "V2")
+    assert "duplicate key" in p.rule and "row 3" in p.rule
+
+
+def test_missing_key(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["villages"] += ",K,T2,10,0,0.1,2\n"
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.row, p.column) == ("villages", 5, "village_id")
+    assert "missing key" in p.rule
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [("12a", "non-numeric amount"), ("-3", "negative amount")],
+)
+def test_bad_amount(tmp_path: Path, valid_csv: dict[str, str], value: str, rule: str) -> None:
+    valid_csv["funding"] = valid_csv["funding"].replace("V2,2021,5,", f"V2,2021,{value},")
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.file, p.row, p.column, p.value) == ("funding", "funding.csv", 4, "amount", value)
+    assert rule in p.rule
+
+
+def test_year_out_of_range(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["funding"] = valid_csv["funding"].replace("V3,2021,", "V3,1921,")
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.row, p.column, p.value) == (5, "year", "1921")
+    assert "year out of range" in p.rule
+
+
+def test_unparseable_date(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["assignments"] = valid_csv["assignments"].replace("C3,U2,V3,first_secretary,2020-01-01",
+                                                                "C3,U2,V3,first_secretary,next spring")
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.row, p.column, p.value) == ("assignments", 4, "start_date", "next spring")
+    assert "unparseable date" in p.rule
+
+
+def test_end_date_before_start_date(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["assignments"] = valid_csv["assignments"].replace("2020-01-01,2021-12-31\nC4",
+                                                                "2020-01-01,2019-12-31\nC4")
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.row, p.column, p.value) == (4, "end_date", "2019-12-31")
+    assert "end date before start date" in p.rule
+
+
+def test_unknown_level_string(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["units"] = valid_csv["units"].replace("U2,K县民政局,county", "U2,K县民政局,民政局")
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.row, p.column, p.value) == ("units", 3, "level", "民政局")
+    assert "unknown unit level" in p.rule
+
+
+def test_free_text_levels_are_normalized(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["units"] = valid_csv["units"].replace("U1,X市财政局,city", "U1,X市财政局,X市财政局") \
+        .replace("U2,K县民政局,county", "U2,K县民政局,县派")
+    raw = read_raw(write_tables(tmp_path, valid_csv))
+    assert raw.report.ok
+    assert raw.tables["units"]["level"].tolist() == ["city", "county"]
+
+
+def test_village_referenced_but_not_defined(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["funding"] = valid_csv["funding"].replace("V2,2021,5", "V9,2021,5")
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.row, p.column, p.value) == ("funding", 4, "village_id", "V9")
+    assert "not defined in the villages table" in p.rule
+
+
+def test_unit_referenced_but_not_defined(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["assignments"] = valid_csv["assignments"].replace("C4,U2,", "C4,U7,")
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.row, p.column, p.value) == ("assignments", 5, "unit_id", "U7")
+    assert "not defined in the units table" in p.rule
+
+
+def test_one_cadre_in_two_villages_at_once(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["assignments"] += "C1,U1,V3,team_member,2020-03-01,2020-12-31\n"
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.row, p.column, p.value) == ("assignments", 6, "cadre_id", "C1")
+    assert "two villages at the same time" in p.rule and "V1" in p.rule and "row 2" in p.rule
+
+
+def test_consecutive_postings_of_one_cadre_are_fine(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["assignments"] += "C1,U1,V3,team_member,2021-06-01,\n"
+    assert read_raw(write_tables(tmp_path, valid_csv)).report.problems == []
+
+
+def test_empty_file(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["outcomes"] = ""
+    p = _only(_problems(write_tables(tmp_path, valid_csv)))
+    assert (p.table, p.file, p.row) == ("outcomes", "outcomes.csv", None)
+    assert "empty file" in p.rule
+
+
+def test_header_without_rows_in_required_table(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["funding"] = "village_id,year,amount,source\n"
+    problems = _problems(write_tables(tmp_path, valid_csv))
+    assert any(p.table == "funding" and "no data rows" in p.rule and p.severity == "error" for p in problems)
+
+
+def test_undecodable_text(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    directory = write_tables(tmp_path, valid_csv)
+    (directory / "units.csv").write_bytes(b"unit_id,level\nU1,city\nU2,\xff\xfe\xfa\n")
+    problems = _problems(directory)
+    p = next(p for p in problems if p.file == "units.csv")
+    assert p.row == 3
+    assert "undecodable text" in p.rule
+
+
+def test_required_table_missing(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    del valid_csv["units"]
+    valid_csv["funding"] = valid_csv["funding"].replace("U1", "")
+    valid_csv["assignments"] = "cadre_id,unit_id,village_id,role,start_date\n"
+    problems = _problems(write_tables(tmp_path, valid_csv))
+    missing = [p for p in problems if "required table missing" in p.rule]
+    assert [p.table for p in missing] == ["units"]
+
+
+def test_every_problem_is_collected(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["funding"] = valid_csv["funding"].replace("10.5", "ten").replace("V2,2021,5", "V2,1800,-5")
+    valid_csv["units"] = valid_csv["units"].replace(",city,", ",somewhere,")
+    report = read_raw(write_tables(tmp_path, valid_csv)).report
+    rules = [(p.file, p.row, p.column) for p in report.errors]
+    assert ("funding.csv", 2, "amount") in rules
+    assert ("funding.csv", 4, "year") in rules
+    assert ("funding.csv", 4, "amount") in rules
+    assert ("units.csv", 2, "level") in rules
+    assert len(report.errors) == 4
+
+
+def test_input_files_are_never_modified(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    valid_csv["funding"] = valid_csv["funding"].replace("10.5", "ten")
+    directory = write_tables(tmp_path, valid_csv)
+    before = tree_hashes(directory)
+    read_raw(directory)
+    assert tree_hashes(directory) == before

@@ -1,0 +1,154 @@
+"""The panel on a tiny hand-made data set where every derived value is known in advance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from villageaid.io.validate import validate_tables
+from villageaid.panel import PanelOptions, build_panel
+
+INCOME = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    villages = pd.DataFrame({
+        "village_id": [f"V{i}" for i in range(1, 7)],
+        "county": "K",
+        "township": ["T1"] * 3 + ["T2"] * 3,
+        "collective_income_2020": INCOME,
+        # Perfectly (negatively) linear in asinh(income): the index is standardized asinh(income).
+        "poverty_rate_2015": 0.5 - 0.1 * np.arcsinh(INCOME),
+    })
+    units = pd.DataFrame({
+        "unit_id": ["U1", "U2", "U3", "U4"],
+        "level": ["city", "county", "county", "provincial"],
+        "strength": ["strong", "general", "marginal", "general"],
+    })
+    a = [
+        ("C1", "U2", "V1", "first_secretary", "2019-06-01", "2021-05-31"),
+        ("C2", "U1", "V1", "first_secretary", "2021-06-01", None),
+        ("C3", "U3", "V1", "team_member", "2020-01-01", "2021-12-31"),
+        ("C4", "U2", "V2", "first_secretary", "2020-01-01", "2021-06-30"),
+        ("C5", "U4", "V2", "first_secretary", "2021-07-01", "2021-12-28"),
+        ("C6", "U1", "V3", "first_secretary", "2021-03-01", "2022-12-31"),
+        ("C7", "U2", "V4", "first_secretary", "2015-01-01", "2025-12-31"),
+        ("C8", "U1", "V5", "first_secretary", "2018-01-01", None),
+        ("C9", "U3", "V6", "first_secretary", "2018-01-01", None),
+    ]
+    assignments = pd.DataFrame(a, columns=["cadre_id", "unit_id", "village_id", "role", "start_date", "end_date"])
+    funding = pd.DataFrame({
+        "village_id": ["V1", "V1", "V1", "V5", "V6"],
+        "year": [2020, 2020, 2020, 2021, 2021],
+        "amount": [10.0, 2.0, 3.0, 100.0, 0.0],
+        "source": ["unit", "county", "county", "higher", "social"],
+        "unit_id": ["U2", None, None, None, None],
+    })
+    designations = pd.DataFrame({
+        "village_id": ["V5", "V5", "V6"],
+        "year": [2021, 2023, 2021],
+        "kind": ["demonstration", "demonstration", "key_assistance"],
+    })
+    outcomes = pd.DataFrame({"village_id": ["V1"], "year": [2020], "collective_income": [1.0],
+                             "per_capita_income": [9000.0], "industry_active": [1]})
+    return {"villages": villages, "units": units, "assignments": assignments, "funding": funding,
+            "designations": designations, "outcomes": outcomes}
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    tables, report = validate_tables(_tables())
+    assert report.problems == []
+    return build_panel(tables).set_index(["village_id", "year"])
+
+
+def test_shape_and_order(panel: pd.DataFrame) -> None:
+    assert len(panel) == 12
+    assert panel.index.tolist() == [(f"V{i}", y) for i in range(1, 7) for y in (2020, 2021)]
+
+
+def test_periods(panel: pd.DataFrame) -> None:
+    assert panel.xs(2020, level="year")["period"].eq("campaign").all()
+    assert panel.xs(2021, level="year")["period"].eq("transition").all()
+    assert panel["post"].tolist() == [0, 1] * 6
+
+
+def test_first_secretary_covering_most_days(panel: pd.DataFrame) -> None:
+    levels = panel["first_secretary_level"].astype(object).where(panel["first_secretary_level"].notna(), None)
+    assert levels.tolist() == [
+        "county", "city",        # V1: U2 all of 2020; in 2021 U1 214 days against U2 151
+        "county", "provincial",  # V2: 181 days each in 2021: the later start wins
+        None, "city",            # V3: nobody in 2020
+        "county", "county",
+        "city", "city",
+        "county", "county",
+    ]
+    assert panel.loc[("V2", 2021), "first_secretary_unit_id"] == "U4"
+    assert panel["city_unit"].tolist()[:4] == [False, True, False, True]
+    assert pd.isna(panel.loc[("V3", 2020), "city_unit"])
+    assert panel.loc[("V1", 2021), "strong_unit"]
+    assert not panel.loc[("V6", 2021), "strong_unit"]
+
+
+def test_team_size_and_strength(panel: pd.DataFrame) -> None:
+    np.testing.assert_allclose(panel.loc[("V1", 2020), "team_size"], 2.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(panel.loc[("V1", 2021), "team_size"], (151 + 214 + 365) / 365, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(panel.loc[("V2", 2021), "team_size"], 362 / 365, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(panel.loc[("V3", 2020), "team_size"], 0.0, rtol=0, atol=0)
+    np.testing.assert_allclose(panel.loc[("V1", 2020), "team_strength_index"], 0.5, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(panel.loc[("V1", 2021), "team_strength_index"], (151 * 1 + 214 * 2) / 730,
+                               rtol=0, atol=1e-12)
+    assert np.isnan(panel.loc[("V3", 2020), "team_strength_index"])
+
+
+def test_endowment_index_and_rich(panel: pd.DataFrame) -> None:
+    a = np.arcsinh(INCOME)
+    expected = (a - a.mean()) / a.std()
+    index = panel.xs(2020, level="year")["endowment_index"].to_numpy()
+    np.testing.assert_allclose(index, expected, rtol=1e-12, atol=1e-12)
+    assert panel.xs(2021, level="year")["endowment_index"].to_numpy() == pytest.approx(index, rel=0, abs=0)
+    assert panel.xs(2020, level="year")["rich"].tolist() == [False, False, False, False, True, True]
+
+
+def test_village_types(panel: pd.DataFrame) -> None:
+    types = panel["village_type"].astype(object).where(panel["village_type"].notna(), None)
+    assert types.tolist() == ["C", "D", "C", "D", None, "D", "C", "C", "A", "A", "B", "B"]
+
+
+def test_demonstration_cohort(panel: pd.DataFrame) -> None:
+    assert panel.xs(2020, level="year")["demonstration_cohort"].tolist() == [0, 0, 0, 0, 2021, 0]
+    assert panel["demonstration"].tolist() == [0] * 9 + [1, 0, 0]
+
+
+def test_funding_totals_sources_and_transforms(panel: pd.DataFrame) -> None:
+    row = panel.loc[("V1", 2020)]
+    assert (row["funding_total"], row["funding_unit"], row["funding_county"]) == (15.0, 10.0, 5.0)
+    assert panel.loc[("V5", 2021), "funding_higher"] == 100.0
+    assert panel.loc[("V6", 2021), "funding_total"] == 0.0
+    assert panel["funding_total"].sum() == 115.0
+    np.testing.assert_allclose(row["asinh_funding_total"], np.arcsinh(15.0), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(row["log1p_funding_total"], np.log(16.0), rtol=1e-15, atol=0)
+
+
+def test_outcomes(panel: pd.DataFrame) -> None:
+    assert panel.loc[("V1", 2020), "collective_income"] == 1.0
+    assert panel.loc[("V1", 2020), "industry_active"]
+    assert np.isnan(panel.loc[("V1", 2021), "per_capita_income"])
+    assert pd.isna(panel.loc[("V1", 2021), "industry_active"])
+
+
+def test_explicit_years_and_rich_quantile() -> None:
+    tables, _ = validate_tables(_tables())
+    panel = build_panel(tables, PanelOptions(first_year=2019, last_year=2021, rich_quantile=0.5))
+    assert len(panel) == 18
+    assert panel.loc[panel["year"] == 2019, "period"].eq("campaign").all()
+    assert panel.loc[panel["year"] == 2019, "rich"].tolist() == [False, False, False, True, True, True]
+
+
+def test_panel_needs_years() -> None:
+    tables, _ = validate_tables(_tables())
+    tables["funding"] = tables["funding"].iloc[0:0]
+    tables["outcomes"] = tables["outcomes"].iloc[0:0]
+    with pytest.raises(ValueError, match="cannot tell the panel's years"):
+        build_panel(tables)

@@ -1,0 +1,114 @@
+"""The command line: help, exit codes, reports without tracebacks, byte-identical outputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import tree_hashes, write_tables
+from villageaid.cli import main
+
+
+@pytest.mark.parametrize("command", ["simulate", "validate", "panel", "tables", "codebook"])
+def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: villageaid {command}" in out and len(out) > 300
+
+
+def test_simulate_is_byte_identical(tmp_path: Path) -> None:
+    assert main(["simulate", "--out", str(tmp_path / "a")]) == 0
+    assert main(["simulate", "--out", str(tmp_path / "b")]) == 0
+    hashes = tree_hashes(tmp_path / "a")
+    assert set(hashes) == {"villages.csv", "units.csv", "assignments.csv", "funding.csv", "designations.csv",
+                           "outcomes.csv", "truth.json"}
+    assert hashes == tree_hashes(tmp_path / "b")
+    assert main(["simulate", "--seed", "7", "--out", str(tmp_path / "c")]) == 0
+    assert tree_hashes(tmp_path / "c")["funding.csv"] != hashes["funding.csv"]
+
+
+def test_simulate_refuses_villages_for_two_counties(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--villages", "10", "--out", str(tmp_path)]) == 2
+    assert "national scenario only" in capsys.readouterr().err
+
+
+def test_validate_valid_directory(valid_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(valid_dir)]) == 0
+    assert "OK:" in capsys.readouterr().out
+
+
+def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
+    data = tmp_path / "sim"
+    assert main(["simulate", "--out", str(data)]) == 0
+    assert main(["panel", str(data), "--out", str(tmp_path / "panel.parquet")]) == 0
+    panel = pd.read_parquet(tmp_path / "panel.parquet")
+    assert len(panel) == 2700
+    assert panel.attrs["data_source"].startswith("simulated, scenario two_counties")
+    for run in ("t1", "t2"):
+        assert main(["tables", str(tmp_path / "panel.parquet"), "--out", str(tmp_path / run)]) == 0
+    assert tree_hashes(tmp_path / "t1") == tree_hashes(tmp_path / "t2")
+    assert sorted(tree_hashes(tmp_path / "t1")) == ["table1_typology.csv", "table1_typology.md",
+                                                    "table1_typology.tex"]
+
+
+BAD = {
+    "villages": "village_id,county,township,collective_income_2020,poverty_rate_2015\nV1,K,T1,1,0.3\nV1,K,T1,2,0.2\n",
+    "units": "unit_id,level\nU1,某单位\n",
+    "assignments": "cadre_id,unit_id,village_id,role,start_date,end_date\nC1,U1,V1,first_secretary,2021-13-01,\n",
+    "funding": "village_id,year,amount,source\nV1,2021,12a,unit\nV2,2021,-1,unit\n",
+}
+
+
+def test_validate_bad_directory_in_a_subprocess(tmp_path: Path) -> None:
+    directory = write_tables(tmp_path / "bad", BAD)
+    before = tree_hashes(directory)
+    result = subprocess.run([sys.executable, "-m", "villageaid.cli", "validate", str(directory)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    expected = [
+        ("villages.csv, row 3, column village_id: value 'V1'", "duplicate key"),
+        ("units.csv, row 2, column level: value '某单位'", "unknown unit level"),
+        ("assignments.csv, row 2, column start_date: value '2021-13-01'", "unparseable date"),
+        ("funding.csv, row 2, column amount: value '12a'", "non-numeric amount"),
+        ("funding.csv, row 3, column amount: value '-1'", "negative amount"),
+        ("funding.csv, row 3, column village_id: value 'V2'", "not defined in the villages table"),
+    ]
+    for where, rule in expected:
+        assert any(where in line and rule in line for line in lines), (where, result.stdout)
+    assert lines[-1] == "6 error(s), 0 warning(s)"
+    assert tree_hashes(directory) == before
+
+
+def test_panel_refuses_bad_data_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = write_tables(tmp_path / "bad", BAD)
+    out = tmp_path / "panel.parquet"
+    assert main(["panel", str(directory), "--out", str(out)]) == 2
+    assert not out.exists()
+    assert "has errors; nothing written" in capsys.readouterr().err
+
+
+def test_missing_directory_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
+    assert "data directory does not exist" in capsys.readouterr().out
+
+
+def test_unreadable_panel_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "panel.parquet"
+    bogus.write_text("not parquet")
+    assert main(["tables", str(bogus), "--out", str(tmp_path / "t")]) == 2
+    assert "cannot read panel" in capsys.readouterr().err
+
+
+def test_bad_header_map_is_a_user_error(valid_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad_map = tmp_path / "map.toml"
+    bad_map.write_text("[tables\n", encoding="utf-8")
+    assert main(["validate", str(valid_dir), "--header-map", str(bad_map)]) == 2
+    assert "cannot read header map" in capsys.readouterr().err
