@@ -393,19 +393,24 @@ def _units_and_rounds(s: Scenario, county: np.ndarray, index: np.ndarray,
     sector = rng.choice(np.array(["party", "government", "enterprise", "public_institution"]), total,
                         p=[0.15, 0.55, 0.15, 0.15])
     strength_names = np.asarray(UNIT_STRENGTHS)[strength]
-    unit_ids, unit_names = [], []
-    county_names = np.asarray(s.county_names)
-    for i in range(total):
-        depts = _DEPARTMENTS[strength_names[i]]
-        dept = depts[number[i] % len(depts)]
-        suffix = "" if number[i] < len(depts) else f"({number[i] // len(depts) + 1})"
-        if kind[i]:
-            place = {"central": "国家", "provincial": f"省{group[i] + 1}"}.get(level[i], f"X{group[i] + 1}市")
-            unit_ids.append(f"U-H{group[i] + 1}-{strength[i]}{number[i] + 1:03d}")
-        else:
-            place = f"{county_names[group[i]]}县"
-            unit_ids.append(f"U-{county_names[group[i]]}-{strength[i]}{number[i] + 1:03d}")
-        unit_names.append(f"{place}{dept}{suffix}")
+    # Identifiers and Chinese names of the units, built column-wise (hundreds of thousands at national scale).
+    dept_names = {k: np.asarray(v) for k, v in _DEPARTMENTS.items()}
+    n_depts = np.array([len(_DEPARTMENTS[name]) for name in UNIT_STRENGTHS])[strength]
+    dept = np.empty(total, dtype=object)
+    for k, name in enumerate(UNIT_STRENGTHS):
+        pick = strength == k
+        dept[pick] = dept_names[name][number[pick] % len(dept_names[name])]
+    repeat = number // n_depts
+    suffix = np.where(repeat > 0, "(" + pd.Series(repeat + 1).astype(str) + ")", "")
+    group_text = pd.Series(group + 1).astype(str)
+    county_text = pd.Series(np.asarray(s.county_names)[np.where(kind, 0, group)])
+    place = np.where(level == "central", "国家", np.where(level == "provincial", "省" + group_text,
+                                                          "X" + group_text + "市"))
+    place = np.where(kind, place, county_text + "县")
+    unit_names = (pd.Series(place) + pd.Series(dept) + pd.Series(suffix)).to_numpy(dtype=object)
+    serial = strength.astype(str).astype(object) + pd.Series(number + 1).astype(str).str.zfill(3).to_numpy(dtype=object)
+    owner = np.where(kind, "H" + group_text, county_text)
+    unit_ids = ("U-" + pd.Series(owner) + "-" + pd.Series(serial)).to_numpy(dtype=object)
     units = pd.DataFrame({"unit_id": unit_ids, "unit_name": unit_names, "level": level, "sector": sector,
                           "strength": strength_names})
     rounds: dict[str, _Round] = {}
@@ -448,18 +453,21 @@ def _assignments(s: Scenario, village_id: np.ndarray, units: pd.DataFrame, round
         for m in range(s.team_members):  # team members: one posting a round
             pieces.append((r.team_units[:, m], "team_member", bounds[0][0], bounds[1][1]))
     village_idx = np.tile(np.arange(n), len(pieces))
-    frame = pd.DataFrame({
-        "unit_id": unit_ids[np.concatenate([p[0] for p in pieces])],
-        "village_id": village_id[village_idx],
-        "role": np.concatenate([np.full(n, p[1]) for p in pieces]),
-        "start_date": np.concatenate([p[2] for p in pieces]).astype("datetime64[ns]"),
-        "end_date": np.concatenate([p[3] for p in pieces]).astype("datetime64[ns]"),
-        "_order": village_idx,
+    unit_idx = np.concatenate([p[0] for p in pieces])
+    role_code = np.concatenate([np.full(n, 0 if p[1] == "first_secretary" else 1, dtype=np.int8) for p in pieces])
+    start_date = np.concatenate([p[2] for p in pieces]).astype("datetime64[ns]")
+    end_date = np.concatenate([p[3] for p in pieces]).astype("datetime64[ns]")
+    order = np.lexsort((role_code, start_date.view(np.int64), village_idx))
+    width = len(str(len(order)))
+    cadre_id = ("K" + pd.Series(np.arange(1, len(order) + 1)).astype(str).str.zfill(width)).to_numpy(dtype=object)
+    return pd.DataFrame({
+        "cadre_id": cadre_id,
+        "unit_id": pd.Categorical.from_codes(unit_idx[order], categories=pd.Index(unit_ids, dtype=object)),
+        "village_id": pd.Categorical.from_codes(village_idx[order], categories=pd.Index(village_id, dtype=object)),
+        "role": pd.Categorical.from_codes(role_code[order], categories=["first_secretary", "team_member"]),
+        "start_date": start_date[order],
+        "end_date": end_date[order],
     })
-    frame = frame.sort_values(["_order", "start_date", "role"], kind="mergesort").drop(columns="_order")
-    width = len(str(len(frame)))
-    frame.insert(0, "cadre_id", [f"K{i:0{width}d}" for i in range(1, len(frame) + 1)])
-    return frame.reset_index(drop=True)
 
 
 def _designations(s: Scenario, villages: pd.DataFrame, index: np.ndarray, city_transition: np.ndarray,
@@ -549,22 +557,28 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     vid = villages["village_id"].to_numpy()
     unit_ids = units["unit_id"].to_numpy()
     fs_unit = np.where(post[None, :], rounds["transition"].unit[:, None], rounds["campaign"].unit[:, None])
-    records = []
-    for source in FUNDING_SOURCES:
+    project_types = sorted({t for kinds in _PROJECT_TYPES.values() for t in kinds})
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("village", "year", "amount", "source", "project",
+                                                          "unit")}
+    for code, source in enumerate(FUNDING_SOURCES):
         rows, cols = np.nonzero(np.round(amounts[source], 4) > 0)
-        kinds = np.asarray(_PROJECT_TYPES[source])
-        records.append(pd.DataFrame({
-            "village_id": vid[rows],
-            "year": years[cols],
-            "amount": np.round(amounts[source][rows, cols], 4),
-            "source": source,
-            "project_type": kinds[rng_funding.integers(0, len(kinds), len(rows))],
-            "unit_id": unit_ids[fs_unit[rows, cols]] if source == "unit" else None,
-            "_v": rows,
-        }))
-    funding = pd.concat(records, ignore_index=True)
-    funding = funding.sort_values(["_v", "year", "source"], kind="mergesort").drop(columns="_v")
-    funding = funding.reset_index(drop=True)
+        kinds = np.array([project_types.index(t) for t in _PROJECT_TYPES[source]])
+        parts["village"].append(rows)
+        parts["year"].append(years[cols])
+        parts["amount"].append(np.round(amounts[source][rows, cols], 4))
+        parts["source"].append(np.full(len(rows), code, dtype=np.int8))
+        parts["project"].append(kinds[rng_funding.integers(0, len(kinds), len(rows))])
+        parts["unit"].append(fs_unit[rows, cols] if source == "unit" else np.full(len(rows), -1))
+    col = {k: np.concatenate(v) for k, v in parts.items()}
+    order = np.lexsort((col["source"], col["year"], col["village"]))
+    funding = pd.DataFrame({
+        "village_id": pd.Categorical.from_codes(col["village"][order], categories=pd.Index(vid, dtype=object)),
+        "year": col["year"][order],
+        "amount": col["amount"][order],
+        "source": pd.Categorical.from_codes(col["source"][order], categories=list(FUNDING_SOURCES)),
+        "project_type": pd.Categorical.from_codes(col["project"][order], categories=project_types),
+        "unit_id": pd.Categorical.from_codes(col["unit"][order], categories=pd.Index(unit_ids, dtype=object)),
+    })
 
     # Outcomes respond to this year's funding.
     asinh_total = np.arcsinh(total)
@@ -580,7 +594,8 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         s.industry_intercept + s.industry_slope_endowment * index[:, None]
         + s.industry_response * (asinh_total - 3.0))
     outcomes = pd.DataFrame({
-        "village_id": np.repeat(vid, n_years),
+        "village_id": pd.Categorical.from_codes(np.repeat(np.arange(n), n_years),
+                                                categories=pd.Index(vid, dtype=object)),
         "year": np.tile(years, n),
         "collective_income": np.round(collective.ravel(), 2),
         "per_capita_income": np.round(per_capita.ravel(), 0),

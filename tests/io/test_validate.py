@@ -131,6 +131,16 @@ def test_one_cadre_in_two_villages_at_once(tmp_path: Path, valid_csv: dict[str, 
     assert "two villages at the same time" in p.rule and "V1" in p.rule and "row 2" in p.rule
 
 
+def test_overlap_with_a_long_earlier_posting_is_found(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    # C1 serves V1 2019-06-01..2021-05-31; a short second posting in V1 ends, then V3 overlaps the first.
+    valid_csv["assignments"] += "C1,U1,V1,team_member,2019-07-01,2019-08-01\nC1,U1,V3,team_member,2020-03-01,\n"
+    problems = _problems(write_tables(tmp_path, valid_csv))
+    error = _only(problems, "error")
+    assert error.row == 7 and "V1" in error.rule and "row 2" in error.rule
+    warning = _only(problems, "warning")
+    assert warning.row == 6 and "same village" in warning.rule
+
+
 def test_consecutive_postings_of_one_cadre_are_fine(tmp_path: Path, valid_csv: dict[str, str]) -> None:
     valid_csv["assignments"] += "C1,U1,V3,team_member,2021-06-01,\n"
     assert read_raw(write_tables(tmp_path, valid_csv)).report.problems == []

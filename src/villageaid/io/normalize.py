@@ -74,15 +74,47 @@ def normalize_level(text: object) -> str | None:
 _MISSING = {"", "na", "n/a", "nan", "none", "null", "-", "—", "无数据", "缺失"}
 
 
+def text_of_uniques(uniques: pd.Index | np.ndarray) -> pd.Series:
+    """Return distinct cell values as trimmed text, with <NA> for empty cells and missing markers.
+
+    Whole-number floats (as Excel stores identifiers such as 101) become "101". Works on the distinct
+    values of a column only, so it costs little however often a value repeats.
+    """
+    values = pd.Series(uniques, dtype=object if not isinstance(uniques, pd.Index) else None)
+    if pd.api.types.is_float_dtype(values.dtype):
+        whole = values.notna() & (values == np.floor(values))
+        text = values.astype(object).where(~whole, values.where(whole).astype("Int64").astype(object))
+        text = text.astype(object).map(lambda v: None if pd.isna(v) else str(v))
+    elif pd.api.types.is_string_dtype(values.dtype) and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        text = values
+    else:
+        text = values.map(
+            lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+            else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+        )
+    text = text.astype("string").str.strip()
+    missing = text.isna() | text.str.lower().isin(list(_MISSING))
+    return text.where(~missing.to_numpy(dtype=bool))
+
+
+def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (-1 for NaN/None) and distinct values of a column; free for categoricals."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
 def missing_mask(values: pd.Series) -> np.ndarray:
     """Return True where a cell is empty or a conventional missing marker."""
-    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype) or isinstance(
+            values.dtype, pd.CategoricalDtype):
         # Work on distinct values only: ledgers repeat the same strings many times.
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = codes_and_uniques(values)
         if len(uniques) == 0:
             return codes < 0
-        unique_missing = np.array([str(u).strip().lower() in _MISSING for u in uniques], dtype=bool)
-        return (codes < 0) | unique_missing[np.maximum(codes, 0)] & (codes >= 0)
+        unique_missing = text_of_uniques(uniques).isna().to_numpy(dtype=bool)
+        return (codes < 0) | unique_missing[np.maximum(codes, 0)]
     return values.isna().to_numpy(dtype=bool)
 
 

@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 
 from villageaid.io.headers import AmountUnit, HeaderMap, load_header_map, split_header
-from villageaid.io.normalize import missing_mask, normalize_level, parse_bools, parse_dates, parse_numbers
+from villageaid.io.normalize import (
+    codes_and_uniques,
+    missing_mask,
+    normalize_level,
+    parse_bools,
+    parse_dates,
+    parse_numbers,
+    text_of_uniques,
+)
 from villageaid.io.pseudonym import SALT_ENV, pseudonymize
 from villageaid.io.report import Problem, ValidationReport
 from villageaid.schema import RAW_TABLES, Column, TableSchema
@@ -75,33 +83,34 @@ class _Collector:
                                 rule))  # type: ignore[arg-type]
 
 
-def _clean_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Trim text cells (working on distinct values only) and return them with a missing mask."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    cleaned = np.array([None if u is None else _show(u).strip() for u in uniques], dtype=object)
-    cleaned_missing = missing_mask(pd.Series(cleaned, dtype=object)) if len(cleaned) else np.zeros(0, bool)
-    cleaned[cleaned_missing] = None
-    out = np.empty(len(values), dtype=object)
-    present = codes >= 0
-    out[present] = cleaned[codes[present]]
-    out[~present] = None
-    result = pd.Series(out, index=values.index, dtype=object)
-    return result, result.isna().to_numpy()
+def _clean_text(values: pd.Series) -> pd.Series:
+    """Trim text cells and return them as a categorical (<NA> where missing).
+
+    Identifiers repeat many times (a village in every funding record), so the work is done on distinct
+    values only and the result is stored as codes into one set of categories.
+    """
+    codes, uniques = codes_and_uniques(values)
+    cleaned = text_of_uniques(uniques)
+    cleaned_codes, categories = pd.factorize(cleaned, use_na_sentinel=True)  # merges " V1" and "V1"
+    new_codes = np.where(codes >= 0, cleaned_codes[np.maximum(codes, 0)], -1) if len(uniques) else codes
+    categories = pd.Index(np.asarray(categories, dtype=object), dtype=object)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=categories), index=values.index)
 
 
-def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    text, missing = _clean_text(values)
-    uniques = pd.unique(text[~missing])
-    mapping: dict[object, object] = {}
-    for u in uniques:
-        if col.name == "level":
-            mapping[u] = normalize_level(u)
-        else:
-            lowered = str(u).lower()
-            mapping[u] = lowered if lowered in col.allowed else hmap.value_for(col.name, str(u))
-    mapped = text.map(mapping)
-    bad = ~missing & mapped.isna().to_numpy()
-    return pd.Series(pd.Categorical(mapped, categories=list(col.allowed)), index=values.index), bad, missing
+def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap) -> tuple[pd.Series, np.ndarray]:
+    text = _clean_text(values)
+    categories = text.cat.categories
+    if col.name == "level":
+        mapped = [normalize_level(u) for u in categories]
+    else:
+        mapped = [str(u).lower() if str(u).lower() in col.allowed else hmap.value_for(col.name, str(u))
+                  for u in categories]
+    allowed = list(col.allowed)
+    target = np.array([allowed.index(m) if m is not None else -1 for m in mapped], dtype=np.int64)
+    codes = text.cat.codes.to_numpy(dtype=np.int64)
+    new_codes = np.where(codes >= 0, target[np.maximum(codes, 0)] if len(target) else -1, -1)
+    bad = (codes >= 0) & (new_codes < 0)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=allowed), index=values.index), bad
 
 
 def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, unit_factor: float,
@@ -109,9 +118,9 @@ def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, unit_factor:
     """Parse one column, report its bad cells and return the typed values."""
     kind = col.kind
     if kind in ("id", "text"):
-        return _clean_text(values)[0]
+        return _clean_text(values)
     if kind == "enum":
-        typed, bad, _ = _coerce_enum(col, values, hmap)
+        typed, bad = _coerce_enum(col, values, hmap)
         if col.name == "level":
             rule = ("unknown unit level: expected central/provincial/city/county/township or a form such as "
                     "中央, 省直, 市派, X市…局, 县级, 区, 乡镇")
@@ -204,9 +213,10 @@ def _typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport
     missing_required = [c for c in schema.required_columns if c not in found]
     for column in missing_required:
         collect.file("missing required column (add it, or map its header in a header-map TOML file)", column)
+    raw_missing = {c: missing_mask(frame[c]) for c in frame.columns}
     # Rows that are entirely empty (blank lines, trailing Excel rows) are dropped; row numbers are kept.
     if frame.shape[1]:
-        blank = np.all(np.column_stack([missing_mask(frame[c]) for c in frame.columns]), axis=1)
+        blank = np.all(np.column_stack([raw_missing[c] for c in frame.columns]), axis=1)
     else:
         blank = np.ones(len(frame), dtype=bool)
     if blank.all():
@@ -215,7 +225,8 @@ def _typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport
         return None
     keep = ~blank
     rows = source.rows[keep]
-    frame = frame.loc[keep].reset_index(drop=True)
+    if blank.any():
+        frame = frame.loc[keep].reset_index(drop=True)
     source = SourceFrame(source.table, source.label, frame, rows)
     collect = _Collector(report, source)
     typed: dict[str, object] = {}
@@ -225,9 +236,10 @@ def _typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport
         raw = frame[found[col.name]]
         typed[col.name] = _coerce_column(col, raw, hmap, factors.get(col.name, 1.0), collect, shown[col.name])
         if col.name in schema.key:
-            collect.cells(missing_mask(raw), shown[col.name], None, "missing key: every row needs a value")
+            collect.cells(raw_missing[found[col.name]][keep], shown[col.name], None,
+                          "missing key: every row needs a value")
         elif col.required:
-            collect.cells(missing_mask(raw), shown[col.name], None, "required value missing")
+            collect.cells(raw_missing[found[col.name]][keep], shown[col.name], None, "required value missing")
     out = pd.DataFrame(typed, index=frame.index)
     for col in schema.columns:
         if col.name not in out:
@@ -259,8 +271,8 @@ def _check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> No
 
 def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport) -> None:
     defined = {
-        "village_id": ("villages", set(tables["villages"]["village_id"].dropna())),
-        "unit_id": ("units", set(tables["units"]["unit_id"].dropna())),
+        "village_id": ("villages", pd.Index(tables["villages"]["village_id"].dropna().astype(object).unique())),
+        "unit_id": ("units", pd.Index(tables["units"]["unit_id"].dropna().astype(object).unique())),
     }
     for table in ("assignments", "funding", "designations", "outcomes"):
         frame = tables[table]
@@ -268,9 +280,9 @@ def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport)
             if column not in frame or frame.empty or tables[home].empty:
                 continue
             values = frame[column]
-            present = values.notna().to_numpy()
-            known = values.isin(ids).to_numpy()
-            bad = present & ~known
+            codes, uniques = codes_and_uniques(values)  # look up distinct identifiers only
+            unknown = ~pd.Index(uniques).isin(ids)
+            bad = (codes >= 0) & unknown[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
             for i in np.flatnonzero(bad):
                 report.add(Problem("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), column,
                                    str(values.iat[i]), f"referenced but not defined in the {home} table"))
@@ -279,36 +291,45 @@ def _check_references(tables: dict[str, pd.DataFrame], report: ValidationReport)
 def _check_assignments(frame: pd.DataFrame, report: ValidationReport) -> None:
     if frame.empty:
         return
-    start, end = frame["start_date"], frame["end_date"]
-    reversed_ = (end < start).to_numpy()
+    files = frame["_file"].to_numpy(dtype=object)
+    rows = frame["_row"].to_numpy()
+    start_ts, end_ts = frame["start_date"], frame["end_date"]
+    reversed_ = (end_ts < start_ts).to_numpy(dtype=bool)
     for i in np.flatnonzero(reversed_):
-        report.add(Problem("error", "assignments", frame["_file"].iat[i], int(frame["_row"].iat[i]), "end_date",
-                           str(end.iat[i].date()),
-                           f"end date before start date ({start.iat[i].date()})"))
-    ok = frame.loc[frame["cadre_id"].notna() & start.notna() & ~reversed_]
-    if ok.empty:
-        return
-    ordered = ok.sort_values(["cadre_id", "start_date", "_file", "_row"], kind="mergesort")
-    far_future = pd.Timestamp("2262-01-01")
-    ends = ordered["end_date"].fillna(far_future)
-    same_cadre = ordered["cadre_id"].eq(ordered["cadre_id"].shift())
-    # Latest end among the cadre's earlier postings: a posting starting on or before it overlaps.
-    prior_end = ends.groupby(ordered["cadre_id"], sort=False).cummax().groupby(ordered["cadre_id"], sort=False).shift()
-    overlap = same_cadre & (ordered["start_date"] <= prior_end)
-    prev = ordered.shift()
-    for i in np.flatnonzero(overlap.to_numpy()):
-        row, before = ordered.iloc[i], prev.iloc[i]
-        if row["village_id"] != before["village_id"]:
-            rule = (f"one cadre in two villages at the same time: this posting to {row['village_id']} starts "
-                    f"{row['start_date'].date()}, while the posting to {before['village_id']} "
-                    f"({before['_file']} row {int(before['_row'])}) has not ended")
+        report.add(Problem("error", "assignments", files[i], int(rows[i]), "end_date", str(end_ts.iat[i].date()),
+                           f"end date before start date ({start_ts.iat[i].date()})"))
+    # One cadre in two villages at once: sort each cadre's postings by start; a posting that starts on or
+    # before the latest end among the cadre's earlier postings overlaps it (an open end never ends).
+    cadre, _ = codes_and_uniques(frame["cadre_id"])
+    village, _ = codes_and_uniques(frame["village_id"])
+    start = start_ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    end = end_ts.to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+    end[np.isnat(end_ts.to_numpy(dtype="datetime64[ns]"))] = np.iinfo(np.int64).max
+    usable = np.flatnonzero((cadre >= 0) & ~np.isnat(start_ts.to_numpy(dtype="datetime64[ns]")) & ~reversed_)
+    order = usable[np.lexsort((np.arange(len(usable)), start[usable], cadre[usable]))]
+    same_cadre = np.zeros(len(order), dtype=bool)
+    same_cadre[1:] = cadre[order][1:] == cadre[order][:-1]
+    latest_end = pd.Series(end[order]).groupby(cadre[order], sort=False).cummax().to_numpy()
+    prior_end = np.empty_like(latest_end)
+    prior_end[1:] = latest_end[:-1]
+    # Position (in sorted order) of the posting holding that latest end, to name it in the message.
+    holder = np.where(end[order] == latest_end, np.arange(len(order)), -1)
+    holder = pd.Series(holder).groupby(cadre[order], sort=False).cummax().to_numpy()
+    overlapping = np.flatnonzero(same_cadre & (start[order] <= np.where(same_cadre, prior_end, 0)))
+    ids = frame["cadre_id"].astype(object).to_numpy()
+    villages = frame["village_id"].astype(object).to_numpy()
+    for k in overlapping:
+        i, j = order[k], order[holder[k - 1]]
+        if village[i] != village[j]:
+            rule = (f"one cadre in two villages at the same time: this posting to {villages[i]} starts "
+                    f"{start_ts.iat[i].date()}, while the posting to {villages[j]} ({files[j]} row {int(rows[j])}) "
+                    "has not ended")
             severity = "error"
         else:
-            rule = (f"overlapping postings of one cadre in the same village ({before['_file']} row "
-                    f"{int(before['_row'])})")
+            rule = f"overlapping postings of one cadre in the same village ({files[j]} row {int(rows[j])})"
             severity = "warning"
-        report.add(Problem(severity, "assignments", row["_file"], int(row["_row"]), "cadre_id",
-                           str(row["cadre_id"]), rule))  # type: ignore[arg-type]
+        report.add(Problem(severity, "assignments", files[i], int(rows[i]), "cadre_id", str(ids[i]),
+                           rule))  # type: ignore[arg-type]
 
 
 def _empty(schema: TableSchema) -> pd.DataFrame:

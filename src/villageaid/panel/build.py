@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from villageaid.io.normalize import codes_and_uniques
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE, endowment_index, rich_flag
 from villageaid.panel.typology import village_type
 from villageaid.schema import CITY_OR_ABOVE, FUNDING_SOURCES, UNIT_LEVELS, UNIT_STRENGTHS
@@ -56,6 +57,20 @@ def _panel_years(tables: dict[str, pd.DataFrame], options: PanelOptions) -> np.n
     return np.arange(first, last + 1)
 
 
+def _category_codes(values: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
+    """Codes of ``values`` in ``categories`` (-1 where missing or not among them)."""
+    return _positions(pd.Index(list(categories), dtype=object), values)
+
+
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Position of each value in ``index`` (-1 if absent), looking up distinct values only."""
+    codes, uniques = codes_and_uniques(values)
+    if len(uniques) == 0:
+        return np.full(len(values), -1, dtype=np.int64)
+    found = index.get_indexer(pd.Index(uniques, dtype=object))
+    return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
+
+
 def _overlap_days(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
     """Days of each posting (rows) falling in each year (columns), as int32."""
     days = np.empty((len(start), len(years)), dtype=np.int32)
@@ -72,9 +87,8 @@ def _overlap_days(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.n
 def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village_ids: pd.Index,
                          years: np.ndarray) -> dict[str, np.ndarray]:
     n, n_years = len(village_ids), len(years)
-    village = village_ids.get_indexer(assignments["village_id"])
-    unit_index = pd.Index(units["unit_id"])
-    unit = unit_index.get_indexer(assignments["unit_id"])
+    village = _positions(village_ids, assignments["village_id"])
+    unit = _positions(pd.Index(units["unit_id"].astype(object)), assignments["unit_id"])
     keep = (village >= 0) & (unit >= 0) & assignments["start_date"].notna().to_numpy()
     frame = assignments.loc[keep]
     village, unit = village[keep], unit[keep]
@@ -98,7 +112,7 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
         team_strength = np.where(strength_den > 0, strength_num / strength_den, np.nan)
 
     # First secretary of the year: the posting covering most days (ties: the later start).
-    is_fs = (frame["role"].astype(object) == "first_secretary").to_numpy()
+    is_fs = _category_codes(frame["role"], ("first_secretary",)) == 0
     fs_village, fs_unit, fs_days = village[is_fs], unit[is_fs], days[is_fs]
     fs_start = start[is_fs].astype(np.int64)
     fs_choice = np.full((n, n_years), -1, dtype=np.int64)
@@ -115,7 +129,7 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
 
 def _by_year(frame: pd.DataFrame, village_ids: pd.Index, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Village and year positions of each row of ``frame``; -1 where either is outside the panel."""
-    village = village_ids.get_indexer(frame["village_id"])
+    village = _positions(village_ids, frame["village_id"])
     year = frame["year"].to_numpy(dtype=np.int64) - years[0]
     inside = (village >= 0) & (year >= 0) & (year < len(years))
     return np.where(inside, village, -1), np.where(inside, year, -1)
@@ -141,7 +155,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     options = options or PanelOptions()
     villages = tables["villages"].reset_index(drop=True)
     units = tables["units"]
-    village_ids = pd.Index(villages["village_id"])
+    village_ids = pd.Index(villages["village_id"].astype(object))
     years = _panel_years(tables, options)
     n, n_years = len(villages), len(years)
 
@@ -150,26 +164,27 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     measures = _assignment_measures(tables["assignments"], units, village_ids, years)
     fs_unit = measures["first_secretary_unit"].ravel()
     has_fs = fs_unit >= 0
-    unit_level = units["level"].astype(object).to_numpy()
-    unit_strength = units["strength"].astype(object).to_numpy()
-    unit_id = units["unit_id"].to_numpy(dtype=object)
-    fs_level = np.where(has_fs, unit_level[np.maximum(fs_unit, 0)], None)
-    fs_strength = np.where(has_fs, unit_strength[np.maximum(fs_unit, 0)], None)
+    safe_unit = np.maximum(fs_unit, 0)
+    level_code = np.where(has_fs, _category_codes(units["level"], UNIT_LEVELS)[safe_unit], -1)
+    strength_code = np.where(has_fs, _category_codes(units["strength"], UNIT_STRENGTHS)[safe_unit], -1)
 
     funding = tables["funding"]
     fv, fy = _by_year(funding, village_ids, years)
     inside = fv >= 0
     cell = fv[inside] * n_years + fy[inside]
     amount = funding["amount"].to_numpy(dtype=float)[inside]
-    source = funding["source"].astype(object).to_numpy()[inside]
-    by_source = {s: np.bincount(cell[source == s], weights=amount[source == s], minlength=n * n_years)
-                 for s in FUNDING_SOURCES}
+    source = _category_codes(funding["source"], FUNDING_SOURCES)[inside]
+    by_source = {s: np.bincount(cell[source == k], weights=amount[source == k], minlength=n * n_years)
+                 for k, s in enumerate(FUNDING_SOURCES)}
     total = np.bincount(cell, weights=amount, minlength=n * n_years)
 
     designations = tables["designations"]
     demo = designations.loc[designations["kind"].astype(object) == "demonstration"]
-    first_demo = demo.groupby("village_id", sort=False)["year"].min()
-    cohort = first_demo.reindex(village_ids).fillna(0).to_numpy(dtype=np.int64)
+    demo_village = _positions(village_ids, demo["village_id"])
+    cohort_year = np.full(n, np.iinfo(np.int64).max)
+    known = demo_village >= 0
+    np.minimum.at(cohort_year, demo_village[known], demo["year"].to_numpy(dtype=np.int64)[known])
+    cohort = np.where(cohort_year == np.iinfo(np.int64).max, 0, cohort_year)
 
     year_col = np.tile(years, n)
     village_pos = np.repeat(np.arange(n), n_years)
@@ -177,22 +192,26 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         [year_col < options.campaign_start, year_col < options.transition_start,
          year_col <= options.transition_end],
         ["before_campaign", "campaign", "transition"], "after_transition")
-    city = pd.array(np.isin(fs_level.astype(str), list(CITY_OR_ABOVE)), dtype="boolean")
-    city[~has_fs] = pd.NA
-    strong = pd.array(fs_strength == "strong", dtype="boolean")
-    strong[~has_fs | pd.isna(fs_strength)] = pd.NA
+    city_codes = [UNIT_LEVELS.index(level) for level in CITY_OR_ABOVE]
+    city = pd.array(np.isin(level_code, city_codes), dtype="boolean")
+    city[level_code < 0] = pd.NA
+    strong = pd.array(strength_code == UNIT_STRENGTHS.index("strong"), dtype="boolean")
+    strong[strength_code < 0] = pd.NA
     rich_long = pd.Series(np.repeat(rich.to_numpy(), n_years), dtype="boolean")
+    county_codes, counties = pd.factorize(villages["county"].astype(object))
+    township_codes, townships = pd.factorize(villages["township"].astype(object))
 
     panel = pd.DataFrame({
-        "village_id": villages["village_id"].to_numpy(dtype=object)[village_pos],
+        "village_id": pd.Categorical.from_codes(village_pos, categories=village_ids),
         "year": year_col,
-        "county": pd.Categorical(villages["county"].to_numpy(dtype=object)[village_pos]),
-        "township": pd.Categorical(villages["township"].to_numpy(dtype=object)[village_pos]),
+        "county": pd.Categorical.from_codes(county_codes[village_pos], categories=counties),
+        "township": pd.Categorical.from_codes(township_codes[village_pos], categories=townships),
         "period": pd.Categorical(period, categories=list(PERIODS)),
         "post": (year_col >= options.transition_start).astype(np.int8),
-        "first_secretary_unit_id": np.where(has_fs, unit_id[np.maximum(fs_unit, 0)], None),
-        "first_secretary_level": pd.Categorical(fs_level, categories=list(UNIT_LEVELS)),
-        "first_secretary_strength": pd.Categorical(fs_strength, categories=list(UNIT_STRENGTHS)),
+        "first_secretary_unit_id": pd.Categorical.from_codes(
+            fs_unit, categories=pd.Index(units["unit_id"].astype(object), dtype=object)),
+        "first_secretary_level": pd.Categorical.from_codes(level_code, categories=list(UNIT_LEVELS)),
+        "first_secretary_strength": pd.Categorical.from_codes(strength_code, categories=list(UNIT_STRENGTHS)),
         "city_unit": city,
         "strong_unit": strong,
         "team_size": measures["team_size"].ravel(),

@@ -117,7 +117,9 @@ def rich_flag(index: pd.Series, groups: pd.Series, *, quantile: float = DEFAULT_
     """
     if not 0.0 < quantile < 1.0:
         raise ValueError(f"rich quantile must be strictly between 0 and 1, got {quantile}")
-    threshold = index.groupby(groups, observed=True, sort=False).transform(lambda s: s.quantile(quantile))
-    flag = pd.array(index.to_numpy() >= threshold.to_numpy(), dtype="boolean")
+    codes, _ = pd.factorize(groups.to_numpy(), use_na_sentinel=True)
+    by_group = pd.Series(index.to_numpy()).groupby(codes).quantile(quantile)  # one call for all groups
+    threshold = by_group.reindex(codes).to_numpy()
+    flag = pd.array(index.to_numpy() >= threshold, dtype="boolean")
     flag[index.isna().to_numpy()] = pd.NA
     return pd.Series(flag, index=index.index, name="rich")
