@@ -112,3 +112,14 @@ def test_bad_header_map_is_a_user_error(valid_dir: Path, tmp_path: Path, capsys:
     bad_map.write_text("[tables\n", encoding="utf-8")
     assert main(["validate", str(valid_dir), "--header-map", str(bad_map)]) == 2
     assert "cannot read header map" in capsys.readouterr().err
+
+
+def test_panel_without_optional_tables(tmp_path: Path, valid_csv: dict[str, str]) -> None:
+    del valid_csv["designations"], valid_csv["outcomes"]
+    directory = write_tables(tmp_path / "d", valid_csv)
+    out = tmp_path / "panel.parquet"
+    assert main(["panel", str(directory), "--out", str(out)]) == 0
+    panel = pd.read_parquet(out)
+    assert len(panel) == 6 and (panel["demonstration_cohort"] == 0).all()
+    assert "collective_income" not in panel.columns
+    assert panel.attrs["data_source"] == "records in d"
