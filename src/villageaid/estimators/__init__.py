@@ -1,6 +1,20 @@
 """Generic estimators: they take a DataFrame and a formula or column names, and know nothing of villages."""
 
+from villageaid.estimators.logit import LogitResults, logit
 from villageaid.estimators.ols import FEOLS, feols
+from villageaid.estimators.panel import first_difference, random_effects
+from villageaid.estimators.poisson import FEPoisson, fepois
 from villageaid.estimators.results import RegressionResults, WaldTest
 
-__all__ = ["FEOLS", "RegressionResults", "WaldTest", "feols"]
+__all__ = [
+    "FEOLS",
+    "FEPoisson",
+    "LogitResults",
+    "RegressionResults",
+    "WaldTest",
+    "feols",
+    "fepois",
+    "first_difference",
+    "logit",
+    "random_effects",
+]

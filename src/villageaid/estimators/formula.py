@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import ast
 import re
-from itertools import combinations
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 import pandas as pd

@@ -61,8 +61,9 @@ class Design:
     notes: list[str] = field(default_factory=list)
 
 
-def _drop_collinear(X: np.ndarray, names: list[str], raw_ss: np.ndarray, weights: np.ndarray | None,
-                    notes: list[str]) -> tuple[np.ndarray, list[str]]:
+def drop_collinear(X: np.ndarray, names: list[str], raw_ss: np.ndarray, weights: np.ndarray | None,
+                   notes: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Drop columns that are (nearly) linear combinations of earlier ones, with a note for each."""
     keep: list[int] = []
     gram = (X * weights[:, None]).T @ X if weights is not None else X.T @ X
     for j in range(X.shape[1]):
@@ -142,7 +143,7 @@ class FEOLS:
         else:
             y_tilde, X_tilde = y, X
         raw_ss = (X**2).sum(axis=0) if X.size else np.zeros(0)
-        X_tilde, kept = _drop_collinear(X_tilde, names, raw_ss, weights, notes)
+        X_tilde, kept = drop_collinear(X_tilde, names, raw_ss, weights, notes)
         X = X[:, [names.index(n) for n in kept]]
         return Design(parsed, kept, y, X, y_tilde, X_tilde, weights, fixed, ok,
                       self.data.loc[ok].reset_index(drop=True), notes)

@@ -154,7 +154,7 @@ class RegressionResults:
         return WaldTest(statistic, q, np.inf, float(stats.chi2.sf(statistic, q)), "chi2", hypothesis or "R b = r")
 
     def summary(self) -> str:
-        """A readable text summary (coefficients, inference, fit, notes)."""
+        """Return a readable text summary (coefficients, inference, fit, notes)."""
         table = self.tidy()
         lines = [f"{self.estimator} estimation: {self.formula}",
                  f"Observations: {self.nobs:,}"]

@@ -4,7 +4,8 @@
 
 An unbalanced panel of 150 units × 8 periods (15% of rows dropped at random), 15 coarser groups, two
 continuous regressors, a dummy, analytic weights, a linear outcome, a count outcome with many zeros
-(units 0–4 only zeros: they are separated by their fixed effect in PPML) and a binary outcome.
+(units 0–4 only zeros: they are separated by their fixed effect in PPML), a dummy ``sep`` that
+separates seven zero counts by itself, and a binary outcome.
 """
 
 from pathlib import Path
@@ -28,4 +29,7 @@ d["count"] = rng.poisson(mu) * (rng.random(len(d)) > 0.3)
 d.loc[d["unit"] < 5, "count"] = 0
 d["b"] = (rng.random(len(d)) < 1 / (1 + np.exp(-(-0.5 + 0.8 * d["x1"] - 0.5 * d["x2"] + 0.6 * d["d"])))).astype(int)
 d = d.loc[rng.random(len(d)) > 0.15].reset_index(drop=True)
+# A dummy that is 1 only on seven zero counts outside units 0-4: it separates those observations in PPML.
+d["sep"] = 0
+d.loc[d.index[(d["count"] == 0) & (d["unit"] >= 5)][:7], "sep"] = 1
 d.to_csv(Path(__file__).with_name("panel_data.csv"), index=False, float_format="%.17g")

@@ -81,6 +81,12 @@ add("ppml_twoway", "hetero", coef(g1), vcovHC(g1, type = "HC0") * np_ / (np_ - K
 Kn <- 3 + nlevels(dp$period_f)
 add("ppml_twoway", "CRV1:unit", coef(g1), vcovCL(g1, cluster = ~unit, type = "HC0", cadjust = TRUE) * (np_ - 1) / (np_ - Kn), slopes)
 cat("ppml observations:", np_, "dropped:", n - np_, "\n")
+# PPML with the separating dummy: fixest/ppmlhdfe drop the separated observations, then the dummy (now
+# constant) as collinear; the reference is the fit on the remaining observations without it.
+ds <- dp[dp$sep == 0, ]; ds$unit_f <- factor(ds$unit); ds$period_f <- factor(ds$period)
+g2 <- glm(count ~ x1 + x2 + d + unit_f + period_f, data = ds, family = poisson(), control = glm.control(epsilon = 1e-14, maxit = 100))
+ns <- nrow(ds); Kn <- 3 + nlevels(ds$period_f)
+add("ppml_separated", "CRV1:unit", coef(g2), vcovCL(g2, cluster = ~unit, type = "HC0", cadjust = TRUE) * (ns - 1) / (ns - Kn), slopes)
 
 # --- Logit with cluster-robust errors and average marginal effects ---
 l1 <- glm(b ~ x1 + x2 + d, data = d, family = binomial(), control = glm.control(epsilon = 1e-14, maxit = 100))
