@@ -1,5 +1,7 @@
 """Generic estimators: they take a DataFrame and a formula or column names, and know nothing of villages."""
 
+from villageaid.estimators.bootstrap import WildBootstrapResult, wild_cluster_bootstrap
+from villageaid.estimators.event_study import EventStudyResult, event_study
 from villageaid.estimators.logit import LogitResults, logit
 from villageaid.estimators.ols import FEOLS, feols
 from villageaid.estimators.panel import first_difference, random_effects
@@ -8,13 +10,17 @@ from villageaid.estimators.results import RegressionResults, WaldTest
 
 __all__ = [
     "FEOLS",
+    "EventStudyResult",
     "FEPoisson",
     "LogitResults",
     "RegressionResults",
     "WaldTest",
+    "WildBootstrapResult",
+    "event_study",
     "feols",
     "fepois",
     "first_difference",
     "logit",
     "random_effects",
+    "wild_cluster_bootstrap",
 ]

@@ -154,13 +154,19 @@ def _i_columns(data: pd.DataFrame, inner: str) -> tuple[list[str], list[np.ndarr
     return names, columns
 
 
-def model_matrix(data: pd.DataFrame, parsed: ParsedFormula) -> tuple[list[str], np.ndarray]:
+def model_matrix(data: pd.DataFrame, parsed: ParsedFormula, *,
+                 depvar: str | None = None) -> tuple[list[str], np.ndarray]:
     """Build the right-hand-side matrix (n × k, float64, Fortran order) and its column names.
 
-    Rows with missing values keep NaN; the caller drops them.
+    With ``depvar``, that column comes first in the same array (one allocation for the whole design;
+    its name is not in the returned names). Rows with missing values keep NaN; the caller drops them.
     """
     names: list[str] = []
     columns: list[np.ndarray] = []
+    if depvar is not None:
+        if depvar not in data.columns:
+            raise KeyError(f"dependent variable {depvar!r} is not in the data")
+        columns.append(data[depvar].to_numpy(dtype=float, na_value=np.nan))
     if parsed.has_intercept:
         names.append("Intercept")
         columns.append(np.ones(len(data)))
@@ -189,4 +195,7 @@ def model_matrix(data: pd.DataFrame, parsed: ParsedFormula) -> tuple[list[str], 
         columns += [built[c].to_numpy(dtype=float) for c in built.columns]
     if not columns:
         return [], np.empty((len(data), 0), order="F")
-    return names, np.asfortranarray(np.column_stack(columns))
+    matrix = np.empty((len(data), len(columns)), order="F")
+    for j, column in enumerate(columns):
+        matrix[:, j] = column
+    return names, matrix

@@ -35,8 +35,8 @@ class Design:
     parsed : ParsedFormula
     names : list of str
         Regressors kept (collinear ones dropped).
-    y, X : ndarray
-        Dependent variable and regressors over the sample (not demeaned).
+    y : ndarray
+        Dependent variable over the sample (not demeaned).
     y_tilde, X_tilde : ndarray
         The same after absorbing the fixed effects.
     weights : ndarray or None
@@ -51,7 +51,6 @@ class Design:
     parsed: ParsedFormula
     names: list[str]
     y: np.ndarray
-    X: np.ndarray
     y_tilde: np.ndarray
     X_tilde: np.ndarray
     weights: np.ndarray | None
@@ -76,6 +75,8 @@ def drop_collinear(X: np.ndarray, names: list[str], raw_ss: np.ndarray, weights:
             keep.append(j)
         else:
             notes.append(f"term {names[j]} is collinear with the fixed effects or other terms and was dropped")
+    if len(keep) == X.shape[1]:
+        return X, list(names)
     return X[:, keep], [names[j] for j in keep]
 
 
@@ -104,11 +105,8 @@ class FEOLS:
         """Build the estimation sample; ``extra_columns`` (e.g. clusters) must be non-missing too."""
         parsed = parse_formula(self.formula)
         notes: list[str] = []
-        if parsed.depvar not in self.data.columns:
-            raise KeyError(f"dependent variable {parsed.depvar!r} is not in the data")
-        y = self.data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)
-        names, X = model_matrix(self.data, parsed)
-        ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
+        names, matrix = model_matrix(self.data, parsed, depvar=parsed.depvar)
+        ok = np.isfinite(matrix).all(axis=1)
         weights = None
         if self.weights is not None:
             weights = self.data[self.weights].to_numpy(dtype=float, na_value=np.nan)
@@ -121,7 +119,9 @@ class FEOLS:
             notes.append(f"{int((~ok).sum()):,} observations removed because of missing values")
         fixed = None
         if parsed.fixed_effects:
-            fixed = FixedEffects.from_data(self.data, parsed.fixed_effects).subset(ok)
+            fixed = FixedEffects.from_data(self.data, parsed.fixed_effects)
+            if not ok.all():
+                fixed = fixed.subset(ok)
             alone = fixed.singletons()
             if alone.any():
                 if self.drop_singletons:
@@ -134,19 +134,17 @@ class FEOLS:
                 else:
                     notes.append(f"{int(alone.sum()):,} observations are singletons in a fixed effect; kept, "
                                  "as fixest does (drop_singletons=True drops them)")
-        y, X = y[ok], X[ok]
-        if weights is not None:
-            weights = weights[ok]
-        if fixed is not None:
-            demeaned, _ = fixed.demean(np.column_stack([y, X]), weights)
-            y_tilde, X_tilde = demeaned[:, 0], np.asfortranarray(demeaned[:, 1:])
-        else:
-            y_tilde, X_tilde = y, X
-        raw_ss = (X**2).sum(axis=0) if X.size else np.zeros(0)
-        X_tilde, kept = drop_collinear(X_tilde, names, raw_ss, weights, notes)
-        X = X[:, [names.index(n) for n in kept]]
-        return Design(parsed, kept, y, X, y_tilde, X_tilde, weights, fixed, ok,
-                      self.data.loc[ok].reset_index(drop=True), notes)
+        if not ok.all():
+            matrix = np.asfortranarray(matrix[ok])
+            if weights is not None:
+                weights = weights[ok]
+        y = matrix[:, 0].copy()
+        raw_ss = (matrix[:, 1:] ** 2).sum(axis=0)
+        if fixed is not None:  # absorb in place: the design is ours, no copy needed
+            matrix, _ = fixed.demean(matrix, weights, copy=False)
+        X_tilde, kept = drop_collinear(matrix[:, 1:], names, raw_ss, weights, notes)
+        data = self.data if ok.all() else self.data.loc[ok].reset_index(drop=True)
+        return Design(parsed, kept, y, matrix[:, 0], X_tilde, weights, fixed, ok, data, notes)
 
     def fit(self, *, vcov: VcovSpec | None = None) -> RegressionResults:
         """Estimate the model.
@@ -178,7 +176,8 @@ class FEOLS:
         resid = yt - Xt @ beta
         rss = float(resid @ (resid * w)) if w is not None else float(resid @ resid)
         scores = Xw * resid[:, None]
-        clusters = cluster_codes(design.data, choice.clusters) if choice.kind == "cluster" else None
+        known = dict(zip(design.fixed.names, design.fixed.codes, strict=True)) if design.fixed else {}
+        clusters = cluster_codes(design.data, choice.clusters, known) if choice.kind == "cluster" else None
         v = sandwich_vcov(choice, bread, scores, rss, nobs, k, design.fixed, clusters)
         wsum = w.sum() if w is not None else float(nobs)
         y_mean = (design.y * w).sum() / wsum if w is not None else design.y.mean()

@@ -63,10 +63,18 @@ def parse_vcov(spec: VcovSpec) -> VcovChoice:
     raise ValueError(f"unknown vcov {spec!r}: use 'iid', 'hetero', {{'CRV1': 'g'}} or {{'CRV1': 'g1+g2'}}")
 
 
-def cluster_codes(data: pd.DataFrame, names: tuple[str, ...]) -> list[np.ndarray]:
-    """Integer codes of each cluster variable (and of their intersection for two-way clustering)."""
+def cluster_codes(data: pd.DataFrame, names: tuple[str, ...],
+                  known: Mapping[str, np.ndarray] | None = None) -> list[np.ndarray]:
+    """Integer codes of each cluster variable (and of their intersection for two-way clustering).
+
+    ``known`` holds codes already computed for the same sample (a fixed effect that is also the
+    cluster variable), which are reused.
+    """
     codes = []
     for name in names:
+        if known and name in known:
+            codes.append(known[name])
+            continue
         if name not in data.columns:
             raise KeyError(f"cluster variable {name!r} is not in the data")
         if data[name].isna().any():
