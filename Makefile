@@ -21,6 +21,7 @@ RAW_INPUTS := $(wildcard $(DATA)/*.csv $(DATA)/*.xlsx $(DATA)/*.parquet)
 endif
 
 PANEL := $(PROCESSED)/panel.parquet
+FIGURES := paper/figures
 TABLE1 := $(TABLES)/table1_typology.csv
 SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
@@ -48,8 +49,9 @@ $(SIM_DIR)/truth.json: $(INSTALLED) src/villageaid/simulate.py src/villageaid/co
 $(PANEL): $(RAW_INPUTS) $(INSTALLED) $(SRC)
 	$(VA) panel $(DATA) --out $@
 
+# One command estimates every landed analysis and writes Tables 1-5, 8 and the event-study figure.
 $(TABLE1): $(PANEL) $(SRC)
-	$(VA) tables $(PANEL) --out $(TABLES)
+	$(VA) tables $(PANEL) --out $(TABLES) --figures $(FIGURES)
 
 data/CODEBOOK.md: $(INSTALLED) src/villageaid/schema.py
 	$(VA) codebook --out $@
@@ -62,7 +64,8 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(SIM_DIR) $(PROCESSED) $(TABLES)/*.csv $(TABLES)/*.md $(TABLES)/*.tex
+	rm -rf $(SIM_DIR) $(PROCESSED) $(TABLES)/*.csv $(TABLES)/*.md $(TABLES)/*.tex $(FIGURES)/*.png \
+		$(FIGURES)/*.pdf $(FIGURES)/*.csv
 	rm -rf build .pytest_cache .ruff_cache src/*.egg-info
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 

@@ -126,18 +126,18 @@ def cmd_panel(args: argparse.Namespace) -> int:
 
 
 def cmd_tables(args: argparse.Namespace) -> int:
-    """Write the paper's tables from a panel."""
-    from villageaid.report.tables import table1, write_table
+    """Write the paper's tables and figures from a panel."""
+    from villageaid.pipeline import build_outputs
 
     start = time.perf_counter()
     try:
         panel = pd.read_parquet(args.panel)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
-    tidy, formatted = table1(panel)
-    written = write_table("table1_typology", tidy, formatted, args.out)
-    _log(f"tables: read {args.panel}; wrote {', '.join(str(p) for p in written)} "
-         f"in {time.perf_counter() - start:.2f} s")
+    _log(f"tables: read {args.panel} ({len(panel)} village-years)")
+    written = build_outputs(panel, args.out, args.figures, bootstrap_draws=args.bootstrap_draws,
+                            log=lambda message: _log(f"tables: {message}"))
+    _log(f"tables: wrote {len(written)} files in {time.perf_counter() - start:.2f} s")
     return EXIT_OK
 
 
@@ -193,10 +193,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ingest_options(p)
     p.set_defaults(func=cmd_panel)
 
-    p = sub.add_parser("tables", help="write the paper's tables (CSV, Markdown, LaTeX) from a panel",
-                       description="Write Table 1 (typology) as CSV, Markdown and LaTeX from a panel file.")
+    p = sub.add_parser("tables", help="estimate the hypotheses and write the paper's tables and figures",
+                       description="Estimate the landed analyses on a panel and write Tables 1 (typology), 2 "
+                                   "(descriptives), 3 (H1-H3), 4 (H4), 5 (event studies) and 8 (H8, H9) as CSV, "
+                                   "Markdown and LaTeX, and the event-study figure as PNG and PDF.")
     p.add_argument("panel", type=Path, metavar="PANEL", help="panel Parquet file from 'villageaid panel'")
-    p.add_argument("--out", type=Path, required=True, help="output directory (e.g. paper/tables)")
+    p.add_argument("--out", type=Path, required=True, help="output directory for tables (e.g. paper/tables)")
+    p.add_argument("--figures", type=Path, default=None,
+                   help="output directory for figures (default: a 'figures' folder beside --out)")
+    p.add_argument("--bootstrap-draws", type=int, default=9999,
+                   help="wild cluster bootstrap draws (default 9999; 0 skips the bootstrap)")
     p.set_defaults(func=cmd_tables)
 
     p = sub.add_parser("codebook", help="write the codebook of every raw and derived variable (Markdown)",
@@ -212,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "command", None) == "tables" and args.figures is None:
+        args.figures = Path(args.out).parent / "figures"
     try:
         return int(args.func(args))
     except UserError as exc:

@@ -66,6 +66,12 @@ def test_fepois_drops_observations_separated_by_a_regressor() -> None:
     _compare(result, _reference("ppml_separated", "CRV1:unit"), coef_rtol=1e-6, se_rtol=1e-6)
 
 
+def test_fepois_without_separation_keeps_every_observation() -> None:
+    result = fepois("count ~ x1 + x2 + d", DATA[DATA["unit"] >= 5], vcov="hetero")
+    assert result.nobs == int((DATA["unit"] >= 5).sum())
+    assert not any("separated" in note for note in result.notes)
+
+
 def test_logit_and_average_marginal_effects_match_r() -> None:
     result = logit("b ~ x1 + x2 + d", DATA, vcov={"CRV1": "grp"})
     _compare(result, _reference("logit", "CRV1:grp"), coef_rtol=1e-8, se_rtol=1e-6)

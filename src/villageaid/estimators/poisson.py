@@ -63,10 +63,16 @@ def _relu_separated(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None) ->
         target, regressors = design[:, 0], design[:, 1:]
         gamma, *_ = np.linalg.lstsq(regressors * np.sqrt(weights)[:, None], target * np.sqrt(weights), rcond=None)
         fitted = u - (target - regressors @ gamma)  # fitted value including the fixed effects
-        fitted[np.abs(fitted) < RELU_TOLERANCE] = 0.0
-        if (fitted[zero] >= 0).all():
-            return zero & (fitted > 0)
+        scale = max(float(np.abs(fitted[zero]).max()), 1e-300)
+        # A certificate of separation: z = Xγ is zero on every positive outcome and non-negative on the
+        # zeros, with some strictly positive. Heavy weights push z towards zero on the positives; only
+        # values there below RELU_TOLERANCE × scale count as zero.
+        on_positive = np.abs(fitted[~zero]).max() if (~zero).any() else 0.0
+        if on_positive <= RELU_TOLERANCE * scale and (fitted[zero] >= -RELU_TOLERANCE * scale).all():
+            return zero & (fitted > RELU_TOLERANCE * scale)
         u = np.where(zero, np.maximum(fitted, 0.0), 0.0)
+        if u.max() <= RELU_TOLERANCE:  # the iteration has shrunk to nothing: no separation
+            break
     return np.zeros(len(y), dtype=bool)
 
 

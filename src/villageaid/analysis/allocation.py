@@ -1,0 +1,91 @@
+"""H1–H3 and H8: unit level, village endowment and their combination as predictors of funding.
+
+Does the dispatching unit's level, the village's endowment, and their combination ("strong alliance",
+强强联合) predict funding? And are vertical (level) gaps larger than horizontal (department strength) ones?
+
+Models, for one period at a time (transition 2021–2025, and beside it the campaign 2016–2020), with
+county × year fixed effects and baseline controls, errors clustered by village:
+
+* level and endowment: funding on city-level first secretary, rich, city × rich, the continuous
+  endowment index, strong department and the demonstration terms — asinh(funding) by OLS and funding by
+  Poisson pseudo-ML;
+* typology: the same with type dummies A, B, D (C, county unit + poor village, the reference).
+
+H8 is the Wald test that the city-level and strong-department coefficients are equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from villageaid.analysis.variables import analysis_frame, available_controls
+from villageaid.estimators import (
+    FEOLS,
+    RegressionResults,
+    WaldTest,
+    WildBootstrapResult,
+    feols,
+    fepois,
+    wild_cluster_bootstrap,
+)
+
+#: Terms of the level-and-endowment model, in the order tables print them.
+LEVEL_TERMS = ("city", "rich_village", "city_x_rich", "endowment_index", "strong", "demo", "demo_years")
+TYPE_TERMS = ("village_type::A", "village_type::B", "village_type::D", "endowment_index", "strong", "demo",
+              "demo_years")
+
+
+@dataclass(frozen=True)
+class AllocationResults:
+    """H1–H3 and H8 models of one period."""
+
+    period: str
+    asinh_ols: RegressionResults
+    ppml: RegressionResults
+    types_ols: RegressionResults
+    level_vs_strength_ols: WaldTest
+    level_vs_strength_ppml: WaldTest
+    strong_alliance_bootstrap: WildBootstrapResult | None
+
+
+def _formula(outcome: str, terms: tuple[str, ...], controls: list[str]) -> str:
+    return f"{outcome} ~ {' + '.join([*terms, *controls])} | county_year"
+
+
+def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootstrap_draws: int = 9999,
+                      seed: int = 1) -> AllocationResults:
+    """Estimate the H1–H3 models and the H8 test for ``period``.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The village × year panel.
+    period : {"transition", "campaign"}
+    bootstrap_draws : int
+        Draws of the township-level wild cluster bootstrap of the city × rich coefficient (0 to skip).
+    seed : int
+        Seed of the bootstrap.
+    """
+    frame = analysis_frame(panel)
+    frame = frame.loc[frame["period"] == period]
+    controls = available_controls(frame)
+    terms = LEVEL_TERMS if frame["demo"].any() else LEVEL_TERMS[:-2]
+    vcov = {"CRV1": "village"}
+    asinh_formula = _formula("asinh_funding_total", terms, controls)
+    asinh_ols = feols(asinh_formula, frame, vcov=vcov)
+    ppml = fepois(_formula("funding_total", terms, controls), frame, vcov=vcov)
+    type_terms = ("i(village_type, ref='C')", *[t for t in terms if t not in ("city", "rich_village",
+                                                                               "city_x_rich")])
+    types_ols = feols(_formula("asinh_funding_total", type_terms, controls), frame, vcov=vcov)
+    restriction = {"city": 1.0, "strong": -1.0}
+    tests = []
+    for model in (asinh_ols, ppml):
+        row = [[restriction.get(name, 0.0) for name in model.params.index]]
+        tests.append(model.wald_test(restriction=row, hypothesis="city-level effect = strong-department effect"))
+    bootstrap = None
+    if bootstrap_draws and "township" in frame:
+        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), "city_x_rich", "township",
+                                           draws=bootstrap_draws, weights="webb", seed=seed)
+    return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap)

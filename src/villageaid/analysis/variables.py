@@ -1,0 +1,40 @@
+"""Analysis variables derived from the village × year panel (numeric forms of the panel's indicators)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Baseline controls of the allocation models: size and remoteness. The other baseline indicators make up
+#: the endowment index, which enters the models itself.
+BASELINE_CONTROLS = ("log_population", "log_distance")
+
+
+def analysis_frame(panel: pd.DataFrame) -> pd.DataFrame:
+    """Return the panel with the numeric variables the models use.
+
+    Added columns: ``city`` (city-level first secretary, 0/1), ``rich_village`` (0/1), ``strong``
+    (strong department, 0/1), ``demo`` (designated demonstration village, 0/1), ``demo_years`` (years since
+    designation while designated, else 0), ``log_population``, ``log_distance`` (log(1 + km)),
+    ``county_year`` (county × year cell), ``city_x_rich``.
+    """
+    frame = panel.copy()
+    frame["city"] = frame["city_unit"].astype("Float64").astype(float)
+    frame["rich_village"] = frame["rich"].astype("Float64").astype(float)
+    frame["strong"] = frame["strong_unit"].astype("Float64").astype(float)
+    frame["city_x_rich"] = frame["city"] * frame["rich_village"]
+    frame["demo"] = frame["demonstration"].astype(float)
+    years_since = frame["year"] - frame["demonstration_cohort"]
+    frame["demo_years"] = np.where(frame["demo"] > 0, years_since, 0).astype(float)
+    if "population" in frame:
+        frame["log_population"] = np.log(frame["population"].astype(float).clip(lower=1))
+    if "distance_to_county_km" in frame:
+        frame["log_distance"] = np.log1p(frame["distance_to_county_km"].astype(float))
+    frame["county_year"] = frame["county"].astype(str) + "_" + frame["year"].astype(str)
+    frame["village"] = frame["village_id"].astype(str)
+    return frame
+
+
+def available_controls(frame: pd.DataFrame) -> list[str]:
+    """Baseline controls present (and varying) in this data."""
+    return [c for c in BASELINE_CONTROLS if c in frame and frame[c].notna().any() and frame[c].std() > 0]

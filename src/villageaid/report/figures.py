@@ -1,0 +1,64 @@
+"""Figures of the companion paper (seaborn, one theme, PNG and PDF, byte-reproducible)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from villageaid.estimators import EventStudyResult
+from villageaid.io.write import write_with
+
+THEME = {"style": "whitegrid", "context": "paper", "font": "DejaVu Sans"}
+# Fixed metadata so that two runs write identical files (no creation dates or version strings).
+_PNG_METADATA = {"Software": None}
+_PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
+
+
+def save_figure(figure: plt.Figure, stem: Path) -> list[Path]:
+    """Write ``stem``.png (200 dpi) and ``stem``.pdf atomically with fixed metadata; close the figure."""
+    written = []
+    for suffix, metadata in ((".png", _PNG_METADATA), (".pdf", _PDF_METADATA)):
+        target = stem.with_suffix(suffix)
+        written.append(write_with(target, lambda tmp, s=suffix, m=metadata: figure.savefig(
+            tmp, format=s[1:], dpi=200, metadata=m, bbox_inches="tight")))
+    plt.close(figure)
+    return written
+
+
+def event_study_figure(studies: dict[str, EventStudyResult], *, note: str) -> plt.Figure:
+    """Coefficients by year with 95% intervals, one panel per study, the 2021 break marked."""
+    sns.set_theme(**THEME)
+    figure, axes = plt.subplots(1, len(studies), figsize=(4.2 * len(studies), 3.4), sharey=False, squeeze=False)
+    for ax, (title, study) in zip(axes[0], studies.items(), strict=True):
+        table = study.tidy()
+        table["period"] = table["period"].astype(int)
+        ax.axhline(0, color="0.4", linewidth=0.8)
+        ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
+        ax.errorbar(table["period"], table["estimate"],
+                    yerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
+                    fmt="o", color="navy", ecolor="steelblue", capsize=2, markersize=4)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("Year (2020 = reference; dashed line: 2021 break)")
+        ax.set_ylabel("Coefficient (95% CI)")
+        ax.set_xticks(sorted(table["period"].unique()))
+        ax.tick_params(axis="x", labelrotation=45)
+    figure.text(0.01, -0.04, note, fontsize=7, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure
+
+
+def tidy_for_figure(studies: dict[str, EventStudyResult]) -> pd.DataFrame:
+    """Return the numbers behind the event-study figure (for the CSV beside it)."""
+    parts = []
+    for title, study in studies.items():
+        part = study.tidy()
+        part.insert(0, "study", title)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
