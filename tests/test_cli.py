@@ -51,10 +51,16 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
     assert len(panel) == 2700
     assert panel.attrs["data_source"].startswith("simulated, scenario two_counties")
     for run in ("t1", "t2"):
-        assert main(["tables", str(tmp_path / "panel.parquet"), "--out", str(tmp_path / run)]) == 0
-    assert tree_hashes(tmp_path / "t1") == tree_hashes(tmp_path / "t2")
-    assert sorted(tree_hashes(tmp_path / "t1")) == ["table1_typology.csv", "table1_typology.md",
-                                                    "table1_typology.tex"]
+        assert main(["tables", str(tmp_path / "panel.parquet"), "--out", str(tmp_path / run / "tables"),
+                     "--figures", str(tmp_path / run / "figures"), "--bootstrap-draws", "199"]) == 0
+    for folder in ("tables", "figures"):  # byte-identical tables and figures (PNG and PDF) across runs
+        assert tree_hashes(tmp_path / "t1" / folder) == tree_hashes(tmp_path / "t2" / folder)
+    stems = ["table1_typology", "table2_descriptives", "table3_level_endowment", "table4_logic_shift",
+             "table5_event_study", "table8_level_strength_matching"]
+    assert sorted(tree_hashes(tmp_path / "t1" / "tables")) == sorted(f"{s}.{x}" for s in stems
+                                                                     for x in ("csv", "md", "tex"))
+    assert sorted(tree_hashes(tmp_path / "t1" / "figures")) == ["figure_event_study.csv", "figure_event_study.pdf",
+                                                                "figure_event_study.png"]
 
 
 BAD = {

@@ -41,9 +41,9 @@ class LogicShiftResults:
     asinh_ols: RegressionResults
     log1p_ols: RegressionResults
     ppml: RegressionResults
-    rich_event_study: EventStudyResult
-    city_event_study: EventStudyResult
-    rich_event_study_ppml: EventStudyResult
+    rich_event_study: EventStudyResult | None
+    city_event_study: EventStudyResult | None
+    rich_event_study_ppml: EventStudyResult | None
     strong_alliance_shift_bootstrap: WildBootstrapResult | None
 
 
@@ -51,8 +51,12 @@ def _terms(frame: pd.DataFrame) -> tuple[str, ...]:
     return DID_TERMS if frame["demo"].any() else DID_TERMS[:-2]
 
 
-def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed: int = 2) -> LogicShiftResults:
-    """Estimate the H4 models on the campaign and transition years of the panel."""
+def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed: int = 2,
+                       event_studies: bool = True) -> LogicShiftResults:
+    """Estimate the H4 models on the campaign and transition years of the panel.
+
+    ``event_studies=False`` skips the event studies (Monte Carlo work needs only the DiD models).
+    """
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
     terms = _terms(frame)
@@ -68,11 +72,14 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
     rich_controls = ("city", "city_x_rich", "post:city", "post:city_x_rich", "post:endowment_index", "strong", *demo)
     city_controls = ("city", "city_x_rich", "post:rich_village", "post:city_x_rich", "post:endowment_index", "strong",
                      *demo)
-    rich_es = event_study(frame, outcome="asinh_funding_total", treatment="rich_village", controls=rich_controls,
-                          **common)
-    city_es = event_study(frame, outcome="asinh_funding_total", treatment="city", controls=city_controls, **common)
-    rich_es_ppml = event_study(frame, outcome="funding_total", treatment="rich_village", controls=rich_controls,
-                               estimator="ppml", **common)
+    rich_es = city_es = rich_es_ppml = None
+    if event_studies:
+        rich_es = event_study(frame, outcome="asinh_funding_total", treatment="rich_village",
+                              controls=rich_controls, **common)
+        city_es = event_study(frame, outcome="asinh_funding_total", treatment="city", controls=city_controls,
+                              **common)
+        rich_es_ppml = event_study(frame, outcome="funding_total", treatment="rich_village",
+                                   controls=rich_controls, estimator="ppml", **common)
     bootstrap = None
     if bootstrap_draws and "township" in frame:
         bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), "post:city_x_rich", "township",

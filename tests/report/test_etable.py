@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from villageaid.estimators import feols, fepois
+from villageaid.report.etable import Column, regression_table, stars
+
+DATA = pd.read_csv("tests/reference/estimators/panel_data.csv")
+
+
+def test_stars() -> None:
+    assert [stars(p) for p in (0.001, 0.03, 0.07, 0.2)] == ["***", "**", "*", ""]
+
+
+def test_regression_table_layout() -> None:
+    ols = feols("y ~ x1 + x2 | unit + period", DATA, vcov={"CRV1": "unit"})
+    ppml = fepois("count ~ x1 | unit + period", DATA)
+    tidy, table = regression_table(
+        [Column("OLS", ols, {"Controls": "No"}), Column("PPML", ppml)],
+        {"x1": "First regressor", "x2": "Second regressor", "absent": "Never estimated"},
+        title="Test table", label="tab:test", notes=["A note."], fixed_effect_labels={"unit": "Unit"})
+    rows = {row[0]: row for row in table.rows}
+    assert rows["First regressor"][1] == f"{ols.params['x1']:.3f}{stars(ols.pvalues['x1'])}"
+    assert table.rows[table.rows.index(rows["First regressor"]) + 1][1] == f"({ols.std_errors['x1']:.3f})"
+    assert rows["Second regressor"][2] == ""  # x2 is not in the PPML model
+    assert "Never estimated" not in rows
+    assert rows["Unit"][1:] == ["Yes", "Yes"] and rows["period"][1:] == ["Yes", "Yes"]
+    assert rows["Observations"][1:] == [f"{ols.nobs:,}", f"{ppml.nobs:,}"]
+    assert rows["Controls"][1:] == ["No", ""]
+    assert table.notes[-1].startswith("Standard errors in parentheses")
+    assert set(tidy["model"]) == {"(1) OLS", "(2) PPML"}
+    assert r"\begin{tabular}{lrr}" in table.to_latex()
