@@ -4,7 +4,7 @@ Does the dispatching unit's level, the village's endowment, and their combinatio
 强强联合) predict funding? And are vertical (level) gaps larger than horizontal (department strength) ones?
 
 Models, for one period at a time (transition 2021–2025, and beside it the campaign 2016–2020), with
-county × year fixed effects and baseline controls, errors clustered by village:
+county × year fixed effects and baseline controls, errors clustered by village (cluster jackknife):
 
 * level and endowment: funding on city-level first secretary, rich, city × rich, the continuous
   endowment index, strong department and the demonstration terms — asinh(funding) by OLS and funding by
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from villageaid.analysis.variables import analysis_frame, available_controls
+from villageaid.analysis.variables import VILLAGE_JACKKNIFE, analysis_frame, available_controls
 from villageaid.estimators import (
     FEOLS,
     RegressionResults,
@@ -55,7 +55,7 @@ def _formula(outcome: str, terms: tuple[str, ...], controls: list[str]) -> str:
 
 
 def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootstrap_draws: int = 9999,
-                      seed: int = 1) -> AllocationResults:
+                      seed: int = 1, vcov: dict[str, str] | None = None) -> AllocationResults:
     """Estimate the H1–H3 models and the H8 test for ``period``.
 
     Parameters
@@ -67,12 +67,14 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
         Draws of the township-level wild cluster bootstrap of the city × rich coefficient (0 to skip).
     seed : int
         Seed of the bootstrap.
+    vcov : dict, optional
+        Variance of the models; by default the cluster jackknife by village (``{"CRV3": "village"}``).
     """
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"] == period]
     controls = available_controls(frame)
     terms = LEVEL_TERMS if frame["demo"].any() else LEVEL_TERMS[:-2]
-    vcov = {"CRV1": "village"}
+    vcov = vcov or VILLAGE_JACKKNIFE
     asinh_formula = _formula("asinh_funding_total", terms, controls)
     asinh_ols = feols(asinh_formula, frame, vcov=vcov)
     ppml = fepois(_formula("funding_total", terms, controls), frame, vcov=vcov)

@@ -1,7 +1,7 @@
 """H4: the logic shift from "benefits all" (雨露均沾) to "strong alliance" (强强联合) after 2021.
 
 Triple differences with village fixed effects and county × year fixed effects (which contain the year
-effects), errors clustered by village:
+effects), errors clustered by village (cluster jackknife, see ``analysis.variables``):
 
     funding ~ post×rich + post×city + post×city×rich + city + city×rich + post×endowment_index
               + strong + demonstration terms | village + county×year
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from villageaid.analysis.variables import analysis_frame
+from villageaid.analysis.variables import VILLAGE_JACKKNIFE, analysis_frame
 from villageaid.estimators import (
     FEOLS,
     EventStudyResult,
@@ -52,7 +52,7 @@ def _terms(frame: pd.DataFrame) -> tuple[str, ...]:
 
 
 def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed: int = 2,
-                       event_studies: bool = True) -> LogicShiftResults:
+                       event_studies: bool = True, vcov: dict[str, str] | None = None) -> LogicShiftResults:
     """Estimate the H4 models on the campaign and transition years of the panel.
 
     ``event_studies=False`` skips the event studies (Monte Carlo work needs only the DiD models).
@@ -61,7 +61,7 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
     terms = _terms(frame)
     fe = "village + county_year"
-    vcov = {"CRV1": "village"}
+    vcov = vcov or VILLAGE_JACKKNIFE
     asinh_formula = f"asinh_funding_total ~ {' + '.join(terms)} | {fe}"
     asinh_ols = feols(asinh_formula, frame, vcov=vcov)
     log1p_ols = feols(f"log1p_funding_total ~ {' + '.join(terms)} | {fe}", frame, vcov=vcov)

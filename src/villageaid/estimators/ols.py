@@ -177,8 +177,8 @@ class FEOLS:
         rss = float(resid @ (resid * w)) if w is not None else float(resid @ resid)
         scores = Xw * resid[:, None]
         known = dict(zip(design.fixed.names, design.fixed.codes, strict=True)) if design.fixed else {}
-        clusters = cluster_codes(design.data, choice.clusters, known) if choice.kind == "cluster" else None
-        v = sandwich_vcov(choice, bread, scores, rss, nobs, k, design.fixed, clusters)
+        clusters = cluster_codes(design.data, choice.clusters, known) if choice.clusters else None
+        v = sandwich_vcov(choice, bread, scores, rss, nobs, k, design.fixed, clusters, X=Xt, hessian_weights=w)
         wsum = w.sum() if w is not None else float(nobs)
         y_mean = (design.y * w).sum() / wsum if w is not None else design.y.mean()
         tss = float((((design.y - y_mean) ** 2) * (w if w is not None else 1.0)).sum())

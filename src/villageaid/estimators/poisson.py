@@ -135,8 +135,8 @@ class FEPoisson:
         working = Xt * mu[:, None]
         bread = linalg.inv(working.T @ Xt)
         scores = Xt * (y - mu)[:, None]
-        clusters = cluster_codes(data, choice.clusters) if choice.kind == "cluster" else None
-        v = sandwich_vcov(choice, bread, scores, 0.0, n, k, fixed, clusters)
+        clusters = cluster_codes(data, choice.clusters) if choice.clusters else None
+        v = sandwich_vcov(choice, bread, scores, 0.0, n, k, fixed, clusters, X=Xt, hessian_weights=mu)
         if choice.kind == "iid":  # Poisson variance: dispersion fixed at one
             v = replace(v, matrix=bread)
         with np.errstate(divide="ignore", invalid="ignore"):

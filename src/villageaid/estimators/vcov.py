@@ -9,6 +9,12 @@ fixed-effect parameters (sum of levels minus one per additional fixed effect):
 * ``{"CRV1": "g"}``: G/(G − 1) · (n − 1)/(n − K') · sandwich with cluster sums of scores, where in K'
   a fixed effect nested in the clusters (a village effect when clustering by village) counts as one
   parameter instead of its number of levels; t with G − 1 degrees of freedom.
+* ``{"CRV3": "g"}``: the cluster jackknife of MacKinnon, Nielsen & Webb (2023),
+  (G − 1)/G · Σ_g (β₋g − β̂)(β₋g − β̂)', with the leave-one-cluster-out estimates from one Newton step,
+  β₋g = β̂ − (H − H_g)⁻¹ s_g (H the Hessian of the partialled-out problem, H_g and s_g cluster g's part
+  of it and of the score). For OLS with fixed effects nested in the clusters the step is exact; otherwise
+  fixed effects are not re-estimated without the cluster. t with G − 1 degrees of freedom. Recommended
+  when few clusters carry a coefficient (few treated clusters), where CRV1 is too small.
 * ``{"CRV1": "g1+g2"}``: V₁ + V₂ − V₁₂ (Cameron, Gelbach & Miller), all scaled by
   G_min/(G_min − 1) · (n − 1)/(n − K') where fixed effects nested in either clustering are left out;
   t with G_min − 1 degrees of freedom. If the result is not positive semi-definite it is kept as is
@@ -42,6 +48,8 @@ class VcovChoice:
             return "iid"
         if self.kind == "hetero":
             return "heteroskedasticity-robust (HC1)"
+        if self.kind == "jackknife":
+            return "cluster jackknife (CRV3) by " + self.clusters[0]
         return "clustered (CRV1) by " + " and ".join(self.clusters)
 
 
@@ -56,11 +64,13 @@ def parse_vcov(spec: VcovSpec) -> VcovChoice:
         raise ValueError(f"unknown vcov {spec!r}: use 'iid', 'hetero' or {{'CRV1': 'cluster'}}")
     if isinstance(spec, Mapping) and len(spec) == 1:
         (kind, value), = spec.items()
-        if str(kind).upper() == "CRV1":
-            clusters = tuple(c.strip() for c in str(value).split("+") if c.strip())
-            if 1 <= len(clusters) <= 2:
-                return VcovChoice("cluster", clusters)
-    raise ValueError(f"unknown vcov {spec!r}: use 'iid', 'hetero', {{'CRV1': 'g'}} or {{'CRV1': 'g1+g2'}}")
+        clusters = tuple(c.strip() for c in str(value).split("+") if c.strip())
+        if str(kind).upper() == "CRV1" and 1 <= len(clusters) <= 2:
+            return VcovChoice("cluster", clusters)
+        if str(kind).upper() == "CRV3" and len(clusters) == 1:
+            return VcovChoice("jackknife", clusters)
+    raise ValueError(f"unknown vcov {spec!r}: use 'iid', 'hetero', {{'CRV1': 'g'}}, {{'CRV1': 'g1+g2'}} or "
+                     "{'CRV3': 'g'}")
 
 
 def cluster_codes(data: pd.DataFrame, names: tuple[str, ...],
@@ -103,8 +113,30 @@ class VcovResult:
     notes: tuple[str, ...] = ()
 
 
+def jackknife_vcov(X: np.ndarray, hessian_weights: np.ndarray | None, scores: np.ndarray, codes: np.ndarray,
+                   hessian: np.ndarray) -> VcovResult:
+    """Compute the CRV3 cluster jackknife from one-step leave-one-cluster-out estimates (see module notes)."""
+    groups = int(codes.max()) + 1
+    k = X.shape[1]
+    weighted = X * hessian_weights[:, None] if hessian_weights is not None else X
+    cluster_hessian = np.zeros((groups, k, k))
+    for j in range(k):  # column by column keeps memory at O(n) however many observations
+        for m in range(j, k):
+            part = np.bincount(codes, weights=weighted[:, j] * X[:, m], minlength=groups)
+            cluster_hessian[:, j, m] = part
+            cluster_hessian[:, m, j] = part
+    cluster_scores = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=groups)
+                                      for j in range(k)])
+    shifts = np.empty((groups, k))
+    for g in range(groups):
+        shifts[g] = np.linalg.lstsq(hessian - cluster_hessian[g], cluster_scores[g], rcond=None)[0]
+    matrix = (groups - 1) / groups * shifts.T @ shifts
+    return VcovResult(matrix, float(groups - 1), {})
+
+
 def sandwich_vcov(choice: VcovChoice, bread: np.ndarray, scores: np.ndarray, rss: float, nobs: int,
-                  n_coef: int, fixed: FixedEffects | None, cluster: list[np.ndarray] | None) -> VcovResult:
+                  n_coef: int, fixed: FixedEffects | None, cluster: list[np.ndarray] | None, *,
+                  X: np.ndarray | None = None, hessian_weights: np.ndarray | None = None) -> VcovResult:
     """Compute the variance of OLS-type estimates.
 
     Parameters
@@ -132,6 +164,10 @@ def sandwich_vcov(choice: VcovChoice, bread: np.ndarray, scores: np.ndarray, rss
         meat = scores.T @ scores
         return VcovResult(nobs / (nobs - k_full) * bread @ meat @ bread, float(nobs - k_full), {})
     assert cluster is not None
+    if choice.kind == "jackknife":
+        assert X is not None, "the jackknife needs the partialled-out regressors"
+        result = jackknife_vcov(X, hessian_weights, scores, cluster[0], np.linalg.inv(bread))
+        return VcovResult(result.matrix, result.df_t, {choice.clusters[0]: int(cluster[0].max()) + 1})
     # Fixed effects nested in (any of) the clusters count as one parameter each instead of their levels
     # (fixest's fixef.K = "nested": K = k + Σlevels − (n_fe − 1) − Σlevels_nested + n_nested).
     k_nested = k_full
