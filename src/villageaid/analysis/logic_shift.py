@@ -44,6 +44,7 @@ class LogicShiftResults:
     rich_event_study: EventStudyResult | None
     city_event_study: EventStudyResult | None
     rich_event_study_ppml: EventStudyResult | None
+    city_event_study_ppml: EventStudyResult | None
     strong_alliance_shift_bootstrap: WildBootstrapResult | None
 
 
@@ -72,7 +73,7 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
     rich_controls = ("city", "city_x_rich", "post:city", "post:city_x_rich", "post:endowment_index", "strong", *demo)
     city_controls = ("city", "city_x_rich", "post:rich_village", "post:city_x_rich", "post:endowment_index", "strong",
                      *demo)
-    rich_es = city_es = rich_es_ppml = None
+    rich_es = city_es = rich_es_ppml = city_es_ppml = None
     if event_studies:
         rich_es = event_study(frame, outcome="asinh_funding_total", treatment="rich_village",
                               controls=rich_controls, **common)
@@ -80,8 +81,10 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
                               **common)
         rich_es_ppml = event_study(frame, outcome="funding_total", treatment="rich_village",
                                    controls=rich_controls, estimator="ppml", **common)
+        city_es_ppml = event_study(frame, outcome="funding_total", treatment="city", controls=city_controls,
+                                   estimator="ppml", **common)
     bootstrap = None
     if bootstrap_draws and "township" in frame:
         bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), "post:city_x_rich", "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
-    return LogicShiftResults(asinh_ols, log1p_ols, ppml, rich_es, city_es, rich_es_ppml, bootstrap)
+    return LogicShiftResults(asinh_ols, log1p_ols, ppml, rich_es, city_es, rich_es_ppml, city_es_ppml, bootstrap)

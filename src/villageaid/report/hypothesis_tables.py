@@ -118,7 +118,8 @@ def table4(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
 def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 5: event-study coefficients by year (2020 = 0) with the pre-trend test."""
     studies = {"Rich × year, asinh": results.rich_event_study, "City-level × year, asinh": results.city_event_study,
-               "Rich × year, PPML": results.rich_event_study_ppml}
+               "Rich × year, PPML": results.rich_event_study_ppml,
+               "City-level × year, PPML": results.city_event_study_ppml}
     tidy_parts = []
     for label, study in studies.items():
         part = study.tidy()
