@@ -7,15 +7,19 @@ from villageaid.estimators.ols import FEOLS, feols
 from villageaid.estimators.panel import first_difference, random_effects
 from villageaid.estimators.poisson import FEPoisson, fepois
 from villageaid.estimators.results import RegressionResults, WaldTest
+from villageaid.estimators.staggered import AggregatedEffects, ATTgtResult, att_gt
 
 __all__ = [
     "FEOLS",
+    "ATTgtResult",
+    "AggregatedEffects",
     "EventStudyResult",
     "FEPoisson",
     "LogitResults",
     "RegressionResults",
     "WaldTest",
     "WildBootstrapResult",
+    "att_gt",
     "event_study",
     "feols",
     "fepois",

@@ -1,0 +1,431 @@
+"""Callaway & Sant'Anna (2021) group-time average treatment effects for staggered adoption.
+
+``att_gt`` estimates ATT(g, t) for every cohort g (first treated period; 0 = never treated) and period t
+on a balanced panel, with never-treated or not-yet-treated controls, outcome regression ("reg"), inverse
+probability weighting ("ipw", normalized weights) or the doubly robust estimator ("dr") of Sant'Anna &
+Zhao (2020), varying or universal base periods, and anticipation. Standard errors come from the
+influence functions (analytic, optionally clustered) or a seeded multiplier bootstrap with uniform
+confidence bands. ``aggregate`` gives the simple, group, dynamic (event-time) and calendar summaries.
+
+Written here rather than taken from a library: the conventions must reproduce R ``did`` 2.5 exactly
+(checked on mpdta to 1e-8 for estimates and 1e-6 for standard errors), including its influence-function
+scaling (n / n₁ per ATT(g,t)) and the influence function of the estimated group shares in aggregations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ControlGroup = Literal["never_treated", "not_yet_treated"]
+Method = Literal["dr", "reg", "ipw"]
+AggregationType = Literal["simple", "group", "dynamic", "calendar"]
+_PS_CAP = 1 - 1e-6
+
+
+def _logit_fit(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logit by Newton's method; returns fitted probabilities and (X'WX/n)⁻¹ (the Hessian inverse)."""
+    beta = np.zeros(X.shape[1])
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(X @ beta)))
+        w = p * (1 - p)
+        hessian = (X * w[:, None]).T @ X
+        step = np.linalg.solve(hessian, X.T @ (d - p))
+        beta += step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    p = 1 / (1 + np.exp(-(X @ beta)))
+    hessian = (X * (p * (1 - p))[:, None]).T @ X
+    return p, np.linalg.inv(hessian) * len(d)
+
+
+def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method) -> tuple[float, np.ndarray]:
+    """ATT and its influence function for one 2×2 comparison (the DRDID panel estimators)."""
+    n = len(d)
+    w_treat = d.astype(float)
+    if method in ("reg", "dr"):
+        control = d == 0
+        coef = np.linalg.lstsq(X[control], delta_y[control], rcond=None)[0]
+        out_delta = X @ coef
+        weights_ols = 1.0 - d
+        xpx_inv = np.linalg.inv((X * weights_ols[:, None]).T @ X / n)
+        lin_ols = ((weights_ols * (delta_y - out_delta))[:, None] * X) @ xpx_inv
+    if method in ("ipw", "dr"):
+        ps, hessian_inv = _logit_fit(X, d.astype(float))
+        ps = np.minimum(ps, _PS_CAP)
+        w_cont = ps * (1 - d) / (1 - ps)
+        lin_ps = ((d - ps)[:, None] * X) @ hessian_inv
+    if method == "reg":
+        w_cont = w_treat
+        att_treat = w_treat * delta_y
+        att_cont = w_cont * out_delta
+        eta_treat = att_treat.mean() / w_treat.mean()
+        eta_cont = att_cont.mean() / w_cont.mean()
+        inf_treat = (att_treat - w_treat * eta_treat) / w_treat.mean()
+        inf_cont = ((att_cont - w_cont * eta_cont) + lin_ols @ (w_cont[:, None] * X).mean(axis=0)) / w_cont.mean()
+        return float(eta_treat - eta_cont), inf_treat - inf_cont
+    if method == "ipw":
+        att_treat = w_treat * delta_y
+        att_cont = w_cont * delta_y
+        eta_treat = att_treat.mean() / w_treat.mean()
+        eta_cont = att_cont.mean() / w_cont.mean()
+        inf_treat = (att_treat - w_treat * eta_treat) / w_treat.mean()
+        inf_cont = (att_cont - w_cont * eta_cont) / w_cont.mean()
+        inf_cont = inf_cont + lin_ps @ (w_cont[:, None] * (delta_y - eta_cont)[:, None] * X).mean(axis=0) \
+            / w_cont.mean()
+        return float(eta_treat - eta_cont), inf_treat - inf_cont
+    # doubly robust (Sant'Anna & Zhao 2020, locally efficient panel estimator)
+    residual = delta_y - out_delta
+    att_treat = w_treat * residual
+    att_cont = w_cont * residual
+    eta_treat = att_treat.mean() / w_treat.mean()
+    eta_cont = att_cont.mean() / w_cont.mean()
+    inf_treat = ((att_treat - w_treat * eta_treat) - lin_ols @ (w_treat[:, None] * X).mean(axis=0)) / w_treat.mean()
+    m2 = (w_cont[:, None] * (residual - eta_cont)[:, None] * X).mean(axis=0)
+    m3 = (w_cont[:, None] * X).mean(axis=0)
+    inf_cont = ((att_cont - w_cont * eta_cont) + lin_ps @ m2 - lin_ols @ m3) / w_cont.mean()
+    return float(eta_treat - eta_cont), inf_treat - inf_cont
+
+
+@dataclass(frozen=True)
+class AggregatedEffects:
+    """An aggregation of ATT(g, t): the overall effect and the per-cohort/event-time/period effects."""
+
+    type: str
+    overall_estimate: float
+    overall_std_error: float
+    labels: np.ndarray
+    estimates: np.ndarray
+    std_errors: np.ndarray
+    critical_value: float
+    conf_level: float
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per cohort (group), event time (dynamic) or period (calendar)."""
+        column = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}.get(self.type, "term")
+        q = stats.norm.ppf(0.5 + self.conf_level / 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = self.estimates / self.std_errors
+        return pd.DataFrame({
+            column: self.labels, "estimate": self.estimates, "std_error": self.std_errors, "statistic": z,
+            "p_value": 2 * stats.norm.sf(np.abs(z)),
+            "conf_low": self.estimates - q * self.std_errors, "conf_high": self.estimates + q * self.std_errors,
+            "conf_low_uniform": self.estimates - self.critical_value * self.std_errors,
+            "conf_high_uniform": self.estimates + self.critical_value * self.std_errors,
+        })
+
+
+@dataclass(frozen=True)
+class ATTgtResult:
+    """ATT(g, t) estimates with their influence functions.
+
+    Attributes
+    ----------
+    cohorts, times : ndarray
+        The (g, t) of each estimate.
+    estimates, std_errors : ndarray
+    influence : ndarray (n units × number of (g, t))
+        Influence functions, scaled as R ``did`` does (n / n₁ within each comparison).
+    unit_cohort : ndarray
+        Cohort of each unit (0 never treated), in the order of ``influence`` rows.
+    clusters : ndarray or None
+        Cluster code of each unit, when errors are clustered.
+    """
+
+    cohorts: np.ndarray
+    times: np.ndarray
+    estimates: np.ndarray
+    std_errors: np.ndarray
+    influence: np.ndarray
+    unit_cohort: np.ndarray
+    anticipation: int
+    conf_level: float
+    critical_value: float
+    clusters: np.ndarray | None = None
+    bootstrap: dict | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_units(self) -> int:
+        """Units in the (balanced) panel."""
+        return self.influence.shape[0]
+
+    def _se(self, inf: np.ndarray) -> np.ndarray:
+        """Analytic standard errors from influence functions (columns), clustered if requested."""
+        n = self.n_units
+        if self.clusters is None:
+            return np.sqrt((inf**2).mean(axis=0) / n)
+        sums = np.zeros((int(self.clusters.max()) + 1, inf.shape[1]))
+        np.add.at(sums, self.clusters, inf)
+        return np.sqrt((sums**2).sum(axis=0)) / n
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per (cohort, time): estimate, std_error, statistic, p_value, pointwise and uniform bands."""
+        q = stats.norm.ppf(0.5 + self.conf_level / 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = self.estimates / self.std_errors
+        return pd.DataFrame({
+            "cohort": self.cohorts, "time": self.times, "estimate": self.estimates, "std_error": self.std_errors,
+            "statistic": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
+            "conf_low": self.estimates - q * self.std_errors, "conf_high": self.estimates + q * self.std_errors,
+            "conf_low_uniform": self.estimates - self.critical_value * self.std_errors,
+            "conf_high_uniform": self.estimates + self.critical_value * self.std_errors,
+        })
+
+    def pre_trend_test(self) -> tuple[float, int, float]:
+        """Wald test that every pre-treatment ATT(g, t) (t < g − anticipation) is zero: (chi2, df, p)."""
+        pre = (self.times < self.cohorts - self.anticipation) & np.isfinite(self.estimates)
+        pre &= self.std_errors > 0
+        if not pre.any():
+            return np.nan, 0, np.nan
+        inf = self.influence[:, pre]
+        if self.clusters is None:
+            V = inf.T @ inf / self.n_units**2
+        else:
+            sums = np.zeros((int(self.clusters.max()) + 1, inf.shape[1]))
+            np.add.at(sums, self.clusters, inf)
+            V = sums.T @ sums / self.n_units**2
+        a = self.estimates[pre]
+        statistic = float(a @ np.linalg.pinv(V) @ a)
+        df = int(pre.sum())
+        return statistic, df, float(stats.chi2.sf(statistic, df))
+
+    def _weight_influence(self, keepers: np.ndarray, pg: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Influence of estimating the group shares (R did's ``wif``)."""
+        G = self.unit_cohort
+        total = pg[keepers].sum()
+        indicators = np.column_stack([(G == groups[k]).astype(float) - pg[k] for k in keepers])
+        if1 = indicators / total
+        if2 = indicators.sum(axis=1)[:, None] * (pg[keepers] / total**2)[None, :]
+        return if1 - if2
+
+    def aggregate(self, type: AggregationType = "group", *, balance_e: int | None = None,
+                  min_e: float = -np.inf, max_e: float = np.inf) -> AggregatedEffects:
+        """Aggregate ATT(g, t) as R ``did::aggte``: "simple", "group", "dynamic" (event time) or "calendar"."""
+        att, inf, group, t = self.estimates, self.influence, self.cohorts, self.times
+        cohorts = np.unique(group)
+        pg_by_cohort = np.array([np.mean(self.unit_cohort == g) for g in cohorts])
+        pg = pg_by_cohort[np.searchsorted(cohorts, group)]
+        keepers = np.flatnonzero((group <= t) & (t <= group + max_e))
+
+        def combine(which: np.ndarray, weights: np.ndarray, wif: np.ndarray | None,
+                    values: np.ndarray = att, functions: np.ndarray = inf) -> np.ndarray:
+            out = functions[:, which] @ weights
+            if wif is not None:
+                out = out + wif @ values[which]
+            return out
+
+        if type == "simple":
+            weights = pg[keepers] / pg[keepers].sum()
+            overall = float(np.sum(att[keepers] * weights))
+            function = combine(keepers, weights, self._weight_influence(keepers, pg, group))
+            return AggregatedEffects("simple", overall, float(self._se(function[:, None])[0]), np.array([]),
+                                     np.array([]), np.array([]), np.nan, self.conf_level)
+        if type == "group":
+            estimates, functions = [], []
+            for g in cohorts:
+                which = np.flatnonzero((group == g) & (g <= t) & (t <= group + max_e))
+                weights = pg[which] / pg[which].sum()
+                estimates.append(float(np.mean(att[which])))
+                functions.append(combine(which, weights, None))
+            estimates_arr, functions_arr = np.array(estimates), np.column_stack(functions)
+            wif = self._weight_influence(np.arange(len(cohorts)), pg_by_cohort, cohorts)
+            overall_function = combine(np.arange(len(cohorts)), pg_by_cohort / pg_by_cohort.sum(), wif,
+                                       estimates_arr, functions_arr)
+            overall = float(np.sum(estimates_arr * pg_by_cohort) / pg_by_cohort.sum())
+            return self._summary("group", cohorts, estimates_arr, functions_arr, overall, overall_function)
+        if type == "dynamic":
+            event = t - group
+            include = np.ones(len(att), dtype=bool)
+            events = np.unique(event)
+            if balance_e is not None:
+                events = events[(events <= balance_e) & (events >= balance_e - t.max() + t.min())]
+                include = (t.max() - group) >= balance_e
+            events = events[(events >= min_e) & (events <= max_e)]
+            estimates, functions = [], []
+            for e in events:
+                which = np.flatnonzero((event == e) & include)
+                weights = pg[which] / pg[which].sum()
+                estimates.append(float(np.sum(att[which] * weights)))
+                functions.append(combine(which, weights, self._weight_influence(which, pg, group)))
+            estimates_arr, functions_arr = np.array(estimates), np.column_stack(functions)
+            post = events >= 0
+            k = int(post.sum())
+            overall = float(np.mean(estimates_arr[post]))
+            overall_function = functions_arr[:, post] @ np.full(k, 1 / k)
+            return self._summary("dynamic", events, estimates_arr, functions_arr, overall, overall_function)
+        if type == "calendar":
+            periods = np.unique(t)
+            periods = periods[periods >= group.min()]
+            estimates, functions = [], []
+            for period in periods:
+                which = np.flatnonzero((t == period) & (group <= t))
+                weights = pg[which] / pg[which].sum()
+                estimates.append(float(np.sum(att[which] * weights)))
+                functions.append(combine(which, weights, self._weight_influence(which, pg, group)))
+            estimates_arr, functions_arr = np.array(estimates), np.column_stack(functions)
+            overall = float(np.mean(estimates_arr))
+            overall_function = functions_arr @ np.full(len(periods), 1 / len(periods))
+            return self._summary("calendar", periods, estimates_arr, functions_arr, overall, overall_function)
+        raise ValueError(f"unknown aggregation {type!r}: use simple, group, dynamic or calendar")
+
+    def _summary(self, kind: str, labels: np.ndarray, estimates: np.ndarray, functions: np.ndarray, overall: float,
+                 overall_function: np.ndarray) -> AggregatedEffects:
+        std_errors = self._se(functions)
+        critical = stats.norm.ppf(0.5 + self.conf_level / 2)
+        if self.bootstrap is not None:
+            critical = _uniform_critical_value(functions, std_errors, self.bootstrap, self.clusters,
+                                               self.conf_level)
+        return AggregatedEffects(kind, overall, float(self._se(overall_function[:, None])[0]), labels, estimates,
+                                 std_errors, critical, self.conf_level)
+
+
+def _multiplier_draws(functions: np.ndarray, settings: dict, clusters: np.ndarray | None) -> np.ndarray:
+    """Bootstrap draws of √n·mean(v·IF) with Rademacher multipliers (per unit or per cluster), seeded."""
+    rng = np.random.default_rng(settings["seed"])
+    n = functions.shape[0]
+    if clusters is None:
+        units = functions
+    else:
+        units = np.zeros((int(clusters.max()) + 1, functions.shape[1]))
+        np.add.at(units, clusters, functions)
+    draws = []
+    for start in range(0, settings["draws"], 500):  # in blocks, to bound memory
+        size = min(500, settings["draws"] - start)
+        v = rng.choice(np.array([-1.0, 1.0]), size=(size, units.shape[0]))
+        draws.append(v @ units / np.sqrt(n))
+    return np.vstack(draws)
+
+
+def _uniform_critical_value(functions: np.ndarray, std_errors: np.ndarray, settings: dict,
+                            clusters: np.ndarray | None, conf_level: float) -> float:
+    draws = _multiplier_draws(functions, settings, clusters)
+    n = functions.shape[0]
+    scale = std_errors * np.sqrt(n)
+    ok = scale > 0
+    t_max = np.max(np.abs(draws[:, ok]) / scale[ok], axis=1)
+    return float(np.quantile(t_max, conf_level))
+
+
+def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: str,
+           covariates: list[str] | None = None, control_group: ControlGroup = "never_treated",
+           method: Method = "dr", base_period: Literal["varying", "universal"] = "varying", anticipation: int = 0,
+           cluster: str | None = None, bootstrap: bool = False, draws: int = 999, seed: int | None = None,
+           conf_level: float = 0.95) -> ATTgtResult:
+    """Estimate every ATT(g, t) (Callaway & Sant'Anna 2021), as R ``did::att_gt`` on a balanced panel.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel: one row per unit and period.
+    outcome, time, unit, cohort : str
+        Columns: outcome, period (integer), unit identifier, first treated period (0 = never treated).
+    covariates : list of str, optional
+        Pre-treatment covariates (their values in each comparison's base period are used).
+    control_group : {"never_treated", "not_yet_treated"}
+    method : {"dr", "reg", "ipw"}
+    base_period : {"varying", "universal"}
+    anticipation : int
+        Periods of anticipation δ: effects may start at g − δ.
+    cluster : str, optional
+        Column (constant within unit) to cluster standard errors on.
+    bootstrap : bool
+        Add a multiplier bootstrap (Rademacher, ``draws``, ``seed``) for uniform confidence bands.
+    conf_level : float
+
+    Returns
+    -------
+    ATTgtResult
+    """
+    if control_group not in ("never_treated", "not_yet_treated"):
+        raise ValueError("control_group must be 'never_treated' or 'not_yet_treated'")
+    if method not in ("dr", "reg", "ipw"):
+        raise ValueError("method must be 'dr', 'reg' or 'ipw'")
+    covariates = list(covariates or [])
+    needed = list(dict.fromkeys([outcome, time, unit, cohort, *covariates, *([cluster] if cluster else [])]))
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise KeyError(f"columns not in the data: {missing}")
+    frame = data[needed].dropna()
+    notes = []
+    if len(frame) < len(data):
+        notes.append(f"{len(data) - len(frame):,} rows with missing values dropped")
+    periods = np.sort(frame[time].unique())
+    counts = frame.groupby(unit)[time].nunique()
+    complete = counts.index[counts == len(periods)]
+    if len(complete) < counts.size:
+        notes.append(f"{counts.size - len(complete):,} units not observed in every period dropped (balanced panel)")
+        frame = frame[frame[unit].isin(complete)]
+    frame = frame.sort_values([unit, time])
+    units = frame[unit].unique()
+    n = len(units)
+    Y = frame[outcome].to_numpy(float).reshape(n, len(periods))
+    G = frame.groupby(unit, sort=False)[cohort].first().reindex(units).to_numpy(float)
+    late = G > periods.max() + anticipation
+    if late.any():
+        notes.append(f"{int(late.sum()):,} units first treated after the last period are treated as never treated")
+        G = np.where(late, 0, G)
+    early = (G > 0) & (G <= periods.min() + anticipation)
+    if early.any():
+        notes.append(f"{int(early.sum()):,} units treated in the first period are dropped")
+        keep = ~early
+        Y, G, units = Y[keep], G[keep], units[keep]
+        frame = frame[frame[unit].isin(units)]
+        n = len(units)
+    cov_arrays = {c: frame[c].to_numpy(float).reshape(n, len(periods)) for c in covariates}
+    cluster_codes = None
+    if cluster:
+        cluster_codes = pd.factorize(frame.groupby(unit, sort=False)[cluster].first().reindex(units))[0]
+    cohorts = np.sort(np.unique(G[G > 0]))
+    varying = base_period == "varying"
+    tfac = 1 if varying else 0
+    results_g, results_t, estimates, functions = [], [], [], []
+    for g in cohorts:
+        treated = G == g
+        pre_candidates = np.flatnonzero(periods + anticipation < g)
+        if len(pre_candidates) == 0:
+            notes.append(f"cohort {g:g} has no pre-treatment period and is dropped")
+            continue
+        for t_index in range(len(periods) - tfac):
+            current = t_index + tfac
+            pret = t_index if varying else int(pre_candidates[-1])
+            if g <= periods[current]:
+                pret = int(pre_candidates[-1])
+            if not varying and pret == current:
+                results_g.append(g)
+                results_t.append(periods[current])
+                estimates.append(0.0)
+                functions.append(np.zeros(n))
+                continue
+            if control_group == "never_treated":
+                control = G == 0
+            else:
+                later = periods[max(t_index, pret) + tfac] if varying else periods[max(current, pret)]
+                control = (G == 0) | ((G > later + anticipation) & (G != g))
+            use = treated | control
+            n1 = int(use.sum())
+            # the change from the base period to the current one (backwards for pre-periods of a universal base)
+            y_post, y_pre = Y[use, current], Y[use, pret]
+            X = np.column_stack([np.ones(n1), *[cov_arrays[c][use, pret] for c in covariates]])
+            att, psi = _did_panel(y_post - y_pre, treated[use].astype(float), X, method)
+            function = np.zeros(n)
+            function[use] = n / n1 * psi
+            results_g.append(g)
+            results_t.append(periods[current])
+            estimates.append(att)
+            functions.append(function)
+    influence = np.column_stack(functions)
+    settings = {"draws": draws, "seed": seed} if bootstrap else None
+    result = ATTgtResult(np.array(results_g), np.array(results_t), np.array(estimates), np.zeros(len(estimates)),
+                         influence, G, anticipation, conf_level, stats.norm.ppf(0.5 + conf_level / 2),
+                         cluster_codes, settings, tuple(notes))
+    std_errors = result._se(influence)
+    critical = result.critical_value
+    if bootstrap:
+        critical = _uniform_critical_value(influence, std_errors, settings, cluster_codes, conf_level)
+    return ATTgtResult(result.cohorts, result.times, result.estimates, std_errors, influence, G, anticipation,
+                       conf_level, critical, cluster_codes, settings, tuple(notes))
