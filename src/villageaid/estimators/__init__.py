@@ -8,23 +8,35 @@ from villageaid.estimators.panel import first_difference, random_effects
 from villageaid.estimators.poisson import FEPoisson, fepois
 from villageaid.estimators.results import RegressionResults, WaldTest
 from villageaid.estimators.staggered import AggregatedEffects, ATTgtResult, att_gt
+from villageaid.estimators.twfe_did import (
+    BaconDecomposition,
+    EventTimeEffects,
+    bacon_decomposition,
+    sun_abraham,
+    twfe_event_study,
+)
 
 __all__ = [
     "FEOLS",
     "ATTgtResult",
     "AggregatedEffects",
+    "BaconDecomposition",
     "EventStudyResult",
+    "EventTimeEffects",
     "FEPoisson",
     "LogitResults",
     "RegressionResults",
     "WaldTest",
     "WildBootstrapResult",
     "att_gt",
+    "bacon_decomposition",
     "event_study",
     "feols",
     "fepois",
     "first_difference",
     "logit",
     "random_effects",
+    "sun_abraham",
+    "twfe_event_study",
     "wild_cluster_bootstrap",
 ]

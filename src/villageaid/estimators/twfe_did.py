@@ -1,0 +1,209 @@
+"""Two-way fixed effects with staggered treatment: the event study, Goodman-Bacon decomposition, Sun–Abraham.
+
+Beside the Callaway–Sant'Anna estimator these show where the static and dynamic TWFE regressions go
+wrong when effects differ across cohorts or grow over time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from villageaid.estimators.ols import feols
+from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults
+from villageaid.estimators.vcov import VcovSpec
+
+_NEVER = -10_000  # relative-time code of never-treated units
+
+
+def _relative_time(data: pd.DataFrame, time: str, cohort: str) -> pd.Series:
+    g = data[cohort].to_numpy(float)
+    return pd.Series(np.where(g > 0, data[time].to_numpy(float) - g, _NEVER), index=data.index)
+
+
+def _event_dummies(frame: pd.DataFrame, relative: pd.Series, reference: int, prefix: str,
+                   by_cohort: pd.Series | None = None) -> list[str]:
+    names = []
+    keys = sorted(set(relative[relative != _NEVER].astype(int)) - {reference})
+    cohorts = [None] if by_cohort is None else sorted(set(by_cohort[by_cohort > 0].astype(int)))
+    for c in cohorts:
+        for e in keys:
+            mask = relative == e
+            if c is not None:
+                mask &= by_cohort == c
+            if not mask.any():
+                continue
+            name = f"{prefix}{'' if c is None else f'c{c}_'}e{e}".replace("-", "m")
+            frame[name] = mask.astype(float)
+            names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class EventTimeEffects:
+    """Effects by event time e = t − g (the reference period at zero)."""
+
+    method: str
+    event_times: np.ndarray
+    estimates: np.ndarray
+    std_errors: np.ndarray
+    reference: int
+    model: RegressionResults
+
+    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+        """One row per event time: event_time, estimate, std_error, statistic, p_value, conf_low, conf_high."""
+        from scipy import stats
+
+        dist = stats.t(self.model.df_t) if np.isfinite(self.model.df_t) else stats.norm
+        q = dist.ppf(0.5 + conf_level / 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = self.estimates / self.std_errors
+        table = pd.DataFrame({"event_time": self.event_times, "estimate": self.estimates,
+                              "std_error": self.std_errors, "statistic": z, "p_value": 2 * dist.sf(np.abs(z)),
+                              "conf_low": self.estimates - q * self.std_errors,
+                              "conf_high": self.estimates + q * self.std_errors})
+        table.insert(1, "term", [f"e={e}" for e in self.event_times])
+        return table[["event_time", *TIDY_COLUMNS]]
+
+
+def twfe_event_study(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: str, reference: int = -1,
+                     vcov: VcovSpec | None = None) -> EventTimeEffects:
+    """TWFE regression on relative-time dummies (all leads and lags but ``reference``), unit and time effects.
+
+    Never-treated units (cohort 0) have every dummy zero. Biased when effects differ across cohorts
+    (Sun & Abraham 2021): it is here to show that beside the robust estimators.
+    """
+    frame = data.copy()
+    relative = _relative_time(frame, time, cohort)
+    names = _event_dummies(frame, relative, reference, "rel_")
+    fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or {"CRV1": unit})
+    events = np.array([int(n.split("e")[-1].replace("m", "-")) for n in fit.params.index])
+    order = np.argsort(events)
+    events = np.append(events[order], reference)
+    estimates = np.append(fit.params.to_numpy()[order], 0.0)
+    std_errors = np.append(fit.std_errors.to_numpy()[order], np.nan)
+    resort = np.argsort(events)
+    return EventTimeEffects("TWFE", events[resort], estimates[resort], std_errors[resort], reference, fit)
+
+
+def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: str, reference: int = -1,
+                vcov: VcovSpec | None = None) -> EventTimeEffects:
+    """Sun & Abraham (2021) interaction-weighted event study.
+
+    Cohort × relative-time dummies (reference period omitted) with unit and time effects, never-treated
+    units as the control; the cohort-specific effects are averaged at each event time with weights equal
+    to each cohort's share of the treated observations at that event time, and standard errors by the
+    delta method (the weights taken as fixed, as fixest's ``sunab``).
+    """
+    frame = data.copy()
+    if not (frame[cohort] == 0).any():
+        raise ValueError("Sun-Abraham needs never-treated units (cohort 0) as the control")
+    relative = _relative_time(frame, time, cohort)
+    names = _event_dummies(frame, relative, reference, "sa_", by_cohort=frame[cohort])
+    fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or {"CRV1": unit})
+    kept = list(fit.params.index)
+    parsed = [(int(n.split("_c")[1].split("_")[0]), int(n.split("_e")[-1].replace("m", "-"))) for n in kept]
+    events = sorted(set(e for _, e in parsed))
+    estimates, std_errors = [], []
+    params, cov = fit.params.to_numpy(), fit.vcov.to_numpy()
+    for e in events:
+        idx = [i for i, (_, ev) in enumerate(parsed) if ev == e]
+        counts = np.array([float(((relative == e) & (frame[cohort] == parsed[i][0])).sum()) for i in idx])
+        weights = np.zeros(len(params))
+        weights[idx] = counts / counts.sum()
+        estimates.append(float(weights @ params))
+        std_errors.append(float(np.sqrt(weights @ cov @ weights)))
+    events_arr = np.append(np.array(events), reference)
+    order = np.argsort(events_arr)
+    return EventTimeEffects("Sun-Abraham", events_arr[order], np.append(estimates, 0.0)[order],
+                            np.append(std_errors, np.nan)[order], reference, fit)
+
+
+@dataclass(frozen=True)
+class BaconDecomposition:
+    """Goodman-Bacon (2021) decomposition of the static TWFE coefficient into 2×2 comparisons."""
+
+    twfe_estimate: float
+    comparisons: pd.DataFrame  # type, treated, control, estimate, weight
+
+    @property
+    def weighted_sum(self) -> float:
+        """Σ weight × estimate; equals the TWFE coefficient on a balanced panel."""
+        return float((self.comparisons["weight"] * self.comparisons["estimate"]).sum())
+
+    def by_type(self) -> pd.DataFrame:
+        """Total weight and weighted average estimate by comparison type."""
+        grouped = self.comparisons.groupby("type", sort=False)
+        return pd.DataFrame({"weight": grouped["weight"].sum(),
+                             "estimate": grouped.apply(lambda g: np.average(g["estimate"], weights=g["weight"]),
+                                                       include_groups=False)}).reset_index()
+
+
+def _did_2x2(means: pd.DataFrame, treated: float, control: float, pre: np.ndarray, post: np.ndarray) -> float:
+    gain_t = means.loc[treated, post].mean() - means.loc[treated, pre].mean()
+    gain_c = means.loc[control, post].mean() - means.loc[control, pre].mean()
+    return float(gain_t - gain_c)
+
+
+def bacon_decomposition(data: pd.DataFrame, *, outcome: str, time: str, unit: str,
+                        cohort: str) -> BaconDecomposition:
+    """Decompose the TWFE coefficient of the treatment dummy 1[t ≥ g] on a balanced panel.
+
+    Comparisons: each timing group against the never treated ("treated vs never treated"), earlier
+    against later-treated groups before the later ones start ("earlier vs later (not yet treated)"), and
+    later against earlier-treated groups after the earlier ones started ("later vs earlier (already
+    treated)", the forbidden comparison that biases TWFE when effects change over time). Units treated
+    from the first period on count as an always-treated control. Weights follow Goodman-Bacon (2021,
+    eq. 10 and Theorem 1): they sum to one and the weighted sum of the 2×2 estimates is the TWFE estimate.
+    """
+    frame = data[[outcome, time, unit, cohort]].dropna()
+    periods = np.sort(frame[time].unique())
+    sizes = frame.groupby(unit)[time].nunique()
+    if (sizes != len(periods)).any():
+        raise ValueError("the Goodman-Bacon decomposition needs a balanced panel")
+    g = frame.groupby(unit)[cohort].first()
+    g = g.where(g <= periods.max(), 0)  # treated after the last period: never treated here
+    timing = np.where((g > 0) & (g <= periods.min()), periods.min(), g)  # always treated
+    unit_group = pd.Series(timing, index=g.index)
+    frame = frame.assign(_group=frame[unit].map(unit_group))
+    frame["_treated"] = ((frame["_group"] > 0) & (frame[time] >= frame["_group"])).astype(float)
+    twfe = feols(f"{outcome} ~ _treated | {unit} + {time}", frame, vcov="iid").params["_treated"]
+    means = frame.groupby(["_group", time])[outcome].mean().unstack(time)
+    share = unit_group.value_counts(normalize=True)
+    groups = sorted(share.index)
+    dbar = {k: (float(np.mean(periods >= k)) if k > 0 else 0.0) for k in groups}
+    # variance of the two-way demeaned treatment (the TWFE denominator)
+    demeaned = frame.groupby(unit)["_treated"].transform("mean")
+    resid = frame["_treated"] - demeaned - frame.groupby(time)["_treated"].transform("mean") + frame["_treated"].mean()
+    variance_d = float((resid**2).mean())
+    rows = []
+    timing_groups = [k for k in groups if k > 0 and dbar[k] < 1]
+    always = [k for k in groups if k > 0 and dbar[k] == 1]
+    for k in timing_groups:
+        for control, kind in ((0, "treated vs never treated"), *((a, "treated vs always treated") for a in always)):
+            if control not in share.index:
+                continue
+            n_k, n_u = share[k], share[control]
+            n_ku = n_k / (n_k + n_u)
+            weight = (n_k + n_u) ** 2 * n_ku * (1 - n_ku) * dbar[k] * (1 - dbar[k]) / variance_d
+            estimate = _did_2x2(means, k, control, periods[periods < k], periods[periods >= k])
+            rows.append({"type": kind, "treated": k, "control": control, "estimate": estimate, "weight": weight})
+    for i, k in enumerate(timing_groups):
+        for ell in timing_groups[i + 1:]:
+            n_k, n_l = share[k], share[ell]
+            n_kl = n_k / (n_k + n_l)
+            d_k, d_l = dbar[k], dbar[ell]
+            w_early = ((n_k + n_l) * (1 - d_l)) ** 2 * n_kl * (1 - n_kl) * ((d_k - d_l) / (1 - d_l)) \
+                * ((1 - d_k) / (1 - d_l)) / variance_d
+            window = periods[periods < ell]
+            est_early = _did_2x2(means, k, ell, window[window < k], window[window >= k])
+            rows.append({"type": "earlier vs later (not yet treated)", "treated": k, "control": ell,
+                         "estimate": est_early, "weight": w_early})
+            w_late = ((n_k + n_l) * d_k) ** 2 * n_kl * (1 - n_kl) * (d_l / d_k) * ((d_k - d_l) / d_k) / variance_d
+            window = periods[periods >= k]
+            est_late = _did_2x2(means, ell, k, window[window < ell], window[window >= ell])
+            rows.append({"type": "later vs earlier (already treated)", "treated": ell, "control": k,
+                         "estimate": est_late, "weight": w_late})
+    return BaconDecomposition(float(twfe), pd.DataFrame(rows))
