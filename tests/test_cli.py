@@ -56,11 +56,13 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
     for folder in ("tables", "figures"):  # byte-identical tables and figures (PNG and PDF) across runs
         assert tree_hashes(tmp_path / "t1" / folder) == tree_hashes(tmp_path / "t2" / folder)
     stems = ["table1_typology", "table2_descriptives", "table3_level_endowment", "table4_logic_shift",
-             "table5_event_study", "table8_level_strength_matching"]
+             "table5_event_study", "table6_demonstration", "table7_inequality", "table8_level_strength_matching"]
     assert sorted(tree_hashes(tmp_path / "t1" / "tables")) == sorted(f"{s}.{x}" for s in stems
                                                                      for x in ("csv", "md", "tex"))
-    assert sorted(tree_hashes(tmp_path / "t1" / "figures")) == ["figure_event_study.csv", "figure_event_study.pdf",
-                                                                "figure_event_study.png"]
+    figures = ["figure_event_study", "figure_demonstration_dynamic", "figure_inequality"]
+    expected = {f"{f}.{x}" for f in figures for x in ("pdf", "png")}
+    expected |= {"figure_event_study.csv", "figure_demonstration_dynamic.csv", "figure_inequality_lorenz.csv"}
+    assert set(tree_hashes(tmp_path / "t1" / "figures")) == expected
 
 
 BAD = {

@@ -9,20 +9,29 @@ from pathlib import Path
 import pandas as pd
 
 from villageaid.analysis import allocation_models, logic_shift_models, matching_models
+from villageaid.analysis.demonstration import demonstration_models
+from villageaid.analysis.inequality import inequality_models
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.write import write_csv
 from villageaid.report import hypothesis_tables as ht
-from villageaid.report.figures import event_study_figure, save_figure, tidy_for_figure
+from villageaid.report.figures import (
+    dynamic_effects_figure,
+    event_study_figure,
+    inequality_figure,
+    save_figure,
+    tidy_for_figure,
+)
 from villageaid.report.tables import data_note, table1, write_table
 
 #: Seeds of the bootstrap steps, derived from the one root seed.
 BOOTSTRAP_SEEDS = {"allocation_transition": DEFAULT_SEED + 31, "allocation_campaign": DEFAULT_SEED + 32,
-                   "logic_shift": DEFAULT_SEED + 41, "matching": DEFAULT_SEED + 91}
+                   "logic_shift": DEFAULT_SEED + 41, "demonstration": DEFAULT_SEED + 51,
+                   "inequality": DEFAULT_SEED + 71, "matching": DEFAULT_SEED + 91}
 
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
                   log: Callable[[str], None] = print) -> list[Path]:
-    """Estimate every landed analysis on ``panel`` and write Tables 1–5, 8 and the event-study figure."""
+    """Estimate every landed analysis on ``panel`` and write Tables 1–8 and the figures."""
     written: list[Path] = []
 
     def step(name: str, started: float, paths: list[Path]) -> None:
@@ -52,6 +61,28 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     paths = save_figure(figure, figures_dir / "figure_event_study")
     paths.append(write_csv(tidy_for_figure(studies), figures_dir / "figure_event_study.csv"))
     step("event-study figure", started, paths)
+    started = time.perf_counter()
+    demonstration = demonstration_models(panel, draws=min(bootstrap_draws, 999) or 199,
+                                         seed=BOOTSTRAP_SEEDS["demonstration"])
+    step("table 6 (H5)", started, write_table("table6_demonstration", *ht.table6(demonstration, panel), tables_dir))
+    started = time.perf_counter()
+    cs_dynamic = demonstration.cs_not_yet_dynamic.tidy()
+    sa_dynamic = demonstration.sun_abraham.tidy()
+    paths = save_figure(dynamic_effects_figure(cs_dynamic, sa_dynamic, note=data_note(panel)),
+                        figures_dir / "figure_demonstration_dynamic")
+    paths.append(write_csv(pd.concat([cs_dynamic.assign(method="Callaway-Sant'Anna, not yet treated"),
+                                      sa_dynamic.assign(method="Sun-Abraham")], ignore_index=True),
+                           figures_dir / "figure_demonstration_dynamic.csv"))
+    step("dynamic-effects figure (H5)", started, paths)
+    started = time.perf_counter()
+    inequality = inequality_models(panel, draws=min(bootstrap_draws, 999) or 199,
+                                   seed=BOOTSTRAP_SEEDS["inequality"])
+    step("table 7 (H7)", started, write_table("table7_inequality", *ht.table7(inequality, panel), tables_dir))
+    started = time.perf_counter()
+    paths = save_figure(inequality_figure(inequality.by_year, inequality.lorenz, note=data_note(panel)),
+                        figures_dir / "figure_inequality")
+    paths.append(write_csv(inequality.lorenz, figures_dir / "figure_inequality_lorenz.csv"))
+    step("inequality figure (H7)", started, paths)
     started = time.perf_counter()
     matching = matching_models(panel, draws=min(bootstrap_draws, 999), seed=BOOTSTRAP_SEEDS["matching"])
     step("table 8 (H8, H9)", started, write_table("table8_level_strength_matching",

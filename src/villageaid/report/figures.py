@@ -62,3 +62,50 @@ def tidy_for_figure(studies: dict[str, EventStudyResult]) -> pd.DataFrame:
         part.insert(0, "study", title)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def dynamic_effects_figure(cs: pd.DataFrame, sun_abraham: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Callaway–Sant'Anna effects by event time with pointwise intervals and the uniform band; Sun–Abraham beside."""
+    sns.set_theme(**THEME)
+    figure, ax = plt.subplots(figsize=(6.4, 3.6))
+    e = cs["event_time"].astype(float)
+    ax.fill_between(e, cs["conf_low_uniform"], cs["conf_high_uniform"], color="steelblue", alpha=0.18,
+                    label="CS 95% uniform band")
+    ax.errorbar(e, cs["estimate"], yerr=[cs["estimate"] - cs["conf_low"], cs["conf_high"] - cs["estimate"]], fmt="o",
+                color="navy", capsize=2, markersize=4, label="Callaway–Sant'Anna (pointwise 95%)")
+    ax.plot(sun_abraham["event_time"] + 0.15, sun_abraham["estimate"], "s", color="darkorange", markersize=3.5,
+            label="Sun–Abraham")
+    ax.axhline(0, color="0.4", linewidth=0.8)
+    ax.axvline(-0.5, color="firebrick", linestyle="--", linewidth=0.9)
+    ax.set_xlabel("Years since designation as a demonstration village")
+    ax.set_ylabel("Effect on asinh(funding)")
+    ax.legend(fontsize=7, loc="upper left")
+    figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure
+
+
+def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Gini and Theil T by year with bootstrap intervals, and Lorenz curves of two years."""
+    sns.set_theme(**THEME)
+    figure, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    ax = axes[0]
+    for measure, color in (("gini", "navy"), ("theil", "darkorange")):
+        ax.plot(by_year["year"], by_year[measure], "o-", color=color, markersize=3.5,
+                label="Gini" if measure == "gini" else "Theil T")
+        ax.fill_between(by_year["year"], by_year[f"{measure}_low"], by_year[f"{measure}_high"], color=color,
+                        alpha=0.15)
+    ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
+    ax.set_xlabel("Year (dashed line: 2021 break)")
+    ax.set_ylabel("Inequality of funding between villages")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    for (year, curve), style in zip(lorenz.groupby("year"), ("-", "--"), strict=False):
+        ax.plot(curve["population_share"], curve["income_share"], style, label=str(year))
+    ax.plot([0, 1], [0, 1], color="0.6", linewidth=0.8)
+    ax.set_xlabel("Cumulative share of villages")
+    ax.set_ylabel("Cumulative share of funding")
+    ax.legend(fontsize=7, title="Lorenz curve", title_fontsize=7)
+    figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure

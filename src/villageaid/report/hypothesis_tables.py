@@ -1,4 +1,4 @@
-"""Tables 2–5 and 8 of the companion paper (descriptives, H1–H3, H4, event studies, H8–H9)."""
+"""Tables 2–8 of the companion paper (descriptives, H1–H3, H4, event studies, H5, H7, H8–H9)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 
 from villageaid.analysis import AllocationResults, LogicShiftResults, MatchingResults, descriptive_statistics
+from villageaid.analysis.demonstration import DemonstrationResults
 from villageaid.analysis.descriptives import DESCRIBED
+from villageaid.analysis.inequality import InequalityResults
 from villageaid.estimators import EventStudyResult, WildBootstrapResult
 from villageaid.panel.typology import TYPE_LABELS, VILLAGE_TYPES
 from villageaid.report.etable import Column, fmt, regression_table, stars
@@ -163,7 +165,7 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
            panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 8: H8 (vertical vs horizontal gaps) and H9 (who gets the strong units)."""
     tidy_rows = []
-    rows: list[list[str]] = [["Panel A. Level and department strength, transition 2021–2025 (asinh OLS | PPML)"]]
+    rows: list[list[str]] = [["Panel A. Level and department strength, transition 2021–2025 (asinh OLS, PPML)"]]
     for term, label in (("city", "City-level first secretary"), ("strong", "Strong department")):
         est, se = [label], [""]
         for name, model in (("asinh OLS", allocation.asinh_ols), ("PPML", allocation.ppml)):
@@ -174,7 +176,7 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
         rows += [est, se]
     rows.append(["Wald test, city = strong: p-value", f"{allocation.level_vs_strength_ols.p_value:.3f}",
                  f"{allocation.level_vs_strength_ppml.p_value:.3f}"])
-    rows.append(["Panel B. Logit of city-level assignment on endowment (campaign | transition)"])
+    rows.append(["Panel B. Logit of city-level assignment on endowment (campaign, transition)"])
     logits = [matching.logits[p] for p in ("campaign", "transition") if p in matching.logits]
     for label, getter in (("Endowment index (logit coefficient)", lambda r: r),
                           ("Average marginal effect", lambda r: r.marginal_effects)):
@@ -187,7 +189,7 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
         rows += [est, se]
     rows.append(["Villages", *[f"{r.nobs:,}" for r in logits]])
     rows.append(["Pseudo R²", *[fmt(r.fit_statistics["pseudo_r2"]) for r in logits]])
-    rows.append(["Panel C. Assortative matching: Spearman ρ with endowment (unit level | department strength)"])
+    rows.append(["Panel C. Assortative matching: Spearman ρ with endowment (unit level, department strength)"])
     index = matching.matching_index.set_index(["year", "dimension"])
     for year in sorted(set(matching.matching_index["year"])):
         cells = [str(year)]
@@ -207,3 +209,81 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
     formatted = FormattedTable("Table 8. Vertical and horizontal gaps (H8) and who gets the strong units (H9)",
                                "tab:level-strength-matching", ["", "(1)", "(2)"], rows, [], notes)
     return pd.DataFrame(tidy_rows), formatted
+
+
+def table6(results: DemonstrationResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
+    """Table 6: H5, demonstration villages — TWFE, Sun–Abraham and Callaway–Sant'Anna side by side."""
+    columns = {
+        "TWFE event study": results.twfe_dynamic.tidy().set_index("event_time"),
+        "Sun–Abraham": results.sun_abraham.tidy().set_index("event_time"),
+        "CS, never treated": results.cs_never_dynamic.tidy().set_index("event_time"),
+        "CS, not yet treated": results.cs_not_yet_dynamic.tidy().set_index("event_time"),
+    }
+    events = sorted({int(e) for table in columns.values() for e in table.index})
+    rows: list[list[str]] = [["Panel A. Effect of designation by years since designation (asinh funding)"]]
+    tidy_parts = []
+    for label, table in columns.items():
+        part = table.reset_index()
+        part.insert(0, "model", label)
+        tidy_parts.append(part[["model", "event_time", "estimate", "std_error", "conf_low", "conf_high"]])
+    for e in events:
+        est, se = [str(e)], [""]
+        for table in columns.values():
+            if e in table.index and np.isfinite(table.loc[e, "std_error"]):
+                est.append(fmt(table.loc[e, "estimate"]) + stars(table.loc[e, "p_value"]))
+                se.append(f"({fmt(table.loc[e, 'std_error'])})")
+            elif e in table.index:
+                est.append("0 (ref.)")
+                se.append("")
+            else:
+                est.append("")
+                se.append("")
+        rows += [est, se]
+    static = results.twfe_static.tidy().set_index("term").loc["demo"]
+    rows.append(["Panel B. Overall effect"])
+    rows.append(["Static TWFE / simple ATT", fmt(static["estimate"]) + stars(static["p_value"]), "",
+                 fmt(results.cs_never_simple.overall_estimate), fmt(results.cs_not_yet_simple.overall_estimate)])
+    rows.append(["", f"({fmt(static['std_error'])})", "", f"({fmt(results.cs_never_simple.overall_std_error)})",
+                 f"({fmt(results.cs_not_yet_simple.overall_std_error)})"])
+    pre_never, pre_not_yet = results.cs_never.pre_trend_test(), results.cs_not_yet.pre_trend_test()
+    rows.append(["Pre-trend test p-value (CS, all pre-periods)", "", "", f"{pre_never[2]:.3f}",
+                 f"{pre_not_yet[2]:.3f}"])
+    rows.append(["Panel C. Goodman-Bacon decomposition of the static TWFE coefficient"])
+    for row in results.bacon.by_type().itertuples(index=False):
+        rows.append([f"{row.type}: weight, estimate", f"{row.weight:.3f}", fmt(row.estimate), "", ""])
+    tidy = pd.concat(tidy_parts, ignore_index=True)
+    notes = ["H5: funding after designation as a demonstration village (乡村振兴示范村), cohorts by first year "
+             "of designation. TWFE: relative-time dummies with village and year effects. Sun–Abraham: cohort × "
+             "relative-time interactions averaged by cohort shares, never-treated control. CS: Callaway & "
+             "Sant'Anna (2021) doubly robust ATT(g,t) with the pre-2021 endowment index and rich as covariates, "
+             "varying base period, aggregated by event time (pre-periods are short differences, so they are "
+             "not comparable with the TWFE and Sun–Abraham leads, which are relative to e = −1). Errors "
+             "clustered by village (TWFE, Sun–Abraham) or from influence functions (CS; uniform bands in the "
+             "figure from a multiplier bootstrap). Bacon: where the static TWFE coefficient gets its weight; "
+             "'later vs earlier' comparisons use already-treated villages as controls.",
+             "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01.", data_note(panel)]
+    return tidy, FormattedTable("Table 6. Demonstration villages: TWFE, Sun–Abraham and Callaway–Sant'Anna (H5)",
+                                "tab:demonstration", ["", *columns], rows, [], notes)
+
+
+def table7(results: InequalityResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
+    """Table 7: H7, inequality of funding between villages by year and the change between periods."""
+    rows = []
+    for r in results.by_year.itertuples(index=False):
+        rows.append([str(r.year), f"{r.gini:.3f} [{r.gini_low:.3f}, {r.gini_high:.3f}]",
+                     f"{r.theil:.3f} [{r.theil_low:.3f}, {r.theil_high:.3f}]", f"{r.theil_between_types:.3f}",
+                     f"{r.theil_within_types:.3f}", f"{100 * r.between_share:.1f}%"])
+    rows.append(["Period means and change (transition − campaign)"])
+    for r in results.change.itertuples(index=False):
+        label = "Gini" if r.measure == "gini" else "Theil T"
+        rows.append([label, f"campaign {r.campaign:.3f}", f"transition {r.transition:.3f}",
+                     f"change {r.change:+.3f}", f"[{r.conf_low:+.3f}, {r.conf_high:+.3f}]", ""])
+    notes = ["H7: inequality of total funding between villages, each year. Brackets: 95% percentile bootstrap "
+             "intervals resampling villages. Theil T splits exactly into a part between village types A–D and a "
+             "part within them (between + within = total); the last column is the between-type share.",
+             data_note(panel)]
+    tidy = pd.concat([results.by_year.assign(table='by_year'), results.change.assign(table='change')],
+                     ignore_index=True)
+    return tidy, FormattedTable("Table 7. Inequality of funding between villages (H7)", "tab:inequality",
+                                ["Year", "Gini [95% CI]", "Theil T [95% CI]", "Theil between types",
+                                 "Theil within types", "Between share"], rows, [], notes)
