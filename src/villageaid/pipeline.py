@@ -11,6 +11,7 @@ import pandas as pd
 from villageaid.analysis import allocation_models, logic_shift_models, matching_models
 from villageaid.analysis.demonstration import demonstration_models
 from villageaid.analysis.inequality import inequality_models
+from villageaid.analysis.persistence import persistence_models
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.write import write_csv
 from villageaid.report import hypothesis_tables as ht
@@ -74,6 +75,9 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
                                       sa_dynamic.assign(method="Sun-Abraham")], ignore_index=True),
                            figures_dir / "figure_demonstration_dynamic.csv"))
     step("dynamic-effects figure (H5)", started, paths)
+    started = time.perf_counter()
+    step("table 6b (H6)", started, write_table("table6b_persistence", *ht.table6b(persistence_models(panel), panel),
+                                               tables_dir))
     started = time.perf_counter()
     inequality = inequality_models(panel, draws=min(bootstrap_draws, 999) or 199,
                                    seed=BOOTSTRAP_SEEDS["inequality"])

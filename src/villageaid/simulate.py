@@ -151,7 +151,7 @@ class Scenario:
     rich_quantile: float = DEFAULT_RICH_QUANTILE
     base_funding: tuple[tuple[str, float], ...] = (("unit", 18.0), ("county", 26.0), ("higher", 23.0),
                                                    ("social", 5.0))
-    zero_probability: tuple[tuple[str, float], ...] = (("unit", 0.55), ("county", 0.65), ("higher", 0.75),
+    zero_probability: tuple[tuple[str, float], ...] = (("unit", 0.3), ("county", 0.65), ("higher", 0.75),
                                                        ("social", 0.9))
     funding_log_sd: float = 1.0
     funding_persistence: float = 0.5

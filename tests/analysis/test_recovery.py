@@ -146,3 +146,16 @@ def test_monte_carlo_coverage_of_h3_and_h4() -> None:
     asserted = coverage.drop("H1 city (reported, not asserted)")
     assert ((asserted >= 0.90) & (asserted <= 0.98)).all(), coverage.to_dict()
     assert np.isfinite(coverage).all()
+
+
+def test_anderson_hsiao_recovers_the_persistence_of_funding() -> None:
+    from villageaid.analysis.persistence import persistence_models
+
+    panel, truth = _panel()
+    result = persistence_models(panel)
+    ci = result.anderson_hsiao.conf_int(0.95)
+    rho = truth["effects"]["H6_funding_shock_persistence"]
+    assert ci.loc["L.log_unit_funding", "conf_low"] < rho < ci.loc["L.log_unit_funding", "conf_high"]
+    # lagged outcomes do not drive funding in the simulation
+    assert ci.loc["L.log_collective_income", "conf_low"] < 0 < ci.loc["L.log_collective_income", "conf_high"]
+    assert result.first_stage_f["L.log_unit_funding"] > 10
