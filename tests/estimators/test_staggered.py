@@ -113,3 +113,34 @@ def test_bad_options() -> None:
         _fit(control_group="everyone")
     with pytest.raises(KeyError, match="columns not in the data"):
         _fit(covariates=["nope"])
+
+
+def test_treatment_that_switches_off_is_an_error() -> None:
+    bad = MPDTA.copy()
+    bad.loc[(bad["countyreal"] == 8001) & (bad["year"] == 2007), "first.treat"] = 0
+    with pytest.raises(ValueError, match="constant within a unit"):
+        att_gt(bad, outcome="lemp", time="year", unit="countyreal", cohort="first.treat")
+
+
+def test_no_never_treated_units() -> None:
+    treated_only = MPDTA[MPDTA["first.treat"] > 0]
+    with pytest.raises(ValueError, match="no never-treated units"):
+        att_gt(treated_only, outcome="lemp", time="year", unit="countyreal", cohort="first.treat")
+    # with not-yet-treated controls the last cohort has no controls after 2006: documented, left out
+    result = att_gt(treated_only, outcome="lemp", time="year", unit="countyreal", cohort="first.treat",
+                    control_group="not_yet_treated")
+    assert any("no control units left" in note for note in result.notes)
+    missing = result.tidy()
+    assert missing.loc[missing["estimate"].isna(), "time"].min() >= 2006  # the last cohort has no later one
+    assert np.isfinite(result.aggregate("simple").overall_estimate)
+
+
+def test_unbalanced_panels_and_single_unit_cohorts_are_documented() -> None:
+    unbalanced = MPDTA.drop(index=MPDTA.index[:3])  # county 8001 loses three years
+    result = att_gt(unbalanced, outcome="lemp", time="year", unit="countyreal", cohort="first.treat")
+    assert any("not observed in every period dropped" in note for note in result.notes)
+    assert result.n_units == MPDTA["countyreal"].nunique() - 1
+    lonely = MPDTA.copy()
+    lonely.loc[lonely["countyreal"] == 8001, "first.treat"] = 2005
+    result = att_gt(lonely, outcome="lemp", time="year", unit="countyreal", cohort="first.treat")
+    assert any("cohort 2005 has a single unit" in note for note in result.notes)

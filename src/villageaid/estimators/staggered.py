@@ -206,6 +206,13 @@ class ATTgtResult:
     def aggregate(self, type: AggregationType = "group", *, balance_e: int | None = None,
                   min_e: float = -np.inf, max_e: float = np.inf) -> AggregatedEffects:
         """Aggregate ATT(g, t) as R ``did::aggte``: "simple", "group", "dynamic" (event time) or "calendar"."""
+        finite = np.isfinite(self.estimates)
+        if not finite.all():  # cells without controls are left out, as R did's na.rm = TRUE
+            kept = ATTgtResult(self.cohorts[finite], self.times[finite], self.estimates[finite],
+                               self.std_errors[finite], self.influence[:, finite], self.unit_cohort,
+                               self.anticipation, self.conf_level, self.critical_value, self.clusters,
+                               self.bootstrap, self.notes)
+            return kept.aggregate(type, balance_e=balance_e, min_e=min_e, max_e=max_e)
         att, inf, group, t = self.estimates, self.influence, self.cohorts, self.times
         cohorts = np.unique(group)
         pg_by_cohort = np.array([np.mean(self.unit_cohort == g) for g in cohorts])
@@ -361,6 +368,14 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
         notes.append(f"{counts.size - len(complete):,} units not observed in every period dropped (balanced panel)")
         frame = frame[frame[unit].isin(complete)]
     frame = frame.sort_values([unit, time])
+    switching = frame.groupby(unit)[cohort].nunique()
+    if (switching > 1).any():
+        examples = ", ".join(map(str, switching.index[switching > 1][:5]))
+        raise ValueError(f"the cohort (first treated period) must be constant within a unit; it varies for "
+                         f"{int((switching > 1).sum())} units (e.g. {examples}). Staggered adoption assumes "
+                         "treatment never switches off: code each unit's first treated period, or 0 if never treated")
+    if (frame[time] != np.floor(frame[time])).any():
+        raise ValueError(f"{time!r} must hold integer periods")
     units = frame[unit].unique()
     n = len(units)
     Y = frame[outcome].to_numpy(float).reshape(n, len(periods))
@@ -376,6 +391,12 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
         Y, G, units = Y[keep], G[keep], units[keep]
         frame = frame[frame[unit].isin(units)]
         n = len(units)
+    if control_group == "never_treated" and not (G == 0).any():
+        raise ValueError("there are no never-treated units (cohort 0) to serve as controls; use "
+                         "control_group='not_yet_treated'")
+    for g_value, size in zip(*np.unique(G[G > 0], return_counts=True), strict=True):
+        if size == 1:
+            notes.append(f"cohort {g_value:g} has a single unit: its ATT(g,t) and their standard errors rest on it")
     cov_arrays = {c: frame[c].to_numpy(float).reshape(n, len(periods)) for c in covariates}
     cluster_codes = None
     if cluster:
@@ -408,6 +429,13 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
                 control = (G == 0) | ((G > later + anticipation) & (G != g))
             use = treated | control
             n1 = int(use.sum())
+            if not control.any():
+                notes.append(f"ATT({g:g},{periods[current]:g}) not estimated: no control units left")
+                results_g.append(g)
+                results_t.append(periods[current])
+                estimates.append(np.nan)
+                functions.append(np.zeros(n))
+                continue
             # the change from the base period to the current one (backwards for pre-periods of a universal base)
             y_post, y_pre = Y[use, current], Y[use, pret]
             X = np.column_stack([np.ones(n1), *[cov_arrays[c][use, pret] for c in covariates]])
@@ -420,12 +448,16 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
             functions.append(function)
     influence = np.column_stack(functions)
     settings = {"draws": draws, "seed": seed} if bootstrap else None
-    result = ATTgtResult(np.array(results_g), np.array(results_t), np.array(estimates), np.zeros(len(estimates)),
-                         influence, G, anticipation, conf_level, stats.norm.ppf(0.5 + conf_level / 2),
+    cohort_values = np.array(results_g)
+    if np.all(cohort_values == np.round(cohort_values)):
+        cohort_values = cohort_values.astype(np.int64)
+    unit_cohorts = G.astype(np.int64) if np.all(G == np.round(G)) else G
+    result = ATTgtResult(cohort_values, np.array(results_t), np.array(estimates), np.zeros(len(estimates)),
+                         influence, unit_cohorts, anticipation, conf_level, stats.norm.ppf(0.5 + conf_level / 2),
                          cluster_codes, settings, tuple(notes))
     std_errors = result._se(influence)
     critical = result.critical_value
     if bootstrap:
         critical = _uniform_critical_value(influence, std_errors, settings, cluster_codes, conf_level)
-    return ATTgtResult(result.cohorts, result.times, result.estimates, std_errors, influence, G, anticipation,
-                       conf_level, critical, cluster_codes, settings, tuple(notes))
+    return ATTgtResult(result.cohorts, result.times, result.estimates, std_errors, influence, unit_cohorts,
+                       anticipation, conf_level, critical, cluster_codes, settings, tuple(notes))
