@@ -71,3 +71,14 @@ def test_sun_abraham_recovers_heterogeneous_effects_and_twfe_covers_the_same_eve
         assert row["conf_low"] < value < row["conf_high"]
     assert list(twfe["event_time"]) == list(sa["event_time"])
     assert twfe.set_index("event_time").loc[-1, "estimate"] == 0.0
+
+
+def test_callaway_santanna_recovers_heterogeneous_dynamic_effects() -> None:
+    d = _staggered(always=False)
+    dynamic = att_gt(d, outcome="y", time="t", unit="unit", cohort="g").aggregate("dynamic").tidy()
+    dynamic = dynamic.set_index("event_time")
+    for e in (0, 1, 2):
+        truth = 1.0 + 0.5 * e + 0.3 * 4
+        assert dynamic.loc[e, "conf_low"] < truth < dynamic.loc[e, "conf_high"]
+    for e in (-3, -2, -1):  # no effect before treatment
+        assert dynamic.loc[e, "conf_low"] < 0 < dynamic.loc[e, "conf_high"]

@@ -46,6 +46,15 @@ def _logit_fit(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method) -> tuple[float, np.ndarray]:
     """ATT and its influence function for one 2×2 comparison (the DRDID panel estimators)."""
     n = len(d)
+    if X.shape[1] == 1:
+        # Without covariates all three estimators reduce to the difference in mean changes, and their
+        # influence functions to D(ΔY − μ₁)/p − (1 − D)(ΔY − μ₀)/(1 − p) (the propensity-score and
+        # regression terms vanish); computing it directly avoids a logit and a regression per cell.
+        treated = d > 0
+        p = treated.mean()
+        mu1, mu0 = delta_y[treated].mean(), delta_y[~treated].mean()
+        influence = np.where(treated, (delta_y - mu1) / p, -(delta_y - mu0) / (1 - p))
+        return float(mu1 - mu0), influence
     w_treat = d.astype(float)
     if method in ("reg", "dr"):
         control = d == 0
@@ -361,25 +370,34 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     notes = []
     if len(frame) < len(data):
         notes.append(f"{len(data) - len(frame):,} rows with missing values dropped")
-    periods = np.sort(frame[time].unique())
-    counts = frame.groupby(unit)[time].nunique()
-    complete = counts.index[counts == len(periods)]
-    if len(complete) < counts.size:
-        notes.append(f"{counts.size - len(complete):,} units not observed in every period dropped (balanced panel)")
-        frame = frame[frame[unit].isin(complete)]
-    frame = frame.sort_values([unit, time])
-    switching = frame.groupby(unit)[cohort].nunique()
-    if (switching > 1).any():
-        examples = ", ".join(map(str, switching.index[switching > 1][:5]))
-        raise ValueError(f"the cohort (first treated period) must be constant within a unit; it varies for "
-                         f"{int((switching > 1).sum())} units (e.g. {examples}). Staggered adoption assumes "
-                         "treatment never switches off: code each unit's first treated period, or 0 if never treated")
-    if (frame[time] != np.floor(frame[time])).any():
+    # Balanced panel as a units × periods array, with integer codes instead of pandas group-bys (fast at
+    # millions of rows).
+    unit_codes, unit_values = pd.factorize(frame[unit], sort=True)
+    time_values = frame[time].to_numpy(float)
+    if (time_values != np.floor(time_values)).any():
         raise ValueError(f"{time!r} must hold integer periods")
-    units = frame[unit].unique()
+    periods, time_codes = np.unique(time_values, return_inverse=True)
+    cells = np.bincount(unit_codes * len(periods) + time_codes, minlength=len(unit_values) * len(periods))
+    if cells.max() > 1:
+        raise ValueError(f"({unit!r}, {time!r}) is not unique: a unit has several rows for one period")
+    complete = cells.reshape(len(unit_values), len(periods)).all(axis=1)
+    if not complete.all():
+        notes.append(f"{int((~complete).sum()):,} units not observed in every period dropped (balanced panel)")
+    keep_rows = complete[unit_codes]
+    order = np.lexsort((time_codes[keep_rows], unit_codes[keep_rows]))
+    rows = np.flatnonzero(keep_rows)[order]
+    units = unit_values[complete]
     n = len(units)
-    Y = frame[outcome].to_numpy(float).reshape(n, len(periods))
-    G = frame.groupby(unit, sort=False)[cohort].first().reindex(units).to_numpy(float)
+    shape = (n, len(periods))
+    cohort_matrix = frame[cohort].to_numpy(float)[rows].reshape(shape)
+    switching = (cohort_matrix != cohort_matrix[:, :1]).any(axis=1)
+    if switching.any():
+        examples = ", ".join(map(str, units[switching][:5]))
+        raise ValueError(f"the cohort (first treated period) must be constant within a unit; it varies for "
+                         f"{int(switching.sum())} units (e.g. {examples}). Staggered adoption assumes "
+                         "treatment never switches off: code each unit's first treated period, or 0 if never treated")
+    Y = frame[outcome].to_numpy(float)[rows].reshape(shape)
+    G = cohort_matrix[:, 0].copy()
     late = G > periods.max() + anticipation
     if late.any():
         notes.append(f"{int(late.sum()):,} units first treated after the last period are treated as never treated")
@@ -389,7 +407,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
         notes.append(f"{int(early.sum()):,} units treated in the first period are dropped")
         keep = ~early
         Y, G, units = Y[keep], G[keep], units[keep]
-        frame = frame[frame[unit].isin(units)]
+        rows = rows.reshape(shape)[keep].ravel()
         n = len(units)
     if control_group == "never_treated" and not (G == 0).any():
         raise ValueError("there are no never-treated units (cohort 0) to serve as controls; use "
@@ -397,10 +415,10 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     for g_value, size in zip(*np.unique(G[G > 0], return_counts=True), strict=True):
         if size == 1:
             notes.append(f"cohort {g_value:g} has a single unit: its ATT(g,t) and their standard errors rest on it")
-    cov_arrays = {c: frame[c].to_numpy(float).reshape(n, len(periods)) for c in covariates}
+    cov_arrays = {c: frame[c].to_numpy(float)[rows].reshape(n, len(periods)) for c in covariates}
     cluster_codes = None
     if cluster:
-        cluster_codes = pd.factorize(frame.groupby(unit, sort=False)[cluster].first().reindex(units))[0]
+        cluster_codes = pd.factorize(frame[cluster].to_numpy()[rows].reshape(n, len(periods))[:, 0])[0]
     cohorts = np.sort(np.unique(G[G > 0]))
     varying = base_period == "varying"
     tfac = 1 if varying else 0
@@ -438,7 +456,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
                 continue
             # the change from the base period to the current one (backwards for pre-periods of a universal base)
             y_post, y_pre = Y[use, current], Y[use, pret]
-            X = np.column_stack([np.ones(n1), *[cov_arrays[c][use, pret] for c in covariates]])
+            X = np.column_stack([np.ones(n1), *[cov_arrays[c][use, pret] for c in covariates]]) if covariates \
+                else np.ones((n1, 1))
             att, psi = _did_panel(y_post - y_pre, treated[use].astype(float), X, method)
             function = np.zeros(n)
             function[use] = n / n1 * psi
