@@ -246,6 +246,9 @@ def table6(results: DemonstrationResults, panel: pd.DataFrame) -> tuple[pd.DataF
                  fmt(results.cs_never_simple.overall_estimate), fmt(results.cs_not_yet_simple.overall_estimate)])
     rows.append(["", f"({fmt(static['std_error'])})", "", f"({fmt(results.cs_never_simple.overall_std_error)})",
                  f"({fmt(results.cs_not_yet_simple.overall_std_error)})"])
+    levels = results.cs_levels_simple
+    rows.append(["Simple ATT in 万元 (CS, funding in levels)", "", "", "", fmt(levels.overall_estimate, 1)])
+    rows.append(["", "", "", "", f"({fmt(levels.overall_std_error, 1)})"])
     pre_never, pre_not_yet = results.cs_never.pre_trend_test(), results.cs_not_yet.pre_trend_test()
     rows.append(["Pre-trend test p-value (CS, all pre-periods)", "", "", f"{pre_never[2]:.3f}",
                  f"{pre_not_yet[2]:.3f}"])
