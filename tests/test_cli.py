@@ -60,9 +60,11 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
              "table8_level_strength_matching"]
     assert sorted(tree_hashes(tmp_path / "t1" / "tables")) == sorted(f"{s}.{x}" for s in stems
                                                                      for x in ("csv", "md", "tex"))
-    figures = ["figure_event_study", "figure_demonstration_dynamic", "figure_inequality"]
+    figures = ["figure_event_study", "figure_demonstration_dynamic", "figure_inequality", "figure_funding_by_type",
+               "figure_matching", "figure_coefficients"]
     expected = {f"{f}.{x}" for f in figures for x in ("pdf", "png")}
-    expected |= {"figure_event_study.csv", "figure_demonstration_dynamic.csv", "figure_inequality_lorenz.csv"}
+    expected |= {"figure_event_study.csv", "figure_demonstration_dynamic.csv", "figure_inequality_lorenz.csv",
+                 "figure_matching.csv", "figure_coefficients.csv"}
     assert set(tree_hashes(tmp_path / "t1" / "figures")) == expected
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from villageaid.analysis import allocation_models, logic_shift_models, matching_models
+from villageaid.analysis import (
+    AllocationResults,
+    LogicShiftResults,
+    allocation_models,
+    logic_shift_models,
+    matching_models,
+)
 from villageaid.analysis.demonstration import demonstration_models
 from villageaid.analysis.inequality import inequality_models
 from villageaid.analysis.persistence import persistence_models
@@ -16,9 +22,12 @@ from villageaid.config import DEFAULT_SEED
 from villageaid.io.write import write_csv
 from villageaid.report import hypothesis_tables as ht
 from villageaid.report.figures import (
+    coefficient_figure,
     dynamic_effects_figure,
     event_study_figure,
+    funding_by_type_figure,
     inequality_figure,
+    matching_figure,
     save_figure,
     tidy_for_figure,
 )
@@ -28,6 +37,27 @@ from villageaid.report.tables import data_note, table1, write_table
 BOOTSTRAP_SEEDS = {"allocation_transition": DEFAULT_SEED + 31, "allocation_campaign": DEFAULT_SEED + 32,
                    "logic_shift": DEFAULT_SEED + 41, "demonstration": DEFAULT_SEED + 51,
                    "inequality": DEFAULT_SEED + 71, "matching": DEFAULT_SEED + 91}
+
+
+MAIN_TERMS = {"city": "city-level", "rich_village": "rich", "city_x_rich": "city-level × rich"}
+SHIFT_TERMS = {"post:rich_village": "post × rich", "post:city": "post × city-level",
+               "post:city_x_rich": "post × city-level × rich"}
+
+
+def main_coefficients(transition: AllocationResults, campaign: AllocationResults,
+                      shift: LogicShiftResults) -> pd.DataFrame:
+    """Collect the H1–H4 PPML coefficients shown in the coefficient plot."""
+    rows = []
+    for model_label, result, terms in (("Transition PPML", transition.ppml, MAIN_TERMS),
+                                       ("Campaign PPML", campaign.ppml, MAIN_TERMS),
+                                       ("H4 PPML", shift.ppml, SHIFT_TERMS)):
+        table = result.tidy().set_index("term")
+        for term, label in terms.items():
+            if term in table.index:
+                row = table.loc[term]
+                rows.append({"model": model_label, "term": term, "label": f"{model_label}: {label}",
+                             "estimate": row["estimate"], "conf_low": row["conf_low"], "conf_high": row["conf_high"]})
+    return pd.DataFrame(rows)
 
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
@@ -41,6 +71,9 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
 
     started = time.perf_counter()
     step("table 1", started, write_table("table1_typology", *table1(panel), tables_dir))
+    started = time.perf_counter()
+    paths = save_figure(funding_by_type_figure(panel, note=data_note(panel)), figures_dir / "figure_funding_by_type")
+    step("funding-by-type figure", started, paths)
     started = time.perf_counter()
     step("table 2", started, write_table("table2_descriptives", *ht.table2(panel), tables_dir))
     started = time.perf_counter()
@@ -91,4 +124,14 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     matching = matching_models(panel, draws=min(bootstrap_draws, 999), seed=BOOTSTRAP_SEEDS["matching"])
     step("table 8 (H8, H9)", started, write_table("table8_level_strength_matching",
                                                   *ht.table8(transition, matching, panel), tables_dir))
+    started = time.perf_counter()
+    paths = save_figure(matching_figure(matching.matching_index, note=data_note(panel)),
+                        figures_dir / "figure_matching")
+    paths.append(write_csv(matching.matching_index, figures_dir / "figure_matching.csv"))
+    step("matching figure (H9)", started, paths)
+    started = time.perf_counter()
+    coefficients = main_coefficients(transition, campaign, shift)
+    paths = save_figure(coefficient_figure(coefficients, note=data_note(panel)), figures_dir / "figure_coefficients")
+    paths.append(write_csv(coefficients, figures_dir / "figure_coefficients.csv"))
+    step("coefficient plot", started, paths)
     return written

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -107,5 +108,64 @@ def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str)
     ax.set_ylabel("Cumulative share of funding")
     ax.legend(fontsize=7, title="Lorenz curve", title_fontsize=7)
     figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure
+
+
+def funding_by_type_figure(panel: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Mean annual funding by village type A–D over the years, with 95% intervals and the 2021 break."""
+    sns.set_theme(**THEME)
+    frame = panel.loc[panel["village_type"].notna(), ["year", "village_type", "funding_total"]].copy()
+    frame["village_type"] = frame["village_type"].astype(str)
+    summary = frame.groupby(["village_type", "year"])["funding_total"].agg(["mean", "std", "count"]).reset_index()
+    summary["half"] = 1.96 * summary["std"] / np.sqrt(summary["count"])
+    figure, ax = plt.subplots(figsize=(6.4, 3.6))
+    palette = dict(zip("ABCD", sns.color_palette("deep", 4), strict=True))
+    for vtype, rows in summary.groupby("village_type"):
+        ax.plot(rows["year"], rows["mean"], "o-", color=palette.get(vtype), markersize=3.5, label=f"Type {vtype}")
+        ax.fill_between(rows["year"], rows["mean"] - rows["half"], rows["mean"] + rows["half"],
+                        color=palette.get(vtype), alpha=0.15)
+    ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
+    ax.set_xlabel("Year (dashed line: 2021 break)")
+    ax.set_ylabel("Mean funding per village (10,000 yuan)")
+    ax.legend(fontsize=7, ncol=4)
+    figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure
+
+
+def matching_figure(index: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Assortative matching by year: rank correlation of unit level and strength with endowment (95% CI)."""
+    sns.set_theme(**THEME)
+    figure, ax = plt.subplots(figsize=(6.4, 3.4))
+    for (dimension, rows), color, shift in zip(index.groupby("dimension"), ("navy", "darkorange"), (-0.1, 0.1),
+                                               strict=False):
+        ax.errorbar(rows["year"] + shift, rows["estimate"],
+                    yerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]], fmt="o",
+                    color=color, capsize=2, markersize=4,
+                    label="unit level" if dimension == "level" else "department strength")
+    ax.axhline(0, color="0.4", linewidth=0.8)
+    ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
+    ax.set_xlabel("Year (dashed line: 2021 break)")
+    ax.set_ylabel("Spearman ρ with endowment")
+    ax.legend(fontsize=7)
+    figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure
+
+
+def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Coefficient plot of the main models: one row per (model, term) with its 95% interval."""
+    sns.set_theme(**THEME)
+    figure, ax = plt.subplots(figsize=(6.4, 0.32 * len(rows) + 1.2))
+    positions = np.arange(len(rows))[::-1]
+    ax.errorbar(rows["estimate"], positions, xerr=[rows["estimate"] - rows["conf_low"],
+                                                   rows["conf_high"] - rows["estimate"]],
+                fmt="o", color="navy", ecolor="steelblue", capsize=2, markersize=4)
+    ax.axvline(0, color="0.4", linewidth=0.8)
+    ax.set_yticks(positions)
+    ax.set_yticklabels(rows["label"], fontsize=7)
+    ax.set_xlabel("Estimate (95% CI); PPML: effect on log expected funding")
+    figure.text(0.01, -0.02, note, fontsize=6.5, ha="left", va="top", wrap=True)
     figure.tight_layout()
     return figure
