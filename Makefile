@@ -25,13 +25,16 @@ FIGURES := paper/figures
 TABLE1 := $(TABLES)/table1_typology.csv
 SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
-.PHONY: all test lint clean distclean install help
+MANIFEST := paper/MANIFEST.sha256
 
-all: $(TABLE1) data/CODEBOOK.md
+.PHONY: all test lint clean distclean install help replicate expected
+
+all: $(MANIFEST)
 
 help:
 	@echo "make all    build the data, panel and paper tables (DATA=dir for your own records)"
 	@echo "make test   run the test suite"
+	@echo "make replicate  rebuild everything in build/replicate and compare with paper/expected.json"
 	@echo "make lint   run ruff"
 	@echo "make clean  remove everything make built (never data/raw); make distclean also removes .venv"
 
@@ -56,6 +59,18 @@ $(TABLE1): $(PANEL) $(SRC)
 data/CODEBOOK.md: $(INSTALLED) src/villageaid/schema.py
 	$(VA) codebook --out $@
 
+# SHA-256 of every output, so that two builds can be compared byte for byte.
+$(MANIFEST): $(TABLE1) data/CODEBOOK.md
+	$(VA) manifest $(TABLES) $(FIGURES) data/CODEBOOK.md --root . --out $@
+
+# A peer's check: rebuild from the simulated data in a fresh folder and compare the key estimates.
+replicate: $(INSTALLED)
+	$(VA) replicate --expected paper/expected.json --workdir build/replicate
+
+# Maintainers only: fix the paper's key estimates from the tables just built.
+expected: $(TABLE1)
+	$(VA) expected --tables $(TABLES) --out paper/expected.json
+
 test: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -m "not slow"
@@ -66,7 +81,7 @@ lint: $(INSTALLED)
 clean:
 	rm -rf $(SIM_DIR) $(PROCESSED) $(TABLES)/*.csv $(TABLES)/*.md $(TABLES)/*.tex $(FIGURES)/*.png \
 		$(FIGURES)/*.pdf $(FIGURES)/*.csv
-	rm -rf build .pytest_cache .ruff_cache src/*.egg-info
+	rm -rf build .pytest_cache .ruff_cache src/*.egg-info $(MANIFEST)
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 distclean: clean

@@ -141,6 +141,60 @@ def cmd_tables(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_manifest(args: argparse.Namespace) -> int:
+    """Write the SHA-256 manifest of the outputs."""
+    from villageaid.replicate import manifest
+
+    root = Path(args.root).resolve()
+    paths = [Path(p).resolve() for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UserError(f"cannot write a manifest: {', '.join(missing)} not found")
+    write_text(args.out, manifest(paths, root))
+    _log(f"manifest: wrote {args.out}")
+    return EXIT_OK
+
+
+def cmd_expected(args: argparse.Namespace) -> int:
+    """Write paper/expected.json from built tables."""
+    from villageaid.replicate import write_expected
+
+    write_expected(Path(args.tables), Path(args.out), provenance=f"Written by 'villageaid expected' from "
+                   f"{args.tables} (default scenario, seed {DEFAULT_SEED}).")
+    _log(f"expected: wrote {args.out}")
+    return EXIT_OK
+
+
+def cmd_replicate(args: argparse.Namespace) -> int:
+    """Rebuild everything from the simulated data in a fresh directory and compare the key estimates."""
+    from villageaid.replicate import compare, rebuild
+
+    start = time.perf_counter()
+    if not Path(args.expected).is_file():
+        raise UserError(f"{args.expected} not found")
+
+    def build(workdir: Path) -> Path:
+        steps = [["simulate", "--scenario", DEFAULT_SCENARIO, "--seed", str(DEFAULT_SEED), "--out",
+                  str(workdir / "data")],
+                 ["panel", str(workdir / "data"), "--out", str(workdir / "panel.parquet")],
+                 ["tables", str(workdir / "panel.parquet"), "--out", str(workdir / "tables"), "--figures",
+                  str(workdir / "figures")]]
+        for step in steps:
+            if main(step) != EXIT_OK:
+                raise UserError(f"replication step failed: villageaid {' '.join(step)}")
+        return workdir / "tables"
+
+    tables = rebuild(Path(args.workdir), build)
+    results = compare(tables, Path(args.expected))
+    for result in results:
+        print(result.line())
+    failed = sum(not r.ok for r in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    _log(f"replicate: rebuilt in {args.workdir} and compared with {args.expected} in "
+         f"{time.perf_counter() - start:.1f} s")
+    return EXIT_OK if failed == 0 else EXIT_INTERNAL
+
+
 def cmd_codebook(args: argparse.Namespace) -> int:
     """Write the codebook as Markdown."""
     write_text(args.out, codebook_markdown())
@@ -204,6 +258,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap-draws", type=int, default=9999,
                    help="wild cluster bootstrap draws (default 9999; 0 skips the bootstrap)")
     p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("manifest", help="write the SHA-256 manifest of the outputs (paper/MANIFEST.sha256)",
+                       description="Write one line 'sha256  path' per file under the given folders, sorted, with "
+                                   "paths relative to --root, so that two builds can be compared byte for byte.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders or files to list")
+    p.add_argument("--root", type=Path, default=Path("."), help="paths are written relative to this folder")
+    p.add_argument("--out", type=Path, required=True, help="output file (e.g. paper/MANIFEST.sha256)")
+    p.set_defaults(func=cmd_manifest)
+
+    p = sub.add_parser("expected", help="write the paper's key estimates (paper/expected.json) from built tables",
+                       description="Read the key estimates from the tidy CSV tables and write them, with "
+                                   "tolerances, to expected.json (done when the paper's numbers are fixed).")
+    p.add_argument("--tables", type=Path, required=True, help="folder of built tables (paper/tables)")
+    p.add_argument("--out", type=Path, required=True, help="output file (paper/expected.json)")
+    p.set_defaults(func=cmd_expected)
+
+    p = sub.add_parser("replicate", help="rebuild everything in a fresh folder and compare with expected.json",
+                       description="Simulate the default data, build the panel, tables and figures in a fresh "
+                                   "folder, and compare the key estimates with expected.json within its "
+                                   "tolerances; one line per check; exit 1 on any mismatch.")
+    p.add_argument("--expected", type=Path, default=Path("paper/expected.json"), help="expected estimates")
+    p.add_argument("--workdir", type=Path, default=Path("build/replicate"),
+                   help="folder to rebuild into (emptied first; default build/replicate)")
+    p.set_defaults(func=cmd_replicate)
 
     p = sub.add_parser("codebook", help="write the codebook of every raw and derived variable (Markdown)",
                        description="Write the codebook: one entry per raw and derived variable with its type, "
