@@ -1,0 +1,41 @@
+"""The notebooks run from top to bottom on a freshly built panel (they are committed without outputs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from villageaid.cli import main
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def panel_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("notebook_data")
+    assert main(["simulate", "--out", str(folder / "data")]) == 0
+    assert main(["panel", str(folder / "data"), "--out", str(folder / "panel.parquet")]) == 0
+    return folder / "panel.parquet"
+
+
+def test_there_are_notebooks() -> None:
+    assert [p.name for p in NOTEBOOKS][:4] == ["01-explore-data.ipynb", "02-level-endowment-funding.ipynb",
+                                               "03-logic-shift-did.ipynb", "04-demonstration-villages.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_and_is_committed_without_outputs(path: Path, panel_file: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+    monkeypatch.setenv("VILLAGEAID_PANEL", str(panel_file))
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env={**os.environ})
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
