@@ -27,7 +27,7 @@ SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
 MANIFEST := paper/MANIFEST.sha256
 
-.PHONY: all test lint clean distclean install help replicate expected
+.PHONY: all test lint clean distclean install help replicate expected pdf latex fonts
 
 all: $(MANIFEST)
 
@@ -35,6 +35,7 @@ help:
 	@echo "make all    build the data, panel and paper tables (DATA=dir for your own records)"
 	@echo "make test   run the test suite"
 	@echo "make replicate  rebuild everything in build/replicate and compare with paper/expected.json"
+	@echo "make pdf    build paper/main.pdf with xelatex (make latex installs it on Debian)"
 	@echo "make lint   run ruff"
 	@echo "make clean  remove everything make built (never data/raw); make distclean also removes .venv"
 
@@ -62,6 +63,23 @@ data/CODEBOOK.md: $(INSTALLED) src/villageaid/schema.py
 # SHA-256 of every output, so that two builds can be compared byte for byte.
 $(MANIFEST): $(TABLE1) data/CODEBOOK.md
 	$(VA) manifest $(TABLES) $(FIGURES) data/CODEBOOK.md --root . --out $@
+
+# The companion paper. Needs xelatex and the Noto CJK fonts: `make latex` installs them (Debian, as root).
+pdf: $(MANIFEST)
+	@if command -v xelatex >/dev/null 2>&1; then \
+		cd paper && xelatex -interaction=nonstopmode -halt-on-error main.tex >/dev/null && \
+		xelatex -interaction=nonstopmode -halt-on-error main.tex >/dev/null && echo "wrote paper/main.pdf"; \
+	else \
+		echo "xelatex is not installed: run 'make latex' (Debian: texlive-xetex, texlive-latex-extra, fonts-noto-cjk)"; \
+		exit 1; \
+	fi
+
+latex: fonts
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		texlive-xetex texlive-latex-extra lmodern
+
+fonts:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk
 
 # A peer's check: rebuild from the simulated data in a fresh folder and compare the key estimates.
 replicate: $(INSTALLED)

@@ -20,6 +20,7 @@ from villageaid.analysis.inequality import inequality_models
 from villageaid.analysis.persistence import persistence_models
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.write import write_csv
+from villageaid.replicate import write_key_numbers
 from villageaid.report import hypothesis_tables as ht
 from villageaid.report.figures import (
     coefficient_figure,
@@ -134,4 +135,6 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     paths = save_figure(coefficient_figure(coefficients, note=data_note(panel)), figures_dir / "figure_coefficients")
     paths.append(write_csv(coefficients, figures_dir / "figure_coefficients.csv"))
     step("coefficient plot", started, paths)
+    started = time.perf_counter()
+    step("key numbers for the paper's text", started, [write_key_numbers(tables_dir)])
     return written

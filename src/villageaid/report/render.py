@@ -6,6 +6,7 @@ spanning column groups, panel rows and a notes block, and byte-identical output 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -76,7 +77,8 @@ class FormattedTable:
         lines = [
             r"\begin{table}[htbp]",
             r"\centering",
-            rf"\caption{{{latex_escape(self.title)}}}",
+            # LaTeX numbers the table itself: drop a leading "Table N." from the title
+            rf"\caption{{{latex_escape(re.sub(r'^Table [0-9]+[a-z]?\.\s*', '', self.title))}}}",
             rf"\label{{{self.label}}}",
             r"\begin{tabular}{l" + "r" * (width - 1) + "}",
             r"\toprule",
