@@ -13,6 +13,10 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
 
+# LaTeX numbers tables itself: a leading "Table N." of a title is dropped from the caption.
+_TABLE_PREFIX = re.compile(r"^Table [0-9]+[a-z]?\.\s*")
+
+
 def latex_escape(text: str) -> str:
     """Escape LaTeX special characters in plain text."""
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
@@ -77,8 +81,7 @@ class FormattedTable:
         lines = [
             r"\begin{table}[htbp]",
             r"\centering",
-            # LaTeX numbers the table itself: drop a leading "Table N." from the title
-            rf"\caption{{{latex_escape(re.sub(r'^Table [0-9]+[a-z]?\.\s*', '', self.title))}}}",
+            rf"\caption{{{latex_escape(_TABLE_PREFIX.sub('', self.title))}}}",
             rf"\label{{{self.label}}}",
             r"\begin{tabular}{l" + "r" * (width - 1) + "}",
             r"\toprule",
