@@ -13,6 +13,7 @@ DATA ?= $(SIM_DIR)
 PROCESSED := data/processed
 TABLES := paper/tables
 SEED ?=
+FIGURE_LANG ?= en
 
 ifeq ($(DATA),$(SIM_DIR))
 RAW_INPUTS := $(SIM_DIR)/truth.json
@@ -55,7 +56,7 @@ $(PANEL): $(RAW_INPUTS) $(INSTALLED) $(SRC)
 
 # One command estimates every landed analysis and writes Tables 1-5, 8 and the event-study figure.
 $(TABLE1): $(PANEL) $(SRC)
-	$(VA) tables $(PANEL) --out $(TABLES) --figures $(FIGURES)
+	$(VA) tables $(PANEL) --out $(TABLES) --figures $(FIGURES) --lang $(FIGURE_LANG)
 
 data/CODEBOOK.md: $(INSTALLED) src/villageaid/schema.py
 	$(VA) codebook --out $@

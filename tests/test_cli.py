@@ -134,3 +134,16 @@ def test_panel_without_optional_tables(tmp_path: Path, valid_csv: dict[str, str]
     assert len(panel) == 6 and (panel["demonstration_cohort"] == 0).all()
     assert "collective_income" not in panel.columns
     assert panel.attrs["data_source"] == "records in d"
+
+
+def test_chinese_labels_need_a_cjk_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from villageaid.report import figures
+
+    data, panel = tmp_path / "d", tmp_path / "panel.parquet"
+    assert main(["simulate", "--out", str(data)]) == 0
+    assert main(["panel", str(data), "--out", str(panel)]) == 0
+    monkeypatch.setattr(figures, "CJK_FONTS", ("No Such Font CJK",))
+    assert main(["tables", str(panel), "--out", str(tmp_path / "t"), "--lang", "zh", "--bootstrap-draws", "0"]) == 2
+    assert "make fonts" in capsys.readouterr().err
+    figures.use_language("en")

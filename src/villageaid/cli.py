@@ -128,8 +128,13 @@ def cmd_panel(args: argparse.Namespace) -> int:
 def cmd_tables(args: argparse.Namespace) -> int:
     """Write the paper's tables and figures from a panel."""
     from villageaid.pipeline import build_outputs
+    from villageaid.report.figures import FontMissingError, use_language
 
     start = time.perf_counter()
+    try:
+        use_language(args.lang)
+    except FontMissingError as exc:
+        raise UserError(str(exc)) from exc
     try:
         panel = pd.read_parquet(args.panel)
     except (OSError, ValueError) as exc:
@@ -257,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output directory for figures (default: a 'figures' folder beside --out)")
     p.add_argument("--bootstrap-draws", type=int, default=9999,
                    help="wild cluster bootstrap draws (default 9999; 0 skips the bootstrap)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="figure labels in English (default) or Chinese (needs a CJK font: make fonts)")
     p.set_defaults(func=cmd_tables)
 
     p = sub.add_parser("manifest", help="write the SHA-256 manifest of the outputs (paper/MANIFEST.sha256)",

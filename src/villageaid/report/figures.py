@@ -17,6 +17,63 @@ from villageaid.estimators import EventStudyResult
 from villageaid.io.write import write_with
 
 THEME = {"style": "whitegrid", "context": "paper", "font": "DejaVu Sans"}
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei")
+_ZH = {
+    "Year (2020 = reference; dashed line: 2021 break)": "年份（2020年为基准；虚线：2021年转折）",
+    "Coefficient (95% CI)": "系数（95%置信区间）",
+    "CS 95% uniform band": "CS 95%一致置信带",
+    "Callaway–Sant'Anna (pointwise 95%)": "Callaway–Sant'Anna（逐点95%）",
+    "Sun–Abraham": "Sun–Abraham",
+    "Years since designation as a demonstration village": "认定为示范村后的年数",
+    "Effect on asinh(funding)": "对asinh(帮扶资金)的效应",
+    "Year (dashed line: 2021 break)": "年份（虚线：2021年转折）",
+    "Inequality of funding between villages": "村庄间帮扶资金不平等",
+    "Cumulative share of villages": "村庄累计占比",
+    "Cumulative share of funding": "资金累计占比",
+    "Mean funding per village (10,000 yuan)": "村均帮扶资金（万元）",
+    "unit level": "单位层级",
+    "department strength": "部门实力",
+    "Spearman ρ with endowment": "与资源禀赋的Spearman相关系数",
+    "Estimate (95% CI); PPML: effect on log expected funding": "估计值（95%置信区间）；PPML：对期望资金对数的效应",
+    "Gini": "基尼系数",
+    "Theil T": "泰尔指数",
+    "Type": "类型",
+    "Lorenz curve": "洛伦兹曲线",
+    "Rich × year (asinh funding)": "资源丰富村×年份（asinh资金）",
+    "City-level × year (asinh funding)": "市级单位×年份（asinh资金）",
+}
+_LANGUAGE = {"current": "en"}
+
+
+class FontMissingError(RuntimeError):
+    """Chinese labels were asked for but no CJK font is installed."""
+
+
+def use_language(language: str) -> None:
+    """Label figures in English ("en", default) or Chinese ("zh", needs a CJK font such as Noto CJK)."""
+    if language not in ("en", "zh"):
+        raise ValueError(f"unknown language {language!r}: use 'en' or 'zh'")
+    if language == "zh":
+        from matplotlib import font_manager
+
+        available = {f.name for f in font_manager.fontManager.ttflist}
+        font = next((f for f in CJK_FONTS if f in available), None)
+        if font is None:  # fonts installed after matplotlib built its cache: rebuild it once
+            font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+            available = {f.name for f in font_manager.fontManager.ttflist}
+            font = next((f for f in CJK_FONTS if f in available), None)
+        if font is None:
+            raise FontMissingError("Chinese figure labels need a CJK font, and none is installed: run 'make fonts' "
+                                   "(Debian package fonts-noto-cjk), or use --lang en")
+        THEME["font"] = font
+    else:
+        THEME["font"] = "DejaVu Sans"
+    _LANGUAGE["current"] = language
+
+
+def tr(text: str) -> str:
+    """Translate a figure label into the current language."""
+    return _ZH.get(text, text) if _LANGUAGE["current"] == "zh" else text
 # Fixed metadata so that two runs write identical files (no creation dates or version strings).
 _PNG_METADATA = {"Software": None}
 _PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
@@ -45,9 +102,9 @@ def event_study_figure(studies: dict[str, EventStudyResult], *, note: str) -> pl
         ax.errorbar(table["period"], table["estimate"],
                     yerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
                     fmt="o", color="navy", ecolor="steelblue", capsize=2, markersize=4)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("Year (2020 = reference; dashed line: 2021 break)")
-        ax.set_ylabel("Coefficient (95% CI)")
+        ax.set_title(tr(title), fontsize=10)
+        ax.set_xlabel(tr("Year (2020 = reference; dashed line: 2021 break)"))
+        ax.set_ylabel(tr("Coefficient (95% CI)"))
         ax.set_xticks(sorted(table["period"].unique()))
         ax.tick_params(axis="x", labelrotation=45)
     figure.text(0.01, -0.04, note, fontsize=7, ha="left", va="top", wrap=True)
@@ -71,15 +128,15 @@ def dynamic_effects_figure(cs: pd.DataFrame, sun_abraham: pd.DataFrame, *, note:
     figure, ax = plt.subplots(figsize=(6.4, 3.6))
     e = cs["event_time"].astype(float)
     ax.fill_between(e, cs["conf_low_uniform"], cs["conf_high_uniform"], color="steelblue", alpha=0.18,
-                    label="CS 95% uniform band")
+                    label=tr("CS 95% uniform band"))
     ax.errorbar(e, cs["estimate"], yerr=[cs["estimate"] - cs["conf_low"], cs["conf_high"] - cs["estimate"]], fmt="o",
-                color="navy", capsize=2, markersize=4, label="Callaway–Sant'Anna (pointwise 95%)")
+                color="navy", capsize=2, markersize=4, label=tr("Callaway–Sant'Anna (pointwise 95%)"))
     ax.plot(sun_abraham["event_time"] + 0.15, sun_abraham["estimate"], "s", color="darkorange", markersize=3.5,
-            label="Sun–Abraham")
+            label=tr("Sun–Abraham"))
     ax.axhline(0, color="0.4", linewidth=0.8)
     ax.axvline(-0.5, color="firebrick", linestyle="--", linewidth=0.9)
-    ax.set_xlabel("Years since designation as a demonstration village")
-    ax.set_ylabel("Effect on asinh(funding)")
+    ax.set_xlabel(tr("Years since designation as a demonstration village"))
+    ax.set_ylabel(tr("Effect on asinh(funding)"))
     ax.legend(fontsize=7, loc="upper left")
     figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
     figure.tight_layout()
@@ -93,20 +150,20 @@ def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str)
     ax = axes[0]
     for measure, color in (("gini", "navy"), ("theil", "darkorange")):
         ax.plot(by_year["year"], by_year[measure], "o-", color=color, markersize=3.5,
-                label="Gini" if measure == "gini" else "Theil T")
+                label=tr("Gini") if measure == "gini" else tr("Theil T"))
         ax.fill_between(by_year["year"], by_year[f"{measure}_low"], by_year[f"{measure}_high"], color=color,
                         alpha=0.15)
     ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
-    ax.set_xlabel("Year (dashed line: 2021 break)")
-    ax.set_ylabel("Inequality of funding between villages")
+    ax.set_xlabel(tr("Year (dashed line: 2021 break)"))
+    ax.set_ylabel(tr("Inequality of funding between villages"))
     ax.legend(fontsize=7)
     ax = axes[1]
     for (year, curve), style in zip(lorenz.groupby("year"), ("-", "--"), strict=False):
         ax.plot(curve["population_share"], curve["income_share"], style, label=str(year))
     ax.plot([0, 1], [0, 1], color="0.6", linewidth=0.8)
-    ax.set_xlabel("Cumulative share of villages")
-    ax.set_ylabel("Cumulative share of funding")
-    ax.legend(fontsize=7, title="Lorenz curve", title_fontsize=7)
+    ax.set_xlabel(tr("Cumulative share of villages"))
+    ax.set_ylabel(tr("Cumulative share of funding"))
+    ax.legend(fontsize=7, title=tr("Lorenz curve"), title_fontsize=7)
     figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
     figure.tight_layout()
     return figure
@@ -122,12 +179,13 @@ def funding_by_type_figure(panel: pd.DataFrame, *, note: str) -> plt.Figure:
     figure, ax = plt.subplots(figsize=(6.4, 3.6))
     palette = dict(zip("ABCD", sns.color_palette("deep", 4), strict=True))
     for vtype, rows in summary.groupby("village_type"):
-        ax.plot(rows["year"], rows["mean"], "o-", color=palette.get(vtype), markersize=3.5, label=f"Type {vtype}")
+        ax.plot(rows["year"], rows["mean"], "o-", color=palette.get(vtype), markersize=3.5,
+                label=f"{tr('Type')} {vtype}")
         ax.fill_between(rows["year"], rows["mean"] - rows["half"], rows["mean"] + rows["half"],
                         color=palette.get(vtype), alpha=0.15)
     ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
-    ax.set_xlabel("Year (dashed line: 2021 break)")
-    ax.set_ylabel("Mean funding per village (10,000 yuan)")
+    ax.set_xlabel(tr("Year (dashed line: 2021 break)"))
+    ax.set_ylabel(tr("Mean funding per village (10,000 yuan)"))
     ax.legend(fontsize=7, ncol=4)
     figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
     figure.tight_layout()
@@ -143,11 +201,11 @@ def matching_figure(index: pd.DataFrame, *, note: str) -> plt.Figure:
         ax.errorbar(rows["year"] + shift, rows["estimate"],
                     yerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]], fmt="o",
                     color=color, capsize=2, markersize=4,
-                    label="unit level" if dimension == "level" else "department strength")
+                    label=tr("unit level") if dimension == "level" else tr("department strength"))
     ax.axhline(0, color="0.4", linewidth=0.8)
     ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
-    ax.set_xlabel("Year (dashed line: 2021 break)")
-    ax.set_ylabel("Spearman ρ with endowment")
+    ax.set_xlabel(tr("Year (dashed line: 2021 break)"))
+    ax.set_ylabel(tr("Spearman ρ with endowment"))
     ax.legend(fontsize=7)
     figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
     figure.tight_layout()
@@ -165,7 +223,7 @@ def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
     ax.axvline(0, color="0.4", linewidth=0.8)
     ax.set_yticks(positions)
     ax.set_yticklabels(rows["label"], fontsize=7)
-    ax.set_xlabel("Estimate (95% CI); PPML: effect on log expected funding")
+    ax.set_xlabel(tr("Estimate (95% CI); PPML: effect on log expected funding"))
     figure.text(0.01, -0.02, note, fontsize=6.5, ha="left", va="top", wrap=True)
     figure.tight_layout()
     return figure
