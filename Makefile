@@ -28,9 +28,14 @@ SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
 MANIFEST := paper/MANIFEST.sha256
 
-.PHONY: all test lint clean distclean install help replicate expected pdf latex fonts
+.PHONY: all test lint clean distclean install help replicate expected pdf latex fonts paper-if-possible
 
-all: $(MANIFEST)
+all: $(MANIFEST) paper-if-possible
+
+# The PDF is part of `make all` where xelatex is installed, and skipped with a message where it is not.
+paper-if-possible: $(MANIFEST)
+	@if command -v xelatex >/dev/null 2>&1; then $(MAKE) --no-print-directory paper/main.pdf; \
+	else echo "xelatex is not installed: paper/main.pdf skipped (make latex installs it)"; fi
 
 help:
 	@echo "make all    build the data, panel and paper tables (DATA=dir for your own records)"
@@ -66,7 +71,9 @@ $(MANIFEST): $(TABLE1) data/CODEBOOK.md
 	$(VA) manifest $(TABLES) $(FIGURES) data/CODEBOOK.md --root . --out $@
 
 # The companion paper. Needs xelatex and the Noto CJK fonts: `make latex` installs them (Debian, as root).
-pdf: $(MANIFEST)
+pdf: paper/main.pdf
+
+paper/main.pdf: paper/main.tex $(MANIFEST)
 	@if command -v xelatex >/dev/null 2>&1; then \
 		cd paper && xelatex -interaction=nonstopmode -halt-on-error main.tex >/dev/null && \
 		xelatex -interaction=nonstopmode -halt-on-error main.tex >/dev/null && echo "wrote paper/main.pdf"; \
