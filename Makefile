@@ -21,6 +21,7 @@ else
 RAW_INPUTS := $(wildcard $(DATA)/*.csv $(DATA)/*.xlsx $(DATA)/*.parquet)
 endif
 
+VALIDATED := $(PROCESSED)/validated
 PANEL := $(PROCESSED)/panel.parquet
 FIGURES := paper/figures
 TABLE1 := $(TABLES)/table1_typology.csv
@@ -56,8 +57,12 @@ $(INSTALLED): pyproject.toml
 $(SIM_DIR)/truth.json: $(INSTALLED) src/villageaid/simulate.py src/villageaid/config.py
 	$(VA) simulate --scenario two_counties $(if $(SEED),--seed $(SEED)) --out $(SIM_DIR)
 
-$(PANEL): $(RAW_INPUTS) $(INSTALLED) $(SRC)
-	$(VA) panel $(DATA) --out $@
+# raw data → validated tables (typed, pseudonymized, amounts in 万元) → panel
+$(VALIDATED)/villages.parquet: $(RAW_INPUTS) $(INSTALLED) $(SRC)
+	$(VA) validate $(DATA) --out $(VALIDATED)
+
+$(PANEL): $(VALIDATED)/villages.parquet
+	$(VA) panel $(VALIDATED) --out $@
 
 # One command estimates every landed analysis and writes Tables 1-5, 8 and the event-study figure.
 $(TABLE1): $(PANEL) $(SRC)

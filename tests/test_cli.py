@@ -147,3 +147,17 @@ def test_chinese_labels_need_a_cjk_font(tmp_path: Path, monkeypatch: pytest.Monk
     assert main(["tables", str(panel), "--out", str(tmp_path / "t"), "--lang", "zh", "--bootstrap-draws", "0"]) == 2
     assert "make fonts" in capsys.readouterr().err
     figures.use_language("en")
+
+
+def test_validated_tables_step_keeps_provenance(tmp_path: Path) -> None:
+    data = tmp_path / "sim"
+    assert main(["simulate", "--out", str(data)]) == 0
+    assert main(["validate", str(data), "--out", str(tmp_path / "validated")]) == 0
+    written = sorted(p.name for p in (tmp_path / "validated").iterdir())
+    assert written == ["assignments.parquet", "designations.parquet", "funding.parquet", "outcomes.parquet",
+                       "provenance.json", "units.parquet", "villages.parquet"]
+    assert main(["panel", str(tmp_path / "validated"), "--out", str(tmp_path / "a.parquet")]) == 0
+    assert main(["panel", str(data), "--out", str(tmp_path / "b.parquet")]) == 0
+    from_validated, from_raw = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")
+    pd.testing.assert_frame_equal(from_validated, from_raw)
+    assert from_validated.attrs["data_source"].startswith("simulated, scenario two_counties")

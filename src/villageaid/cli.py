@@ -59,7 +59,16 @@ def _ingest(args: argparse.Namespace) -> RawData:
     return read_raw(args.data_dir, header_map=hmap, amount_unit=args.amount_unit, salt=salt)
 
 
+PROVENANCE_FILE = "provenance.json"
+
+
 def _data_source(data_dir: Path) -> str:
+    provenance = data_dir / PROVENANCE_FILE
+    if provenance.is_file():  # a folder of validated tables says where its records came from
+        try:
+            return str(json.loads(provenance.read_text(encoding="utf-8"))["data_source"])
+        except (OSError, ValueError, KeyError):
+            pass
     truth = data_dir / "truth.json"
     if truth.is_file():
         try:
@@ -99,6 +108,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if report.ok:
         counts = ", ".join(f"{name} {len(frame)}" for name, frame in raw.tables.items())
         print(f"OK: {args.data_dir} is valid ({counts} rows)")
+        if args.out is not None:
+            start = time.perf_counter()
+            for name, frame in raw.tables.items():
+                if len(frame) or name in ("villages", "units", "assignments", "funding"):
+                    write_parquet(frame, Path(args.out) / f"{name}.parquet")
+            write_text(Path(args.out) / PROVENANCE_FILE,
+                       json.dumps({"data_source": _data_source(Path(args.data_dir))}, ensure_ascii=False) + "\n")
+            _log(f"validate: read {args.data_dir}; wrote validated tables to {args.out} "
+                 f"in {time.perf_counter() - start:.2f} s")
         return EXIT_OK
     return EXIT_INVALID
 
@@ -235,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "headers allowed) and print one line per problem with file, row, column and "
                                    "value. Exit 2 when there are errors. Input files are never modified.")
     p.add_argument("data_dir", type=Path, metavar="DIR", help="directory holding the raw tables")
+    p.add_argument("--out", type=Path, default=None,
+                   help="when the data are valid, write the validated, typed tables here as Parquet (the "
+                        "pipeline's 'validated tables' step; names already pseudonymized, amounts in 万元)")
     _add_ingest_options(p)
     p.set_defaults(func=cmd_validate)
 
