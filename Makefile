@@ -29,7 +29,7 @@ SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
 MANIFEST := paper/MANIFEST.sha256
 
-.PHONY: all test lint clean distclean install help replicate expected pdf latex fonts paper-if-possible
+.PHONY: all test lint clean distclean install help replicate expected pdf latex fonts paper-if-possible simulations
 
 all: $(MANIFEST) paper-if-possible
 
@@ -43,6 +43,7 @@ help:
 	@echo "make test   run the test suite"
 	@echo "make replicate  rebuild everything in build/replicate and compare with paper/expected.json"
 	@echo "make pdf    build paper/main.pdf with xelatex (make latex installs it on Debian)"
+	@echo "make simulations  Monte Carlo, power and specification curve (a few minutes; WORKERS=K)"
 	@echo "make lint   run ruff"
 	@echo "make clean  remove everything make built (never data/raw); make distclean also removes .venv"
 
@@ -94,6 +95,22 @@ latex: fonts
 fonts:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk
 
+# Simulation studies (not part of `make all`: a few minutes on two cores). WORKERS=0 runs serially.
+SIMULATIONS := paper/simulations
+WORKERS ?= 2
+simulations: $(SIMULATIONS)/summary_two_counties.csv $(SIMULATIONS)/summary_two_counties_null.csv \
+	$(SIMULATIONS)/power.csv $(SIMULATIONS)/speccurve.csv
+
+$(SIMULATIONS)/summary_%.csv: $(INSTALLED) $(SRC)
+	$(VA) montecarlo --scenario $* --reps 200 --workers $(WORKERS) --out $(SIMULATIONS)
+
+$(SIMULATIONS)/power.csv: $(INSTALLED) $(SRC)
+	$(VA) power --counties 2,4,8 --villages 60,135 --effects 0.3,0.6 --reps 100 --workers $(WORKERS) \
+		--out $(SIMULATIONS)
+
+$(SIMULATIONS)/speccurve.csv: $(PANEL)
+	$(VA) speccurve $(PANEL) --out $(SIMULATIONS)
+
 # A peer's check: rebuild from the simulated data in a fresh folder and compare the key estimates.
 replicate: $(INSTALLED)
 	$(VA) replicate --expected paper/expected.json --workdir build/replicate
@@ -112,7 +129,7 @@ lint: $(INSTALLED)
 clean:
 	rm -rf $(SIM_DIR) $(PROCESSED) $(TABLES)/*.csv $(TABLES)/*.md $(TABLES)/*.tex $(FIGURES)/*.png \
 		$(FIGURES)/*.pdf $(FIGURES)/*.csv
-	rm -rf build .pytest_cache .ruff_cache src/*.egg-info $(MANIFEST)
+	rm -rf build .pytest_cache .ruff_cache src/*.egg-info $(MANIFEST) $(SIMULATIONS)
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 distclean: clean

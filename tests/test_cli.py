@@ -161,3 +161,24 @@ def test_validated_tables_step_keeps_provenance(tmp_path: Path) -> None:
     from_validated, from_raw = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")
     pd.testing.assert_frame_equal(from_validated, from_raw)
     assert from_validated.attrs["data_source"].startswith("simulated, scenario two_counties")
+
+
+def test_montecarlo_power_and_speccurve_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sims"
+    assert main(["montecarlo", "--reps", "3", "--workers", "0", "--out", str(out)]) == 0
+    rows = pd.read_parquet(out / "replications_two_counties.parquet")
+    assert len(rows) == 9 and set(rows["hypothesis"]) == {"H3", "H4", "H5"}
+    summary = pd.read_csv(out / "summary_two_counties.csv")
+    assert {"bias", "rmse", "coverage_95", "rejection_rate_5pct"} <= set(summary.columns)
+    assert main(["power", "--counties", "2", "--villages", "40", "--effects", "0.6", "--reps", "2", "--workers", "0",
+                 "--out", str(out)]) == 0
+    power = pd.read_csv(out / "power.csv")
+    assert set(power["hypothesis"]) == {"H3", "H4"} and (power["replications"] == 2).all()
+    data, panel = tmp_path / "d", tmp_path / "panel.parquet"
+    assert main(["simulate", "--out", str(data)]) == 0
+    assert main(["panel", str(data), "--out", str(panel)]) == 0
+    assert main(["speccurve", str(panel), "--out", str(out)]) == 0
+    curve = pd.read_csv(out / "speccurve.csv")
+    assert (curve.groupby("hypothesis").size() >= 100).all()
+    for name in ("figure_montecarlo_two_counties.png", "figure_power.png", "figure_speccurve.png"):
+        assert (out / name).stat().st_size > 1000

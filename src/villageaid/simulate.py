@@ -25,7 +25,7 @@ truth (parameters and the true value of each effect the hypothesis tests estimat
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -264,7 +264,23 @@ def national(n_villages: int = 500_000, *, villages_per_county: int = 175, seed:
     )
 
 
-SCENARIOS = {"two_counties": two_counties, "national": national}
+def two_counties_null() -> Scenario:
+    """Return the default scenario without strong alliance, logic shift or designation effect (for size).
+
+    City-level × rich is 0 in both periods, every transition coefficient equals the campaign one, and
+    designation leaves funding unchanged; assignment and designation behave as in the default.
+    """
+    base = two_counties()
+    return replace(base, name="two_counties_null",
+                   description="Two counties as the default, with every tested effect set to zero.",
+                   coefficients_campaign=tuple((k, 0.0 if k == "city_x_rich" else v)
+                                               for k, v in base.coefficients_campaign),
+                   coefficients_transition=tuple((k, 0.0 if k == "city_x_rich" else v)
+                                                 for k, v in base.coefficients_campaign),
+                   demonstration_effect=0.0, demonstration_effect_growth=0.0)
+
+
+SCENARIOS = {"two_counties": two_counties, "two_counties_null": two_counties_null, "national": national}
 
 
 @dataclass(frozen=True)

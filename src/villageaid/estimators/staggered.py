@@ -27,20 +27,30 @@ AggregationType = Literal["simple", "group", "dynamic", "calendar"]
 _PS_CAP = 1 - 1e-6
 
 
+class OverlapError(ValueError):
+    """The propensity score cannot be estimated: treated and control units do not overlap in covariates."""
+
+
 def _logit_fit(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Logit by Newton's method; returns fitted probabilities and (X'WX/n)⁻¹ (the Hessian inverse)."""
     beta = np.zeros(X.shape[1])
-    for _ in range(100):
+    try:
+        for _ in range(100):
+            p = 1 / (1 + np.exp(-(X @ beta)))
+            w = p * (1 - p)
+            hessian = (X * w[:, None]).T @ X
+            step = np.linalg.solve(hessian, X.T @ (d - p))
+            beta += step
+            if np.max(np.abs(step)) < 1e-12:
+                break
         p = 1 / (1 + np.exp(-(X @ beta)))
-        w = p * (1 - p)
-        hessian = (X * w[:, None]).T @ X
-        step = np.linalg.solve(hessian, X.T @ (d - p))
-        beta += step
-        if np.max(np.abs(step)) < 1e-12:
-            break
-    p = 1 / (1 + np.exp(-(X @ beta)))
-    hessian = (X * (p * (1 - p))[:, None]).T @ X
-    return p, np.linalg.inv(hessian) * len(d)
+        hessian = (X * (p * (1 - p))[:, None]).T @ X
+        hessian_inv = np.linalg.inv(hessian) * len(d)
+    except np.linalg.LinAlgError as exc:
+        raise OverlapError("the propensity score logit is singular (no overlap in covariates)") from exc
+    if p[d > 0].max() >= 0.999:  # R did's check: the overlap condition is violated
+        raise OverlapError("the propensity score of a treated unit is 0.999 or more (overlap violated)")
+    return p, hessian_inv
 
 
 def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method) -> tuple[float, np.ndarray]:
@@ -458,7 +468,15 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
             y_post, y_pre = Y[use, current], Y[use, pret]
             X = np.column_stack([np.ones(n1), *[cov_arrays[c][use, pret] for c in covariates]]) if covariates \
                 else np.ones((n1, 1))
-            att, psi = _did_panel(y_post - y_pre, treated[use].astype(float), X, method)
+            try:
+                att, psi = _did_panel(y_post - y_pre, treated[use].astype(float), X, method)
+            except (OverlapError, np.linalg.LinAlgError) as exc:
+                notes.append(f"ATT({g:g},{periods[current]:g}) not estimated: {exc}")
+                results_g.append(g)
+                results_t.append(periods[current])
+                estimates.append(np.nan)
+                functions.append(np.zeros(n))
+                continue
             function = np.zeros(n)
             function[use] = n / n1 * psi
             results_g.append(g)

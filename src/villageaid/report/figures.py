@@ -227,3 +227,74 @@ def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
     figure.text(0.01, -0.02, note, fontsize=6.5, ha="left", va="top", wrap=True)
     figure.tight_layout()
     return figure
+
+
+def montecarlo_figure(replications: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Distribution of the estimates over replications, with the true value marked, by hypothesis."""
+    sns.set_theme(**THEME)
+    keys = list(replications.groupby(["scenario", "hypothesis"]).groups)
+    figure, axes = plt.subplots(1, len(keys), figsize=(3.0 * len(keys), 3.0), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=True):
+        rows = replications.loc[(replications["scenario"] == key[0]) & (replications["hypothesis"] == key[1])]
+        ax.hist(rows["estimate"], bins=25, color="steelblue", alpha=0.8)
+        ax.axvline(rows["truth"].mean(), color="firebrick", linestyle="--", linewidth=1.0)
+        ax.set_title(f"{key[1]} ({key[0]})", fontsize=8)
+        ax.set_xlabel("Estimate (dashed: truth)", fontsize=7)
+    figure.text(0.01, -0.04, note, fontsize=6.5, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure
+
+
+def power_figure(power: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Power against the number of counties, by hypothesis, effect size and villages per county."""
+    sns.set_theme(**THEME)
+    hypotheses = sorted(power["hypothesis"].unique())
+    figure, axes = plt.subplots(1, len(hypotheses), figsize=(4.4 * len(hypotheses), 3.4), squeeze=False)
+    for ax, hypothesis in zip(axes[0], hypotheses, strict=True):
+        rows = power.loc[power["hypothesis"] == hypothesis]
+        for (effect, villages), group in rows.groupby(["effect", "villages_per_county"]):
+            ax.plot(group["counties"], group["power"], "o-", markersize=3.5,
+                    label=f"effect {effect:g}, {villages} villages/county")
+        ax.axhline(0.8, color="firebrick", linestyle="--", linewidth=0.9)
+        ax.set_ylim(0, 1)
+        ax.set_title(hypothesis, fontsize=9)
+        ax.set_xlabel("Number of counties")
+        ax.set_ylabel("Power (5% test)")
+        ax.legend(fontsize=6)
+    figure.text(0.01, -0.04, note, fontsize=6.5, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure
+
+
+def speccurve_figure(table: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Draw the two-panel specification curve: sorted estimates with intervals above, the choices below."""
+    sns.set_theme(**THEME)
+    hypotheses = sorted(table["hypothesis"].unique())
+    choices = ["outcome", "endowment", "fixed_effects", "cluster", "sample"]
+    figure, axes = plt.subplots(2, len(hypotheses), figsize=(6.0 * len(hypotheses), 6.0), squeeze=False,
+                                gridspec_kw={"height_ratios": [1.2, 1.6]}, sharex="col")
+    for col, hypothesis in enumerate(hypotheses):
+        rows = table.loc[table["hypothesis"] == hypothesis].sort_values("estimate", kind="mergesort")
+        x = np.arange(len(rows))
+        colors = np.where(rows["significant_5pct"], "navy", "0.6")
+        ax = axes[0, col]
+        ax.vlines(x, rows["conf_low"], rows["conf_high"], colors=colors, linewidth=0.6)
+        ax.scatter(x, rows["estimate"], c=colors, s=6)
+        ax.axhline(0, color="0.4", linewidth=0.8)
+        ax.set_title(f"{hypothesis}: {len(rows)} specifications (dark: p < 0.05)", fontsize=9)
+        ax.set_ylabel("Estimate (95% CI)")
+        ax = axes[1, col]
+        labels, y = [], 0
+        for choice in choices:
+            for value in sorted(rows[choice].unique()):
+                hits = x[(rows[choice] == value).to_numpy()]
+                ax.scatter(hits, np.full(len(hits), y), s=3, color="0.2", marker="|")
+                labels.append(f"{choice}: {value}")
+                y += 1
+        ax.set_yticks(range(len(labels)))
+        ax.set_yticklabels(labels, fontsize=5.5)
+        ax.invert_yaxis()
+        ax.set_xlabel("Specifications, sorted by estimate")
+    figure.text(0.01, -0.02, note, fontsize=6.5, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+    return figure
