@@ -435,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_power)
 
     p = sub.add_parser("speccurve", help="specification curve of the H3 and H4 estimates",
-                       description="Estimate H3 and H4 under 108 specifications each (outcome, endowment "
+                       description="Estimate H3 and H4 under 162 specifications each (outcome, endowment "
                                    "definition, fixed effects, clustering, sample); write a table and the "
                                    "two-panel specification-curve figure.")
     p.add_argument("panel", type=Path, metavar="PANEL", help="panel Parquet file")

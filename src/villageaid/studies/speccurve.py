@@ -3,7 +3,8 @@
 Choices: outcome (asinh, log(1 + y), PPML in levels), endowment definition (the index's upper tercile, a
 median split, top against bottom tercile), fixed effects (H3: county × year or year; H4: village with
 county × year or with year), clustering (village CRV1, village jackknife CRV3, township CRV1) and sample
-(all villages, or without demonstration villages): 3 × 3 × 2 × 3 × 2 = 108 specifications per hypothesis.
+(all villages, without demonstration villages, or only villages with a first secretary recorded in every year
+— a balanced panel of the model's variables): 3 × 3 × 2 × 3 × 3 = 162 specifications per hypothesis.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ OUTCOMES = {"asinh": "asinh_funding_total", "log1p": "log1p_funding_total", "ppm
 ENDOWMENT = ("upper tercile", "median split", "top vs bottom tercile")
 CLUSTERS = {"village CRV1": {"CRV1": "village"}, "village CRV3": {"CRV3": "village"},
             "township CRV1": {"CRV1": "township"}}
-SAMPLES = ("all villages", "without demonstration villages")
+SAMPLES = ("all villages", "without demonstration villages", "balanced villages only")
 
 
 def _with_endowment(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
@@ -48,6 +49,9 @@ def specification_curve(panel: pd.DataFrame) -> pd.DataFrame:
         frame = _with_endowment(base, endowment)
         if sample == SAMPLES[1]:
             frame = frame.loc[frame["demonstration_cohort"] == 0]
+        elif sample == SAMPLES[2]:
+            complete = frame.groupby("village")["city"].transform(lambda s: s.notna().all())
+            frame = frame.loc[complete.astype(bool)]
         fit = fepois if outcome == "ppml" else feols
         y = OUTCOMES[outcome]
         for hypothesis in ("H3", "H4"):
