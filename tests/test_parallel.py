@@ -49,3 +49,14 @@ def test_a_failing_task_is_reported_and_the_others_survive(cluster_client) -> No
     assert result.results[2] is None
     serial = run_tasks(example_task, 6, root_seed=3, args=(-1,), with_index=True, progress=False)
     assert [r for i, r in enumerate(result.results) if i != 2] == [r for i, r in enumerate(serial.results) if i != 2]
+
+
+def test_workers_zero_runs_serially(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from villageaid import cli
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    args = argparse.Namespace(workers=0, scheduler=None, seed=5)
+    result = cli._run(example_task, 3, args, (-1,), with_index=True)
+    assert result.backend == "serial"

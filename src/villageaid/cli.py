@@ -236,7 +236,12 @@ def _run(function: object, n_tasks: int, args: argparse.Namespace, task_args: tu
     from villageaid.parallel import SCHEDULER_ENV, run_tasks
 
     scheduler = args.scheduler or (os.environ.get(SCHEDULER_ENV) if args.workers is None else None)
-    workers = 0 if scheduler else (os.cpu_count() or 1 if args.workers is None else args.workers)
+    if scheduler:
+        workers = 0
+    elif args.workers is None:
+        workers = os.cpu_count() or 1
+    else:
+        workers = args.workers
     result = run_tasks(function, n_tasks, root_seed=args.seed, args=task_args, workers=workers,
                        scheduler=scheduler, with_index=with_index)
     for failure in result.failures:
@@ -252,9 +257,7 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
 
     if args.reps < 1:
         raise UserError("--reps must be at least 1")
-    scenario = SCENARIOS[args.scenario]() if args.scenario != "national" else None
-    if scenario is None:
-        raise UserError("the Monte Carlo runs the two_counties or two_counties_null scenario")
+    scenario = SCENARIOS[args.scenario]()
     result = _run(replication, args.reps, args, (scenario,))
     rows = pd.DataFrame([row for rows in result.results if rows for row in rows])
     out = Path(args.out)
