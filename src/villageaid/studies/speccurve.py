@@ -83,9 +83,3 @@ def scale_note() -> str:
     """Why the estimates are on different scales."""
     return ("PPML estimates are effects on log expected funding; asinh and log(1 + y) estimates are on their "
             "transformed scales and are smaller by about the share of village-years with funding.")
-
-
-def rank_within(table: pd.DataFrame) -> pd.Series:
-    """Rank of each specification within its hypothesis (0 = smallest estimate)."""
-    return table.groupby("hypothesis")["estimate"].rank(method="first").astype(int) - 1
-
