@@ -130,6 +130,7 @@ clean:
 	rm -rf $(SIM_DIR) $(PROCESSED) $(TABLES)/*.csv $(TABLES)/*.md $(TABLES)/*.tex $(FIGURES)/*.png \
 		$(FIGURES)/*.pdf $(FIGURES)/*.csv
 	rm -rf build .pytest_cache .ruff_cache src/*.egg-info $(MANIFEST) $(SIMULATIONS)
+	rm -f paper/main.pdf paper/main.aux paper/main.log paper/main.out
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 distclean: clean
