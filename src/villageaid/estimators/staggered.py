@@ -457,30 +457,22 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
                 control = (G == 0) | ((G > later + anticipation) & (G != g))
             use = treated | control
             n1 = int(use.sum())
-            if not control.any():
-                notes.append(f"ATT({g:g},{periods[current]:g}) not estimated: no control units left")
-                results_g.append(g)
-                results_t.append(periods[current])
-                estimates.append(np.nan)
-                functions.append(np.zeros(n))
-                continue
-            # the change from the base period to the current one (backwards for pre-periods of a universal base)
-            y_post, y_pre = Y[use, current], Y[use, pret]
-            X = np.column_stack([np.ones(n1), *[cov_arrays[c][use, pret] for c in covariates]]) if covariates \
-                else np.ones((n1, 1))
-            try:
-                att, psi = _did_panel(y_post - y_pre, treated[use].astype(float), X, method)
-            except (OverlapError, np.linalg.LinAlgError) as exc:
-                notes.append(f"ATT({g:g},{periods[current]:g}) not estimated: {exc}")
-                results_g.append(g)
-                results_t.append(periods[current])
-                estimates.append(np.nan)
-                functions.append(np.zeros(n))
-                continue
-            function = np.zeros(n)
-            function[use] = n / n1 * psi
             results_g.append(g)
             results_t.append(periods[current])
+            function = np.zeros(n)
+            try:
+                if not control.any():
+                    raise OverlapError("no control units left")
+                # the change from the base period to the current one (backwards for pre-periods of a
+                # universal base)
+                y_post, y_pre = Y[use, current], Y[use, pret]
+                X = np.column_stack([np.ones(n1), *[cov_arrays[c][use, pret] for c in covariates]]) \
+                    if covariates else np.ones((n1, 1))
+                att, psi = _did_panel(y_post - y_pre, treated[use].astype(float), X, method)
+                function[use] = n / n1 * psi
+            except (OverlapError, np.linalg.LinAlgError) as exc:  # documented, left out of aggregations
+                notes.append(f"ATT({g:g},{periods[current]:g}) not estimated: {exc}")
+                att = np.nan
             estimates.append(att)
             functions.append(function)
     influence = np.column_stack(functions)
