@@ -110,6 +110,23 @@ def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method
     return float(eta_treat - eta_cont), inf_treat - inf_cont
 
 
+def _cluster_sums(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
+    """Influence functions summed within clusters (unchanged without clusters)."""
+    if clusters is None:
+        return inf
+    sums = np.zeros((int(clusters.max()) + 1, inf.shape[1]))
+    np.add.at(sums, clusters, inf)
+    return sums
+
+
+def _standard_errors(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
+    """Analytic standard errors from influence functions (n units × columns), clustered if requested."""
+    n = inf.shape[0]
+    if clusters is None:
+        return np.sqrt((inf**2).mean(axis=0) / n)
+    return np.sqrt((_cluster_sums(inf, clusters) ** 2).sum(axis=0)) / n
+
+
 @dataclass(frozen=True)
 class AggregatedEffects:
     """An aggregation of ATT(g, t): the overall effect and the per-cohort/event-time/period effects."""
@@ -175,12 +192,7 @@ class ATTgtResult:
 
     def _se(self, inf: np.ndarray) -> np.ndarray:
         """Analytic standard errors from influence functions (columns), clustered if requested."""
-        n = self.n_units
-        if self.clusters is None:
-            return np.sqrt((inf**2).mean(axis=0) / n)
-        sums = np.zeros((int(self.clusters.max()) + 1, inf.shape[1]))
-        np.add.at(sums, self.clusters, inf)
-        return np.sqrt((sums**2).sum(axis=0)) / n
+        return _standard_errors(inf, self.clusters)
 
     def tidy(self) -> pd.DataFrame:
         """One row per (cohort, time): estimate, std_error, statistic, p_value, pointwise and uniform bands."""
@@ -201,13 +213,8 @@ class ATTgtResult:
         pre &= self.std_errors > 0
         if not pre.any():
             return np.nan, 0, np.nan
-        inf = self.influence[:, pre]
-        if self.clusters is None:
-            V = inf.T @ inf / self.n_units**2
-        else:
-            sums = np.zeros((int(self.clusters.max()) + 1, inf.shape[1]))
-            np.add.at(sums, self.clusters, inf)
-            V = sums.T @ sums / self.n_units**2
+        sums = _cluster_sums(self.influence[:, pre], self.clusters)
+        V = sums.T @ sums / self.n_units**2
         a = self.estimates[pre]
         statistic = float(a @ np.linalg.pinv(V) @ a)
         df = int(pre.sum())
@@ -314,11 +321,7 @@ def _multiplier_draws(functions: np.ndarray, settings: dict, clusters: np.ndarra
     """Bootstrap draws of √n·mean(v·IF) with Rademacher multipliers (per unit or per cluster), seeded."""
     rng = np.random.default_rng(settings["seed"])
     n = functions.shape[0]
-    if clusters is None:
-        units = functions
-    else:
-        units = np.zeros((int(clusters.max()) + 1, functions.shape[1]))
-        np.add.at(units, clusters, functions)
+    units = _cluster_sums(functions, clusters)
     draws = []
     for start in range(0, settings["draws"], 500):  # in blocks, to bound memory
         size = min(500, settings["draws"] - start)
@@ -481,12 +484,9 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     if np.all(cohort_values == np.round(cohort_values)):
         cohort_values = cohort_values.astype(np.int64)
     unit_cohorts = G.astype(np.int64) if np.all(G == np.round(G)) else G
-    result = ATTgtResult(cohort_values, np.array(results_t), np.array(estimates), np.zeros(len(estimates)),
-                         influence, unit_cohorts, anticipation, conf_level, stats.norm.ppf(0.5 + conf_level / 2),
-                         cluster_codes, settings, tuple(notes))
-    std_errors = result._se(influence)
-    critical = result.critical_value
+    std_errors = _standard_errors(influence, cluster_codes)
+    critical = stats.norm.ppf(0.5 + conf_level / 2)
     if bootstrap:
         critical = _uniform_critical_value(influence, std_errors, settings, cluster_codes, conf_level)
-    return ATTgtResult(result.cohorts, result.times, result.estimates, std_errors, influence, unit_cohorts,
+    return ATTgtResult(cohort_values, np.array(results_t), np.array(estimates), std_errors, influence, unit_cohorts,
                        anticipation, conf_level, critical, cluster_codes, settings, tuple(notes))

@@ -34,6 +34,11 @@ def fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def estimate_cells(estimate: float, std_error: float, p_value: float, digits: int = 3) -> tuple[str, str]:
+    """Format an estimate as two cells: the value with stars, and the standard error in parentheses."""
+    return fmt(estimate, digits) + stars(p_value), f"({fmt(std_error, digits)})"
+
+
 @dataclass(frozen=True)
 class Column:
     """One model column of a regression table."""
@@ -86,8 +91,9 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
             if term in table.index:
                 present = True
                 row = table.loc[term]
-                estimates.append(fmt(row["estimate"], digits) + stars(row["p_value"]))
-                errors.append(f"({fmt(row['std_error'], digits)})")
+                value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"], digits)
+                estimates.append(value)
+                errors.append(error)
             else:
                 estimates.append("")
                 errors.append("")

@@ -79,6 +79,12 @@ _PNG_METADATA = {"Software": None}
 _PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 
 
+def _add_note(figure: plt.Figure, note: str, *, y: float, fontsize: float) -> None:
+    """Put the data note under the figure and lay it out."""
+    figure.text(0.01, y, note, fontsize=fontsize, ha="left", va="top", wrap=True)
+    figure.tight_layout()
+
+
 def save_figure(figure: plt.Figure, stem: Path) -> list[Path]:
     """Write ``stem``.png (200 dpi) and ``stem``.pdf atomically with fixed metadata; close the figure."""
     written = []
@@ -107,8 +113,7 @@ def event_study_figure(studies: dict[str, EventStudyResult], *, note: str) -> pl
         ax.set_ylabel(tr("Coefficient (95% CI)"))
         ax.set_xticks(sorted(table["period"].unique()))
         ax.tick_params(axis="x", labelrotation=45)
-    figure.text(0.01, -0.04, note, fontsize=7, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.04, fontsize=7)
     return figure
 
 
@@ -138,8 +143,7 @@ def dynamic_effects_figure(cs: pd.DataFrame, sun_abraham: pd.DataFrame, *, note:
     ax.set_xlabel(tr("Years since designation as a demonstration village"))
     ax.set_ylabel(tr("Effect on asinh(funding)"))
     ax.legend(fontsize=7, loc="upper left")
-    figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure
 
 
@@ -164,8 +168,7 @@ def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str)
     ax.set_xlabel(tr("Cumulative share of villages"))
     ax.set_ylabel(tr("Cumulative share of funding"))
     ax.legend(fontsize=7, title=tr("Lorenz curve"), title_fontsize=7)
-    figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure
 
 
@@ -187,8 +190,7 @@ def funding_by_type_figure(panel: pd.DataFrame, *, note: str) -> plt.Figure:
     ax.set_xlabel(tr("Year (dashed line: 2021 break)"))
     ax.set_ylabel(tr("Mean funding per village (10,000 yuan)"))
     ax.legend(fontsize=7, ncol=4)
-    figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure
 
 
@@ -207,8 +209,7 @@ def matching_figure(index: pd.DataFrame, *, note: str) -> plt.Figure:
     ax.set_xlabel(tr("Year (dashed line: 2021 break)"))
     ax.set_ylabel(tr("Spearman ρ with endowment"))
     ax.legend(fontsize=7)
-    figure.text(0.01, -0.03, note, fontsize=6.5, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure
 
 
@@ -224,8 +225,7 @@ def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
     ax.set_yticks(positions)
     ax.set_yticklabels(rows["label"], fontsize=7)
     ax.set_xlabel(tr("Estimate (95% CI); PPML: effect on log expected funding"))
-    figure.text(0.01, -0.02, note, fontsize=6.5, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.02, fontsize=6.5)
     return figure
 
 
@@ -240,8 +240,7 @@ def montecarlo_figure(replications: pd.DataFrame, *, note: str) -> plt.Figure:
         ax.axvline(rows["truth"].mean(), color="firebrick", linestyle="--", linewidth=1.0)
         ax.set_title(f"{key[1]} ({key[0]})", fontsize=8)
         ax.set_xlabel("Estimate (dashed: truth)", fontsize=7)
-    figure.text(0.01, -0.04, note, fontsize=6.5, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.04, fontsize=6.5)
     return figure
 
 
@@ -261,8 +260,7 @@ def power_figure(power: pd.DataFrame, *, note: str) -> plt.Figure:
         ax.set_xlabel("Number of counties")
         ax.set_ylabel("Power (5% test)")
         ax.legend(fontsize=6)
-    figure.text(0.01, -0.04, note, fontsize=6.5, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.04, fontsize=6.5)
     return figure
 
 
@@ -295,6 +293,5 @@ def speccurve_figure(table: pd.DataFrame, *, note: str) -> plt.Figure:
         ax.set_yticklabels(labels, fontsize=5.5)
         ax.invert_yaxis()
         ax.set_xlabel("Specifications, sorted by estimate")
-    figure.text(0.01, -0.02, note, fontsize=6.5, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    _add_note(figure, note, y=-0.02, fontsize=6.5)
     return figure

@@ -12,7 +12,7 @@ from villageaid.analysis.inequality import InequalityResults
 from villageaid.estimators import EventStudyResult, WildBootstrapResult
 from villageaid.estimators.dynamic_panel import DynamicPanelResults
 from villageaid.panel.typology import TYPE_LABELS, VILLAGE_TYPES
-from villageaid.report.etable import Column, fmt, regression_table, stars
+from villageaid.report.etable import Column, estimate_cells, fmt, regression_table, stars
 from villageaid.report.render import ColumnGroup, FormattedTable
 from villageaid.report.tables import data_note
 
@@ -139,8 +139,9 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
                 est.append("0 (ref.)")
                 se.append("")
             else:
-                est.append(fmt(row["estimate"]) + stars(row["p_value"]))
-                se.append(f"({fmt(row['std_error'])})")
+                value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"])
+                est.append(value)
+                se.append(error)
         rows += [est, se]
     rows.append(["Pre-trend test (before 2020)", *[_pre_trend(s) for s in studies.values()]])
     rows.append(["Pre-trend p-value", *[f"{s.pre_trend.p_value:.3f}" if s.pre_trend else "–"
@@ -171,8 +172,9 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
         est, se = [label], [""]
         for name, model in (("asinh OLS", allocation.asinh_ols), ("PPML", allocation.ppml)):
             row = model.tidy().set_index("term").loc[term]
-            est.append(fmt(row["estimate"]) + stars(row["p_value"]))
-            se.append(f"({fmt(row['std_error'])})")
+            value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"])
+            est.append(value)
+            se.append(error)
             tidy_rows.append({"panel": "A", "model": name, "term": term, **row.to_dict()})
         rows += [est, se]
     rows.append(["Wald test, city = strong: p-value", f"{allocation.level_vs_strength_ols.p_value:.3f}",
@@ -184,8 +186,9 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
         est, se = [label], [""]
         for period, result in zip(("campaign", "transition"), logits, strict=False):
             row = getter(result).tidy().set_index("term").loc["endowment_index"]
-            est.append(fmt(row["estimate"]) + stars(row["p_value"]))
-            se.append(f"({fmt(row['std_error'])})")
+            value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"])
+            est.append(value)
+            se.append(error)
             tidy_rows.append({"panel": "B", "model": f"{label} {period}", "term": "endowment_index", **row.to_dict()})
         rows += [est, se]
     rows.append(["Villages", *[f"{r.nobs:,}" for r in logits]])
@@ -231,8 +234,10 @@ def table6(results: DemonstrationResults, panel: pd.DataFrame) -> tuple[pd.DataF
         est, se = [str(e)], [""]
         for table in columns.values():
             if e in table.index and np.isfinite(table.loc[e, "std_error"]):
-                est.append(fmt(table.loc[e, "estimate"]) + stars(table.loc[e, "p_value"]))
-                se.append(f"({fmt(table.loc[e, 'std_error'])})")
+                value, error = estimate_cells(table.loc[e, "estimate"], table.loc[e, "std_error"],
+                                              table.loc[e, "p_value"])
+                est.append(value)
+                se.append(error)
             elif e in table.index:
                 est.append("0 (ref.)")
                 se.append("")
