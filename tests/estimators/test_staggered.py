@@ -48,7 +48,8 @@ def test_aggregations_match_r_did(scenario: str, kind: str) -> None:
     np.testing.assert_allclose(aggregated.overall_std_error, ref["overall_se"].iloc[0], rtol=1e-6, atol=0)
     if kind != "simple":
         table = aggregated.tidy()
-        np.testing.assert_allclose(table.iloc[:, 0].to_numpy(dtype=float), ref["egt"].to_numpy(dtype=float),
+        label = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}[kind]
+        np.testing.assert_allclose(table[label].to_numpy(dtype=float), ref["egt"].to_numpy(dtype=float),
                                    rtol=0, atol=0)
         np.testing.assert_allclose(table["estimate"], ref["att_egt"], rtol=1e-8, atol=0)
         np.testing.assert_allclose(table["std_error"], ref["se_egt"], rtol=1e-6, atol=0)
@@ -81,8 +82,8 @@ def test_anticipation_moves_the_base_period() -> None:
 
 def test_pre_trend_test_and_bootstrap_bands() -> None:
     result = _fit(bootstrap=True, draws=4999, seed=3)
-    statistic, df, p_value = result.pre_trend_test()
-    assert df == 5 and statistic > 0 and 0 < p_value < 1
+    test = result.pre_trend_test()
+    assert test.df_num == 5 and test.statistic > 0 and 0 < test.p_value < 1 and test.distribution == "chi2"
     assert result.critical_value > 1.96  # a uniform band is wider than pointwise intervals
     again = _fit(bootstrap=True, draws=4999, seed=3)
     assert again.critical_value == result.critical_value

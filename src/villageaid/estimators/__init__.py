@@ -15,17 +15,24 @@ from villageaid.estimators.twfe_did import (
     sun_abraham,
     twfe_event_study,
 )
+from villageaid.estimators.vcov import CRV1, CRV3, HC1, IID, JackknifeUndefinedError, VarianceEstimator
 
 __all__ = [
+    "CRV1",
+    "CRV3",
     "FEOLS",
+    "HC1",
+    "IID",
     "ATTgtResult",
     "AggregatedEffects",
     "BaconDecomposition",
     "EventStudyResult",
     "EventTimeEffects",
     "FEPoisson",
+    "JackknifeUndefinedError",
     "LogitResults",
     "RegressionResults",
+    "VarianceEstimator",
     "WaldTest",
     "WildBootstrapResult",
     "att_gt",

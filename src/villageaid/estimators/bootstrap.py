@@ -19,19 +19,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import optimize
+import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.ols import FEOLS
+from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase
 from villageaid.estimators.vcov import cluster_codes
 
 WeightKind = Literal["rademacher", "webb"]
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
-@dataclass(frozen=True)
-class WildBootstrapResult:
-    """Outcome of a wild cluster bootstrap test of ``term = null``."""
+@dataclass(frozen=True, repr=False)
+class WildBootstrapResult(ResultsBase):
+    """Outcome of a wild cluster bootstrap test of ``term = null``.
+
+    ``tidy()`` gives one row: the estimate, its CRV1 standard error, the t statistic, the bootstrap p-value and
+    the bootstrap confidence interval.
+    """
 
     term: str
     estimate: float
@@ -47,6 +52,24 @@ class WildBootstrapResult:
     clusters: int
     seed: int | None
     full_enumeration: bool
+    nobs: int = 0
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """One row: term, estimate, std_error (CRV1), statistic, p_value (bootstrap), conf_low, conf_high."""
+        if conf_level is not None and conf_level != self.conf_level:
+            raise ValueError(f"this bootstrap interval was computed at level {self.conf_level}; rerun with "
+                             f"conf_level={conf_level}")
+        std_error = (self.estimate - self.null) / self.t_stat if self.t_stat else np.nan
+        return pd.DataFrame([{"term": self.term, "estimate": self.estimate, "std_error": std_error,
+                              "statistic": self.t_stat, "p_value": self.p_value, "conf_low": self.conf_low,
+                              "conf_high": self.conf_high}])[TIDY_COLUMNS]
+
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """Return the bootstrap confidence interval (at the level it was computed)."""
+        return self.tidy(level).set_index("term")[["conf_low", "conf_high"]]
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        return str(self), (f"Observations: {self.nobs:,}",)
 
     def __str__(self) -> str:
         kind = "WCR" if self.restricted else "WCU"
@@ -54,6 +77,12 @@ class WildBootstrapResult:
         return (f"Wild cluster bootstrap ({kind}, {self.weights} weights, {draws}, G = {self.clusters}) "
                 f"of {self.term} = {self.null:g}: t = {self.t_stat:.3f}, p = {self.p_value:.4f}, "
                 f"{100 * self.conf_level:g}% CI [{self.conf_low:.4g}, {self.conf_high:.4g}]")
+
+
+def _brentq(function, low: float, high: float, xtol: float) -> float:
+    from scipy import optimize  # imported when needed: scipy.optimize costs ~0.3 s at import
+
+    return float(optimize.brentq(function, low, high, xtol=xtol))
 
 
 def bootstrap_weights(kind: WeightKind, draws: int, clusters: int,
@@ -127,15 +156,22 @@ def _restricted_beta(X: np.ndarray, y: np.ndarray, j: int, null: float) -> np.nd
     return beta
 
 
-def wild_cluster_bootstrap(model: FEOLS, term: str, cluster: str, *, null: float = 0.0, draws: int = 9999,
+#: Bootstrap statistics within this relative distance of |t| count as ties (as large as |t|): draws that
+#: reproduce the observed statistic exactly then count the same whatever the rounding of the arithmetic.
+TIE_TOLERANCE = 1e-10
+
+
+def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster: str, *, null: float = 0.0,
+                           draws: int = 9999,
                            weights: WeightKind = "rademacher", restricted: bool = True, seed: int | None = None,
                            conf_level: float = 0.95, enumerate_all: bool | None = None) -> WildBootstrapResult:
     """Test ``term = null`` in a linear model by the wild cluster bootstrap, clustering by ``cluster``.
 
     Parameters
     ----------
-    model : FEOLS
-        The model (formula and data); weights are not supported.
+    model : FEOLS or RegressionResults
+        The model (formula and data), or results fitted by :func:`~villageaid.estimators.feols`;
+        weights are not supported.
     term : str
         Coefficient to test.
     cluster : str
@@ -155,7 +191,27 @@ def wild_cluster_bootstrap(model: FEOLS, term: str, cluster: str, *, null: float
         Level of the confidence interval.
     enumerate_all : bool, optional
         Enumerate all 2^G Rademacher sign patterns; by default when 2^G ≤ ``draws``.
+
+    Returns
+    -------
+    WildBootstrapResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from villageaid.estimators import feols
+    >>> rng = np.random.default_rng(4)
+    >>> data = pd.DataFrame({"g": np.repeat(np.arange(8), 25), "x": rng.normal(size=200)})
+    >>> data["y"] = 0.3 * data["x"] + rng.normal(size=200)
+    >>> fit = feols("y ~ x", data, vcov={"CRV1": "g"})
+    >>> result = wild_cluster_bootstrap(fit, "x", "g", seed=1)
+    >>> result.full_enumeration, result.draws
+    (True, 256)
     """
+    if isinstance(model, RegressionResults):
+        if not isinstance(model.model, FEOLS):
+            raise ValueError(f"the wild cluster bootstrap needs a linear model fitted by feols, not {model.estimator}")
+        model = model.model
     if model.weights is not None:
         raise ValueError("the wild cluster bootstrap here does not support regression weights")
     design = model.design((cluster,))
@@ -192,7 +248,7 @@ def wild_cluster_bootstrap(model: FEOLS, term: str, cluster: str, *, null: float
             t_star = _t_stats(sums, v, base, null_value, factor)
         else:
             t_star = _t_stats(sums, v, beta_hat, beta_hat[j], factor)
-        return float(np.mean(np.abs(t_star) >= abs(t_observed)))
+        return float(np.mean(np.abs(t_star) >= abs(t_observed) * (1 - TIE_TOLERANCE)))
 
     p = p_value(null)
     alpha = 1 - conf_level
@@ -206,7 +262,7 @@ def wild_cluster_bootstrap(model: FEOLS, term: str, cluster: str, *, null: float
                     break
                 step *= 1.5
             inner = beta_hat[j]
-            bounds.append(optimize.brentq(lambda b: p_value(b) - alpha - 1e-12, inner, outer, xtol=1e-10 * se_hat)
+            bounds.append(_brentq(lambda b: p_value(b) - alpha - 1e-12, inner, outer, xtol=1e-10 * se_hat)
                           if p_value(outer) < alpha else np.inf * direction)
         low, high = bounds
     else:
@@ -214,4 +270,4 @@ def wild_cluster_bootstrap(model: FEOLS, term: str, cluster: str, *, null: float
         q = float(np.quantile(np.abs(t_star), conf_level))
         low, high = beta_hat[j] - q * se_hat, beta_hat[j] + q * se_hat
     return WildBootstrapResult(term, float(beta_hat[j]), null, float(t_obs), p, float(low), float(high), conf_level,
-                               int(v.shape[0]), weights, restricted, G, seed, full)
+                               int(v.shape[0]), weights, restricted, G, seed, full, n)

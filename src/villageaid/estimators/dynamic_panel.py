@@ -14,16 +14,48 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.ols import feols
-from villageaid.estimators.results import RegressionResults
+from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase, WaldTest
 
 
-@dataclass(frozen=True)
-class DynamicPanelResults:
-    """Anderson–Hsiao estimates beside the (Nickell-biased) within estimator."""
+@dataclass(frozen=True, repr=False)
+class DynamicPanelResults(ResultsBase):
+    """Anderson–Hsiao estimates beside the (Nickell-biased) within estimator.
+
+    ``tidy()`` stacks both models (an ``estimator`` column tells them apart); ``nobs`` and ``wald_test`` are
+    those of the Anderson–Hsiao model.
+    """
 
     anderson_hsiao: RegressionResults
     within: RegressionResults
     first_stage_f: dict[str, float]
+
+    @property
+    def nobs(self) -> int:
+        """Equations of the Anderson–Hsiao model."""
+        return self.anderson_hsiao.nobs
+
+    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+        """Both models' rows: the tidy columns, then estimator."""
+        parts = []
+        for name, result in (("anderson_hsiao", self.anderson_hsiao), ("within", self.within)):
+            part = result.tidy(conf_level)
+            part["estimator"] = name
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)[[*TIDY_COLUMNS, "estimator"]]
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Intervals of the Anderson–Hsiao model."""
+        return self.anderson_hsiao.conf_int(level)
+
+    def wald_test(self, terms: list[str] | None = None, **kwargs) -> WaldTest:
+        """Test linear restrictions on the Anderson–Hsiao model (Wald)."""
+        return self.anderson_hsiao.wald_test(terms, **kwargs)
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        first = ", ".join(f"{k}: {v:.1f}" for k, v in self.first_stage_f.items())
+        return (f"Dynamic panel: {self.anderson_hsiao.formula}",
+                (f"Equations: {self.nobs:,}", f"Standard errors: {self.anderson_hsiao.vcov_type}",
+                 f"First-stage F: {first}"))
 
 
 def _lagged_frame(data: pd.DataFrame, unit: str, time: str, columns: list[str]) -> pd.DataFrame:

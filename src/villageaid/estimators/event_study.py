@@ -10,12 +10,12 @@ import pandas as pd
 
 from villageaid.estimators.ols import feols
 from villageaid.estimators.poisson import fepois
-from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, WaldTest
-from villageaid.estimators.vcov import VcovSpec
+from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase, WaldTest
+from villageaid.estimators.vcov import CRV1, VcovSpec
 
 
-@dataclass(frozen=True)
-class EventStudyResult:
+@dataclass(frozen=True, repr=False)
+class EventStudyResult(ResultsBase):
     """Coefficients of ``treatment × 1[time = t]`` for every t but the reference, and the pre-trend test.
 
     Attributes
@@ -35,8 +35,40 @@ class EventStudyResult:
     periods: dict[object, str]
     pre_trend: WaldTest | None
 
+    @property
+    def nobs(self) -> int:
+        """Observations of the underlying regression."""
+        return self.model.nobs
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Notes of the underlying regression."""
+        return self.model.notes
+
+    def pre_trend_test(self) -> WaldTest | None:
+        """Return the joint test that every coefficient before the reference period is zero (None without any)."""
+        return self.pre_trend
+
+    def wald_test(self, terms: list[str] | None = None, **kwargs) -> WaldTest:
+        """Test linear restrictions on the underlying regression (see :meth:`RegressionResults.wald_test`)."""
+        return self.model.wald_test(terms, **kwargs)
+
+    def with_vcov(self, vcov: VcovSpec) -> EventStudyResult:
+        """Return the same event study with another variance (no refit); the pre-trend test is recomputed."""
+        model = self.model.with_vcov(vcov)
+        pre = [term for period, term in self.periods.items() if period < self.reference]
+        pre_trend = model.wald_test(pre, hypothesis=self.pre_trend.hypothesis) if self.pre_trend else None
+        return EventStudyResult(model, self.reference, self.periods, pre_trend)
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        title, lines = self.model._summary_header()
+        return "Event study: " + title, (*lines, f"Reference period: {self.reference}")
+
+    def _summary_footer(self) -> tuple[str, ...]:
+        return (str(self.pre_trend),) if self.pre_trend else ()
+
     def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
-        """One row per period (the reference included, at zero), with a ``period`` column first."""
+        """One row per period (the reference included, at zero), with a ``period`` column after the tidy ones."""
         table = self.model.tidy(conf_level).set_index("term")
         rows = []
         for period in sorted([*self.periods, self.reference]):
@@ -46,7 +78,7 @@ class EventStudyResult:
             else:
                 term = self.periods[period]
                 rows.append({"period": period, **table.loc[term].to_dict(), "term": term})
-        return pd.DataFrame(rows)[["period", *TIDY_COLUMNS]]
+        return pd.DataFrame(rows)[[*TIDY_COLUMNS, "period"]]
 
 
 def event_study(data: pd.DataFrame, *, outcome: str, treatment: str, time: str, unit: str, reference: object,
@@ -67,13 +99,30 @@ def event_study(data: pd.DataFrame, *, outcome: str, treatment: str, time: str, 
         Further right-hand-side terms.
     fixed_effects : tuple of str, optional
         Default ``(unit, time)``.
-    vcov : str or dict, optional
-        Default: clustered by ``unit``.
+    vcov : VarianceEstimator, str or dict, optional
+        Default: CRV1 clustered by ``unit``.
     estimator : {"ols", "ppml"}
         Linear model or Poisson pseudo-ML.
+
+    Returns
+    -------
+    EventStudyResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(5)
+    >>> panel = pd.DataFrame({"unit": np.repeat(np.arange(60), 6), "year": np.tile(np.arange(2018, 2024), 60)})
+    >>> panel["treated"] = (panel["unit"] < 30).astype(float)
+    >>> panel["y"] = 0.5 * panel["treated"] * (panel["year"] >= 2021) + rng.normal(size=360)
+    >>> study = event_study(panel, outcome="y", treatment="treated", time="year", unit="unit", reference=2020)
+    >>> study.tidy()["period"].tolist()
+    [2018, 2019, 2020, 2021, 2022, 2023]
+    >>> study.pre_trend_test().df_num
+    2
     """
     fixed_effects = fixed_effects or (unit, time)
-    vcov = vcov or {"CRV1": unit}
+    vcov = vcov or CRV1(unit)
     if not (data[time] == reference).any():
         raise ValueError(f"reference period {reference!r} does not occur in {time!r}")
     rhs = [f"i({time}, {treatment}, ref={reference!r})", *controls]

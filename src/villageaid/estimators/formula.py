@@ -74,6 +74,25 @@ class ParsedFormula:
         return not self.fixed_effects and "0" not in self.terms and "-1" not in self.terms
 
 
+def _remove_intercept_terms(terms: list[str], formula: str) -> list[str]:
+    """Turn ``x - 1`` / ``-1 + x`` into the term ``0`` (no intercept), as R does; other removals are refused."""
+    out: list[str] = []
+    for term in terms:
+        pieces = _split_top(term, "-")
+        removed = pieces if term.strip().startswith("-") else pieces[1:]
+        if not term.strip().startswith("-") and pieces:
+            out.append(pieces[0])
+        for name in removed:
+            if name == "1":
+                out.append("0")
+            elif name == "0":
+                out.append("1")
+            else:
+                raise ValueError(f"formula {formula!r}: only the intercept can be removed with '-' ('- 1'), "
+                                 f"not {name!r}")
+    return out
+
+
 def parse_formula(formula: str) -> ParsedFormula:
     """Parse ``"y ~ rhs | fe1 + fe2"``.
 
@@ -93,7 +112,7 @@ def parse_formula(formula: str) -> ParsedFormula:
     rhs = pieces[0]
     fixed = tuple(_split_top(pieces[1], "+")) if len(pieces) == 2 else ()
     terms: list[str] = []
-    for term in _split_top(rhs, "+"):
+    for term in _remove_intercept_terms(_split_top(rhs, "+"), formula):
         factors = _split_top(term, "*")
         if len(factors) == 1:
             terms.append(term)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.results import TIDY_COLUMNS, ResultsBase
+
 
 def _values(x: np.ndarray | pd.Series) -> np.ndarray:
     values = np.asarray(x, dtype=float)
@@ -43,14 +45,55 @@ def theil_t(x: np.ndarray | pd.Series) -> float:
     return float(terms.mean())
 
 
-@dataclass(frozen=True)
-class TheilDecomposition:
-    """Theil T = between + within, with each group's income share and own Theil index."""
+@dataclass(frozen=True, repr=False)
+class TheilDecomposition(ResultsBase):
+    """Theil T = between + within, with each group's income share and own Theil index.
+
+    ``tidy()`` rows: total, between, within (descriptive: no standard errors).
+    """
 
     total: float
     between: float
     within: float
     groups: pd.DataFrame  # group, units, income_share, mean, theil
+
+    @property
+    def nobs(self) -> int:
+        """Units."""
+        return int(self.groups["units"].sum())
+
+    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+        """Rows total, between, within with NaN inference columns."""
+        return _descriptive(["total", "between", "within"], [self.total, self.between, self.within])
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        return "Theil T decomposition", (f"Units: {self.nobs:,}; groups: {len(self.groups)}",)
+
+
+def _descriptive(terms: list[str], values: list[float]) -> pd.DataFrame:
+    empty = np.full(len(terms), np.nan)
+    return pd.DataFrame({"term": terms, "estimate": values, "std_error": empty, "statistic": empty,
+                         "p_value": empty, "conf_low": empty, "conf_high": empty})[TIDY_COLUMNS]
+
+
+@dataclass(frozen=True, repr=False)
+class InequalityBootstrap(ResultsBase):
+    """Gini and Theil T with percentile bootstrap intervals (``tidy()``: std_error is the bootstrap s.d.)."""
+
+    table: pd.DataFrame
+    draws: int
+    seed: int | None
+    conf_level: float
+    nobs: int
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """Rows gini and theil: the tidy columns (no test statistic)."""
+        if conf_level is not None and conf_level != self.conf_level:
+            raise ValueError(f"these intervals were computed at level {self.conf_level}")
+        return self.table[TIDY_COLUMNS]
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        return "Inequality with bootstrap intervals", (f"Units: {self.nobs:,}; B = {self.draws}, seed {self.seed}",)
 
 
 def theil_decomposition(x: np.ndarray | pd.Series, groups: np.ndarray | pd.Series) -> TheilDecomposition:
@@ -86,13 +129,22 @@ def lorenz_curve(x: np.ndarray | pd.Series) -> pd.DataFrame:
 
 
 def bootstrap_inequality(x: np.ndarray | pd.Series, *, draws: int = 999, seed: int | None = None,
-                         conf_level: float = 0.95) -> pd.DataFrame:
-    """Percentile bootstrap intervals of Gini and Theil T, resampling units with replacement (seeded)."""
+                         conf_level: float = 0.95) -> InequalityBootstrap:
+    """Percentile bootstrap intervals of Gini and Theil T, resampling units with replacement (seeded).
+
+    Examples
+    --------
+    >>> result = bootstrap_inequality([1.0, 2.0, 3.0, 10.0], draws=99, seed=1)
+    >>> result.tidy()["term"].tolist()
+    ['gini', 'theil']
+    """
     values = _values(x)
     rng = np.random.default_rng(seed)
     samples = values[rng.integers(0, values.size, size=(draws, values.size))]
     stats = {"gini": np.array([gini(s) for s in samples]), "theil": np.array([theil_t(s) for s in samples])}
     low, high = (1 - conf_level) / 2, (1 + conf_level) / 2
-    return pd.DataFrame([{"measure": name, "estimate": (gini if name == "gini" else theil_t)(values),
-                          "conf_low": float(np.quantile(boot, low)), "conf_high": float(np.quantile(boot, high))}
-                         for name, boot in stats.items()])
+    table = pd.DataFrame([{"term": name, "estimate": (gini if name == "gini" else theil_t)(values),
+                           "std_error": float(boot.std(ddof=1)), "statistic": np.nan, "p_value": np.nan,
+                           "conf_low": float(np.quantile(boot, low)), "conf_high": float(np.quantile(boot, high))}
+                          for name, boot in stats.items()])
+    return InequalityBootstrap(table, draws, seed, conf_level, int(values.size))

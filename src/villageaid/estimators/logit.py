@@ -1,68 +1,121 @@
-"""Logit with cluster-robust errors and average marginal effects (statsmodels' ``Logit``)."""
+"""Logit with robust or cluster-robust errors and average marginal effects.
+
+The maximum-likelihood fit is statsmodels' ``Logit`` (Newton); the variances come from the shared core in
+:mod:`villageaid.estimators.vcov`, with the conventions of R ``sandwich``: ``IID`` is the inverse
+information (``vcov(glm)``), ``HC1`` multiplies the sandwich by n/(n − k) (``vcovHC(type = "HC1")``),
+``CRV1`` by G/(G − 1) · (n − 1)/(n − k) (``vcovCL(type = "HC1")``, Stata's ``vce(cluster)``). Two-way
+clustering and the jackknife are refused.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from villageaid.estimators.formula import model_matrix, parse_formula
+from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
-from villageaid.estimators.vcov import VcovSpec, parse_vcov
+from villageaid.estimators.vcov import InferenceInputs, VcovSpec, as_vcov, compute_vcov, require_supported
+
+#: Variances the logit supports.
+SUPPORTED_VCOV = ("iid", "HC1", "CRV1")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LogitResults(RegressionResults):
     """Logit coefficients plus their average marginal effects (``marginal_effects``)."""
 
     marginal_effects: RegressionResults | None = None
+    ame_jacobian: np.ndarray | None = None
+
+    def with_vcov(self, vcov: VcovSpec) -> LogitResults:
+        """Return the same estimates with another variance; the marginal effects' variance follows."""
+        updated = super().with_vcov(vcov)
+        return replace(updated, marginal_effects=_marginal_effects(updated, self.ame_jacobian,
+                                                                   self.marginal_effects.params))
+
+
+def _marginal_effects(result: RegressionResults, jacobian: np.ndarray, ame: pd.Series) -> RegressionResults:
+    cov = jacobian @ result.vcov.to_numpy() @ jacobian.T
+    slopes = list(ame.index)
+    return RegressionResults(estimator="Logit average marginal effects", formula=result.formula,
+                             depvar=result.depvar, params=ame, vcov=pd.DataFrame(cov, index=slopes, columns=slopes),
+                             vcov_type=result.vcov_type, nobs=result.nobs, df_t=np.inf, clusters=result.clusters,
+                             notes=result.notes, variance=result.variance)
 
 
 def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero") -> LogitResults:
     """Fit a logit by maximum likelihood and compute average marginal effects.
 
-    Standard errors: ``"iid"`` (inverse information), ``"hetero"`` (sandwich, n/(n − k)) or
-    ``{"CRV1": "g"}`` (G/(G − 1) · (n − 1)/(n − k), as Stata and R ``sandwich::vcovCL(type = "HC1")``).
-    Average marginal effects are mean derivatives of the probability over the sample (for dummies too),
-    with delta-method standard errors from the same variance (statsmodels ``get_margeff(at="overall")``).
-    Inference is normal (z).
+    Parameters
+    ----------
+    formula : str
+        ``"d ~ x1 + x2"`` (no fixed effects; use ``i(f)`` for dummies); d must be 0/1.
+    data : DataFrame
+    vcov : VarianceEstimator, str or dict
+        ``IID``, ``HC1`` (default) or one-way ``CRV1`` (module notes); anything else raises ``ValueError``.
+
+    Returns
+    -------
+    LogitResults
+        Coefficients; ``marginal_effects`` holds the average marginal effects (mean derivative of the
+        probability over the sample, for dummies too, as statsmodels ``get_margeff(at="overall")``) with
+        delta-method standard errors from the same variance. Inference is normal (z).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> data = pd.DataFrame({"x": rng.normal(size=400), "g": np.repeat(np.arange(40), 10)})
+    >>> data["d"] = (rng.logistic(size=400) < 0.8 * data["x"]).astype(int)
+    >>> fit = logit("d ~ x", data, vcov={"CRV1": "g"})
+    >>> fit.marginal_effects.params.index.tolist()
+    ['x']
     """
     import statsmodels.api as sm
 
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError("logit takes no '| fixed effects' part; add dummies with i(variable)")
-    choice = parse_vcov(vcov)
+    choice = as_vcov(vcov)
+    require_supported("logit", choice, SUPPORTED_VCOV)
     names, X = model_matrix(data, parsed)
     y = data[parsed.depvar].astype("float64").to_numpy(na_value=np.nan)
     ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
     for column in choice.clusters:
+        if column not in data.columns:
+            raise KeyError(f"cluster variable {column!r} is not in the data")
         ok &= data[column].notna().to_numpy()
     if not set(np.unique(y[ok])) <= {0.0, 1.0}:
         raise ValueError(f"{parsed.depvar} must be 0/1 for a logit")
-    model = sm.Logit(y[ok], pd.DataFrame(X[ok], columns=names))
-    if choice.kind == "iid":
-        fit = model.fit(disp=0, method="newton", tol=1e-12, maxiter=100)
-    elif choice.kind == "hetero":
-        fit = model.fit(disp=0, method="newton", tol=1e-12, maxiter=100, cov_type="HC1")
-    elif len(choice.clusters) == 1:
-        groups = pd.factorize(data.loc[ok, choice.clusters[0]])[0]
-        fit = model.fit(disp=0, method="newton", tol=1e-12, maxiter=100, cov_type="cluster",
-                        cov_kwds={"groups": groups, "use_correction": True})
-    else:
-        raise ValueError("logit supports one-way clustering only")
-    params = pd.Series(np.asarray(fit.params), index=names)
-    cov = pd.DataFrame(np.asarray(fit.cov_params()), index=names, columns=names)
-    margeff = fit.get_margeff(at="overall", method="dydx")
-    slopes = [n for n in names if n != "Intercept"]
-    ame_cov = pd.DataFrame(np.asarray(margeff.margeff_cov), index=slopes, columns=slopes)
-    clusters = {choice.clusters[0]: int(data.loc[ok, choice.clusters[0]].nunique())} if choice.clusters else {}
+    y, X = y[ok], X[ok]
+    fit = sm.Logit(y, X).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
+    beta = np.asarray(fit.params)
+    p = 1 / (1 + np.exp(-(X @ beta)))
+    weight = p * (1 - p)
+    bread = np.linalg.inv((X * weight[:, None]).T @ X)
+    n, k = X.shape
+    sample = data.loc[ok].reset_index(drop=True)
+    inputs = InferenceInputs(estimator="logit", supported=SUPPORTED_VCOV, bread=bread, scores=X * (y - p)[:, None],
+                             nobs=n, n_coef=k, absorbed=0, fixed=None, sample=sample, params=beta, rss=None,
+                             linear=False)
+    v = compute_vcov(choice, inputs)
+    params = pd.Series(beta, index=names)
+    cov = pd.DataFrame(v.matrix, index=names, columns=names)
     notes = (f"{int((~ok).sum()):,} observations removed because of missing values",) if (~ok).any() else ()
-    common = dict(formula=formula, depvar=parsed.depvar, vcov_type=choice.label, nobs=int(ok.sum()), df_t=np.inf,
-                  clusters=clusters, notes=notes)
-    ame = RegressionResults(estimator="Logit average marginal effects",
-                            params=pd.Series(np.asarray(margeff.margeff), index=slopes), vcov=ame_cov, **common)
-    return LogitResults(estimator="Logit", params=params, vcov=cov,
-                        fit_statistics={"pseudo_r2": float(fit.prsquared), "loglik": float(fit.llf)},
-                        marginal_effects=ame, **common)
+    # Average marginal effects of the slopes and their Jacobian with respect to all coefficients:
+    # ∂AME_j/∂b_l = mean(φ(1 − 2p) x_l) b_j + 1[j = l] mean(φ), φ = p(1 − p).
+    slopes = [j for j, name in enumerate(names) if name != "Intercept"]
+    ame = pd.Series(weight.mean() * beta[slopes], index=[names[j] for j in slopes])
+    curvature = (weight * (1 - 2 * p)) @ X / n
+    jacobian = np.outer(beta[slopes], curvature)
+    jacobian[np.arange(len(slopes)), slopes] += weight.mean()
+    result = LogitResults(estimator="Logit", formula=formula, depvar=parsed.depvar, params=params, vcov=cov,
+                          vcov_type=choice.label, nobs=n, df_t=np.inf,
+                          fit_statistics={"pseudo_r2": float(fit.prsquared), "loglik": float(fit.llf)},
+                          clusters=v.clusters, notes=notes, variance=choice, inference=inputs,
+                          predictor=Predictor(parsed, y, X @ beta, X @ beta, "logit"), ame_jacobian=jacobian)
+    return replace(result, marginal_effects=_marginal_effects(result, jacobian, ame))
+

@@ -18,8 +18,21 @@ from scipy import linalg
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import ParsedFormula, model_matrix, parse_formula
+from villageaid.estimators.jackknife import labels_of, linear_leave_one_out
+from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
-from villageaid.estimators.vcov import VcovSpec, cluster_codes, parse_vcov, sandwich_vcov
+from villageaid.estimators.vcov import (
+    CRV1,
+    IID,
+    InferenceInputs,
+    VcovSpec,
+    as_vcov,
+    collinear_on_gram,
+    compute_vcov,
+)
+
+#: Variances a linear model supports (see :mod:`villageaid.estimators.vcov`).
+SUPPORTED_VCOV = ("iid", "HC1", "CRV1", "CRV1 two-way", "CRV3")
 
 #: A column whose demeaned sum of squares falls below this share of its raw sum of squares is collinear
 #: with the fixed effects and the other regressors, and is dropped (as fixest does).
@@ -63,20 +76,13 @@ class Design:
 def drop_collinear(X: np.ndarray, names: list[str], raw_ss: np.ndarray, weights: np.ndarray | None,
                    notes: list[str]) -> tuple[np.ndarray, list[str]]:
     """Drop columns that are (nearly) linear combinations of earlier ones, with a note for each."""
-    keep: list[int] = []
     gram = (X * weights[:, None]).T @ X if weights is not None else X.T @ X
-    for j in range(X.shape[1]):
-        residual = gram[j, j]
-        if keep:
-            sub = gram[np.ix_(keep, keep)]
-            cross = gram[keep, j]
-            residual = gram[j, j] - cross @ np.linalg.solve(sub, cross)
-        if residual > COLLINEARITY_TOLERANCE * max(raw_ss[j], 1e-300):
-            keep.append(j)
-        else:
-            notes.append(f"term {names[j]} is collinear with the fixed effects or other terms and was dropped")
-    if len(keep) == X.shape[1]:
+    dropped = collinear_on_gram(gram, raw_ss, COLLINEARITY_TOLERANCE)
+    for j in dropped:
+        notes.append(f"term {names[j]} is collinear with the fixed effects or other terms and was dropped")
+    if not dropped:
         return X, list(names)
+    keep = [j for j in range(X.shape[1]) if j not in dropped]
     return X[:, keep], [names[j] for j in keep]
 
 
@@ -151,9 +157,12 @@ class FEOLS:
 
         Parameters
         ----------
-        vcov : str or dict, optional
-            ``"iid"``, ``"hetero"``, ``{"CRV1": "g"}`` or ``{"CRV1": "g1+g2"}``. By default, as in
-            fixest, clustered by the first fixed effect when there are fixed effects, else iid.
+        vcov : VarianceEstimator, str or dict, optional
+            :class:`~villageaid.estimators.IID`, :class:`~villageaid.estimators.HC1`,
+            :class:`~villageaid.estimators.CRV1` (one- or two-way) or :class:`~villageaid.estimators.CRV3`
+            (exact cluster jackknife), or their shorthands ``"iid"``, ``"hetero"``, ``{"CRV1": "g"}``,
+            ``{"CRV3": "g"}``. By default, as in fixest, clustered by the first fixed effect when there are
+            fixed effects, else iid.
 
         Returns
         -------
@@ -161,8 +170,8 @@ class FEOLS:
         """
         parsed = parse_formula(self.formula)
         if vcov is None:
-            vcov = {"CRV1": parsed.fixed_effects[0]} if parsed.fixed_effects else "iid"
-        choice = parse_vcov(vcov)
+            vcov = CRV1(parsed.fixed_effects[0]) if parsed.fixed_effects else IID()
+        choice = as_vcov(vcov)
         design = self.design(choice.clusters)
         Xt, yt, w = design.X_tilde, design.y_tilde, design.weights
         nobs, k = len(yt), Xt.shape[1]
@@ -175,14 +184,17 @@ class FEOLS:
         bread = linalg.cho_solve(factor, np.eye(k))
         resid = yt - Xt @ beta
         rss = float(resid @ (resid * w)) if w is not None else float(resid @ resid)
-        scores = Xw * resid[:, None]
-        known = dict(zip(design.fixed.names, design.fixed.codes, strict=True)) if design.fixed else {}
-        clusters = cluster_codes(design.data, choice.clusters, known) if choice.clusters else None
-        v = sandwich_vcov(choice, bread, scores, rss, nobs, k, design.fixed, clusters, X=Xt, hessian_weights=w)
+        absorbed = design.fixed.degrees_of_freedom if design.fixed is not None else 0
+        inputs = InferenceInputs(
+            estimator="feols (OLS)", supported=SUPPORTED_VCOV, bread=bread, scores=Xw * resid[:, None], nobs=nobs,
+            n_coef=k, absorbed=absorbed, fixed=design.fixed, sample=design.data, params=beta, rss=rss, linear=True,
+            leave_one_out=self._leave_one_out(design),
+            known_codes=dict(zip(design.fixed.names, design.fixed.codes, strict=True)) if design.fixed else {})
+        v = compute_vcov(choice, inputs)
         wsum = w.sum() if w is not None else float(nobs)
         y_mean = (design.y * w).sum() / wsum if w is not None else design.y.mean()
         tss = float((((design.y - y_mean) ** 2) * (w if w is not None else 1.0)).sum())
-        k_full = k + (design.fixed.degrees_of_freedom if design.fixed is not None else 0)
+        k_full = k + absorbed
         statistics = {"r2": 1 - rss / tss if tss > 0 else np.nan,
                       "adj_r2": 1 - (rss / (nobs - k_full)) / (tss / (nobs - 1)) if tss > 0 else np.nan,
                       "rmse": float(np.sqrt(rss / nobs))}
@@ -192,11 +204,15 @@ class FEOLS:
         names = design.names
         params = pd.Series(beta, index=names, name="estimate")
         vcov_frame = pd.DataFrame(v.matrix, index=names, columns=names)
+        eta = design.y - resid
+        predictor = Predictor(parsed, design.y, eta, self._xb(design, beta) if design.fixed is not None else eta,
+                              "identity", design.fixed, design.data)
         result = RegressionResults(
             estimator="OLS", formula=self.formula, depvar=parsed.depvar, params=params, vcov=vcov_frame,
             vcov_type=choice.label, nobs=nobs, df_t=v.df_t, fit_statistics=statistics,
             fixed_effects=dict(zip(design.fixed.names, design.fixed.levels, strict=True)) if design.fixed else {},
-            clusters=v.clusters, notes=tuple(design.notes) + v.notes,
+            clusters=v.clusters, notes=tuple(design.notes) + v.notes, variance=choice, inference=inputs,
+            predictor=predictor, model=self,
         )
         slopes = [n for n in names if n != "Intercept"]
         if slopes:
@@ -205,13 +221,55 @@ class FEOLS:
                                                      "wald_f_p": test.p_value})
         return result
 
+    def _raw_design(self, design: Design) -> tuple[np.ndarray, np.ndarray]:
+        """Outcome and kept regressors over the sample, before absorbing the fixed effects."""
+        names, matrix = model_matrix(design.data, design.parsed, depvar=design.parsed.depvar)
+        index = [names.index(name) + 1 for name in design.names]
+        return matrix[:, 0], matrix[:, index]
+
+    def _xb(self, design: Design, beta: np.ndarray) -> np.ndarray:
+        return self._raw_design(design)[1] @ beta
+
+    def _leave_one_out(self, design: Design):
+        def leave_one_out(codes: np.ndarray, cluster_name: str) -> np.ndarray:
+            y, X = self._raw_design(design)
+            return linear_leave_one_out(y, X, design.weights, design.fixed, codes, design.names, cluster_name,
+                                        labels_of(design.data, cluster_name, codes))
+
+        return leave_one_out
+
 
 def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, weights: str | None = None,
           drop_singletons: bool = False) -> RegressionResults:
     """Fit a linear model with fixed effects: ``FEOLS(formula, data, ...).fit(vcov=vcov)``.
 
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + x2 | fe1 + fe2"`` (fixest syntax; ``- 1`` or ``+ 0`` removes the intercept).
+    data : DataFrame
+    vcov : VarianceEstimator, str or dict, optional
+        See :meth:`FEOLS.fit`.
+    weights : str, optional
+        Column of analytic weights.
+    drop_singletons : bool
+        Drop observations alone in a fixed-effect group.
+
+    Returns
+    -------
+    RegressionResults
+
     Examples
     --------
-    >>> feols("y ~ post:rich + post:city_unit | village_id + year", panel, vcov={"CRV1": "village_id"})
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> panel = pd.DataFrame({"unit": np.repeat(np.arange(50), 4), "year": np.tile(np.arange(4), 50)})
+    >>> panel["x"] = rng.normal(size=200)
+    >>> panel["y"] = 0.5 * panel["x"] + rng.normal(size=200)
+    >>> fit = feols("y ~ x | unit + year", panel, vcov={"CRV1": "unit"})
+    >>> round(float(fit.params["x"]), 2)
+    0.57
+    >>> fit.with_vcov({"CRV3": "unit"}).vcov_type
+    'cluster jackknife (CRV3) by unit'
     """
     return FEOLS(formula, data, weights=weights, drop_singletons=drop_singletons).fit(vcov=vcov)

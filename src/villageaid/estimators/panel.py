@@ -2,54 +2,100 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.ols import feols
+from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
-from villageaid.estimators.vcov import VcovSpec, parse_vcov
+from villageaid.estimators.vcov import (
+    InferenceInputs,
+    VcovSpec,
+    as_vcov,
+    cluster_sums,
+    compute_vcov,
+    require_supported,
+)
+
+#: Variances of the random-effects model (plm conventions, see :func:`random_effects`).
+RE_SUPPORTED_VCOV = ("iid", "HC1", "CRV1")
+#: Variances of first differences: the OLS ones on the differenced data, clustered by the entity only
+#: (the differenced data keep no other column); the jackknife is refused.
+FD_SUPPORTED_VCOV = ("iid", "HC1", "CRV1")
 
 
 def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
                    vcov: VcovSpec = "iid") -> RegressionResults:
-    """Random-effects GLS (Swamy–Arora variance components) with linearmodels' ``RandomEffects``.
+    """Random-effects GLS (Swamy–Arora variance components), as R plm's ``model = "random"``.
 
-    ``small_sample=True`` is used so that the variance components match R plm's
-    ``random.method = "swar"``. ``vcov``: ``"iid"``, ``"hetero"`` (linearmodels "robust") or
-    ``{"CRV1": entity}`` (linearmodels clustered by entity, with its G/(G − 1) correction).
+    The variance components and estimates come from linearmodels' ``RandomEffects`` (``small_sample=True``
+    matches plm's ``random.method = "swar"``). GLS is OLS on the quasi-demeaned data y − θᵢȳᵢ,
+    X − θᵢX̄ᵢ; the variances are computed on those by the shared core, with plm's conventions:
+
+    * ``IID``: σ̂²(X*'X*)⁻¹, σ̂² = RSS*/(n − k) (``vcov(plm)``);
+    * ``HC1``: n/(n − k) · sandwich of the observation scores (``vcovHC(method = "white1", type = "HC1")``);
+    * ``CRV1`` one-way: G/(G − 1) · (n − 1)/(n − k) · sandwich of the cluster sums
+      (``vcovHC(method = "arellano", type = "sss")``, Stata's convention).
+
+    Two-way clustering and the jackknife are refused. Inference is normal (z), as plm reports.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> panel = pd.DataFrame({"unit": np.repeat(np.arange(30), 5), "year": np.tile(np.arange(5), 30)})
+    >>> panel["x"] = rng.normal(size=150)
+    >>> panel["y"] = panel["x"] + np.repeat(rng.normal(size=30), 5) + rng.normal(size=150)
+    >>> fit = random_effects("y ~ x", panel, entity="unit", time="year", vcov={"CRV1": "unit"})
+    >>> fit.clusters
+    {'unit': 30}
     """
     from linearmodels import RandomEffects
 
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError("random effects takes no '| fixed effects' part")
+    choice = as_vcov(vcov)
+    require_supported("random_effects", choice, RE_SUPPORTED_VCOV)
     names, X = model_matrix(data, parsed)
     y = data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)
     ok = np.isfinite(y) & np.isfinite(X).all(axis=1) & data[entity].notna().to_numpy() & data[time].notna().to_numpy()
+    for column in choice.clusters:
+        if column not in data.columns:
+            raise KeyError(f"cluster variable {column!r} is not in the data")
+        ok &= data[column].notna().to_numpy()
     index = pd.MultiIndex.from_arrays([data[entity].to_numpy()[ok], data[time].to_numpy()[ok]])
-    model = RandomEffects(pd.Series(y[ok], index=index, name=parsed.depvar),
-                          pd.DataFrame(X[ok], index=index, columns=names))
-    choice = parse_vcov(vcov)
-    if choice.kind == "iid":
-        fit = model.fit(small_sample=True)
-    elif choice.kind == "hetero":
-        fit = model.fit(small_sample=True, cov_type="robust")
-    elif choice.clusters == (entity,):
-        fit = model.fit(small_sample=True, cov_type="clustered", cluster_entity=True)
-    else:
-        raise ValueError("random effects supports vcov 'iid', 'hetero' or {'CRV1': entity}")
+    fit = RandomEffects(pd.Series(y[ok], index=index, name=parsed.depvar),
+                        pd.DataFrame(X[ok], index=index, columns=names)).fit(small_sample=True)
+    y, X = y[ok], X[ok]
+    codes = pd.factorize(data[entity].to_numpy()[ok])[0]
+    theta = fit.theta.iloc[:, 0].reindex(pd.Index(data[entity].to_numpy()[ok])).to_numpy()
+    counts = np.bincount(codes).astype(float)
+    means = cluster_sums(np.column_stack([y, X]), codes) / counts[:, None]
+    transformed = np.column_stack([y, X]) - theta[:, None] * means[codes]
+    y_star, X_star = transformed[:, 0], transformed[:, 1:]
+    beta = fit.params.to_numpy()
+    resid = y_star - X_star @ beta
+    n, k = X.shape
+    sample = data.loc[ok].reset_index(drop=True)
+    inputs = InferenceInputs(estimator="random_effects", supported=RE_SUPPORTED_VCOV,
+                             bread=np.linalg.inv(X_star.T @ X_star), scores=X_star * resid[:, None], nobs=n, n_coef=k,
+                             absorbed=0, fixed=None, sample=sample, params=beta, rss=float(resid @ resid),
+                             linear=False)
+    v = compute_vcov(choice, inputs)
     notes = (f"{int((~ok).sum()):,} observations removed because of missing values",) if (~ok).any() else ()
-    theta = fit.theta.to_numpy().ravel()
     return RegressionResults(
-        estimator="Random effects", formula=formula, depvar=parsed.depvar, params=fit.params.rename(None),
-        vcov=fit.cov, vcov_type=choice.label + " (linearmodels)", nobs=int(fit.nobs), df_t=np.inf,
+        estimator="Random effects", formula=formula, depvar=parsed.depvar, params=pd.Series(beta, index=names),
+        vcov=pd.DataFrame(v.matrix, index=names, columns=names), vcov_type=choice.label, nobs=n, df_t=np.inf,
         fit_statistics={"r2_overall": float(fit.rsquared_overall), "r2_within": float(fit.rsquared_within),
-                        "theta_mean": float(theta.mean()),
+                        "theta_mean": float(fit.theta.to_numpy().mean()),
                         "sigma2_idiosyncratic": float(fit.variance_decomposition["Residual"]),
                         "sigma2_effects": float(fit.variance_decomposition["Effects"])},
-        clusters={entity: int(data.loc[ok, entity].nunique())} if choice.kind == "cluster" else {},
-        notes=notes,
+        clusters=v.clusters, notes=notes, variance=choice, inference=inputs,
+        predictor=Predictor(parsed, y, X @ beta, X @ beta, "identity"),
     )
 
 
@@ -69,6 +115,10 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     """
     if gaps not in ("time", "row"):
         raise ValueError("gaps must be 'time' or 'row'")
+    choice = as_vcov(vcov)
+    require_supported("first_difference", choice, FD_SUPPORTED_VCOV)
+    if choice.clusters and choice.clusters != (entity,):
+        raise ValueError(f"first_difference clusters by the entity ({entity!r}) only, not {choice.clusters}")
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError("first differences take no '| fixed effects' part")
@@ -89,12 +139,13 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     columns = [f"x{j}" for j in range(len(names))]
     diffed = pd.DataFrame(diffs, columns=["dy", *columns])
     diffed[entity] = frame["__entity__"].to_numpy()[1:][consecutive[1:]]
-    result = feols("dy ~ " + " + ".join(columns), diffed, vcov=vcov)
+    result = feols("dy ~ " + " + ".join(columns), diffed, vcov=choice)
     rename = {"Intercept": "Intercept", **dict(zip(columns, names, strict=True))}
     params = result.params.rename(index=rename)
     cov = result.vcov.rename(index=rename, columns=rename)
     return RegressionResults(
         estimator="First differences", formula=formula, depvar=parsed.depvar, params=params, vcov=cov,
         vcov_type=result.vcov_type, nobs=result.nobs, df_t=result.df_t, fit_statistics=result.fit_statistics,
-        clusters=result.clusters, notes=result.notes,
+        clusters=result.clusters, notes=result.notes, variance=choice, predictor=result.predictor,
+        inference=replace(result.inference, estimator="first_difference", supported=FD_SUPPORTED_VCOV),
     )

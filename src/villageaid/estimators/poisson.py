@@ -16,7 +16,7 @@ Before estimating, observations whose mean is not identified are removed, as ppm
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,9 +25,25 @@ from scipy.special import gammaln
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import model_matrix, parse_formula
+from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, _undefined, labels_of, poisson_leave_one_out
 from villageaid.estimators.ols import drop_collinear
+from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
-from villageaid.estimators.vcov import VcovSpec, cluster_codes, parse_vcov, sandwich_vcov
+from villageaid.estimators.vcov import (
+    CRV1,
+    HC1,
+    InferenceInputs,
+    VcovSpec,
+    as_vcov,
+    collinear_on_gram,
+    compute_vcov,
+)
+
+#: Variances Poisson pseudo-ML supports (see :mod:`villageaid.estimators.vcov`).
+SUPPORTED_VCOV = ("iid", "HC1", "CRV1", "CRV1 two-way", "CRV3")
+#: In a leave-one-cluster-out refit, a fitted mean below this share of the mean outcome triggers the
+#: separation check (separated observations have means that shrink towards zero at every iteration).
+COLLAPSED_MEAN = 1e-10
 
 #: Convergence: relative change of the deviance between iterations.
 DEVIANCE_TOLERANCE = 1e-14
@@ -94,16 +110,20 @@ class FEPoisson:
         """Estimate by iteratively reweighted least squares.
 
         ``vcov`` is as for :func:`villageaid.estimators.feols` (default: clustered by the first fixed
-        effect, else heteroskedasticity-robust); inference is normal (z), as in fixest's ``fepois``.
+        effect, else HC1); ``IID`` is the inverse information (dispersion one, as R ``vcov(glm)``) and
+        ``CRV3`` refits the model without each cluster (see :mod:`villageaid.estimators.jackknife`).
+        Inference is normal (z), as in fixest's ``fepois``.
         """
         parsed = parse_formula(self.formula)
         if vcov is None:
-            vcov = {"CRV1": parsed.fixed_effects[0]} if parsed.fixed_effects else "hetero"
-        choice = parse_vcov(vcov)
+            vcov = CRV1(parsed.fixed_effects[0]) if parsed.fixed_effects else HC1()
+        choice = as_vcov(vcov)
         y_all = self.data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)
         names, X_all = model_matrix(self.data, parsed)
         keep = np.isfinite(y_all) & np.isfinite(X_all).all(axis=1)
         for column in (*[p for fe in parsed.fixed_effects for p in fe.split("^")], *choice.clusters):
+            if column not in self.data.columns:
+                raise KeyError(f"column {column!r} is not in the data")
             keep &= self.data[column].notna().to_numpy()
         notes = []
         if (~keep).any():
@@ -134,11 +154,22 @@ class FEPoisson:
         n, k = X.shape
         working = Xt * mu[:, None]
         bread = linalg.inv(working.T @ Xt)
-        scores = Xt * (y - mu)[:, None]
-        clusters = cluster_codes(data, choice.clusters) if choice.clusters else None
-        v = sandwich_vcov(choice, bread, scores, 0.0, n, k, fixed, clusters, X=Xt, hessian_weights=mu)
-        if choice.kind == "iid":  # Poisson variance: dispersion fixed at one
-            v = replace(v, matrix=bread)
+        eta = np.log(mu)
+
+        def leave_one_out(codes: np.ndarray, cluster_name: str) -> np.ndarray:
+            labels = labels_of(data, cluster_name, codes)
+
+            def refit(rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+                return _refit(y, X, fixed, rows, start, names, cluster_name, labels[codes[~rows][0]])
+
+            return poisson_leave_one_out(refit, eta, codes)
+
+        inputs = InferenceInputs(
+            estimator="fepois (Poisson pseudo-ML)", supported=SUPPORTED_VCOV, bread=bread,
+            scores=Xt * (y - mu)[:, None], nobs=n, n_coef=k,
+            absorbed=fixed.degrees_of_freedom if fixed is not None else 0, fixed=fixed, sample=data, params=beta,
+            rss=None, linear=False, leave_one_out=leave_one_out)
+        v = compute_vcov(choice, inputs)
         with np.errstate(divide="ignore", invalid="ignore"):
             ylogy = np.where(y > 0, y * np.log(y / mu), 0.0)
             ylogy_null = np.where(y > 0, y * np.log(y / y.mean()), 0.0)
@@ -146,6 +177,7 @@ class FEPoisson:
         null_deviance = float(2 * ylogy_null.sum())
         loglik = float((y * np.log(mu) - mu - gammaln(y + 1)).sum())
         params = pd.Series(beta, index=names)
+        predictor = Predictor(parsed, y, eta, X @ beta, "log", fixed, data)
         return RegressionResults(
             estimator="PPML", formula=self.formula, depvar=parsed.depvar, params=params,
             vcov=pd.DataFrame(v.matrix, index=names, columns=names), vcov_type=choice.label, nobs=n,
@@ -153,13 +185,14 @@ class FEPoisson:
             fit_statistics={"deviance": deviance, "pseudo_r2": 1 - deviance / null_deviance if null_deviance else
                             np.nan, "loglik": loglik, "iterations": float(iterations)},
             fixed_effects=dict(zip(fixed.names, fixed.levels, strict=True)) if fixed is not None else {},
-            clusters=v.clusters, notes=tuple(notes) + v.notes,
+            clusters=v.clusters, notes=tuple(notes) + v.notes, variance=choice, inference=inputs,
+            predictor=predictor, model=self,
         )
 
     @staticmethod
-    def _irls(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None) -> tuple[np.ndarray, np.ndarray,
-                                                                                    np.ndarray, int]:
-        mu = (y + y.mean()) / 2
+    def _irls(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None,
+              start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        mu = (y + y.mean()) / 2 if start is None else np.exp(start)
         eta = np.log(mu)
         deviance_old = np.inf
         iterations = 0
@@ -190,6 +223,54 @@ class FEPoisson:
         return beta, mu, Xt, iterations
 
 
+def _refit(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None, rows: np.ndarray, start: np.ndarray,
+           names: list[str], cluster_name: str, label: object) -> np.ndarray:
+    """Refit on ``rows`` (one cluster left out) from the linear predictor ``start``, with the full fit's rules."""
+    keep = rows.copy()
+    if fixed is not None:
+        keep = _drop_all_zero_groups(y, fixed, keep)
+    for _ in range(2):
+        sub = fixed.subset(keep) if fixed is not None else None
+        ys, Xs = y[keep], X[keep]
+        Xt = sub.demean(Xs)[0] if sub is not None else Xs
+        dropped = collinear_on_gram(Xt.T @ Xt, (Xs**2).sum(axis=0), COLLINEARITY_TOLERANCE)
+        if dropped:
+            raise _undefined(cluster_name, label, names[dropped[0]])
+        beta, mu, _, _ = FEPoisson._irls(ys, Xs, sub, start[keep])
+        if mu.min() >= COLLAPSED_MEAN * max(ys.mean(), 1e-300):
+            return beta
+        separated = _relu_separated(ys, Xs, sub)  # a mean collapsing to zero: check separation as the full fit
+        if not separated.any():
+            return beta
+        keep[np.flatnonzero(keep)[separated]] = False
+        if fixed is not None:
+            keep = _drop_all_zero_groups(y, fixed, keep)
+    return beta
+
+
 def fepois(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None) -> RegressionResults:
-    """Fit a Poisson pseudo-ML model with fixed effects: ``FEPoisson(formula, data).fit(vcov=vcov)``."""
+    """Fit a Poisson pseudo-ML model with fixed effects: ``FEPoisson(formula, data).fit(vcov=vcov)``.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + x2 | fe1 + fe2"``; y must be non-negative.
+    data : DataFrame
+    vcov : VarianceEstimator, str or dict, optional
+        See :meth:`FEPoisson.fit`.
+
+    Returns
+    -------
+    RegressionResults
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> data = pd.DataFrame({"unit": np.repeat(np.arange(40), 5), "x": rng.normal(size=200)})
+    >>> data["y"] = rng.poisson(np.exp(0.3 * data["x"]))
+    >>> fit = fepois("y ~ x | unit", data, vcov={"CRV3": "unit"})
+    >>> fit.vcov_type
+    'cluster jackknife (CRV3) by unit'
+    """
     return FEPoisson(formula, data).fit(vcov=vcov)

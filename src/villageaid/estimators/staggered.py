@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from villageaid.estimators.results import ResultsBase, WaldTest, normal_inference
+
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 Method = Literal["dr", "reg", "ipw"]
 AggregationType = Literal["simple", "group", "dynamic", "calendar"]
@@ -127,9 +129,13 @@ def _standard_errors(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray
     return np.sqrt((_cluster_sums(inf, clusters) ** 2).sum(axis=0)) / n
 
 
-@dataclass(frozen=True)
-class AggregatedEffects:
-    """An aggregation of ATT(g, t): the overall effect and the per-cohort/event-time/period effects."""
+@dataclass(frozen=True, repr=False)
+class AggregatedEffects(ResultsBase):
+    """An aggregation of ATT(g, t): the overall effect and the per-cohort/event-time/period effects.
+
+    ``tidy()`` has one row per cohort, event time or period (term ``g=…``, ``e=…``, ``t=…``); the overall
+    effect is ``overall_estimate`` / ``overall_std_error`` (the only row of a "simple" aggregation).
+    """
 
     type: str
     overall_estimate: float
@@ -139,25 +145,39 @@ class AggregatedEffects:
     std_errors: np.ndarray
     critical_value: float
     conf_level: float
+    nobs: int = 0
 
-    def tidy(self) -> pd.DataFrame:
-        """One row per cohort (group), event time (dynamic) or period (calendar)."""
-        column = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}.get(self.type, "term")
-        q = stats.norm.ppf(0.5 + self.conf_level / 2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = self.estimates / self.std_errors
-        return pd.DataFrame({
-            column: self.labels, "estimate": self.estimates, "std_error": self.std_errors, "statistic": z,
-            "p_value": 2 * stats.norm.sf(np.abs(z)),
-            "conf_low": self.estimates - q * self.std_errors, "conf_high": self.estimates + q * self.std_errors,
-            "conf_low_uniform": self.estimates - self.critical_value * self.std_errors,
-            "conf_high_uniform": self.estimates + self.critical_value * self.std_errors,
-        })
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """One row per cohort (group), event time (dynamic) or period (calendar), or the overall effect (simple).
+
+        Columns: the tidy ones, then the label column (cohort, event_time or time) and the uniform band.
+        """
+        level = self.conf_level if conf_level is None else conf_level
+        if self.type == "simple":
+            labels, estimates, errors = np.array(["ATT"]), np.array([self.overall_estimate]), \
+                np.array([self.overall_std_error])
+        else:
+            labels, estimates, errors = self.labels, self.estimates, self.std_errors
+        column = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}.get(self.type, "label")
+        prefix = {"group": "g=", "dynamic": "e=", "calendar": "t="}.get(self.type, "")
+        table = pd.DataFrame({"term": [f"{prefix}{label:g}" if prefix else str(label) for label in labels],
+                              "estimate": estimates, "std_error": errors,
+                              **normal_inference(estimates, errors, level), column: labels,
+                              "conf_low_uniform": estimates - self.critical_value * errors,
+                              "conf_high_uniform": estimates + self.critical_value * errors})
+        return table
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        return (f"Aggregated ATT ({self.type})",
+                (f"Overall: {self.overall_estimate:.6g} (s.e. {self.overall_std_error:.6g}); units: {self.nobs:,}",))
 
 
-@dataclass(frozen=True)
-class ATTgtResult:
+@dataclass(frozen=True, repr=False)
+class ATTgtResult(ResultsBase):
     """ATT(g, t) estimates with their influence functions.
+
+    ``nobs`` is the number of units (the panel is balanced); ``tidy()`` has one row per (g, t) with term
+    ``ATT(g,t)``.
 
     Attributes
     ----------
@@ -194,31 +214,63 @@ class ATTgtResult:
         """Analytic standard errors from influence functions (columns), clustered if requested."""
         return _standard_errors(inf, self.clusters)
 
-    def tidy(self) -> pd.DataFrame:
-        """One row per (cohort, time): estimate, std_error, statistic, p_value, pointwise and uniform bands."""
-        q = stats.norm.ppf(0.5 + self.conf_level / 2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = self.estimates / self.std_errors
+    @property
+    def nobs(self) -> int:
+        """Units in the (balanced) panel."""
+        return self.n_units
+
+    @property
+    def terms(self) -> list[str]:
+        """``ATT(g,t)`` labels."""
+        return [f"ATT({g:g},{t:g})" for g, t in zip(self.cohorts, self.times, strict=True)]
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """One row per (cohort, time): the tidy columns, then cohort, time and the uniform band."""
+        level = self.conf_level if conf_level is None else conf_level
         return pd.DataFrame({
-            "cohort": self.cohorts, "time": self.times, "estimate": self.estimates, "std_error": self.std_errors,
-            "statistic": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
-            "conf_low": self.estimates - q * self.std_errors, "conf_high": self.estimates + q * self.std_errors,
+            "term": self.terms, "estimate": self.estimates, "std_error": self.std_errors,
+            **normal_inference(self.estimates, self.std_errors, level), "cohort": self.cohorts, "time": self.times,
             "conf_low_uniform": self.estimates - self.critical_value * self.std_errors,
             "conf_high_uniform": self.estimates + self.critical_value * self.std_errors,
         })
 
-    def pre_trend_test(self) -> tuple[float, int, float]:
-        """Wald test that every pre-treatment ATT(g, t) (t < g − anticipation) is zero: (chi2, df, p)."""
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        return ("Callaway–Sant'Anna ATT(g,t)", (f"Units: {self.n_units:,}; anticipation: {self.anticipation}",
+                                                "Standard errors from influence functions"
+                                                + (", clustered" if self.clusters is not None else "")))
+
+    def vcov(self, which: np.ndarray | None = None) -> np.ndarray:
+        """Variance matrix of the ATT(g, t) (or of those selected by the boolean mask ``which``)."""
+        which = np.ones(len(self.estimates), dtype=bool) if which is None else which
+        sums = _cluster_sums(self.influence[:, which], self.clusters)
+        return sums.T @ sums / self.n_units**2
+
+    def wald_test(self, terms: list[str] | None = None) -> WaldTest:
+        """Joint chi-square test that the ATT(g, t) named in ``terms`` (labels as in ``tidy()``) are zero."""
+        if not terms:
+            raise ValueError("name the ATT(g,t) terms to test (see tidy()['term'])")
+        missing = [t for t in terms if t not in self.terms]
+        if missing:
+            raise KeyError(f"terms not estimated: {missing}")
+        which = np.isin(self.terms, terms)
+        return self._chi2(which, f"{', '.join(terms)} = 0")
+
+    def _chi2(self, which: np.ndarray, hypothesis: str) -> WaldTest:
+        a = self.estimates[which]
+        statistic = float(a @ np.linalg.pinv(self.vcov(which)) @ a)
+        df = int(which.sum())
+        return WaldTest(statistic, df, np.inf, float(stats.chi2.sf(statistic, df)), "chi2", hypothesis)
+
+    def pre_trend_test(self) -> WaldTest | None:
+        """Wald (chi-square) test that every pre-treatment ATT(g, t) (t < g − anticipation) is zero.
+
+        Returns None when there is no pre-treatment cell with a standard error.
+        """
         pre = (self.times < self.cohorts - self.anticipation) & np.isfinite(self.estimates)
         pre &= self.std_errors > 0
         if not pre.any():
-            return np.nan, 0, np.nan
-        sums = _cluster_sums(self.influence[:, pre], self.clusters)
-        V = sums.T @ sums / self.n_units**2
-        a = self.estimates[pre]
-        statistic = float(a @ np.linalg.pinv(V) @ a)
-        df = int(pre.sum())
-        return statistic, df, float(stats.chi2.sf(statistic, df))
+            return None
+        return self._chi2(pre, "all pre-treatment ATT(g,t) = 0")
 
     def _weight_influence(self, keepers: np.ndarray, pg: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Influence of estimating the group shares (R did's ``wif``)."""
@@ -314,7 +366,7 @@ class ATTgtResult:
             critical = _uniform_critical_value(functions, std_errors, self.bootstrap, self.clusters,
                                                self.conf_level)
         return AggregatedEffects(kind, overall, float(self._se(overall_function[:, None])[0]), labels, estimates,
-                                 std_errors, critical, self.conf_level)
+                                 std_errors, critical, self.conf_level, self.n_units)
 
 
 def _multiplier_draws(functions: np.ndarray, settings: dict, clusters: np.ndarray | None) -> np.ndarray:

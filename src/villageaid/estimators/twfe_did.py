@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.ols import feols
-from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults
-from villageaid.estimators.vcov import VcovSpec
+from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase, WaldTest, normal_inference
+from villageaid.estimators.vcov import CRV1, VcovSpec
 
 _NEVER = -10_000  # relative-time code of never-treated units
 
@@ -41,8 +41,8 @@ def _event_dummies(frame: pd.DataFrame, relative: pd.Series, reference: int, pre
     return names
 
 
-@dataclass(frozen=True)
-class EventTimeEffects:
+@dataclass(frozen=True, repr=False)
+class EventTimeEffects(ResultsBase):
     """Effects by event time e = t − g (the reference period at zero)."""
 
     method: str
@@ -52,20 +52,35 @@ class EventTimeEffects:
     reference: int
     model: RegressionResults
 
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
-        """One row per event time: event_time, estimate, std_error, statistic, p_value, conf_low, conf_high."""
-        from scipy import stats
+    @property
+    def nobs(self) -> int:
+        """Observations of the underlying regression."""
+        return self.model.nobs
 
-        dist = stats.t(self.model.df_t) if np.isfinite(self.model.df_t) else stats.norm
-        q = dist.ppf(0.5 + conf_level / 2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = self.estimates / self.std_errors
-        table = pd.DataFrame({"event_time": self.event_times, "estimate": self.estimates,
-                              "std_error": self.std_errors, "statistic": z, "p_value": 2 * dist.sf(np.abs(z)),
-                              "conf_low": self.estimates - q * self.std_errors,
-                              "conf_high": self.estimates + q * self.std_errors})
-        table.insert(1, "term", [f"e={e}" for e in self.event_times])
-        return table[["event_time", *TIDY_COLUMNS]]
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Notes of the underlying regression."""
+        return self.model.notes
+
+    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+        """One row per event time: the tidy columns (term ``e=k``), then event_time."""
+        inference = normal_inference(self.estimates, self.std_errors, conf_level, self.model.df_t)
+        table = pd.DataFrame({"term": [f"e={e}" for e in self.event_times], "estimate": self.estimates,
+                              "std_error": self.std_errors, **inference, "event_time": self.event_times})
+        return table[[*TIDY_COLUMNS, "event_time"]]
+
+    def pre_trend_test(self) -> WaldTest | None:
+        """Joint test that the effects before the reference event time are zero (the regression's variance)."""
+        if self.method != "TWFE":
+            raise ValueError(f"the {self.method} effects are averages; test the underlying terms with "
+                             ".model.wald_test([...])")
+        pre = [term for term in self.model.params.index
+               if int(term.split("e")[-1].replace("m", "-")) < self.reference]
+        return self.model.wald_test(pre, hypothesis="all leads = 0") if pre else None
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        title, lines = self.model._summary_header()
+        return f"{self.method} event study: " + title, (*lines, f"Reference event time: {self.reference}")
 
 
 def twfe_event_study(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: str, reference: int = -1,
@@ -78,7 +93,7 @@ def twfe_event_study(data: pd.DataFrame, *, outcome: str, time: str, unit: str, 
     frame = data.copy()
     relative = _relative_time(frame, time, cohort)
     names = _event_dummies(frame, relative, reference, "rel_")
-    fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or {"CRV1": unit})
+    fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or CRV1(unit))
     events = np.array([int(n.split("e")[-1].replace("m", "-")) for n in fit.params.index])
     order = np.argsort(events)
     events = np.append(events[order], reference)
@@ -102,7 +117,7 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohor
         raise ValueError("Sun-Abraham needs never-treated units (cohort 0) as the control")
     relative = _relative_time(frame, time, cohort)
     names = _event_dummies(frame, relative, reference, "sa_", by_cohort=frame[cohort])
-    fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or {"CRV1": unit})
+    fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or CRV1(unit))
     kept = list(fit.params.index)
     parsed = [(int(n.split("_c")[1].split("_")[0]), int(n.split("_e")[-1].replace("m", "-"))) for n in kept]
     events = sorted(set(e for _, e in parsed))
@@ -121,12 +136,32 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohor
                             np.append(std_errors, np.nan)[order], reference, fit)
 
 
-@dataclass(frozen=True)
-class BaconDecomposition:
-    """Goodman-Bacon (2021) decomposition of the static TWFE coefficient into 2×2 comparisons."""
+@dataclass(frozen=True, repr=False)
+class BaconDecomposition(ResultsBase):
+    """Goodman-Bacon (2021) decomposition of the static TWFE coefficient into 2×2 comparisons.
+
+    ``tidy()`` has one row per comparison (term "type: treated g vs control c", the 2×2 estimate, and its
+    weight); the decomposition is descriptive, so standard errors and tests are NaN.
+    """
 
     twfe_estimate: float
     comparisons: pd.DataFrame  # type, treated, control, estimate, weight
+    nobs: int = 0
+
+    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+        """One row per 2×2 comparison: the tidy columns (no inference: NaN), then type, treated, control, weight."""
+        table = self.comparisons
+        terms = [f"{t}: {a:g} vs {b:g}" for t, a, b in zip(table["type"], table["treated"], table["control"],
+                                                            strict=True)]
+        empty = np.full(len(table), np.nan)
+        out = pd.DataFrame({"term": terms, "estimate": table["estimate"].to_numpy(), "std_error": empty,
+                            "statistic": empty, "p_value": empty, "conf_low": empty, "conf_high": empty})
+        return pd.concat([out, table[["type", "treated", "control", "weight"]].reset_index(drop=True)], axis=1)
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        lines = (f"TWFE estimate: {self.twfe_estimate:.6g}; weighted sum of the comparisons: "
+                 f"{self.weighted_sum:.6g}", f"Observations: {self.nobs:,}")
+        return "Goodman-Bacon decomposition", lines
 
     @property
     def weighted_sum(self) -> float:
@@ -206,4 +241,4 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, time: str, unit: st
             est_late = _did_2x2(means, ell, k, window[window < ell], window[window >= ell])
             rows.append({"type": "later vs earlier (already treated)", "treated": ell, "control": k,
                          "estimate": est_late, "weight": w_late})
-    return BaconDecomposition(float(twfe), pd.DataFrame(rows))
+    return BaconDecomposition(float(twfe), pd.DataFrame(rows), len(frame))

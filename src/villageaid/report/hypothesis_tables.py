@@ -255,8 +255,8 @@ def table6(results: DemonstrationResults, panel: pd.DataFrame) -> tuple[pd.DataF
     rows.append(["Simple ATT in 万元 (CS, funding in levels)", "", "", "", fmt(levels.overall_estimate, 1)])
     rows.append(["", "", "", "", f"({fmt(levels.overall_std_error, 1)})"])
     pre_never, pre_not_yet = results.cs_never.pre_trend_test(), results.cs_not_yet.pre_trend_test()
-    rows.append(["Pre-trend test p-value (CS, all pre-periods)", "", "", f"{pre_never[2]:.3f}",
-                 f"{pre_not_yet[2]:.3f}"])
+    rows.append(["Pre-trend test p-value (CS, all pre-periods)", "", "",
+                 *[f"{test.p_value:.3f}" if test is not None else "–" for test in (pre_never, pre_not_yet)]])
     rows.append(["Panel C. Goodman-Bacon decomposition of the static TWFE coefficient"])
     for row in results.bacon.by_type().itertuples(index=False):
         rows.append([f"{row.type}: weight, estimate", f"{row.weight:.3f}", fmt(row.estimate), "", ""])

@@ -106,6 +106,61 @@ add("random_effects", "iid", coef(re), vcov(re), terms4)
 fd <- plm(y ~ x1 + x2 + d, data = pd_, model = "fd")
 add("first_difference", "iid", coef(fd), vcov(fd), c("(Intercept)", slopes))
 cat("fd observations:", nobs(fd), "\n")
+# --- Variances added for the one inference core (issue 9) ---
+# PPML iid: the inverse information, as vcov(glm) (dispersion one).
+add("ppml_twoway", "iid", coef(g1), vcov(g1), slopes)
+# PPML two-way CRV1: both fixed effects nested in one of the clusterings (K' = k + 1).
+G <- min(nlevels(dp$unit_f), nlevels(dp$period_f)); Kn <- 3 + 1
+Vp2 <- vcovCL(g1, cluster = ~unit + period, type = "HC0", cadjust = FALSE, multi0 = FALSE) * G / (G - 1) * (np_ - 1) / (np_ - Kn)
+add("ppml_twoway", "CRV1:unit+period", coef(g1), Vp2, slopes)
+# Logit iid (vcov(glm)) and HC1 (n/(n-k) sandwich).
+add("logit", "iid", coef(l1), vcov(l1), terms4)
+add("logit", "hetero", coef(l1), vcovHC(l1, type = "HC1"), terms4)
+# Random effects and first differences with plm's robust variances: white1 HC1 and arellano "sss"
+# (Stata's G/(G-1) (n-1)/(n-k)).
+add("random_effects", "hetero", coef(re), vcovHC(re, method = "white1", type = "HC1"), terms4)
+add("random_effects", "CRV1:unit", coef(re), vcovHC(re, method = "arellano", cluster = "group", type = "sss"), terms4)
+# plm 2.6's vcovHC(fd, method = "white1", type = "HC1") is smaller than its own HC0 (its small-sample factor
+# for FD models does not use the differenced sample), so the HC1 reference is sandwich's on the FD regression.
+Xfd <- model.matrix(fd); yfd <- pmodel.response(fd)
+fd_lm <- lm(yfd ~ Xfd - 1)
+V_fd <- vcovHC(fd_lm, type = "HC1"); dimnames(V_fd) <- list(colnames(Xfd), colnames(Xfd))
+add("first_difference", "hetero", setNames(coef(fd_lm), colnames(Xfd)), V_fd, c("(Intercept)", slopes))
+add("first_difference", "CRV1:unit", coef(fd), vcovHC(fd, method = "arellano", cluster = "group", type = "sss"),
+    c("(Intercept)", slopes))
+
+# --- Exact leave-one-cluster-out jackknife (CRV3) by refitting with lm()/glm() without each cluster ---
+# (G-1)/G * sum_g (b_-g - b)(b_-g - b)', centred at the full-sample estimate; every fixed effect (dummies)
+# re-estimated in each refit. grp clusters nest the unit effects but not the period effects.
+jackknife <- function(fit_fun, data, cluster, terms) {
+  full <- coef(fit_fun(data))[terms]
+  groups <- sort(unique(data[[cluster]]))
+  shifts <- t(sapply(groups, function(g) {
+    rest <- droplevels(data[data[[cluster]] != g, ])
+    coef(fit_fun(rest))[terms] - full
+  }))
+  G <- length(groups)
+  list(estimate = full, V = (G - 1) / G * crossprod(shifts))
+}
+ols_fun <- function(data) lm(y ~ x1 + x2 + d + unit_f + period_f, data = data)
+for (cl in c("grp", "unit")) {
+  jk <- jackknife(ols_fun, d, cl, slopes)
+  add("ols_twoway", paste0("CRV3:", cl), jk$estimate, jk$V, slopes)
+}
+jk <- jackknife(function(data) lm(y ~ x1 + x2 + d + period_f, data = data), d, "grp", slopes)
+add("ols_period_fe", "CRV3:grp", jk$estimate, jk$V, slopes)
+jk <- jackknife(function(data) lm(y ~ x1 + x2 + unit_f + period_f, data = data, weights = w), d, "grp", c("x1", "x2"))
+add("ols_weighted", "CRV3:grp", jk$estimate, jk$V, c("x1", "x2"))
+# PPML: every leave-one-out sample keeps only units with a positive count (all-zero units are dropped by
+# the full fit already, and leaving out whole grp clusters creates no new all-zero group here).
+ppml_fun <- function(data) glm(count ~ x1 + x2 + d + unit_f + period_f, data = data, family = poisson(),
+                               control = glm.control(epsilon = 1e-14, maxit = 100))
+jk <- jackknife(ppml_fun, dp, "grp", slopes)
+add("ppml_twoway", "CRV3:grp", jk$estimate, jk$V, slopes)
+jk <- jackknife(function(data) glm(count ~ x1 + x2 + d + period_f, data = data, family = poisson(),
+                                   control = glm.control(epsilon = 1e-14, maxit = 100)), dp, "grp", slopes)
+add("ppml_period_fe", "CRV3:grp", jk$estimate, jk$V, slopes)
+
 res <- do.call(rbind, out)
 res$estimate <- sprintf("%.17g", res$estimate); res$std_error <- sprintf("%.17g", res$std_error)
 write.csv(res, file.path(here, "reference.csv"), row.names = FALSE, quote = FALSE)
