@@ -30,6 +30,7 @@ from villageaid.estimators import (
     fepois,
     wild_cluster_bootstrap,
 )
+from villageaid.estimators.vcov import VcovSpec
 
 #: Terms of the level-and-endowment model, in the order tables print them.
 LEVEL_TERMS = ("city", "rich_village", "city_x_rich", "endowment_index", "strong", "demo", "demo_years")
@@ -55,7 +56,7 @@ def _formula(outcome: str, terms: tuple[str, ...], controls: list[str]) -> str:
 
 
 def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootstrap_draws: int = 9999,
-                      seed: int = 1, vcov: dict[str, str] | None = None) -> AllocationResults:
+                      seed: int = 1, vcov: VcovSpec | None = None) -> AllocationResults:
     """Estimate the H1–H3 models and the H8 test for ``period``.
 
     Parameters

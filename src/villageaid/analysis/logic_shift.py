@@ -28,6 +28,7 @@ from villageaid.estimators import (
     fepois,
     wild_cluster_bootstrap,
 )
+from villageaid.estimators.vcov import VcovSpec
 
 REFERENCE_YEAR = 2020
 DID_TERMS = ("post:rich_village", "post:city", "post:city_x_rich", "city", "city_x_rich", "post:endowment_index",
@@ -53,7 +54,7 @@ def _terms(frame: pd.DataFrame) -> tuple[str, ...]:
 
 
 def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed: int = 2,
-                       event_studies: bool = True, vcov: dict[str, str] | None = None) -> LogicShiftResults:
+                       event_studies: bool = True, vcov: VcovSpec | None = None) -> LogicShiftResults:
     """Estimate the H4 models on the campaign and transition years of the panel.
 
     ``event_studies=False`` skips the event studies (Monte Carlo work needs only the DiD models).

@@ -37,7 +37,9 @@ FE_LABELS = {"county_year": "County × year", "village": "Village"}
 
 def inference_note(bootstrap: WildBootstrapResult | None) -> str:
     """Why the errors are clustered as they are (the default data have two counties)."""
-    text = ("Standard errors are clustered by village, by the cluster jackknife (CRV3): type A villages are "
+    text = ("Standard errors are clustered by village, by the exact cluster jackknife (CRV3: each model is "
+            "re-estimated without each village, county × year effects included, and the spread of those "
+            "estimates around the full-sample one is the variance): type A villages are "
             "few, and with few clusters carrying a coefficient the usual CRV1 errors are too small (in "
             "simulations of this design its 95% intervals covered as little as 86%). County-clustered sandwich errors "
             "are not used: with two counties a cluster-robust variance rests on two clusters and is unreliable.")
