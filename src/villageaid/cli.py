@@ -454,12 +454,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands that draw figures (they select matplotlib's file-only backend).
+FIGURE_COMMANDS = ("tables", "montecarlo", "power", "speccurve")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "command", None) == "tables" and args.figures is None:
         args.figures = Path(args.out).parent / "figures"
+    if getattr(args, "command", None) in FIGURE_COMMANDS:
+        import matplotlib
+
+        matplotlib.use("Agg")  # the command line only writes files; the library itself never sets a backend
     try:
         return int(args.func(args))
     except UserError as exc:

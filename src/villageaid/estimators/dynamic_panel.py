@@ -95,6 +95,21 @@ def anderson_hsiao(data: pd.DataFrame, *, outcome: str, unit: str, time: str, la
     -------
     DynamicPanelResults
         Coefficients named ``L.<outcome>`` and ``L.<z>``, errors clustered by unit.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(6)
+    >>> rows = []
+    >>> for unit in range(300):
+    ...     effect, y = rng.normal(), 0.0
+    ...     for year in range(8):
+    ...         y = 0.5 * y + effect + rng.normal()
+    ...         rows.append((unit, year, y))
+    >>> panel = pd.DataFrame(rows, columns=["unit", "year", "y"])
+    >>> result = anderson_hsiao(panel, outcome="y", unit="unit", time="year")
+    >>> bool(abs(result.anderson_hsiao.params["L.y"] - 0.5) < 0.15)
+    True
     """
     from linearmodels.iv import IV2SLS
 

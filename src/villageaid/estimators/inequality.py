@@ -24,7 +24,22 @@ def _values(x: np.ndarray | pd.Series) -> np.ndarray:
 
 
 def gini(x: np.ndarray | pd.Series) -> float:
-    """Gini coefficient Σᵢ Σⱼ |xᵢ − xⱼ| / (2 n² μ) (0 = equal; (n − 1)/n when one unit has everything)."""
+    """Gini coefficient Σᵢ Σⱼ |xᵢ − xⱼ| / (2 n² μ) (0 = equal; (n − 1)/n when one unit has everything).
+
+    Parameters
+    ----------
+    x : array or Series
+        Non-negative values (e.g. funding per village).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> gini([0.0, 0.0, 0.0, 1.0])
+    0.75
+    """
     values = np.sort(_values(x))
     n, total = values.size, values.sum()
     if total == 0:
@@ -34,7 +49,22 @@ def gini(x: np.ndarray | pd.Series) -> float:
 
 
 def theil_t(x: np.ndarray | pd.Series) -> float:
-    """Theil T index (1/n) Σ (xᵢ/μ) ln(xᵢ/μ), with 0·ln 0 = 0 (0 = equal; ln n at most)."""
+    """Theil T index (1/n) Σ (xᵢ/μ) ln(xᵢ/μ), with 0·ln 0 = 0 (0 = equal; ln n at most).
+
+    Parameters
+    ----------
+    x : array or Series
+        Non-negative values (e.g. funding per village).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(theil_t([0.0, 0.0, 0.0, 1.0]), 6) == round(float(np.log(4)), 6)
+    True
+    """
     values = _values(x)
     mean = values.mean()
     if mean == 0:
@@ -100,6 +130,23 @@ def theil_decomposition(x: np.ndarray | pd.Series, groups: np.ndarray | pd.Serie
     """Decompose Theil T exactly into between-group and within-group parts.
 
     T = Σ_g s_g T_g + Σ_g s_g ln(μ_g / μ), s_g the group's share of the total: within + between.
+
+    Parameters
+    ----------
+    x : array or Series
+        Non-negative values (e.g. funding per village).
+    groups : array or Series
+        Group label of each value.
+
+    Returns
+    -------
+    TheilDecomposition
+
+    Examples
+    --------
+    >>> parts = theil_decomposition([1.0, 1.0, 3.0, 3.0], ["a", "a", "b", "b"])
+    >>> parts.within, round(parts.between, 6) == round(parts.total, 6)
+    (0.0, True)
     """
     values = _values(x)
     labels = np.asarray(groups, dtype=object)
@@ -120,7 +167,23 @@ def theil_decomposition(x: np.ndarray | pd.Series, groups: np.ndarray | pd.Serie
 
 
 def lorenz_curve(x: np.ndarray | pd.Series) -> pd.DataFrame:
-    """Points of the Lorenz curve: cumulative population share and cumulative income share (from 0, 0)."""
+    """Points of the Lorenz curve: cumulative population share and cumulative income share (from 0, 0).
+
+    Parameters
+    ----------
+    x : array or Series
+        Non-negative values (e.g. funding per village).
+
+    Returns
+    -------
+    DataFrame
+        population_share, income_share.
+
+    Examples
+    --------
+    >>> lorenz_curve([1.0, 3.0])["income_share"].tolist()
+    [0.0, 0.25, 1.0]
+    """
     values = np.sort(_values(x))
     total = values.sum()
     population = np.arange(values.size + 1) / values.size
@@ -131,6 +194,19 @@ def lorenz_curve(x: np.ndarray | pd.Series) -> pd.DataFrame:
 def bootstrap_inequality(x: np.ndarray | pd.Series, *, draws: int = 999, seed: int | None = None,
                          conf_level: float = 0.95) -> InequalityBootstrap:
     """Percentile bootstrap intervals of Gini and Theil T, resampling units with replacement (seeded).
+
+    Parameters
+    ----------
+    x : array or Series
+        Non-negative values (e.g. funding per village).
+    draws : int
+        Bootstrap samples.
+    seed : int, optional
+    conf_level : float
+
+    Returns
+    -------
+    InequalityBootstrap
 
     Examples
     --------

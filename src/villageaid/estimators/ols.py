@@ -268,7 +268,7 @@ def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, wei
     >>> panel["y"] = 0.5 * panel["x"] + rng.normal(size=200)
     >>> fit = feols("y ~ x | unit + year", panel, vcov={"CRV1": "unit"})
     >>> round(float(fit.params["x"]), 2)
-    0.57
+    0.46
     >>> fit.with_vcov({"CRV3": "unit"}).vcov_type
     'cluster jackknife (CRV3) by unit'
     """

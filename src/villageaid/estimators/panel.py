@@ -42,6 +42,20 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
 
     Two-way clustering and the jackknife are refused. Inference is normal (z), as plm reports.
 
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + x2"`` (no fixed effects).
+    data : DataFrame
+    entity, time : str
+        Panel identifiers.
+    vcov : VarianceEstimator, str or dict
+        ``IID`` (default), ``HC1`` or one-way ``CRV1``.
+
+    Returns
+    -------
+    RegressionResults
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -105,13 +119,37 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
 
     Parameters
     ----------
+    formula : str
+        ``"y ~ x1 + x2"`` in levels; differenced before estimation.
+    data : DataFrame
+    entity, time : str
+        Panel identifiers.
+    vcov : VarianceEstimator, str or dict
+        ``IID`` (default), ``HC1`` or ``CRV1`` by ``entity``.
     gaps : {"time", "row"}
         "time" (default) differences only consecutive periods of an entity (time must be
         integer-valued), so a missing year gives no difference; "row" differences consecutive
         available observations whatever the gap, which is what plm 2.6's ``model = "fd"`` does.
 
     Written with :func:`feols` on the differenced data because linearmodels' ``FirstDifferenceOLS``
-    allows no intercept, which makes its slopes differ from plm's.
+    allows no intercept, which makes its slopes differ from plm's. Variances: ``IID``, ``HC1`` and ``CRV1`` by
+    the entity (plm's conventions, see :func:`random_effects`); the jackknife is refused. Fitted values,
+    residuals and predictions are of the differences.
+
+    Returns
+    -------
+    RegressionResults
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(9)
+    >>> panel = pd.DataFrame({"unit": np.repeat(np.arange(40), 4), "year": np.tile(np.arange(4), 40)})
+    >>> panel["x"] = rng.normal(size=160)
+    >>> panel["y"] = 2 * panel["x"] + np.repeat(rng.normal(size=40), 4) + rng.normal(scale=0.1, size=160)
+    >>> fit = first_difference("y ~ x", panel, entity="unit", time="year", vcov={"CRV1": "unit"})
+    >>> round(float(fit.params["x"]))
+    2
     """
     if gaps not in ("time", "row"):
         raise ValueError("gaps must be 'time' or 'row'")

@@ -136,6 +136,7 @@ class ResultsBase:
 
     def __repr__(self) -> str:
         title, _ = self._summary_header()
+        title = title if len(title) <= 80 else title[:77] + "..."
         return f"<{type(self).__name__}: {title}; {len(self.tidy())} estimates, nobs={self.nobs:,}>"
 
     def _repr_html_(self) -> str:

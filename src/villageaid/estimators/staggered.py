@@ -421,6 +421,19 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     Returns
     -------
     ATTgtResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(7)
+    >>> panel = pd.DataFrame({"unit": np.repeat(np.arange(300), 5), "year": np.tile(np.arange(2019, 2024), 300)})
+    >>> panel["cohort"] = np.repeat(rng.choice([0, 2021, 2022], size=300), 5)
+    >>> treated = (panel["cohort"] > 0) & (panel["year"] >= panel["cohort"])
+    >>> panel["y"] = 1.0 * treated + rng.normal(size=len(panel))
+    >>> result = att_gt(panel, outcome="y", time="year", unit="unit", cohort="cohort")
+    >>> simple = result.aggregate("simple")
+    >>> bool(abs(simple.overall_estimate - 1.0) < 4 * simple.overall_std_error)
+    True
     """
     if control_group not in ("never_treated", "not_yet_treated"):
         raise ValueError("control_group must be 'never_treated' or 'not_yet_treated'")

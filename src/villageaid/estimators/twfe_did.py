@@ -89,6 +89,33 @@ def twfe_event_study(data: pd.DataFrame, *, outcome: str, time: str, unit: str, 
 
     Never-treated units (cohort 0) have every dummy zero. Biased when effects differ across cohorts
     (Sun & Abraham 2021): it is here to show that beside the robust estimators.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel.
+    outcome, time, unit, cohort : str
+        Columns: outcome, period, unit, first treated period (0 = never treated).
+    reference : int
+        Omitted event time.
+    vcov : VarianceEstimator, str or dict, optional
+        Default CRV1 by ``unit``.
+
+    Returns
+    -------
+    EventTimeEffects
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(8)
+    >>> panel = pd.DataFrame({"unit": np.repeat(np.arange(200), 6), "year": np.tile(np.arange(2018, 2024), 200)})
+    >>> panel["cohort"] = np.repeat(rng.choice([0, 2020, 2022], size=200), 6)
+    >>> treated = (panel["cohort"] > 0) & (panel["year"] >= panel["cohort"])
+    >>> panel["y"] = 0.5 * treated + rng.normal(size=len(panel))
+    >>> effects = twfe_event_study(panel, outcome="y", time="year", unit="unit", cohort="cohort")
+    >>> int(effects.tidy().query("event_time == -1")["estimate"].iloc[0])
+    0
     """
     frame = data.copy()
     relative = _relative_time(frame, time, cohort)
@@ -111,6 +138,33 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohor
     units as the control; the cohort-specific effects are averaged at each event time with weights equal
     to each cohort's share of the treated observations at that event time, and standard errors by the
     delta method (the weights taken as fixed, as fixest's ``sunab``).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel with never-treated units (cohort 0).
+    outcome, time, unit, cohort : str
+        Columns: outcome, period, unit, first treated period (0 = never treated).
+    reference : int
+        Omitted event time.
+    vcov : VarianceEstimator, str or dict, optional
+        Default CRV1 by ``unit``.
+
+    Returns
+    -------
+    EventTimeEffects
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(8)
+    >>> panel = pd.DataFrame({"unit": np.repeat(np.arange(200), 6), "year": np.tile(np.arange(2018, 2024), 200)})
+    >>> panel["cohort"] = np.repeat(rng.choice([0, 2020, 2022], size=200), 6)
+    >>> treated = (panel["cohort"] > 0) & (panel["year"] >= panel["cohort"])
+    >>> panel["y"] = 0.5 * treated + rng.normal(size=len(panel))
+    >>> effects = sun_abraham(panel, outcome="y", time="year", unit="unit", cohort="cohort")
+    >>> effects.method
+    'Sun-Abraham'
     """
     frame = data.copy()
     if not (frame[cohort] == 0).any():
@@ -192,6 +246,29 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, time: str, unit: st
     treated)", the forbidden comparison that biases TWFE when effects change over time). Units treated
     from the first period on count as an always-treated control. Weights follow Goodman-Bacon (2021,
     eq. 10 and Theorem 1): they sum to one and the weighted sum of the 2×2 estimates is the TWFE estimate.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Balanced long panel.
+    outcome, time, unit, cohort : str
+        Columns: outcome, period, unit, first treated period (0 = never treated).
+
+    Returns
+    -------
+    BaconDecomposition
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(8)
+    >>> panel = pd.DataFrame({"unit": np.repeat(np.arange(200), 6), "year": np.tile(np.arange(2018, 2024), 200)})
+    >>> panel["cohort"] = np.repeat(rng.choice([0, 2020, 2022], size=200), 6)
+    >>> treated = (panel["cohort"] > 0) & (panel["year"] >= panel["cohort"])
+    >>> panel["y"] = 0.5 * treated + rng.normal(size=len(panel))
+    >>> bacon = bacon_decomposition(panel, outcome="y", time="year", unit="unit", cohort="cohort")
+    >>> bool(abs(bacon.weighted_sum - bacon.twfe_estimate) < 1e-10)
+    True
     """
     frame = data[[outcome, time, unit, cohort]].dropna()
     periods = np.sort(frame[time].unique())

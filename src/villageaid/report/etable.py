@@ -6,6 +6,7 @@ internals.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,95 @@ class Column:
     label: str
     result: RegressionResults
     extra: Mapping[str, str] | None = None  # further rows, e.g. {"Wild bootstrap p (township)": "0.031"}
+
+
+@dataclass(frozen=True)
+class ETable:
+    """A regression table: ``to_frame()`` (the formatted cells), ``to_markdown()``, ``to_latex()``, ``tidy``.
+
+    Prints as Markdown in a terminal and renders as HTML in a notebook.
+    """
+
+    tidy: pd.DataFrame
+    formatted: FormattedTable
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the formatted cells as a DataFrame (row labels as index, one column per model)."""
+        width = len(self.formatted.columns)
+        rows = [row + [""] * (width - len(row)) for row in self.formatted.rows]
+        frame = pd.DataFrame(rows, columns=self.formatted.columns)
+        return frame.set_index(self.formatted.columns[0])
+
+    def to_markdown(self) -> str:
+        """Markdown (GitHub pipe table) with the notes under it."""
+        return self.formatted.to_markdown()
+
+    def to_latex(self) -> str:
+        """LaTeX (booktabs ``table`` environment)."""
+        return self.formatted.to_latex()
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.formatted.notes)
+        return (f"<p><b>{html.escape(self.formatted.title)}</b></p>" + self.to_frame().to_html()
+                + (f"<ul>{notes}</ul>" if notes else ""))
+
+
+def etable(models: Sequence[RegressionResults | Column], *, labels: Sequence[str] | None = None,
+           terms: Mapping[str, str] | None = None, title: str = "", label: str = "tab:regression",
+           notes: Sequence[str] = (), fixed_effect_labels: Mapping[str, str] | None = None,
+           groups: Sequence[ColumnGroup] = (), digits: int = 3) -> ETable:
+    """Build a regression table of several models, as R fixest's ``etable``.
+
+    Estimates with stars and standard errors in parentheses, then the fixed effects (Yes/No), the estimator,
+    the variance of each column (e.g. "cluster jackknife (CRV3) by village (270)"), the observations and
+    the fit statistics. Built from each model's ``tidy()`` and summary attributes only.
+
+    Parameters
+    ----------
+    models : sequence of RegressionResults or Column
+        The models, left to right (a :class:`Column` adds extra rows such as bootstrap p-values).
+    labels : sequence of str, optional
+        Column labels (default: each model's dependent variable).
+    terms : mapping, optional
+        Term → row label, in the order to print; by default every term, in order of appearance.
+    title, label : str
+        Caption and LaTeX label.
+    notes : sequence of str
+        Notes under the table (the star legend is added).
+    fixed_effect_labels : mapping, optional
+        Fixed-effect name → label for the fixed-effect rows.
+    groups : sequence of ColumnGroup
+        Spanning header (must cover the row-label column too).
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    ETable
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from villageaid.estimators import feols
+    >>> rng = np.random.default_rng(0)
+    >>> data = pd.DataFrame({"g": np.repeat(np.arange(20), 5), "x": rng.normal(size=100)})
+    >>> data["y"] = data["x"] + rng.normal(size=100)
+    >>> table = etable([feols("y ~ x", data), feols("y ~ x | g", data)])
+    >>> table.to_frame().loc["Standard errors"].tolist()
+    ['iid', 'clustered (CRV1) by g (20)']
+    """
+    columns = [m if isinstance(m, Column) else Column(labels[i] if labels else m.depvar, m)
+               for i, m in enumerate(models)]
+    if labels is not None and len(labels) != len(columns):
+        raise ValueError(f"{len(labels)} labels for {len(columns)} models")
+    if terms is None:
+        terms = {t: t for c in columns for t in c.result.tidy()["term"]}
+    tidy, formatted = regression_table(columns, terms, title=title, label=label, notes=notes,
+                                       fixed_effect_labels=fixed_effect_labels, groups=groups, digits=digits)
+    return ETable(tidy, formatted)
 
 
 def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, title: str, label: str,
@@ -120,6 +210,9 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
 
 
 def _cluster_label(result: RegressionResults) -> str:
-    if result.clusters:
-        return "Clustered: " + ", ".join(f"{k} ({v})" for k, v in result.clusters.items())
-    return result.vcov_type
+    """Describe the variance of a column with its cluster counts, e.g. "... (CRV3) by village (270)"."""
+    label = result.vcov_type
+    for name, count in result.clusters.items():
+        label = label.replace(f"by {name}", f"by {name} ({count})", 1) if f"by {name}" in label \
+            else f"{label}, {name} ({count})"
+    return label
