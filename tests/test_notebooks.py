@@ -39,3 +39,8 @@ def test_notebook_runs_and_is_committed_without_outputs(path: Path, panel_file: 
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    if "summary()" in "".join(cell.source for cell in notebook.cells):
+        # a results summary renders as an HTML table in the notebook, not as text with escaped line breaks
+        html = [o["data"]["text/html"] for c in notebook.cells if c.cell_type == "code" and "summary()" in c.source
+                for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+        assert html and all("<table>" in h for h in html)
