@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import linalg
 
 from villageaid.estimators.demean import SMALL_FIXED_EFFECT_LEVELS, FixedEffects
 from villageaid.estimators.vcov import JackknifeUndefinedError, cluster_sums, collinear_on_gram
@@ -128,16 +129,33 @@ def linear_leave_one_out(y: np.ndarray, X: np.ndarray, weights: np.ndarray | Non
         active = np.concatenate([~vanished[g], np.ones(k, dtype=bool)])
         index = np.flatnonzero(active)
         reduced = gram[np.ix_(index, index)] - grams[g][np.ix_(index, index)]
-        dropped = collinear_on_gram(reduced, (total_ss - raw_ss[g])[index], COLLINEARITY_TOLERANCE)
-        lost = [int(index[d]) - n_dummies for d in dropped if index[d] >= n_dummies]
-        if lost:
-            raise _undefined(cluster_name, cluster_labels[g], names[lost[0]])
-        if dropped:
+        shift = _solve_if_identified(reduced, scores[g, index], (total_ss - raw_ss[g])[index])
+        if shift is None:  # something is (nearly) collinear without cluster g: find it column by column
+            dropped = collinear_on_gram(reduced, (total_ss - raw_ss[g])[index], COLLINEARITY_TOLERANCE)
+            lost = [int(index[d]) - n_dummies for d in dropped if index[d] >= n_dummies]
+            if lost:
+                raise _undefined(cluster_name, cluster_labels[g], names[lost[0]])
             index = np.delete(index, dropped)
             reduced = gram[np.ix_(index, index)] - grams[g][np.ix_(index, index)]
-        shift = np.linalg.solve(reduced, scores[g, index])
+            shift = np.linalg.solve(reduced, scores[g, index])
         estimates[g] = beta[n_dummies:] - shift[-k:]
     return estimates
+
+
+def _solve_if_identified(gram: np.ndarray, rhs: np.ndarray, raw_ss: np.ndarray) -> np.ndarray | None:
+    """Solve gram · b = rhs by Cholesky when every column is identified, else return None.
+
+    The residual sum of squares of column j on all the others is 1 / (gram⁻¹)_jj; every column passes when
+    it exceeds the collinearity tolerance times the column's raw sum of squares (the test of the full fit).
+    """
+    try:
+        factor = linalg.cho_factor(gram, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    inverse_diagonal = np.diag(linalg.cho_solve(factor, np.eye(len(gram)), check_finite=False))
+    if not np.all(1 / inverse_diagonal > COLLINEARITY_TOLERANCE * np.maximum(raw_ss, 1e-300)):
+        return None
+    return linalg.cho_solve(factor, rhs, check_finite=False)
 
 
 def _refit_each_cluster(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None, fixed: FixedEffects | None,
