@@ -10,12 +10,12 @@ import pandas as pd
 
 from villageaid.estimators.ols import feols
 from villageaid.estimators.poisson import fepois
-from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase, WaldTest
+from villageaid.estimators.results import TIDY_COLUMNS, ModelBackedResults, RegressionResults, WaldTest
 from villageaid.estimators.vcov import CRV1, VcovSpec
 
 
 @dataclass(frozen=True, repr=False)
-class EventStudyResult(ResultsBase):
+class EventStudyResult(ModelBackedResults):
     """Coefficients of ``treatment × 1[time = t]`` for every t but the reference, and the pre-trend test.
 
     Attributes
@@ -34,16 +34,6 @@ class EventStudyResult(ResultsBase):
     reference: object
     periods: dict[object, str]
     pre_trend: WaldTest | None
-
-    @property
-    def nobs(self) -> int:
-        """Observations of the underlying regression."""
-        return self.model.nobs
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """Notes of the underlying regression."""
-        return self.model.notes
 
     def pre_trend_test(self) -> WaldTest | None:
         """Return the joint test that every coefficient before the reference period is zero (None without any)."""

@@ -143,6 +143,22 @@ class ResultsBase:
         return self.summary()._repr_html_()
 
 
+class ModelBackedResults(ResultsBase):
+    """Results that wrap one regression (``self.model``): observations and notes are the regression's."""
+
+    model: RegressionResults
+
+    @property
+    def nobs(self) -> int:
+        """Observations of the underlying regression."""
+        return self.model.nobs
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Notes of the underlying regression."""
+        return self.model.notes
+
+
 def wald_from(params: pd.Series, vcov: pd.DataFrame, df_t: float, terms: list[str] | None = None, *,
               restriction: np.ndarray | None = None, value: np.ndarray | None = None,
               hypothesis: str | None = None) -> WaldTest:

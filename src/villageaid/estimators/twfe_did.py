@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.ols import feols
-from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase, WaldTest, normal_inference
+from villageaid.estimators.results import (
+    TIDY_COLUMNS,
+    ModelBackedResults,
+    RegressionResults,
+    ResultsBase,
+    WaldTest,
+    normal_inference,
+)
 from villageaid.estimators.vcov import CRV1, VcovSpec
 
 _NEVER = -10_000  # relative-time code of never-treated units
@@ -42,7 +49,7 @@ def _event_dummies(frame: pd.DataFrame, relative: pd.Series, reference: int, pre
 
 
 @dataclass(frozen=True, repr=False)
-class EventTimeEffects(ResultsBase):
+class EventTimeEffects(ModelBackedResults):
     """Effects by event time e = t − g (the reference period at zero)."""
 
     method: str
@@ -51,16 +58,6 @@ class EventTimeEffects(ResultsBase):
     std_errors: np.ndarray
     reference: int
     model: RegressionResults
-
-    @property
-    def nobs(self) -> int:
-        """Observations of the underlying regression."""
-        return self.model.nobs
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """Notes of the underlying regression."""
-        return self.model.notes
 
     def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
         """One row per event time: the tidy columns (term ``e=k``), then event_time."""
