@@ -37,9 +37,10 @@ from villageaid.estimators.vcov import JackknifeUndefinedError, cluster_sums, co
 COLLINEARITY_TOLERANCE = 1e-10
 
 
-def _undefined(cluster_name: str, label: object, term: str) -> JackknifeUndefinedError:
+def undefined_error(cluster_name: str, label: object, term: str) -> JackknifeUndefinedError:
+    """Return the error for a term left without variation once cluster ``label`` is left out."""
     return JackknifeUndefinedError(
-        f"the cluster jackknife (CRV3) by {cluster_name} is undefined: without cluster {label!r}, term {term!r} "
+        f"the cluster jackknife (CRV3) by {cluster_name} is undefined: without cluster '{label}', term {term!r} "
         "has no variation left (it is identified by that cluster alone). Use CRV1, or drop or pool the term")
 
 
@@ -134,7 +135,7 @@ def linear_leave_one_out(y: np.ndarray, X: np.ndarray, weights: np.ndarray | Non
             dropped = collinear_on_gram(reduced, (total_ss - raw_ss[g])[index], COLLINEARITY_TOLERANCE)
             lost = [int(index[d]) - n_dummies for d in dropped if index[d] >= n_dummies]
             if lost:
-                raise _undefined(cluster_name, cluster_labels[g], names[lost[0]])
+                raise undefined_error(cluster_name, cluster_labels[g], names[lost[0]])
             index = np.delete(index, dropped)
             reduced = gram[np.ix_(index, index)] - grams[g][np.ix_(index, index)]
             shift = np.linalg.solve(reduced, scores[g, index])
@@ -177,7 +178,7 @@ def _refit_each_cluster(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None
         gram = Xw.T @ Xg
         dropped = collinear_on_gram(gram, raw_ss, COLLINEARITY_TOLERANCE)
         if dropped:
-            raise _undefined(cluster_name, cluster_labels[g], names[dropped[0]])
+            raise undefined_error(cluster_name, cluster_labels[g], names[dropped[0]])
         estimates[g] = np.linalg.solve(gram, Xw.T @ yg)
     return estimates
 

@@ -116,6 +116,6 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero") -> Log
                           vcov_type=choice.label, nobs=n, df_t=np.inf,
                           fit_statistics={"pseudo_r2": float(fit.prsquared), "loglik": float(fit.llf)},
                           clusters=v.clusters, notes=notes, variance=choice, inference=inputs,
-                          predictor=Predictor(parsed, y, X @ beta, X @ beta, "logit"), ame_jacobian=jacobian)
+                          predictor=Predictor(parsed, y, X @ beta, lambda: X @ beta, "logit"), ame_jacobian=jacobian)
     return replace(result, marginal_effects=_marginal_effects(result, jacobian, ame))
 

@@ -205,8 +205,8 @@ class FEOLS:
         params = pd.Series(beta, index=names, name="estimate")
         vcov_frame = pd.DataFrame(v.matrix, index=names, columns=names)
         eta = design.y - resid
-        predictor = Predictor(parsed, design.y, eta, self._xb(design, beta) if design.fixed is not None else eta,
-                              "identity", design.fixed, design.data)
+        predictor = Predictor(parsed, design.y, eta, lambda: self._raw_design(design)[1] @ beta, "identity",
+                              design.fixed, design.data)
         result = RegressionResults(
             estimator="OLS", formula=self.formula, depvar=parsed.depvar, params=params, vcov=vcov_frame,
             vcov_type=choice.label, nobs=nobs, df_t=v.df_t, fit_statistics=statistics,
@@ -226,9 +226,6 @@ class FEOLS:
         names, matrix = model_matrix(design.data, design.parsed, depvar=design.parsed.depvar)
         index = [names.index(name) + 1 for name in design.names]
         return matrix[:, 0], matrix[:, index]
-
-    def _xb(self, design: Design, beta: np.ndarray) -> np.ndarray:
-        return self._raw_design(design)[1] @ beta
 
     def _leave_one_out(self, design: Design):
         def leave_one_out(codes: np.ndarray, cluster_name: str) -> np.ndarray:

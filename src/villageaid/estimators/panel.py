@@ -109,7 +109,7 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
                         "sigma2_idiosyncratic": float(fit.variance_decomposition["Residual"]),
                         "sigma2_effects": float(fit.variance_decomposition["Effects"])},
         clusters=v.clusters, notes=notes, variance=choice, inference=inputs,
-        predictor=Predictor(parsed, y, X @ beta, X @ beta, "identity"),
+        predictor=Predictor(parsed, y, X @ beta, lambda: X @ beta, "identity"),
     )
 
 

@@ -25,7 +25,7 @@ from scipy.special import gammaln
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import model_matrix, parse_formula
-from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, _undefined, labels_of, poisson_leave_one_out
+from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, labels_of, poisson_leave_one_out, undefined_error
 from villageaid.estimators.ols import drop_collinear
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
@@ -177,7 +177,7 @@ class FEPoisson:
         null_deviance = float(2 * ylogy_null.sum())
         loglik = float((y * np.log(mu) - mu - gammaln(y + 1)).sum())
         params = pd.Series(beta, index=names)
-        predictor = Predictor(parsed, y, eta, X @ beta, "log", fixed, data)
+        predictor = Predictor(parsed, y, eta, lambda: X @ beta, "log", fixed, data)
         return RegressionResults(
             estimator="PPML", formula=self.formula, depvar=parsed.depvar, params=params,
             vcov=pd.DataFrame(v.matrix, index=names, columns=names), vcov_type=choice.label, nobs=n,
@@ -226,26 +226,28 @@ class FEPoisson:
 def _refit(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None, rows: np.ndarray, start: np.ndarray,
            names: list[str], cluster_name: str, label: object) -> np.ndarray:
     """Refit on ``rows`` (one cluster left out) from the linear predictor ``start``, with the full fit's rules."""
-    keep = rows.copy()
-    if fixed is not None:
-        keep = _drop_all_zero_groups(y, fixed, keep)
-    for _ in range(2):
+    def fit(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, FixedEffects | None]:
         sub = fixed.subset(keep) if fixed is not None else None
         ys, Xs = y[keep], X[keep]
         Xt = sub.demean(Xs)[0] if sub is not None else Xs
         dropped = collinear_on_gram(Xt.T @ Xt, (Xs**2).sum(axis=0), COLLINEARITY_TOLERANCE)
         if dropped:
-            raise _undefined(cluster_name, label, names[dropped[0]])
+            raise undefined_error(cluster_name, label, names[dropped[0]])
         beta, mu, _, _ = FEPoisson._irls(ys, Xs, sub, start[keep])
-        if mu.min() >= COLLAPSED_MEAN * max(ys.mean(), 1e-300):
-            return beta
-        separated = _relu_separated(ys, Xs, sub)  # a mean collapsing to zero: check separation as the full fit
-        if not separated.any():
-            return beta
-        keep[np.flatnonzero(keep)[separated]] = False
-        if fixed is not None:
-            keep = _drop_all_zero_groups(y, fixed, keep)
-    return beta
+        return beta, mu, sub
+
+    keep = _drop_all_zero_groups(y, fixed, rows.copy()) if fixed is not None else rows.copy()
+    beta, mu, sub = fit(keep)
+    if mu.min() >= COLLAPSED_MEAN * max(y[keep].mean(), 1e-300):
+        return beta
+    # A mean collapsing towards zero: one separation check, as the full fit makes, then the final fit.
+    separated = _relu_separated(y[keep], X[keep], sub)
+    if not separated.any():
+        return beta
+    keep[np.flatnonzero(keep)[separated]] = False
+    if fixed is not None:
+        keep = _drop_all_zero_groups(y, fixed, keep)
+    return fit(keep)[0]
 
 
 def fepois(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None) -> RegressionResults:

@@ -8,6 +8,7 @@ not, so predictions are unique for levels seen in the estimation sample; unseen 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -50,8 +51,9 @@ class Predictor:
         Outcome over the estimation sample.
     eta : ndarray
         Linear predictor over the sample (fixed effects included).
-    xb : ndarray
-        Xβ over the sample (without fixed effects).
+    xb_source : callable
+        Returns Xβ over the sample (without fixed effects); called only when the fixed-effect coefficients
+        are needed (predictions on new data), so fits never pay for it.
     link : {"identity", "log", "logit"}
     fixed : FixedEffects or None
     sample : DataFrame
@@ -61,8 +63,8 @@ class Predictor:
     parsed: ParsedFormula
     y: np.ndarray
     eta: np.ndarray
-    xb: np.ndarray
-    link: Link
+    xb_source: Callable[[], np.ndarray] = field(repr=False)
+    link: Link = "identity"
     fixed: FixedEffects | None = None
     sample: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -81,7 +83,7 @@ class Predictor:
         """One Series per fixed effect: its coefficient by level (normalization arbitrary, sums exact)."""
         if self.fixed is None:
             return []
-        total = self.eta - self.xb
+        total = self.eta - self.xb_source()
         coefficients = [np.zeros(size) for size in self.fixed.levels]
         counts = [np.bincount(code, minlength=size).astype(float)
                   for code, size in zip(self.fixed.codes, self.fixed.levels, strict=True)]

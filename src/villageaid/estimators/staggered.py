@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from villageaid.estimators.results import ResultsBase, WaldTest, normal_inference
+from villageaid.estimators.vcov import cluster_sums
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 Method = Literal["dr", "reg", "ipw"]
@@ -114,11 +115,7 @@ def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method
 
 def _cluster_sums(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
     """Influence functions summed within clusters (unchanged without clusters)."""
-    if clusters is None:
-        return inf
-    sums = np.zeros((int(clusters.max()) + 1, inf.shape[1]))
-    np.add.at(sums, clusters, inf)
-    return sums
+    return inf if clusters is None else cluster_sums(inf, clusters)
 
 
 def _standard_errors(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:

@@ -30,6 +30,11 @@ def _relative_time(data: pd.DataFrame, time: str, cohort: str) -> pd.Series:
     return pd.Series(np.where(g > 0, data[time].to_numpy(float) - g, _NEVER), index=data.index)
 
 
+def _event_time(term: str) -> int:
+    """Event time of a dummy named by :func:`_event_dummies` (``rel_e2``, ``sa_c2021_em1``)."""
+    return int(term.rsplit("e", 1)[-1].replace("m", "-"))
+
+
 def _event_dummies(frame: pd.DataFrame, relative: pd.Series, reference: int, prefix: str,
                    by_cohort: pd.Series | None = None) -> list[str]:
     names = []
@@ -72,7 +77,7 @@ class EventTimeEffects(ModelBackedResults):
             raise ValueError(f"the {self.method} effects are averages; test the underlying terms with "
                              ".model.wald_test([...])")
         pre = [term for term in self.model.params.index
-               if int(term.split("e")[-1].replace("m", "-")) < self.reference]
+               if _event_time(term) < self.reference]
         return self.model.wald_test(pre, hypothesis="all leads = 0") if pre else None
 
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
@@ -118,7 +123,7 @@ def twfe_event_study(data: pd.DataFrame, *, outcome: str, time: str, unit: str, 
     relative = _relative_time(frame, time, cohort)
     names = _event_dummies(frame, relative, reference, "rel_")
     fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or CRV1(unit))
-    events = np.array([int(n.split("e")[-1].replace("m", "-")) for n in fit.params.index])
+    events = np.array([_event_time(n) for n in fit.params.index])
     order = np.argsort(events)
     events = np.append(events[order], reference)
     estimates = np.append(fit.params.to_numpy()[order], 0.0)
@@ -170,7 +175,7 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohor
     names = _event_dummies(frame, relative, reference, "sa_", by_cohort=frame[cohort])
     fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or CRV1(unit))
     kept = list(fit.params.index)
-    parsed = [(int(n.split("_c")[1].split("_")[0]), int(n.split("_e")[-1].replace("m", "-"))) for n in kept]
+    parsed = [(int(n.split("_c")[1].split("_")[0]), _event_time(n)) for n in kept]
     events = sorted(set(e for _, e in parsed))
     estimates, std_errors = [], []
     params, cov = fit.params.to_numpy(), fit.vcov.to_numpy()
