@@ -24,6 +24,17 @@ FUNDING_SOURCES: tuple[str, ...] = ("unit", "county", "higher", "social")
 DESIGNATION_KINDS: tuple[str, ...] = ("demonstration", "key_assistance", "deep_poverty")
 TERRAINS: tuple[str, ...] = ("plain", "hill", "mountain")
 
+#: Chinese forms of the enumerated values, as a county ledger writes them (first form of each in the header map).
+VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
+    "level": {"central": "中央", "provincial": "省级", "city": "市级", "county": "县级", "township": "乡镇"},
+    "sector": {"party": "党委", "government": "政府部门", "enterprise": "国有企业", "public_institution": "事业单位"},
+    "strength": {"strong": "强势", "general": "一般", "marginal": "边缘"},
+    "role": {"first_secretary": "第一书记", "team_member": "队员"},
+    "source": {"unit": "派出单位", "county": "县级统筹", "higher": "上级财政", "social": "社会资金"},
+    "kind": {"demonstration": "示范村", "key_assistance": "重点帮扶村", "deep_poverty": "深度贫困村"},
+    "terrain": {"plain": "平原", "hill": "丘陵", "mountain": "山区"},
+}
+
 #: Plausible calendar years for any ``year`` column; outside this range a value is an error.
 YEAR_RANGE: tuple[int, int] = (2000, 2035)
 
@@ -49,7 +60,10 @@ class Column:
     allowed : tuple of str, optional
         Allowed values of an ``enum`` column.
     minimum, maximum : float, optional
-        Allowed closed range of a numeric column.
+        Allowed closed range of a numeric column (the maximum of a count or amount is a plausibility bound: a
+        village above it is a data-entry or unit error).
+    warn_above : float, optional
+        Values above this are read but reported with a warning (e.g. an amount that looks like 元 read as 万元).
     """
 
     name: str
@@ -62,6 +76,7 @@ class Column:
     allowed: tuple[str, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    warn_above: float | None = None
 
 
 @dataclass(frozen=True)
@@ -136,17 +151,18 @@ VILLAGES = TableSchema(
                required=True),
         Column("village_name", "text", "Village name", "村名", description="Name of the village."),
         Column("population", "int", "Registered population", "户籍人口", "persons",
-               "Registered (户籍) population, baseline.", minimum=0),
+               "Registered (户籍) population, baseline.", minimum=0, maximum=500_000),
         Column("poor_village_2015", "bool", "Registered poor village (2015)", "贫困村", "0/1",
                "1 if the village was on the 2014–2015 register of poor villages (建档立卡贫困村)."),
         Column("poverty_rate_2015", "float", "Poverty headcount rate (2015)", "贫困发生率", "share (0–1)",
                "Share of registered residents in registered poor households in 2015.", minimum=0, maximum=1),
         Column("distance_to_county_km", "float", "Distance to county seat", "距县城距离", "km",
-               "Road distance from the village to the county seat.", minimum=0),
+               "Road distance from the village to the county seat.", minimum=0, maximum=2_000),
         Column("terrain", "enum", "Terrain", "地形", "", "Predominant terrain: plain, hill or mountain.",
                allowed=TERRAINS),
         Column("collective_income_2020", "money", "Village collective income (2020)", "村集体经济收入(2020)",
-               "万元", "Operating income of the village collective in 2020.", minimum=0),
+               "万元", "Operating income of the village collective in 2020.", minimum=0, maximum=1_000_000,
+               warn_above=10_000),
         Column("industry_base", "bool", "Industrial base", "产业基础", "0/1",
                "1 if the village had at least one operating collective or cooperative industry before 2021."),
         Column("road_access", "bool", "Hard-surface road access", "通硬化路", "0/1",
@@ -207,7 +223,7 @@ FUNDING = TableSchema(
         _YEAR,
         Column("amount", "money", "Amount", "帮扶资金", "万元",
                "Funds reaching the village, in 万元 (10,000 yuan). Amounts declared in 元 are divided by 10,000.",
-               required=True, minimum=0),
+               required=True, minimum=0, maximum=1_000_000, warn_above=10_000),
         Column("source", "enum", "Source", "资金来源", "",
                "unit (dispatching unit's own funds), county (county government), higher (higher-level "
                "government), social (enterprises, donors).", required=True, allowed=FUNDING_SOURCES),
@@ -241,9 +257,10 @@ OUTCOMES = TableSchema(
         replace(_VILLAGE_ID, required=True),
         _YEAR,
         Column("collective_income", "money", "Village collective income", "村集体经济收入", "万元",
-               "Operating income of the village collective in the year.", minimum=0),
+               "Operating income of the village collective in the year.", minimum=0, maximum=1_000_000,
+               warn_above=10_000),
         Column("per_capita_income", "float", "Per-capita disposable income", "人均可支配收入", "元",
-               "Rural per-capita disposable income of residents.", minimum=0),
+               "Rural per-capita disposable income of residents.", minimum=0, maximum=1_000_000),
         Column("industry_active", "bool", "Industry still active", "产业存续", "0/1",
                "1 if the village's assisted industry was still operating at the end of the year."),
     ),

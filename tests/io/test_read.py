@@ -34,7 +34,7 @@ def _chinese_tables() -> dict[str, str]:
 
 
 def test_chinese_headers_values_units_and_dates(tmp_path: Path) -> None:
-    raw = read_raw(write_tables(tmp_path, _chinese_tables()), salt=b"secret")
+    raw = read_raw(write_tables(tmp_path, _chinese_tables()), salt=b"9f2c41d7e8a6b35c0f1e2d3c4b5a6978")
     assert raw.report.problems == []
     funding = raw.tables["funding"]
     assert funding["amount"].tolist() == [10.5, 20.0, 5.0, 0.0]  # 元 → 万元
@@ -48,7 +48,7 @@ def test_chinese_headers_values_units_and_dates(tmp_path: Path) -> None:
 
 
 def test_names_are_replaced_by_salted_pseudonyms(tmp_path: Path) -> None:
-    raw = read_raw(write_tables(tmp_path, _chinese_tables()), salt=b"secret")
+    raw = read_raw(write_tables(tmp_path, _chinese_tables()), salt=b"9f2c41d7e8a6b35c0f1e2d3c4b5a6978")
     assignments = raw.tables["assignments"]
     assert "name" not in assignments.columns
     text = assignments.to_csv()
@@ -56,7 +56,7 @@ def test_names_are_replaced_by_salted_pseudonyms(tmp_path: Path) -> None:
         assert name not in text
     ids = assignments["cadre_id"].tolist()
     assert len(set(ids)) == 4 and all(i.startswith("P") and len(i) == 17 for i in ids)
-    other = read_raw(write_tables(tmp_path / "again", _chinese_tables()), salt=b"other salt")
+    other = read_raw(write_tables(tmp_path / "again", _chinese_tables()), salt=b"0a1b2c3d4e5f60718293a4b5c6d7e8f9")
     assert set(other.tables["assignments"]["cadre_id"]).isdisjoint(ids)
 
 
@@ -73,7 +73,7 @@ def test_pseudonyms_are_stable_and_trim_whitespace() -> None:
 
 def test_gbk_encoded_csv(tmp_path: Path) -> None:
     directory = write_tables(tmp_path, _chinese_tables(), encoding="gbk")
-    raw = read_raw(directory, salt=b"secret")
+    raw = read_raw(directory, salt=b"9f2c41d7e8a6b35c0f1e2d3c4b5a6978")
     assert raw.report.problems == []
     assert raw.tables["units"]["unit_name"].tolist() == ["X市财政局", "K县民政局"]
 

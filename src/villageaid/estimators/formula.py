@@ -50,6 +50,22 @@ def _split_top(text: str, sep: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def _without_spaces(text: str) -> str:
+    """Remove white space outside quotes: ``i(county, ref='P 县')`` keeps the space in its level."""
+    out, quote = [], ""
+    for ch in text:
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+            out.append(ch)
+        elif not ch.isspace():
+            out.append(ch)
+    return "".join(out)
+
+
 @dataclass(frozen=True)
 class ParsedFormula:
     """A parsed formula: dependent variable, right-hand-side terms, fixed effects.
@@ -121,8 +137,8 @@ def parse_formula(formula: str) -> ParsedFormula:
         for order in range(1, len(factors) + 1):
             for combo in combinations(factors, order):
                 terms.append(":".join(combo))
-    unique = tuple(dict.fromkeys(t.replace(" ", "") for t in terms))
-    return ParsedFormula(lhs.strip(), unique, tuple(f.replace(" ", "") for f in fixed))
+    unique = tuple(dict.fromkeys(_without_spaces(t) for t in terms))
+    return ParsedFormula(lhs.strip(), unique, tuple(_without_spaces(f) for f in fixed))
 
 
 def _numeric(data: pd.DataFrame, name: str) -> np.ndarray:

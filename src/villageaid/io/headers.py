@@ -1,55 +1,140 @@
-"""Map ledger headers (often Chinese) and free-text values onto schema names."""
+"""Map ledger headers (often Chinese) and free-text values onto schema names.
+
+A header is matched after Unicode normalisation (full-width forms), trimming, lower-casing and removing a
+stated unit: ``帮扶资金（单位：元）``, ``帮扶资金（千元）``, ``amount (亿元)``, ``金额/万元``. The unit is honoured
+(amounts are converted to 万元) and recorded in the provenance. A header may carry two names, one per line
+or separated by `` / `` (the template writes ``村庄编号`` above ``village_id``). Every name in the codebook
+(Chinese and English labels of tables and columns) is accepted as well as the forms in the header map.
+"""
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from villageaid.schema import RAW_TABLES
+from villageaid.schema import RAW_TABLES, UNIT_LEVELS
 
-AmountUnit = Literal["yuan", "wan"]
+AmountUnit = Literal["yuan", "thousand", "wan", "million", "yi"]
 
-# A trailing unit in brackets, ASCII or full-width: "帮扶资金（万元）", "amount (yuan)".
-_UNIT_SUFFIX = re.compile(r"\s*[（(]\s*([^()（）]*?)\s*[)）]\s*$")
-_YUAN = {"元", "yuan", "rmb", "cny"}
-_WAN = {"万元", "万", "wan", "10k yuan", "10000 yuan"}
+#: 万元 per unit of each amount unit.
+AMOUNT_FACTORS: dict[str, float] = {"yuan": 1e-4, "thousand": 0.1, "wan": 1.0, "million": 100.0, "yi": 1e4}
+#: How each amount unit is written in messages and the provenance.
+AMOUNT_LABELS: dict[str, str] = {"yuan": "元", "thousand": "千元", "wan": "万元", "million": "百万元", "yi": "亿元"}
+#: Forms accepted for ``--amount-unit``.
+AMOUNT_UNIT_CHOICES: dict[str, str] = {
+    "yuan": "yuan", "元": "yuan", "thousand": "thousand", "千元": "thousand", "wan": "wan", "万元": "wan",
+    "million": "million", "百万元": "million", "yi": "yi", "亿元": "yi",
+}
+
+# Unit words by family; each maps to a factor onto the column's own unit.
+_UNIT_WORDS: dict[str, dict[str, float]] = {
+    "money": {  # factor to 万元
+        "元": 1e-4, "yuan": 1e-4, "rmb": 1e-4, "cny": 1e-4, "人民币": 1e-4, "人民币元": 1e-4, "元人民币": 1e-4,
+        "千元": 0.1, "thousand yuan": 0.1, "k yuan": 0.1, "1000 yuan": 0.1, "1,000 yuan": 0.1,
+        "万元": 1.0, "万": 1.0, "wan": 1.0, "10k yuan": 1.0, "10000 yuan": 1.0, "10,000 yuan": 1.0,
+        "ten thousand yuan": 1.0, "万元人民币": 1.0,
+        "百万元": 100.0, "million yuan": 100.0, "m yuan": 100.0,
+        "亿元": 1e4, "亿": 1e4, "100 million yuan": 1e4, "hundred million yuan": 1e4, "100m yuan": 1e4,
+    },
+    "share": {"%": 0.01, "百分比": 0.01, "percent": 0.01, "pct": 0.01, "比例": 1.0, "share": 1.0, "小数": 1.0,
+              "0-1": 1.0, "ratio": 1.0},
+    "distance": {"km": 1.0, "公里": 1.0, "千米": 1.0, "kilometre": 1.0, "kilometer": 1.0, "米": 0.001, "m": 0.001,
+                 "meter": 0.001, "metre": 0.001, "里": 0.5},
+    "persons": {"人": 1.0, "persons": 1.0, "people": 1.0, "person": 1.0, "口": 1.0, "万人": 1e4},
+    "year": {"年": 1.0, "year": 1.0},
+}
+_UNIT_FAMILY = {word: family for family, words in _UNIT_WORDS.items() for word in words}
+_UNIT_PREFIX = re.compile(r"^(单位|计量单位|unit|units)\s*[:：]?\s*", re.I)
+_PER_YEAR = re.compile(r"\s*(/|每|per\s*)\s*(年|year|yr)$", re.I)
+_BRACKETED = re.compile(r"\s*[（(【\[]\s*([^()（）【】\[\]]*?)\s*[)）】\]]\s*$")
+_SEPARATED = re.compile(r"^(.*?)\s*[/／_]\s*([^/／_]+)$")
+_HEADER_PARTS = re.compile(r"\s*(?:\n|\r|\s/\s|\s／\s|｜|\|)\s*")
+
+
+def _family_of(table: str, column: str) -> str | None:
+    """Which unit family a schema column is measured in, if any."""
+    if table not in RAW_TABLES or column not in RAW_TABLES[table].column_names:
+        return None
+    col = RAW_TABLES[table].column(column)
+    if col.kind == "money" or col.unit == "元":
+        return "money"
+    return {"share (0–1)": "share", "km": "distance", "persons": "persons", "year": "year"}.get(col.unit)
+
+
+def normalize_key(text: object) -> str:
+    """Normalise a header or name for lookup: NFKC, no invisible characters, one space, lower case."""
+    normalized = unicodedata.normalize("NFKC", str(text))
+    kept = "".join(ch for ch in normalized if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\n\r")
+    return " ".join(kept.split()).strip().lower()
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A unit stated in a header."""
+
+    text: str
+    family: str | None
+    factor: float
+
+
+def parse_unit(text: str) -> UnitSpec:
+    """Read a unit as written in a header (``单位：元``, ``千元``, ``%``, ``公里``)."""
+    cleaned = _PER_YEAR.sub("", _UNIT_PREFIX.sub("", normalize_key(text))).strip()
+    family = _UNIT_FAMILY.get(cleaned)
+    factor = _UNIT_WORDS[family][cleaned] if family else 1.0
+    return UnitSpec(text.strip(), family, factor)
 
 
 def split_header(header: object) -> tuple[str, AmountUnit | None, str | None]:
-    """Split a raw header into its lookup key and declared amount unit.
-
-    Parameters
-    ----------
-    header : object
-        The header as read from the file.
+    """Split a raw header into its lookup key and declared amount unit (backward-compatible helper).
 
     Returns
     -------
     key : str
-        Trimmed, lower-cased header without a bracketed unit.
-    unit : {"yuan", "wan"} or None
+        Normalised header without a bracketed unit.
+    unit : str or None
         The amount unit declared in the brackets, if it is one.
     other_unit : str or None
-        A bracketed suffix that is not an amount unit (e.g. "公里"), kept so it can be ignored.
+        A bracketed suffix that is not an amount unit (e.g. "公里").
     """
-    text = str(header).strip().replace("\u3000", " ")
-    match = _UNIT_SUFFIX.search(text)
-    unit: AmountUnit | None = None
-    other: str | None = None
-    if match:
-        suffix = match.group(1).strip().lower()
-        text = text[: match.start()]
-        if suffix in _YUAN:
-            unit = "yuan"
-        elif suffix in _WAN:
-            unit = "wan"
-        else:
-            other = suffix
-    return text.strip().lower(), unit, other
+    text = normalize_key(header)
+    match = _BRACKETED.search(text)
+    if not match:
+        return text, None, None
+    spec = parse_unit(match.group(1))
+    key = text[: match.start()].strip()
+    if spec.family == "money":
+        unit = next(code for code, factor in AMOUNT_FACTORS.items() if factor == spec.factor)
+        return key, unit, None  # type: ignore[return-value]
+    return key, None, match.group(1)
+
+
+@dataclass(frozen=True)
+class ResolvedHeader:
+    """What a file's header means for one table.
+
+    Attributes
+    ----------
+    header : str
+        The header as written.
+    column : str or None
+        Schema column (or ``name``/``cadre_name``), None when unknown.
+    unit : UnitSpec or None
+        A unit stated in the header.
+    key : str
+        The normalised name that was looked up (for "did you mean").
+    """
+
+    header: str
+    column: str | None
+    unit: UnitSpec | None
+    key: str
 
 
 @dataclass(frozen=True)
@@ -59,34 +144,104 @@ class HeaderMap:
     Parameters
     ----------
     tables : dict
-        Lower-cased file or sheet stem → table name.
+        Normalised file or sheet stem → table name.
     columns : dict
-        Table name → (lower-cased header → schema column).
+        Table name → (normalised header → schema column).
     values : dict
         Schema column → (free-text value → schema value), for enumerated columns.
+    levels : dict
+        The user's own unit-level forms → level (``[levels]`` of a header-map file).
     """
 
     tables: dict[str, str]
     columns: dict[str, dict[str, str]]
     values: dict[str, dict[str, str]]
+    levels: dict[str, str] = field(default_factory=dict)
 
     def table_for(self, stem: str) -> str | None:
         """Return the table a file or sheet named ``stem`` holds, or None."""
-        return self.tables.get(stem.strip().lower())
+        key = normalize_key(stem)
+        return self.tables.get(key) or self.tables.get(key.replace(" ", ""))
 
     def column_for(self, table: str, header: str) -> str | None:
-        """Return the schema column for a split header key of ``table``, or None if unknown."""
+        """Return the schema column for a normalised header key of ``table``, or None if unknown."""
         if header in RAW_TABLES[table].column_names or header in ("name", "cadre_name"):
             return header
-        return self.columns.get(table, {}).get(header)
+        mapping = self.columns.get(table, {})
+        return mapping.get(header) or mapping.get(header.replace(" ", ""))
+
+    def resolve(self, table: str, header: object) -> ResolvedHeader:
+        """Find the column and stated unit of one header of ``table``."""
+        text = str(header)
+        parts = [p for p in _HEADER_PARTS.split(text.strip()) if p.strip()] or [text]
+        first_key = ""
+        for part in parts:
+            resolved = self._resolve_part(table, part)
+            first_key = first_key or resolved.key
+            if resolved.column is not None:
+                return ResolvedHeader(text, resolved.column, resolved.unit, resolved.key)
+        return ResolvedHeader(text, None, None, first_key)
+
+    def _resolve_part(self, table: str, text: str) -> ResolvedHeader:
+        key = normalize_key(text)
+        column = self.column_for(table, key)
+        if column is not None:
+            return ResolvedHeader(text, column, None, key)
+        for pattern in (_BRACKETED, _SEPARATED):
+            match = pattern.search(key) if pattern is _BRACKETED else pattern.match(key)
+            if not match:
+                continue
+            stem = key[: match.start()].strip() if pattern is _BRACKETED else match.group(1).strip()
+            unit_text = match.group(1) if pattern is _BRACKETED else match.group(2)
+            column = self.column_for(table, stem)
+            if column is not None:
+                return ResolvedHeader(text, column, parse_unit(unit_text), stem)
+            key = stem or key
+        for family_words in _UNIT_WORDS.values():  # a unit written straight after the name: 帮扶资金万元
+            for word in sorted(family_words, key=len, reverse=True):
+                if len(word) > 1 and key.endswith(word) and len(key) > len(word):
+                    column = self.column_for(table, key[: -len(word)].strip())
+                    if column is not None:
+                        return ResolvedHeader(text, column, parse_unit(word), key[: -len(word)].strip())
+        return ResolvedHeader(text, None, None, key)
+
+    def known_headers(self, table: str) -> dict[str, str]:
+        """Every accepted header of ``table`` (normalised) → its schema column."""
+        known = {c: c for c in RAW_TABLES[table].column_names}
+        known.update(self.columns.get(table, {}))
+        return known
+
+    def suggest(self, table: str, key: str, among: dict[str, str] | None = None) -> str | None:
+        """Return the accepted header closest to ``key`` ("did you mean"), or None when none is close."""
+        known = among if among is not None else self.known_headers(table)
+        if not key:
+            return None
+        matches = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+        return matches[0] if matches else None
 
     def value_for(self, column: str, text: str) -> str | None:
         """Return the schema value of free text ``text`` in ``column``, or None if unknown."""
-        return self.values.get(column, {}).get(text.strip())
+        mapping = self.values.get(column, {})
+        cleaned = text.strip()
+        return mapping.get(cleaned) or mapping.get(normalize_key(cleaned))
+
+
+def _codebook_names(merged: dict) -> None:
+    """Accept every name the codebook uses: table labels and column labels, Chinese and English."""
+    for table in RAW_TABLES.values():
+        merged["tables"].setdefault(normalize_key(table.label_zh), table.name)
+        target = merged["columns"].setdefault(table.name, {})
+        for col in table.columns:
+            for label in (col.label_zh, col.label_en):
+                key = normalize_key(label)
+                target.setdefault(key, col.name)
+                bare = _BRACKETED.sub("", key).strip()
+                if bare:
+                    target.setdefault(bare, col.name)
 
 
 def _merge(into: dict, extra: dict, origin: str) -> None:
-    for section in ("tables", "columns", "values"):
+    for section in ("tables", "columns", "values", "levels"):
         part = extra.get(section, {})
         if not isinstance(part, dict):
             raise ValueError(f"{origin}: [{section}] must be a table of key = value pairs")
@@ -95,7 +250,13 @@ def _merge(into: dict, extra: dict, origin: str) -> None:
                 if table not in RAW_TABLES:
                     raise ValueError(f"{origin}: [tables] {stem!r} maps to unknown table {table!r}; "
                                      f"expected one of {', '.join(RAW_TABLES)}")
-                into["tables"][str(stem).strip().lower()] = table
+                into["tables"][normalize_key(stem)] = table
+        elif section == "levels":
+            for form, level in part.items():
+                if level not in UNIT_LEVELS:
+                    raise ValueError(f"{origin}: [levels] {form!r} maps to unknown level {level!r}; expected "
+                                     f"one of {', '.join(UNIT_LEVELS)}")
+                into["levels"][str(form).strip().replace(" ", "").replace("\u3000", "")] = level
         else:
             for name, mapping in part.items():
                 if section == "columns" and name not in RAW_TABLES:
@@ -112,6 +273,7 @@ def _merge(into: dict, extra: dict, origin: str) -> None:
                         target[split_header(key)[0]] = value
                     else:
                         target[str(key).strip()] = str(value)
+                        target[normalize_key(key)] = str(value)
 
 
 def load_header_map(extra: list[Path] | tuple[Path, ...] = ()) -> HeaderMap:
@@ -129,15 +291,16 @@ def load_header_map(extra: list[Path] | tuple[Path, ...] = ()) -> HeaderMap:
     Raises
     ------
     ValueError
-        If a user file cannot be parsed or names an unknown table or column.
+        If a user file cannot be parsed or names an unknown table, column or level.
     """
-    merged: dict = {"tables": {}, "columns": {}, "values": {}}
+    merged: dict = {"tables": {}, "columns": {}, "values": {}, "levels": {}}
     shipped = resources.files("villageaid").joinpath("data/header_map.toml").read_text(encoding="utf-8")
     _merge(merged, tomllib.loads(shipped), "villageaid/data/header_map.toml")
+    _codebook_names(merged)
     for path in extra:
         try:
             content = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"{path}: cannot read header map: {exc}") from exc
         _merge(merged, content, str(path))
-    return HeaderMap(merged["tables"], merged["columns"], merged["values"])
+    return HeaderMap(merged["tables"], merged["columns"], merged["values"], merged["levels"])

@@ -8,6 +8,8 @@ cell by row. Missing cells (empty strings, NaN) are missing, not bad.
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,42 +33,86 @@ _ADMIN_MARK = re.compile("[省市州县区旗乡镇]")
 _MARK_LEVEL = {"省": "provincial", "市": "city", "州": "city", "县": "county", "区": "county", "旗": "county",
                "乡": "township", "镇": "township"}
 _CENTRAL_PREFIX = re.compile("^(中央|中共中央|国家|国务院|中国)|部委")
+_CENTRAL_WORD = re.compile("中央|国家|国务院|部委|央企")
+# Words that join two levels: 市县联合, 中央和省, 省/市, 省市县三级 — the unit is not one level.
+_CONJUNCTION = re.compile("联合|合派|共建|共同|和|与|及|、|/|／|\\+|＋|&|＆|,|，|;|；|三级|两级|二级|多级")
+# A rank (行政级别) is not the level of the dispatching unit: 副省级 is a city with a provincial rank.
+_AMBIGUOUS_RANKS = {"副省级": ("provincial", "city"), "计划单列": ("provincial", "city"),
+                    "副部级": ("central", "provincial"), "副厅级": ("provincial", "city"),
+                    "副地级": ("city", "county"), "副县级": ("county", "township")}
+_RANK_ONLY = re.compile("^(正|副)?(部|厅|局|处|科|股)级$")
+_MARK_RUN = re.compile("[省市州县区旗乡镇]{2,}")
 
 
-def normalize_level(text: object) -> str | None:
+def classify_level(text: object, user_levels: dict[str, str] | None = None) -> tuple[str | None, tuple[str, ...]]:
+    """Classify a free-text unit level, telling an unknown form from an ambiguous one.
+
+    Returns
+    -------
+    level : str or None
+        The level, or None when the text names no level or more than one.
+    named : tuple of str
+        The levels the text names when it is ambiguous (two or more); empty otherwise.
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None, ()
+    raw = str(text).strip().replace(" ", "").replace("\u3000", "")
+    if not raw:
+        return None, ()
+    if user_levels:
+        mapped = user_levels.get(raw) or user_levels.get(raw.lower())
+        if mapped:
+            return mapped, ()
+    word = _LEVEL_WORDS.get(raw.lower()) or _LEVEL_WORDS.get(raw.removesuffix("单位"))
+    if word:
+        return word, ()
+    for rank, levels in _AMBIGUOUS_RANKS.items():
+        if rank in raw:
+            return None, levels
+    if _RANK_ONLY.match(raw):
+        return None, ()
+    stripped = _NOT_ADMIN.sub("", raw)
+    marks = _ADMIN_MARK.findall(stripped)
+    named = list(dict.fromkeys(([] if not _CENTRAL_WORD.search(raw) else ["central"])
+                               + [_MARK_LEVEL[m] for m in marks]))
+    for run in _MARK_RUN.findall(stripped):  # 省市, 市县, 省市县: adjacent marks of different levels
+        run_levels = {_MARK_LEVEL[m] for m in run}
+        if len(run_levels) > 1:
+            return None, tuple(named)
+    if _CONJUNCTION.search(stripped) and len(named) > 1:
+        return None, tuple(named)
+    if _CENTRAL_PREFIX.search(raw):
+        return "central", ()
+    if marks:
+        return _MARK_LEVEL[marks[-1]], ()
+    return None, ()
+
+
+def normalize_level(text: object, user_levels: dict[str, str] | None = None) -> str | None:
     """Map a free-text unit level onto one of central, provincial, city, county, township.
 
-    Rules, in order: (1) an exact level word (中央, 省直, 市派, 县级, 区, 乡镇, "city", ...); (2) a unit
-    name beginning with 中央/国家/国务院/中国 or containing 部委 is central; (3) otherwise the last
-    administrative character of the name decides, after words such as 市场 (market) or 社区 (community)
-    are set aside: 省 → provincial, 市/州 → city, 县/区/旗 → county, 乡/镇 → township, so "X市民政局" is
-    city and "X市Y县农业农村局" is county. A string that fits none of these returns None: it is reported,
-    never guessed.
+    Rules, in order: (0) the user's own forms (``[levels]`` of a header-map file); (1) an exact level word
+    (中央, 省直, 市派, 县级, 区, 乡镇, "city", ...); (2) forms that name two levels are ambiguous and return
+    None: joined levels (市县联合, 中央和省, 省/市, 省市县三级), adjacent level characters of different levels
+    (省市, 市县) and ranks that are not levels (副省级, 计划单列); (3) a unit name beginning with
+    中央/国家/国务院/中国 or containing 部委 is central; (4) otherwise the last administrative character of the
+    name decides, after words such as 市场 (market) or 社区 (community) are set aside: 省 → provincial,
+    市/州 → city, 县/区/旗 → county, 乡/镇 → township, so "X市民政局" is city and "X市Y县农业农村局" is
+    county. A string that fits none of these returns None: it is reported, never guessed.
 
     Parameters
     ----------
     text : object
         The level (or unit name) as written in the ledger.
+    user_levels : dict, optional
+        The user's own forms → level.
 
     Returns
     -------
     str or None
-        The normalized level, or None when the text fits no rule.
+        The normalized level, or None when the text fits no rule or names more than one level.
     """
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return None
-    raw = str(text).strip().replace(" ", "").replace("\u3000", "")
-    if not raw:
-        return None
-    word = _LEVEL_WORDS.get(raw.lower()) or _LEVEL_WORDS.get(raw.rstrip("单位"))
-    if word:
-        return word
-    if _CENTRAL_PREFIX.search(raw):
-        return "central"
-    marks = _ADMIN_MARK.findall(_NOT_ADMIN.sub("", raw))
-    if marks:
-        return _MARK_LEVEL[marks[-1]]
-    return None
+    return classify_level(text, user_levels)[0]
 
 
 # --- missing cells ---------------------------------------------------------------------------------
@@ -97,6 +143,59 @@ def text_of_uniques(uniques: pd.Index | np.ndarray) -> pd.Series:
     return text.where(~missing.to_numpy(dtype=bool))
 
 
+_NEEDS_CLEANING = r"[^\x20-\x7e]|\s{2,}"
+_BREAKING = {"\t", "\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"}
+
+
+def _clean_one(text: str) -> tuple[str, bool, bool]:
+    normalized = unicodedata.normalize("NFKC", text)
+    kept, invisible = [], False
+    for ch in normalized:
+        if ch in _BREAKING:
+            kept.append(" ")
+            invisible = True
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Cn"):
+            invisible = True
+        else:
+            kept.append(ch)
+    joined = "".join(kept)
+    collapsed = " ".join(joined.split())
+    return collapsed, invisible, collapsed != joined.strip()
+
+
+def clean_text_uniques(uniques: pd.Index | np.ndarray) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Clean distinct text values as identifiers and names must be compared.
+
+    Unicode compatibility forms are unified (NFKC: full-width ``Ｗ１`` is ``W1``), invisible and control
+    characters are removed (zero-width spaces, right-to-left marks and overrides, BOMs, tabs and line breaks
+    become one space) and runs of white space become one space, so that a county written with an invisible
+    mark is not a second county.
+
+    Returns
+    -------
+    cleaned : Series of str
+        The cleaned values (<NA> where missing).
+    invisible : ndarray of bool
+        Values that held invisible or control characters.
+    spaces : ndarray of bool
+        Values whose inner white space was collapsed.
+    """
+    text = text_of_uniques(uniques)
+    n = len(text)
+    invisible = np.zeros(n, dtype=bool)
+    spaces = np.zeros(n, dtype=bool)
+    if n == 0:
+        return text, invisible, spaces
+    candidates = np.flatnonzero(text.str.contains(_NEEDS_CLEANING, regex=True).fillna(False).to_numpy(dtype=bool))
+    if candidates.size:
+        values = text.to_numpy(dtype=object, na_value=None)
+        for i in candidates:
+            values[i], invisible[i], spaces[i] = _clean_one(values[i])
+        text = pd.Series(values, dtype="string")
+        text = text.where(text.str.len() > 0)
+    return text, invisible, spaces
+
+
 def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes (-1 for NaN/None) and distinct values of a column; free for categoricals."""
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -120,7 +219,78 @@ def missing_mask(values: pd.Series) -> np.ndarray:
 
 # --- numbers ---------------------------------------------------------------------------------------
 
-_THOUSANDS = re.compile(r"[,，\s]")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:([,\s])\d{3})(?:\1\d{3})*(?:\.\d+)?$")
+_NUMERIC_LOOKING = re.compile(r"^[+-]?[\d,\s.]+$")
+
+
+@dataclass(frozen=True)
+class ParsedNumbers:
+    """Numbers parsed from a column, with masks of the cells that could not be read and why.
+
+    Attributes
+    ----------
+    values : ndarray of float
+        Parsed values; NaN where missing or unreadable.
+    not_number : ndarray of bool
+        Present but not a number.
+    bad_separator : ndarray of bool
+        Digits with commas or spaces that are not groups of three (``12,5``): a decimal comma or a typo.
+    not_finite : ndarray of bool
+        ``inf``, ``1e309`` and other values that are not finite.
+    """
+
+    values: np.ndarray
+    not_number: np.ndarray
+    bad_separator: np.ndarray
+    not_finite: np.ndarray
+
+    @property
+    def bad(self) -> np.ndarray:
+        """Any cell that was present but not read."""
+        return self.not_number | self.bad_separator | self.not_finite
+
+
+def parse_numbers_detailed(values: pd.Series) -> ParsedNumbers:
+    """Parse numbers; thousands separators are accepted only in groups of three (12,500 or 12 500).
+
+    Full-width digits (１２.５) are read as digits. ``12,5`` is not read as 125 or as 12.5: a comma that does
+    not separate groups of three is reported.
+    """
+    n = len(values)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        infinite = np.isinf(numbers)
+        numbers = np.where(infinite, np.nan, numbers)
+        zeros = np.zeros(n, dtype=bool)
+        return ParsedNumbers(numbers, zeros, zeros.copy(), infinite)
+    missing = missing_mask(values)
+    text = values.astype("string").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    numbers[missing] = np.nan
+    todo = ~missing & np.isnan(numbers)
+    bad_separator = np.zeros(n, dtype=bool)
+    if todo.any():  # slow path for the cells that are not plain numbers, on their distinct values only
+        idx = np.flatnonzero(todo)
+        codes, uniques = pd.factorize(text.iloc[idx].astype(object))
+        unique_numbers = np.full(len(uniques), np.nan)
+        unique_separator = np.zeros(len(uniques), dtype=bool)
+        for k, cell in enumerate(uniques):
+            cleaned = unicodedata.normalize("NFKC", str(cell)).strip().replace("\u3000", " ")
+            if _GROUPED.match(cleaned):
+                cleaned = re.sub(r"[,\s]", "", cleaned)
+            elif ("," in cleaned or " " in cleaned) and _NUMERIC_LOOKING.match(cleaned):
+                unique_separator[k] = True
+                continue
+            try:
+                unique_numbers[k] = float(cleaned)
+            except ValueError:
+                continue
+        numbers[idx] = unique_numbers[codes]
+        bad_separator[idx] = unique_separator[codes]
+    not_finite = ~missing & np.isinf(numbers)
+    numbers[not_finite] = np.nan
+    not_number = ~missing & np.isnan(numbers) & ~bad_separator & ~not_finite
+    return ParsedNumbers(numbers, not_number, bad_separator, not_finite)
 
 
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -131,17 +301,10 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     numbers : ndarray of float
         Parsed values, NaN where missing or unreadable.
     bad : ndarray of bool
-        True where a cell was present but is not a number.
+        True where a cell was present but is not a finite number.
     """
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
-        return numbers, np.zeros(len(values), dtype=bool)
-    missing = missing_mask(values)
-    text = values.astype("string").str.replace(_THOUSANDS, "", regex=True)
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    numbers[missing] = np.nan
-    bad = ~missing & np.isnan(numbers)
-    return numbers, bad
+    parsed = parse_numbers_detailed(values)
+    return parsed.values, parsed.bad
 
 
 # --- yes / no --------------------------------------------------------------------------------------
@@ -179,55 +342,96 @@ _YMD = re.compile(
 )
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-# Excel serial numbers accepted as dates: 1950-01-01 .. 2099-12-31.
-_EXCEL_SERIAL_RANGE = (18264, 73050)
+#: Dates outside these calendar years are implausible for a village posting (configurable: --date-years).
+DATE_YEARS: tuple[int, int] = (1949, 2100)
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse dates in the forms county ledgers use.
+def _excel_serial_range(years: tuple[int, int]) -> tuple[int, int]:
+    low = (pd.Timestamp(year=years[0], month=1, day=1) - _EXCEL_EPOCH).days
+    high = (pd.Timestamp(year=years[1], month=12, day=31) - _EXCEL_EPOCH).days
+    return low, high
+
+
+def parse_dates_detailed(values: pd.Series, years: tuple[int, int] = DATE_YEARS
+                         ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Parse dates in the forms county ledgers use, and tell unreadable from implausible dates.
 
     Accepted: ISO ``2021-05-01``, ``2021/5/1``, ``2021.5.1``, ``2021年5月1日`` (each optionally with a
-    time), ``20210501``, Excel date cells and Excel serial day numbers (days since 1899-12-30, between
-    1950 and 2099).
+    time), ``20210501``, Excel date cells and Excel serial day numbers (days since 1899-12-30) within
+    ``years``. Time-zone-aware timestamps are read as the date on the clock in their own time zone.
 
     Returns
     -------
     dates : Series of datetime64[ns]
-        Parsed dates (time of day dropped), NaT where missing or unreadable.
-    bad : ndarray of bool
-        True where a cell was present but is not a date.
+        Parsed dates (time of day dropped), NaT where missing, unreadable or implausible.
+    unreadable : ndarray of bool
+        Present but not a date.
+    implausible : ndarray of bool
+        A date outside ``years`` (e.g. 1800-01-01 or 2999-12-31).
     """
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values.dt.normalize().astype("datetime64[ns]"), np.zeros(len(values), dtype=bool)
     n = len(values)
+    low_year, high_year = years
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        year = values.dt.year.to_numpy(dtype=float, na_value=np.nan)
+        implausible = (year < low_year) | (year > high_year)
+        dates = values.where(~implausible).dt.normalize().astype("datetime64[ns]")
+        return dates, np.zeros(n, dtype=bool), implausible
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     missing = missing_mask(values)
     todo = ~missing
+    implausible = np.zeros(n, dtype=bool)
     # Excel cells already typed as dates (datetime/Timestamp objects).
     if values.dtype == object:
         is_stamp = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
         is_stamp = is_stamp.to_numpy(dtype=bool) & todo
         if is_stamp.any():
-            out[is_stamp] = pd.to_datetime(values[is_stamp]).dt.normalize().to_numpy(dtype="datetime64[ns]")
+            stamps = values[is_stamp]
+            year = np.array([getattr(v, "year", -1) for v in stamps], dtype=float)
+            ok = (year >= low_year) & (year <= high_year)
+            where = np.flatnonzero(is_stamp)
+            implausible[where[~ok]] = True
+            if ok.any():
+                good = pd.to_datetime(pd.Series(list(stamps[ok])), utc=False)
+                if isinstance(good.dtype, pd.DatetimeTZDtype):
+                    good = good.dt.tz_localize(None)
+                out[where[ok]] = good.dt.normalize().to_numpy(dtype="datetime64[ns]")
             todo &= ~is_stamp
     text = values.astype("string").str.strip()
-    if todo.any():  # fast path: ISO dates
-        iso = pd.to_datetime(text[todo], format="%Y-%m-%d", errors="coerce").to_numpy(dtype="datetime64[ns]")
-        out[todo] = iso
-        todo[todo] = np.isnat(iso)
     for pattern in (_YMD, _COMPACT):
         if todo.any():
             parts = text[todo].str.extract(pattern).astype("float")
+            year, month, day = (parts[k].to_numpy() for k in range(3))
+            shaped = ~np.isnan(year) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+            outside = shaped & ((year < low_year) | (year > high_year))
+            implausible[np.flatnonzero(todo)[outside]] = True
+            year = np.where(outside, np.nan, year)
             stamp = pd.to_datetime(
-                pd.DataFrame({"year": parts[0], "month": parts[1], "day": parts[2]}), errors="coerce"
+                pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
             ).to_numpy(dtype="datetime64[ns]")
             out[todo] = stamp
-            todo[todo] = np.isnat(stamp)
+            todo[todo] = np.isnat(stamp) & ~outside
     if todo.any():  # Excel serial day numbers
         serial = pd.to_numeric(text[todo], errors="coerce").to_numpy(dtype=float)
-        ok = (serial >= _EXCEL_SERIAL_RANGE[0]) & (serial <= _EXCEL_SERIAL_RANGE[1]) & (serial == np.floor(serial))
+        low, high = _excel_serial_range(years)
+        ok = (serial >= low) & (serial <= high) & (serial == np.floor(serial))
         stamp = np.full(len(serial), np.datetime64("NaT"), dtype="datetime64[ns]")
         stamp[ok] = (_EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")).to_numpy(dtype="datetime64[ns]")
         out[todo] = stamp
         todo[todo] = np.isnat(stamp)
-    return pd.Series(out, index=values.index), todo
+    return pd.Series(out, index=values.index), todo, implausible
+
+
+def parse_dates(values: pd.Series, years: tuple[int, int] = DATE_YEARS) -> tuple[pd.Series, np.ndarray]:
+    """Parse dates in the forms county ledgers use (see :func:`parse_dates_detailed`).
+
+    Returns
+    -------
+    dates : Series of datetime64[ns]
+        Parsed dates, NaT where missing, unreadable or implausible.
+    bad : ndarray of bool
+        True where a cell was present but is not a plausible date.
+    """
+    dates, unreadable, implausible = parse_dates_detailed(values, years)
+    return dates, unreadable | implausible
