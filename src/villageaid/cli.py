@@ -17,9 +17,11 @@ import pandas as pd
 
 from villageaid import __version__
 from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
-from villageaid.io.headers import load_header_map
+from villageaid.io.headers import AMOUNT_UNIT_CHOICES, load_header_map
+from villageaid.io.messages import LANG_ENV, escape, language
+from villageaid.io.normalize import DATE_YEARS
 from villageaid.io.pseudonym import SALT_ENV, load_salt
-from villageaid.io.read import RawData, read_raw
+from villageaid.io.read import RawData, is_inside, read_raw
 from villageaid.io.write import write_csv, write_parquet, write_text
 from villageaid.panel.build import PanelOptions, build_panel
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
@@ -39,15 +41,33 @@ def _log(message: str) -> None:
 
 def _add_ingest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--header-map", type=Path, action="append", default=[], metavar="TOML",
-                        help="extra header map (TOML, same form as the shipped one); may be repeated")
-    parser.add_argument("--amount-unit", choices=("wan", "yuan"), default="wan",
-                        help="unit of money columns whose header declares none: wan (万元, default) or yuan "
-                             "(元, divided by 10,000)")
+                        help="extra header map (TOML, same form as the shipped one, with optional [levels]); "
+                             "may be repeated")
+    parser.add_argument("--amount-unit", choices=sorted(AMOUNT_UNIT_CHOICES), default=None,
+                        help="unit of money columns whose header states none: yuan/元, thousand/千元, wan/万元 "
+                             "(the default), million/百万元 or yi/亿元; a header that states another unit is an "
+                             "error")
     parser.add_argument("--salt-file", type=Path, default=None,
                         help=f"file holding your secret salt for pseudonymizing a name column (or set "
-                             f"{SALT_ENV}); keep it outside the data directory")
+                             f"{SALT_ENV}); at least 16 random characters, kept outside the data directory")
+    parser.add_argument("--date-years", default=f"{DATE_YEARS[0]}-{DATE_YEARS[1]}", metavar="FIRST-LAST",
+                        help=f"calendar years within which dates are plausible (default "
+                             f"{DATE_YEARS[0]}-{DATE_YEARS[1]})")
     parser.add_argument("--max-problems", type=int, default=1000,
-                        help="print at most this many problems (default 1000); the count is always shown")
+                        help="print at most this many problems (default 1000); the rest are counted per file, "
+                             "column and problem")
+    parser.add_argument("--lang", choices=("en", "zh"), default=None,
+                        help=f"language of the report: en or zh (中文); default from {LANG_ENV}, else en")
+
+
+def _date_years(text: str) -> tuple[int, int]:
+    try:
+        first, last = (int(part) for part in text.replace("–", "-").split("-"))
+    except ValueError as exc:
+        raise UserError(f"--date-years {text!r}: expected two years such as 1949-2100") from exc
+    if first > last:
+        raise UserError(f"--date-years {text!r}: the first year is after the last")
+    return first, last
 
 
 def _ingest(args: argparse.Namespace) -> RawData:
@@ -56,7 +76,16 @@ def _ingest(args: argparse.Namespace) -> RawData:
         salt = load_salt(args.salt_file)
     except (OSError, ValueError) as exc:
         raise UserError(str(exc)) from exc
-    return read_raw(args.data_dir, header_map=hmap, amount_unit=args.amount_unit, salt=salt)
+    unit = AMOUNT_UNIT_CHOICES[args.amount_unit] if args.amount_unit else None
+    return read_raw(args.data_dir, header_map=hmap, amount_unit=unit, salt=salt,  # type: ignore[arg-type]
+                    date_years=_date_years(args.date_years))
+
+
+def _refuse_output_inside(data_dir: Path, out: Path | None, command: str) -> None:
+    """Never write into the folder of the records being read (it must stay as the county sent it)."""
+    if out is not None and is_inside(out, data_dir):
+        raise UserError(f"{command}: --out {out} is inside the input folder {data_dir}; choose a folder outside "
+                        "it (the input is never modified)")
 
 
 PROVENANCE_FILE = "provenance.json"
@@ -100,37 +129,68 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write_validated(raw: RawData, data_dir: Path, out: Path) -> None:
+    """Write the validated tables and provenance as one set: into a staging folder, then moved in place."""
+    import shutil
+    import tempfile
+
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".validated.", dir=out))
+    try:
+        names = []
+        for name, frame in raw.tables.items():
+            if len(frame) or name in ("villages", "units", "assignments", "funding"):
+                write_parquet(frame, staging / f"{name}.parquet")
+                names.append(f"{name}.parquet")
+        provenance = {"data_source": _data_source(data_dir), **raw.provenance}
+        write_text(staging / PROVENANCE_FILE, json.dumps(provenance, ensure_ascii=False, indent=1) + "\n")
+        names.append(PROVENANCE_FILE)
+        for stale in ("designations.parquet", "outcomes.parquet"):  # a table absent now must not linger
+            if stale not in names and (out / stale).exists():
+                (out / stale).unlink()
+        for name in names:
+            (staging / name).replace(out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _print_report(raw: RawData, args: argparse.Namespace) -> None:
+    print(raw.report.format(max_lines=args.max_problems, lang=language(args.lang)))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print the validation report; exit 2 when there are errors."""
+    _refuse_output_inside(args.data_dir, args.out, "validate")
     raw = _ingest(args)
     report = raw.report
-    print(report.format(max_lines=args.max_problems))
-    if report.ok:
-        counts = ", ".join(f"{name} {len(frame)}" for name, frame in raw.tables.items())
-        print(f"OK: {args.data_dir} is valid ({counts} rows)")
-        if args.out is not None:
-            start = time.perf_counter()
-            for name, frame in raw.tables.items():
-                if len(frame) or name in ("villages", "units", "assignments", "funding"):
-                    write_parquet(frame, Path(args.out) / f"{name}.parquet")
-            write_text(Path(args.out) / PROVENANCE_FILE,
-                       json.dumps({"data_source": _data_source(Path(args.data_dir))}, ensure_ascii=False) + "\n")
-            _log(f"validate: read {args.data_dir}; wrote validated tables to {args.out} "
-                 f"in {time.perf_counter() - start:.2f} s")
-        return EXIT_OK
-    return EXIT_INVALID
+    _print_report(raw, args)
+    if not report.ok:
+        return EXIT_INVALID
+    counts = ", ".join(f"{name} {len(frame)}" for name, frame in raw.tables.items())
+    folder = escape(str(args.data_dir))
+    if language(args.lang) == "zh":
+        print(f"通过：{folder} 的数据有效（{counts} 行）")
+    else:
+        print(f"OK: {folder} is valid ({counts} rows)")
+    if args.out is not None:
+        start = time.perf_counter()
+        _write_validated(raw, Path(args.data_dir), Path(args.out))
+        _log(f"validate: read {folder}; wrote validated tables to {escape(str(args.out))} "
+             f"in {time.perf_counter() - start:.2f} s")
+    return EXIT_OK
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
     """Validate a data directory and write the village × year panel."""
     start = time.perf_counter()
+    _refuse_output_inside(args.data_dir, args.out, "panel")
     raw = _ingest(args)
     if not raw.report.ok:
-        print(raw.report.format(max_lines=args.max_problems))
-        _log(f"panel: {args.data_dir} has errors; nothing written")
+        _print_report(raw, args)
+        _log(f"panel: {escape(str(args.data_dir))} has errors; nothing written")
         return EXIT_INVALID
-    if raw.report.warnings:
-        print(raw.report.format(max_lines=args.max_problems))
+    if raw.report.problems:
+        _print_report(raw, args)
     options = PanelOptions(first_year=args.first_year, last_year=args.last_year, rich_quantile=args.rich_quantile)
     try:
         panel = build_panel(raw.tables, options)
@@ -138,7 +198,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
         raise UserError(f"cannot build the panel: {exc}") from exc
     panel.attrs["data_source"] = _data_source(Path(args.data_dir))
     write_parquet(panel, args.out)
-    _log(f"panel: read {args.data_dir} ({', '.join(sorted(raw.files))}); wrote {args.out} "
+    _log(f"panel: read {escape(str(args.data_dir))} ({', '.join(sorted(raw.files))}); wrote {args.out} "
          f"({len(panel)} village-years) in {time.perf_counter() - start:.2f} s")
     return EXIT_OK
 
@@ -158,8 +218,33 @@ def cmd_tables(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
     _log(f"tables: read {args.panel} ({len(panel)} village-years)")
-    written = build_outputs(panel, args.out, args.figures, bootstrap_draws=args.bootstrap_draws,
-                            log=lambda message: _log(f"tables: {message}"))
+    import shutil
+    import tempfile
+
+    import numpy as np
+
+    # Build into staging folders and move the files in only when every table and figure was estimated:
+    # a failure leaves the previous outputs as they were, never half of a new set.
+    tables_dir, figures_dir = Path(args.out), Path(args.figures)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    stage_tables = Path(tempfile.mkdtemp(prefix=".staging.", dir=tables_dir))
+    stage_figures = Path(tempfile.mkdtemp(prefix=".staging.", dir=figures_dir))
+    try:
+        try:
+            written = build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=args.bootstrap_draws,
+                                    log=lambda message: _log(f"tables: {message}"))
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, KeyError) as exc:
+            raise UserError(f"the analyses cannot be estimated on this panel ({type(exc).__name__}: {exc}); "
+                            f"check that it has funding records for several villages and years in both "
+                            f"periods, villages of both levels and both endowment groups; nothing was "
+                            f"written") from exc
+        for path in written:
+            target = (tables_dir if path.parent == stage_tables else figures_dir) / path.name
+            path.replace(target)
+    finally:
+        shutil.rmtree(stage_tables, ignore_errors=True)
+        shutil.rmtree(stage_figures, ignore_errors=True)
     _log(f"tables: wrote {len(written)} files in {time.perf_counter() - start:.2f} s")
     return EXIT_OK
 
@@ -321,6 +406,30 @@ def cmd_speccurve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the ledger template workbook."""
+    from villageaid.io.template import write_template
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"--out {out}: the template is an Excel workbook; give a name ending in .xlsx")
+    write_template(out)
+    _log(f"template: wrote {out} (one sheet per table, instructions in {'填写说明'}, examples in {'填写示例'})")
+    return EXIT_OK
+
+
+def cmd_headers(args: argparse.Namespace) -> int:
+    """Print every accepted file, sheet and column name, unit and level form."""
+    from villageaid.io.template import describe_headers
+
+    try:
+        hmap = load_header_map(args.header_map)
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    print(describe_headers(hmap, language(args.lang)), end="")
+    return EXIT_OK
+
+
 def cmd_codebook(args: argparse.Namespace) -> int:
     """Write the codebook as Markdown."""
     write_text(args.out, codebook_markdown())
@@ -444,6 +553,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("panel", type=Path, metavar="PANEL", help="panel Parquet file")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=cmd_speccurve)
+
+    p = sub.add_parser("template", help="write an Excel template for county ledgers (模板.xlsx)",
+                       description="Write a workbook with one sheet per table (Chinese and English headers, "
+                                   "drop-down lists for levels, yes/no, roles, sources and identifiers), an "
+                                   "instructions sheet and example rows. Fill it in, put it in a folder of its "
+                                   "own and run 'villageaid validate FOLDER --lang zh'.")
+    p.add_argument("--out", type=Path, required=True, help="output workbook, e.g. 模板.xlsx")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("headers", help="list every file, sheet and column name, unit and level form understood",
+                       description="Print the accepted file and sheet names of each table, the accepted headers of "
+                                   "each column (* = required), the amount units and the forms of unit levels "
+                                   "and other values, including those of --header-map files.")
+    p.add_argument("--header-map", type=Path, action="append", default=[], metavar="TOML",
+                   help="extra header map to include")
+    p.add_argument("--lang", choices=("en", "zh"), default=None, help=f"headings in en or zh (default from "
+                                                                      f"{LANG_ENV})")
+    p.set_defaults(func=cmd_headers)
 
     p = sub.add_parser("codebook", help="write the codebook of every raw and derived variable (Markdown)",
                        description="Write the codebook: one entry per raw and derived variable with its type, "
