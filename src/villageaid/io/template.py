@@ -15,6 +15,7 @@ import pandas as pd
 from villageaid.io.headers import AMOUNT_LABELS, HeaderMap, load_header_map
 from villageaid.io.messages import Language
 from villageaid.io.normalize import _LEVEL_WORDS
+from villageaid.io.write import neutralize_cell
 from villageaid.schema import RAW_TABLES, UNIT_LEVELS, VALUE_LABELS_ZH, Column, TableSchema
 
 INSTRUCTIONS_SHEET = "填写说明"
@@ -43,7 +44,7 @@ def _display_value(col: Column, value: object) -> object:
         return int(value)
     if col.kind in ("float", "money"):
         return float(value)
-    return str(value)
+    return neutralize_cell(str(value))  # openpyxl writes a text starting with "=" as a formula
 
 
 def _example_rows(schema: TableSchema) -> list[list[object]]:

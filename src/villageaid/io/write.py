@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,9 +46,57 @@ def write_with(target: Path | str, writer: Callable[[Path], None]) -> Path:
     return Path(target)
 
 
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection"): text beginning with = + - @ or a
+# tab / carriage return. A plain number written as text ("-0.123", "-0.5***", "(0.20)") is not a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_PLAIN_NUMBER = re.compile(r"^[-+]?(\d[\d,]*)?(\.\d+)?([eE][-+]?\d+)?%?\**$|^-+$")
+
+
+def neutralize_cell(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would read as a formula with an apostrophe.
+
+    Parameters
+    ----------
+    value : object
+        A cell. Only strings are changed, and only those beginning with ``= + - @``, a tab or a carriage
+        return that are not plain numbers.
+
+    Returns
+    -------
+    object
+        The cell, safe to open in Excel or WPS.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with its text cells and column names neutralised against formula injection."""
+    out = frame
+    text_columns = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(
+        frame[c].dtype) or isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    for column in text_columns:
+        values = frame[column].astype(object)
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+        if risky.any():
+            if out is frame:
+                out = frame.copy()
+            out[column] = values.map(neutralize_cell)
+    names = [neutralize_cell(str(c)) if isinstance(c, str) else c for c in frame.columns]
+    if names != list(frame.columns):
+        out = (out if out is not frame else frame.copy()).set_axis(names, axis=1)
+    return out
+
+
 def write_csv(frame: pd.DataFrame, target: Path | str) -> Path:
-    """Write a DataFrame as UTF-8 CSV without index, atomically and byte-reproducibly."""
-    return write_text(target, frame.to_csv(index=False, lineterminator="\n"))
+    """Write a DataFrame as UTF-8 CSV without index, atomically and byte-reproducibly.
+
+    Text cells that a spreadsheet would run as formulas (``=HYPERLINK(...)``, ``+cmd``, ``@SUM``) are
+    prefixed with an apostrophe (:func:`neutralize_cell`), so a table carrying names from the records can
+    be opened safely.
+    """
+    return write_text(target, neutralize_frame(frame).to_csv(index=False, lineterminator="\n"))
 
 
 def write_parquet(frame: pd.DataFrame, target: Path | str) -> Path:

@@ -7,6 +7,7 @@ spanning column groups, panel rows and a notes block, and byte-identical output 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -17,9 +18,24 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
 _TABLE_PREFIX = re.compile(r"^Table [0-9]+[a-z]?\.\s*")
 
 
+def _printable(text: str) -> str:
+    """Drop control, invisible and bidirectional characters; line breaks become spaces."""
+    return "".join(" " if ch in "\n\r\t" else ch for ch in str(text)
+                   if ch in "\n\r\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
+
+
 def latex_escape(text: str) -> str:
-    """Escape LaTeX special characters in plain text."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    """Escape LaTeX special characters in plain text (and drop control characters)."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in _printable(text))
+
+
+_MARKDOWN_SPECIAL = {"|": r"\|", "\\": "\\\\", "<": "&lt;", ">": "&gt;", "&": "&amp;", "`": r"\`",
+                     "[": r"\[", "]": r"\]"}
+
+
+def markdown_escape(text: str) -> str:
+    """Escape text for a Markdown table cell: pipes, HTML, links and code spans cannot break out of it."""
+    return "".join(_MARKDOWN_SPECIAL.get(ch, ch) for ch in _printable(text))
 
 
 @dataclass(frozen=True)
@@ -60,19 +76,20 @@ class FormattedTable:
     def to_markdown(self) -> str:
         """Render as a GitHub-flavoured Markdown table with the title above and notes below."""
         width = len(self.columns)
-        lines = [f"**{self.title}**", ""]
+        esc = markdown_escape
+        lines = [f"**{esc(self.title)}**", ""]
         header = list(self.columns)
         if self.groups:  # Markdown has one header row: prefix each column with its group's label
             spans = [g.label for g in self.groups for _ in range(g.width)]
             header = [f"{g}: {c}" if g else c for g, c in zip(spans, header, strict=True)]
-        lines.append("| " + " | ".join(header) + " |")
+        lines.append("| " + " | ".join(esc(h) for h in header) + " |")
         lines.append("|" + " --- |" * width)
         for row in self.rows:
-            cells = [f"*{row[0]}*"] + [""] * (width - 1) if len(row) == 1 else row
+            cells = [f"*{esc(row[0])}*"] + [""] * (width - 1) if len(row) == 1 else [esc(c) for c in row]
             lines.append("| " + " | ".join(cells) + " |")
         if self.notes:
             lines.append("")
-            lines += [f"{note}" for note in self.notes]
+            lines += [esc(note) for note in self.notes]
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
