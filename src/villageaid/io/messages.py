@@ -8,6 +8,7 @@ rendered in the same language: Chinese forms first for a Chinese report.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from typing import Literal
 
@@ -148,6 +149,9 @@ _WHAT_ZH = {"lists": "列表", "nested records": "嵌套记录", "binary data": 
 _LEVELS_ZH = {"central": "中央", "provincial": "省级", "city": "市级", "county": "县级", "township": "乡镇"}
 
 
+_ROW_EN = re.compile(r"(\S+) row (\d+)")
+
+
 def language(lang: str | None = None) -> Language:
     """Return the report language: ``lang`` if given, else ``VILLAGEAID_LANG``, else English."""
     chosen = (lang or os.environ.get(LANG_ENV, "") or "en").strip().lower()
@@ -188,6 +192,7 @@ def render(code: str, params: dict[str, object], lang: Language) -> str:
     english, chinese = MESSAGES[code]
     values = {k: escape(v) for k, v in params.items()}
     if lang == "zh":
+        values = {k: _ROW_EN.sub(r"\1 第 \2 行", v) for k, v in values.items()}
         table = str(params.get("table", ""))
         home = str(params.get("home", ""))
         values.setdefault("table_zh", RAW_TABLES[table].label_zh if table in RAW_TABLES else table)

@@ -448,8 +448,9 @@ def read_raw(
     hmap = header_map or load_header_map()
     sources = read_sources(directory, hmap, report)
     units: dict[str, dict[str, str]] = {}
+    unreadable = {p.table for p in report.errors if p.table}
     tables = validate_sources(sources, hmap, report, amount_unit=amount_unit, salt=salt, date_years=years,
-                              units=units)
+                              units=units, found=unreadable)
     files: dict[str, list[str]] = {}
     for source in sources:
         files.setdefault(source.table, []).append(source.label)

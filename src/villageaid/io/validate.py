@@ -90,7 +90,7 @@ class _Collector:
         self.report = report
         self.source = source
 
-    def cells(self, mask: np.ndarray, column: str, values: Iterable[object] | None, code: str,
+    def cells(self, mask: np.ndarray, column: str, values: Iterable[object] | None, code: str, /,
               severity: str = "error", **params: object) -> None:
         idx = np.flatnonzero(mask)
         if idx.size == 0:
@@ -101,7 +101,7 @@ class _Collector:
             self.report.add(Problem.of(severity, self.source.table, self.source.label,  # type: ignore[arg-type]
                                        int(self.source.rows[i]), column, value, code, **params))
 
-    def file(self, code: str, column: str | None = None, severity: str = "error", **params: object) -> None:
+    def file(self, code: str, column: str | None = None, /, severity: str = "error", **params: object) -> None:
         self.report.add(Problem.of(severity, self.source.table, self.source.label, None,  # type: ignore[arg-type]
                                    column, None, code, **params))
 
@@ -584,11 +584,13 @@ def validate_sources(
     salt: bytes | None = None,
     date_years: tuple[int, int] = DATE_YEARS,
     units: dict | None = None,
+    found: set[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Type and check every source, then check keys and references across tables.
 
     Problems go into ``report``; the returned tables have schema columns and types. ``units`` (when given)
-    receives the amount unit of every money column and where it was stated.
+    receives the amount unit of every money column and where it was stated. ``found`` names tables whose
+    files exist but could not be read (already reported, so not reported again as missing).
     """
     typed: dict[str, list[pd.DataFrame]] = {name: [] for name in RAW_TABLES}
     available: dict[str, set[str]] = {}
@@ -605,7 +607,7 @@ def validate_sources(
         if frame is not None:
             typed[source.table].append(frame)
     tables: dict[str, pd.DataFrame] = {}
-    present = {s.table for s in sources}
+    present = {s.table for s in sources} | (found or set())
     for name, schema in RAW_TABLES.items():
         parts = typed[name]
         if not parts:
@@ -621,7 +623,10 @@ def validate_sources(
                     frame[col.name] = pd.Categorical(frame[col.name], categories=list(col.allowed))
         tables[name] = frame
         if set(schema.key) <= available.get(name, set()):
-            _check_keys(name, frame, report)
+            # Two sources of one table are one error already (naming both): duplicates are looked for
+            # within each source, not between them.
+            for part in parts:
+                _check_keys(name, part, report)
     _check_references(tables, available, report)
     if {"cadre_id", "village_id", "start_date"} <= available.get("assignments", set()) | {"cadre_id"}:
         _check_assignments(tables["assignments"], report)
