@@ -185,9 +185,7 @@ def write_template(path: Path | str, tables: dict[str, pd.DataFrame] | None = No
                 sheet.add_data_validation(validation)
                 validation.add(area)
             if col.kind == "date":
-                for row_cells in sheet.iter_cols(min_col=k, max_col=k, min_row=2, max_row=2):
-                    for cell in row_cells:
-                        cell.number_format = "yyyy-mm-dd"
+                sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
         if tables is not None and name in tables:
             frame = tables[name]
             columns = [c for c in schema.columns]

@@ -441,7 +441,10 @@ def _check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> No
     if frame.empty:
         return
     columns = list(schema.column_names)
-    whole = frame.duplicated(columns, keep=False).to_numpy()
+    # Rows with a missing or unreadable required value are reported already; they are not compared, so a
+    # column of bad amounts (all read as missing) is not also a column of "duplicates".
+    complete_required = frame[list(schema.required_columns)].notna().all(axis=1).to_numpy()
+    whole = complete_required & frame.duplicated(columns, keep=False).to_numpy()
     if schema.key:
         key = list(schema.key)
         complete = frame[key].notna().all(axis=1).to_numpy()
