@@ -12,7 +12,7 @@ from tests.conftest import VALID_CSV, write_tables
 from villageaid.cli import main
 from villageaid.io import read_raw
 from villageaid.io.pseudonym import WeakSaltError, check_salt, load_salt
-from villageaid.io.report import KEEP_PER_GROUP, Problem, ValidationReport
+from villageaid.io.report import KEEP_PER_GROUP, Problem
 from villageaid.io.write import neutralize_cell, write_csv
 from villageaid.report.render import FormattedTable
 
@@ -52,7 +52,7 @@ def test_report_lines_escape_control_and_bidirectional_characters() -> None:
 
 @pytest.mark.parametrize("salt", [b"", b"x", b"abc123", b"a" * 40, b"ab" * 10, b"0123456"])
 def test_weak_salts_are_refused(salt: bytes) -> None:
-    with pytest.raises(WeakSaltError, match="secrets.token_hex"):
+    with pytest.raises(WeakSaltError, match=r"secrets\.token_hex"):
         check_salt(salt, "test")
 
 
