@@ -106,6 +106,15 @@ class ValidationReport:
         self._kept[key] += 1
         self.problems.append(problem)
 
+    def room(self, severity: Severity, table: str, file: str, column: str | None, code: str) -> int:
+        """Return how many more problems of this kind in this column of this file are kept in full."""
+        return max(0, KEEP_PER_GROUP - self._kept[(severity, table, file, column, code)])
+
+    def count_only(self, severity: Severity, table: str, file: str, column: str | None, code: str, n: int) -> None:
+        """Count ``n`` problems of this kind without keeping them (beyond :data:`KEEP_PER_GROUP`)."""
+        if n > 0:
+            self.suppressed[(severity, table, file, column, code)] += n
+
     def extend(self, problems: list[Problem]) -> None:
         """Record several problems."""
         for problem in problems:

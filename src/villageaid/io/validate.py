@@ -95,11 +95,20 @@ class _Collector:
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             return
-        shown = None if values is None else (values if isinstance(values, pd.Series) else pd.Series(list(values)))
-        for i in idx:
-            value = None if shown is None else _show(shown.iat[i])
-            self.report.add(Problem.of(severity, self.source.table, self.source.label,  # type: ignore[arg-type]
-                                       int(self.source.rows[i]), column, value, code, **params))
+        source = self.source
+        # Millions of bad cells cost one count, not millions of objects: only the first few are kept.
+        room = self.report.room(severity, source.table, source.label, column, code)  # type: ignore[arg-type]
+        self.report.count_only(severity, source.table, source.label, column, code,  # type: ignore[arg-type]
+                               idx.size - min(room, idx.size))
+        idx = idx[:room]
+        if values is None:
+            shown: list[object] = [None] * idx.size
+        else:
+            series = values if isinstance(values, pd.Series) else pd.Series(list(values))
+            shown = [_show(v) for v in series.iloc[idx].astype(object).tolist()]
+        for i, value in zip(idx, shown, strict=True):
+            self.report.add(Problem.of(severity, source.table, source.label,  # type: ignore[arg-type]
+                                       int(source.rows[i]), column, value, code, **params))
 
     def file(self, code: str, column: str | None = None, /, severity: str = "error", **params: object) -> None:
         self.report.add(Problem.of(severity, self.source.table, self.source.label, None,  # type: ignore[arg-type]
