@@ -182,3 +182,15 @@ def test_montecarlo_power_and_speccurve_commands(tmp_path: Path, capsys: pytest.
     assert (curve.groupby("hypothesis").size() >= 100).all()
     for name in ("figure_montecarlo_two_counties.png", "figure_power.png", "figure_speccurve.png"):
         assert (out / name).stat().st_size > 1000
+
+
+def test_tables_refuses_a_panel_it_cannot_estimate_and_writes_nothing(
+        valid_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    panel = tmp_path / "panel.parquet"
+    assert main(["panel", str(valid_dir), "--out", str(panel)]) == 0
+    out = tmp_path / "paper" / "tables"
+    assert main(["tables", str(panel), "--out", str(out), "--bootstrap-draws", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be estimated on this panel" in err and "internal error" not in err
+    assert [p for p in out.rglob("*") if p.is_file()] == []
+    assert [p for p in (tmp_path / "paper" / "figures").rglob("*") if p.is_file()] == []

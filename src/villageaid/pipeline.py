@@ -122,7 +122,7 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     paths.append(write_csv(inequality.lorenz, figures_dir / "figure_inequality_lorenz.csv"))
     step("inequality figure (H7)", started, paths)
     started = time.perf_counter()
-    matching = matching_models(panel, draws=min(bootstrap_draws, 999), seed=BOOTSTRAP_SEEDS["matching"])
+    matching = matching_models(panel, draws=min(bootstrap_draws, 999) or 199, seed=BOOTSTRAP_SEEDS["matching"])
     step("table 8 (H8, H9)", started, write_table("table8_level_strength_matching",
                                                   *ht.table8(transition, matching, panel), tables_dir))
     started = time.perf_counter()

@@ -78,3 +78,15 @@ def test_unbalanced_two_way_demeaning_is_exact() -> None:
     absorbed = feols("y ~ x1 + x2 | unit + period", d, vcov="iid")
     np.testing.assert_allclose(absorbed.params[["x1", "x2"]], manual.params[["x1", "x2"]], rtol=1e-10, atol=0)
     np.testing.assert_allclose(absorbed.std_errors[["x1", "x2"]], manual.std_errors[["x1", "x2"]], rtol=1e-10, atol=0)
+
+
+def test_reference_levels_keep_their_spaces() -> None:
+    """A county called 'P  县' (two spaces) is its own reference level: spaces are removed outside quotes only."""
+    parsed = parse_formula("y ~ x + i(county, ref='P  县') | year")
+    assert parsed.terms == ("x", "i(county,ref='P  县')")
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({"y": rng.normal(size=60), "x": rng.normal(size=60),
+                         "county": np.repeat(["Wu Xian 县", "P  县", "Q"], 20), "year": np.tile(range(4), 15)})
+    fit = feols("y ~ x + i(county, ref='P  县')", data)
+    names = fit.tidy()["term"].tolist()
+    assert any("Wu Xian 县" in n for n in names) and not any("P  县" in n for n in names)

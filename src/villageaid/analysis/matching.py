@@ -69,6 +69,8 @@ def matching_index(panel: pd.DataFrame, *, draws: int = 999, seed: int = 3, conf
         Columns ``year``, ``dimension`` ("level" or "strength"), ``estimate``, ``conf_low``, ``conf_high``,
         ``villages``. Intervals are bootstrap percentiles over ``draws`` resamples of villages (seeded).
     """
+    if draws < 1:
+        raise ValueError(f"matching_index: draws must be at least 1, got {draws}")
     rng = np.random.default_rng(seed)
     rows = []
     for year, frame in panel.loc[panel["first_secretary_level"].notna()].groupby("year", sort=True):
