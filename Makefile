@@ -1,6 +1,7 @@
 # villageaid — make all builds everything from raw data; make test runs the test suite.
-# Targets are files: only what changed is rebuilt. `make all DATA=path/to/records` runs the same
-# pipeline on a directory of real county records instead of the simulated default data.
+# `make all` runs `villageaid build`, which decides what is out of date from the *content* of the inputs, the
+# options below and villageaid's own code — never from file times — and swaps each step's outputs in whole.
+# `make all DATA=path/to/records` runs the same pipeline on a folder of real county records.
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,44 +9,58 @@ BIN := $(VENV)/bin
 VA := $(BIN)/villageaid
 INSTALLED := $(VENV)/.installed
 
-SIM_DIR := data/simulated
-DATA ?= $(SIM_DIR)
-PROCESSED := data/processed
-TABLES := paper/tables
+# Options of the build (see `make help`); empty means the default.
+DATA ?=
 SEED ?=
 FIGURE_LANG ?= en
+SALT_FILE ?=
+HEADER_MAP ?=
+AMOUNT_UNIT ?=
+RICH_QUANTILE ?=
+DATE_YEARS ?=
+BOOTSTRAP_DRAWS ?=
+PDF ?= auto
 
-ifeq ($(DATA),$(SIM_DIR))
-RAW_INPUTS := $(SIM_DIR)/truth.json
-else
-RAW_INPUTS := $(wildcard $(DATA)/*.csv $(DATA)/*.xlsx $(DATA)/*.parquet)
-endif
+BUILD_OPTS = $(if $(DATA),--data "$(DATA)") $(if $(SEED),--seed $(SEED)) --lang $(FIGURE_LANG) \
+	$(if $(SALT_FILE),--salt-file "$(SALT_FILE)") $(if $(HEADER_MAP),--header-map "$(HEADER_MAP)") \
+	$(if $(AMOUNT_UNIT),--amount-unit $(AMOUNT_UNIT)) $(if $(RICH_QUANTILE),--rich-quantile $(RICH_QUANTILE)) \
+	$(if $(DATE_YEARS),--date-years $(DATE_YEARS)) $(if $(BOOTSTRAP_DRAWS),--bootstrap-draws $(BOOTSTRAP_DRAWS))
 
-VALIDATED := $(PROCESSED)/validated
+SIM_DIR := data/simulated
+PROCESSED := data/processed
 PANEL := $(PROCESSED)/panel.parquet
+TABLES := paper/tables
 FIGURES := paper/figures
-TABLE1 := $(TABLES)/table1_typology.csv
+MANIFEST := paper/MANIFEST.sha256
 SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
-MANIFEST := paper/MANIFEST.sha256
+.PHONY: all build panel test lint clean clean-simulations distclean install help replicate expected pdf latex \
+	fonts simulations lab
 
-.PHONY: all test lint clean distclean install help replicate expected pdf latex fonts paper-if-possible simulations
-
-all: $(MANIFEST) paper-if-possible
-
-# The PDF is part of `make all` where xelatex is installed, and skipped with a message where it is not.
-paper-if-possible: $(MANIFEST)
-	@if command -v xelatex >/dev/null 2>&1; then $(MAKE) --no-print-directory paper/main.pdf; \
-	else echo "xelatex is not installed: paper/main.pdf skipped (make latex installs it)"; fi
+all: $(INSTALLED)
+	$(VA) build $(BUILD_OPTS) --pdf $(PDF)
 
 help:
-	@echo "make all    build the data, panel and paper tables (DATA=dir for your own records)"
+	@echo "make all    build the data, panel, tables, figures, manifest and (with xelatex) the PDF"
+	@echo "            only what is out of date: inputs are compared by content, never by file time"
+	@echo "  DATA=DIR          a folder of county records instead of the simulated data"
+	@echo "  SALT_FILE=FILE    secret salt for a name column (16+ random characters)"
+	@echo "  HEADER_MAP=FILE   your header map (TOML: [tables], [columns.T], [values.C], [levels])"
+	@echo "  AMOUNT_UNIT=U     unit of amounts whose header states none: yuan, thousand, wan (default), million, yi"
+	@echo "  RICH_QUANTILE=Q   county quantile above which a village is rich (default 2/3)"
+	@echo "  DATE_YEARS=A-B    plausible calendar years of dates (default 1949-2100)"
+	@echo "  FIGURE_LANG=zh    Chinese figure labels (needs make fonts)"
+	@echo "  SEED=N            root seed of the simulated data and the bootstraps"
+	@echo "  BOOTSTRAP_DRAWS=N wild cluster bootstrap draws (default 9999)"
+	@echo "  PDF=auto|yes|no   build paper/main.pdf where xelatex exists (auto), always, or never"
 	@echo "make test   run the test suite"
 	@echo "make replicate  rebuild everything in build/replicate and compare with paper/expected.json"
 	@echo "make pdf    build paper/main.pdf with xelatex (make latex installs it on Debian)"
 	@echo "make simulations  Monte Carlo, power and specification curve (a few minutes; WORKERS=K)"
+	@echo "make lab    install JupyterLab (the [lab] extra) and start it on notebooks/"
 	@echo "make lint   run ruff"
-	@echo "make clean  remove everything make built (never data/raw); make distclean also removes .venv"
+	@echo "make clean  remove what make built and stray temporaries (never data/raw, never paper/simulations)"
+	@echo "make clean-simulations  remove paper/simulations; make distclean also removes .venv"
 
 install: $(INSTALLED)
 
@@ -55,38 +70,14 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(SIM_DIR)/truth.json: $(INSTALLED) src/villageaid/simulate.py src/villageaid/config.py
-	$(VA) simulate --scenario two_counties $(if $(SEED),--seed $(SEED)) --out $(SIM_DIR)
-
-# raw data → validated tables (typed, pseudonymized, amounts in 万元) → panel
-$(VALIDATED)/villages.parquet: $(RAW_INPUTS) $(INSTALLED) $(SRC)
-	$(VA) validate $(DATA) --out $(VALIDATED)
-
-$(PANEL): $(VALIDATED)/villages.parquet
-	$(VA) panel $(VALIDATED) --out $@
-
-# One command estimates every landed analysis and writes Tables 1-5, 8 and the event-study figure.
-$(TABLE1): $(PANEL) $(SRC)
-	$(VA) tables $(PANEL) --out $(TABLES) --figures $(FIGURES) --lang $(FIGURE_LANG)
-
-data/CODEBOOK.md: $(INSTALLED) src/villageaid/schema.py
-	$(VA) codebook --out $@
-
-# SHA-256 of every output, so that two builds can be compared byte for byte.
-$(MANIFEST): $(TABLE1) data/CODEBOOK.md
-	$(VA) manifest $(TABLES) $(FIGURES) data/CODEBOOK.md --root . --out $@
+# Steps of `make all` on their own (each brings the earlier ones up to date first).
+build: all
+panel: $(INSTALLED)
+	$(VA) build $(BUILD_OPTS) --until panel
 
 # The companion paper. Needs xelatex and the Noto CJK fonts: `make latex` installs them (Debian, as root).
-pdf: paper/main.pdf
-
-paper/main.pdf: paper/main.tex $(MANIFEST)
-	@if command -v xelatex >/dev/null 2>&1; then \
-		cd paper && xelatex -interaction=nonstopmode -halt-on-error main.tex >/dev/null && \
-		xelatex -interaction=nonstopmode -halt-on-error main.tex >/dev/null && echo "wrote paper/main.pdf"; \
-	else \
-		echo "xelatex is not installed: run 'make latex' (Debian: texlive-xetex, texlive-latex-extra, fonts-noto-cjk)"; \
-		exit 1; \
-	fi
+pdf: $(INSTALLED)
+	$(VA) build $(BUILD_OPTS) --pdf yes
 
 latex: fonts
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -99,7 +90,8 @@ fonts:
 SIMULATIONS := paper/simulations
 WORKERS ?= 2
 simulations: $(SIMULATIONS)/summary_two_counties.csv $(SIMULATIONS)/summary_two_counties_null.csv \
-	$(SIMULATIONS)/power.csv $(SIMULATIONS)/speccurve.csv
+	$(SIMULATIONS)/power.csv panel
+	$(VA) speccurve $(PANEL) --out $(SIMULATIONS)
 
 $(SIMULATIONS)/summary_%.csv: $(INSTALLED) $(SRC)
 	$(VA) montecarlo --scenario $* --reps 200 --workers $(WORKERS) --out $(SIMULATIONS)
@@ -108,15 +100,13 @@ $(SIMULATIONS)/power.csv: $(INSTALLED) $(SRC)
 	$(VA) power --counties 2,4,8 --villages 60,135 --effects 0.3,0.6 --reps 100 --workers $(WORKERS) \
 		--out $(SIMULATIONS)
 
-$(SIMULATIONS)/speccurve.csv: $(PANEL)
-	$(VA) speccurve $(PANEL) --out $(SIMULATIONS)
-
 # A peer's check: rebuild from the simulated data in a fresh folder and compare the key estimates.
 replicate: $(INSTALLED)
 	$(VA) replicate --expected paper/expected.json --workdir build/replicate
 
-# Maintainers only: fix the paper's key estimates from the tables just built.
-expected: $(TABLE1)
+# Maintainers only: fix the paper's key estimates from the tables just built (simulated default data).
+expected: $(INSTALLED)
+	$(VA) build --until tables --lang $(FIGURE_LANG)
 	$(VA) expected --tables $(TABLES) --out paper/expected.json
 
 test: $(INSTALLED)
@@ -126,12 +116,21 @@ test: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks
 
+# JupyterLab for the notebooks (optional extra).
+lab: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
+	$(BIN)/jupyter lab notebooks
+
 clean:
-	rm -rf $(SIM_DIR) $(PROCESSED) $(TABLES)/*.csv $(TABLES)/*.md $(TABLES)/*.tex $(FIGURES)/*.png \
-		$(FIGURES)/*.pdf $(FIGURES)/*.csv
-	rm -rf build .pytest_cache .ruff_cache src/*.egg-info $(MANIFEST) $(SIMULATIONS)
-	rm -f paper/main.pdf paper/main.aux paper/main.log paper/main.out
+	rm -rf $(SIM_DIR) $(PROCESSED) build .pytest_cache .ruff_cache src/*.egg-info $(MANIFEST)
+	find $(TABLES) $(FIGURES) -mindepth 1 -not -name .gitkeep -exec rm -rf {} + 2>/dev/null || true
+	rm -f paper/main.pdf paper/*.aux paper/*.log paper/*.out paper/*.bbl paper/*.blg paper/*.toc
+	find data paper -name '.staging-*' -prune -exec rm -rf {} + 2>/dev/null || true
+	find data paper -name '*.tmp' -type f -delete 2>/dev/null || true
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+clean-simulations:
+	rm -rf $(SIMULATIONS)
 
 distclean: clean
 	rm -rf $(VENV)

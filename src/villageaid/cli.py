@@ -406,6 +406,27 @@ def cmd_speccurve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    """Bring every output up to date with the current inputs and configuration (what make all runs)."""
+    from villageaid.build import BuildConfig, BuildError, build
+
+    config = BuildConfig(
+        root=Path(args.root), data=Path(args.data) if args.data else None, seed=args.seed,
+        figure_lang=args.lang, salt_file=args.salt_file, header_maps=tuple(args.header_map),
+        amount_unit=args.amount_unit, date_years=_date_years(args.date_years), rich_quantile=args.rich_quantile,
+        bootstrap_draws=args.bootstrap_draws, pdf=args.pdf)
+    start = time.perf_counter()
+    try:
+        results = build(config, until=args.until, log=lambda message: _log(f"build: {message}"))
+    except BuildError as exc:
+        raise UserError(f"{exc}\n(nothing left from earlier inputs: the outputs of this step and the later ones "
+                        "were removed)") from exc
+    ran = [r.name for r in results if r.ran]
+    _log(f"build: {'rebuilt ' + ', '.join(ran) if ran else 'everything up to date'} "
+         f"in {time.perf_counter() - start:.1f} s")
+    return EXIT_OK
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     """Write the ledger template workbook."""
     from villageaid.io.template import write_template
@@ -553,6 +574,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("panel", type=Path, metavar="PANEL", help="panel Parquet file")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=cmd_speccurve)
+
+    p = sub.add_parser("build", help="bring every output up to date with the data and options (make all)",
+                       description="Run simulate (default data only), validate, panel, tables, codebook, manifest "
+                                   "and the PDF (where xelatex exists) as far as they are out of date. A step is "
+                                   "out of date when the content of its inputs, the options that matter to it or "
+                                   "villageaid's code changed, or one of its outputs is missing or changed; file "
+                                   "times are never used. Each step writes into a staging folder swapped in whole.")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="folder of county records (default: the simulated data, generated with --seed)")
+    p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: the current one)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels in English or Chinese")
+    p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
+                   help="county quantile of the endowment index at or above which a village is rich (default 2/3)")
+    p.add_argument("--bootstrap-draws", type=int, default=9999, help="wild cluster bootstrap draws (default 9999)")
+    p.add_argument("--pdf", choices=("auto", "yes", "no"), default="auto",
+                   help="build paper/main.pdf: auto (where xelatex is installed), yes, or no")
+    p.add_argument("--until", default=None, help="last step to run (simulate, validate, panel, tables, codebook, "
+                                                 "manifest, pdf)")
+    p.add_argument("--header-map", type=Path, action="append", default=[], metavar="TOML",
+                   help="extra header map for the records")
+    p.add_argument("--amount-unit", choices=sorted(AMOUNT_UNIT_CHOICES), default=None,
+                   help="unit of money columns whose header states none (default 万元)")
+    p.add_argument("--salt-file", type=Path, default=None, help="secret salt for pseudonymizing names")
+    p.add_argument("--date-years", default=f"{DATE_YEARS[0]}-{DATE_YEARS[1]}", metavar="FIRST-LAST",
+                   help="calendar years within which dates are plausible")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("template", help="write an Excel template for county ledgers (模板.xlsx)",
                        description="Write a workbook with one sheet per table (Chinese and English headers, "

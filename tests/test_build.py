@@ -1,0 +1,191 @@
+"""The build follows the data: every stale-result scenario ends with outputs from the current inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import VALID_CSV, write_tables
+from villageaid import build as build_module
+from villageaid.build import (
+    MANIFEST,
+    PANEL,
+    TABLES,
+    VALIDATED,
+    BuildConfig,
+    BuildError,
+    build,
+    staleness,
+)
+from villageaid.cli import main
+from villageaid.simulate import SCENARIOS, simulate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _records(directory: Path, *, designations: bool = True, villages: int | None = None) -> Path:
+    """A valid folder of records: the simulated data, optionally without designations or cut to N villages."""
+    data = simulate(SCENARIOS["two_counties"](), seed=7)
+    directory.mkdir(parents=True, exist_ok=True)
+    keep = None if villages is None else set(data.tables["villages"]["village_id"].iloc[:villages])
+    for name, frame in data.tables.items():
+        if name == "designations" and not designations:
+            continue
+        if keep is not None and "village_id" in frame:
+            frame = frame.loc[frame["village_id"].isin(keep)]
+        if keep is not None and name == "units":
+            used = set(data.tables["assignments"].loc[data.tables["assignments"]["village_id"].isin(keep), "unit_id"])
+            used |= set(data.tables["funding"].loc[data.tables["funding"]["village_id"].isin(keep), "unit_id"].dropna())
+            frame = frame.loc[frame["unit_id"].isin(used)]
+        frame.to_csv(directory / f"{name}.csv", index=False)
+    return directory
+
+
+def _config(root: Path, **options) -> BuildConfig:
+    return BuildConfig(root=root, bootstrap_draws=0, pdf="no", **options)
+
+
+def _panel(root: Path) -> pd.DataFrame:
+    return pd.read_parquet(root / PANEL)
+
+
+def test_a_second_build_does_nothing_and_a_changed_folder_rebuilds(tmp_path: Path) -> None:
+    a = _records(tmp_path / "A")
+    b = _records(tmp_path / "B", designations=False, villages=60)
+    root = tmp_path / "project"
+    ran = [r.name for r in build(_config(root, data=a), until="panel", log=lambda m: None) if r.ran]
+    assert ran == ["validate", "panel"]
+    assert [r.ran for r in build(_config(root, data=a), until="panel", log=lambda m: None)] == [False] * 3
+    build(_config(root, data=b), until="panel", log=lambda m: None)
+    panel = _panel(root)
+    assert panel["village_id"].nunique() == 60
+    # a folder without designations does not inherit the previous run's designations.parquet
+    assert not (root / VALIDATED / "designations.parquet").exists()
+    assert (panel["demonstration_cohort"] == 0).all()
+    assert "B" in json.loads((root / VALIDATED / "provenance.json").read_text(encoding="utf-8"))["data_source"]
+    # back to the simulated default data: a plain build does not keep B's results
+    build(_config(root), until="panel", log=lambda m: None)
+    assert _panel(root)["village_id"].nunique() == 270
+    assert _panel(root).attrs["data_source"].startswith("simulated")
+
+
+def test_files_older_than_the_build_are_still_seen(tmp_path: Path) -> None:
+    a = _records(tmp_path / "A")
+    root = tmp_path / "project"
+    build(_config(root, data=a), until="panel", log=lambda m: None)
+    funding = pd.read_csv(a / "funding.csv")
+    funding.loc[0, "amount"] = funding.loc[0, "amount"] + 1000
+    funding.to_csv(a / "funding.csv", index=False)
+    old = pd.Timestamp("2024-01-01").timestamp()
+    for file in a.iterdir():
+        os.utime(file, (old, old))  # touch -d 2024-01-01
+    ran = [r.name for r in build(_config(root, data=a), until="panel", log=lambda m: None) if r.ran]
+    assert ran == ["validate", "panel"]
+    assert _panel(root)["funding_total"].max() >= 1000
+
+
+def test_options_are_part_of_the_fingerprint(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    build(_config(root), until="panel", log=lambda m: None)
+    quantile = [r.name for r in build(_config(root, rich_quantile=0.5), until="panel", log=lambda m: None) if r.ran]
+    assert quantile == ["panel"]
+    code = build_module.code_fingerprint()
+    english = build_module._fp_tables(_config(root), code)
+    chinese = build_module._fp_tables(_config(root, figure_lang="zh"), code)
+    assert english != chinese and english == build_module._fp_tables(_config(root), code)
+
+
+def test_missing_empty_and_spaced_data_folders(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    with pytest.raises(BuildError, match="does not exist"):
+        build(_config(root, data=tmp_path / "nowhere"), log=lambda m: None)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BuildError, match="no table file"):
+        build(_config(root, data=tmp_path / "empty"), log=lambda m: None)
+    spaced = _records(tmp_path / "my county data", villages=40)
+    build(_config(root, data=spaced), until="panel", log=lambda m: None)
+    assert _panel(root)["village_id"].nunique() == 40
+
+
+def test_invalid_records_remove_every_later_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "project"
+    build(_config(root), until="panel", log=lambda m: None)
+    bad = write_tables(tmp_path / "bad", {**VALID_CSV, "units": VALID_CSV["units"].replace(",city,", ",市县联合,")})
+    code = main(["build", "--root", str(root), "--data", str(bad), "--pdf", "no", "--until", "panel"])
+    assert code == 2
+    assert "ambiguous unit level" in capsys.readouterr().err
+    assert not (root / VALIDATED).exists() and not (root / PANEL).exists()
+    assert main(["build", "--root", str(root), "--data", str(tmp_path / "nowhere"), "--pdf", "no"]) == 2
+
+
+def test_a_deleted_output_is_rebuilt(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    build(_config(root), until="panel", log=lambda m: None)
+    (root / PANEL).unlink()
+    reason = staleness(_config(root), "panel", build_module._fp_panel(_config(root), build_module.code_fingerprint()),
+                       (PANEL,))
+    assert reason is not None and "missing" in reason
+    ran = [r.name for r in build(_config(root), until="panel", log=lambda m: None) if r.ran]
+    assert ran == ["panel"]
+    (root / VALIDATED / "extra.parquet").write_bytes(b"junk")  # an output changed by hand
+    ran = [r.name for r in build(_config(root), until="panel", log=lambda m: None) if r.ran]
+    assert ran == ["validate", "panel"] or ran == ["validate"]
+    assert not (root / VALIDATED / "extra.parquet").exists()
+
+
+@pytest.mark.parametrize("moment", ["validate", "panel"])
+def test_a_killed_run_leaves_nothing_stale(tmp_path: Path, moment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "project"
+    a = _records(tmp_path / "A")
+    b = _records(tmp_path / "B", designations=False, villages=50)
+    build(_config(root, data=a), until="panel", log=lambda m: None)
+    stage = next(s for s in build_module.STAGE_LIST if s.name == moment)
+
+    def killed(config: BuildConfig) -> None:
+        staging = build_module.staging_for(config.path(stage.outputs[0]))
+        (staging / "half.parquet").write_bytes(b"partial")
+        raise KeyboardInterrupt
+
+    patched = tuple(build_module.Stage(s.name, s.outputs, s.fingerprint, killed, s.applies) if s.name == moment
+                    else s for s in build_module.STAGE_LIST)
+    monkeypatch.setattr(build_module, "STAGE_LIST", patched)
+    with pytest.raises(KeyboardInterrupt):
+        build(_config(root, data=b), until="panel", log=lambda m: None)
+    assert not (root / PANEL).exists()  # A's panel is gone: it does not come from B
+    monkeypatch.undo()
+    build(_config(root, data=b), until="panel", log=lambda m: None)
+    assert _panel(root)["village_id"].nunique() == 50
+    leftovers = [p for p in (root / "data" / "processed").rglob("*") if p.name.startswith(".staging-")]
+    assert leftovers == []
+
+
+def test_full_build_tables_follow_the_panel_and_a_deleted_table_is_rebuilt(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "paper").mkdir(parents=True)
+    results = build(_config(root), log=lambda m: None)
+    assert [r.name for r in results if r.ran] == ["simulate", "validate", "panel", "tables", "codebook", "manifest"]
+    manifest = (root / MANIFEST).read_text(encoding="utf-8")
+    assert "paper/tables/table8_level_strength_matching.csv" in manifest
+    (root / TABLES / "table8_level_strength_matching.csv").unlink()
+    ran = [r.name for r in build(_config(root), log=lambda m: None) if r.ran]
+    assert ran == ["tables"]  # rebuilt byte for byte, so the manifest over the complete set still holds
+    assert (root / TABLES / "table8_level_strength_matching.csv").is_file()
+    assert (root / MANIFEST).read_text(encoding="utf-8") == manifest
+    # stray temporaries of a killed figure are removed by the next build
+    (root / "paper" / "figures" / ".figure_x.png.abc.tmp").write_bytes(b"partial")
+    shutil.copytree(root / TABLES, root / "paper" / ".staging-tables-old")
+    build(_config(root), log=lambda m: None)
+    assert not list((root / "paper").rglob("*.tmp")) and not list((root / "paper").glob(".staging-*"))
+
+
+def test_make_refuses_a_missing_data_folder(tmp_path: Path) -> None:
+    done = subprocess.run(["make", "--no-print-directory", "all", f"DATA={tmp_path / 'missing folder'}", "PDF=no"],
+                          cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    assert "does not exist" in done.stderr
