@@ -81,7 +81,7 @@ pdf: $(INSTALLED)
 
 latex: fonts
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		texlive-xetex texlive-latex-extra lmodern
+		texlive-xetex texlive-latex-extra texlive-lang-chinese lmodern
 
 fonts:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk

@@ -59,7 +59,7 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
              "table5_event_study", "table6_demonstration", "table6b_persistence", "table7_inequality",
              "table8_level_strength_matching"]
     assert sorted(tree_hashes(tmp_path / "t1" / "tables")) == sorted(
-        [f"{s}.{x}" for s in stems for x in ("csv", "md", "tex")] + ["key_numbers.tex"])
+        [f"{s}.{x}" for s in stems for x in ("csv", "md", "tex")] + ["key_numbers.tex", "paper_text.tex"])
     figures = ["figure_event_study", "figure_demonstration_dynamic", "figure_inequality", "figure_funding_by_type",
                "figure_matching", "figure_coefficients"]
     expected = {f"{f}.{x}" for f in figures for x in ("pdf", "png")}

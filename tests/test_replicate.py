@@ -34,7 +34,7 @@ def test_replicate_passes_against_the_committed_expected_values(tmp_path: Path,
     bad.write_text(json.dumps(tampered), encoding="utf-8")
     results = compare(tmp_path / "rep" / "tables", bad)
     assert [r.ok for r in results].count(False) == 1
-    assert results[2].line().startswith("FAIL Table 3")
+    assert results[2].line().startswith("FAIL allocation.transition_ppml.city_x_rich.estimate")
 
 
 def test_manifest_lists_every_file_with_its_hash(tmp_path: Path) -> None:

@@ -442,6 +442,7 @@ def _run_pdf(config: BuildConfig) -> None:
         staging = paper / f"{_STAGING}main.pdf"
         shutil.copy2(work / "main.pdf", staging)
         os.replace(staging, config.path(PDF))
+        shutil.copy2(work / "main.log", paper / "main.log")  # for overfull boxes and missing glyphs
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from villageaid.analysis import (
@@ -32,6 +34,8 @@ from villageaid.report.figures import (
     save_figure,
     tidy_for_figure,
 )
+from villageaid.report.paper_text import write_paper_text
+from villageaid.report.render import FormattedTable
 from villageaid.report.tables import data_note, table1, write_table
 
 #: Seeds of the bootstrap steps, derived from the one root seed.
@@ -61,46 +65,62 @@ def main_coefficients(transition: AllocationResults, campaign: AllocationResults
     return pd.DataFrame(rows)
 
 
-def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
-                  log: Callable[[str], None] = print) -> list[Path]:
-    """Estimate every landed analysis on ``panel`` and write Tables 1–8 and the figures."""
-    written: list[Path] = []
+#: Errors that mean "these data do not support this analysis" (too few villages, no variation, no treated
+#: cohort...). They are reported in the output itself, never hidden; other errors stop the build.
+NOT_ESTIMABLE = (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, KeyError, IndexError)
 
-    def step(name: str, started: float, paths: list[Path]) -> None:
-        written.extend(paths)
-        log(f"{name}: wrote {', '.join(p.name for p in paths)} in {time.perf_counter() - started:.2f} s")
 
-    started = time.perf_counter()
-    step("table 1", started, write_table("table1_typology", *table1(panel), tables_dir))
-    started = time.perf_counter()
-    paths = save_figure(funding_by_type_figure(panel, note=data_note(panel)), figures_dir / "figure_funding_by_type")
-    step("funding-by-type figure", started, paths)
-    started = time.perf_counter()
-    step("table 2", started, write_table("table2_descriptives", *ht.table2(panel), tables_dir))
-    started = time.perf_counter()
-    transition = allocation_models(panel, period="transition", bootstrap_draws=bootstrap_draws,
-                                   seed=BOOTSTRAP_SEEDS["allocation_transition"])
-    campaign = allocation_models(panel, period="campaign", bootstrap_draws=bootstrap_draws,
-                                 seed=BOOTSTRAP_SEEDS["allocation_campaign"])
-    step("table 3 (H1-H3)", started, write_table("table3_level_endowment", *ht.table3(transition, campaign, panel),
-                                                 tables_dir))
-    started = time.perf_counter()
-    shift = logic_shift_models(panel, bootstrap_draws=bootstrap_draws, seed=BOOTSTRAP_SEEDS["logic_shift"])
-    step("table 4 (H4)", started, write_table("table4_logic_shift", *ht.table4(shift, panel), tables_dir))
-    started = time.perf_counter()
-    step("table 5 (event studies)", started, write_table("table5_event_study", *ht.table5(shift, panel), tables_dir))
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class Output:
+    """One table or figure of the paper: its file stem, title and the analyses it needs."""
+
+    stem: str
+    title: str
+    kind: str  # "table" or "figure"
+    needs: tuple[str, ...]
+    write: Callable[[dict, Path, Path, pd.DataFrame], list[Path]]
+
+
+def _not_estimated_table(output: Output, reason: str, tables_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    title = output.title
+    formatted = FormattedTable(title, f"tab:{output.stem}", ["", "Not estimated"],
+                               [["These data do not support this analysis", latex_reason(reason)]],
+                               notes=[f"Reason: {reason}", data_note(panel)])
+    tidy = pd.DataFrame({"status": ["not estimated"], "reason": [reason]})
+    return write_table(output.stem, tidy, formatted, tables_dir)
+
+
+def latex_reason(reason: str) -> str:
+    """Shorten a reason for a table cell."""
+    return reason if len(reason) <= 80 else reason[:77] + "..."
+
+
+def _not_estimated_figure(output: Output, reason: str, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots(figsize=(6, 1.6))
+    ax.axis("off")
+    ax.text(0.5, 0.6, f"{output.title}: not estimated on these data", ha="center", va="center", fontsize=10)
+    ax.text(0.5, 0.25, latex_reason(reason), ha="center", va="center", fontsize=8, color="0.3")
+    return save_figure(figure, figures_dir / output.stem)
+
+
+def _write_table3(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    return write_table("table3_level_endowment",
+                       *ht.table3(results["allocation_transition"], results["allocation_campaign"], panel), tables_dir)
+
+
+def _write_event_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    shift = results["logic_shift"]
     studies = {"Rich × year (asinh funding)": shift.rich_event_study,
                "City-level × year (asinh funding)": shift.city_event_study}
-    figure = event_study_figure(studies, note=data_note(panel))
-    paths = save_figure(figure, figures_dir / "figure_event_study")
+    paths = save_figure(event_study_figure(studies, note=data_note(panel)), figures_dir / "figure_event_study")
     paths.append(write_csv(tidy_for_figure(studies), figures_dir / "figure_event_study.csv"))
-    step("event-study figure", started, paths)
-    started = time.perf_counter()
-    demonstration = demonstration_models(panel, draws=min(bootstrap_draws, 999) or 199,
-                                         seed=BOOTSTRAP_SEEDS["demonstration"])
-    step("table 6 (H5)", started, write_table("table6_demonstration", *ht.table6(demonstration, panel), tables_dir))
-    started = time.perf_counter()
+    return paths
+
+
+def _write_dynamic_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    demonstration = results["demonstration"]
     cs_dynamic = demonstration.cs_not_yet_dynamic.tidy()
     sa_dynamic = demonstration.sun_abraham.tidy()
     paths = save_figure(dynamic_effects_figure(cs_dynamic, sa_dynamic, note=data_note(panel)),
@@ -108,33 +128,128 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     paths.append(write_csv(pd.concat([cs_dynamic.assign(method="Callaway-Sant'Anna, not yet treated"),
                                       sa_dynamic.assign(method="Sun-Abraham")], ignore_index=True),
                            figures_dir / "figure_demonstration_dynamic.csv"))
-    step("dynamic-effects figure (H5)", started, paths)
-    started = time.perf_counter()
-    step("table 6b (H6)", started, write_table("table6b_persistence", *ht.table6b(persistence_models(panel), panel),
-                                               tables_dir))
-    started = time.perf_counter()
-    inequality = inequality_models(panel, draws=min(bootstrap_draws, 999) or 199,
-                                   seed=BOOTSTRAP_SEEDS["inequality"])
-    step("table 7 (H7)", started, write_table("table7_inequality", *ht.table7(inequality, panel), tables_dir))
-    started = time.perf_counter()
+    return paths
+
+
+def _write_inequality_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    inequality = results["inequality"]
     paths = save_figure(inequality_figure(inequality.by_year, inequality.lorenz, note=data_note(panel)),
                         figures_dir / "figure_inequality")
     paths.append(write_csv(inequality.lorenz, figures_dir / "figure_inequality_lorenz.csv"))
-    step("inequality figure (H7)", started, paths)
-    started = time.perf_counter()
-    matching = matching_models(panel, draws=min(bootstrap_draws, 999) or 199, seed=BOOTSTRAP_SEEDS["matching"])
-    step("table 8 (H8, H9)", started, write_table("table8_level_strength_matching",
-                                                  *ht.table8(transition, matching, panel), tables_dir))
-    started = time.perf_counter()
+    return paths
+
+
+def _write_matching_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    matching = results["matching"]
     paths = save_figure(matching_figure(matching.matching_index, note=data_note(panel)),
                         figures_dir / "figure_matching")
     paths.append(write_csv(matching.matching_index, figures_dir / "figure_matching.csv"))
-    step("matching figure (H9)", started, paths)
-    started = time.perf_counter()
-    coefficients = main_coefficients(transition, campaign, shift)
+    return paths
+
+
+def _write_coefficients(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    coefficients = main_coefficients(results["allocation_transition"], results["allocation_campaign"],
+                                     results["logic_shift"])
     paths = save_figure(coefficient_figure(coefficients, note=data_note(panel)), figures_dir / "figure_coefficients")
     paths.append(write_csv(coefficients, figures_dir / "figure_coefficients.csv"))
-    step("coefficient plot", started, paths)
-    started = time.perf_counter()
-    step("key numbers for the paper's text", started, [write_key_numbers(tables_dir)])
+    return paths
+
+
+def analyses(bootstrap_draws: int) -> dict[str, Callable[[pd.DataFrame], object]]:
+    """Every analysis the paper estimates, by id: each is estimated once and its results shared by outputs."""
+    small = min(bootstrap_draws, 999) or 199
+    return {
+        "allocation_transition": lambda panel: allocation_models(
+            panel, period="transition", bootstrap_draws=bootstrap_draws, seed=BOOTSTRAP_SEEDS["allocation_transition"]),
+        "allocation_campaign": lambda panel: allocation_models(
+            panel, period="campaign", bootstrap_draws=bootstrap_draws, seed=BOOTSTRAP_SEEDS["allocation_campaign"]),
+        "logic_shift": lambda panel: logic_shift_models(panel, bootstrap_draws=bootstrap_draws,
+                                                        seed=BOOTSTRAP_SEEDS["logic_shift"]),
+        "demonstration": lambda panel: demonstration_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["demonstration"]),
+        "persistence": persistence_models,
+        "inequality": lambda panel: inequality_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["inequality"]),
+        "matching": lambda panel: matching_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["matching"]),
+    }
+
+
+#: The paper's tables and figures, in order, with the analyses each needs.
+OUTPUTS: tuple[Output, ...] = (
+    Output("table1_typology", "Table 1. Village types by dispatching-unit level and village endowment", "table", (),
+           lambda r, t, f, panel: write_table("table1_typology", *table1(panel), t)),
+    Output("figure_funding_by_type", "Mean funding by village type", "figure", (),
+           lambda r, t, f, panel: save_figure(funding_by_type_figure(panel, note=data_note(panel)),
+                                              f / "figure_funding_by_type")),
+    Output("table2_descriptives", "Table 2. Descriptive statistics by village type and period", "table", (),
+           lambda r, t, f, panel: write_table("table2_descriptives", *ht.table2(panel), t)),
+    Output("table3_level_endowment", "Table 3. Unit level, village endowment and funding (H1–H3)", "table",
+           ("allocation_transition", "allocation_campaign"), _write_table3),
+    Output("table4_logic_shift", "Table 4. The logic shift after 2021 (H4)", "table", ("logic_shift",),
+           lambda r, t, f, panel: write_table("table4_logic_shift", *ht.table4(r["logic_shift"], panel), t)),
+    Output("table5_event_study", "Table 5. Event studies: rich × year and city-level × year (2020 = 0)", "table",
+           ("logic_shift",),
+           lambda r, t, f, panel: write_table("table5_event_study", *ht.table5(r["logic_shift"], panel), t)),
+    Output("figure_event_study", "Event studies", "figure", ("logic_shift",), _write_event_figure),
+    Output("table6_demonstration", "Table 6. Demonstration villages: TWFE, Sun–Abraham and Callaway–Sant'Anna (H5)",
+           "table", ("demonstration",),
+           lambda r, t, f, panel: write_table("table6_demonstration", *ht.table6(r["demonstration"], panel), t)),
+    Output("figure_demonstration_dynamic", "Effects of designation", "figure", ("demonstration",),
+           _write_dynamic_figure),
+    Output("table6b_persistence", "Table 6b. The strong get stronger: persistence of funding (H6)", "table",
+           ("persistence",),
+           lambda r, t, f, panel: write_table("table6b_persistence", *ht.table6b(r["persistence"], panel), t)),
+    Output("table7_inequality", "Table 7. Inequality of funding between villages (H7)", "table", ("inequality",),
+           lambda r, t, f, panel: write_table("table7_inequality", *ht.table7(r["inequality"], panel), t)),
+    Output("figure_inequality", "Inequality by year", "figure", ("inequality",), _write_inequality_figure),
+    Output("table8_level_strength_matching",
+           "Table 8. Vertical and horizontal gaps (H8) and who gets the strong units (H9)", "table",
+           ("allocation_transition", "matching"),
+           lambda r, t, f, panel: write_table("table8_level_strength_matching",
+                                              *ht.table8(r["allocation_transition"], r["matching"], panel), t)),
+    Output("figure_matching", "Assortative matching", "figure", ("matching",), _write_matching_figure),
+    Output("figure_coefficients", "Main PPML coefficients", "figure",
+           ("allocation_transition", "allocation_campaign", "logic_shift"), _write_coefficients),
+)
+
+
+def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
+                  log: Callable[[str], None] = print) -> list[Path]:
+    """Estimate every analysis once and write Tables 1–8, the figures and the paper's generated text.
+
+    An analysis the data do not support (no designated village, one funding record, no variation) is not
+    fatal: its tables and figures are written as "not estimated on these data" with the reason, the key
+    numbers that depend on it read "n.a.", and the paper's text says so.
+    """
+    written: list[Path] = []
+    results: dict[str, object] = {}
+    failures: dict[str, str] = {}
+    estimators = analyses(bootstrap_draws)
+    for output in OUTPUTS:
+        started = time.perf_counter()
+        for need in output.needs:
+            if need in results or need in failures:
+                continue
+            try:
+                results[need] = estimators[need](panel)
+            except NOT_ESTIMABLE as exc:
+                failures[need] = f"{need} could not be estimated ({type(exc).__name__}: {exc})"
+                log(f"{need}: not estimated on these data: {type(exc).__name__}: {exc}")
+        missing = [failures[n] for n in output.needs if n in failures]
+        try:
+            if missing:
+                raise _Skipped("; ".join(missing))
+            paths = output.write(results, tables_dir, figures_dir, panel)
+        except (_Skipped, *NOT_ESTIMABLE) as exc:
+            reason = str(exc) if isinstance(exc, _Skipped) else f"{type(exc).__name__}: {exc}"
+            writer = _not_estimated_table if output.kind == "table" else _not_estimated_figure
+            paths = writer(output, reason, tables_dir if output.kind == "table" else figures_dir, panel)
+            log(f"{output.stem}: not estimated on these data ({reason}); wrote the explanation")
+        written.extend(paths)
+        log(f"{output.stem}: wrote {', '.join(p.name for p in paths)} in {time.perf_counter() - started:.2f} s")
+    written.append(write_key_numbers(tables_dir))
+    written.append(write_paper_text(tables_dir, panel))
+    log("key numbers and the paper's generated text: written")
     return written
+
+
+class _Skipped(Exception):
+    """An output whose analyses could not be estimated."""

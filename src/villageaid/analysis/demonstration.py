@@ -55,6 +55,12 @@ def demonstration_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 5
     frame["village_code"] = frame["village_id"].cat.codes.astype(int) if hasattr(frame["village_id"], "cat") \
         else pd.factorize(frame["village_id"])[0]
     frame["cohort"] = frame["demonstration_cohort"].astype(int)
+    treated = frame.loc[frame["cohort"] > 0, "village_id"].nunique()
+    if treated == 0:
+        raise ValueError("no village is designated a demonstration village in these data (no designations table, "
+                         "or no designation in the campaign or transition years)")
+    if (frame["cohort"] == 0).sum() == 0:
+        raise ValueError("every village is a demonstration village: there is no comparison group")
     args = {"outcome": OUTCOME, "time": "year", "unit": "village_code", "cohort": "cohort"}
     static = feols(f"{OUTCOME} ~ demo | village_code + year", frame, vcov={"CRV1": "village_code"})
     dynamic = twfe_event_study(frame, **args)

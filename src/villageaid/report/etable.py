@@ -47,6 +47,10 @@ class Column:
     label: str
     result: RegressionResults
     extra: Mapping[str, str] | None = None  # further rows, e.g. {"Wild bootstrap p (township)": "0.031"}
+    #: How this model treats each fixed effect when "Yes"/"No" would mislead (e.g. differenced out).
+    fixed_effects_shown: Mapping[str, str] | None = None
+    #: Stable identifier of the model in the tidy output (``transition_ppml``), never its display label.
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
     for number, column in enumerate(columns, start=1):
         part = column.result.tidy()
         part.insert(0, "model", f"({number}) {column.label}")
+        part.insert(0, "model_id", column.model_id or f"model_{number}")
         part["nobs"] = column.result.nobs
         tidy_parts.append(part)
     tidy = pd.concat(tidy_parts, ignore_index=True)
@@ -194,7 +199,8 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
         rows.append(["Fixed effects"])
         for name in fe_names:
             shown = (fixed_effect_labels or {}).get(name, name)
-            rows.append([shown, *["Yes" if name in c.result.fixed_effects else "No" for c in columns]])
+            rows.append([shown, *[(c.fixed_effects_shown or {}).get(
+                name, "Yes" if name in c.result.fixed_effects else "No") for c in columns]])
     rows.append(["Estimator", *[c.result.estimator for c in columns]])
     rows.append(["Standard errors", *[_cluster_label(c.result) for c in columns]])
     rows.append(["Observations", *[f"{c.result.nobs:,}" for c in columns]])

@@ -14,7 +14,14 @@ from villageaid.estimators.dynamic_panel import DynamicPanelResults
 from villageaid.panel.typology import TYPE_LABELS, VILLAGE_TYPES
 from villageaid.report.etable import Column, estimate_cells, fmt, regression_table, stars
 from villageaid.report.render import ColumnGroup, FormattedTable
-from villageaid.report.tables import data_note
+from villageaid.report.tables import (
+    MIN_BOOTSTRAP_CLUSTERS,
+    MIN_CARRYING_VILLAGES,
+    MIN_VARIANCE_CLUSTERS,
+    data_note,
+    sample_facts,
+    sample_note,
+)
 
 TERM_LABELS = {
     "city": "City-level first secretary",
@@ -32,20 +39,34 @@ TERM_LABELS = {
     "demo": "Demonstration village",
     "demo_years": "Demonstration × years since designation",
 }
-FE_LABELS = {"county_year": "County × year", "village": "Village"}
+FE_LABELS = {"county_year": "County × year", "village": "Village", "year": "Year"}
 
 
-def inference_note(bootstrap: WildBootstrapResult | None) -> str:
-    """Why the errors are clustered as they are (the default data have two counties)."""
+def inference_note(bootstrap: WildBootstrapResult | None, panel: pd.DataFrame) -> str:
+    """Why the errors are computed as they are, and where inference is fragile, from the data at hand."""
+    facts = sample_facts(panel)
+    type_a = facts["types_transition"].get("A", 0)
     text = ("Standard errors are clustered by village, by the exact cluster jackknife (CRV3: each model is "
-            "re-estimated without each village, county × year effects included, and the spread of those "
-            "estimates around the full-sample one is the variance): type A villages are "
-            "few, and with few clusters carrying a coefficient the usual CRV1 errors are too small (in "
-            "simulations of this design its 95% intervals covered as little as 86%). County-clustered sandwich errors "
-            "are not used: with two counties a cluster-robust variance rests on two clusters and is unreliable.")
+            "re-estimated without each village, fixed effects included, and the spread of those estimates around "
+            "the full-sample one is the variance): with few villages carrying a coefficient the usual CRV1 errors "
+            "are too small (in simulations of the default two-county design its 95% intervals covered as little "
+            "as 86%).")
+    counties = facts["counties"]
+    if counties < MIN_VARIANCE_CLUSTERS:
+        text += (f" County-clustered errors are not used: with {counties} "
+                 f"count{'y' if counties == 1 else 'ies'} a cluster-robust variance would rest on too few clusters.")
+    if facts["villages"] < MIN_VARIANCE_CLUSTERS:
+        text += (f" Caution: the variance rests on {facts['villages']} villages, fewer than "
+                 f"{MIN_VARIANCE_CLUSTERS} clusters.")
+    if type_a < MIN_CARRYING_VILLAGES:
+        text += (f" Caution: only {type_a} type-A village{'' if type_a == 1 else 's'} (city-level unit, rich) in "
+                 f"2021–2025 carry the city × rich coefficient; it is fragile.")
     if bootstrap is not None:
         text += (f" Wild cluster bootstrap p-values impose the null and resample the {bootstrap.clusters} "
                  f"townships (Webb weights, B = {bootstrap.draws}, seed {bootstrap.seed}).")
+        if bootstrap.clusters < MIN_BOOTSTRAP_CLUSTERS:
+            text += (f" Caution: {bootstrap.clusters} bootstrap clusters are fewer than {MIN_BOOTSTRAP_CLUSTERS}; "
+                     "the bootstrap p-values are unreliable.")
     return text
 
 
@@ -78,7 +99,7 @@ def table2(panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
             counts.append(f"{int(indexed.loc[(period, vtype, 'funding_total'), 'n']):,}")
     rows.append(counts)
     notes = ["Means with standard deviations in parentheses, over village-years. Types: "
-             + "; ".join(f"{k} = {v}" for k, v in TYPE_LABELS.items()) + ".", data_note(panel)]
+             + "; ".join(f"{k} = {v}" for k, v in TYPE_LABELS.items()) + ".", sample_note(panel), data_note(panel)]
     return tidy, FormattedTable("Table 2. Descriptive statistics by village type and period", "tab:descriptives",
                                 columns, rows, groups, notes)
 
@@ -87,15 +108,15 @@ def table3(transition: AllocationResults, campaign: AllocationResults,
            panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 3: H1–H3, level, endowment and the strong alliance, in each period."""
     columns = []
-    for results in (transition, campaign):
+    for period, results in (("transition", transition), ("campaign", campaign)):
         boot = {"Wild bootstrap p, city × rich": _bootstrap_cell(results.strong_alliance_bootstrap)}
         h8 = {"H8 p-value: city = strong": f"{results.level_vs_strength_ols.p_value:.3f}"}
         h8_ppml = {"H8 p-value: city = strong": f"{results.level_vs_strength_ppml.p_value:.3f}"}
         controls = {"Baseline controls": "Yes"}
         columns += [
-            Column("asinh(funding)", results.asinh_ols, {**controls, **boot, **h8}),
-            Column("Funding (PPML)", results.ppml, {**controls, **h8_ppml}),
-            Column("asinh(funding)", results.types_ols, controls),
+            Column("asinh(funding)", results.asinh_ols, {**controls, **boot, **h8}, model_id=f"{period}_asinh"),
+            Column("Funding (PPML)", results.ppml, {**controls, **h8_ppml}, model_id=f"{period}_ppml"),
+            Column("asinh(funding)", results.types_ols, controls, model_id=f"{period}_types"),
         ]
     groups = [ColumnGroup("", 1), ColumnGroup("Transition 2021–2025", 3), ColumnGroup("Campaign 2016–2020", 3)]
     notes = ["H1: city-level first secretary; H2: rich village and endowment index; H3: city-level × rich "
@@ -103,7 +124,7 @@ def table3(transition: AllocationResults, campaign: AllocationResults,
              "County × year fixed effects; baseline controls are log population and log(1 + distance to the "
              "county seat). Columns (2) and (5) are Poisson pseudo-maximum likelihood on funding in 万元 "
              "(coefficients are semi-elasticities); the others OLS on asinh(funding).",
-             inference_note(transition.strong_alliance_bootstrap), data_note(panel)]
+             inference_note(transition.strong_alliance_bootstrap, panel), data_note(panel)]
     return regression_table(columns, TERM_LABELS, title="Table 3. Unit level, village endowment and funding (H1–H3)",
                             label="tab:level-endowment", notes=notes, fixed_effect_labels=FE_LABELS, groups=groups)
 
@@ -111,11 +132,12 @@ def table3(transition: AllocationResults, campaign: AllocationResults,
 def table4(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 4: H4, the logic shift after 2021 (difference-in-differences)."""
     boot = {"Wild bootstrap p, post × city × rich": _bootstrap_cell(results.strong_alliance_shift_bootstrap)}
-    columns = [Column("asinh(funding)", results.asinh_ols, boot), Column("log(1 + funding)", results.log1p_ols),
-               Column("Funding (PPML)", results.ppml)]
+    columns = [Column("asinh(funding)", results.asinh_ols, boot, model_id="shift_asinh"),
+               Column("log(1 + funding)", results.log1p_ols, model_id="shift_log1p"),
+               Column("Funding (PPML)", results.ppml, model_id="shift_ppml")]
     notes = ["H4: the change after 2021 in how funding follows richness, unit level and their combination "
              "(from 雨露均沾 to 强强联合). Village and county × year fixed effects; 2016–2025.",
-             inference_note(results.strong_alliance_shift_bootstrap), data_note(panel)]
+             inference_note(results.strong_alliance_shift_bootstrap, panel), data_note(panel)]
     return regression_table(columns, TERM_LABELS, title="Table 4. The logic shift after 2021 (H4)",
                             label="tab:logic-shift", notes=notes, fixed_effect_labels=FE_LABELS)
 
@@ -125,13 +147,19 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
     studies = {"Rich × year, asinh": results.rich_event_study, "City-level × year, asinh": results.city_event_study,
                "Rich × year, PPML": results.rich_event_study_ppml,
                "City-level × year, PPML": results.city_event_study_ppml}
+    ids = dict(zip(studies, ("rich_asinh", "city_asinh", "rich_ppml", "city_ppml"), strict=True))
     tidy_parts = []
     for label, study in studies.items():
         part = study.tidy()
         part.insert(0, "model", label)
+        part.insert(0, "model_id", ids[label])
         tidy_parts.append(part)
+        if study.pre_trend is not None:  # the pre-trend test as a row, so the paper reads it, not re-estimates
+            tidy_parts.append(pd.DataFrame([{"model_id": ids[label], "model": label, "term": "pre_trend_test",
+                                             "statistic": study.pre_trend.statistic,
+                                             "p_value": study.pre_trend.p_value}]))
     tidy = pd.concat(tidy_parts, ignore_index=True)
-    periods = sorted(set(tidy["period"]))
+    periods = sorted({int(p) for p in tidy["period"].dropna()})
     rows = []
     for period in periods:
         est, se = [str(period)], [""]
@@ -154,6 +182,10 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
              "pre-trend test is the joint Wald test that all pre-2020 coefficients are zero (F for OLS, "
              "chi-square for PPML).",
              "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01.", data_note(panel)]
+    failed = [label for label, s in studies.items() if s.pre_trend is not None and s.pre_trend.p_value < 0.05]
+    if failed:
+        notes.insert(1, "Caution: the pre-trend test rejects at 5% for " + ", ".join(failed) + "; parallel trends "
+                     "before 2020 are in doubt for these models.")
     return tidy, FormattedTable("Table 5. Event studies: rich × year and city-level × year (2020 = 0)",
                                 "tab:event-study", ["Year", *studies], rows, [], notes)
 
@@ -169,7 +201,8 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
            panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 8: H8 (vertical vs horizontal gaps) and H9 (who gets the strong units)."""
     tidy_rows = []
-    rows: list[list[str]] = [["Panel A. Level and department strength, transition 2021–2025 (asinh OLS, PPML)"]]
+    rows: list[list[str]] = [["Panel A. Level and department strength, transition 2021–2025"],
+                             ["", "asinh OLS", "PPML"]]
     for term, label in (("city", "City-level first secretary"), ("strong", "Strong department")):
         est, se = [label], [""]
         for name, model in (("asinh OLS", allocation.asinh_ols), ("PPML", allocation.ppml)):
@@ -177,11 +210,13 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
             value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"])
             est.append(value)
             se.append(error)
-            tidy_rows.append({"panel": "A", "model": name, "term": term, **row.to_dict()})
+            tidy_rows.append({"panel": "A", "model_id": f"h8_{name.split()[0].lower()}", "model": name, "term": term,
+                              **row.to_dict()})
         rows += [est, se]
     rows.append(["Wald test, city = strong: p-value", f"{allocation.level_vs_strength_ols.p_value:.3f}",
                  f"{allocation.level_vs_strength_ppml.p_value:.3f}"])
-    rows.append(["Panel B. Logit of city-level assignment on endowment (campaign, transition)"])
+    rows.append(["Panel B. Logit of city-level assignment on endowment"])
+    rows.append(["", "Campaign", "Transition"])
     logits = [matching.logits[p] for p in ("campaign", "transition") if p in matching.logits]
     for label, getter in (("Endowment index (logit coefficient)", lambda r: r),
                           ("Average marginal effect", lambda r: r.marginal_effects)):
@@ -191,18 +226,22 @@ def table8(allocation: AllocationResults, matching: MatchingResults,
             value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"])
             est.append(value)
             se.append(error)
-            tidy_rows.append({"panel": "B", "model": f"{label} {period}", "term": "endowment_index", **row.to_dict()})
+            kind = "logit" if label.startswith("Endowment") else "ame"
+            tidy_rows.append({"panel": "B", "model_id": f"h9_{kind}_{period}", "model": f"{label} {period}",
+                              "term": "endowment_index", **row.to_dict()})
         rows += [est, se]
     rows.append(["Villages", *[f"{r.nobs:,}" for r in logits]])
     rows.append(["Pseudo R²", *[fmt(r.fit_statistics["pseudo_r2"]) for r in logits]])
-    rows.append(["Panel C. Assortative matching: Spearman ρ with endowment (unit level, department strength)"])
+    rows.append(["Panel C. Assortative matching: Spearman ρ with endowment, by year"])
+    rows.append(["", "Unit level", "Department strength"])
     index = matching.matching_index.set_index(["year", "dimension"])
     for year in sorted(set(matching.matching_index["year"])):
         cells = [str(year)]
         for dimension in ("level", "strength"):
             r = index.loc[(year, dimension)]
             cells.append(f"{fmt(r['estimate'])} [{fmt(r['conf_low'])}, {fmt(r['conf_high'])}]")
-            tidy_rows.append({"panel": "C", "model": f"matching {dimension}", "term": str(year),
+            tidy_rows.append({"panel": "C", "model_id": f"matching_{dimension}", "model": f"matching {dimension}",
+                              "term": str(year),
                               "estimate": r["estimate"], "conf_low": r["conf_low"], "conf_high": r["conf_high"]})
         rows.append(cells)
     notes = ["H8: are vertical gaps (unit level) larger than horizontal ones (department strength)? Panel A is "
@@ -228,10 +267,13 @@ def table6(results: DemonstrationResults, panel: pd.DataFrame) -> tuple[pd.DataF
     events = sorted({int(e) for table in columns.values() for e in table.index})
     rows: list[list[str]] = [["Panel A. Effect of designation by years since designation (asinh funding)"]]
     tidy_parts = []
+    model_ids = dict(zip(columns, ("twfe", "sun_abraham", "cs_never", "cs_not_yet"), strict=True))
     for label, table in columns.items():
         part = table.reset_index()
         part.insert(0, "model", label)
-        tidy_parts.append(part[["model", "event_time", "estimate", "std_error", "conf_low", "conf_high"]])
+        part.insert(0, "model_id", model_ids[label])
+        tidy_parts.append(part[["model_id", "model", "event_time", "estimate", "std_error", "conf_low",
+                                "conf_high"]])
     for e in events:
         est, se = [str(e)], [""]
         for table in columns.values():
@@ -259,6 +301,8 @@ def table6(results: DemonstrationResults, panel: pd.DataFrame) -> tuple[pd.DataF
     pre_never, pre_not_yet = results.cs_never.pre_trend_test(), results.cs_not_yet.pre_trend_test()
     rows.append(["Pre-trend test p-value (CS, all pre-periods)", "", "",
                  *[f"{test.p_value:.3f}" if test is not None else "–" for test in (pre_never, pre_not_yet)]])
+    dynamic = (results.twfe_dynamic, results.sun_abraham, results.cs_never_dynamic, results.cs_not_yet_dynamic)
+    rows.append(["Observations (village-years)", *[f"{r.nobs:,}" for r in dynamic]])
     rows.append(["Panel C. Goodman-Bacon decomposition of the static TWFE coefficient"])
     for row in results.bacon.by_type().itertuples(index=False):
         rows.append([f"{row.type}: weight, estimate", f"{row.weight:.3f}", fmt(row.estimate), "", ""])
@@ -307,8 +351,10 @@ def table6b(results: DynamicPanelResults, panel: pd.DataFrame) -> tuple[pd.DataF
               "D.demo": "Demonstration village (Δ)", "D.demo_years": "Years since designation (Δ)",
               "demo": "Demonstration village", "demo_years": "Years since designation"}
     columns = [Column("Anderson–Hsiao IV", results.anderson_hsiao,
-                      {f"First-stage F, {labels.get(k, k)}": f"{v:.1f}" for k, v in results.first_stage_f.items()}),
-               Column("Within (FE)", results.within)]
+                      {f"First-stage F, {labels.get(k, k)}": f"{v:.1f}" for k, v in results.first_stage_f.items()},
+                      fixed_effects_shown={"village": "Differenced out", "year": "Yes (dummies)"},
+                      model_id="anderson_hsiao"),
+               Column("Within (FE)", results.within, model_id="within")]
     terms = dict(labels)
     notes = ["H6 (强者愈强): log funding from the dispatching unit in years with such funding, on its own lag and "
              "the lag of log collective income. Anderson–Hsiao: first differences remove village effects, the "

@@ -16,6 +16,7 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
 
 # LaTeX numbers tables itself: a leading "Table N." of a title is dropped from the caption.
 _TABLE_PREFIX = re.compile(r"^Table [0-9]+[a-z]?\.\s*")
+_TABLE_NUMBER = re.compile(r"^Table ([0-9]+[a-z]?)\.")
 
 
 def _printable(text: str) -> str:
@@ -29,13 +30,17 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in _printable(text))
 
 
-_MARKDOWN_SPECIAL = {"|": r"\|", "\\": "\\\\", "<": "&lt;", ">": "&gt;", "&": "&amp;", "`": r"\`",
-                     "[": r"\[", "]": r"\]"}
+_MARKDOWN_SPECIAL = {"|": r"\|", "\\": "\\\\", "`": r"\`", "[": r"\[", "]": r"\]"}
+# "<" opens HTML only before a letter, "/", "!" or "?"; "&" is an entity only as &name; or &#...; — elsewhere
+# ("p < 0.10", "Callaway & Sant'Anna") they stay readable.
+_HTML_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")
 
 
 def markdown_escape(text: str) -> str:
     """Escape text for a Markdown table cell: pipes, HTML, links and code spans cannot break out of it."""
-    return "".join(_MARKDOWN_SPECIAL.get(ch, ch) for ch in _printable(text))
+    escaped = "".join(_MARKDOWN_SPECIAL.get(ch, ch) for ch in _printable(text))
+    return _HTML_OPEN.sub("&lt;", _ENTITY.sub("&amp;", escaped))
 
 
 @dataclass(frozen=True)
@@ -95,11 +100,15 @@ class FormattedTable:
     def to_latex(self) -> str:
         """Render as a booktabs ``table`` environment (needs ``booktabs``; CJK text needs xeCJK)."""
         width = len(self.columns)
-        lines = [
-            r"\begin{table}[htbp]",
-            r"\centering",
+        number = _TABLE_NUMBER.match(self.title)
+        lines = [r"\begin{table}[htbp]", r"\centering"]
+        if number:  # the number of the file and the README (6b), not LaTeX's running count
+            lines.append(rf"\renewcommand{{\thetable}}{{{number.group(1)}}}")
+        lines += [
             rf"\caption{{{latex_escape(_TABLE_PREFIX.sub('', self.title))}}}",
             rf"\label{{{self.label}}}",
+            # Wide tables are scaled down to the text width, never cut (needs adjustbox).
+            r"\begin{adjustbox}{max width=\linewidth}",
             r"\begin{tabular}{l" + "r" * (width - 1) + "}",
             r"\toprule",
         ]
@@ -121,7 +130,7 @@ class FormattedTable:
                 lines.append(rf"\multicolumn{{{width}}}{{l}}{{\textit{{{latex_escape(row[0])}}}}} \\")
             else:
                 lines.append(" & ".join(latex_escape(c) for c in row) + r" \\")
-        lines += [r"\bottomrule", r"\end{tabular}"]
+        lines += [r"\bottomrule", r"\end{tabular}", r"\end{adjustbox}"]
         if self.notes:
             lines.append(r"\par\smallskip")
             lines.append(r"\begin{minipage}{0.95\linewidth}\footnotesize")

@@ -26,6 +26,48 @@ def data_note(panel: pd.DataFrame) -> str:
     return f"Data: {source or 'user-supplied records'}."
 
 
+#: Below these, inference is fragile and the tables and the paper say so.
+MIN_BOOTSTRAP_CLUSTERS = 10
+MIN_VARIANCE_CLUSTERS = 30
+MIN_CARRYING_VILLAGES = 5
+
+
+def sample_facts(panel: pd.DataFrame) -> dict:
+    """Return what the notes and the paper say about the sample, computed from the panel.
+
+    Returns
+    -------
+    dict
+        ``counties``, ``townships``, ``villages``, ``first_year``, ``last_year``, ``simulated`` (bool),
+        ``source`` and ``types_transition`` (village type → number of villages, modal type in 2021–2025).
+    """
+    from villageaid.analysis.typology import village_period_types
+
+    source = str(panel.attrs.get("data_source", "")) or "user-supplied records"
+    types = {t: 0 for t in VILLAGE_TYPES}
+    if "village_type" in panel and "period" in panel:
+        typed = village_period_types(panel, periods=("transition",)) \
+            if (panel["period"] == "transition").any() else None
+        if typed is not None:
+            for vtype, n in typed["village_type"].astype(object).value_counts().items():
+                types[str(vtype)] = int(n)
+    return {"counties": int(panel["county"].nunique()), "townships": int(panel["township"].nunique()),
+            "villages": int(panel["village_id"].nunique()), "first_year": int(panel["year"].min()),
+            "last_year": int(panel["year"].max()), "simulated": source.startswith("simulated"), "source": source,
+            "types_transition": types}
+
+
+def sample_note(panel: pd.DataFrame) -> str:
+    """Return the computed sentence on the sample: counties, townships, villages, years and types."""
+    facts = sample_facts(panel)
+    total = sum(facts["types_transition"].values())
+    types = ", ".join(f"{t} {n} ({100 * n / total:.0f}%)" for t, n in facts["types_transition"].items()) \
+        if total else "no typed villages"
+    return (f"Sample: {facts['counties']} count{'y' if facts['counties'] == 1 else 'ies'}, "
+            f"{facts['townships']} townships, {facts['villages']} villages, {facts['first_year']}–"
+            f"{facts['last_year']}; village types in 2021–2025: {types}.")
+
+
 def _count_cell(villages: int, share: float) -> str:
     return f"{villages} ({100 * share:.1f}%)" if np.isfinite(share) else "0 (–)"
 
@@ -80,6 +122,7 @@ def table1(panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
         f"{panel.attrs.get('rich_quantile', 2 / 3):.3g} quantile; the index is the first principal component "
         "of pre-2021 baseline indicators. Shares are of the county's villages in that period. Mean funding is "
         "over village-years of the type, all sources.",
+        sample_note(panel),
         data_note(panel),
     ]
     formatted = FormattedTable(

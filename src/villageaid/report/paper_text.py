@@ -1,0 +1,186 @@
+"""The paper's data-dependent text, rendered from the stored results (never re-estimated).
+
+``paper_text.tex`` defines LaTeX macros that ``paper/main.tex`` uses: the edition line of the title page,
+what the data are, one sentence per claim of the source paper (sign, size with its unit, 95% interval and
+whether the claim is supported, contradicted or undetermined at the 5% level), the pre-trend evidence,
+the limitations that apply to these data (few clusters, few villages carrying a coefficient, failed
+pre-trend tests) and the data label of every caption. "Simulated" appears only for simulated data.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from villageaid.io.write import write_text
+from villageaid.registry import KEY_ESTIMATES, KeyEstimate
+from villageaid.replicate import _select
+from villageaid.report.render import latex_escape
+from villageaid.report.tables import (
+    MIN_BOOTSTRAP_CLUSTERS,
+    MIN_CARRYING_VILLAGES,
+    MIN_VARIANCE_CLUSTERS,
+    sample_facts,
+)
+
+LEVEL = 0.05
+CLAIMS = {"H1": "high-level units bring more funding", "H2": "funding follows rich villages after 2021 and "
+          "poor ones during the campaign", "H3": "level and richness are super-additive (the strong alliance)",
+          "H4": "the allocation logic shifted towards rich villages after 2021",
+          "H5": "designation as a demonstration village attracts funding",
+          "H6": "funding is persistent (the strong get stronger)", "H7": "inequality between villages rose",
+          "H9": "strong units are matched with rich villages"}
+
+
+def verdict(estimate: float, low: float, high: float, claim: int) -> str:
+    """Return "supported", "contradicted" or "undetermined": the 95% interval against the claimed sign."""
+    if not all(map(math.isfinite, (estimate, low, high))):
+        return "undetermined"
+    if (claim > 0 and low > 0) or (claim < 0 and high < 0):
+        return "supported"
+    if (claim > 0 and high < 0) or (claim < 0 and low > 0):
+        return "contradicted"
+    return "undetermined"
+
+
+def describe_size(value: float, scale: str) -> str:
+    """Describe a coefficient in its unit (percent change for log-scale models)."""
+    if scale in ("semi_elasticity", "asinh"):
+        approx = "about " if scale == "asinh" else ""
+        return f"{approx}{100 * (math.exp(value) - 1):+.0f}% in funding"
+    if scale == "logit":
+        return f"odds multiplied by {math.exp(value):.2f} per standard deviation of endowment"
+    if scale == "elasticity":
+        return f"{value:.2f} of last year's log funding carried into this year's"
+    if scale == "index":
+        return f"{value:+.3f} index points"
+    return f"{value:.3f}"
+
+
+def _row(tables_dir: Path, key: KeyEstimate) -> pd.Series | None:
+    try:
+        return _select(pd.read_csv(tables_dir / key.file), key.where)
+    except (OSError, KeyError):
+        return None
+
+
+def claim_sentences(tables_dir: Path) -> list[str]:
+    """One sentence per key estimate that tests a claim, from the tidy tables."""
+    sentences = []
+    for key in KEY_ESTIMATES:
+        if key.claim == 0 or key.interval is None:
+            continue
+        row = _row(tables_dir, key)
+        if row is None or not np.isfinite(float(row[key.column])):
+            sentences.append(f"{key.hypothesis}: {key.description} could not be estimated on these data.")
+            continue
+        value = float(row[key.column])
+        low, high = (float(row.get(c, np.nan)) for c in key.interval)
+        result = verdict(value, low, high, key.claim)
+        direction = "positive" if key.claim > 0 else "negative"
+        wording = {"supported": f"the claim ({direction}) is supported at the {LEVEL:.0%} level",
+                   "contradicted": f"the estimate contradicts the claim ({direction}) at the {LEVEL:.0%} level",
+                   "undetermined": f"the data cannot tell at the {LEVEL:.0%} level whether the claim "
+                                   f"({direction}) holds"}[result]
+        sentences.append(f"{key.hypothesis}: {key.description} is {value:.3f} ({describe_size(value, key.scale)}; "
+                         f"95% CI {low:.3f} to {high:.3f}); {wording}.")
+    return sentences
+
+
+def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
+    """Return the sentence on the event studies' pre-trend tests and the models whose test rejects."""
+    try:
+        table = pd.read_csv(tables_dir / "table5_event_study.csv")
+    except OSError:
+        return "The event studies could not be estimated on these data.", []
+    tests = table.loc[table["term"] == "pre_trend_test"]
+    if tests.empty:
+        return "The event studies have no pre-2020 years to test.", []
+    failed = [str(r.model) for r in tests.itertuples() if r.p_value < LEVEL]
+    shown = "; ".join(f"{r.model}: p = {r.p_value:.3f}" for r in tests.itertuples())
+    post = table.loc[(table["model_id"] == "rich_ppml") & (table["term"] != "pre_trend_test")
+                     & (pd.to_numeric(table["period"], errors="coerce") >= 2021)]
+    significant = int((post["p_value"] < LEVEL).sum()) if "p_value" in post else 0
+    text = (f"Joint tests that all pre-2020 event-study coefficients are zero: {shown}. "
+            + ("They reject for " + ", ".join(failed) + ", so parallel trends are in doubt there. " if failed else
+               "None rejects at 5%, which is weak evidence for parallel trends when the tests have little power. ")
+            + f"Of the {len(post)} rich × year coefficients (PPML) from 2021 on, {significant} "
+              f"{'is' if significant == 1 else 'are'} significant at 5%.")
+    return text, failed
+
+
+def limitations(panel: pd.DataFrame, failed_pre_trends: list[str]) -> list[str]:
+    """Return what limits inference on these data, computed from the panel."""
+    facts = sample_facts(panel)
+    out = []
+    if facts["simulated"]:
+        out.append("The data are simulated: the estimates recover the parameters put into the simulation, which "
+                   "illustrates the methods' precision at this size and nothing about real counties.")
+    else:
+        out.append(f"The estimates describe the records used ({facts['source']}); they are associations "
+                   "in these counties and years, identified under the assumptions stated with each table.")
+    if facts["townships"] < MIN_BOOTSTRAP_CLUSTERS:
+        out.append(f"The wild bootstrap resamples {facts['townships']} townships, fewer than "
+                   f"{MIN_BOOTSTRAP_CLUSTERS}: its p-values are unreliable.")
+    if facts["villages"] < MIN_VARIANCE_CLUSTERS:
+        out.append(f"The variances rest on {facts['villages']} villages, fewer than {MIN_VARIANCE_CLUSTERS} "
+                   "clusters.")
+    type_a = facts["types_transition"].get("A", 0)
+    if type_a < MIN_CARRYING_VILLAGES:
+        out.append(f"Only {type_a} type-A village{'' if type_a == 1 else 's'} carry the strong-alliance "
+                   "coefficient: it is fragile.")
+    if failed_pre_trends:
+        out.append("The pre-trend test rejects for " + ", ".join(failed_pre_trends) + ".")
+    out.append("The typology uses the upper tercile of the county's endowment index as rich (with a median split "
+               "the source paper's finding that type C is the most common and type A the rarest cannot hold "
+               "arithmetically). Records bring measurement problems that validation reports but cannot fix.")
+    return out
+
+
+def data_text(panel: pd.DataFrame) -> str:
+    """Describe the data actually used."""
+    facts = sample_facts(panel)
+    types = ", ".join(f"{t}: {n}" for t, n in facts["types_transition"].items())
+    counts = (f"{facts['counties']} count{'y' if facts['counties'] == 1 else 'ies'}, {facts['townships']} "
+              f"townships and {facts['villages']} villages, {facts['first_year']}–{facts['last_year']} "
+              f"(village types in 2021–2025: {types})")
+    if facts["simulated"]:
+        return (f"The data are simulated ({facts['source']}): {counts}. A latent endowment drives baseline "
+                "characteristics; dispatching units are assigned at the start of the campaign and re-selected in "
+                "2021; demonstration villages are designated in waves from 2021; funding from four sources has an "
+                "expected value log-linear in unit level, richness, their interaction and years since "
+                "designation. The true effects are written beside the data (truth.json).")
+    return (f"The data are county records: {facts['source']}; {counts}. They were read through villageaid's "
+            "header map and validated with a report of every problem before use; the provenance (files, amount "
+            "units) is written beside the validated tables.")
+
+
+def write_paper_text(tables_dir: Path, panel: pd.DataFrame) -> Path:
+    """Write ``paper_text.tex`` (LaTeX macros of the paper's data-dependent text) into ``tables_dir``."""
+    facts = sample_facts(panel)
+    pre_trend, failed = pre_trend_sentence(tables_dir)
+    if facts["simulated"]:
+        edition = "Simulated-data edition: every estimate below comes from simulated data"
+        caption = "simulated data"
+        abstract = ("The data used here are simulated from a documented process calibrated to the paper; the "
+                    "results show what the methods recover and how precisely, not what happened in real counties.")
+    else:
+        edition = f"Results on county records: {facts['source']}"
+        caption = f"records: {facts['source']}"
+        abstract = (f"The results below are estimated on county records ({facts['source']}: {facts['villages']} "
+                    f"villages in {facts['counties']} count{'y' if facts['counties'] == 1 else 'ies'}).")
+    macros = {
+        "VAEdition": edition,
+        "VADataCaption": caption,
+        "VAAbstractData": abstract,
+        "VADataText": data_text(panel),
+        "VAResultsText": " ".join(claim_sentences(tables_dir)) + " " + pre_trend,
+        "VALimitationsText": " ".join(limitations(panel, failed)),
+    }
+    lines = ["% Generated by villageaid from the tidy tables and the panel; do not edit."]
+    for name, text in macros.items():
+        lines.append(f"\\newcommand{{\\{name}}}{{{latex_escape(text)}}}")
+    return write_text(tables_dir / "paper_text.tex", "\n".join(lines) + "\n")
