@@ -23,8 +23,9 @@ def panel_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_there_are_notebooks() -> None:
-    assert [p.name for p in NOTEBOOKS][:4] == ["01-explore-data.ipynb", "02-level-endowment-funding.ipynb",
-                                               "03-logic-shift-did.ipynb", "04-demonstration-villages.ipynb"]
+    assert [p.name for p in NOTEBOOKS][:5] == ["01-explore-data.ipynb", "02-level-endowment-funding.ipynb",
+                                               "03-logic-shift-did.ipynb", "04-demonstration-villages.ipynb",
+                                               "05-county-records.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -44,3 +45,13 @@ def test_notebook_runs_and_is_committed_without_outputs(path: Path, panel_file: 
         html = [o["data"]["text/html"] for c in notebook.cells if c.cell_type == "code" and "summary()" in c.source
                 for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
         assert html and all("<table>" in h for h in html)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_a_narrative_inline_plots_and_points_to_the_codebook(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    markdown = [c for c in notebook.cells if c.cell_type == "markdown"]
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert len(markdown) >= 4 and len(markdown) * 2 >= len(code)  # a story, not a script
+    assert code[0].source.startswith("%matplotlib inline")
+    assert any("CODEBOOK.md" in c.source for c in markdown)
