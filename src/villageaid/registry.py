@@ -1,4 +1,8 @@
-"""The paper's key estimates, declared once, keyed by analysis id, model id and term — never by display label.
+"""The paper's models and key estimates, declared once, keyed by analysis id, model id and term.
+
+:data:`MODEL_SPECS` declares each regression of H1–H4: estimator, outcome, terms, fixed effects, sample
+(periods) and variance, with the term that carries the hypothesis. The analysis modules build their formulas
+from it, and the specification curve and the Monte Carlo vary or re-estimate exactly these models.
 
 Each :class:`KeyEstimate` says where its number lives in the machine-readable results (the tidy CSV a table
 writes, selected by ``model_id``, ``term`` and other identifier columns), which hypothesis it tests, the
@@ -10,6 +14,90 @@ text is rendered from the stored results and never re-estimates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+#: Terms of the level-and-endowment models (H1–H3), in the order tables print them.
+LEVEL_TERMS = ("city", "rich_village", "city_x_rich", "endowment_index", "strong")
+#: Terms of the typology model: types A, B, D against C.
+TYPE_TERMS = ("i(village_type, ref='C')", "endowment_index", "strong")
+#: Terms of the H4 triple differences.
+DID_TERMS = ("post:rich_village", "post:city", "post:city_x_rich", "city", "city_x_rich", "post:endowment_index",
+             "strong")
+#: Terms added when the data have demonstration villages.
+DEMONSTRATION_TERMS = ("demo", "demo_years")
+#: The default variance of the H1–H4 models: the exact cluster jackknife by village.
+VILLAGE_CRV3 = {"CRV3": "village"}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One regression of the paper.
+
+    Attributes
+    ----------
+    id : str
+        Model id, as in the tidy tables' ``model_id`` column.
+    analysis : str
+        Analysis id (``allocation_transition``, ``logic_shift``...).
+    hypotheses : tuple of str
+        Hypotheses it tests.
+    estimator : {"feols", "fepois"}
+    outcome : str
+        Dependent variable.
+    terms : tuple of str
+        Regressors (baseline controls and demonstration terms are added where the data have them).
+    fixed_effects : str
+        Fixed effects, as after ``|`` in a formula.
+    periods : tuple of str
+        The sample: policy periods of the panel.
+    controls : bool
+        Whether the baseline controls enter.
+    variance : dict
+        Variance specification.
+    key_term : str or None
+        The term that carries the hypothesis.
+    """
+
+    id: str
+    analysis: str
+    hypotheses: tuple[str, ...]
+    estimator: str
+    outcome: str
+    terms: tuple[str, ...]
+    fixed_effects: str
+    periods: tuple[str, ...]
+    controls: bool = True
+    variance: dict = field(default_factory=lambda: dict(VILLAGE_CRV3))
+    key_term: str | None = None
+
+    def formula(self, controls: list[str] | tuple[str, ...] = (), *, demonstration: bool = True,
+                outcome: str | None = None, fixed_effects: str | None = None) -> str:
+        """Return the model's formula, with the controls and demonstration terms the data support."""
+        terms = [*self.terms, *(DEMONSTRATION_TERMS if demonstration else ()), *(controls if self.controls else ())]
+        return f"{outcome or self.outcome} ~ {' + '.join(terms)} | {fixed_effects or self.fixed_effects}"
+
+
+def _allocation_specs() -> dict[str, ModelSpec]:
+    specs = {}
+    for period in ("transition", "campaign"):
+        analysis = f"allocation_{period}"
+        specs[f"{period}_asinh"] = ModelSpec(f"{period}_asinh", analysis, ("H1", "H2", "H3", "H8"), "feols",
+                                             "asinh_funding_total", LEVEL_TERMS, "county_year", (period,),
+                                             key_term="city_x_rich")
+        specs[f"{period}_ppml"] = ModelSpec(f"{period}_ppml", analysis, ("H1", "H2", "H3", "H8"), "fepois",
+                                            "funding_total", LEVEL_TERMS, "county_year", (period,),
+                                            key_term="city_x_rich")
+        specs[f"{period}_types"] = ModelSpec(f"{period}_types", analysis, ("H3",), "feols", "asinh_funding_total",
+                                             TYPE_TERMS, "county_year", (period,))
+    for model_id, estimator, outcome in (("shift_asinh", "feols", "asinh_funding_total"),
+                                         ("shift_log1p", "feols", "log1p_funding_total"),
+                                         ("shift_ppml", "fepois", "funding_total")):
+        specs[model_id] = ModelSpec(model_id, "logic_shift", ("H4",), estimator, outcome, DID_TERMS,
+                                    "village + county_year", ("campaign", "transition"), controls=False,
+                                    key_term="post:city_x_rich")
+    return specs
+
+
+MODEL_SPECS: dict[str, ModelSpec] = _allocation_specs()
 
 
 @dataclass(frozen=True)

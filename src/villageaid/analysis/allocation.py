@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from villageaid import registry
 from villageaid.analysis.variables import VILLAGE_JACKKNIFE, analysis_frame, available_controls
 from villageaid.estimators import (
     FEOLS,
@@ -32,10 +33,10 @@ from villageaid.estimators import (
 )
 from villageaid.estimators.vcov import VcovSpec
 
-#: Terms of the level-and-endowment model, in the order tables print them.
-LEVEL_TERMS = ("city", "rich_village", "city_x_rich", "endowment_index", "strong", "demo", "demo_years")
-TYPE_TERMS = ("village_type::A", "village_type::B", "village_type::D", "endowment_index", "strong", "demo",
-              "demo_years")
+#: Terms of the level-and-endowment model as tables print them (the model itself is declared in the registry).
+LEVEL_TERMS = (*registry.LEVEL_TERMS, *registry.DEMONSTRATION_TERMS)
+TYPE_TERMS = ("village_type::A", "village_type::B", "village_type::D", "endowment_index", "strong",
+              *registry.DEMONSTRATION_TERMS)
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,6 @@ class AllocationResults:
     level_vs_strength_ols: WaldTest
     level_vs_strength_ppml: WaldTest
     strong_alliance_bootstrap: WildBootstrapResult | None
-
-
-def _formula(outcome: str, terms: tuple[str, ...], controls: list[str]) -> str:
-    return f"{outcome} ~ {' + '.join([*terms, *controls])} | county_year"
 
 
 def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootstrap_draws: int = 9999,
@@ -74,14 +71,13 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"] == period]
     controls = available_controls(frame)
-    terms = LEVEL_TERMS if frame["demo"].any() else LEVEL_TERMS[:-2]
+    demonstration = bool(frame["demo"].any())
     vcov = vcov or VILLAGE_JACKKNIFE
-    asinh_formula = _formula("asinh_funding_total", terms, controls)
+    specs = {kind: registry.MODEL_SPECS[f"{period}_{kind}"] for kind in ("asinh", "ppml", "types")}
+    asinh_formula = specs["asinh"].formula(controls, demonstration=demonstration)
     asinh_ols = feols(asinh_formula, frame, vcov=vcov)
-    ppml = fepois(_formula("funding_total", terms, controls), frame, vcov=vcov)
-    type_terms = ("i(village_type, ref='C')", *[t for t in terms if t not in ("city", "rich_village",
-                                                                               "city_x_rich")])
-    types_ols = feols(_formula("asinh_funding_total", type_terms, controls), frame, vcov=vcov)
+    ppml = fepois(specs["ppml"].formula(controls, demonstration=demonstration), frame, vcov=vcov)
+    types_ols = feols(specs["types"].formula(controls, demonstration=demonstration), frame, vcov=vcov)
     restriction = {"city": 1.0, "strong": -1.0}
     tests = []
     for model in (asinh_ols, ppml):
@@ -89,6 +85,6 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
         tests.append(model.wald_test(restriction=row, hypothesis="city-level effect = strong-department effect"))
     bootstrap = None
     if bootstrap_draws and "township" in frame:
-        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), "city_x_rich", "township",
+        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
     return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap)

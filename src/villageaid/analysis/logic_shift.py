@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from villageaid import registry
 from villageaid.analysis.variables import VILLAGE_JACKKNIFE, analysis_frame
 from villageaid.estimators import (
     FEOLS,
@@ -31,8 +32,7 @@ from villageaid.estimators import (
 from villageaid.estimators.vcov import VcovSpec
 
 REFERENCE_YEAR = 2020
-DID_TERMS = ("post:rich_village", "post:city", "post:city_x_rich", "city", "city_x_rich", "post:endowment_index",
-             "strong", "demo", "demo_years")
+DID_TERMS = (*registry.DID_TERMS, *registry.DEMONSTRATION_TERMS)
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,6 @@ class LogicShiftResults:
     strong_alliance_shift_bootstrap: WildBootstrapResult | None
 
 
-def _terms(frame: pd.DataFrame) -> tuple[str, ...]:
-    return DID_TERMS if frame["demo"].any() else DID_TERMS[:-2]
-
-
 def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed: int = 2,
                        event_studies: bool = True, vcov: VcovSpec | None = None) -> LogicShiftResults:
     """Estimate the H4 models on the campaign and transition years of the panel.
@@ -61,13 +57,13 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
     """
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
-    terms = _terms(frame)
-    fe = "village + county_year"
+    demonstration = bool(frame["demo"].any())
     vcov = vcov or VILLAGE_JACKKNIFE
-    asinh_formula = f"asinh_funding_total ~ {' + '.join(terms)} | {fe}"
+    specs = {kind: registry.MODEL_SPECS[f"shift_{kind}"] for kind in ("asinh", "log1p", "ppml")}
+    asinh_formula = specs["asinh"].formula(demonstration=demonstration)
     asinh_ols = feols(asinh_formula, frame, vcov=vcov)
-    log1p_ols = feols(f"log1p_funding_total ~ {' + '.join(terms)} | {fe}", frame, vcov=vcov)
-    ppml = fepois(f"funding_total ~ {' + '.join(terms)} | {fe}", frame, vcov=vcov)
+    log1p_ols = feols(specs["log1p"].formula(demonstration=demonstration), frame, vcov=vcov)
+    ppml = fepois(specs["ppml"].formula(demonstration=demonstration), frame, vcov=vcov)
     demo = ("demo", "demo_years") if frame["demo"].any() else ()
     common = dict(time="year", unit="village", reference=REFERENCE_YEAR, fixed_effects=("village", "county_year"),
                   vcov=vcov)
@@ -86,6 +82,6 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
                                    estimator="ppml", **common)
     bootstrap = None
     if bootstrap_draws and "township" in frame:
-        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), "post:city_x_rich", "township",
+        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
     return LogicShiftResults(asinh_ols, log1p_ols, ppml, rich_es, city_es, rich_es_ppml, city_es_ppml, bootstrap)

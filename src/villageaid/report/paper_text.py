@@ -96,6 +96,8 @@ def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
         table = pd.read_csv(tables_dir / "table5_event_study.csv")
     except OSError:
         return "The event studies could not be estimated on these data.", []
+    if "term" not in table or "p_value" not in table:  # the table explains why it was not estimated
+        return "The event studies could not be estimated on these data (see Table 5).", []
     tests = table.loc[table["term"] == "pre_trend_test"]
     if tests.empty:
         return "The event studies have no pre-2020 years to test.", []

@@ -15,6 +15,7 @@ from villageaid.analysis.variables import analysis_frame
 from villageaid.estimators import att_gt
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
+from villageaid.registry import BY_ID
 from villageaid.simulate import Scenario, simulate
 
 
@@ -34,11 +35,15 @@ def replication(seed: int, scenario: Scenario) -> list[dict]:
                      "term": term, "estimate": estimate, "std_error": std_error, "conf_low": low,
                      "conf_high": high, "p_value": p_value, "truth": truth})
 
-    for hypothesis, result, term, truth in (
-            ("H3", allocation_models(panel, period="transition", bootstrap_draws=0).ppml, "city_x_rich",
+    # The paper's key estimates (villageaid.registry), estimated as the tables estimate them.
+    allocation = allocation_models(panel, period="transition", bootstrap_draws=0)
+    shift = logic_shift_models(panel, bootstrap_draws=0, event_studies=False)
+    for key_id, result, truth in (
+            ("allocation.transition_ppml.city_x_rich.estimate", allocation.ppml,
              effects["H3_city_x_rich"]["transition"]),
-            ("H4", logic_shift_models(panel, bootstrap_draws=0, event_studies=False).ppml, "post:city_x_rich",
-             effects["H4_post_x_city_x_rich"])):
+            ("logic_shift.shift_ppml.post_city_x_rich.estimate", shift.ppml, effects["H4_post_x_city_x_rich"])):
+        key = BY_ID[key_id]
+        hypothesis, term = key.hypothesis, key.where["term"]
         row = result.tidy().set_index("term").loc[term]
         add(hypothesis, "PPML (village jackknife)", term, row["estimate"], row["std_error"], row["conf_low"],
             row["conf_high"], row["p_value"], truth)

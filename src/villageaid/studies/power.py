@@ -15,6 +15,7 @@ import pandas as pd
 from villageaid.analysis import allocation_models, logic_shift_models
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
+from villageaid.registry import MODEL_SPECS
 from villageaid.simulate import Scenario, simulate, two_counties
 
 
@@ -40,7 +41,8 @@ def power_replication(seed: int, design: tuple[int, int, float]) -> dict:
     h3 = allocation_models(panel, period="transition", bootstrap_draws=0).ppml
     h4 = logic_shift_models(panel, bootstrap_draws=0, event_studies=False).ppml
     return {"counties": counties, "villages_per_county": villages, "effect": effect, "seed": seed,
-            "H3_p": float(h3.pvalues["city_x_rich"]), "H4_p": float(h4.pvalues["post:city_x_rich"])}
+            "H3_p": float(h3.pvalues[MODEL_SPECS["transition_ppml"].key_term]),
+            "H4_p": float(h4.pvalues[MODEL_SPECS["shift_ppml"].key_term])}
 
 
 def power_task(seed: int, index: int, designs: tuple) -> dict:

@@ -16,12 +16,15 @@ import pandas as pd
 from villageaid.analysis.variables import analysis_frame, available_controls
 from villageaid.estimators import feols, fepois
 from villageaid.panel.endowment import rich_flag
+from villageaid.registry import MODEL_SPECS
 
 OUTCOMES = {"asinh": "asinh_funding_total", "log1p": "log1p_funding_total", "ppml": "funding_total"}
 ENDOWMENT = ("upper tercile", "median split", "top vs bottom tercile")
 CLUSTERS = {"village CRV1": {"CRV1": "village"}, "village CRV3": {"CRV3": "village"},
             "township CRV1": {"CRV1": "township"}}
 SAMPLES = ("all villages", "without demonstration villages", "balanced villages only")
+#: The paper's models each curve varies (declared once in the registry).
+BASE_MODELS = {"H3": MODEL_SPECS["transition_ppml"], "H4": MODEL_SPECS["shift_ppml"]}
 
 
 def _with_endowment(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
@@ -54,26 +57,19 @@ def specification_curve(panel: pd.DataFrame) -> pd.DataFrame:
             frame = frame.loc[complete.astype(bool)]
         fit = fepois if outcome == "ppml" else feols
         y = OUTCOMES[outcome]
-        for hypothesis in ("H3", "H4"):
-            if hypothesis == "H3":
-                data = frame.loc[frame["period"] == "transition"]
-                rhs = ["city", "rich_village", "city_x_rich", "endowment_index", "strong", *controls]
-                fe = "county_year" if fe_choice == 0 else "year"
-                term = "city_x_rich"
-            else:
-                data = frame
-                rhs = ["post:rich_village", "post:city", "post:city_x_rich", "city", "city_x_rich",
-                       "post:endowment_index", "strong"]
-                fe = "village + county_year" if fe_choice == 0 else "village + year"
-                term = "post:city_x_rich"
-            if sample == SAMPLES[0] and data["demo"].any():
-                rhs += ["demo", "demo_years"]
-            result = fit(f"{y} ~ {' + '.join(rhs)} | {fe}", data, vcov=CLUSTERS[cluster])
+        for hypothesis, spec in BASE_MODELS.items():
+            # The paper's model (villageaid.registry) with one choice changed at a time along each dimension.
+            data = frame.loc[frame["period"].isin(spec.periods)]
+            fe = spec.fixed_effects if fe_choice == 0 else spec.fixed_effects.replace("county_year", "year")
+            demonstration = sample == SAMPLES[0] and bool(data["demo"].any())
+            formula = spec.formula(controls, demonstration=demonstration, outcome=y, fixed_effects=fe)
+            result = fit(formula, data, vcov=CLUSTERS[cluster])
+            term = spec.key_term
             row = result.tidy().set_index("term").loc[term]
-            rows.append({"hypothesis": hypothesis, "outcome": outcome, "endowment": endowment,
-                         "fixed_effects": fe, "cluster": cluster, "sample": sample, "estimate": row["estimate"],
-                         "std_error": row["std_error"], "conf_low": row["conf_low"], "conf_high": row["conf_high"],
-                         "p_value": row["p_value"], "nobs": result.nobs})
+            rows.append({"hypothesis": hypothesis, "base_model_id": spec.id, "term": term, "outcome": outcome,
+                         "endowment": endowment, "fixed_effects": fe, "cluster": cluster, "sample": sample,
+                         "estimate": row["estimate"], "std_error": row["std_error"], "conf_low": row["conf_low"],
+                         "conf_high": row["conf_high"], "p_value": row["p_value"], "nobs": result.nobs})
     table = pd.DataFrame(rows)
     table["significant_5pct"] = table["p_value"] < 0.05
     return table.sort_values(["hypothesis", "estimate"], kind="mergesort").reset_index(drop=True)
