@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.test_build import _records
@@ -57,6 +58,9 @@ def test_pdf_on_simulated_data(tmp_path: Path) -> None:
 
 def test_pdf_on_county_records_of_another_shape(tmp_path: Path) -> None:
     records = _records(tmp_path / "county", designations=False, villages=150)  # one county, no designations
+    units = pd.read_csv(records / "units.csv")
+    units.loc[units.index % 3 != 0, "level"] = "city"  # many city-level units: many type-A villages
+    units.to_csv(records / "units.csv", index=False)
     root = _project(tmp_path / "project")
     build(BuildConfig(root=root, data=records, bootstrap_draws=99, pdf="yes"), log=lambda m: None)
     flat = " ".join(_pdf_text(root).split())
@@ -66,3 +70,8 @@ def test_pdf_on_county_records_of_another_shape(tmp_path: Path) -> None:
     assert "1 county" in flat
     assert "not estimated" in flat.lower()  # Table 6 explains why it is empty
     assert "no village is designated a demonstration village" in flat
+    typology = pd.read_csv(root / TABLES / "table1_typology.csv")
+    row = typology.loc[(typology["period"] == "transition") & (typology["county"] == "All")
+                       & (typology["village_type"] == "A")].iloc[0]
+    assert row["share"] > 0.2  # a different shape from the default data ...
+    assert f"A {int(row['villages'])} ({100 * row['share']:.0f}%)" in flat  # ... and the notes say so
