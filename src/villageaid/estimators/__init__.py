@@ -6,6 +6,7 @@ from villageaid.estimators.logit import LogitResults, logit
 from villageaid.estimators.ols import FEOLS, feols
 from villageaid.estimators.panel import first_difference, random_effects
 from villageaid.estimators.poisson import FEPoisson, fepois
+from villageaid.estimators.pretrends import PretrendPower, pretrend_power, slope_for_power
 from villageaid.estimators.results import RegressionResults, WaldTest
 from villageaid.estimators.staggered import AggregatedEffects, ATTgtResult, att_gt
 from villageaid.estimators.twfe_did import (
@@ -31,6 +32,7 @@ __all__ = [
     "FEPoisson",
     "JackknifeUndefinedError",
     "LogitResults",
+    "PretrendPower",
     "RegressionResults",
     "VarianceEstimator",
     "WaldTest",
@@ -42,7 +44,9 @@ __all__ = [
     "fepois",
     "first_difference",
     "logit",
+    "pretrend_power",
     "random_effects",
+    "slope_for_power",
     "sun_abraham",
     "twfe_event_study",
     "wild_cluster_bootstrap",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,9 @@ from villageaid.estimators.ols import feols
 from villageaid.estimators.poisson import fepois
 from villageaid.estimators.results import TIDY_COLUMNS, ModelBackedResults, RegressionResults, WaldTest
 from villageaid.estimators.vcov import CRV1, VcovSpec
+
+if TYPE_CHECKING:
+    from villageaid.estimators.pretrends import PretrendPower
 
 
 @dataclass(frozen=True, repr=False)
@@ -42,6 +45,29 @@ class EventStudyResult(ModelBackedResults):
     def wald_test(self, terms: list[str] | None = None, **kwargs) -> WaldTest:
         """Test linear restrictions on the underlying regression (see :meth:`RegressionResults.wald_test`)."""
         return self.model.wald_test(terms, **kwargs)
+
+    def pretrend_power(self, *, slope: float | None = None, delta: object = None,
+                       target_power: float | None = None) -> PretrendPower:
+        """Power of the pre-trend test against a violation (Roth 2022; see :mod:`villageaid.estimators.pretrends`).
+
+        Give a linear ``slope`` per period, a ``delta`` per period, or ``target_power`` for the linear violation
+        the pre-test detects with that probability.
+        """
+        from villageaid.estimators.pretrends import event_study_inputs, pretrend_power, slope_for_power
+
+        beta, sigma, t, reference, nobs = event_study_inputs(self)
+        if target_power is not None:
+            if slope is not None or delta is not None:
+                raise ValueError("give one of slope, delta and target_power")
+            slope = slope_for_power(sigma, t, reference=reference, target_power=target_power)
+        return pretrend_power(beta, sigma, t, reference=reference, slope=slope, delta=delta, nobs=nobs)
+
+    def slope_for_power(self, target_power: float = 0.8) -> float:
+        """Slope per period of a linear violation that the pre-test detects with ``target_power`` (Roth 2022)."""
+        from villageaid.estimators.pretrends import event_study_inputs, slope_for_power
+
+        _, sigma, t, reference, _ = event_study_inputs(self)
+        return slope_for_power(sigma, t, reference=reference, target_power=target_power)
 
     def with_vcov(self, vcov: VcovSpec) -> EventStudyResult:
         """Return the same event study with another variance (no refit); the pre-trend test is recomputed."""

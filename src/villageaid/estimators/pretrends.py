@@ -1,0 +1,301 @@
+"""Power of pre-trend tests (Roth 2022, "Pretest with Caution", AER: Insights), for any event study.
+
+A passed pre-trend test is weak evidence when the test has little power. For a hypothesised violation of
+parallel trends ``delta`` (for example a linear trend through the reference period), this module computes
+
+* the power of the usual pre-test — reject when any pre-period coefficient has |t| > 1.96 — against ``delta``:
+  ``1 - P(|beta_pre,k| <= 1.96 se_k for all k)`` under ``beta_pre ~ N(delta_pre, Sigma_pre)``;
+* the Bayes factor ``P(pass | delta) / P(pass | parallel trends)`` and the likelihood ratio of the observed
+  pre-period coefficients under ``delta`` against parallel trends;
+* what the coefficients are expected to be *conditional on passing* the pre-test: the truncated-normal mean of
+  the pre-period coefficients (Tallis 1961) and, through their covariance, of the post-period ones. With no true
+  effect, the post-period means are the bias of the event-study estimates after pre-testing;
+* the slope of a linear violation that the pre-test detects with a given probability (50%, 80%).
+
+It follows the R package pretrends (Roth) and is checked against it on He and Wang (2017) in
+``tests/reference/pretrends``. Written here because no maintained Python implementation exists; the
+multivariate normal probabilities come from SciPy (Genz's algorithm).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from villageaid.estimators.results import ResultsBase, normal_inference
+
+#: Critical value of the pre-test on each coefficient (|t| above it rejects).
+PRETEST_CRITICAL_VALUE = 1.96
+_MVN_OPTIONS = {"maxpts": 200_000, "abseps": 1e-8, "releps": 0.0}
+
+
+def _box_probability(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """P(lower <= X <= upper) for X ~ N(mean, cov) (SciPy's Genz algorithm, fixed seed: reproducible)."""
+    from scipy import stats
+
+    if len(mean) == 0:
+        return 1.0
+    if len(mean) == 1:
+        sd = float(np.sqrt(cov[0, 0]))
+        return float(stats.norm.cdf(upper[0], mean[0], sd) - stats.norm.cdf(lower[0], mean[0], sd))
+    dist = stats.multivariate_normal(mean=mean, cov=cov, seed=20240601, **_MVN_OPTIONS)
+    return float(dist.cdf(upper, lower_limit=lower))
+
+
+def truncated_normal_mean(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Mean of N(mean, cov) truncated to the box [lower, upper] (Tallis 1961; as R tmvtnorm::mtmvnorm).
+
+    ``E[X] = mean + cov @ (F(lower) - F(upper)) / alpha``, where ``alpha`` is the box probability and
+    ``F_k(c)`` the normal density of ``X_k`` at ``c`` times the probability that the other coordinates fall
+    in their bounds given ``X_k = c``.
+    """
+    mean, cov = np.asarray(mean, float), np.asarray(cov, float)
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    from scipy import stats
+
+    d = len(mean)
+    alpha = _box_probability(mean, cov, lower, upper)
+    if alpha <= 0:
+        raise ValueError("the truncation box has probability zero under this normal distribution")
+    f_low, f_high = np.zeros(d), np.zeros(d)
+    for k in range(d):
+        others = [j for j in range(d) if j != k]
+        sd_k = np.sqrt(cov[k, k])
+        for bound, out in ((lower[k], f_low), (upper[k], f_high)):
+            density = stats.norm.pdf(bound, mean[k], sd_k)
+            if not others:
+                out[k] = density
+                continue
+            shift = cov[others, k] / cov[k, k]
+            conditional_mean = mean[others] + shift * (bound - mean[k])
+            conditional_cov = cov[np.ix_(others, others)] - np.outer(shift, cov[k, others])
+            out[k] = density * _box_probability(conditional_mean, conditional_cov, lower[others], upper[others])
+    return mean + cov @ (f_low - f_high) / alpha
+
+
+def _pre_indices(t: np.ndarray, reference: float) -> np.ndarray:
+    pre = np.flatnonzero(t < reference)
+    if pre.size == 0:
+        raise ValueError(f"no pre-period coefficient: every relative time is at or after the reference period "
+                         f"{reference}; pass the reference period of the event study")
+    return pre
+
+
+def _check_inputs(betahat: np.ndarray | None, sigma: np.ndarray, t: np.ndarray) -> None:
+    if sigma.ndim != 2 or sigma.shape[0] != sigma.shape[1]:
+        raise ValueError(f"sigma must be a square matrix, got shape {sigma.shape}")
+    if not np.allclose(sigma, sigma.T, rtol=1e-8, atol=1e-12):
+        raise ValueError("sigma must be symmetric")
+    if len(t) != sigma.shape[0]:
+        raise ValueError(f"t has {len(t)} relative times but sigma is {sigma.shape[0]} × {sigma.shape[0]}")
+    if betahat is not None and len(betahat) != len(t):
+        raise ValueError(f"betahat has {len(betahat)} coefficients but t has {len(t)} relative times")
+    if np.any(np.diag(sigma) <= 0):
+        raise ValueError("sigma must have positive variances on its diagonal")
+
+
+def pretest_power(delta_pre: np.ndarray, sigma_pre: np.ndarray,
+                  critical_value: float = PRETEST_CRITICAL_VALUE) -> float:
+    """Probability that the pre-test rejects (some |t| > critical value) when the pre-period means are ``delta_pre``."""
+    bound = critical_value * np.sqrt(np.diag(sigma_pre))
+    return 1.0 - _box_probability(np.asarray(delta_pre, float), sigma_pre, -bound, bound)
+
+
+def slope_for_power(sigma: np.ndarray, t: np.ndarray, *, reference: float = -1, target_power: float = 0.5,
+                    critical_value: float = PRETEST_CRITICAL_VALUE) -> float:
+    """Slope of a linear violation ``slope * (t - reference)`` that the pre-test detects with ``target_power``.
+
+    Parameters
+    ----------
+    sigma : array
+        Covariance of the event-study coefficients (all of them, in the order of ``t``).
+    t : array
+        Relative time of each coefficient (the reference period has no coefficient).
+    reference : float
+        The omitted (reference) period.
+    target_power : float
+        Probability of rejecting, strictly between the size of the test and 1.
+
+    Returns
+    -------
+    float
+        The slope (a magnitude, always positive), as R pretrends' ``slope_for_power``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sigma = np.diag([0.01, 0.01, 0.01, 0.02])
+    >>> round(slope_for_power(sigma, np.array([-4, -3, -2, 0]), reference=-1, target_power=0.8), 3)
+    0.078
+    """
+    from scipy import optimize
+
+    sigma, t = np.asarray(sigma, float), np.asarray(t, float)
+    _check_inputs(None, sigma, t)
+    pre = _pre_indices(t, reference)
+    sigma_pre = sigma[np.ix_(pre, pre)]
+    distance = t[pre] - reference
+    size = pretest_power(np.zeros(len(pre)), sigma_pre, critical_value)
+    if not size < target_power < 1:
+        raise ValueError(f"target_power must lie between the pre-test's size ({size:.3f}) and 1, got {target_power}")
+    upper = 8 * float(np.max(np.sqrt(np.diag(sigma_pre))))
+    while pretest_power(distance * upper, sigma_pre, critical_value) < target_power:
+        upper *= 2
+    return float(optimize.brentq(lambda s: pretest_power(distance * s, sigma_pre, critical_value) - target_power,
+                                 0.0, upper, xtol=1e-14, rtol=1e-12))
+
+
+@dataclass(frozen=True)
+class PretrendPower(ResultsBase):
+    """Power of the pre-trend test against a hypothesised violation, and what passing it implies.
+
+    Attributes
+    ----------
+    t, betahat, std_error, delta : ndarray
+        Relative times, estimates, standard errors and the hypothesised violation (reference period included,
+        with 0).
+    mean_after_pretesting : ndarray
+        Expected coefficients conditional on passing the pre-test, if ``delta`` is the truth.
+    reference : float
+        The reference period.
+    power : float
+        Probability that the pre-test rejects under ``delta``.
+    power_parallel : float
+        Its size: the probability of rejecting under parallel trends.
+    bayes_factor, likelihood_ratio : float
+        ``P(pass | delta) / P(pass | 0)`` and the likelihood ratio of the observed pre-period coefficients.
+    critical_value : float
+    nobs : int
+        Observations of the event study (0 when only coefficients were given).
+    """
+
+    t: np.ndarray
+    betahat: np.ndarray
+    std_error: np.ndarray
+    delta: np.ndarray
+    mean_after_pretesting: np.ndarray
+    reference: float
+    power: float
+    power_parallel: float
+    bayes_factor: float
+    likelihood_ratio: float
+    critical_value: float = PRETEST_CRITICAL_VALUE
+    nobs: int = 0
+
+    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+        """Return one row per relative time: estimate, inference, hypothesised violation, mean after pre-testing.
+
+        ``bias_after_pretesting`` is that mean for post periods: the bias of the estimate when there is no true
+        effect and the hypothesised violation holds, among samples that pass the pre-test.
+        """
+        inference = normal_inference(self.betahat, self.std_error, conf_level)
+        table = pd.DataFrame({"term": [f"t={t:g}" for t in self.t], "estimate": self.betahat,
+                              "std_error": self.std_error, **inference})
+        table["relative_time"] = self.t
+        table["delta"] = self.delta
+        table["mean_after_pretesting"] = self.mean_after_pretesting
+        table["bias_after_pretesting"] = np.where(self.t > self.reference, self.mean_after_pretesting, np.nan)
+        return table
+
+    def _summary_header(self) -> tuple[str, tuple[str, ...]]:
+        return "Power of the pre-trend test (Roth 2022)", (
+            f"Reference period: {self.reference:g}; the pre-test rejects when any pre-period |t| > "
+            f"{self.critical_value:g}",)
+
+    def _summary_footer(self) -> tuple[str, ...]:
+        return (f"Power against the hypothesised violation: {self.power:.4f} (under parallel trends: "
+                f"{self.power_parallel:.4f})",
+                f"Bayes factor P(pass | violation) / P(pass | parallel): {self.bayes_factor:.4f}",
+                f"Likelihood ratio of the observed pre-period coefficients: {self.likelihood_ratio:.4f}")
+
+
+def pretrend_power(betahat: np.ndarray, sigma: np.ndarray, t: np.ndarray, *, reference: float = -1,
+                   delta: np.ndarray | None = None, slope: float | None = None,
+                   critical_value: float = PRETEST_CRITICAL_VALUE, nobs: int = 0) -> PretrendPower:
+    """Power of the pre-trend test against a hypothesised violation (as R ``pretrends::pretrends``).
+
+    Parameters
+    ----------
+    betahat : array
+        Event-study coefficients (the reference period omitted).
+    sigma : array
+        Their covariance.
+    t : array
+        Relative time of each coefficient.
+    reference : float
+        The omitted period (default -1).
+    delta : array, optional
+        The hypothesised violation at each ``t`` (a user-given trend).
+    slope : float, optional
+        Or a linear violation ``slope * (t - reference)``; exactly one of ``delta`` and ``slope``.
+    critical_value : float
+        The pre-test's critical value on each |t| (default 1.96).
+
+    Returns
+    -------
+    PretrendPower
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.array([-4, -3, -2, 0, 1])
+    >>> sigma = np.diag([0.01, 0.01, 0.01, 0.02, 0.02])
+    >>> result = pretrend_power(np.array([0.05, -0.02, 0.01, 0.3, 0.4]), sigma, t, reference=-1, slope=0.05)
+    >>> round(result.power, 3)
+    0.483
+    """
+    from scipy import stats
+
+    betahat, sigma, t = (np.asarray(x, float) for x in (betahat, sigma, t))
+    _check_inputs(betahat, sigma, t)
+    if (delta is None) == (slope is None):
+        raise ValueError("give exactly one of delta (a hypothesised violation) and slope (a linear one)")
+    delta = slope * (t - reference) if slope is not None else np.asarray(delta, float)
+    if len(delta) != len(t):
+        raise ValueError(f"delta has {len(delta)} values but t has {len(t)} relative times")
+    pre = _pre_indices(t, reference)
+    post = np.flatnonzero(t > reference)
+    sigma_pre = sigma[np.ix_(pre, pre)]
+    bound = critical_value * np.sqrt(np.diag(sigma_pre))
+    power = pretest_power(delta[pre], sigma_pre, critical_value)
+    power_parallel = pretest_power(np.zeros(len(pre)), sigma_pre, critical_value)
+    likelihood = stats.multivariate_normal(mean=delta[pre], cov=sigma_pre).pdf(betahat[pre])
+    likelihood_parallel = stats.multivariate_normal(mean=np.zeros(len(pre)), cov=sigma_pre).pdf(betahat[pre])
+    mean_pre = truncated_normal_mean(delta[pre], sigma_pre, -bound, bound)
+    mean = delta.copy()
+    mean[pre] = mean_pre
+    if post.size:
+        mean[post] = delta[post] + sigma[np.ix_(post, pre)] @ np.linalg.solve(sigma_pre, mean_pre - delta[pre])
+    # The reference period joins the table with 0, as in R pretrends' event plot data.
+    order = np.argsort(np.concatenate([t, [reference]]), kind="stable")
+    se = np.sqrt(np.diag(sigma))
+
+    def with_reference(values: np.ndarray, at_reference: float = 0.0) -> np.ndarray:
+        return np.concatenate([values, [at_reference]])[order]
+
+    return PretrendPower(with_reference(t, reference), with_reference(betahat), with_reference(se),
+                         with_reference(delta),
+                         with_reference(mean), float(reference), power, power_parallel,
+                         (1 - power) / (1 - power_parallel), float(likelihood / likelihood_parallel),
+                         critical_value, nobs)
+
+
+def event_study_inputs(result: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
+    """Coefficients, covariance, relative times, reference period and observations of a villageaid event study.
+
+    Accepts a TWFE event study (``event_study``) or the dynamic aggregation of ``att_gt`` with a universal
+    base period. Relative times are counted from the reference period's successor, as event studies do.
+    """
+    periods = getattr(result, "periods", None)
+    model = getattr(result, "model", None)
+    if periods is not None and model is not None:
+        keys = sorted(periods)
+        terms = [periods[k] for k in keys]
+        beta = model.params[terms].to_numpy(dtype=float)
+        sigma = model.vcov.loc[terms, terms].to_numpy(dtype=float)
+        reference = float(result.reference)
+        return beta, sigma, np.asarray(keys, float), reference, int(model.nobs)
+    raise TypeError(f"{type(result).__name__} is not an event study villageaid can read; pass betahat, sigma "
+                    "and the relative times yourself")
