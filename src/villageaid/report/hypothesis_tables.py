@@ -39,6 +39,8 @@ TERM_LABELS = {
     "demo": "Demonstration village",
     "demo_years": "Demonstration × years since designation",
 }
+#: Powers at which Table 5 reports the linear pre-trend the pre-test would detect (Roth 2022).
+POWERS = (0.5, 0.8)
 FE_LABELS = {"county_year": "County × year", "village": "Village", "year": "Year"}
 
 
@@ -148,6 +150,8 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
                "Rich × year, PPML": results.rich_event_study_ppml,
                "City-level × year, PPML": results.city_event_study_ppml}
     ids = dict(zip(studies, ("rich_asinh", "city_asinh", "rich_ppml", "city_ppml"), strict=True))
+    slopes = {label: {power: study.slope_for_power(power) if study.pre_trend is not None else np.nan
+                      for power in POWERS} for label, study in studies.items()}
     tidy_parts = []
     for label, study in studies.items():
         part = study.tidy()
@@ -158,6 +162,10 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
             tidy_parts.append(pd.DataFrame([{"model_id": ids[label], "model": label, "term": "pre_trend_test",
                                              "statistic": study.pre_trend.statistic,
                                              "p_value": study.pre_trend.p_value}]))
+            # Roth (2022): the linear violation (per year) the pre-test would detect with 50% and 80% power.
+            tidy_parts.append(pd.DataFrame([{"model_id": ids[label], "model": label,
+                                             "term": f"pretrend_slope_{int(100 * power)}",
+                                             "estimate": slopes[label][power]} for power in POWERS]))
     tidy = pd.concat(tidy_parts, ignore_index=True)
     periods = sorted({int(p) for p in tidy["period"].dropna()})
     rows = []
@@ -176,11 +184,16 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
     rows.append(["Pre-trend test (before 2020)", *[_pre_trend(s) for s in studies.values()]])
     rows.append(["Pre-trend p-value", *[f"{s.pre_trend.p_value:.3f}" if s.pre_trend else "–"
                                         for s in studies.values()]])
+    for power in POWERS:
+        rows.append([f"Linear pre-trend slope detected with {100 * power:.0f}% power",
+                     *[fmt(slopes[label][power]) for label in studies]])
     rows.append(["Observations", *[f"{s.model.nobs:,}" for s in studies.values()]])
     notes = ["Coefficients of the interaction with each year against 2020, with village and county × year fixed "
              "effects and the other H4 terms as controls; errors clustered by village (cluster jackknife). The "
              "pre-trend test is the joint Wald test that all pre-2020 coefficients are zero (F for OLS, "
-             "chi-square for PPML).",
+             "chi-square for PPML). The slopes are the linear violations of parallel trends per year (through "
+             "2020) that the usual pre-test — any pre-2020 coefficient significant at 5% — would detect with 50% "
+             "and 80% probability (Roth 2022): violations smaller than these often pass it.",
              "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01.", data_note(panel)]
     failed = [label for label, s in studies.items() if s.pre_trend is not None and s.pre_trend.p_value < 0.05]
     if failed:

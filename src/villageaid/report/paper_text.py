@@ -106,11 +106,19 @@ def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
     post = table.loc[(table["model_id"] == "rich_ppml") & (table["term"] != "pre_trend_test")
                      & (pd.to_numeric(table["period"], errors="coerce") >= 2021)]
     significant = int((post["p_value"] < LEVEL).sum()) if "p_value" in post else 0
+    slopes = table.loc[table["term"].astype(str).str.startswith("pretrend_slope_")]
+    power_text = ""
+    for model_id, label in (("rich_asinh", "rich × year (asinh)"), ("rich_ppml", "rich × year (PPML)")):
+        rows = slopes.loc[slopes["model_id"] == model_id].set_index("term")["estimate"]
+        if {"pretrend_slope_50", "pretrend_slope_80"} <= set(rows.index):
+            power_text += (f" For {label}, a linear violation of parallel trends of {rows['pretrend_slope_50']:.3f} "
+                           f"per year would pass the pre-test half of the time, and one of "
+                           f"{rows['pretrend_slope_80']:.3f} one time in five (Roth 2022).")
     text = (f"Joint tests that all pre-2020 event-study coefficients are zero: {shown}. "
             + ("They reject for " + ", ".join(failed) + ", so parallel trends are in doubt there. " if failed else
                "None rejects at 5%, which is weak evidence for parallel trends when the tests have little power. ")
             + f"Of the {len(post)} rich × year coefficients (PPML) from 2021 on, {significant} "
-              f"{'is' if significant == 1 else 'are'} significant at 5%.")
+              f"{'is' if significant == 1 else 'are'} significant at 5%." + power_text)
     return text, failed
 
 
