@@ -32,6 +32,7 @@ from villageaid.report.figures import (
     inequality_figure,
     matching_figure,
     save_figure,
+    sensitivity_figure,
     tidy_for_figure,
 )
 from villageaid.report.paper_text import write_paper_text
@@ -189,6 +190,13 @@ OUTPUTS: tuple[Output, ...] = (
            ("logic_shift",),
            lambda r, t, f, panel: write_table("table5_event_study", *ht.table5(r["logic_shift"], panel), t)),
     Output("figure_event_study", "Event studies", "figure", ("logic_shift",), _write_event_figure),
+    Output("table5b_sensitivity", "Table 5b. Sensitivity of the 2021 effect to violations of parallel trends (H4)",
+           "table", ("logic_shift",),
+           lambda r, t, f, panel: write_table("table5b_sensitivity",
+                                              *ht.table5b(ht.sensitivity_results(r["logic_shift"]), panel), t)),
+    Output("figure_sensitivity", "Sensitivity to violations of parallel trends", "figure", ("logic_shift",),
+           lambda r, t, f, panel: save_figure(sensitivity_figure(ht.sensitivity_results(r["logic_shift"]),
+                                                                 note=data_note(panel)), f / "figure_sensitivity")),
     Output("table6_demonstration", "Table 6. Demonstration villages: TWFE, Sun–Abraham and Callaway–Sant'Anna (H5)",
            "table", ("demonstration",),
            lambda r, t, f, panel: write_table("table6_demonstration", *ht.table6(r["demonstration"], panel), t)),

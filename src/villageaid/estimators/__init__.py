@@ -2,6 +2,7 @@
 
 from villageaid.estimators.bootstrap import WildBootstrapResult, wild_cluster_bootstrap
 from villageaid.estimators.event_study import EventStudyResult, event_study
+from villageaid.estimators.honest import SensitivityResult, honest_did
 from villageaid.estimators.logit import LogitResults, logit
 from villageaid.estimators.ols import FEOLS, feols
 from villageaid.estimators.panel import first_difference, random_effects
@@ -34,6 +35,7 @@ __all__ = [
     "LogitResults",
     "PretrendPower",
     "RegressionResults",
+    "SensitivityResult",
     "VarianceEstimator",
     "WaldTest",
     "WildBootstrapResult",
@@ -43,6 +45,7 @@ __all__ = [
     "feols",
     "fepois",
     "first_difference",
+    "honest_did",
     "logit",
     "pretrend_power",
     "random_effects",

@@ -14,6 +14,7 @@ from villageaid.estimators.results import TIDY_COLUMNS, ModelBackedResults, Regr
 from villageaid.estimators.vcov import CRV1, VcovSpec
 
 if TYPE_CHECKING:
+    from villageaid.estimators.honest import SensitivityResult
     from villageaid.estimators.pretrends import PretrendPower
 
 
@@ -61,6 +62,22 @@ class EventStudyResult(ModelBackedResults):
                 raise ValueError("give one of slope, delta and target_power")
             slope = slope_for_power(sigma, t, reference=reference, target_power=target_power)
         return pretrend_power(beta, sigma, t, reference=reference, slope=slope, delta=delta, nobs=nobs)
+
+    def sensitivity(self, *, restriction: str = "smoothness", grid: object = None, l_vec: object = None,
+                    alpha: float = 0.05, method: str | None = None) -> SensitivityResult:
+        """Robust intervals for the post-period effects under violations of parallel trends (Rambachan & Roth).
+
+        Picks the coefficients (pre periods, then post periods), their covariance and the split at the reference
+        period, and calls :func:`villageaid.estimators.honest.honest_did`; ``l_vec`` weights the post periods
+        (default: the first one).
+        """
+        from villageaid.estimators.honest import honest_did
+        from villageaid.estimators.pretrends import event_study_inputs
+
+        beta, sigma, t, reference, nobs = event_study_inputs(self)
+        num_pre, num_post = int(np.sum(t < reference)), int(np.sum(t > reference))
+        return honest_did(beta, sigma, num_pre=num_pre, num_post=num_post, restriction=restriction, grid=grid,
+                          l_vec=l_vec, alpha=alpha, method=method, nobs=nobs)
 
     def slope_for_power(self, target_power: float = 0.8) -> float:
         """Slope per period of a linear violation that the pre-test detects with ``target_power`` (Roth 2022)."""

@@ -225,6 +225,27 @@ def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
     return figure
 
 
+def sensitivity_figure(results: dict, *, note: str) -> plt.Figure:
+    """Robust intervals against M beside the original interval, one panel per model (as HonestDiD's plots)."""
+    sns.set_theme(**THEME)
+    figure, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.2), squeeze=False)
+    for ax, (title, result) in zip(axes[0], results.items(), strict=True):
+        table = result.tidy()
+        step = float(np.diff(table["M"]).min()) if len(table) > 1 else 1.0
+        low, high = result.original
+        ax.errorbar([-step], [(low + high) / 2], yerr=[[(high - low) / 2], [(high - low) / 2]], fmt="none",
+                    ecolor="firebrick", capsize=3, linewidth=1.4, label=tr("Original"))
+        ax.errorbar(table["M"], (table["conf_low"] + table["conf_high"]) / 2,
+                    yerr=(table["conf_high"] - table["conf_low"]) / 2, fmt="none", ecolor="navy", capsize=3,
+                    linewidth=1.2, label=tr("Robust (FLCI)"))
+        ax.axhline(0, color="0.4", linewidth=0.8)
+        ax.set_title(tr(title), fontsize=9)
+        ax.set_xlabel(tr("M (smoothness bound)"))
+        ax.legend(fontsize=7)
+    _add_note(figure, note, y=-0.04, fontsize=6.5)
+    return figure
+
+
 def montecarlo_figure(replications: pd.DataFrame, *, note: str) -> plt.Figure:
     """Distribution of the estimates over replications, with the true value marked, by hypothesis."""
     sns.set_theme(**THEME)

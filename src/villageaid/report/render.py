@@ -30,7 +30,7 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in _printable(text))
 
 
-_MARKDOWN_SPECIAL = {"|": r"\|", "\\": "\\\\", "`": r"\`", "[": r"\[", "]": r"\]"}
+_MARKDOWN_SPECIAL = {"|": r"\|", "\\": "\\\\", "`": r"\`"}
 # "<" opens HTML only before a letter, "/", "!" or "?"; "&" is an entity only as &name; or &#...; — elsewhere
 # ("p < 0.10", "Callaway & Sant'Anna") they stay readable.
 _HTML_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
@@ -40,6 +40,7 @@ _ENTITY = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")
 def markdown_escape(text: str) -> str:
     """Escape text for a Markdown table cell: pipes, HTML, links and code spans cannot break out of it."""
     escaped = "".join(_MARKDOWN_SPECIAL.get(ch, ch) for ch in _printable(text))
+    escaped = escaped.replace("](", "\\](")  # no link or image: [text](url) and ![alt](url) stay text
     return _HTML_OPEN.sub("&lt;", _ENTITY.sub("&amp;", escaped))
 
 
