@@ -100,3 +100,24 @@ def test_refused_inputs(kwargs: dict, error: type, message: str) -> None:
     options = {"num_pre": 5, "num_post": 2, **kwargs}
     with pytest.raises(error, match=message):
         honest_did(betahat, sigma, **options)
+
+
+def test_callaway_santanna_dynamic_effects_with_a_universal_base_period() -> None:
+    from villageaid.estimators import att_gt
+
+    mpdta = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "did_mpdta" / "mpdta.csv")
+    args = {"outcome": "lemp", "time": "year", "unit": "countyreal", "cohort": "first.treat"}
+    universal = att_gt(mpdta, **args, base_period="universal").aggregate("dynamic")
+    np.testing.assert_allclose(np.sqrt(np.diag(universal.vcov)), universal.std_errors, rtol=1e-12, atol=0)
+    keep = universal.std_errors > 0  # e = -1 is the reference: 0 by construction
+    assert list(universal.labels[~keep]) == [-1]
+    result = universal.sensitivity(grid=[0.0, 0.02])
+    num_pre = int(np.sum(universal.labels[keep] < -1))
+    direct = honest_did(universal.estimates[keep], universal.vcov[np.ix_(keep, keep)], num_pre=num_pre,
+                        num_post=int(keep.sum()) - num_pre, grid=[0.0, 0.02])
+    pd.testing.assert_frame_equal(result.tidy(), direct.tidy())
+    assert universal.pretrend_power(target_power=0.5).power == pytest.approx(0.5, abs=1e-6)
+    with pytest.raises(ValueError, match="varying base period"):
+        att_gt(mpdta, **args).aggregate("dynamic").sensitivity()
+    with pytest.raises(ValueError, match="dynamic"):
+        att_gt(mpdta, **args, base_period="universal").aggregate("group").sensitivity()

@@ -46,6 +46,8 @@ class DemonstrationResults:
     cs_not_yet_simple: AggregatedEffects
     bacon: BaconDecomposition
     cs_levels_simple: AggregatedEffects
+    #: CS dynamic effects with a universal base period (e = -1): the input of the sensitivity analysis.
+    cs_universal_dynamic: AggregatedEffects | None = None
 
 
 def demonstration_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 5) -> DemonstrationResults:
@@ -74,6 +76,9 @@ def demonstration_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 5
     # Levels (万元), where the estimator allows them: CS needs no log transform.
     levels = att_gt(frame, **{**args, "outcome": "funding_total"}, covariates=covariates,
                     control_group="not_yet_treated", method="dr")
+    # Sensitivity analysis needs comparable pre- and post-period estimates: a universal base period.
+    universal = att_gt(frame, **args, covariates=covariates, control_group="not_yet_treated", method="dr",
+                       base_period="universal").aggregate("dynamic")
     return DemonstrationResults(static, dynamic, sa, cs["never"], cs["not_yet"], cs["never"].aggregate("dynamic"),
                                 cs["not_yet"].aggregate("dynamic"), cs["never"].aggregate("simple"),
-                                cs["not_yet"].aggregate("simple"), bacon, levels.aggregate("simple"))
+                                cs["not_yet"].aggregate("simple"), bacon, levels.aggregate("simple"), universal)

@@ -118,6 +118,18 @@ def _cluster_sums(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
     return inf if clusters is None else cluster_sums(inf, clusters)
 
 
+def _covariance(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
+    """Covariance of estimates from their influence functions (columns), clustered if requested.
+
+    Its diagonal is the square of :func:`_standard_errors`.
+    """
+    n = inf.shape[0]
+    if clusters is None:
+        return inf.T @ inf / n**2
+    sums = _cluster_sums(inf, clusters)
+    return sums.T @ sums / n**2
+
+
 def _standard_errors(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
     """Analytic standard errors from influence functions (n units × columns), clustered if requested."""
     n = inf.shape[0]
@@ -143,6 +155,52 @@ class AggregatedEffects(ResultsBase):
     critical_value: float
     conf_level: float
     nobs: int = 0
+    #: Covariance of ``estimates`` from the influence functions (clustered when the ATT(g,t) were).
+    vcov: np.ndarray | None = None
+    #: Base period of the ATT(g, t): "varying" or "universal".
+    base_period: str = "varying"
+
+    def _event_study_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Coefficients, covariance and event times for HonestDiD-style analyses (dynamic, universal base only)."""
+        if self.type != "dynamic":
+            raise ValueError(f"sensitivity and pre-trend power need the dynamic (event-time) aggregation, not "
+                             f"{self.type!r}: use result.aggregate('dynamic')")
+        if self.base_period != "universal":
+            raise ValueError("the ATT(g,t) use a varying base period, whose pre-period estimates are short "
+                             "differences and not comparable with the post-period ones; as R HonestDiD requires, "
+                             "estimate att_gt(..., base_period='universal') first")
+        if self.vcov is None:
+            raise ValueError("this aggregation has no covariance matrix")
+        keep = self.std_errors > 0  # the reference period (e = -1 - anticipation) is 0 by construction
+        reference = float(self.labels[~keep].max()) if (~keep).any() else -1.0
+        return self.estimates[keep], self.vcov[np.ix_(keep, keep)], self.labels[keep].astype(float), reference
+
+    def sensitivity(self, *, restriction: str = "smoothness", grid: object = None, l_vec: object = None,
+                    alpha: float = 0.05, method: str | None = None) -> object:
+        """Robust intervals for the post-period effects (Rambachan & Roth; see ``estimators.honest``)."""
+        from villageaid.estimators.honest import honest_did
+
+        beta, sigma, times, reference = self._event_study_inputs()
+        num_pre, num_post = int(np.sum(times < reference)), int(np.sum(times > reference))
+        return honest_did(beta, sigma, num_pre=num_pre, num_post=num_post, restriction=restriction, grid=grid,
+                          l_vec=l_vec, alpha=alpha, method=method, nobs=self.nobs)
+
+    def pretrend_power(self, *, slope: float | None = None, delta: object = None,
+                       target_power: float | None = None) -> object:
+        """Power of the pre-trend test against a violation (Roth 2022; see ``estimators.pretrends``)."""
+        from villageaid.estimators.pretrends import pretrend_power, slope_for_power
+
+        beta, sigma, times, reference = self._event_study_inputs()
+        if target_power is not None:
+            slope = slope_for_power(sigma, times, reference=reference, target_power=target_power)
+        return pretrend_power(beta, sigma, times, reference=reference, slope=slope, delta=delta, nobs=self.nobs)
+
+    def slope_for_power(self, target_power: float = 0.8) -> float:
+        """Slope per period of a linear violation the pre-test detects with ``target_power`` (Roth 2022)."""
+        from villageaid.estimators.pretrends import slope_for_power
+
+        _, sigma, times, reference = self._event_study_inputs()
+        return slope_for_power(sigma, times, reference=reference, target_power=target_power)
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """One row per cohort (group), event time (dynamic) or period (calendar), or the overall effect (simple).
@@ -201,6 +259,7 @@ class ATTgtResult(ResultsBase):
     clusters: np.ndarray | None = None
     bootstrap: dict | None = None
     notes: tuple[str, ...] = field(default=())
+    base_period: str = "varying"
 
     @property
     def n_units(self) -> int:
@@ -286,7 +345,7 @@ class ATTgtResult(ResultsBase):
             kept = ATTgtResult(self.cohorts[finite], self.times[finite], self.estimates[finite],
                                self.std_errors[finite], self.influence[:, finite], self.unit_cohort,
                                self.anticipation, self.conf_level, self.critical_value, self.clusters,
-                               self.bootstrap, self.notes)
+                               self.bootstrap, self.notes, self.base_period)
             return kept.aggregate(type, balance_e=balance_e, min_e=min_e, max_e=max_e)
         att, inf, group, t = self.estimates, self.influence, self.cohorts, self.times
         cohorts = np.unique(group)
@@ -363,7 +422,8 @@ class ATTgtResult(ResultsBase):
             critical = _uniform_critical_value(functions, std_errors, self.bootstrap, self.clusters,
                                                self.conf_level)
         return AggregatedEffects(kind, overall, float(self._se(overall_function[:, None])[0]), labels, estimates,
-                                 std_errors, critical, self.conf_level, self.n_units)
+                                 std_errors, critical, self.conf_level, self.n_units,
+                                 _covariance(functions, self.clusters), self.base_period)
 
 
 def _multiplier_draws(functions: np.ndarray, settings: dict, clusters: np.ndarray | None) -> np.ndarray:
@@ -551,4 +611,4 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     if bootstrap:
         critical = _uniform_critical_value(influence, std_errors, settings, cluster_codes, conf_level)
     return ATTgtResult(cohort_values, np.array(results_t), np.array(estimates), std_errors, influence, unit_cohorts,
-                       anticipation, conf_level, critical, cluster_codes, settings, tuple(notes))
+                       anticipation, conf_level, critical, cluster_codes, settings, tuple(notes), base_period)

@@ -209,9 +209,44 @@ def sensitivity_results(results: LogicShiftResults) -> dict:
             "Rich × year, PPML": results.rich_event_study_ppml.sensitivity()}
 
 
+def demonstration_sensitivity(results: DemonstrationResults) -> dict:
+    """Smoothness sensitivity (ΔSD FLCI) of the effect of designation in its first year (CS, universal base)."""
+    return {"Designation, CS (universal base)": results.cs_universal_dynamic.sensitivity()}
+
+
+def table6c(sensitivity: dict, panel: pd.DataFrame, dynamic: object = None) -> tuple[pd.DataFrame, FormattedTable]:
+    """Table 6c: how large a violation of parallel trends would overturn the effect of designation (H5).
+
+    With ``dynamic`` (the CS dynamic effects, universal base) the tidy table also carries the linear pre-trend
+    slopes its pre-test detects with 50% and 80% power (Roth 2022).
+    """
+    tidy, formatted = _sensitivity_table(
+        sensitivity, panel, {"Designation, CS (universal base)": "cs_universal"},
+        "Table 6c. Sensitivity of the effect of designation to violations of parallel trends (H5)",
+        "tab:sensitivity-demonstration",
+        "H5: robust 95% confidence intervals for the Callaway–Sant'Anna effect of designation as a demonstration "
+        "village in its first year (not-yet-treated controls, covariates as in Table 6, universal base period "
+        "e = −1 so that pre- and post-period estimates are comparable, as the method requires)")
+    if dynamic is not None:
+        slopes = {power: dynamic.slope_for_power(power) for power in POWERS}
+        tidy = pd.concat([tidy, pd.DataFrame([{"model_id": "cs_universal", "model": "Designation, CS (universal base)",
+                                               "term": f"pretrend_slope_{int(100 * p)}", "estimate": v}
+                                              for p, v in slopes.items()])], ignore_index=True)
+        formatted.rows.extend([[f"Linear pre-trend slope detected with {100 * p:.0f}% power", fmt(v)]
+                               for p, v in slopes.items()])
+    return tidy, formatted
+
+
 def table5b(sensitivity: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 5b: how large a violation of parallel trends would overturn the 2021 effect of richness (H4)."""
-    ids = {"Rich × year, asinh": "rich_asinh", "Rich × year, PPML": "rich_ppml"}
+    return _sensitivity_table(
+        sensitivity, panel, {"Rich × year, asinh": "rich_asinh", "Rich × year, PPML": "rich_ppml"},
+        "Table 5b. Sensitivity of the 2021 effect to violations of parallel trends (H4)", "tab:sensitivity",
+        "H4: robust 95% confidence intervals for the 2021 coefficient of rich × year (against 2020)")
+
+
+def _sensitivity_table(sensitivity: dict, panel: pd.DataFrame, ids: dict, title: str, label: str,
+                       what: str) -> tuple[pd.DataFrame, FormattedTable]:
     parts = []
     for label, result in sensitivity.items():
         part = result.tidy()
@@ -234,14 +269,12 @@ def table5b(sensitivity: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, Forma
         rows.append(cells)
     rows.append(["Breakdown value of M", *["none" if r.breakdown is None else fmt(r.breakdown, 3)
                                              for r in sensitivity.values()]])
-    notes = ["H4: robust 95% confidence intervals for the 2021 coefficient of rich × year (against 2020) when the "
-             "difference in trends may deviate from a straight line: its slope may change by at most M between "
-             "consecutive years (smoothness, ΔSD(M); fixed-length confidence intervals; Rambachan & Roth 2023). "
-             "The grids run from 0 to the standard error of the first pre-period coefficient of each model, as in "
-             "R HonestDiD (asinh / PPML). The breakdown value is the largest M on the grid at which the interval "
-             "still excludes zero.", data_note(panel)]
-    return tidy, FormattedTable("Table 5b. Sensitivity of the 2021 effect to violations of parallel trends (H4)",
-                                "tab:sensitivity", ["", *sensitivity], rows, [], notes)
+    notes = [what + " when the difference in trends may deviate from a straight line: its slope may change by "
+             "at most M between consecutive years (smoothness, ΔSD(M); fixed-length confidence intervals; "
+             "Rambachan & Roth 2023). The grids run from 0 to the standard error of the first pre-period "
+             "coefficient of each model, as in R HonestDiD. The breakdown value is the largest M on the grid at "
+             "which the interval still excludes zero.", data_note(panel)]
+    return tidy, FormattedTable(title, label, ["", *sensitivity], rows, [], notes)
 
 
 def _pre_trend(study: EventStudyResult) -> str:

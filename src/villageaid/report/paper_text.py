@@ -123,32 +123,43 @@ def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
 
 
 def sensitivity_sentence(tables_dir: Path) -> str:
-    """Return the sentence on how large a violation of parallel trends would overturn the 2021 effect."""
-    try:
-        table = pd.read_csv(tables_dir / "table5b_sensitivity.csv")
-    except OSError:
-        return ""
-    if "term" not in table:
-        return "The sensitivity analysis could not be computed on these data (see Table 5b)."
+    """Return the sentences on how large a violation of parallel trends would overturn the H4 and H5 effects."""
     parts = []
-    for model_id, label in (("rich_asinh", "asinh"), ("rich_ppml", "PPML")):
-        rows = table.loc[table["model_id"] == model_id]
-        breakdown = rows.loc[rows["term"] == "breakdown", "estimate"]
-        grid = rows.loc[rows["term"].astype(str).str.startswith("M="), "M"]
-        if breakdown.empty or grid.empty:
+    for file, models in (("table5b_sensitivity.csv", (("rich_asinh", "the 2021 rich × year effect (asinh)"),
+                                                      ("rich_ppml", "the 2021 rich × year effect (PPML)"))),
+                         ("table6c_sensitivity.csv", (("cs_universal", "the effect of designation in its first "
+                                                                        "year (Callaway–Sant'Anna)"),))):
+        try:
+            table = pd.read_csv(tables_dir / file)
+        except OSError:
             continue
-        value = float(breakdown.iloc[0])
-        if not np.isfinite(value):
-            parts.append(f"the 2021 rich × year effect ({label}) is not significant even under exact parallel trends")
-        elif value >= float(grid.max()):
-            parts.append(f"the 2021 rich × year effect ({label}) stays significant over the whole grid (up to "
-                         f"M = {value:.3f} per year²)")
-        else:
-            parts.append(f"the 2021 rich × year effect ({label}) stays significant for changes in the slope of the "
-                         f"difference in trends up to M = {value:.3f} per year (the breakdown value)")
-    if not parts:
-        return ""
-    return "Under smoothness restrictions (Rambachan and Roth 2023, Table 5b), " + "; ".join(parts) + "."
+        if "term" not in table or "model_id" not in table:
+            continue
+        for model_id, label in models:
+            rows = table.loc[table["model_id"] == model_id]
+            breakdown = rows.loc[rows["term"] == "breakdown", "estimate"]
+            grid = rows.loc[rows["term"].astype(str).str.startswith("M="), "M"]
+            if breakdown.empty or grid.empty:
+                continue
+            value = float(breakdown.iloc[0])
+            if not np.isfinite(value):
+                parts.append(f"{label} is not significant even under exact parallel trends")
+            elif value >= float(grid.max()):
+                parts.append(f"{label} stays significant over the whole grid (up to M = {value:.3f})")
+            else:
+                parts.append(f"{label} stays significant for changes in the slope of the difference in trends up "
+                             f"to M = {value:.3f} per year (the breakdown value)")
+    text = ("Under smoothness restrictions (Rambachan and Roth 2023; Tables 5b and 6c), " + "; ".join(parts) + "."
+            if parts else "")
+    try:
+        table6c = pd.read_csv(tables_dir / "table6c_sensitivity.csv")
+        slopes = table6c.loc[table6c["term"].astype(str).str.startswith("pretrend_slope_")].set_index("term")
+        text += (f" For the designation effects, the pre-test would detect a linear violation of "
+                 f"{slopes.loc['pretrend_slope_50', 'estimate']:.3f} per year half of the time and one of "
+                 f"{slopes.loc['pretrend_slope_80', 'estimate']:.3f} with 80% probability.")
+    except (OSError, KeyError):
+        pass
+    return text
 
 
 def limitations(panel: pd.DataFrame, failed_pre_trends: list[str]) -> list[str]:
