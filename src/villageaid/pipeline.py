@@ -106,6 +106,21 @@ def _not_estimated_figure(output: Output, reason: str, figures_dir: Path, panel:
     return save_figure(figure, figures_dir / output.stem)
 
 
+def _derived(results: dict, key: str, compute: Callable[[], object]) -> object:
+    """Compute a result derived from the analyses once per build (a table and its figure share it)."""
+    if key not in results:
+        results[key] = compute()
+    return results[key]
+
+
+def _h4_sensitivity(results: dict) -> dict:
+    return _derived(results, "sensitivity_h4", lambda: ht.sensitivity_results(results["logic_shift"]))
+
+
+def _h5_sensitivity(results: dict) -> dict:
+    return _derived(results, "sensitivity_h5", lambda: ht.demonstration_sensitivity(results["demonstration"]))
+
+
 def _write_table3(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
     return write_table("table3_level_endowment",
                        *ht.table3(results["allocation_transition"], results["allocation_campaign"], panel), tables_dir)
@@ -193,10 +208,10 @@ OUTPUTS: tuple[Output, ...] = (
     Output("table5b_sensitivity", "Table 5b. Sensitivity of the 2021 effect to violations of parallel trends (H4)",
            "table", ("logic_shift",),
            lambda r, t, f, panel: write_table("table5b_sensitivity",
-                                              *ht.table5b(ht.sensitivity_results(r["logic_shift"]), panel), t)),
+                                              *ht.table5b(_h4_sensitivity(r), panel), t)),
     Output("figure_sensitivity", "Sensitivity to violations of parallel trends", "figure", ("logic_shift",),
-           lambda r, t, f, panel: save_figure(sensitivity_figure(ht.sensitivity_results(r["logic_shift"]),
-                                                                 note=data_note(panel)), f / "figure_sensitivity")),
+           lambda r, t, f, panel: save_figure(sensitivity_figure(_h4_sensitivity(r), note=data_note(panel)),
+                                              f / "figure_sensitivity")),
     Output("table6_demonstration", "Table 6. Demonstration villages: TWFE, Sun–Abraham and Callaway–Sant'Anna (H5)",
            "table", ("demonstration",),
            lambda r, t, f, panel: write_table("table6_demonstration", *ht.table6(r["demonstration"], panel), t)),
@@ -206,12 +221,11 @@ OUTPUTS: tuple[Output, ...] = (
            "Table 6c. Sensitivity of the effect of designation to violations of parallel trends (H5)", "table",
            ("demonstration",),
            lambda r, t, f, panel: write_table("table6c_sensitivity",
-                                              *ht.table6c(ht.demonstration_sensitivity(r["demonstration"]), panel,
+                                              *ht.table6c(_h5_sensitivity(r), panel,
                                                           r["demonstration"].cs_universal_dynamic), t)),
     Output("figure_sensitivity_demonstration", "Sensitivity of the effect of designation", "figure",
            ("demonstration",),
-           lambda r, t, f, panel: save_figure(sensitivity_figure(ht.demonstration_sensitivity(r["demonstration"]),
-                                                                 note=data_note(panel)),
+           lambda r, t, f, panel: save_figure(sensitivity_figure(_h5_sensitivity(r), note=data_note(panel)),
                                               f / "figure_sensitivity_demonstration")),
     Output("table6b_persistence", "Table 6b. The strong get stronger: persistence of funding (H6)", "table",
            ("persistence",),
