@@ -74,6 +74,22 @@ def test_folded_normal_quantile_is_exact() -> None:
     assert stats.norm.cdf(c - 1.3) - stats.norm.cdf(-c - 1.3) == pytest.approx(0.9, abs=1e-12)
 
 
+def test_one_pre_period_and_an_average_of_post_periods() -> None:
+    sigma = np.array([[0.01, 0.004, 0.002], [0.004, 0.02, 0.005], [0.002, 0.005, 0.03]])
+    betahat = np.array([0.01, 0.2, 0.3])
+    first = honest_did(betahat, sigma, num_pre=1, num_post=2, grid=[0.0, 0.05]).tidy()
+    average = honest_did(betahat, sigma, num_pre=1, num_post=2, grid=[0.0, 0.05], l_vec=[0.5, 0.5]).tidy()
+    assert (first["conf_high"] - first["conf_low"]).is_monotonic_increasing
+    assert (average["conf_high"] - average["conf_low"]).is_monotonic_increasing
+    # With M = 0 and one pre-period the trend is the line through the reference period: δ_1 = −δ_{−1}, so the
+    # effect is β_1 + β_{−1}, estimated with these known weights.
+    z = 1.959963984540054
+    weights = np.array([1.0, 1.0, 0.0])
+    centre, se = weights @ betahat, np.sqrt(weights @ sigma @ weights)
+    assert first["conf_low"].iloc[0] == pytest.approx(centre - z * se, rel=1e-9)
+    assert first["conf_high"].iloc[0] == pytest.approx(centre + z * se, rel=1e-9)
+
+
 def test_the_interval_widens_with_m_and_the_protocol_holds() -> None:
     betahat, sigma = _medicaid()
     result = honest_did(betahat, sigma, num_pre=5, num_post=2)  # R's default grid: 10 values up to se(beta_1)
@@ -93,7 +109,11 @@ def test_the_interval_widens_with_m_and_the_protocol_holds() -> None:
      ({"restriction": "sign"}, ValueError, "unknown restriction"),
      ({"method": "C-LF"}, NotImplementedError, "FLCI"),
      ({"num_pre": 4}, ValueError, "num_pre \\+ num_post"),
-     ({"grid": [-0.1]}, ValueError, "zero or more")],
+     ({"grid": [-0.1]}, ValueError, "zero or more"),
+     ({"l_vec": [1.0]}, ValueError, "one weight per post period"),
+     ({"alpha": 1.5}, ValueError, "alpha"),
+     ({"bias_direction": "positive"}, NotImplementedError, "sign and monotonicity"),
+     ({"monotonicity_direction": "increasing"}, NotImplementedError, "sign and monotonicity")],
 )
 def test_refused_inputs(kwargs: dict, error: type, message: str) -> None:
     betahat, sigma = _medicaid()

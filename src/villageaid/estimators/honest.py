@@ -249,7 +249,8 @@ class SensitivityResult(ResultsBase):
 
 def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post: int,
                restriction: str = "smoothness", grid: np.ndarray | None = None, l_vec: np.ndarray | None = None,
-               alpha: float = 0.05, method: str | None = None, nobs: int = 0) -> SensitivityResult:
+               alpha: float = 0.05, method: str | None = None, nobs: int = 0,
+               bias_direction: str | None = None, monotonicity_direction: str | None = None) -> SensitivityResult:
     """Robust confidence intervals under a restriction on violations of parallel trends (Rambachan & Roth 2023).
 
     Parameters
@@ -269,6 +270,9 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
         1 − coverage (default 0.05).
     method : {"FLCI"}, optional
         The default for ΔSD, as in R.
+    bias_direction, monotonicity_direction : str, optional
+        R's sign (ΔSDPB/ΔSDNB) and monotonicity (ΔSDI/ΔSDD) variants; they use the conditional FLCI hybrid in R,
+        which villageaid does not implement yet: giving either raises NotImplementedError.
 
     Returns
     -------
@@ -288,6 +292,10 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
                                   "use restriction='smoothness'")
     if restriction != "smoothness":
         raise ValueError(f"unknown restriction {restriction!r}; expected 'smoothness'")
+    if bias_direction is not None or monotonicity_direction is not None:
+        raise NotImplementedError("sign and monotonicity restrictions (R's biasDirection / monotonicityDirection) "
+                                  "use the conditional FLCI hybrid, not implemented yet in villageaid; use the plain "
+                                  "smoothness restriction")
     method = method or "FLCI"
     if method != "FLCI":
         raise NotImplementedError(f"method {method!r} is not implemented for smoothness restrictions; use 'FLCI' "
@@ -297,6 +305,10 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
                          f"num_pre + num_post = {num_pre + num_post}")
     if num_pre < 1 or num_post < 1:
         raise ValueError("at least one pre-period and one post-period coefficient are needed")
+    if l_vec is not None and np.asarray(l_vec, float).shape != (num_post,):
+        raise ValueError(f"l_vec must have one weight per post period ({num_post}), got {np.asarray(l_vec).shape}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
     if not np.allclose(sigma, sigma.T, rtol=1e-8, atol=1e-14):
         raise ValueError("sigma must be symmetric")
     if grid is None:
