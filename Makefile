@@ -50,7 +50,7 @@ help:
 	@echo "  RICH_QUANTILE=Q   county quantile above which a village is rich (default 2/3)"
 	@echo "  DATE_YEARS=A-B    plausible calendar years of dates (default 1949-2100)"
 	@echo "  FIGURE_LANG=zh    Chinese figure labels (needs make fonts)"
-	@echo "  SEED=N            root seed of the simulated data and the bootstraps"
+	@echo "  SEED=N            seed of the simulated default data"
 	@echo "  BOOTSTRAP_DRAWS=N wild cluster bootstrap draws (default 9999)"
 	@echo "  PDF=auto|yes|no   build paper/main.pdf where xelatex exists (auto), always, or never"
 	@echo "make test   run the test suite"

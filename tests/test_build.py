@@ -135,7 +135,7 @@ def test_a_deleted_output_is_rebuilt(tmp_path: Path) -> None:
     assert ran == ["panel"]
     (root / VALIDATED / "extra.parquet").write_bytes(b"junk")  # an output changed by hand
     ran = [r.name for r in build(_config(root), until="panel", log=lambda m: None) if r.ran]
-    assert ran == ["validate", "panel"] or ran == ["validate"]
+    assert ran == ["validate"]  # rebuilt byte for byte, so the panel built on it still holds
     assert not (root / VALIDATED / "extra.parquet").exists()
 
 

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
@@ -54,7 +54,7 @@ class BuildConfig:
     data : Path or None
         Folder of records; None builds from the simulated default data.
     seed : int
-        Root seed of the simulation and the bootstraps.
+        Seed of the simulated default data (the tables' bootstrap seeds are fixed in ``pipeline``).
     figure_lang : {"en", "zh"}
         Language of figure labels.
     salt_file, header_maps, amount_unit, date_years
@@ -259,15 +259,13 @@ def _fp_simulate(config: BuildConfig, code: str) -> dict:
 
 
 def _run_simulate(config: BuildConfig) -> None:
-    from villageaid.io.write import write_csv, write_text
+    from villageaid.io.write import write_dataset
     from villageaid.simulate import SCENARIOS, simulate
 
     data = simulate(SCENARIOS[DEFAULT_SCENARIO](), seed=config.seed)
     target = config.path(SIMULATED)
     staging = staging_for(target)
-    for name, frame in data.tables.items():
-        write_csv(frame, staging / f"{name}.csv")
-    write_text(staging / "truth.json", json.dumps(data.truth, indent=2, ensure_ascii=False) + "\n")
+    write_dataset(data.tables, data.truth, staging)
     swap_in(staging, target)
 
 
@@ -287,33 +285,24 @@ def _fp_validate(config: BuildConfig, code: str) -> dict:
 
 
 def _run_validate(config: BuildConfig) -> None:
-    from villageaid.cli import _data_source
-    from villageaid.io.headers import AMOUNT_UNIT_CHOICES, load_header_map
-    from villageaid.io.pseudonym import load_salt
-    from villageaid.io.read import is_inside, read_raw
-    from villageaid.io.write import write_parquet, write_text
+    from villageaid.io.provenance import write_validated_set
+    from villageaid.io.read import is_inside, read_records
 
     folder = config.data_folder
     if is_inside(config.path(VALIDATED), folder):
         raise BuildError(f"DATA={folder} contains the build's own output folder; choose the folder of the records")
     try:
-        hmap = load_header_map(list(config.header_maps))
-        salt = load_salt(config.salt_file)
+        raw = read_records(folder, header_maps=config.header_maps, salt_file=config.salt_file,
+                           amount_unit=config.amount_unit, date_years=config.date_years)
     except (OSError, ValueError) as exc:
         raise BuildError(str(exc)) from exc
-    unit = AMOUNT_UNIT_CHOICES[config.amount_unit] if config.amount_unit else None
-    raw = read_raw(folder, header_map=hmap, amount_unit=unit, salt=salt, date_years=config.date_years)  # type: ignore[arg-type]
     if not raw.report.ok:
         raise BuildError(f"the records in {folder} have errors:\n{raw.report.format(max_lines=200)}")
     if raw.report.problems:
         print(raw.report.format(max_lines=200))
     target = config.path(VALIDATED)
     staging = staging_for(target)
-    for name, frame in raw.tables.items():
-        if len(frame) or name in ("villages", "units", "assignments", "funding"):
-            write_parquet(frame, staging / f"{name}.parquet")
-    provenance = {"data_source": _data_source(folder), **raw.provenance}
-    write_text(staging / "provenance.json", json.dumps(provenance, ensure_ascii=False, indent=1) + "\n")
+    write_validated_set(raw.tables, raw.provenance, folder, staging)
     swap_in(staging, target)
 
 
@@ -325,7 +314,7 @@ def _fp_panel(config: BuildConfig, code: str) -> dict:
 def _run_panel(config: BuildConfig) -> None:
     import pandas as pd
 
-    from villageaid.cli import _data_source
+    from villageaid.io.provenance import data_source
     from villageaid.io.write import write_parquet
     from villageaid.panel.build import PanelOptions, build_panel
 
@@ -340,21 +329,19 @@ def _run_panel(config: BuildConfig) -> None:
         panel = build_panel(tables, PanelOptions(rich_quantile=config.rich_quantile))
     except ValueError as exc:
         raise BuildError(f"cannot build the panel: {exc}") from exc
-    panel.attrs["data_source"] = _data_source(folder)
+    panel.attrs["data_source"] = data_source(folder)
     write_parquet(panel, config.path(PANEL))
 
 
 def _fp_tables(config: BuildConfig, code: str) -> dict:
     return {"panel": sha256_file(config.path(PANEL)) if config.path(PANEL).is_file() else None,
-            "figure_lang": config.figure_lang, "bootstrap_draws": config.bootstrap_draws, "seed": config.seed,
-            "code": code}
+            "figure_lang": config.figure_lang, "bootstrap_draws": config.bootstrap_draws, "code": code}
 
 
 def _run_tables(config: BuildConfig) -> None:
-    import numpy as np
     import pandas as pd
 
-    from villageaid.pipeline import build_outputs
+    from villageaid.pipeline import NOT_ESTIMABLE, build_outputs
     from villageaid.report.figures import FontMissingError, use_language
 
     try:
@@ -367,13 +354,11 @@ def _run_tables(config: BuildConfig) -> None:
     try:
         build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=config.bootstrap_draws,
                       log=lambda message: print(f"villageaid: tables: {message}", flush=True))
-    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, KeyError) as exc:
+    except BaseException as exc:
         _remove(stage_tables)
         _remove(stage_figures)
-        raise BuildError(f"the analyses cannot be estimated on this panel ({type(exc).__name__}: {exc})") from exc
-    except BaseException:
-        _remove(stage_tables)
-        _remove(stage_figures)
+        if isinstance(exc, NOT_ESTIMABLE):  # each analysis explains its own failure; this is the safety net
+            raise BuildError(f"the tables cannot be written from this panel ({type(exc).__name__}: {exc})") from exc
         raise
     for folder in (stage_tables, stage_figures):
         (folder / ".gitkeep").write_text("")
@@ -541,10 +526,3 @@ def build(config: BuildConfig, *, until: str | None = None, log: Callable[[str],
         log(f"{stage.name}: done in {seconds:.1f} s")
         results.append(StageResult(stage.name, True, reason, seconds, [str(o) for o in stage.outputs]))
     return results
-
-
-def describe(config: BuildConfig) -> dict:
-    """Return the configuration as plain values (for logs and tests)."""
-    values = asdict(config)
-    values["salt_file"] = None if config.salt_file is None else str(config.salt_file)
-    return values

@@ -7,7 +7,6 @@ Exit codes: 0 success; 2 invalid input (a readable report, never a traceback); 1
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -20,12 +19,13 @@ from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
 from villageaid.io.headers import AMOUNT_UNIT_CHOICES, load_header_map
 from villageaid.io.messages import LANG_ENV, escape, language
 from villageaid.io.normalize import DATE_YEARS
-from villageaid.io.pseudonym import SALT_ENV, load_salt
-from villageaid.io.read import RawData, is_inside, read_raw
-from villageaid.io.write import write_csv, write_parquet, write_text
+from villageaid.io.provenance import data_source, write_validated_set
+from villageaid.io.pseudonym import SALT_ENV
+from villageaid.io.read import RawData, is_inside, read_records
+from villageaid.io.write import write_csv, write_dataset, write_parquet, write_text
 from villageaid.panel.build import PanelOptions, build_panel
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
-from villageaid.schema import codebook_markdown
+from villageaid.schema import RAW_TABLES, codebook_markdown
 from villageaid.simulate import SCENARIOS, national, simulate
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
@@ -72,13 +72,10 @@ def _date_years(text: str) -> tuple[int, int]:
 
 def _ingest(args: argparse.Namespace) -> RawData:
     try:
-        hmap = load_header_map(args.header_map)
-        salt = load_salt(args.salt_file)
+        return read_records(args.data_dir, header_maps=args.header_map, salt_file=args.salt_file,
+                            amount_unit=args.amount_unit, date_years=_date_years(args.date_years))
     except (OSError, ValueError) as exc:
         raise UserError(str(exc)) from exc
-    unit = AMOUNT_UNIT_CHOICES[args.amount_unit] if args.amount_unit else None
-    return read_raw(args.data_dir, header_map=hmap, amount_unit=unit, salt=salt,  # type: ignore[arg-type]
-                    date_years=_date_years(args.date_years))
 
 
 def _refuse_output_inside(data_dir: Path, out: Path | None, command: str) -> None:
@@ -86,27 +83,6 @@ def _refuse_output_inside(data_dir: Path, out: Path | None, command: str) -> Non
     if out is not None and is_inside(out, data_dir):
         raise UserError(f"{command}: --out {out} is inside the input folder {data_dir}; choose a folder outside "
                         "it (the input is never modified)")
-
-
-PROVENANCE_FILE = "provenance.json"
-
-
-def _data_source(data_dir: Path) -> str:
-    provenance = data_dir / PROVENANCE_FILE
-    if provenance.is_file():  # a folder of validated tables says where its records came from
-        try:
-            return str(json.loads(provenance.read_text(encoding="utf-8"))["data_source"])
-        except (OSError, ValueError, KeyError):
-            pass
-    truth = data_dir / "truth.json"
-    if truth.is_file():
-        try:
-            meta = json.loads(truth.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            meta = {}
-        if meta.get("simulated"):
-            return f"simulated, scenario {meta['scenario']['name']}, seed {meta['seed']}"
-    return f"records in {data_dir.name}"
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -120,9 +96,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         scenario = SCENARIOS[args.scenario]()
     data = simulate(scenario, seed=args.seed)
     out = Path(args.out)
-    for name, frame in data.tables.items():
-        write_csv(frame, out / f"{name}.csv")
-    write_text(out / "truth.json", json.dumps(data.truth, indent=2, ensure_ascii=False) + "\n")
+    write_dataset(data.tables, data.truth, out)
     rows = sum(len(f) for f in data.tables.values())
     _log(f"simulate: wrote {len(data.tables)} tables ({rows} rows) and truth.json to {out} "
          f"in {time.perf_counter() - start:.2f} s (scenario {scenario.name}, seed {args.seed})")
@@ -130,24 +104,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _write_validated(raw: RawData, data_dir: Path, out: Path) -> None:
-    """Write the validated tables and provenance as one set: into a staging folder, then moved in place."""
+    """Write the validated tables and provenance as one set: into a staging folder, then moved in place.
+
+    Other files in ``out`` are left alone; an optional table absent now does not linger from an earlier run.
+    """
     import shutil
     import tempfile
 
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".validated.", dir=out))
     try:
-        names = []
-        for name, frame in raw.tables.items():
-            if len(frame) or name in ("villages", "units", "assignments", "funding"):
-                write_parquet(frame, staging / f"{name}.parquet")
-                names.append(f"{name}.parquet")
-        provenance = {"data_source": _data_source(data_dir), **raw.provenance}
-        write_text(staging / PROVENANCE_FILE, json.dumps(provenance, ensure_ascii=False, indent=1) + "\n")
-        names.append(PROVENANCE_FILE)
-        for stale in ("designations.parquet", "outcomes.parquet"):  # a table absent now must not linger
-            if stale not in names and (out / stale).exists():
-                (out / stale).unlink()
+        names = write_validated_set(raw.tables, raw.provenance, data_dir, staging)
+        for name in RAW_TABLES:
+            if f"{name}.parquet" not in names and (out / f"{name}.parquet").exists():
+                (out / f"{name}.parquet").unlink()
         for name in names:
             (staging / name).replace(out / name)
     finally:
@@ -196,7 +166,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
         panel = build_panel(raw.tables, options)
     except ValueError as exc:
         raise UserError(f"cannot build the panel: {exc}") from exc
-    panel.attrs["data_source"] = _data_source(Path(args.data_dir))
+    panel.attrs["data_source"] = data_source(Path(args.data_dir))
     write_parquet(panel, args.out)
     _log(f"panel: read {escape(str(args.data_dir))} ({', '.join(sorted(raw.files))}); wrote {args.out} "
          f"({len(panel)} village-years) in {time.perf_counter() - start:.2f} s")
@@ -221,7 +191,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    import numpy as np
+    from villageaid.pipeline import NOT_ESTIMABLE
 
     # Build into staging folders and move the files in only when every table and figure was estimated:
     # a failure leaves the previous outputs as they were, never half of a new set.
@@ -234,11 +204,9 @@ def cmd_tables(args: argparse.Namespace) -> int:
         try:
             written = build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=args.bootstrap_draws,
                                     log=lambda message: _log(f"tables: {message}"))
-        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, KeyError) as exc:
-            raise UserError(f"the analyses cannot be estimated on this panel ({type(exc).__name__}: {exc}); "
-                            f"check that it has funding records for several villages and years in both "
-                            f"periods, villages of both levels and both endowment groups; nothing was "
-                            f"written") from exc
+        except NOT_ESTIMABLE as exc:  # each analysis explains its own failure; this is the safety net
+            raise UserError(f"the tables cannot be written from this panel ({type(exc).__name__}: {exc}); "
+                            "nothing was written") from exc
         for path in written:
             target = (tables_dir if path.parent == stage_tables else figures_dir) / path.name
             path.replace(target)
@@ -584,7 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, metavar="DIR",
                    help="folder of county records (default: the simulated data, generated with --seed)")
     p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: the current one)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"seed of the simulated default data (default {DEFAULT_SEED})")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels in English or Chinese")
     p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
                    help="county quantile of the endowment index at or above which a village is rich (default 2/3)")

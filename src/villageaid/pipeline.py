@@ -83,16 +83,15 @@ class Output:
 
 
 def _not_estimated_table(output: Output, reason: str, tables_dir: Path, panel: pd.DataFrame) -> list[Path]:
-    title = output.title
-    formatted = FormattedTable(title, f"tab:{output.stem}", ["", "Not estimated"],
-                               [["These data do not support this analysis", latex_reason(reason)]],
+    formatted = FormattedTable(output.title, f"tab:{output.stem}", ["", "Not estimated"],
+                               [["These data do not support this analysis", _short_reason(reason)]],
                                notes=[f"Reason: {reason}", data_note(panel)])
     tidy = pd.DataFrame({"status": ["not estimated"], "reason": [reason]})
     return write_table(output.stem, tidy, formatted, tables_dir)
 
 
-def latex_reason(reason: str) -> str:
-    """Shorten a reason for a table cell."""
+def _short_reason(reason: str) -> str:
+    """Shorten a reason for a table cell or a figure."""
     return reason if len(reason) <= 80 else reason[:77] + "..."
 
 
@@ -102,7 +101,7 @@ def _not_estimated_figure(output: Output, reason: str, figures_dir: Path, panel:
     figure, ax = plt.subplots(figsize=(6, 1.6))
     ax.axis("off")
     ax.text(0.5, 0.6, f"{output.title}: not estimated on these data", ha="center", va="center", fontsize=10)
-    ax.text(0.5, 0.25, latex_reason(reason), ha="center", va="center", fontsize=8, color="0.3")
+    ax.text(0.5, 0.25, _short_reason(reason), ha="center", va="center", fontsize=8, color="0.3")
     return save_figure(figure, figures_dir / output.stem)
 
 

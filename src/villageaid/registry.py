@@ -137,7 +137,7 @@ class KeyEstimate:
     description: str = ""
     macro: str | None = None
     digits: int = 3
-    interval: tuple[str, str] | None = field(default=("conf_low", "conf_high"))
+    interval: tuple[str, str] | None = ("conf_low", "conf_high")
 
 
 KEY_ESTIMATES: tuple[KeyEstimate, ...] = (

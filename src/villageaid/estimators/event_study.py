@@ -54,37 +54,25 @@ class EventStudyResult(ModelBackedResults):
         Give a linear ``slope`` per period, a ``delta`` per period, or ``target_power`` for the linear violation
         the pre-test detects with that probability.
         """
-        from villageaid.estimators.pretrends import event_study_inputs, pretrend_power, slope_for_power
+        from villageaid.estimators.pretrends import power_of
 
-        beta, sigma, t, reference, nobs = event_study_inputs(self)
-        if target_power is not None:
-            if slope is not None or delta is not None:
-                raise ValueError("give one of slope, delta and target_power")
-            slope = slope_for_power(sigma, t, reference=reference, target_power=target_power)
-        return pretrend_power(beta, sigma, t, reference=reference, slope=slope, delta=delta, nobs=nobs)
+        return power_of(self, slope=slope, delta=delta, target_power=target_power)
 
-    def sensitivity(self, *, restriction: str = "smoothness", grid: object = None, l_vec: object = None,
-                    alpha: float = 0.05, method: str | None = None) -> SensitivityResult:
+    def sensitivity(self, **options: object) -> SensitivityResult:
         """Robust intervals for the post-period effects under violations of parallel trends (Rambachan & Roth).
 
-        Picks the coefficients (pre periods, then post periods), their covariance and the split at the reference
-        period, and calls :func:`villageaid.estimators.honest.honest_did`; ``l_vec`` weights the post periods
-        (default: the first one).
+        ``options`` (restriction, grid, l_vec, alpha, method) go to
+        :func:`villageaid.estimators.honest.honest_did`; ``l_vec`` weights the post periods (default: the first).
         """
-        from villageaid.estimators.honest import honest_did
-        from villageaid.estimators.pretrends import event_study_inputs
+        from villageaid.estimators.honest import sensitivity_of
 
-        beta, sigma, t, reference, nobs = event_study_inputs(self)
-        num_pre, num_post = int(np.sum(t < reference)), int(np.sum(t > reference))
-        return honest_did(beta, sigma, num_pre=num_pre, num_post=num_post, restriction=restriction, grid=grid,
-                          l_vec=l_vec, alpha=alpha, method=method, nobs=nobs)
+        return sensitivity_of(self, **options)
 
     def slope_for_power(self, target_power: float = 0.8) -> float:
         """Slope per period of a linear violation that the pre-test detects with ``target_power`` (Roth 2022)."""
-        from villageaid.estimators.pretrends import event_study_inputs, slope_for_power
+        from villageaid.estimators.pretrends import slope_of
 
-        _, sigma, t, reference, _ = event_study_inputs(self)
-        return slope_for_power(sigma, t, reference=reference, target_power=target_power)
+        return slope_of(self, target_power)
 
     def with_vcov(self, vcov: VcovSpec) -> EventStudyResult:
         """Return the same event study with another variance (no refit); the pre-trend test is recomputed."""

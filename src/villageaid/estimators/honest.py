@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.pretrends import _check_inputs
 from villageaid.estimators.results import ResultsBase
 
 
@@ -309,8 +310,7 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
         raise ValueError(f"l_vec must have one weight per post period ({num_post}), got {np.asarray(l_vec).shape}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
-    if not np.allclose(sigma, sigma.T, rtol=1e-8, atol=1e-14):
-        raise ValueError("sigma must be symmetric")
+    _check_inputs(betahat, sigma, np.arange(num_pre + num_post))  # square, symmetric, positive variances
     if grid is None:
         grid = np.linspace(0.0, float(np.sqrt(sigma[0, 0])), 10)
     grid = np.asarray(grid, float)
@@ -326,3 +326,16 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
                      "restriction": "smoothness (DeltaSD)", "worst_case_bias": interval.worst_case_bias})
     original = original_interval(betahat, sigma, num_pre=num_pre, num_post=num_post, l_vec=l_vec, alpha=alpha)
     return SensitivityResult(pd.DataFrame(rows), original, "smoothness (DeltaSD)", method, alpha, nobs)
+
+
+def sensitivity_of(result: object, **options: object) -> SensitivityResult:
+    """Sensitivity of a villageaid event study (the ``.sensitivity()`` of event-study results).
+
+    Picks the coefficients (pre periods, then post periods), their covariance and the split at the reference
+    period, and passes ``options`` (restriction, grid, l_vec, alpha, method) to :func:`honest_did`.
+    """
+    from villageaid.estimators.pretrends import event_study_inputs
+
+    beta, sigma, t, reference, nobs = event_study_inputs(result)
+    num_pre, num_post = int(np.sum(t < reference)), int(np.sum(t > reference))
+    return honest_did(beta, sigma, num_pre=num_pre, num_post=num_post, nobs=nobs, **options)  # type: ignore[arg-type]

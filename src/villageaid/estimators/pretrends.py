@@ -286,8 +286,12 @@ def event_study_inputs(result: object) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """Coefficients, covariance, relative times, reference period and observations of a villageaid event study.
 
     Accepts a TWFE event study (``event_study``) or the dynamic aggregation of ``att_gt`` with a universal
-    base period. Relative times are counted from the reference period's successor, as event studies do.
+    base period (which checks itself and refuses a varying base period).
     """
+    own_inputs = getattr(result, "_event_study_inputs", None)
+    if own_inputs is not None:
+        beta, sigma, t, reference = own_inputs()
+        return beta, sigma, t, reference, int(result.nobs)
     periods = getattr(result, "periods", None)
     model = getattr(result, "model", None)
     if periods is not None and model is not None:
@@ -295,7 +299,27 @@ def event_study_inputs(result: object) -> tuple[np.ndarray, np.ndarray, np.ndarr
         terms = [periods[k] for k in keys]
         beta = model.params[terms].to_numpy(dtype=float)
         sigma = model.vcov.loc[terms, terms].to_numpy(dtype=float)
-        reference = float(result.reference)
-        return beta, sigma, np.asarray(keys, float), reference, int(model.nobs)
+        return beta, sigma, np.asarray(keys, float), float(result.reference), int(model.nobs)
     raise TypeError(f"{type(result).__name__} is not an event study villageaid can read; pass betahat, sigma "
                     "and the relative times yourself")
+
+
+def power_of(result: object, *, slope: float | None = None, delta: object = None,
+             target_power: float | None = None) -> PretrendPower:
+    """Pre-trend power of a villageaid event study (the ``.pretrend_power()`` of event-study results).
+
+    Give a linear ``slope`` per period, a ``delta`` per period, or ``target_power`` for the linear violation
+    the pre-test detects with that probability.
+    """
+    beta, sigma, t, reference, nobs = event_study_inputs(result)
+    if target_power is not None:
+        if slope is not None or delta is not None:
+            raise ValueError("give one of slope, delta and target_power")
+        slope = slope_for_power(sigma, t, reference=reference, target_power=target_power)
+    return pretrend_power(beta, sigma, t, reference=reference, slope=slope, delta=delta, nobs=nobs)
+
+
+def slope_of(result: object, target_power: float = 0.8) -> float:
+    """Slope per period of a linear violation the pre-test of a villageaid event study detects (Roth 2022)."""
+    _, sigma, t, reference, _ = event_study_inputs(result)
+    return slope_for_power(sigma, t, reference=reference, target_power=target_power)

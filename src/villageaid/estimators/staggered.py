@@ -175,32 +175,24 @@ class AggregatedEffects(ResultsBase):
         reference = float(self.labels[~keep].max()) if (~keep).any() else -1.0
         return self.estimates[keep], self.vcov[np.ix_(keep, keep)], self.labels[keep].astype(float), reference
 
-    def sensitivity(self, *, restriction: str = "smoothness", grid: object = None, l_vec: object = None,
-                    alpha: float = 0.05, method: str | None = None) -> object:
+    def sensitivity(self, **options: object) -> object:
         """Robust intervals for the post-period effects (Rambachan & Roth; see ``estimators.honest``)."""
-        from villageaid.estimators.honest import honest_did
+        from villageaid.estimators.honest import sensitivity_of
 
-        beta, sigma, times, reference = self._event_study_inputs()
-        num_pre, num_post = int(np.sum(times < reference)), int(np.sum(times > reference))
-        return honest_did(beta, sigma, num_pre=num_pre, num_post=num_post, restriction=restriction, grid=grid,
-                          l_vec=l_vec, alpha=alpha, method=method, nobs=self.nobs)
+        return sensitivity_of(self, **options)
 
     def pretrend_power(self, *, slope: float | None = None, delta: object = None,
                        target_power: float | None = None) -> object:
         """Power of the pre-trend test against a violation (Roth 2022; see ``estimators.pretrends``)."""
-        from villageaid.estimators.pretrends import pretrend_power, slope_for_power
+        from villageaid.estimators.pretrends import power_of
 
-        beta, sigma, times, reference = self._event_study_inputs()
-        if target_power is not None:
-            slope = slope_for_power(sigma, times, reference=reference, target_power=target_power)
-        return pretrend_power(beta, sigma, times, reference=reference, slope=slope, delta=delta, nobs=self.nobs)
+        return power_of(self, slope=slope, delta=delta, target_power=target_power)
 
     def slope_for_power(self, target_power: float = 0.8) -> float:
         """Slope per period of a linear violation the pre-test detects with ``target_power`` (Roth 2022)."""
-        from villageaid.estimators.pretrends import slope_for_power
+        from villageaid.estimators.pretrends import slope_of
 
-        _, sigma, times, reference = self._event_study_inputs()
-        return slope_for_power(sigma, times, reference=reference, target_power=target_power)
+        return slope_of(self, target_power)
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """One row per cohort (group), event time (dynamic) or period (calendar), or the overall effect (simple).

@@ -65,36 +65,36 @@ _FOREIGN = (("big5", "Big5", "Traditional Chinese"), ("shift_jis", "Shift-JIS", 
             ("euc_kr", "EUC-KR", "Korean"))
 
 
-def _chinese_share(text: str) -> float:
-    """Share of the distinct non-ASCII characters that are common simplified Chinese (GB2312) text."""
-    chars = {ch for ch in text[:4_000_000] if ord(ch) > 127}
-    if not chars:
-        return 1.0
-    good = 0
-    for ch in chars:
-        try:
-            encoded = ch.encode("gb2312")
-        except UnicodeEncodeError:
-            continue
-        # GB2312 rows 16-87 are hanzi; rows 1-3 are punctuation and full-width forms.
-        if len(encoded) == 2 and (encoded[0] >= 0xB0 or encoded[0] in (0xA1, 0xA3)):
-            good += 1
-    return good / len(chars)
+def _non_ascii(text: str) -> set[str]:
+    """Distinct non-ASCII characters of the first 4 million characters (enough to tell an encoding)."""
+    return {ch for ch in text[:4_000_000] if ord(ch) > 127}
 
 
-def _script_share(text: str, encoding: str) -> float:
-    chars = {ch for ch in text[:4_000_000] if ord(ch) > 127}
-    if not chars:
-        return 1.0
-    def plausible(ch: str) -> bool:
-        code = ord(ch)
-        if encoding == "big5":
-            return 0x4E00 <= code <= 0x9FFF or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF
-        if encoding == "shift_jis":
-            return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3000 <= code <= 0x303F \
-                or 0xFF00 <= code <= 0xFFEF
-        return 0xAC00 <= code <= 0xD7AF or 0x3130 <= code <= 0x318F or 0x4E00 <= code <= 0x9FFF
-    return sum(plausible(ch) for ch in chars) / len(chars)
+def _gb2312_common(ch: str) -> bool:
+    """Return True for a GB2312 hanzi (rows 16-87) or punctuation/full-width form (rows 1 and 3)."""
+    try:
+        encoded = ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return len(encoded) == 2 and (encoded[0] >= 0xB0 or encoded[0] in (0xA1, 0xA3))
+
+
+def _script_plausible(ch: str, encoding: str) -> bool:
+    """Return True for a character the text of ``encoding`` (Big5, Shift-JIS, EUC-KR) is made of."""
+    code = ord(ch)
+    cjk = 0x4E00 <= code <= 0x9FFF
+    punctuation = 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF
+    if encoding == "big5":
+        return cjk or punctuation
+    if encoding == "shift_jis":
+        return cjk or punctuation or 0x3040 <= code <= 0x30FF
+    return cjk or 0xAC00 <= code <= 0xD7AF or 0x3130 <= code <= 0x318F
+
+
+def _share(text: str, plausible: object) -> float:
+    """Share of the distinct non-ASCII characters that are ``plausible`` (1 for plain ASCII text)."""
+    chars = _non_ascii(text)
+    return sum(map(plausible, chars)) / len(chars) if chars else 1.0  # type: ignore[arg-type]
 
 
 def decode_text(data: bytes, label: str, table: str, report: ValidationReport) -> str | None:
@@ -114,14 +114,14 @@ def decode_text(data: bytes, label: str, table: str, report: ValidationReport) -
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         text = None
-    if text is not None and _chinese_share(text) >= 0.9:
+    if text is not None and _share(text, _gb2312_common) >= 0.9:
         return text
     for codec, name, script in _FOREIGN:
         try:
             foreign = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if _script_share(foreign, codec) >= 0.9:
+        if _share(foreign, lambda ch, codec=codec: _script_plausible(ch, codec)) >= 0.9:
             report.add(Problem.of("error", table, label, None, None, None, "foreign_encoding",
                                   encoding=name, script=script))
             return None
@@ -457,6 +457,29 @@ def read_raw(
     provenance = {"files": files, "amount_units": units, "date_years": list(years),
                   "amount_unit_option": amount_unit}
     return RawData(tables, report, files, provenance)
+
+
+def read_records(directory: Path | str, *, header_maps: list[Path] | tuple[Path, ...] = (),
+                 salt_file: Path | None = None, amount_unit: str | None = None,
+                 date_years: tuple[int, int] = DATE_YEARS) -> RawData:
+    """Read a folder of records with the command line's options (header-map files, salt file, unit name).
+
+    Raises
+    ------
+    ValueError
+        If a header map cannot be read, the salt is weak or the amount unit is unknown (before any record is
+        read); problems in the records themselves are in the returned report.
+    """
+    from villageaid.io.headers import AMOUNT_UNIT_CHOICES
+    from villageaid.io.pseudonym import load_salt
+
+    hmap = load_header_map(list(header_maps))
+    salt = load_salt(salt_file)
+    if amount_unit is not None and amount_unit not in AMOUNT_UNIT_CHOICES:
+        raise ValueError(f"unknown amount unit {amount_unit!r}; expected one of {', '.join(AMOUNT_UNIT_CHOICES)}")
+    unit = AMOUNT_UNIT_CHOICES[amount_unit] if amount_unit else None
+    return read_raw(directory, header_map=hmap, amount_unit=unit, salt=salt,  # type: ignore[arg-type]
+                    date_years=date_years)
 
 
 def is_inside(path: Path | str, folder: Path | str) -> bool:

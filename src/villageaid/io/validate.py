@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from villageaid.io.headers import AMOUNT_FACTORS, AMOUNT_LABELS, AmountUnit, HeaderMap, load_header_map
+from villageaid.io.headers import (
+    AMOUNT_FACTORS,
+    AMOUNT_LABELS,
+    AmountUnit,
+    HeaderMap,
+    _family_of,
+    load_header_map,
+)
 from villageaid.io.messages import value_list
 from villageaid.io.normalize import (
     DATE_YEARS,
@@ -115,8 +122,7 @@ class _Collector:
                                    column, None, code, **params))
 
 
-def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str = "",
-                echo: bool = True) -> pd.Series:
+def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str = "") -> pd.Series:
     """Trim and clean text cells and return them as a categorical (<NA> where missing).
 
     Identifiers repeat many times (a village in every funding record), so the work is done on distinct
@@ -171,7 +177,7 @@ def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap, collect: _Coll
 
 
 def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, factor: float, collect: _Collector,
-                   shown: str, date_years: tuple[int, int], echo: bool) -> pd.Series:
+                   shown: str, date_years: tuple[int, int]) -> pd.Series:
     """Parse one column, report its bad cells and return the typed values."""
     kind = col.kind
     if kind in ("id", "text"):
@@ -250,8 +256,6 @@ class _Headers:
 def _unit_factor(col: Column, header: str, spec, amount_unit: AmountUnit | None, collect: _Collector,
                  shown: str, units: dict | None) -> float:
     """Factor onto the schema unit of ``col`` from the unit stated in its header or the option."""
-    from villageaid.io.headers import _family_of
-
     family = _family_of(collect.source.table, col.name)
     stated = spec is not None and spec.family is not None
     if spec is not None and spec.family is None and family is not None:
@@ -337,8 +341,8 @@ def _map_headers(source: SourceFrame, schema: TableSchema, hmap: HeaderMap, coll
         if position in claimed:
             continue
         suggestion = hmap.suggest(schema.name, key)
-        hint = f" — did you mean {_display(suggestion, known, schema)}?" if suggestion else ""
-        hint_zh = f"——是否应为“{_display(suggestion, known, schema)}”？" if suggestion else ""
+        hint = f" — did you mean {_display(suggestion, known)}?" if suggestion else ""
+        hint_zh = f"——是否应为“{_display(suggestion, known)}”？" if suggestion else ""
         collect.file("unexpected_column", header, severity="warning", hint=hint, hint_zh=hint_zh)
     return _Headers(found, shown, factors, unusable)
 
@@ -349,7 +353,7 @@ def _preferred(column: str, schema: TableSchema) -> str:
     return column
 
 
-def _display(key: str | None, known: dict[str, str], schema: TableSchema) -> str:
+def _display(key: str | None, known: dict[str, str]) -> str:
     """Show a suggested header as the user would write it, with its schema name."""
     column = known.get(key or "", "")
     return key if key == column else f"{key} ({column})"
@@ -366,7 +370,6 @@ def _typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport
     found, shown = dict(headers.found), dict(headers.shown)
     frame = source.frame
     name_position = next((found.pop(c) for c in _NAME_COLUMNS if c in found), None)
-    echo: dict[str, bool] = {}
     if name_position is not None:
         name_header = source.headers[name_position]
         if "cadre_id" in found:
@@ -380,7 +383,6 @@ def _typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport
             frame.columns = [*range(position), position]
             found["cadre_id"] = position
             shown["cadre_id"] = f"{name_header} (pseudonymized)"
-            echo["cadre_id"] = False  # a problem in a name column never shows the name
     raw_missing = {c: missing_mask(frame[c]) for c in frame.columns}
     # Rows that are entirely empty (blank lines, trailing Excel rows) are dropped; row numbers are kept.
     if frame.shape[1]:
@@ -408,7 +410,7 @@ def _typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport
         position = found[col.name]
         raw = frame[position]
         typed[col.name] = _coerce_column(col, raw, hmap, headers.factors.get(col.name, 1.0), collect,
-                                         shown[col.name], date_years, echo.get(col.name, True))
+                                         shown[col.name], date_years)
         missing = raw_missing[position][keep]
         if position in source.preflagged:
             missing = missing & ~source.preflagged[position]
@@ -640,7 +642,7 @@ def validate_sources(
             for part in parts:
                 _check_keys(name, part, report)
     _check_references(tables, available, report)
-    if {"cadre_id", "village_id", "start_date"} <= available.get("assignments", set()) | {"cadre_id"}:
+    if {"cadre_id", "village_id", "start_date"} <= available.get("assignments", set()):
         _check_assignments(tables["assignments"], report)
     return {name: _finalize(frame, RAW_TABLES[name]) for name, frame in tables.items()}
 

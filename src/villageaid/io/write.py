@@ -103,3 +103,13 @@ def write_parquet(frame: pd.DataFrame, target: Path | str) -> Path:
     """Write a DataFrame as Parquet atomically (no pandas index, fixed writer settings)."""
     return write_with(target, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow",
                                                            compression="zstd"))
+
+
+def write_dataset(tables: dict[str, pd.DataFrame], truth: dict, folder: Path | str) -> list[Path]:
+    """Write a simulated data set: one CSV per raw table and ``truth.json`` (parameters and true effects)."""
+    import json
+
+    folder = Path(folder)
+    paths = [write_csv(frame, folder / f"{name}.csv") for name, frame in tables.items()]
+    paths.append(write_text(folder / "truth.json", json.dumps(truth, indent=2, ensure_ascii=False) + "\n"))
+    return paths

@@ -44,6 +44,14 @@ POWERS = (0.5, 0.8)
 FE_LABELS = {"county_year": "County × year", "village": "Village", "year": "Year"}
 
 
+def _identified(tidy: pd.DataFrame, model_id: str, label: str) -> pd.DataFrame:
+    """Return a model's tidy rows led by its stable id and its display label (the registry keys on the id)."""
+    tidy = tidy.copy()
+    tidy.insert(0, "model", label)
+    tidy.insert(0, "model_id", model_id)
+    return tidy
+
+
 def inference_note(bootstrap: WildBootstrapResult | None, panel: pd.DataFrame) -> str:
     """Why the errors are computed as they are, and where inference is fragile, from the data at hand."""
     facts = sample_facts(panel)
@@ -154,10 +162,7 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
                       for power in POWERS} for label, study in studies.items()}
     tidy_parts = []
     for label, study in studies.items():
-        part = study.tidy()
-        part.insert(0, "model", label)
-        part.insert(0, "model_id", ids[label])
-        tidy_parts.append(part)
+        tidy_parts.append(_identified(study.tidy(), ids[label], label))
         if study.pre_trend is not None:  # the pre-trend test as a row, so the paper reads it, not re-estimates
             tidy_parts.append(pd.DataFrame([{"model_id": ids[label], "model": label, "term": "pre_trend_test",
                                              "statistic": study.pre_trend.statistic,
@@ -220,21 +225,14 @@ def table6c(sensitivity: dict, panel: pd.DataFrame, dynamic: object = None) -> t
     With ``dynamic`` (the CS dynamic effects, universal base) the tidy table also carries the linear pre-trend
     slopes its pre-test detects with 50% and 80% power (Roth 2022).
     """
-    tidy, formatted = _sensitivity_table(
+    return _sensitivity_table(
         sensitivity, panel, {"Designation, CS (universal base)": "cs_universal"},
         "Table 6c. Sensitivity of the effect of designation to violations of parallel trends (H5)",
         "tab:sensitivity-demonstration",
         "H5: robust 95% confidence intervals for the Callaway–Sant'Anna effect of designation as a demonstration "
         "village in its first year (not-yet-treated controls, covariates as in Table 6, universal base period "
-        "e = −1 so that pre- and post-period estimates are comparable, as the method requires)")
-    if dynamic is not None:
-        slopes = {power: dynamic.slope_for_power(power) for power in POWERS}
-        tidy = pd.concat([tidy, pd.DataFrame([{"model_id": "cs_universal", "model": "Designation, CS (universal base)",
-                                               "term": f"pretrend_slope_{int(100 * p)}", "estimate": v}
-                                              for p, v in slopes.items()])], ignore_index=True)
-        formatted.rows.extend([[f"Linear pre-trend slope detected with {100 * p:.0f}% power", fmt(v)]
-                               for p, v in slopes.items()])
-    return tidy, formatted
+        "e = −1 so that pre- and post-period estimates are comparable, as the method requires)",
+        pretests={"Designation, CS (universal base)": dynamic} if dynamic is not None else None)
 
 
 def table5b(sensitivity: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
@@ -245,22 +243,29 @@ def table5b(sensitivity: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, Forma
         "H4: robust 95% confidence intervals for the 2021 coefficient of rich × year (against 2020)")
 
 
-def _sensitivity_table(sensitivity: dict, panel: pd.DataFrame, ids: dict, title: str, label: str,
-                       what: str) -> tuple[pd.DataFrame, FormattedTable]:
+def _sensitivity_table(sensitivity: dict, panel: pd.DataFrame, ids: dict, title: str, table_label: str,
+                       what: str, pretests: dict | None = None) -> tuple[pd.DataFrame, FormattedTable]:
+    """Robust intervals per model and grid point, the original interval and the breakdown value.
+
+    ``pretests`` (model label → its event study) adds the linear pre-trend slopes the pre-test detects with
+    50% and 80% power (Roth 2022).
+    """
+    slopes = {model: {power: study.slope_for_power(power) for power in POWERS}
+              for model, study in (pretests or {}).items()}
     parts = []
-    for label, result in sensitivity.items():
-        part = result.tidy()
-        part.insert(0, "model", label)
-        part.insert(0, "model_id", ids[label])
-        parts.append(part)
-        parts.append(pd.DataFrame([{"model_id": ids[label], "model": label, "term": "original",
+    for model, result in sensitivity.items():
+        parts.append(_identified(result.tidy(), ids[model], model))
+        parts.append(pd.DataFrame([{"model_id": ids[model], "model": model, "term": "original",
                                     "conf_low": result.original[0], "conf_high": result.original[1]},
-                                   {"model_id": ids[label], "model": label, "term": "breakdown",
-                                    "estimate": np.nan if result.breakdown is None else result.breakdown}]))
+                                   {"model_id": ids[model], "model": model, "term": "breakdown",
+                                    "estimate": np.nan if result.breakdown is None else result.breakdown},
+                                   *[{"model_id": ids[model], "model": model,
+                                      "term": f"pretrend_slope_{int(100 * power)}", "estimate": value}
+                                     for power, value in slopes.get(model, {}).items()]]))
     tidy = pd.concat(parts, ignore_index=True)
     rows = [["Original 95% interval",
              *[f"[{fmt(r.original[0])}, {fmt(r.original[1])}]" for r in sensitivity.values()]]]
-    tables = {label: r.tidy() for label, r in sensitivity.items()}
+    tables = {model: r.tidy() for model, r in sensitivity.items()}
     for i in range(max(len(t) for t in tables.values())):
         cells = [f"Grid point {i + 1}"]
         for table in tables.values():
@@ -269,12 +274,16 @@ def _sensitivity_table(sensitivity: dict, panel: pd.DataFrame, ids: dict, title:
         rows.append(cells)
     rows.append(["Breakdown value of M", *["none" if r.breakdown is None else fmt(r.breakdown, 3)
                                              for r in sensitivity.values()]])
+    if slopes:
+        for power in POWERS:
+            rows.append([f"Linear pre-trend slope detected with {100 * power:.0f}% power",
+                         *[fmt(slopes[model][power]) if model in slopes else "" for model in sensitivity]])
     notes = [what + " when the difference in trends may deviate from a straight line: its slope may change by "
              "at most M between consecutive years (smoothness, ΔSD(M); fixed-length confidence intervals; "
              "Rambachan & Roth 2023). The grids run from 0 to the standard error of the first pre-period "
              "coefficient of each model, as in R HonestDiD. The breakdown value is the largest M on the grid at "
              "which the interval still excludes zero.", data_note(panel)]
-    return tidy, FormattedTable(title, label, ["", *sensitivity], rows, [], notes)
+    return tidy, FormattedTable(title, table_label, ["", *sensitivity], rows, [], notes)
 
 
 def _pre_trend(study: EventStudyResult) -> str:
@@ -356,9 +365,7 @@ def table6(results: DemonstrationResults, panel: pd.DataFrame) -> tuple[pd.DataF
     tidy_parts = []
     model_ids = dict(zip(columns, ("twfe", "sun_abraham", "cs_never", "cs_not_yet"), strict=True))
     for label, table in columns.items():
-        part = table.reset_index()
-        part.insert(0, "model", label)
-        part.insert(0, "model_id", model_ids[label])
+        part = _identified(table.reset_index(), model_ids[label], label)
         tidy_parts.append(part[["model_id", "model", "event_time", "estimate", "std_error", "conf_low",
                                 "conf_high"]])
     for e in events:
