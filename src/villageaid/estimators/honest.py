@@ -1,19 +1,24 @@
 """Sensitivity of event-study conclusions to violations of parallel trends (Rambachan & Roth 2023).
 
-Part 1 of villageaid's port of R HonestDiD: smoothness restrictions (ΔSD(M): the slope of the difference in
-trends changes by at most M between consecutive periods) with the fixed-length confidence interval (FLCI,
-HonestDiD's default for ΔSD). The FLCI is the affine estimator ``v'β̂`` (weights on pre- and post-period
-coefficients) whose interval ``v'β̂ ± cv_α(b/h)·h`` is shortest, where ``h`` is its standard deviation, ``b``
-its worst-case bias over ΔSD(M) and ``cv_α(t)`` the 1−α quantile of ``|N(t, 1)|`` (Armstrong & Kolesár 2018).
-For each standard deviation h the worst-case bias is a small convex program (a linear objective, linear
-constraints and one quadratic constraint), solved here with SciPy's SLSQP; the outer choice of h is a bounded
-scalar minimisation. HonestDiD solves the same programs with CVXR/ECOS and takes the folded-normal quantile
-from a million simulated draws; villageaid computes it exactly, so intervals agree with R to the precision of
-that simulation (about 1e-4 of the interval's length).
+villageaid's port of R HonestDiD, for any event-study coefficients and their covariance:
 
-Checked against the intervals HonestDiD publishes for the Medicaid-expansion example (its README) in
-``tests/reference/honestdid``. Relative magnitudes (ΔRM) with the conditional-least-favourable hybrid are not
-implemented yet: ``honest_did(..., restriction="relative_magnitudes")`` raises NotImplementedError.
+* **smoothness** (ΔSD(M): the slope of the difference in trends changes by at most M between consecutive
+  periods) with the fixed-length confidence interval (FLCI, R's default for ΔSD) and the conditional tests;
+* **relative magnitudes** (ΔRM(M̄): no post-period change in the difference in trends exceeds M̄ times the
+  largest pre-period change) with the conditional-least-favourable hybrid (C-LF, R's default) and the
+  conditional test.
+
+The FLCI is the affine estimator ``v'β̂`` whose interval ``v'β̂ ± cv_α(b/h)·h`` is shortest, where ``h`` is its
+standard deviation, ``b`` its worst-case bias over ΔSD(M) and ``cv_α(t)`` the 1−α quantile of ``|N(t, 1)|``
+(Armstrong & Kolesár 2018); the small convex program is solved with SciPy's SLSQP (HonestDiD uses CVXR/ECOS)
+and the folded-normal quantile is exact (HonestDiD simulates it), so intervals agree with R to about 1e-4 of
+their length. The conditional methods invert the Andrews–Roth–Pakes test (``villageaid.estimators.arp``) over
+R's grid of 1,000 values, with R's least-favourable draws, and give R's intervals grid point for grid point.
+
+Checked against R HonestDiD in ``tests/reference/honestdid``: the intervals its README and vignette publish
+(Medicaid expansions, Lovenheim–Willen) and the output of its own sources (``conditional.R``) on the Medicaid,
+Benzarti–Carloni and Lovenheim–Willen event studies and on villageaid's H4 event study. Not implemented (they
+raise): R's conditional FLCI hybrid ("C-F") and the sign and monotonicity variants (ΔSDB, ΔSDM, ΔRMB, ΔRMM).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.arp import MomentInequalities, conditional_test, least_favorable_cv, problem_vertices
 from villageaid.estimators.pretrends import _check_inputs
 from villageaid.estimators.results import ResultsBase
 
@@ -210,8 +216,10 @@ def original_interval(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, n
 class SensitivityResult(ResultsBase):
     """Robust intervals against the size of the allowed violation, with the original interval and the breakdown.
 
-    ``tidy()`` has one row per value of M (``term`` "M=…"), the robust interval in ``conf_low``/``conf_high``,
-    and the columns ``M``, ``method`` and ``restriction``.
+    ``tidy()`` has one row per value of M or M̄ (``term`` "M=…"), the robust interval in ``conf_low``/
+    ``conf_high``, and the columns ``M``, ``method``, ``restriction``, ``worst_case_bias`` (FLCI), ``empty``
+    (no value on the test grid accepted: bounds missing) and ``open_at_grid_end`` (the interval reaches the end
+    of the test grid, so its true end lies beyond).
     """
 
     table: pd.DataFrame
@@ -230,7 +238,11 @@ class SensitivityResult(ResultsBase):
 
     @property
     def breakdown(self) -> float | None:
-        """Return the largest M on the grid at which the robust interval still excludes zero (None: never)."""
+        """Return the largest M on the grid at which the robust interval still excludes zero (None: never).
+
+        An empty set counts as not excluding zero: it says the data reject the restriction, not that the
+        effect survives it.
+        """
         excludes = (self.table["conf_low"] > 0) | (self.table["conf_high"] < 0)
         if not excludes.iloc[0]:
             return None
@@ -248,10 +260,118 @@ class SensitivityResult(ResultsBase):
                                        else f"M = {value:g} (largest on the grid with zero excluded)"),)
 
 
+def _second_differences(num_pre: int, num_post: int) -> np.ndarray:
+    """Rows (+ and −) of |δ_{t+1} − 2δ_t + δ_{t−1}| ≤ M over all periods, δ_0 = 0 dropped (R's ``.create_A_SD``)."""
+    total = num_pre + num_post
+    rows = np.zeros((total - 1, total + 1))
+    for r in range(total - 1):
+        rows[r, r:r + 3] = (1.0, -2.0, 1.0)
+    rows = np.delete(rows, num_pre, axis=1)
+    return np.vstack([rows, -rows])
+
+
+def _relative_magnitude_rows(num_pre: int, num_post: int, mbar: float, s: int, positive: bool) -> np.ndarray:
+    """Rows of Δ^RM_{s,±}(M̄): every first difference bounded by the pre-period one ending at s (R's ``.create_A_RM``).
+
+    |δ_{t} − δ_{t−1}| ≤ ±(δ_s − δ_{s−1}) for pre periods and ≤ ±M̄(δ_s − δ_{s−1}) for post periods; the union
+    over s ≤ 0 and both signs is Δ^RM(M̄).
+    """
+    total = num_pre + num_post
+    differences = np.zeros((total, total + 1))
+    for r in range(total):
+        differences[r, r:r + 2] = (-1.0, 1.0)
+    largest = np.zeros(total + 1)
+    largest[num_pre + s - 1:num_pre + s + 1] = (-1.0, 1.0)
+    if not positive:
+        largest = -largest
+    bound = np.vstack([np.tile(largest, (num_pre, 1)), np.tile(mbar * largest, (num_post, 1))])
+    rows = np.vstack([differences - bound, -differences - bound])
+    rows = rows[np.sum(rows * rows, axis=1) > 1e-10]
+    return np.delete(rows, num_pre, axis=1)
+
+
+def _moment_problem(betahat: np.ndarray, sigma: np.ndarray, rows: np.ndarray, bounds: np.ndarray, num_pre: int,
+                    l_vec: np.ndarray) -> MomentInequalities:
+    """Write A δ ≤ d as moments of θ = l'τ with the rest of τ as nuisance (R's change of basis Γ).
+
+    τ = g θ + N ν with g = l / l'l and N an orthonormal basis of l's complement: any such split gives the same
+    test, because it only matters that {g θ + N ν} is the set of τ with l'τ = θ.
+    """
+    post = rows[:, num_pre:]
+    direction = l_vec / float(l_vec @ l_vec)
+    complement = np.linalg.svd(l_vec[None, :])[2][1:].T
+    return MomentInequalities(rows @ betahat - bounds, post @ direction, post @ complement,
+                              rows @ sigma @ rows.T)
+
+
+def _conditional_accept(betahat: np.ndarray, sigma: np.ndarray, rows: np.ndarray, bounds: np.ndarray, *,
+                        num_pre: int, num_post: int, l_vec: np.ndarray, theta: np.ndarray, alpha: float,
+                        hybrid: str, kappa: float, draws: int, seed: int) -> np.ndarray:
+    """Return whether each θ is accepted by the ARP conditional test or the LF hybrid (R's two code paths).
+
+    With several post periods only the moments involving post periods enter (R's ``postPeriodMomentsOnly``)
+    and the other post-period effects are nuisance parameters. With one post period there is no nuisance
+    parameter and R's ``.testInIdentifiedSet`` rules apply: the critical value of the un-centred moment is
+    floored at zero and the LF hybrid's second stage is not truncated at the least-favourable value.
+    """
+    if num_post > 1:
+        involved = np.any(rows[:, num_pre:] != 0, axis=1)
+        rows, bounds = rows[involved], bounds[involved]
+    problem = _moment_problem(betahat, sigma, rows, bounds, num_pre, l_vec)
+    vertices = problem_vertices(problem)
+    lf_cv = least_favorable_cv(problem, kappa, draws=draws, seed=seed, vertices=vertices) if hybrid == "LF" else None
+    single = num_post == 1
+    floor = -bounds / problem.sd if single else None
+    return conditional_test(problem, theta, alpha=alpha, hybrid=hybrid, kappa=kappa, lf_cv=lf_cv, floor=floor,
+                            truncate_at_lf=not single, vertices=vertices)
+
+
+def _smoothness_bias_bound(num_pre: int, num_post: int, m: float, l_vec: np.ndarray) -> float:
+    """Largest l'δ_post over Δ^SD(M) with δ_pre = 0: the identified set under parallel trends is ± this (HiGHS)."""
+    from scipy.optimize import linprog
+
+    rows = _second_differences(num_pre, num_post)
+    total = num_pre + num_post
+    objective = -np.concatenate([np.zeros(num_pre), l_vec])
+    equality = np.hstack([np.eye(num_pre), np.zeros((num_pre, num_post))])
+    result = linprog(objective, A_ub=rows, b_ub=np.full(len(rows), m), A_eq=equality, b_eq=np.zeros(num_pre),
+                     bounds=[(None, None)] * total, method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"the identified-set program failed: {result.message}")
+    return float(-result.fun)
+
+
+def smoothness_m_upper_bound(betahat: np.ndarray, sigma: np.ndarray, num_pre: int, alpha: float = 0.05) -> float:
+    """Return R HonestDiD's ``DeltaSD_upperBound_Mpre``, the top of the default grid of M.
+
+    It is the largest one-sided 1 − alpha upper confidence bound of a pre-period second difference (δ_0 = 0).
+    """
+    from scipy import stats
+
+    rows = _second_differences(num_pre, 0)
+    beta_pre, sigma_pre = betahat[:num_pre], sigma[:num_pre, :num_pre]
+    se = np.sqrt(np.diag(rows @ sigma_pre @ rows.T))
+    return float(np.max(rows @ beta_pre + stats.norm.ppf(1 - alpha) * se))
+
+
+_RESTRICTIONS = {"smoothness": "smoothness (DeltaSD)", "relative_magnitudes": "relative magnitudes (DeltaRM)"}
+_METHODS = {"smoothness": ("FLCI", "Conditional", "C-LF"), "relative_magnitudes": ("C-LF", "Conditional")}
+
+
+def _interval_from_grid(theta: np.ndarray, accept: np.ndarray) -> tuple[float, float, bool, bool]:
+    """Hull of the accepted grid points (as R), whether it is empty and whether it touches an end of the grid."""
+    if not accept.any():
+        return np.nan, np.nan, True, False
+    inside = theta[accept]
+    return float(inside.min()), float(inside.max()), False, bool(accept[0] or accept[-1])
+
+
 def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post: int,
                restriction: str = "smoothness", grid: np.ndarray | None = None, l_vec: np.ndarray | None = None,
                alpha: float = 0.05, method: str | None = None, nobs: int = 0,
-               bias_direction: str | None = None, monotonicity_direction: str | None = None) -> SensitivityResult:
+               bias_direction: str | None = None, monotonicity_direction: str | None = None,
+               grid_points: int = 1000, grid_bounds: tuple[float, float] | None = None, seed: int = 0,
+               draws: int = 1000) -> SensitivityResult:
     """Robust confidence intervals under a restriction on violations of parallel trends (Rambachan & Roth 2023).
 
     Parameters
@@ -260,20 +380,32 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
         Event-study coefficients (pre periods first, reference period omitted) and their covariance.
     num_pre, num_post : int
         Numbers of pre- and post-period coefficients.
-    restriction : {"smoothness"}
-        ΔSD(M). ("relative_magnitudes" is not implemented yet and raises.)
+    restriction : {"smoothness", "relative_magnitudes"}
+        ΔSD(M): the slope of the violation changes by at most M between consecutive periods; or ΔRM(M̄): no
+        post-period change in the violation is larger than M̄ times the largest pre-period one.
     grid : array, optional
-        Values of M; by default 10 values from 0 to the standard error of the first pre-period coefficient,
-        as R HonestDiD's ``createSensitivityResults``.
+        Values of M (or M̄). Defaults as R HonestDiD: for ΔSD 10 values from 0 to the largest one-sided 95%
+        upper bound of a pre-period second difference (``DeltaSD_upperBound_Mpre``; with one pre period, to the
+        standard error of its coefficient); for ΔRM 10 values from 0 to 2.
     l_vec : array, optional
         Weights on the post-period effects (default: the first post period).
     alpha : float
         1 − coverage (default 0.05).
-    method : {"FLCI"}, optional
-        The default for ΔSD, as in R.
+    method : str, optional
+        For ΔSD "FLCI" (default, as R), "Conditional" or "C-LF"; for ΔRM "C-LF" (default, as R) or
+        "Conditional". R's "C-F" (the conditional FLCI hybrid) is not implemented and raises.
     bias_direction, monotonicity_direction : str, optional
-        R's sign (ΔSDPB/ΔSDNB) and monotonicity (ΔSDI/ΔSDD) variants; they use the conditional FLCI hybrid in R,
-        which villageaid does not implement yet: giving either raises NotImplementedError.
+        R's sign (ΔSDPB/ΔSDNB, ΔRMB) and monotonicity (ΔSDI/ΔSDD, ΔRMM) variants are not implemented in
+        villageaid: giving either raises NotImplementedError.
+    grid_points, grid_bounds : int, (float, float), optional
+        The conditional methods invert a test over ``grid_points`` equally spaced values (R: 1000) between
+        ``grid_bounds``; default as R: ±20 standard errors of l'β̂_post around the identified set under
+        parallel trends (ΔSD) or around zero (ΔRM). The interval is the hull of the accepted values; rows
+        whose interval touches an end of the grid are flagged ``open_at_grid_end`` (and warned about), rows
+        where no value is accepted are flagged ``empty`` with missing bounds.
+    seed, draws : int
+        The C-LF hybrid's least-favourable critical value is a quantile over ``draws`` simulated draws
+        (R: 1000, seed 0); villageaid draws the same normals as R for the same seed.
 
     Returns
     -------
@@ -287,20 +419,21 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
     >>> bool(result.tidy()["conf_low"].iloc[0] > 0)
     True
     """
+    import warnings
+
     betahat, sigma = np.asarray(betahat, float), np.asarray(sigma, float)
-    if restriction == "relative_magnitudes":
-        raise NotImplementedError("relative magnitudes (ΔRM, C-LF hybrid) are not implemented yet in villageaid; "
-                                  "use restriction='smoothness'")
-    if restriction != "smoothness":
-        raise ValueError(f"unknown restriction {restriction!r}; expected 'smoothness'")
+    if restriction not in _RESTRICTIONS:
+        raise ValueError(f"unknown restriction {restriction!r}; expected 'smoothness' or 'relative_magnitudes'")
     if bias_direction is not None or monotonicity_direction is not None:
         raise NotImplementedError("sign and monotonicity restrictions (R's biasDirection / monotonicityDirection) "
-                                  "use the conditional FLCI hybrid, not implemented yet in villageaid; use the plain "
-                                  "smoothness restriction")
-    method = method or "FLCI"
-    if method != "FLCI":
-        raise NotImplementedError(f"method {method!r} is not implemented for smoothness restrictions; use 'FLCI' "
-                                  "(the default, as in R HonestDiD)")
+                                  "are not implemented in villageaid; use the plain restriction")
+    method = method or _METHODS[restriction][0]
+    if method == "C-F":
+        raise NotImplementedError("the conditional FLCI hybrid (R's method 'C-F') is not implemented in villageaid; "
+                                  f"use one of {', '.join(_METHODS[restriction])}")
+    if method not in _METHODS[restriction]:
+        raise ValueError(f"method {method!r} is not available for {restriction}; expected one of "
+                         f"{', '.join(_METHODS[restriction])} (as R HonestDiD)")
     if len(betahat) != num_pre + num_post or sigma.shape != (len(betahat), len(betahat)):
         raise ValueError(f"betahat has {len(betahat)} coefficients and sigma is {sigma.shape}; expected "
                          f"num_pre + num_post = {num_pre + num_post}")
@@ -310,22 +443,74 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
         raise ValueError(f"l_vec must have one weight per post period ({num_post}), got {np.asarray(l_vec).shape}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
+    if int(grid_points) < 2:
+        raise ValueError(f"grid_points must be 2 or more, got {grid_points}")
+    if grid_bounds is not None and not float(grid_bounds[0]) < float(grid_bounds[1]):
+        raise ValueError(f"grid_bounds must be (lower, upper) with lower < upper, got {grid_bounds}")
     _check_inputs(betahat, sigma, np.arange(num_pre + num_post))  # square, symmetric, positive variances
+    l_vec = np.eye(num_post)[0] if l_vec is None else np.asarray(l_vec, float)
+    if not np.any(l_vec != 0):
+        raise ValueError("l_vec must have a non-zero weight")
     if grid is None:
-        grid = np.linspace(0.0, float(np.sqrt(sigma[0, 0])), 10)
+        if restriction == "relative_magnitudes":
+            grid = np.linspace(0.0, 2.0, 10)
+        elif num_pre == 1:
+            grid = np.linspace(0.0, float(np.sqrt(sigma[0, 0])), 10)
+        else:
+            grid = np.linspace(0.0, smoothness_m_upper_bound(betahat, sigma, num_pre), 10)
     grid = np.asarray(grid, float)
-    if np.any(grid < 0):
-        raise ValueError("values of M must be zero or more")
+    if np.any(grid < 0) or not np.all(np.isfinite(grid)):
+        raise ValueError("values of M must be finite and zero or more")
+    post = slice(num_pre, num_pre + num_post)
+    sd_theta = float(np.sqrt(l_vec @ sigma[post, post] @ l_vec))
     rows = []
     for m in grid:
-        interval = flci(betahat, sigma, num_pre=num_pre, num_post=num_post, m=float(m), l_vec=l_vec, alpha=alpha)
-        centre = (interval.conf_low + interval.conf_high) / 2
-        rows.append({"term": f"M={m:g}", "estimate": centre, "std_error": interval.std_error,
-                     "statistic": np.nan, "p_value": np.nan, "conf_low": interval.conf_low,
-                     "conf_high": interval.conf_high, "M": float(m), "method": method,
-                     "restriction": "smoothness (DeltaSD)", "worst_case_bias": interval.worst_case_bias})
+        row = {"term": f"M={m:g}", "estimate": np.nan, "std_error": np.nan, "statistic": np.nan, "p_value": np.nan,
+               "M": float(m), "method": method, "restriction": _RESTRICTIONS[restriction],
+               "worst_case_bias": np.nan, "empty": False, "open_at_grid_end": False}
+        if method == "FLCI":
+            interval = flci(betahat, sigma, num_pre=num_pre, num_post=num_post, m=float(m), l_vec=l_vec, alpha=alpha)
+            row.update(estimate=(interval.conf_low + interval.conf_high) / 2, std_error=interval.std_error,
+                       conf_low=interval.conf_low, conf_high=interval.conf_high,
+                       worst_case_bias=interval.worst_case_bias)
+            rows.append(row)
+            continue
+        hybrid = "LF" if method == "C-LF" else "ARP"
+        if restriction == "smoothness":
+            centre = 0.0
+            half = _smoothness_bias_bound(num_pre, num_post, float(m), l_vec)
+            pieces = [(_second_differences(num_pre, num_post), np.full(2 * (num_pre + num_post - 1), float(m)))]
+        else:
+            centre, half = 0.0, 0.0
+            pieces = []
+            for s in range(-(num_pre - 1), 1):
+                for positive in (True, False):
+                    a_rm = _relative_magnitude_rows(num_pre, num_post, float(m), s, positive)
+                    if num_post == 1:
+                        a_rm = a_rm[a_rm[:, -1] != 0]
+                    pieces.append((a_rm, np.zeros(len(a_rm))))
+        low, high = grid_bounds if grid_bounds is not None else (centre - half - 20 * sd_theta,
+                                                                  centre + half + 20 * sd_theta)
+        theta = np.linspace(float(low), float(high), int(grid_points))
+        accept = np.zeros(theta.size, dtype=bool)
+        for a_rows, d_rows in pieces:
+            accept |= _conditional_accept(betahat, sigma, a_rows, d_rows, num_pre=num_pre, num_post=num_post,
+                                          l_vec=l_vec, theta=theta, alpha=alpha, hybrid=hybrid, kappa=alpha / 10,
+                                          draws=draws, seed=seed)
+        conf_low, conf_high, empty, open_end = _interval_from_grid(theta, accept)
+        row.update(conf_low=conf_low, conf_high=conf_high, empty=empty, open_at_grid_end=open_end)
+        if empty:
+            warnings.warn(f"{method} robust confidence set is empty at M={m:g}: every value on the grid "
+                          f"[{low:.4g}, {high:.4g}] is rejected (the pre-period coefficients are unlikely under this "
+                          "restriction, or the grid misses the set)", stacklevel=2)
+        elif open_end:
+            warnings.warn(f"{method} robust confidence interval at M={m:g} reaches the end of the grid "
+                          f"[{low:.4g}, {high:.4g}]: its true end lies beyond; widen grid_bounds", stacklevel=2)
+        rows.append(row)
     original = original_interval(betahat, sigma, num_pre=num_pre, num_post=num_post, l_vec=l_vec, alpha=alpha)
-    return SensitivityResult(pd.DataFrame(rows), original, "smoothness (DeltaSD)", method, alpha, nobs)
+    columns = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "M", "method",
+               "restriction", "worst_case_bias", "empty", "open_at_grid_end"]
+    return SensitivityResult(pd.DataFrame(rows)[columns], original, _RESTRICTIONS[restriction], method, alpha, nobs)
 
 
 def sensitivity_of(result: object, **options: object) -> SensitivityResult:

@@ -37,6 +37,19 @@ _ZH = {
     "Lorenz curve": "洛伦兹曲线",
     "Rich × year (asinh funding)": "资源丰富村×年份（asinh资金）",
     "City-level × year (asinh funding)": "市级单位×年份（asinh资金）",
+    "Original": "原区间",
+    "Robust (FLCI)": "稳健区间（FLCI）",
+    "Robust (C-LF)": "稳健区间（C-LF）",
+    "Robust (Conditional)": "稳健区间（条件检验）",
+    "M (smoothness bound)": "M（平滑性界）",
+    "M̄ (relative magnitude bound)": "M̄（相对幅度界）",
+    "Rich × year, asinh: ΔSD": "资源丰富村×年份，asinh：ΔSD",
+    "Rich × year, asinh: ΔRM": "资源丰富村×年份，asinh：ΔRM",
+    "Rich × year, PPML: ΔSD": "资源丰富村×年份，PPML：ΔSD",
+    "Rich × year, PPML: ΔRM": "资源丰富村×年份，PPML：ΔRM",
+    "Designation, CS (universal base): ΔSD": "示范村认定，CS（统一基期）：ΔSD",
+    "Designation, CS (universal base): ΔRM": "示范村认定，CS（统一基期）：ΔRM",
+    "†: reaches the end of the test grid": "†：区间到达检验网格端点",
 }
 _LANGUAGE = {"current": "en"}
 
@@ -226,22 +239,40 @@ def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
 
 
 def sensitivity_figure(results: dict, *, note: str) -> plt.Figure:
-    """Robust intervals against M beside the original interval, one panel per model (as HonestDiD's plots)."""
+    """Robust intervals against M (or M̄) beside the original interval, one panel per model and restriction.
+
+    As HonestDiD's plots; an interval that reaches the end of the test grid is drawn with an open marker and
+    flagged in the legend, an empty one is left out and named in the panel.
+    """
     sns.set_theme(**THEME)
-    figure, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.2), squeeze=False)
-    for ax, (title, result) in zip(axes[0], results.items(), strict=True):
+    columns = min(len(results), 4)
+    rows = -(-len(results) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.0 * rows), squeeze=False)
+    for ax in axes.flat[len(results):]:
+        ax.set_visible(False)
+    for ax, (title, result) in zip(axes.flat, results.items(), strict=False):
         table = result.tidy()
         step = float(np.diff(table["M"]).min()) if len(table) > 1 else 1.0
         low, high = result.original
         ax.errorbar([-step], [(low + high) / 2], yerr=[[(high - low) / 2], [(high - low) / 2]], fmt="none",
                     ecolor="firebrick", capsize=3, linewidth=1.4, label=tr("Original"))
-        ax.errorbar(table["M"], (table["conf_low"] + table["conf_high"]) / 2,
-                    yerr=(table["conf_high"] - table["conf_low"]) / 2, fmt="none", ecolor="navy", capsize=3,
-                    linewidth=1.2, label=tr("Robust (FLCI)"))
+        empty = table.get("empty", pd.Series(False, index=table.index)).astype(bool)
+        shown = table.loc[~empty]
+        ax.errorbar(shown["M"], (shown["conf_low"] + shown["conf_high"]) / 2,
+                    yerr=(shown["conf_high"] - shown["conf_low"]) / 2, fmt="none", ecolor="navy", capsize=3,
+                    linewidth=1.2, label=tr(f"Robust ({result.method})"))
+        open_end = shown.loc[shown.get("open_at_grid_end", pd.Series(False, index=shown.index)).astype(bool)]
+        if len(open_end):
+            ax.plot(open_end["M"], open_end["conf_high"], "^", color="navy", markerfacecolor="white",
+                    markersize=4, label=tr("†: reaches the end of the test grid"))
+        if empty.any():
+            ax.text(0.02, 0.02, "empty at " + ", ".join(f"{m:.2f}" for m in table.loc[empty, "M"]),
+                    transform=ax.transAxes, fontsize=6)
         ax.axhline(0, color="0.4", linewidth=0.8)
-        ax.set_title(tr(title), fontsize=9)
-        ax.set_xlabel(tr("M (smoothness bound)"))
-        ax.legend(fontsize=7)
+        ax.set_title(tr(title), fontsize=8)
+        relative = result.restriction.startswith("relative")
+        ax.set_xlabel(tr("M̄ (relative magnitude bound)" if relative else "M (smoothness bound)"))
+        ax.legend(fontsize=6)
     _add_note(figure, note, y=-0.04, fontsize=6.5)
     return figure
 

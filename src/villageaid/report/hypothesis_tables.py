@@ -208,15 +208,29 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
                                 "tab:event-study", ["Year", *studies], rows, [], notes)
 
 
+#: The two restrictions of Rambachan & Roth (2023) reported for each event study: label suffix, id suffix, options.
+RESTRICTIONS = (("ΔSD", "", {}), ("ΔRM", "_rm", {"restriction": "relative_magnitudes"}))
+
+
+def _both_restrictions(studies: dict) -> dict:
+    return {f"{label}: {suffix}": study.sensitivity(**options)
+            for label, study in studies.items() for suffix, _, options in RESTRICTIONS}
+
+
 def sensitivity_results(results: LogicShiftResults) -> dict:
-    """Smoothness sensitivity (ΔSD FLCI) of the 2021 rich × year effect, asinh and PPML (Rambachan & Roth)."""
-    return {"Rich × year, asinh": results.rich_event_study.sensitivity(),
-            "Rich × year, PPML": results.rich_event_study_ppml.sensitivity()}
+    """Sensitivity (ΔSD FLCI and ΔRM C-LF) of the 2021 rich × year effect, asinh and PPML (Rambachan & Roth)."""
+    return _both_restrictions({"Rich × year, asinh": results.rich_event_study,
+                               "Rich × year, PPML": results.rich_event_study_ppml})
 
 
 def demonstration_sensitivity(results: DemonstrationResults) -> dict:
-    """Smoothness sensitivity (ΔSD FLCI) of the effect of designation in its first year (CS, universal base)."""
-    return {"Designation, CS (universal base)": results.cs_universal_dynamic.sensitivity()}
+    """Sensitivity (ΔSD FLCI and ΔRM C-LF) of the effect of designation in its first year (CS, universal base)."""
+    return _both_restrictions({"Designation, CS (universal base)": results.cs_universal_dynamic})
+
+
+def _with_restrictions(ids: dict) -> dict:
+    return {f"{label}: {suffix}": model_id + id_suffix for label, model_id in ids.items()
+            for suffix, id_suffix, _ in RESTRICTIONS}
 
 
 def table6c(sensitivity: dict, panel: pd.DataFrame, dynamic: object = None) -> tuple[pd.DataFrame, FormattedTable]:
@@ -225,27 +239,37 @@ def table6c(sensitivity: dict, panel: pd.DataFrame, dynamic: object = None) -> t
     With ``dynamic`` (the CS dynamic effects, universal base) the tidy table also carries the linear pre-trend
     slopes its pre-test detects with 50% and 80% power (Roth 2022).
     """
+    label = "Designation, CS (universal base)"
     return _sensitivity_table(
-        sensitivity, panel, {"Designation, CS (universal base)": "cs_universal"},
+        sensitivity, panel, _with_restrictions({label: "cs_universal"}),
         "Table 6c. Sensitivity of the effect of designation to violations of parallel trends (H5)",
         "tab:sensitivity-demonstration",
         "H5: robust 95% confidence intervals for the Callaway–Sant'Anna effect of designation as a demonstration "
         "village in its first year (not-yet-treated controls, covariates as in Table 6, universal base period "
         "e = −1 so that pre- and post-period estimates are comparable, as the method requires)",
-        pretests={"Designation, CS (universal base)": dynamic} if dynamic is not None else None)
+        pretests={f"{label}: ΔSD": dynamic} if dynamic is not None else None)
 
 
 def table5b(sensitivity: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 5b: how large a violation of parallel trends would overturn the 2021 effect of richness (H4)."""
     return _sensitivity_table(
-        sensitivity, panel, {"Rich × year, asinh": "rich_asinh", "Rich × year, PPML": "rich_ppml"},
+        sensitivity, panel, _with_restrictions({"Rich × year, asinh": "rich_asinh", "Rich × year, PPML": "rich_ppml"}),
         "Table 5b. Sensitivity of the 2021 effect to violations of parallel trends (H4)", "tab:sensitivity",
         "H4: robust 95% confidence intervals for the 2021 coefficient of rich × year (against 2020)")
 
 
+def _robust_cell(row: pd.Series) -> str:
+    """One robust interval: '[low, high]', '†' when it reaches the end of the test grid, 'empty' when empty."""
+    symbol = "M̄" if str(row.get("restriction", "")).startswith("relative") else "M"
+    if bool(row.get("empty", False)):
+        return f"{symbol} = {row['M']:.3f}: empty"
+    mark = "†" if bool(row.get("open_at_grid_end", False)) else ""
+    return f"{symbol} = {row['M']:.3f}: [{fmt(row['conf_low'])}, {fmt(row['conf_high'])}]{mark}"
+
+
 def _sensitivity_table(sensitivity: dict, panel: pd.DataFrame, ids: dict, title: str, table_label: str,
                        what: str, pretests: dict | None = None) -> tuple[pd.DataFrame, FormattedTable]:
-    """Robust intervals per model and grid point, the original interval and the breakdown value.
+    """Robust intervals per model, restriction and grid point, the original interval and the breakdown value.
 
     ``pretests`` (model label → its event study) adds the linear pre-trend slopes the pre-test detects with
     50% and 80% power (Roth 2022).
@@ -263,26 +287,35 @@ def _sensitivity_table(sensitivity: dict, panel: pd.DataFrame, ids: dict, title:
                                       "term": f"pretrend_slope_{int(100 * power)}", "estimate": value}
                                      for power, value in slopes.get(model, {}).items()]]))
     tidy = pd.concat(parts, ignore_index=True)
-    rows = [["Original 95% interval",
+    rows = [["Method", *[r.method for r in sensitivity.values()]],
+            ["Original 95% interval",
              *[f"[{fmt(r.original[0])}, {fmt(r.original[1])}]" for r in sensitivity.values()]]]
     tables = {model: r.tidy() for model, r in sensitivity.items()}
     for i in range(max(len(t) for t in tables.values())):
-        cells = [f"Grid point {i + 1}"]
-        for table in tables.values():
-            row = table.iloc[i]
-            cells.append(f"M = {row['M']:.3f}: [{fmt(row['conf_low'])}, {fmt(row['conf_high'])}]")
-        rows.append(cells)
-    rows.append(["Breakdown value of M", *["none" if r.breakdown is None else fmt(r.breakdown, 3)
-                                             for r in sensitivity.values()]])
+        rows.append([f"Grid point {i + 1}", *[_robust_cell(t.iloc[i]) if i < len(t) else ""
+                                              for t in tables.values()]])
+    rows.append(["Breakdown value (M or M̄)", *["none" if r.breakdown is None else fmt(r.breakdown, 3)
+                                               for r in sensitivity.values()]])
     if slopes:
         for power in POWERS:
             rows.append([f"Linear pre-trend slope detected with {100 * power:.0f}% power",
                          *[fmt(slopes[model][power]) if model in slopes else "" for model in sensitivity]])
-    notes = [what + " when the difference in trends may deviate from a straight line: its slope may change by "
-             "at most M between consecutive years (smoothness, ΔSD(M); fixed-length confidence intervals; "
-             "Rambachan & Roth 2023). The grids run from 0 to the standard error of the first pre-period "
-             "coefficient of each model, as in R HonestDiD. The breakdown value is the largest M on the grid at "
-             "which the interval still excludes zero.", data_note(panel)]
+    notes = [what + " under two restrictions on how the difference in trends may evolve after the reference "
+             "period (Rambachan & Roth 2023). ΔSD(M), smoothness: its slope may change by at most M between "
+             "consecutive years; fixed-length confidence intervals (FLCI); M runs from 0 to the largest one-sided "
+             "95% upper bound of a pre-period change in slope. ΔRM(M̄), relative magnitudes: no post-period change "
+             "in the difference in trends exceeds M̄ times the largest pre-period change; conditional-least-"
+             "favourable hybrid (C-LF) sets, found on a grid of 1,000 values within ±20 standard errors; M̄ runs "
+             "from 0 to 2. Both are R HonestDiD's defaults. The breakdown value is the largest M (M̄) on the "
+             "grid at which the interval still excludes zero.", data_note(panel)]
+    flagged = [model for model, t in tables.items() if t.get("open_at_grid_end", pd.Series(False)).any()]
+    if flagged:
+        notes.insert(1, "† The interval reaches the end of the test grid (" + ", ".join(flagged) + "): its true end "
+                     "lies further out; the interval shown is a lower bound on its width.")
+    empty = [model for model, t in tables.items() if t.get("empty", pd.Series(False)).any()]
+    if empty:
+        notes.insert(1, "'empty': every value on the grid is rejected (" + ", ".join(empty) + "): the pre-period "
+                     "coefficients are unlikely under this restriction, which is itself evidence against it.")
     return tidy, FormattedTable(title, table_label, ["", *sensitivity], rows, [], notes)
 
 

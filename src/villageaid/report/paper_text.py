@@ -122,8 +122,8 @@ def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
     return text, failed
 
 
-def sensitivity_sentence(tables_dir: Path) -> str:
-    """Return the sentences on how large a violation of parallel trends would overturn the H4 and H5 effects."""
+def _breakdown_phrases(tables_dir: Path, id_suffix: str, bound: str, unit: str) -> list[str]:
+    """Phrases on the breakdown value of each H4/H5 model under one restriction, read from the tidy tables."""
     parts = []
     for file, models in (("table5b_sensitivity.csv", (("rich_asinh", "the 2021 rich × year effect (asinh)"),
                                                       ("rich_ppml", "the 2021 rich × year effect (PPML)"))),
@@ -136,7 +136,7 @@ def sensitivity_sentence(tables_dir: Path) -> str:
         if "term" not in table or "model_id" not in table:
             continue
         for model_id, label in models:
-            rows = table.loc[table["model_id"] == model_id]
+            rows = table.loc[table["model_id"] == model_id + id_suffix]
             breakdown = rows.loc[rows["term"] == "breakdown", "estimate"]
             grid = rows.loc[rows["term"].astype(str).str.startswith("M="), "M"]
             if breakdown.empty or grid.empty:
@@ -145,12 +145,24 @@ def sensitivity_sentence(tables_dir: Path) -> str:
             if not np.isfinite(value):
                 parts.append(f"{label} is not significant even under exact parallel trends")
             elif value >= float(grid.max()):
-                parts.append(f"{label} stays significant over the whole grid (up to M = {value:.3f})")
+                parts.append(f"{label} stays significant over the whole grid (up to {bound} = {value:.3f})")
             else:
-                parts.append(f"{label} stays significant for changes in the slope of the difference in trends up "
-                             f"to M = {value:.3f} per year (the breakdown value)")
-    text = ("Under smoothness restrictions (Rambachan and Roth 2023; Tables 5b and 6c), " + "; ".join(parts) + "."
-            if parts else "")
+                parts.append(f"{label} stays significant up to {bound} = {value:.3f}{unit} (the breakdown value)")
+    return parts
+
+
+def sensitivity_sentence(tables_dir: Path) -> str:
+    """Return the sentences on how large a violation of parallel trends would overturn the H4 and H5 effects."""
+    smooth = _breakdown_phrases(tables_dir, "", "M", " per year of change in the slope of the difference in trends")
+    relative = _breakdown_phrases(tables_dir, "_rm", "M̄", " times the largest pre-period change in the "
+                                  "difference in trends")
+    text = ""
+    if smooth:
+        text += ("Under smoothness restrictions (Rambachan and Roth 2023; Tables 5b and 6c), " + "; ".join(smooth)
+                 + ".")
+    if relative:
+        text += (" Under relative magnitudes, which bound each post-period change in the difference in trends by "
+                 "M̄ times the largest pre-period one, " + "; ".join(relative) + ".")
     try:
         table6c = pd.read_csv(tables_dir / "table6c_sensitivity.csv")
         slopes = table6c.loc[table6c["term"].astype(str).str.startswith("pretrend_slope_")].set_index("term")

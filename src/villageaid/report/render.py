@@ -26,8 +26,18 @@ def _printable(text: str) -> str:
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX special characters in plain text (and drop control characters)."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in _printable(text))
+    r"""Escape LaTeX special characters in plain text (and drop control characters).
+
+    A letter with a combining macron (M̄, the relative-magnitudes bound) becomes ``$\bar{M}$``: text fonts
+    place the combining accent unreliably.
+    """
+    parts = []
+    for ch in _printable(text):
+        if ch == "\u0304" and parts and parts[-1].isalpha():
+            parts[-1] = rf"$\bar{{{parts[-1]}}}$"
+            continue
+        parts.append(_LATEX_SPECIAL.get(ch, ch))
+    return "".join(parts)
 
 
 _MARKDOWN_SPECIAL = {"|": r"\|", "\\": "\\\\", "`": r"\`"}
