@@ -20,11 +20,13 @@ from villageaid.analysis import (
 from villageaid.analysis.demonstration import demonstration_models
 from villageaid.analysis.inequality import inequality_models
 from villageaid.analysis.persistence import persistence_models
+from villageaid.analysis.returns import returns_models
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.write import write_csv
 from villageaid.replicate import write_key_numbers
 from villageaid.report import hypothesis_tables as ht
 from villageaid.report.figures import (
+    arrival_figure,
     coefficient_figure,
     dynamic_effects_figure,
     event_study_figure,
@@ -170,6 +172,13 @@ def _write_coefficients(results: dict, tables_dir: Path, figures_dir: Path, pane
     return paths
 
 
+def _write_arrival_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    dynamic = results["returns"].arrival_dynamic.tidy()
+    paths = save_figure(arrival_figure(dynamic, note=data_note(panel)), figures_dir / "figure_arrival")
+    paths.append(write_csv(dynamic, figures_dir / "figure_arrival.csv"))
+    return paths
+
+
 def analyses(bootstrap_draws: int) -> dict[str, Callable[[pd.DataFrame], object]]:
     """Every analysis the paper estimates, by id: each is estimated once and its results shared by outputs."""
     small = min(bootstrap_draws, 999) or 199
@@ -184,6 +193,7 @@ def analyses(bootstrap_draws: int) -> dict[str, Callable[[pd.DataFrame], object]
         "persistence": persistence_models,
         "inequality": lambda panel: inequality_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["inequality"]),
         "matching": lambda panel: matching_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["matching"]),
+        "returns": returns_models,
     }
 
 
@@ -238,6 +248,9 @@ OUTPUTS: tuple[Output, ...] = (
            lambda r, t, f, panel: write_table("table8_level_strength_matching",
                                               *ht.table8(r["allocation_transition"], r["matching"], panel), t)),
     Output("figure_matching", "Assortative matching", "figure", ("matching",), _write_matching_figure),
+    Output("table10_returns", "Table 10. What the money does: returns to funding (H10)", "table", ("returns",),
+           lambda r, t, f, panel: write_table("table10_returns", *ht.table10(r["returns"], panel), t)),
+    Output("figure_arrival", "Arrival of a city-level first secretary", "figure", ("returns",), _write_arrival_figure),
     Output("figure_coefficients", "Main PPML coefficients", "figure",
            ("allocation_transition", "allocation_campaign", "logic_shift"), _write_coefficients),
 )

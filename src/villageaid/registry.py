@@ -109,7 +109,7 @@ class KeyEstimate:
     id : str
         Stable key: ``analysis.model_id.term.statistic``.
     hypothesis : str
-        H1–H9.
+        H1–H10.
     file : str
         Tidy CSV holding the result.
     where : dict
@@ -120,7 +120,7 @@ class KeyEstimate:
         Direction the paper's claim predicts: +1, -1, or 0 for a descriptive number.
     scale : str
         How to describe the size: "semi_elasticity" (PPML, log points), "asinh", "elasticity", "index",
-        "logit", "count" or "plain".
+        "logit", "return" (log outcome on asinh funding), "return_change", "count" or "plain".
     description : str
         What the number is, for the text.
     macro : str or None
@@ -195,6 +195,16 @@ KEY_ESTIMATES: tuple[KeyEstimate, ...] = (
                 {"model_id": "h9_logit_transition", "term": "endowment_index"}, "estimate", claim=+1, scale="logit",
                 macro="HNineSlope",
                 description="the logit slope of city-level assignment on the endowment index in 2021–2025"),
+    KeyEstimate("returns.h10_iv_log_collective_income.funding.estimate", "H10", "table10_returns.csv",
+                {"model_id": "h10_iv_log_collective_income", "term": "asinh_funding_total"}, "estimate", claim=+1,
+                scale="return", macro="HTenReturn",
+                description="the return to funding on log collective income (2SLS, coefficient of asinh(funding))"),
+    KeyEstimate("returns.h10_heterogeneity_log_collective_income.interaction.estimate", "H10",
+                "table10_returns.csv", {"model_id": "h10_heterogeneity_log_collective_income",
+                                        "term": "asinh_funding_x_endowment"}, "estimate", claim=-1,
+                scale="return_change", macro="HTenInteraction",
+                description="how the return to funding on log collective income changes with the endowment index "
+                            "(2SLS, asinh(funding) × endowment index)"),
 )
 
 #: The key estimates by id.

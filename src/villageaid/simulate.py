@@ -119,10 +119,21 @@ class Scenario:
     deep_poverty_share, key_assistance_share : float
         Shares of villages designated deep-poverty (2017, highest poverty rates) and key-assistance
         (2021, lowest endowment).
-    collective_income_growth, collective_income_response : float
-        Yearly growth of collective income and its response to asinh(funding) (deviation from the mean).
-    per_capita_income_base, per_capita_income_growth, per_capita_income_response : float
-        Per-capita income in the first year (元) at index 0, its growth and response to asinh(funding).
+    collective_income_growth : float
+        Yearly growth of collective income.
+    collective_income_response, collective_income_response_endowment : float
+        Return to funding (H10): log collective income rises by θ_i·asinh(funding), with
+        θ_i = response + response_endowment × endowment index — diminishing returns in the amount (asinh) and
+        lower returns in better-endowed villages when response_endowment < 0 (the efficiency cost of sending
+        the money to the rich). Dispatching units raise outcomes only through the funding they bring, which
+        makes their level and strength valid instruments.
+    per_capita_income_base, per_capita_income_growth : float
+        Per-capita income in the first year (元) at index 0 and its growth.
+    per_capita_income_response, per_capita_income_response_endowment : float
+        The same return for log per-capita income.
+    outcome_need_shock : float
+        How much a bad year lowers both incomes per standard deviation of the county-funding shock (county top-ups
+        go to villages in trouble): funding is endogenous, OLS understates the return, IV does not.
     industry_intercept, industry_slope_endowment, industry_response : float
         Logit model of industry still active on the index and on asinh(funding) − 3.
     """
@@ -173,10 +184,13 @@ class Scenario:
     deep_poverty_share: float = 0.08
     key_assistance_share: float = 0.10
     collective_income_growth: float = 0.04
-    collective_income_response: float = 0.05
+    collective_income_response: float = 0.10
+    collective_income_response_endowment: float = -0.03
     per_capita_income_base: float = 7000.0
     per_capita_income_growth: float = 0.08
-    per_capita_income_response: float = 0.02
+    per_capita_income_response: float = 0.04
+    per_capita_income_response_endowment: float = -0.012
+    outcome_need_shock: float = 0.15
     industry_intercept: float = 0.5
     industry_slope_endowment: float = 0.5
     industry_response: float = 0.3
@@ -557,6 +571,7 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     zero = dict(s.zero_probability)
     mean_without_demo = np.exp(log_mean) * sum(base.values())
     amounts = {}
+    shocks = {}
     sd, rho = s.funding_log_sd, s.funding_persistence
     for source in FUNDING_SOURCES:
         shock = np.empty((n, n_years))
@@ -564,6 +579,7 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         innovations = rng_funding.normal(0, sd * math.sqrt(1 - rho**2), (n, n_years))
         for t in range(1, n_years):
             shock[:, t] = rho * shock[:, t - 1] + innovations[:, t]
+        shocks[source] = shock
         positive = rng_funding.random((n, n_years)) >= zero[source]
         mean = base[source] * np.exp(log_mean + demo_effect)
         amounts[source] = np.where(positive, mean * np.exp(shock - sd**2 / 2) / (1 - zero[source]), 0.0)
@@ -596,16 +612,19 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         "unit_id": pd.Categorical.from_codes(col["unit"][order], categories=pd.Index(unit_ids, dtype=object)),
     })
 
-    # Outcomes respond to this year's funding.
+    # Outcomes respond to this year's funding with diminishing returns (asinh), less so in richer villages
+    # (H10); a bad year (a high county-funding shock) also lowers incomes, so funding is endogenous.
     asinh_total = np.arcsinh(total)
-    deviation = asinh_total - asinh_total.mean(axis=0, keepdims=True)
+    need = s.outcome_need_shock * shocks["county"] / sd
     since_2020 = years[None, :] - (s.transition_start - 1)
+    theta_collective = s.collective_income_response + s.collective_income_response_endowment * index
+    theta_per_capita = s.per_capita_income_response + s.per_capita_income_response_endowment * index
     collective = villages["collective_income_2020"].to_numpy()[:, None] * np.exp(
-        s.collective_income_growth * since_2020 + s.collective_income_response * deviation
-        + rng_outcomes.normal(0, 0.15, (n, n_years)))
+        s.collective_income_growth * since_2020 + theta_collective[:, None] * (asinh_total - 3.0) - need
+        + rng_outcomes.normal(0, 0.12, (n, n_years)))
     per_capita = s.per_capita_income_base * np.exp(
         0.2 * index[:, None] + s.per_capita_income_growth * (years[None, :] - s.first_year)
-        + s.per_capita_income_response * asinh_total + rng_outcomes.normal(0, 0.08, (n, n_years)))
+        + theta_per_capita[:, None] * (asinh_total - 3.0) - need + rng_outcomes.normal(0, 0.06, (n, n_years)))
     industry = rng_outcomes.random((n, n_years)) < expit(
         s.industry_intercept + s.industry_slope_endowment * index[:, None]
         + s.industry_response * (asinh_total - 3.0))
@@ -626,14 +645,34 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         "outcomes": outcomes,
     }
     poor_2015 = villages["poor_village_2015"].to_numpy(dtype=bool)
+    # H10 truth of the arrival of a city-level unit: the same draws with the city-level part of expected
+    # funding removed give each village-year's funding without it.
+    city_part = np.zeros((n, n_years))
+    for period, mask in (("campaign", ~post), ("transition", post)):
+        b = s.coefficients(period)
+        city_part[:, mask] = (city * (b["city_unit"] + b["city_x_rich"] * rich[:, None]))[:, mask]
+    arrival = ~rounds["campaign"].city & rounds["transition"].city
+    gain = theta_collective[:, None] * (asinh_total - np.arcsinh(total * np.exp(-city_part)))
+    arrival_truth = {
+        "cohort": int(s.transition_start),
+        "villages": int(arrival.sum()),
+        "att_log_collective_income_by_year": {str(int(t)): float(gain[arrival, j].mean()) if post[j] else 0.0
+                                              for j, t in enumerate(years)} if arrival.any() else {},
+        "note": ("Effect on log collective income of the city-level part of the unit's funding for villages whose "
+                 "first secretary is city-level for the first time in the transition round (cohort 2021), "
+                 "holding every other draw fixed. Arrival often comes with a change of department strength, "
+                 "which Callaway–Sant'Anna counts in the total effect and this number does not."),
+    }
     truth = _truth(s, seed, index, rich, rounds, cohort, years, mean_without_demo, demo_effect, amounts, city,
-                   poor_2015)
+                   poor_2015, theta_collective, theta_per_capita)
+    truth["effects"]["H10_arrival"] = arrival_truth
     return SimulatedData(tables, truth)
 
 
 def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: dict[str, _Round],
            cohort: np.ndarray, years: np.ndarray, mean_without_demo: np.ndarray, demo_effect: np.ndarray,
-           amounts: dict[str, np.ndarray], city: np.ndarray, poor_2015: np.ndarray) -> dict[str, Any]:
+           amounts: dict[str, np.ndarray], city: np.ndarray, poor_2015: np.ndarray, theta_collective: np.ndarray,
+           theta_per_capita: np.ndarray) -> dict[str, Any]:
     total = sum(amounts.values())
     bc, bt = s.coefficients("campaign"), s.coefficients("transition")
     all_zero = float(np.prod([p for _, p in s.zero_probability]))
@@ -691,6 +730,19 @@ def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: 
             "collective_income_response_to_asinh_funding": s.collective_income_response,
             "per_capita_income_response_to_asinh_funding": s.per_capita_income_response,
             "industry_logit_response_to_asinh_funding": s.industry_response,
+        },
+        "H10_returns": {
+            "log_collective_income": {"asinh_funding": s.collective_income_response,
+                                      "asinh_funding_x_endowment_index": s.collective_income_response_endowment},
+            "log_per_capita_income": {"asinh_funding": s.per_capita_income_response,
+                                      "asinh_funding_x_endowment_index": s.per_capita_income_response_endowment},
+            "mean_return_log_collective_income": float(np.mean(theta_collective)),
+            "mean_return_log_per_capita_income": float(np.mean(theta_per_capita)),
+            "note": ("log outcome_it = village effect + year effect + theta_i × asinh(funding_it) − need shock + "
+                     "noise, theta_i = asinh_funding + asinh_funding_x_endowment_index × endowment index. The "
+                     "dispatching unit affects outcomes only through funding. mean_return_* is theta averaged "
+                     "over villages (what IV without the interaction estimates, up to weighting). The return per "
+                     "10,000 yuan at funding F is theta_i / sqrt(1 + F^2) in log points."),
         },
     }
     realized = {

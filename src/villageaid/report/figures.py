@@ -50,6 +50,9 @@ _ZH = {
     "Designation, CS (universal base): ΔSD": "示范村认定，CS（统一基期）：ΔSD",
     "Designation, CS (universal base): ΔRM": "示范村认定，CS（统一基期）：ΔRM",
     "†: reaches the end of the test grid": "†：区间到达检验网格端点",
+    "Simulated truth": "模拟真值",
+    "Years since the first city-level first secretary": "首位市级第一书记到任后的年数",
+    "Effect on log collective income": "对村集体收入对数的效应",
 }
 _LANGUAGE = {"current": "en"}
 
@@ -147,10 +150,30 @@ def dynamic_effects_figure(cs: pd.DataFrame, sun_abraham: pd.DataFrame, *, note:
                 color="navy", capsize=2, markersize=4, label=tr("Callaway–Sant'Anna (pointwise 95%)"))
     ax.plot(sun_abraham["event_time"] + 0.15, sun_abraham["estimate"], "s", color="darkorange", markersize=3.5,
             label=tr("Sun–Abraham"))
+    return _finish_event_time(figure, ax, "Years since designation as a demonstration village",
+                              "Effect on asinh(funding)", note)
+
+
+def arrival_figure(dynamic: pd.DataFrame, *, note: str, truth: dict | None = None) -> plt.Figure:
+    """Callaway–Sant'Anna effects of the arrival of a city-level first secretary by years since arrival (H10)."""
+    sns.set_theme(**THEME)
+    figure, ax = plt.subplots(figsize=(6.4, 3.6))
+    e = dynamic["event_time"].astype(float)
+    ax.errorbar(e, dynamic["estimate"], yerr=[dynamic["estimate"] - dynamic["conf_low"],
+                                              dynamic["conf_high"] - dynamic["estimate"]],
+                fmt="o", color="navy", capsize=2, markersize=4, label=tr("Callaway–Sant'Anna (pointwise 95%)"))
+    if truth:
+        ax.plot(list(truth), list(truth.values()), "x", color="firebrick", label=tr("Simulated truth"))
+    return _finish_event_time(figure, ax, "Years since the first city-level first secretary",
+                              "Effect on log collective income", note)
+
+
+def _finish_event_time(figure: plt.Figure, ax: plt.Axes, xlabel: str, ylabel: str, note: str) -> plt.Figure:
+    """Zero line, the treatment break before event time 0, labels, legend and the data note."""
     ax.axhline(0, color="0.4", linewidth=0.8)
     ax.axvline(-0.5, color="firebrick", linestyle="--", linewidth=0.9)
-    ax.set_xlabel(tr("Years since designation as a demonstration village"))
-    ax.set_ylabel(tr("Effect on asinh(funding)"))
+    ax.set_xlabel(tr(xlabel))
+    ax.set_ylabel(tr(ylabel))
     ax.legend(fontsize=7, loc="upper left")
     _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure

@@ -32,7 +32,8 @@ CLAIMS = {"H1": "high-level units bring more funding", "H2": "funding follows ri
           "H4": "the allocation logic shifted towards rich villages after 2021",
           "H5": "designation as a demonstration village attracts funding",
           "H6": "funding is persistent (the strong get stronger)", "H7": "inequality between villages rose",
-          "H9": "strong units are matched with rich villages"}
+          "H9": "strong units are matched with rich villages",
+          "H10": "funding raises village incomes, less so in better-endowed villages (the efficiency cost)"}
 
 
 def verdict(estimate: float, low: float, high: float, claim: int) -> str:
@@ -57,6 +58,11 @@ def describe_size(value: float, scale: str) -> str:
         return f"{value:.2f} of last year's log funding carried into this year's"
     if scale == "index":
         return f"{value:+.3f} index points"
+    if scale == "return":
+        return (f"about {100 * (math.exp(value) - 1):+.1f}% in the outcome per unit of asinh(funding), i.e. "
+                "per e-fold increase in funding")
+    if scale == "return_change":
+        return f"{100 * value:+.1f} percentage points of that return per standard deviation of endowment"
     return f"{value:.3f}"
 
 
