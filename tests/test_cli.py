@@ -59,15 +59,15 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
              "table5_event_study", "table5b_sensitivity", "table6_demonstration", "table6c_sensitivity",
              "table6b_persistence",
              "table7_inequality",
-             "table8_level_strength_matching", "table10_returns"]
+             "table8_level_strength_matching", "table9_policies", "table10_returns"]
     assert sorted(tree_hashes(tmp_path / "t1" / "tables")) == sorted(
         [f"{s}.{x}" for s in stems for x in ("csv", "md", "tex")] + ["key_numbers.tex", "paper_text.tex"])
     figures = ["figure_event_study", "figure_demonstration_dynamic", "figure_inequality", "figure_funding_by_type",
                "figure_matching", "figure_coefficients", "figure_sensitivity",
-               "figure_sensitivity_demonstration", "figure_arrival"]
+               "figure_sensitivity_demonstration", "figure_arrival", "figure_frontier"]
     expected = {f"{f}.{x}" for f in figures for x in ("pdf", "png")}
     expected |= {"figure_event_study.csv", "figure_demonstration_dynamic.csv", "figure_inequality_lorenz.csv",
-                 "figure_matching.csv", "figure_coefficients.csv", "figure_arrival.csv"}
+                 "figure_matching.csv", "figure_coefficients.csv", "figure_arrival.csv", "figure_frontier.csv"}
     assert set(tree_hashes(tmp_path / "t1" / "figures")) == expected
 
 

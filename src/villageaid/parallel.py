@@ -64,7 +64,8 @@ def _progress(done: int, total: int, enabled: bool) -> None:
 
 def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, args: Sequence[Any] = (),
               workers: int = 0, scheduler: str | None = None, progress: bool | None = None,
-              client: Any = None, with_index: bool = False) -> RunResult:
+              client: Any = None, with_index: bool = False,
+              task_args: Sequence[tuple] | None = None) -> RunResult:
     """Run ``function(seed, *args)`` for ``n_tasks`` seeds spawned from ``root_seed``.
 
     Parameters
@@ -88,7 +89,13 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
         An already connected client (reused, not closed).
     with_index : bool
         Call ``function(seed, index, *args)`` instead, for tasks that differ by more than their seed.
+    task_args : sequence of tuple, optional
+        Arguments of each task, placed before ``args`` (``function(seed, *task_args[i], *args)``): only its own
+        share of the data travels to each worker.
     """
+    if task_args is not None and len(task_args) != n_tasks:
+        raise ValueError(f"task_args has {len(task_args)} entries for {n_tasks} tasks")
+    per_task = [tuple(task_args[i]) + tuple(args) if task_args is not None else tuple(args) for i in range(n_tasks)]
     seeds = task_seeds(root_seed, n_tasks)
     progress = sys.stderr.isatty() if progress is None else progress
     scheduler = scheduler or (os.environ.get(SCHEDULER_ENV) if workers == 0 and client is None else None)
@@ -96,7 +103,7 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
     start = time.perf_counter()
     if client is None and scheduler is None and workers == 0:
         for i, seed in enumerate(seeds):
-            outcomes[i] = _guarded(function, i, seed, tuple(args), with_index)
+            outcomes[i] = _guarded(function, i, seed, per_task[i], with_index)
             _progress(i + 1, n_tasks, progress)
         backend = "serial"
     else:
@@ -111,7 +118,7 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
                                            dashboard_address=None)
                 client = own_client = Client(own_cluster)
         try:
-            futures = client.map(_guarded, [function] * n_tasks, range(n_tasks), seeds, [tuple(args)] * n_tasks,
+            futures = client.map(_guarded, [function] * n_tasks, range(n_tasks), seeds, per_task,
                                  [with_index] * n_tasks, pure=False)
             position = {future.key: i for i, future in enumerate(futures)}
             for done, future in enumerate(as_completed(futures), start=1):

@@ -23,6 +23,7 @@ from villageaid.analysis.persistence import persistence_models
 from villageaid.analysis.returns import returns_models
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.write import write_csv
+from villageaid.policy import counties_from_panel, estimate_policy_models, simulate_policies
 from villageaid.replicate import write_key_numbers
 from villageaid.report import hypothesis_tables as ht
 from villageaid.report.figures import (
@@ -30,6 +31,7 @@ from villageaid.report.figures import (
     coefficient_figure,
     dynamic_effects_figure,
     event_study_figure,
+    frontier_figure,
     funding_by_type_figure,
     inequality_figure,
     matching_figure,
@@ -44,7 +46,9 @@ from villageaid.report.tables import data_note, table1, write_table
 #: Seeds of the bootstrap steps, derived from the one root seed.
 BOOTSTRAP_SEEDS = {"allocation_transition": DEFAULT_SEED + 31, "allocation_campaign": DEFAULT_SEED + 32,
                    "logic_shift": DEFAULT_SEED + 41, "demonstration": DEFAULT_SEED + 51,
-                   "inequality": DEFAULT_SEED + 71, "matching": DEFAULT_SEED + 91}
+                   "inequality": DEFAULT_SEED + 71, "matching": DEFAULT_SEED + 91, "policy": DEFAULT_SEED + 101}
+#: Coefficient draws of the policy simulator in the paper's build.
+POLICY_DRAWS = 200
 
 
 MAIN_TERMS = {"city": "city-level", "rich_village": "rich", "city_x_rich": "city-level × rich"}
@@ -148,35 +152,42 @@ def _write_dynamic_figure(results: dict, tables_dir: Path, figures_dir: Path, pa
     return paths
 
 
+def _figure_and_data(figure: object, data: pd.DataFrame, figures_dir: Path, stem: str,
+                     data_stem: str | None = None) -> list[Path]:
+    """Save a figure (PNG and PDF) and the numbers it draws (CSV beside it)."""
+    paths = save_figure(figure, figures_dir / stem)
+    paths.append(write_csv(data, figures_dir / f"{data_stem or stem}.csv"))
+    return paths
+
+
 def _write_inequality_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
     inequality = results["inequality"]
-    paths = save_figure(inequality_figure(inequality.by_year, inequality.lorenz, note=data_note(panel)),
-                        figures_dir / "figure_inequality")
-    paths.append(write_csv(inequality.lorenz, figures_dir / "figure_inequality_lorenz.csv"))
-    return paths
+    return _figure_and_data(inequality_figure(inequality.by_year, inequality.lorenz, note=data_note(panel)),
+                            inequality.lorenz, figures_dir, "figure_inequality", "figure_inequality_lorenz")
 
 
 def _write_matching_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
     matching = results["matching"]
-    paths = save_figure(matching_figure(matching.matching_index, note=data_note(panel)),
-                        figures_dir / "figure_matching")
-    paths.append(write_csv(matching.matching_index, figures_dir / "figure_matching.csv"))
-    return paths
+    return _figure_and_data(matching_figure(matching.matching_index, note=data_note(panel)), matching.matching_index,
+                            figures_dir, "figure_matching")
 
 
 def _write_coefficients(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
     coefficients = main_coefficients(results["allocation_transition"], results["allocation_campaign"],
                                      results["logic_shift"])
-    paths = save_figure(coefficient_figure(coefficients, note=data_note(panel)), figures_dir / "figure_coefficients")
-    paths.append(write_csv(coefficients, figures_dir / "figure_coefficients.csv"))
-    return paths
+    return _figure_and_data(coefficient_figure(coefficients, note=data_note(panel)), coefficients, figures_dir,
+                            "figure_coefficients")
 
 
 def _write_arrival_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
     dynamic = results["returns"].arrival_dynamic.tidy()
-    paths = save_figure(arrival_figure(dynamic, note=data_note(panel)), figures_dir / "figure_arrival")
-    paths.append(write_csv(dynamic, figures_dir / "figure_arrival.csv"))
-    return paths
+    return _figure_and_data(arrival_figure(dynamic, note=data_note(panel)), dynamic, figures_dir, "figure_arrival")
+
+
+def _write_frontier_figure(results: dict, tables_dir: Path, figures_dir: Path, panel: pd.DataFrame) -> list[Path]:
+    policy = results["policy"]
+    return _figure_and_data(frontier_figure(policy.frontier, policy.table, note=data_note(panel)), policy.frontier,
+                            figures_dir, "figure_frontier")
 
 
 def analyses(bootstrap_draws: int) -> dict[str, Callable[[pd.DataFrame], object]]:
@@ -194,6 +205,8 @@ def analyses(bootstrap_draws: int) -> dict[str, Callable[[pd.DataFrame], object]
         "inequality": lambda panel: inequality_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["inequality"]),
         "matching": lambda panel: matching_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["matching"]),
         "returns": returns_models,
+        "policy": lambda panel: simulate_policies(counties_from_panel(panel), estimate_policy_models(panel),
+                                                  draws=POLICY_DRAWS, seed=BOOTSTRAP_SEEDS["policy"]),
     }
 
 
@@ -251,6 +264,9 @@ OUTPUTS: tuple[Output, ...] = (
     Output("table10_returns", "Table 10. What the money does: returns to funding (H10)", "table", ("returns",),
            lambda r, t, f, panel: write_table("table10_returns", *ht.table10(r["returns"], panel), t)),
     Output("figure_arrival", "Arrival of a city-level first secretary", "figure", ("returns",), _write_arrival_figure),
+    Output("table9_policies", "Table 9. What the recommendations would change: allocation policies", "table",
+           ("policy",), lambda r, t, f, panel: write_table("table9_policies", *ht.table9(r["policy"], panel), t)),
+    Output("figure_frontier", "Fairness–efficiency frontier", "figure", ("policy",), _write_frontier_figure),
     Output("figure_coefficients", "Main PPML coefficients", "figure",
            ("allocation_transition", "allocation_campaign", "logic_shift"), _write_coefficients),
 )

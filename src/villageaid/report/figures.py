@@ -51,6 +51,14 @@ _ZH = {
     "Designation, CS (universal base): ΔRM": "示范村认定，CS（统一基期）：ΔRM",
     "†: reaches the end of the test grid": "†：区间到达检验网格端点",
     "Simulated truth": "模拟真值",
+    "Need-based with a cap (frontier)": "按需匹配加集中度上限（前沿）",
+    "Status quo": "现状",
+    "Benefits all (equal split)": "雨露均沾（平均分配）",
+    "Strong alliance": "强强联合",
+    "Strong cadres to key villages": "强干部派往重点村",
+    "User policy": "用户政策",
+    "Gini of funding within counties": "县内资金基尼系数",
+    "Change in collective income (10,000 yuan/year)": "村集体收入变化（万元/年）",
     "Years since the first city-level first secretary": "首位市级第一书记到任后的年数",
     "Effect on log collective income": "对村集体收入对数的效应",
 }
@@ -177,6 +185,44 @@ def _finish_event_time(figure: plt.Figure, ax: plt.Axes, xlabel: str, ylabel: st
     ax.legend(fontsize=7, loc="upper left")
     _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure
+
+
+def frontier_figure(frontier: pd.DataFrame, policies: pd.DataFrame, *, note: str) -> plt.Figure:
+    """Fairness–efficiency frontier: total gain against the within-county Gini as the pooling cap varies.
+
+    The named policies are marked beside the frontier; bars are 95% intervals over coefficient draws.
+    """
+    sns.set_theme(**THEME)
+    figure, ax = plt.subplots(figsize=(6.4, 4.0))
+    wide = frontier.pivot(index="cap", columns="measure", values="estimate").sort_index()
+    low = frontier.pivot(index="cap", columns="measure", values="conf_low").sort_index()
+    high = frontier.pivot(index="cap", columns="measure", values="conf_high").sort_index()
+    ax.plot(wide["gini_within_county"], wide["total_gain"], "-", color="navy", linewidth=1.2,
+            label=tr("Need-based with a cap (frontier)"))
+    ax.errorbar(wide["gini_within_county"], wide["total_gain"],
+                yerr=[wide["total_gain"] - low["total_gain"], high["total_gain"] - wide["total_gain"]], fmt="o",
+                color="navy", markersize=3.5, capsize=2)
+    for cap, row in wide.iterrows():
+        ax.annotate("no cap" if not np.isfinite(cap) else f"{cap:g}×", (row["gini_within_county"], row["total_gain"]),
+                    textcoords="offset points", xytext=(4, 4), fontsize=6)
+    points = policies.pivot(index="policy", columns="measure", values="estimate")
+    markers = {"status_quo": ("s", "black"), "benefits_all": ("D", "seagreen"), "strong_alliance": ("^", "firebrick"),
+               "cadre_reform": ("v", "darkorange"), "custom": ("P", "purple")}
+    for policy, (marker, color) in markers.items():
+        if policy in points.index:
+            ax.plot(points.loc[policy, "gini_within_county"], points.loc[policy, "total_gain"], marker, color=color,
+                    markersize=6, linestyle="none", label=tr(POLICY_NAMES.get(policy, policy)))
+    ax.axhline(0, color="0.4", linewidth=0.8)
+    ax.set_xlabel(tr("Gini of funding within counties"))
+    ax.set_ylabel(tr("Change in collective income (10,000 yuan/year)"))
+    ax.legend(fontsize=6.5, loc="best")
+    _add_note(figure, note, y=-0.03, fontsize=6.5)
+    return figure
+
+
+POLICY_NAMES = {"status_quo": "Status quo", "benefits_all": "Benefits all (equal split)",
+                "strong_alliance": "Strong alliance", "cadre_reform": "Strong cadres to key villages",
+                "custom": "User policy"}
 
 
 def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str) -> plt.Figure:

@@ -1,0 +1,117 @@
+"""Time the allocation policy simulator on the national scenario, serially and on a local Dask cluster.
+
+Not a test. Target on 2 cores: 500,000 villages (about 2,900 counties) with 200 coefficient draws in under 10
+minutes on 2 workers, and time linear in the number of counties. The national panel is simulated and built once
+and cached (Parquet, not committed) in --cache; model estimation is timed separately. Prints, for each run:
+counties, villages, seconds, time per county and draw, parallel efficiency against the serial run, the peak
+memory of this process and of each worker, and whether the numbers equal the serial run's.
+
+    .venv/bin/python benchmarks/policy.py [--villages 500000] [--draws 200] [--fractions 0.05,0.1,0.2]
+                                          [--workers 2] [--full]
+
+``--fractions`` runs those shares of the counties serially and on the workers (the linearity check and the
+efficiency); ``--full`` adds the whole country on the workers (the serial full run is extrapolated from the
+measured time per county and draw unless ``--full-serial`` is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from villageaid.config import DEFAULT_SEED
+
+
+def peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def national_panel(villages: int, cache: Path) -> pd.DataFrame:
+    from villageaid.panel import build_panel
+    from villageaid.simulate import national, simulate
+
+    path = cache / f"national_{villages}_{DEFAULT_SEED}.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    cache.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    panel = build_panel(simulate(national(villages), seed=DEFAULT_SEED).tables)
+    panel.to_parquet(path)
+    print(f"simulated and built the national panel once: {time.perf_counter() - start:.1f} s -> {path}")
+    return panel
+
+
+def worker_memory(client: object) -> str:
+    info = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2)  # type: ignore[attr-defined]
+    return ", ".join(f"{gb:.2f}" for gb in info.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--villages", type=int, default=500_000)
+    parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--fractions", default="0.05,0.1,0.2")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--full", action="store_true", help="also run every county on the workers")
+    parser.add_argument("--full-serial", action="store_true", help="also run every county serially")
+    parser.add_argument("--cache", type=Path, default=Path("build/bench"))
+    args = parser.parse_args()
+
+    from distributed import Client, LocalCluster
+
+    from villageaid.policy import counties_from_panel, estimate_policy_models, simulate_policies
+
+    panel = national_panel(args.villages, args.cache)
+    start = time.perf_counter()
+    models = estimate_policy_models(panel)
+    counties = counties_from_panel(panel)
+    print(f"models and counties from {len(panel):,} village-years: {time.perf_counter() - start:.1f} s; "
+          f"{len(counties)} counties; peak {peak_gb():.2f} GB")
+    del panel
+    fractions = [float(f) for f in args.fractions.split(",") if f]
+    per_unit = []
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    try:
+        runs = [(f, "serial") for f in fractions] + [(f, "cluster") for f in fractions]
+        if args.full:
+            runs.append((1.0, "cluster"))
+        if args.full_serial:
+            runs.append((1.0, "serial"))
+        serial_tables: dict[float, pd.DataFrame] = {}
+        serial_seconds: dict[float, float] = {}
+        for fraction, where in runs:
+            subset = counties[: max(1, round(fraction * len(counties)))]
+            villages = sum(c.size for c in subset)
+            start = time.perf_counter()
+            result = simulate_policies(subset, models, draws=args.draws, seed=DEFAULT_SEED,
+                                       workers=args.workers if where == "cluster" else 0,
+                                       client=client if where == "cluster" else None)
+            seconds = time.perf_counter() - start
+            unit = seconds / (len(subset) * (args.draws + 1))
+            line = (f"{where:7s} {len(subset):5d} counties {villages:8,d} villages {args.draws} draws: "
+                    f"{seconds:7.1f} s  ({1000 * unit:.2f} ms per county and draw)")
+            if where == "serial":
+                serial_tables[fraction], serial_seconds[fraction] = result.table, seconds
+                per_unit.append(unit)
+            else:
+                if fraction in serial_seconds:
+                    efficiency = serial_seconds[fraction] / (args.workers * seconds)
+                    same = serial_tables[fraction].equals(result.table)
+                    line += f"  parallel efficiency {efficiency:.2f}; identical to serial: {same}"
+                elif per_unit:
+                    estimate = sum(per_unit) / len(per_unit) * len(subset) * (args.draws + 1)
+                    line += f"  (serial extrapolated: {estimate:.0f} s)"
+                line += f"; worker peak GB: {worker_memory(client)}"
+            print(line + f"; this process peak {peak_gb():.2f} GB", flush=True)
+    finally:
+        client.close()
+        cluster.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,517 @@
+"""Allocation policy simulator: what the source paper's recommendations would change, county by county.
+
+Within each county the first-secretary posts of the transition period (each village's dispatching unit, with its
+level and department strength) are reassigned among the county's villages under a policy, and each village's
+funding and collective income are predicted from the estimated models:
+
+* **allocation**: PPML of funding on the unit's level (city), strength (strong), city × rich and the village's
+  endowment (county and year effects, transition years). A village's funding under another unit is its own mean
+  transition funding times exp(Δη), Δη the model's change in the linear index — village heterogeneity is kept,
+  and no fixed effect has to be recovered;
+* **returns** (H10): log collective income rises by θ_i·asinh(funding), θ_i = θ₀ + θ₁·endowment index (2SLS,
+  :mod:`villageaid.analysis.returns`). A village's collective income under funding F is its observed mean times
+  exp(θ_i·(asinh F − asinh F̄_i)); the gain of a policy is the change in the county's total collective income per
+  year (万元) against the status quo, which is zero by construction.
+
+Policies (:data:`POLICIES`): ``status_quo``; ``benefits_all`` (雨露均沾: the county's funding split equally);
+``strong_alliance`` (强强联合: the strongest units to the richest villages); ``need_based`` (两张清单 precise
+matching: the assignment that maximises the county's predicted gain — an assignment problem solved by
+``scipy.optimize.linear_sum_assignment``); ``need_based_capped`` (county pooling: need-based, then no village above
+``cap`` × the county mean, the excess shared equally by the others); ``cadre_reform`` (fewer but stronger cadres:
+the strongest first secretaries to the key — neediest — villages). Users add their own as a Python function or a
+CSV of assignments (:func:`assignments_policy`).
+
+Team size does not enter the allocation model (only the first secretary's unit does), so the cadre reform is
+represented by who gets the strong first secretaries, not by smaller teams.
+
+Uncertainty: the allocation (city, strong, city × rich) and return (θ₀, θ₁) coefficients are drawn from their
+estimated normal distributions (parametric bootstrap); every policy, including the optimisation, is recomputed for
+each draw. Counties are independent: they run serially, on a local Dask cluster or on an existing scheduler
+(:func:`villageaid.parallel.run_tasks`); the draws are made once from one seed, so the results are the same
+whatever the number of workers.
+
+Fairness measures, all aggregated exactly over counties: the Gini coefficient of funding within each county,
+averaged over counties weighted by villages (the policies act within counties); the Theil T index over all
+villages with its split between and within village types A–D (types under each policy's assignment); the share of
+funding reaching each county's poorest 40% of villages (by endowment); and the number of high-need villages (each
+county's 20% with the lowest endowment) left without a strong first secretary (city-level or strong department).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: The built-in policies, in the order tables print them.
+POLICIES = ("status_quo", "benefits_all", "strong_alliance", "need_based", "need_based_capped", "cadre_reform")
+POLICY_LABELS = {"status_quo": "Status quo (observed assignment)", "benefits_all": "Benefits all (equal split)",
+                 "strong_alliance": "Strong alliance (assortative)", "need_based": "Need-based matching",
+                 "need_based_capped": "Need-based with county pooling", "cadre_reform": "Strong cadres to key villages",
+                 "custom": "User policy"}
+#: Default concentration cap: no village above this multiple of its county's mean funding.
+DEFAULT_CAP = 2.0
+#: Caps of the fairness–efficiency frontier (∞: need-based without a cap; 1: everyone at the county mean).
+FRONTIER_CAPS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, np.inf)
+POOREST_SHARE = 0.4
+HIGH_NEED_SHARE = 0.2
+ALLOCATION_TERMS = ("city", "strong", "city_x_rich")
+RETURN_TERMS = ("asinh_funding_total", "asinh_funding_x_endowment")
+STATISTICS = ("villages", "gain", "funding", "gini_weighted", "poorest_funding", "high_need_without_strong",
+              "sum_flogf", *(f"{k}_{t}" for t in "ABCD" for k in ("n", "f", "flogf")))
+
+
+class PolicyInputError(ValueError):
+    """A user policy that cannot be applied: every problem, in one report."""
+
+
+@dataclass(frozen=True)
+class County:
+    """One county's villages and first-secretary posts (arrays in village order)."""
+
+    name: str
+    village_id: np.ndarray
+    unit_id: np.ndarray  # status-quo first secretary's unit of each village (its post)
+    city: np.ndarray  # of each village's status-quo post
+    strong: np.ndarray
+    rich: np.ndarray
+    endowment: np.ndarray
+    funding: np.ndarray  # mean transition funding (万元, > 0)
+    income: np.ndarray  # mean transition collective income (万元)
+    poorest: np.ndarray  # among the county's poorest 40% by endowment
+    high_need: np.ndarray  # among the county's 20% with the lowest endowment
+
+    @property
+    def size(self) -> int:
+        """Number of villages."""
+        return len(self.village_id)
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """One draw (or the estimate) of the allocation and return coefficients."""
+
+    city: float
+    strong: float
+    city_x_rich: float
+    theta0: float
+    theta1: float
+
+
+@dataclass(frozen=True)
+class PolicyModels:
+    """The estimated models the simulator needs: point estimates and covariances."""
+
+    allocation: pd.Series
+    allocation_vcov: pd.DataFrame
+    returns: pd.Series
+    returns_vcov: pd.DataFrame
+
+    def draws(self, n: int, seed: int) -> list[Coefficients]:
+        """Return the estimate, then ``n`` parametric-bootstrap draws (one seed: the same at any worker count)."""
+        rng = np.random.default_rng(seed)
+        a = rng.multivariate_normal(self.allocation.to_numpy(), self.allocation_vcov.to_numpy(), size=n)
+        r = rng.multivariate_normal(self.returns.to_numpy(), self.returns_vcov.to_numpy(), size=n)
+        rows = np.vstack([np.r_[self.allocation.to_numpy(), self.returns.to_numpy()], np.hstack([a, r])])
+        return [Coefficients(*map(float, row)) for row in rows]
+
+
+def _gini(values: np.ndarray) -> float:
+    if values.size == 0 or values.sum() <= 0:
+        return 0.0
+    ordered = np.sort(values)
+    n = ordered.size
+    return max(0.0, float((2 * np.arange(1, n + 1) - n - 1) @ ordered / (n * ordered.sum())))
+
+
+def _cap(funding: np.ndarray, cap: float) -> np.ndarray:
+    """No village above ``cap`` × the mean: the excess is shared equally by the villages below (water-filling)."""
+    if not np.isfinite(cap):
+        return funding
+    level = cap * funding.mean()
+    out = funding.copy()
+    for _ in range(len(out) + 1):
+        excess = np.clip(out - level, 0, None).sum()
+        if excess <= 1e-12 * max(1.0, out.sum()):
+            break
+        out = np.minimum(out, level)
+        below = out < level - 1e-12
+        out[below] += excess / below.sum()
+    return out
+
+
+class Simulator:
+    """Predicted funding and gains of one county for one coefficient draw."""
+
+    def __init__(self, county: County, c: Coefficients) -> None:
+        self.county, self.c = county, c
+        self.theta = c.theta0 + c.theta1 * county.endowment
+        self.base_index = self._index(county.city, county.strong)
+        self.base_asinh = np.arcsinh(county.funding)
+
+    def _index(self, city: np.ndarray, strong: np.ndarray) -> np.ndarray:
+        return self.c.city * city + self.c.strong * strong + self.c.city_x_rich * city * self.county.rich
+
+    def funding(self, post: np.ndarray) -> np.ndarray:
+        """Funding of each village when village i holds post ``post[i]`` (an index into the county's posts)."""
+        city, strong = self.county.city[post], self.county.strong[post]
+        return self.county.funding * np.exp(self._index(city, strong) - self.base_index)
+
+    def gains(self, funding: np.ndarray) -> np.ndarray:
+        """Change in each village's collective income (万元 per year) against the status quo."""
+        return self.county.income * (np.exp(self.theta * (np.arcsinh(funding) - self.base_asinh)) - 1)
+
+    def gain_matrix(self) -> np.ndarray:
+        """Gain of village i holding post j (villages × posts), from the gains of the four kinds of post."""
+        county = self.county
+        kind = county.city.astype(np.intp) * 2 + county.strong.astype(np.intp)
+        city, strong = np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 0.0, 1.0])
+        index = self.c.city * city + self.c.strong * strong + self.c.city_x_rich * city * county.rich[:, None]
+        funding = county.funding[:, None] * np.exp(index - self.base_index[:, None])
+        gains = county.income[:, None] * (np.exp(self.theta[:, None] * (np.arcsinh(funding)
+                                                                        - self.base_asinh[:, None])) - 1)
+        return gains[:, kind]
+
+    def strength_order(self) -> np.ndarray:
+        """Return the posts from the strongest down: city-level first, then strong departments (the paper's ranking).
+
+        The ranking is by the post's attributes, not by estimated funding multipliers, so that "the strongest
+        units" means the same in every draw.
+        """
+        county = self.county
+        score = 2 * county.city.astype(int) + county.strong.astype(int)
+        return np.lexsort((np.arange(county.size), -score))
+
+
+def need_based_assignment(gain: np.ndarray) -> np.ndarray:
+    """Post of each village maximising the total gain (``scipy.optimize.linear_sum_assignment``)."""
+    from scipy.optimize import linear_sum_assignment
+
+    rows, cols = linear_sum_assignment(gain, maximize=True)
+    post = np.empty(gain.shape[0], dtype=np.intp)
+    post[rows] = cols
+    return post
+
+
+def _ranked(posts: np.ndarray, villages: np.ndarray) -> np.ndarray:
+    post = np.empty(len(villages), dtype=np.intp)
+    post[villages] = posts
+    return post
+
+
+PolicyFunction = Callable[[County, Simulator], np.ndarray]
+
+
+def builtin_policies() -> dict[str, PolicyFunction]:
+    """Return the built-in policies as functions (county, simulator) → post of each village.
+
+    ``benefits_all`` keeps the posts (it changes funding, not units); ``need_based_capped`` takes the need-based
+    posts (the cap acts on funding).
+    """
+    def status_quo(county: County, sim: Simulator) -> np.ndarray:
+        return np.arange(county.size)
+
+    def strong_alliance(county: County, sim: Simulator) -> np.ndarray:
+        richest = np.lexsort((np.arange(county.size), -county.endowment))
+        return _ranked(sim.strength_order(), richest)
+
+    def cadre_reform(county: County, sim: Simulator) -> np.ndarray:
+        neediest = np.lexsort((np.arange(county.size), county.endowment))
+        return _ranked(sim.strength_order(), neediest)
+
+    def need_based(county: County, sim: Simulator) -> np.ndarray:
+        return need_based_assignment(sim.gain_matrix())
+
+    return {"status_quo": status_quo, "benefits_all": status_quo, "strong_alliance": strong_alliance,
+            "need_based": need_based, "need_based_capped": need_based, "cadre_reform": cadre_reform}
+
+
+@dataclass(frozen=True)
+class PolicyTask:
+    """What one worker needs: its counties, the coefficient draws, the policies and the caps."""
+
+    counties: list[County]
+    draws: list[Coefficients]
+    cap: float = DEFAULT_CAP
+    frontier_caps: tuple[float, ...] = FRONTIER_CAPS
+    custom: dict[str, np.ndarray] | None = None  # county name → post of each village
+    custom_function: PolicyFunction | None = None
+
+
+#: Village type of (city-level post, rich village) as an index into "ABCD": A city & rich, B rich, C neither, D city.
+_TYPE_INDEX = np.array([[2, 1], [3, 0]])
+
+
+def _statistics(county: County, sim: Simulator, post: np.ndarray, funding: np.ndarray) -> np.ndarray:
+    city, strong = county.city[post], county.strong[post]
+    types = _TYPE_INDEX[city.astype(np.intp), county.rich.astype(np.intp)]
+    flogf = funding * np.log(np.where(funding > 0, funding, 1.0))
+    head = [county.size, float(sim.gains(funding).sum()), float(funding.sum()), county.size * _gini(funding),
+            float(funding[county.poorest].sum()), float((county.high_need & ~(city | strong)).sum()),
+            float(flogf.sum())]
+    by_type = np.column_stack([np.bincount(types, minlength=4), np.bincount(types, funding, minlength=4),
+                               np.bincount(types, flogf, minlength=4)]).astype(float)
+    return np.concatenate([head, by_type.ravel()])
+
+
+def run_counties(seed: int, task: PolicyTask) -> dict[str, np.ndarray]:
+    """Sum the statistics of every policy over the task's counties: policy → (draws, statistics)."""
+    policies = builtin_policies()
+    names = [*POLICIES, *(["custom"] if task.custom is not None or task.custom_function is not None else []),
+             *(f"frontier_{c:g}" for c in task.frontier_caps)]
+    totals = {name: np.zeros((len(task.draws), len(STATISTICS))) for name in names}
+    for county in task.counties:
+        for d, coefficients in enumerate(task.draws):
+            sim = Simulator(county, coefficients)
+            status = sim.funding(np.arange(county.size))
+            need_post = None
+            for name in POLICIES:
+                post = policies[name](county, sim)
+                if name == "need_based":
+                    need_post = post
+                funding = sim.funding(post)
+                if name == "benefits_all":
+                    funding = np.full(county.size, status.mean())
+                elif name == "need_based_capped":
+                    funding = _cap(funding, task.cap)
+                totals[name][d] += _statistics(county, sim, post, funding)
+            if task.custom is not None or task.custom_function is not None:
+                post = task.custom[county.name] if task.custom is not None else task.custom_function(county, sim)
+                totals["custom"][d] += _statistics(county, sim, post, sim.funding(post))
+            need_funding = sim.funding(need_post)
+            for cap in task.frontier_caps:
+                totals[f"frontier_{cap:g}"][d] += _statistics(county, sim, need_post, _cap(need_funding, cap))
+    return totals
+
+
+@dataclass(frozen=True)
+class PolicyResults:
+    """Table 9 (policies) and the frontier, with intervals over the coefficient draws."""
+
+    table: pd.DataFrame
+    frontier: pd.DataFrame
+    draws: int
+    counties: int
+    villages: int
+    backend: str
+    seconds: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def tidy(self) -> pd.DataFrame:
+        """Policies × measures: estimate (at the estimated coefficients) and the 2.5/97.5 percentiles."""
+        return self.table.copy()
+
+
+def _measures(stats: np.ndarray) -> dict[str, np.ndarray]:
+    """Measures from summed statistics (draws × statistics)."""
+    col = {name: stats[:, i] for i, name in enumerate(STATISTICS)}
+    n, total = col["villages"], col["funding"]
+    mean = total / n
+    theil = col["sum_flogf"] / total - np.log(mean)
+    between = np.zeros_like(total)
+    for letter in "ABCD":
+        n_g, f_g = col[f"n_{letter}"], col[f"f_{letter}"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part = np.where(f_g > 0, (f_g / total) * np.log((f_g / n_g) / mean), 0.0)
+        between += part
+    return {"total_gain": col["gain"], "gini_within_county": col["gini_weighted"] / n, "theil": theil,
+            "theil_between_types": between, "theil_within_types": theil - between,
+            "share_poorest_40": col["poorest_funding"] / total,
+            "high_need_without_strong": col["high_need_without_strong"], "total_funding": total}
+
+
+def summarise(totals: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table rows (policy × measure) and the frontier, from the summed statistics."""
+    rows, frontier = [], []
+    for name, stats in totals.items():
+        for measure, values in _measures(stats).items():
+            row = {"policy": name, "measure": measure, "estimate": float(values[0])}
+            if len(values) > 1:
+                row |= {"conf_low": float(np.percentile(values[1:], 2.5)),
+                        "conf_high": float(np.percentile(values[1:], 97.5))}
+            else:
+                row |= {"conf_low": np.nan, "conf_high": np.nan}
+            (frontier if name.startswith("frontier_") else rows).append(row)
+    table = pd.DataFrame(rows)
+    table.insert(1, "label", table["policy"].map(POLICY_LABELS))
+    front = pd.DataFrame(frontier)
+    front.insert(1, "cap", front["policy"].str.removeprefix("frontier_").astype(float))
+    return table, front
+
+
+def simulate_policies(counties: list[County], models: PolicyModels, *, draws: int = 200, seed: int = 0,
+                      cap: float = DEFAULT_CAP, workers: int = 0, scheduler: str | None = None,
+                      custom: dict[str, np.ndarray] | None = None, custom_function: PolicyFunction | None = None,
+                      counties_per_task: int | None = None, client: object = None) -> PolicyResults:
+    """Run every policy on every county for the estimate and ``draws`` coefficient draws.
+
+    Parameters
+    ----------
+    counties : list of County
+        From :func:`counties_from_panel`.
+    models : PolicyModels
+        From :func:`estimate_policy_models`.
+    draws, seed : int
+        Parametric-bootstrap draws of the coefficients, from one seed.
+    cap : float
+        The pooling policy's cap (multiple of the county mean funding); must be at least 1.
+    workers, scheduler :
+        As every study command: 0 serial, K a local Dask cluster of K processes, or an existing scheduler.
+    custom, custom_function :
+        A user policy: posts per county (from :func:`assignments_policy`) or a function (county, simulator) →
+        post of each village (must be picklable to run on a cluster).
+    counties_per_task : int, optional
+        Counties per task (default: about 4 tasks per worker).
+    client : distributed.Client, optional
+        An already connected Dask client (reused, not closed).
+    """
+    import time
+
+    from villageaid.parallel import run_tasks
+
+    if not cap >= 1:
+        raise ValueError(f"the cap must be at least 1 (the county mean), got {cap}")
+    if draws < 0:
+        raise ValueError("draws must be zero or more")
+    started = time.perf_counter()
+    coefficient_draws = models.draws(draws, seed)
+    size = counties_per_task or max(1, -(-len(counties) // max(4, 4 * max(workers, 1))))
+    chunks = [counties[i:i + size] for i in range(0, len(counties), size)]
+    tasks = [(PolicyTask(chunk, coefficient_draws, cap, FRONTIER_CAPS,
+                         None if custom is None else {c.name: custom[c.name] for c in chunk}, custom_function),)
+             for chunk in chunks]
+    run = run_tasks(run_counties, len(tasks), root_seed=seed, task_args=tasks, workers=workers,
+                    scheduler=scheduler, client=client)
+    if run.failures:
+        raise RuntimeError("policy simulation failed in " + "; ".join(
+            f"task {f.index}: {f.error.splitlines()[0]}" for f in run.failures))
+    totals = {name: sum(result[name] for result in run.results) for name in run.results[0]}
+    table, frontier = summarise(totals)
+    return PolicyResults(table, frontier, draws, len(counties), sum(c.size for c in counties), run.backend,
+                         time.perf_counter() - started)
+
+
+# --- From a panel ----------------------------------------------------------------------------------------------
+
+def estimate_policy_models(panel: pd.DataFrame) -> PolicyModels:
+    """Estimate the allocation (PPML, transition years) and return (H10 heterogeneity 2SLS) models."""
+    from villageaid.analysis.returns import FUNDING, INSTRUMENTS, INTERACTION, returns_frame
+    from villageaid.estimators import fepois
+    from villageaid.estimators.iv import iv_fe
+
+    frame = returns_frame(panel)
+    transition = frame.loc[frame["period"] == "transition"]
+    if transition.empty:
+        raise ValueError("the panel has no transition-period years (2021 on): the policies reassign its posts")
+    allocation = fepois("funding_total ~ city + strong + city_x_rich + rich_village + endowment_index | county + year",
+                        transition, vcov={"CRV1": "village"})
+    missing = [t for t in ALLOCATION_TERMS if t not in allocation.params.index]
+    if missing:
+        raise ValueError(f"the allocation model cannot estimate {', '.join(missing)} on these data (no variation)")
+    sample = frame.loc[frame["period"].isin(["campaign", "transition"])]
+    returns = iv_fe(sample, outcome="log_collective_income", endogenous=[FUNDING, INTERACTION],
+                    instruments=[*INSTRUMENTS, *(f"{i}_x_endowment" for i in INSTRUMENTS)],
+                    fixed_effects=("village_id", "year"), cluster="village_id").iv
+    terms = list(ALLOCATION_TERMS)
+    return PolicyModels(allocation.params[terms], allocation.vcov.loc[terms, terms], returns.params[list(RETURN_TERMS)],
+                        returns.vcov.loc[list(RETURN_TERMS), list(RETURN_TERMS)])
+
+
+def counties_from_panel(panel: pd.DataFrame) -> list[County]:
+    """Each county's villages with their transition-period posts, mean funding and collective income."""
+    frame = panel.loc[panel["period"] == "transition"]
+    if frame.empty:
+        raise ValueError("the panel has no transition-period years (2021 on)")
+    first = frame.sort_values(["village_id", "year"]).groupby("village_id", observed=True, sort=True)
+    villages = pd.DataFrame({
+        "county": first["county"].first().astype(str),
+        "unit_id": first["first_secretary_unit_id"].last().astype(str),
+        "city": first["city_unit"].last().astype("boolean").fillna(False).astype(bool),
+        "strong": first["strong_unit"].last().astype("boolean").fillna(False).astype(bool),
+        "rich": first["rich"].last().astype("boolean").fillna(False).astype(bool),
+        "endowment": first["endowment_index"].first().astype(float),
+        "funding": first["funding_total"].mean().astype(float),
+        "income": first["collective_income"].mean().astype(float),
+    })
+    problems = []
+    if villages["funding"].le(0).any():
+        problems.append(f"{int(villages['funding'].le(0).sum())} villages have no funding in any transition year")
+    if villages["income"].isna().any():
+        problems.append(f"{int(villages['income'].isna().sum())} villages have no collective income in the "
+                        "transition years")
+    if problems:
+        raise ValueError("the policy simulator needs every village's transition funding and collective income: "
+                         + "; ".join(problems))
+    counties = []
+    for name, group in villages.groupby("county", sort=True):
+        rank = group["endowment"].rank(method="first") / len(group)
+        counties.append(County(
+            str(name), group.index.to_numpy(dtype=object), group["unit_id"].to_numpy(dtype=object),
+            group["city"].to_numpy(bool), group["strong"].to_numpy(bool), group["rich"].to_numpy(bool),
+            group["endowment"].to_numpy(float), group["funding"].to_numpy(float), group["income"].to_numpy(float),
+            (rank <= POOREST_SHARE).to_numpy(bool), (rank <= HIGH_NEED_SHARE).to_numpy(bool)))
+    return counties
+
+
+def assignments_policy(assignments: pd.DataFrame, counties: list[County], *, source: str = "assignments"
+                       ) -> dict[str, np.ndarray]:
+    """Turn a user's assignments (columns village_id, unit_id) into each county's posts, or report every problem.
+
+    Every village of the panel needs exactly one unit; a unit may serve as many villages of a county as it does
+    in the status quo (its capacity there), and only in that county.
+    """
+    problems = []
+    for column in ("village_id", "unit_id"):
+        if column not in assignments.columns:
+            problems.append(f"{source}: missing column {column!r} (expected village_id, unit_id)")
+    if problems:
+        raise PolicyInputError("\n".join(problems))
+    table = assignments.assign(village_id=assignments["village_id"].astype(str).str.strip(),
+                               unit_id=assignments["unit_id"].astype(str).str.strip())
+    county_of = {v: c.name for c in counties for v in c.village_id}
+    duplicated = table.loc[table["village_id"].duplicated(keep=False)]
+    for village, rows in duplicated.groupby("village_id"):
+        problems.append(f"{source}: village {village!r} is assigned {len(rows)} times (rows "
+                        f"{', '.join(str(i + 2) for i in rows.index)}); expected one unit per village")
+    for i, row in table.iterrows():
+        if row["village_id"] not in county_of:
+            problems.append(f"{source}, row {i + 2}: unknown village {row['village_id']!r}")
+    out = {}
+    for county in counties:
+        rows = table.loc[table["village_id"].isin(set(county.village_id))].drop_duplicates("village_id")
+        slots: dict[str, list[int]] = {}
+        for j, unit in enumerate(county.unit_id):
+            slots.setdefault(unit, []).append(j)
+        for i, row in rows.loc[~rows["unit_id"].isin(set(slots))].iterrows():
+            problems.append(f"{source}, row {i + 2}: unit {row['unit_id']!r} has no first-secretary post in county "
+                            f"{county.name} (units there: {', '.join(sorted(slots)[:8])}…)")
+        counts = rows["unit_id"].value_counts()
+        for unit, count in counts.items():
+            if unit in slots and count > len(slots[unit]):
+                problems.append(f"{source}: unit {unit!r} is assigned {count} villages in county {county.name}; "
+                                f"its capacity there is {len(slots[unit])}")
+        given = dict(zip(rows["village_id"], rows["unit_id"], strict=True))
+        missing = [v for v in county.village_id if v not in given]
+        if missing:
+            problems.append(f"{source}: county {county.name}: {len(missing)} villages without a unit (first: "
+                            f"{', '.join(map(repr, missing[:5]))})")
+        if problems:
+            continue
+        post = np.empty(county.size, dtype=np.intp)
+        used: dict[str, int] = {}
+        for i, village in enumerate(county.village_id):
+            unit = given[village]
+            post[i] = slots[unit][used.get(unit, 0)]
+            used[unit] = used.get(unit, 0) + 1
+        out[county.name] = post
+    if problems:
+        raise PolicyInputError(f"{len(problems)} problem(s) in the policy:\n" + "\n".join(problems))
+    return out
+
+
+def load_assignments(path: Path) -> pd.DataFrame:
+    """Read a policy CSV (village_id, unit_id), never modifying it."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
