@@ -159,3 +159,29 @@ def test_command_line(simulated: tuple, tmp_path: Path, capsys: pytest.CaptureFi
     assert "NOPE" in err and "villages without a unit" in err and "Traceback" not in err
     assert hashlib.sha256(bad.read_bytes()).hexdigest() == before
     assert main(["policy", str(panel_path), "--cap", "0.5", "--out", str(tmp_path / "o3")]) == 2
+
+
+def test_on_a_county_ledger_and_on_records_too_small(tmp_path: Path, valid_dir: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    """A user's records: the simulated data filled into the Excel ledger template (Chinese headers) go through
+    `panel` and `policy`; a ledger of three villages gets a clear refusal, not a traceback."""
+    from villageaid.io.read import read_raw
+    from villageaid.io.template import write_template
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name, frame in simulate(seed=20240601).tables.items():
+        frame.to_csv(raw / f"{name}.csv", index=False)
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    write_template(ledger / "台账.xlsx", read_raw(raw).tables)
+    assert main(["panel", str(ledger), "--out", str(tmp_path / "panel.parquet")]) == 0
+    assert main(["policy", str(tmp_path / "panel.parquet"), "--draws", "3", "--workers", "0",
+                 "--out", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "table9_policies.csv")
+    assert set(table["policy"]) >= {"status_quo", "need_based", "need_based_capped"}
+    capsys.readouterr()
+    assert main(["panel", str(valid_dir), "--out", str(tmp_path / "small.parquet")]) == 0
+    assert main(["policy", str(tmp_path / "small.parquet"), "--workers", "0", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err

@@ -33,8 +33,9 @@ whatever the number of workers.
 Fairness measures, all aggregated exactly over counties: the Gini coefficient of funding within each county,
 averaged over counties weighted by villages (the policies act within counties); the Theil T index over all
 villages with its split between and within village types A–D (types under each policy's assignment); the share of
-funding reaching each county's poorest 40% of villages (by endowment); and the number of high-need villages (each
-county's 20% with the lowest endowment) left without a strong first secretary (city-level or strong department).
+funding reaching each county's poorest 40% of villages (by endowment); and the number of villages of high
+infrastructure need (no road access at baseline; without that column, each county's 20% with the lowest endowment)
+left without a strong first secretary (city-level or strong department).
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class County:
     funding: np.ndarray  # mean transition funding (万元, > 0)
     income: np.ndarray  # mean transition collective income (万元)
     poorest: np.ndarray  # among the county's poorest 40% by endowment
-    high_need: np.ndarray  # among the county's 20% with the lowest endowment
+    high_need: np.ndarray  # high infrastructure need: no road access (or, without that column, lowest 20%)
+    need_definition: str = "no road access"
 
     @property
     def size(self) -> int:
@@ -390,8 +392,14 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
             f"task {f.index}: {f.error.splitlines()[0]}" for f in run.failures))
     totals = {name: sum(result[name] for result in run.results) for name in run.results[0]}
     table, frontier = summarise(totals)
+    notes = [f"High infrastructure need: {counties[0].need_definition}."] if counties else []
+    unfunded = sum(int((c.funding <= 0).sum()) for c in counties)
+    if unfunded:
+        notes.append(f"{unfunded} villages had no funding in any transition year: under the multiplicative "
+                     "allocation model their funding stays zero whatever post they hold (only the equal split and "
+                     "pooling give them money).")
     return PolicyResults(table, frontier, draws, len(counties), sum(c.size for c in counties), run.backend,
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, tuple(notes))
 
 
 # --- From a panel ----------------------------------------------------------------------------------------------
@@ -436,9 +444,12 @@ def counties_from_panel(panel: pd.DataFrame) -> list[County]:
         "funding": first["funding_total"].mean().astype(float),
         "income": first["collective_income"].mean().astype(float),
     })
+    roads = first["road_access"].first() if "road_access" in frame else None
+    use_roads = roads is not None and roads.notna().all() and roads.astype(float).nunique() > 1
     problems = []
-    if villages["funding"].le(0).any():
-        problems.append(f"{int(villages['funding'].le(0).sum())} villages have no funding in any transition year")
+    if villages["funding"].isna().any():
+        problems.append(f"{int(villages['funding'].isna().sum())} villages have no funding record in the transition "
+                        "years")
     if villages["income"].isna().any():
         problems.append(f"{int(villages['income'].isna().sum())} villages have no collective income in the "
                         "transition years")
@@ -448,11 +459,17 @@ def counties_from_panel(panel: pd.DataFrame) -> list[County]:
     counties = []
     for name, group in villages.groupby("county", sort=True):
         rank = group["endowment"].rank(method="first") / len(group)
+        if use_roads:
+            high_need = (roads.loc[group.index].astype(float) == 0).to_numpy(bool)
+            definition = "no road access (baseline)"
+        else:
+            high_need = (rank <= HIGH_NEED_SHARE).to_numpy(bool)
+            definition = f"the county's {100 * HIGH_NEED_SHARE:.0f}% of villages with the lowest endowment"
         counties.append(County(
             str(name), group.index.to_numpy(dtype=object), group["unit_id"].to_numpy(dtype=object),
             group["city"].to_numpy(bool), group["strong"].to_numpy(bool), group["rich"].to_numpy(bool),
             group["endowment"].to_numpy(float), group["funding"].to_numpy(float), group["income"].to_numpy(float),
-            (rank <= POOREST_SHARE).to_numpy(bool), (rank <= HIGH_NEED_SHARE).to_numpy(bool)))
+            (rank <= POOREST_SHARE).to_numpy(bool), high_need, definition))
     return counties
 
 

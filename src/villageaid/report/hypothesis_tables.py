@@ -623,9 +623,9 @@ def table9(results: PolicyResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, F
              "2 × the county mean, the excess shared by the others. Strong cadres to key villages: the strongest first "
              "secretaries to the neediest villages. The change in collective income is against the status quo "
              "(zero by construction). The Gini is computed within each county and averaged (weighted by villages); "
-             "Theil T between types uses the types under each policy; poorest 40% and high-need (lowest 20% by "
-             "endowment) are within counties; a strong secretary is city-level or from a strong department. "
+             "Theil T between types uses the types under each policy; the poorest 40% (by endowment) are within "
+             "counties; a strong secretary is city-level or from a strong department. "
              f"Brackets: 2.5 and 97.5 percentiles over {results.draws} parametric-bootstrap draws of the allocation "
-             "and return coefficients (every policy re-optimised in each draw).", data_note(panel)]
+             "and return coefficients (every policy re-optimised in each draw).", *results.notes, data_note(panel)]
     return table, FormattedTable("Table 9. What the recommendations would change: allocation policies", "tab:policies",
                                  ["Policy", *[label for label, _ in POLICY_MEASURES.values()]], rows, [], notes)
