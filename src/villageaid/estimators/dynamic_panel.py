@@ -3,7 +3,8 @@
 In y_it = ρ y_i,t−1 + γ z_i,t−1 + x_it β + α_i + δ_t + e_it the within estimator is biased in short panels
 (Nickell 1981). First differences remove α_i; Δy_i,t−1 (and Δz_i,t−1) are instrumented by the levels
 y_i,t−2 (and z_i,t−2), which are uncorrelated with Δe_it when e is serially uncorrelated (Anderson &
-Hsiao 1981). Estimated with linearmodels' ``IV2SLS``; the first-stage partial F statistics are reported.
+Hsiao 1981). Estimated with linearmodels' ``IV2SLS``; the first-stage partial F statistics (clustered Wald
+statistic of the excluded instruments over their number) are reported.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.iv import first_stage_f
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase, WaldTest
 
@@ -139,8 +141,7 @@ def anderson_hsiao(data: pd.DataFrame, *, outcome: str, unit: str, time: str, la
     keep = [f"L.{c}" for c in endogenous] + [f"D.{c}" for c in exogenous if f"D.{c}" in exog]
     params = fit.params[keep]
     cov = fit.cov.loc[keep, keep]
-    diagnostics = fit.first_stage.diagnostics
-    first_stage = {f"L.{c}": float(diagnostics.loc[f"L.{c}", "f.stat"]) for c in endogenous}
+    first_stage = first_stage_f(endog, instruments, exog, design["_unit"])
     n_units = design["_unit"].nunique()
     ah = RegressionResults(
         estimator="Anderson–Hsiao (first-difference IV)",
