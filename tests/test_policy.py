@@ -39,11 +39,19 @@ def _county(n: int, seed: int) -> County:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_need_based_matching_is_the_best_of_all_assignments(seed: int) -> None:
+    """Against every permutation of the posts (6! = 720), and against the square assignment problem at size 60."""
+    from scipy.optimize import linear_sum_assignment
+
+    large = Simulator(_county(60, seed), Coefficients(0.4, 0.2, 0.6, 0.1, -0.04))
+    square = large.gain_matrix()
+    rows, cols = linear_sum_assignment(square, maximize=True)
+    reduced = need_based_assignment(large.gain_by_kind(), large.post_kinds())
+    assert square[np.arange(60), reduced].sum() == pytest.approx(square[rows, cols].sum(), rel=1e-12)
     county = _county(6, seed)
     sim = Simulator(county, Coefficients(0.4, 0.2, 0.6, 0.1, -0.04))
     gain = sim.gain_matrix()
     best = max(sum(gain[i, p] for i, p in enumerate(perm)) for perm in itertools.permutations(range(6)))
-    post = need_based_assignment(gain)
+    post = need_based_assignment(sim.gain_by_kind(), sim.post_kinds())
     assert sorted(post) == list(range(6))
     assert gain[np.arange(6), post].sum() == pytest.approx(best, rel=1e-12)
     # the gain matrix is the simulator's own prediction for every single reassignment

@@ -131,18 +131,7 @@ def _gini(values: np.ndarray) -> float:
 
 def _cap(funding: np.ndarray, cap: float) -> np.ndarray:
     """No village above ``cap`` × the mean: the excess is shared equally by the villages below (water-filling)."""
-    if not np.isfinite(cap):
-        return funding
-    level = cap * funding.mean()
-    out = funding.copy()
-    for _ in range(len(out) + 1):
-        excess = np.clip(out - level, 0, None).sum()
-        if excess <= 1e-12 * max(1.0, out.sum()):
-            break
-        out = np.minimum(out, level)
-        below = out < level - 1e-12
-        out[below] += excess / below.sum()
-    return out
+    return _cap_rows(funding[None, :], cap)[0]
 
 
 class Simulator:
@@ -166,16 +155,22 @@ class Simulator:
         """Change in each village's collective income (万元 per year) against the status quo."""
         return self.county.income * (np.exp(self.theta * (np.arcsinh(funding) - self.base_asinh)) - 1)
 
-    def gain_matrix(self) -> np.ndarray:
-        """Gain of village i holding post j (villages × posts), from the gains of the four kinds of post."""
+    def post_kinds(self) -> np.ndarray:
+        """Return the kind of each post: 2 × city-level + strong (0–3)."""
+        return self.county.city.astype(np.intp) * 2 + self.county.strong.astype(np.intp)
+
+    def gain_by_kind(self) -> np.ndarray:
+        """Return the gain of village i holding a post of kind k (villages × 4 kinds)."""
         county = self.county
-        kind = county.city.astype(np.intp) * 2 + county.strong.astype(np.intp)
         city, strong = np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 0.0, 1.0])
         index = self.c.city * city + self.c.strong * strong + self.c.city_x_rich * city * county.rich[:, None]
         funding = county.funding[:, None] * np.exp(index - self.base_index[:, None])
-        gains = county.income[:, None] * (np.exp(self.theta[:, None] * (np.arcsinh(funding)
-                                                                        - self.base_asinh[:, None])) - 1)
-        return gains[:, kind]
+        return county.income[:, None] * (np.exp(self.theta[:, None] * (np.arcsinh(funding)
+                                                                       - self.base_asinh[:, None])) - 1)
+
+    def gain_matrix(self) -> np.ndarray:
+        """Return the gain of village i holding post j (villages × posts)."""
+        return self.gain_by_kind()[:, self.post_kinds()]
 
     def strength_order(self) -> np.ndarray:
         """Return the posts from the strongest down: city-level first, then strong departments (the paper's ranking).
@@ -188,13 +183,30 @@ class Simulator:
         return np.lexsort((np.arange(county.size), -score))
 
 
-def need_based_assignment(gain: np.ndarray) -> np.ndarray:
-    """Post of each village maximising the total gain (``scipy.optimize.linear_sum_assignment``)."""
+def need_based_assignment(gain_by_kind: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Return the post of each village maximising the total gain (``scipy.optimize.linear_sum_assignment``).
+
+    Posts of one kind are interchangeable, so the villages × posts assignment problem is solved in an exact,
+    smaller form: taking the most common kind as the base, only the other ("scarce") posts are assigned, each to
+    a different village, to maximise the gain over the base kind; the villages left take the base posts. The
+    total is the same as the full problem's (Σ base gains + the scarce posts' extra gains), and the rectangular
+    problem (scarce posts × villages) is several times faster than the square one.
+    """
     from scipy.optimize import linear_sum_assignment
 
-    rows, cols = linear_sum_assignment(gain, maximize=True)
-    post = np.empty(gain.shape[0], dtype=np.intp)
-    post[rows] = cols
+    n = len(kinds)
+    counts = np.bincount(kinds, minlength=gain_by_kind.shape[1])
+    base = int(np.argmax(counts))
+    scarce = np.flatnonzero(kinds != base)
+    post = np.empty(n, dtype=np.intp)
+    if scarce.size == 0:
+        return np.arange(n)
+    extra = (gain_by_kind[:, kinds[scarce]] - gain_by_kind[:, [base]]).T  # scarce posts × villages
+    rows, cols = linear_sum_assignment(extra, maximize=True)
+    post[cols] = scarce[rows]
+    taken = np.zeros(n, dtype=bool)
+    taken[cols] = True
+    post[~taken] = np.flatnonzero(kinds == base)
     return post
 
 
@@ -225,7 +237,7 @@ def builtin_policies() -> dict[str, PolicyFunction]:
         return _ranked(sim.strength_order(), neediest)
 
     def need_based(county: County, sim: Simulator) -> np.ndarray:
-        return need_based_assignment(sim.gain_matrix())
+        return need_based_assignment(sim.gain_by_kind(), sim.post_kinds())
 
     return {"status_quo": status_quo, "benefits_all": status_quo, "strong_alliance": strong_alliance,
             "need_based": need_based, "need_based_capped": need_based, "cadre_reform": cadre_reform}
@@ -247,45 +259,106 @@ class PolicyTask:
 _TYPE_INDEX = np.array([[2, 1], [3, 0]])
 
 
-def _statistics(county: County, sim: Simulator, post: np.ndarray, funding: np.ndarray) -> np.ndarray:
-    city, strong = county.city[post], county.strong[post]
-    types = _TYPE_INDEX[city.astype(np.intp), county.rich.astype(np.intp)]
-    flogf = funding * np.log(np.where(funding > 0, funding, 1.0))
-    head = [county.size, float(sim.gains(funding).sum()), float(funding.sum()), county.size * _gini(funding),
-            float(funding[county.poorest].sum()), float((county.high_need & ~(city | strong)).sum()),
-            float(flogf.sum())]
-    by_type = np.column_stack([np.bincount(types, minlength=4), np.bincount(types, funding, minlength=4),
-                               np.bincount(types, flogf, minlength=4)]).astype(float)
-    return np.concatenate([head, by_type.ravel()])
+def _cap_rows(funding: np.ndarray, cap: float) -> np.ndarray:
+    """Apply :func:`_cap` to every row of a (draws × villages) array at once."""
+    if not np.isfinite(cap):
+        return funding
+    level = cap * funding.mean(axis=1, keepdims=True)
+    out = funding.copy()
+    for _ in range(funding.shape[1] + 1):
+        excess = np.clip(out - level, 0, None).sum(axis=1, keepdims=True)
+        if np.all(excess <= 1e-12 * np.maximum(1.0, out.sum(axis=1, keepdims=True))):
+            break
+        out = np.minimum(out, level)
+        below = out < level - 1e-12
+        out = out + np.where(below, excess / np.maximum(below.sum(axis=1, keepdims=True), 1), 0.0)
+    return out
+
+
+class _CountyDraws:
+    """One county under every coefficient draw at once: (draws × villages) arrays."""
+
+    def __init__(self, county: County, draws: list[Coefficients]) -> None:
+        self.county = county
+        coef = np.array([[d.city, d.strong, d.city_x_rich, d.theta0, d.theta1] for d in draws])
+        self.b_city, self.b_strong, self.b_cxr = coef[:, [0]], coef[:, [1]], coef[:, [2]]
+        self.theta = coef[:, [3]] + coef[:, [4]] * county.endowment[None, :]
+        self.base_index = self._index(county.city[None, :], county.strong[None, :])
+        self.base_asinh = np.arcsinh(county.funding)[None, :]
+        self.rows = np.arange(len(draws))[:, None]
+
+    def _index(self, city: np.ndarray, strong: np.ndarray) -> np.ndarray:
+        return self.b_city * city + self.b_strong * strong + self.b_cxr * city * self.county.rich[None, :]
+
+    def funding(self, post: np.ndarray) -> np.ndarray:
+        """Funding (draws × villages) when village i holds post ``post[..., i]`` (one row or one per draw)."""
+        county = self.county
+        return county.funding[None, :] * np.exp(self._index(county.city[post], county.strong[post])
+                                                - self.base_index)
+
+    def statistics(self, post: np.ndarray, funding: np.ndarray) -> np.ndarray:
+        """Return the summed statistics of :data:`STATISTICS` for every draw (draws × statistics)."""
+        county = self.county
+        draws = funding.shape[0]
+        post = np.broadcast_to(post, funding.shape)
+        city, strong = county.city[post], county.strong[post]
+        types = _TYPE_INDEX[city.astype(np.intp), np.broadcast_to(county.rich.astype(np.intp), funding.shape)]
+        flogf = funding * np.log(np.where(funding > 0, funding, 1.0))
+        gains = county.income[None, :] * (np.exp(self.theta * (np.arcsinh(funding) - self.base_asinh)) - 1)
+        ordered = np.sort(funding, axis=1)
+        n = county.size
+        totals = funding.sum(axis=1)
+        weights = 2 * np.arange(1, n + 1) - n - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gini = np.where(totals > 0, np.clip(ordered @ weights / (n * totals), 0.0, None), 0.0)
+        out = np.empty((draws, len(STATISTICS)))
+        out[:, 0] = n
+        out[:, 1] = gains.sum(axis=1)
+        out[:, 2] = totals
+        out[:, 3] = n * gini
+        out[:, 4] = funding[:, county.poorest].sum(axis=1)
+        out[:, 5] = (county.high_need[None, :] & ~(city | strong)).sum(axis=1)
+        out[:, 6] = flogf.sum(axis=1)
+        for t in range(4):
+            member = types == t
+            out[:, 7 + 3 * t] = member.sum(axis=1)
+            out[:, 8 + 3 * t] = np.where(member, funding, 0.0).sum(axis=1)
+            out[:, 9 + 3 * t] = np.where(member, flogf, 0.0).sum(axis=1)
+        return out
 
 
 def run_counties(seed: int, task: PolicyTask) -> dict[str, np.ndarray]:
-    """Sum the statistics of every policy over the task's counties: policy → (draws, statistics)."""
+    """Sum the statistics of every policy over the task's counties: policy → (draws, statistics).
+
+    Every draw is computed at once per county; only the need-based assignment is solved draw by draw.
+    """
     policies = builtin_policies()
     names = [*POLICIES, *(["custom"] if task.custom is not None or task.custom_function is not None else []),
              *(f"frontier_{c:g}" for c in task.frontier_caps)]
     totals = {name: np.zeros((len(task.draws), len(STATISTICS))) for name in names}
     for county in task.counties:
-        for d, coefficients in enumerate(task.draws):
-            sim = Simulator(county, coefficients)
-            status = sim.funding(np.arange(county.size))
-            need_post = None
-            for name in POLICIES:
-                post = policies[name](county, sim)
-                if name == "need_based":
-                    need_post = post
-                funding = sim.funding(post)
-                if name == "benefits_all":
-                    funding = np.full(county.size, status.mean())
-                elif name == "need_based_capped":
-                    funding = _cap(funding, task.cap)
-                totals[name][d] += _statistics(county, sim, post, funding)
-            if task.custom is not None or task.custom_function is not None:
-                post = task.custom[county.name] if task.custom is not None else task.custom_function(county, sim)
-                totals["custom"][d] += _statistics(county, sim, post, sim.funding(post))
-            need_funding = sim.funding(need_post)
-            for cap in task.frontier_caps:
-                totals[f"frontier_{cap:g}"][d] += _statistics(county, sim, need_post, _cap(need_funding, cap))
+        batch = _CountyDraws(county, task.draws)
+        status = np.arange(county.size)
+        status_funding = batch.funding(status)
+        first = Simulator(county, task.draws[0])
+        fixed = {"status_quo": status, "strong_alliance": policies["strong_alliance"](county, first),
+                 "cadre_reform": policies["cadre_reform"](county, first)}
+        for name, post in fixed.items():
+            totals[name] += batch.statistics(post, status_funding if name == "status_quo" else batch.funding(post))
+        equal = np.repeat(status_funding.mean(axis=1, keepdims=True), county.size, axis=1)
+        totals["benefits_all"] += batch.statistics(status, equal)
+        need_post = np.vstack([policies["need_based"](county, Simulator(county, c)) for c in task.draws])
+        need_funding = batch.funding(need_post)
+        totals["need_based"] += batch.statistics(need_post, need_funding)
+        totals["need_based_capped"] += batch.statistics(need_post, _cap_rows(need_funding, task.cap))
+        for cap in task.frontier_caps:
+            totals[f"frontier_{cap:g}"] += batch.statistics(need_post, _cap_rows(need_funding, cap))
+        if task.custom is not None:
+            post = task.custom[county.name]
+            totals["custom"] += batch.statistics(post, batch.funding(post))
+        elif task.custom_function is not None:
+            post = np.vstack([task.custom_function(county, Simulator(county, c)) for c in task.draws])
+            totals["custom"] += batch.statistics(post, batch.funding(post))
     return totals
 
 
@@ -410,7 +483,13 @@ def estimate_policy_models(panel: pd.DataFrame) -> PolicyModels:
     from villageaid.estimators import fepois
     from villageaid.estimators.iv import iv_fe
 
-    frame = returns_frame(panel)
+    needed = ["village_id", "year", "county", "period", "city_unit", "strong_unit", "rich", "endowment_index",
+              "funding_total", "asinh_funding_total", "collective_income", "per_capita_income", "demonstration",
+              "demonstration_cohort"]
+    missing = [c for c in needed if c not in panel.columns]
+    if missing:
+        raise ValueError(f"the panel lacks the columns {', '.join(missing)} (build it with 'villageaid panel')")
+    frame = returns_frame(panel[needed])  # only the columns the models use: the national panel is large
     transition = frame.loc[frame["period"] == "transition"]
     if transition.empty:
         raise ValueError("the panel has no transition-period years (2021 on): the policies reassign its posts")
