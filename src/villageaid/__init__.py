@@ -12,54 +12,41 @@ Examples
 ['CRV3', 'etable', 'feols', 'iplot']
 """
 
-from villageaid.estimators import (
-    CRV1,
-    CRV3,
-    FEOLS,
-    HC1,
-    IID,
-    AggregatedEffects,
-    ATTgtResult,
-    BaconDecomposition,
-    EventStudyResult,
-    EventTimeEffects,
-    FEPoisson,
-    JackknifeUndefinedError,
-    LogitResults,
-    PretrendPower,
-    RegressionResults,
-    SensitivityResult,
-    VarianceEstimator,
-    WaldTest,
-    WildBootstrapResult,
-    att_gt,
-    bacon_decomposition,
-    event_study,
-    feols,
-    fepois,
-    first_difference,
-    honest_did,
-    logit,
-    pretrend_power,
-    random_effects,
-    slope_for_power,
-    sun_abraham,
-    twfe_event_study,
-    wild_cluster_bootstrap,
-)
-from villageaid.estimators.dynamic_panel import DynamicPanelResults, anderson_hsiao
-from villageaid.estimators.inequality import (
-    InequalityBootstrap,
-    TheilDecomposition,
-    bootstrap_inequality,
-    gini,
-    lorenz_curve,
-    theil_decomposition,
-    theil_t,
-)
-from villageaid.estimators.results import Summary
-from villageaid.report.etable import ETable, etable
-from villageaid.report.plots import coefplot, iplot
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Where each public name lives. Imported on first use (PEP 562): ``import villageaid`` itself loads neither
+#: pandas nor SciPy, so a command or a script that needs one estimator does not pay for all of them.
+_LOCATIONS = {
+    **dict.fromkeys(("CRV1", "CRV3", "FEOLS", "HC1", "IID", "AggregatedEffects", "ATTgtResult", "BaconDecomposition",
+                     "EventStudyResult", "EventTimeEffects", "FEPoisson", "JackknifeUndefinedError", "LogitResults",
+                     "PretrendPower", "RegressionResults", "SensitivityResult", "VarianceEstimator", "WaldTest",
+                     "WildBootstrapResult", "att_gt", "bacon_decomposition", "event_study", "feols", "fepois",
+                     "first_difference", "honest_did", "logit", "pretrend_power", "random_effects",
+                     "slope_for_power", "sun_abraham", "twfe_event_study", "wild_cluster_bootstrap"),
+                    "villageaid.estimators"),
+    **dict.fromkeys(("DynamicPanelResults", "anderson_hsiao"), "villageaid.estimators.dynamic_panel"),
+    **dict.fromkeys(("InequalityBootstrap", "TheilDecomposition", "bootstrap_inequality", "gini", "lorenz_curve",
+                     "theil_decomposition", "theil_t"), "villageaid.estimators.inequality"),
+    "Summary": "villageaid.estimators.results",
+    **dict.fromkeys(("ETable", "etable"), "villageaid.report.etable"),
+    **dict.fromkeys(("coefplot", "iplot"), "villageaid.report.plots"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LOCATIONS:
+        value = getattr(importlib.import_module(_LOCATIONS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'villageaid' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LOCATIONS])
+
 
 __version__ = "0.1.0"
 

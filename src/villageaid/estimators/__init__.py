@@ -1,23 +1,59 @@
 """Generic estimators: they take a DataFrame and a formula or column names, and know nothing of villages."""
 
-from villageaid.estimators.bootstrap import WildBootstrapResult, wild_cluster_bootstrap
-from villageaid.estimators.event_study import EventStudyResult, event_study
-from villageaid.estimators.honest import SensitivityResult, honest_did
-from villageaid.estimators.logit import LogitResults, logit
-from villageaid.estimators.ols import FEOLS, feols
-from villageaid.estimators.panel import first_difference, random_effects
-from villageaid.estimators.poisson import FEPoisson, fepois
-from villageaid.estimators.pretrends import PretrendPower, pretrend_power, slope_for_power
-from villageaid.estimators.results import RegressionResults, WaldTest
-from villageaid.estimators.staggered import AggregatedEffects, ATTgtResult, att_gt
-from villageaid.estimators.twfe_did import (
-    BaconDecomposition,
-    EventTimeEffects,
-    bacon_decomposition,
-    sun_abraham,
-    twfe_event_study,
-)
-from villageaid.estimators.vcov import CRV1, CRV3, HC1, IID, JackknifeUndefinedError, VarianceEstimator
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
+
+#: Where each public name lives, imported on first use (PEP 562): ``import villageaid.estimators`` loads no
+#: estimator module, so using one does not import SciPy's optimisers and statistics for all the others.
+_LOCATIONS = {
+    **dict.fromkeys(("WildBootstrapResult", "wild_cluster_bootstrap"), "bootstrap"),
+    **dict.fromkeys(("EventStudyResult", "event_study"), "event_study"),
+    **dict.fromkeys(("SensitivityResult", "honest_did"), "honest"),
+    **dict.fromkeys(("LogitResults", "logit"), "logit"),
+    **dict.fromkeys(("FEOLS", "feols"), "ols"),
+    **dict.fromkeys(("first_difference", "random_effects"), "panel"),
+    **dict.fromkeys(("FEPoisson", "fepois"), "poisson"),
+    **dict.fromkeys(("PretrendPower", "pretrend_power", "slope_for_power"), "pretrends"),
+    **dict.fromkeys(("RegressionResults", "WaldTest"), "results"),
+    **dict.fromkeys(("AggregatedEffects", "ATTgtResult", "att_gt"), "staggered"),
+    **dict.fromkeys(("BaconDecomposition", "EventTimeEffects", "bacon_decomposition", "sun_abraham",
+                     "twfe_event_study"), "twfe_did"),
+    **dict.fromkeys(("CRV1", "CRV3", "HC1", "IID", "JackknifeUndefinedError", "VarianceEstimator"), "vcov"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LOCATIONS:
+        value = getattr(importlib.import_module(f"villageaid.estimators.{_LOCATIONS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'villageaid.estimators' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LOCATIONS])
+
+
+class _Package(types.ModuleType):
+    """Keep public functions named like their modules (``event_study``, ``logit``) when those modules load.
+
+    Importing a submodule sets it as an attribute of the package; with eager imports the function was bound
+    afterwards and won, with lazy ones the module would. Refusing to bind a submodule over a public name keeps
+    ``villageaid.estimators.event_study`` the function, as before.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _LOCATIONS:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "CRV1",
