@@ -45,8 +45,15 @@ def national_panel(villages: int, cache: Path) -> pd.DataFrame:
     return panel
 
 
+def _worker_rss() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 1024**3
+
+
 def worker_memory(client: object) -> str:
-    info = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2)  # type: ignore[attr-defined]
+    """Resident memory of each worker process after the run (GB; psutil, so not inherited from a parent)."""
+    info = client.run(_worker_rss)  # type: ignore[attr-defined]
     return ", ".join(f"{gb:.2f}" for gb in info.values())
 
 
@@ -101,12 +108,12 @@ def main() -> None:
             else:
                 if fraction in serial_seconds:
                     efficiency = serial_seconds[fraction] / (args.workers * seconds)
-                    same = serial_tables[fraction].equals(result.table)
+                    same = serial_tables[fraction].equals(result.table)  # exact, not within a tolerance
                     line += f"  parallel efficiency {efficiency:.2f}; identical to serial: {same}"
                 elif per_unit:
                     estimate = sum(per_unit) / len(per_unit) * len(subset) * (args.draws + 1)
                     line += f"  (serial extrapolated: {estimate:.0f} s)"
-                line += f"; worker peak GB: {worker_memory(client)}"
+                line += f"; worker memory GB after the run: {worker_memory(client)}"
             print(line + f"; this process peak {peak_gb():.2f} GB", flush=True)
     finally:
         client.close()

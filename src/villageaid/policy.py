@@ -57,6 +57,8 @@ POLICY_LABELS = {"status_quo": "Status quo (observed assignment)", "benefits_all
 DEFAULT_CAP = 2.0
 #: Caps of the fairness–efficiency frontier (∞: need-based without a cap; 1: everyone at the county mean).
 FRONTIER_CAPS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, np.inf)
+#: Tasks the counties are split into (independent of the number of workers).
+TASKS = 64
 POOREST_SHARE = 0.4
 HIGH_NEED_SHARE = 0.2
 ALLOCATION_TERMS = ("city", "strong", "city_x_rich")
@@ -439,7 +441,7 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
         A user policy: posts per county (from :func:`assignments_policy`) or a function (county, simulator) →
         post of each village (must be picklable to run on a cluster).
     counties_per_task : int, optional
-        Counties per task (default: about 4 tasks per worker).
+        Counties per task (default: the counties split into :data:`TASKS` tasks, whatever the workers).
     client : distributed.Client, optional
         An already connected Dask client (reused, not closed).
     """
@@ -453,7 +455,9 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
         raise ValueError("draws must be zero or more")
     started = time.perf_counter()
     coefficient_draws = models.draws(draws, seed)
-    size = counties_per_task or max(1, -(-len(counties) // max(4, 4 * max(workers, 1))))
+    # Task boundaries do not depend on the number of workers, so the sums over tasks are added in the same order
+    # and serial and parallel runs give bit-identical numbers.
+    size = counties_per_task or max(1, -(-len(counties) // TASKS))
     chunks = [counties[i:i + size] for i in range(0, len(counties), size)]
     tasks = [(PolicyTask(chunk, coefficient_draws, cap, FRONTIER_CAPS,
                          None if custom is None else {c.name: custom[c.name] for c in chunk}, custom_function),)
