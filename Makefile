@@ -35,7 +35,7 @@ MANIFEST := paper/MANIFEST.sha256
 SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
 .PHONY: all build panel test lint clean clean-simulations distclean install help replicate expected pdf latex \
-	fonts simulations lab
+	fonts simulations lab bench
 
 all: $(INSTALLED)
 	$(VA) build $(BUILD_OPTS) --pdf $(PDF)
@@ -55,6 +55,7 @@ help:
 	@echo "  PDF=auto|yes|no   build paper/main.pdf where xelatex exists (auto), always, or never"
 	@echo "make test   run the test suite"
 	@echo "make replicate  rebuild everything in build/replicate and compare with paper/expected.json"
+	@echo "make bench      run benchmarks/ and write build/bench/summary.md (long; PEER_PYTHON=, BENCH_ONLY=)"
 	@echo "make pdf    build paper/main.pdf with xelatex (make latex installs it on Debian)"
 	@echo "make simulations  Monte Carlo, power and specification curve (a few minutes; WORKERS=K)"
 	@echo "make lab    install JupyterLab (the [lab] extra) and start it on notebooks/"
@@ -112,6 +113,15 @@ expected: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -m "not slow"
+
+# Benchmarks (not tests): every script in benchmarks/, a Markdown summary in build/bench/summary.md. Long
+# (about an hour on 2 cores: national-scale data are generated on demand). PEER_PYTHON: an interpreter with the
+# peer libraries (pyfixest, diff-diff...) for the comparisons; BENCH_ONLY: a comma-separated subset.
+PEER_PYTHON ?=
+BENCH_ONLY ?=
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/run_all.py --out build/bench/summary.md $(if $(PEER_PYTHON),--peer-python $(PEER_PYTHON)) \
+		$(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks
