@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -112,3 +113,17 @@ def test_invalid_scenarios_are_refused() -> None:
         dataclasses.replace(two_counties(), city_unit_share=1.5)
     with pytest.raises(ValueError, match="n_villages must be positive"):
         national(0)
+
+
+def test_parquet_output_builds_the_same_panel_as_csv(tmp_path: Path) -> None:
+    """The national scenario writes Parquet by default; any scenario can: the panel is the same either way."""
+    from villageaid.cli import main
+
+    assert main(["simulate", "--out", str(tmp_path / "csv")]) == 0
+    assert main(["simulate", "--format", "parquet", "--out", str(tmp_path / "pq")]) == 0
+    assert sorted(p.suffix for p in (tmp_path / "pq").iterdir()) == [".json", *[".parquet"] * 6]
+    assert main(["simulate", "--format", "csv", "--out", str(tmp_path / "pq")]) == 2  # never two sources per table
+    for name in ("csv", "pq"):
+        assert main(["panel", str(tmp_path / name), "--out", str(tmp_path / f"{name}.parquet")]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "csv.parquet"), pd.read_parquet(tmp_path / "pq.parquet"),
+                                  check_dtype=False, check_categorical=False)

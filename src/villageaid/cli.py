@@ -96,7 +96,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         scenario = SCENARIOS[args.scenario]()
     data = simulate(scenario, seed=args.seed)
     out = Path(args.out)
-    write_dataset(data.tables, data.truth, out)
+    file_format = args.format or ("parquet" if args.scenario == "national" else "csv")
+    other = "csv" if file_format == "parquet" else "parquet"
+    stale = [out / f"{name}.{other}" for name in data.tables if (out / f"{name}.{other}").exists()]
+    if stale:  # one source per table: files of the other format would make the folder unreadable
+        raise UserError(f"{out} already holds {', '.join(p.name for p in stale)}; write to an empty folder or "
+                        f"use --format {other}")
+    write_dataset(data.tables, data.truth, out, file_format=file_format)
     rows = sum(len(f) for f in data.tables.values())
     _log(f"simulate: wrote {len(data.tables)} tables ({rows} rows) and truth.json to {out} "
          f"in {time.perf_counter() - start:.2f} s (scenario {scenario.name}, seed {args.seed})")
@@ -492,13 +498,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="write a simulated data set (six raw tables and truth.json)",
                        description="Simulate raw tables from the documented data-generating process and write "
-                                   "them as CSV with truth.json (parameters and true effects). The same seed "
-                                   "gives byte-identical files.")
+                                   "them with truth.json (parameters and true effects): CSV for the default "
+                                   "scenarios, Parquet for the national one. The same seed gives byte-identical "
+                                   "files.")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default=DEFAULT_SCENARIO,
                    help=f"scenario (default {DEFAULT_SCENARIO}: counties W and P, 270 villages)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
     p.add_argument("--villages", type=int, default=None, help="number of villages (national scenario only; "
                                                               "default 500000)")
+    p.add_argument("--format", choices=["csv", "parquet"], default=None,
+                   help="file format of the tables (default: parquet for the national scenario, csv otherwise)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(func=cmd_simulate)
 
