@@ -59,7 +59,7 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
              "table5_event_study", "table5b_sensitivity", "table6_demonstration", "table6c_sensitivity",
              "table6b_persistence",
              "table7_inequality",
-             "table8_level_strength_matching", "table9_policies", "table10_returns"]
+             "table8_level_strength_matching", "table9_policies", "table8b_returns"]
     assert sorted(tree_hashes(tmp_path / "t1" / "tables")) == sorted(
         [f"{s}.{x}" for s in stems for x in ("csv", "md", "tex")] + ["key_numbers.tex", "paper_text.tex"])
     figures = ["figure_event_study", "figure_demonstration_dynamic", "figure_inequality", "figure_funding_by_type",

@@ -494,8 +494,8 @@ def table6b(results: DynamicPanelResults, panel: pd.DataFrame) -> tuple[pd.DataF
                             label="tab:persistence", notes=notes, fixed_effect_labels=FE_LABELS)
 
 
-def table10(results: ReturnsResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
-    """Table 10: H10, returns to funding on village outcomes and whether they are lower in richer villages."""
+def table8b(results: ReturnsResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
+    """Table 8b: H10, returns to funding on village outcomes and whether they are lower in richer villages."""
     from villageaid.analysis.returns import FUNDING, INTERACTION, OUTCOMES
 
     tidy_parts = []
@@ -581,7 +581,7 @@ def table10(results: ReturnsResults, panel: pd.DataFrame) -> tuple[pd.DataFrame,
              "village.",
              data_note(panel)]
     tidy = pd.concat(tidy_parts, ignore_index=True)
-    return tidy, FormattedTable("Table 10. What the money does: returns to funding (H10)", "tab:returns", header,
+    return tidy, FormattedTable("Table 8b. What the money does: returns to funding (H10)", "tab:returns", header,
                                 rows, [], notes)
 
 
@@ -617,7 +617,7 @@ def table9(results: PolicyResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, F
              "villages), transition-period posts reassigned among the county's villages. Funding under another "
              "post: the village's mean transition funding times the PPML multiplier of the post's level, strength "
              "and level × rich; collective income: the village's mean times exp(θ·Δasinh(funding)), θ from the H10 "
-             "heterogeneity model (Table 10). Benefits all: the county's funding split equally. Strong alliance: "
+             "heterogeneity model (Table 8b). Benefits all: the county's funding split equally. Strong alliance: "
              "strongest posts to the richest villages. Need-based matching: the assignment that maximises the "
              "county's predicted gain (linear assignment problem). County pooling: need-based, then no village above "
              "2 × the county mean, the excess shared by the others. Strong cadres to key villages: the strongest first "

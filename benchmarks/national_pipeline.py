@@ -1,0 +1,61 @@
+"""Time the command-line chain simulate → validate → panel on the national scenario, each a fresh process.
+
+Not a test. Runs ``villageaid simulate --scenario national`` (Parquet), ``villageaid validate`` and
+``villageaid panel`` into a temporary folder and prints each step's wall time and peak memory (GNU time's
+maximum resident set size) and a TARGET line. Target (2 cores): the three together under 30 s, and no step
+above 2.5 GB.
+
+    .venv/bin/python benchmarks/national_pipeline.py [--villages 500000] [--format parquet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TARGET_SECONDS, TARGET_GB = 30.0, 2.5
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident GB of one command (GNU time)."""
+    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    seconds, kib = done.stderr.strip().splitlines()[-1].split()
+    return float(seconds), float(kib) / 1024**2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--villages", type=int, default=500_000)
+    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    args = parser.parse_args()
+    villageaid = str(Path(sys.executable).parent / "villageaid")
+    folder = Path(tempfile.mkdtemp(prefix="villageaid-national-"))
+    try:
+        steps = {
+            "simulate": [villageaid, "simulate", "--scenario", "national", "--villages", str(args.villages),
+                         "--format", args.format, "--out", str(folder / "data")],
+            "validate": [villageaid, "validate", str(folder / "data")],
+            "panel": [villageaid, "panel", str(folder / "data"), "--out", str(folder / "panel.parquet")],
+        }
+        total, peak = 0.0, 0.0
+        for name, command in steps.items():
+            seconds, gb = timed(command)
+            total, peak = total + seconds, max(peak, gb)
+            print(f"{name}: {seconds:.1f} s, peak {gb:.2f} GB")
+        print(f"total {total:.1f} s, largest peak {peak:.2f} GB ({args.villages:,} villages, {args.format})")
+        verdict = [] if total < TARGET_SECONDS else [f"time missed by {total - TARGET_SECONDS:.0f} s"]
+        verdict += [] if peak < TARGET_GB else [f"memory missed by {peak - TARGET_GB:.1f} GB"]
+        print(f"TARGET | national simulate + validate + panel ({args.format}) | {total:.1f} s, {peak:.2f} GB | "
+              f"< {TARGET_SECONDS:.0f} s and < {TARGET_GB} GB | {'; '.join(verdict) or 'met'}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
