@@ -50,3 +50,21 @@ def test_yes_no_answers() -> None:
     assert flags.iloc[:6].tolist() == [True, False, True, False, True, False]
     assert flags.iloc[6:].isna().all()
     assert bad.tolist() == [False] * 6 + [True, False]
+
+
+def test_dates_parsed_once_per_distinct_value_equal_cell_by_cell_parsing() -> None:
+    """Large columns are parsed per distinct value and spread back: the same dates and flags as every cell."""
+    import numpy as np
+    import pandas as pd
+
+    from villageaid.io.normalize import _parse_dates_each, parse_dates_detailed
+
+    pool = np.array(["2021-05-01", "2021/5/1", "2021年5月1日", "20210501", "44317", "1800-01-01", "2999-12-31",
+                     "abc", "", "  ", None, "2019-06-01 08:00", pd.Timestamp("2020-01-02"), "2021.13.01"],
+                    dtype=object)
+    values = pd.Series(pool[np.random.default_rng(0).integers(0, len(pool), 5_000)], dtype=object)
+    for column in (values, values.where(values.map(lambda v: not isinstance(v, pd.Timestamp))).astype("string")):
+        fast, slow = parse_dates_detailed(column), _parse_dates_each(column)
+        pd.testing.assert_series_equal(fast[0], slow[0])
+        np.testing.assert_array_equal(fast[1], slow[1])
+        np.testing.assert_array_equal(fast[2], slow[2])
