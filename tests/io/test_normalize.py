@@ -68,3 +68,18 @@ def test_dates_parsed_once_per_distinct_value_equal_cell_by_cell_parsing() -> No
         pd.testing.assert_series_equal(fast[0], slow[0])
         np.testing.assert_array_equal(fast[1], slow[1])
         np.testing.assert_array_equal(fast[2], slow[2])
+
+
+def test_cleaning_candidates_are_the_same_for_arrow_and_python_regular_expressions() -> None:
+    """The pattern that picks values needing cleaning runs in Arrow (RE2); it must flag what Python's re flags."""
+    import re
+
+    import pandas as pd
+
+    from villageaid.io.normalize import _NEEDS_CLEANING
+
+    values = ["abc", "a  b", "X市财政局", "Ｗ１", "a\tb", "中\u200b文", "ok x", "é", "\u3000村", "村\u00a0委", "㐀䶿",
+              "豈", "a\x0bb", "—", "１２", "A-1"]
+    arrow = pd.Series(values, dtype="string[pyarrow]").str.contains(_NEEDS_CLEANING, regex=True).tolist()
+    assert arrow == [bool(re.search(_NEEDS_CLEANING, v)) for v in values]
+    assert arrow[2] is False and arrow[3] is True  # Chinese text skips the work; full-width forms do not

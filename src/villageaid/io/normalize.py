@@ -146,7 +146,9 @@ def text_of_uniques(uniques: pd.Index | np.ndarray) -> pd.Series:
 # Characters that never change under cleaning: printable ASCII and the CJK unified ideographs (basic block and
 # extension A have no compatibility decompositions and are all assigned). Values made only of them, without runs
 # of spaces, skip the per-character work — Chinese names and places are most of a ledger's text.
-_NEEDS_CLEANING = r"[^\x20-\x7e\u3400-\u4dbf\u4e00-\u9fff]|\s{2,}"
+# The ranges are written as the characters themselves (not \u escapes) so that Arrow's RE2 engine runs the
+# pattern over the whole column at once; RE2's \s is ASCII white space, the rest falls outside the ranges.
+_NEEDS_CLEANING = "[^ -~" + chr(0x3400) + "-" + chr(0x4DBF) + chr(0x4E00) + "-" + chr(0x9FFF) + "]|\\s{2,}"
 _BREAKING = {"\t", "\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"}
 
 
