@@ -29,9 +29,13 @@ from villageaid.estimators.results import ResultsBase, normal_inference
 #: Critical value of the pre-test on each coefficient (|t| above it rejects).
 PRETEST_CRITICAL_VALUE = 1.96
 _MVN_OPTIONS = {"maxpts": 200_000, "abseps": 1e-8, "releps": 0.0}
+#: Cheaper settings for the root search of :func:`slope_for_power` (about 5x faster), whose result is then
+#: polished with the precise settings.
+_MVN_SEARCH_OPTIONS = {"maxpts": 50_000, "abseps": 1e-6, "releps": 0.0}
 
 
-def _box_probability(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+def _box_probability(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                     options: dict | None = None) -> float:
     """P(lower <= X <= upper) for X ~ N(mean, cov) (SciPy's Genz algorithm, fixed seed: reproducible)."""
     from scipy import stats
 
@@ -40,7 +44,7 @@ def _box_probability(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper
     if len(mean) == 1:
         sd = float(np.sqrt(cov[0, 0]))
         return float(stats.norm.cdf(upper[0], mean[0], sd) - stats.norm.cdf(lower[0], mean[0], sd))
-    dist = stats.multivariate_normal(mean=mean, cov=cov, seed=20240601, **_MVN_OPTIONS)
+    dist = stats.multivariate_normal(mean=mean, cov=cov, seed=20240601, **(options or _MVN_OPTIONS))
     return float(dist.cdf(upper, lower_limit=lower))
 
 
@@ -97,10 +101,10 @@ def _check_inputs(betahat: np.ndarray | None, sigma: np.ndarray, t: np.ndarray) 
 
 
 def pretest_power(delta_pre: np.ndarray, sigma_pre: np.ndarray,
-                  critical_value: float = PRETEST_CRITICAL_VALUE) -> float:
+                  critical_value: float = PRETEST_CRITICAL_VALUE, options: dict | None = None) -> float:
     """Probability that the pre-test rejects (some |t| > critical value) when the pre-period means are ``delta_pre``."""
     bound = critical_value * np.sqrt(np.diag(sigma_pre))
-    return 1.0 - _box_probability(np.asarray(delta_pre, float), sigma_pre, -bound, bound)
+    return 1.0 - _box_probability(np.asarray(delta_pre, float), sigma_pre, -bound, bound, options)
 
 
 def slope_for_power(sigma: np.ndarray, t: np.ndarray, *, reference: float = -1, target_power: float = 0.5,
@@ -141,10 +145,19 @@ def slope_for_power(sigma: np.ndarray, t: np.ndarray, *, reference: float = -1, 
     if not size < target_power < 1:
         raise ValueError(f"target_power must lie between the pre-test's size ({size:.3f}) and 1, got {target_power}")
     upper = 8 * float(np.max(np.sqrt(np.diag(sigma_pre))))
-    while pretest_power(distance * upper, sigma_pre, critical_value) < target_power:
+    while pretest_power(distance * upper, sigma_pre, critical_value, _MVN_SEARCH_OPTIONS) < target_power:
         upper *= 2
-    return float(optimize.brentq(lambda s: pretest_power(distance * s, sigma_pre, critical_value) - target_power,
-                                 0.0, upper, xtol=1e-14, rtol=1e-12))
+    rough = float(optimize.brentq(
+        lambda s: pretest_power(distance * s, sigma_pre, critical_value, _MVN_SEARCH_OPTIONS) - target_power,
+        0.0, upper, xtol=1e-14, rtol=1e-10))
+    # One secant step with the precise probabilities from the cheap root (a few parts per million away) lands
+    # within about 1e-9 of the precise root, for two precise evaluations instead of a dozen.
+    step = rough * 1e-4
+    low_gap = pretest_power(distance * rough, sigma_pre, critical_value) - target_power
+    high_gap = pretest_power(distance * (rough + step), sigma_pre, critical_value) - target_power
+    if high_gap == low_gap:
+        return rough
+    return float(rough - low_gap * step / (high_gap - low_gap))
 
 
 @dataclass(frozen=True)
