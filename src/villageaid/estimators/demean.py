@@ -138,6 +138,8 @@ class FixedEffects:
         dummies" is off by 3e-5 on unbalanced panels).
         """
         big = FixedEffects((self.names[largest],), (self.codes[largest],), (self.levels[largest],))
+        if len(self.names) == 2:
+            return self._demean_with_one_small(out, weights, largest, big)
         dummies = []
         for j, (code, size) in enumerate(zip(self.codes, self.levels, strict=True)):
             if j == largest:
@@ -155,6 +157,36 @@ class FixedEffects:
         gram = weighted.T @ dummy_matrix
         coefficients = np.linalg.lstsq(gram, weighted.T @ out, rcond=None)[0]
         out -= dummy_matrix @ coefficients
+        return out
+
+    def _demean_with_one_small(self, out: np.ndarray, weights: np.ndarray | None, largest: int,
+                               big: FixedEffects) -> np.ndarray:
+        """Absorb exactly as with dummies when there is one small fixed effect, without building them.
+
+        With g the large effect's groups and l the small one's levels, W[g, l] the summed weights of the cell:
+        the dummies residualized on g are 1[l_i = l] − W[g_i, l]/W[g_i]; their weighted cross-products are
+        Σ_g (W[g, l]·1[l = m] − W[g, l] W[g, m] / W[g]); their cross-products with columns already residualized
+        on g are sums by level; and the fitted values are gathered from per-level and per-group numbers. All of
+        it costs a few passes over the data instead of a dense (rows × levels) matrix demeaned column by column
+        — the work each PPML iteration repeats, since its weights change.
+        """
+        out, _ = big._alternating_projections(out, weights)
+        group = self.codes[largest]
+        small = self.codes[1 - largest]
+        groups, levels = self.levels[largest], self.levels[1 - largest]
+        if levels < 2:
+            return out
+        w = np.ones(len(group)) if weights is None else weights
+        cell = np.bincount(group * levels + small, weights=w, minlength=groups * levels).reshape(groups, levels)
+        total = cell.sum(axis=1)
+        share = np.divide(cell, total[:, None], out=np.zeros_like(cell), where=total[:, None] > 0)[:, 1:]
+        kept = cell[:, 1:]  # level 0 is redundant with the large effect
+        gram = np.diag(kept.sum(axis=0)) - kept.T @ share
+        cross = np.vstack([np.bincount(small, weights=w * out[:, j], minlength=levels)[1:]
+                           for j in range(out.shape[1])]).T
+        coefficients = np.linalg.lstsq(gram, cross, rcond=None)[0]  # (levels − 1) × columns
+        by_level = np.vstack([np.zeros((1, out.shape[1])), coefficients])
+        out -= by_level[small] - (share @ coefficients)[group]
         return out
 
     def _alternating_projections(self, out: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, int]:
