@@ -69,18 +69,26 @@ def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method
         influence = np.where(treated, (delta_y - mu1) / p, -(delta_y - mu0) / (1 - p))
         return float(mu1 - mu0), influence
     w_treat = d.astype(float)
+    # The estimation-effect terms are (n × k scores) @ (k × k inverse) @ (k-vector); they are formed right to
+    # left (a k-vector first, then one matrix-vector product), never as n × k matrices.
     if method in ("reg", "dr"):
         control = d == 0
         coef = np.linalg.lstsq(X[control], delta_y[control], rcond=None)[0]
         out_delta = X @ coef
         weights_ols = 1.0 - d
         xpx_inv = np.linalg.inv((X * weights_ols[:, None]).T @ X / n)
-        lin_ols = ((weights_ols * (delta_y - out_delta))[:, None] * X) @ xpx_inv
+        ols_score = weights_ols * (delta_y - out_delta)
+
+        def lin_ols(m: np.ndarray) -> np.ndarray:
+            return ols_score * (X @ (xpx_inv @ m))
     if method in ("ipw", "dr"):
         ps, hessian_inv = _logit_fit(X, d.astype(float))
         ps = np.minimum(ps, _PS_CAP)
         w_cont = ps * (1 - d) / (1 - ps)
-        lin_ps = ((d - ps)[:, None] * X) @ hessian_inv
+        ps_score = d - ps
+
+        def lin_ps(m: np.ndarray) -> np.ndarray:
+            return ps_score * (X @ (hessian_inv @ m))
     if method == "reg":
         w_cont = w_treat
         att_treat = w_treat * delta_y
@@ -88,7 +96,7 @@ def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method
         eta_treat = att_treat.mean() / w_treat.mean()
         eta_cont = att_cont.mean() / w_cont.mean()
         inf_treat = (att_treat - w_treat * eta_treat) / w_treat.mean()
-        inf_cont = ((att_cont - w_cont * eta_cont) + lin_ols @ (w_cont[:, None] * X).mean(axis=0)) / w_cont.mean()
+        inf_cont = ((att_cont - w_cont * eta_cont) + lin_ols(w_cont @ X / n)) / w_cont.mean()
         return float(eta_treat - eta_cont), inf_treat - inf_cont
     if method == "ipw":
         att_treat = w_treat * delta_y
@@ -97,8 +105,7 @@ def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method
         eta_cont = att_cont.mean() / w_cont.mean()
         inf_treat = (att_treat - w_treat * eta_treat) / w_treat.mean()
         inf_cont = (att_cont - w_cont * eta_cont) / w_cont.mean()
-        inf_cont = inf_cont + lin_ps @ (w_cont[:, None] * (delta_y - eta_cont)[:, None] * X).mean(axis=0) \
-            / w_cont.mean()
+        inf_cont = inf_cont + lin_ps((w_cont * (delta_y - eta_cont)) @ X / n) / w_cont.mean()
         return float(eta_treat - eta_cont), inf_treat - inf_cont
     # doubly robust (Sant'Anna & Zhao 2020, locally efficient panel estimator)
     residual = delta_y - out_delta
@@ -106,10 +113,10 @@ def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method
     att_cont = w_cont * residual
     eta_treat = att_treat.mean() / w_treat.mean()
     eta_cont = att_cont.mean() / w_cont.mean()
-    inf_treat = ((att_treat - w_treat * eta_treat) - lin_ols @ (w_treat[:, None] * X).mean(axis=0)) / w_treat.mean()
-    m2 = (w_cont[:, None] * (residual - eta_cont)[:, None] * X).mean(axis=0)
-    m3 = (w_cont[:, None] * X).mean(axis=0)
-    inf_cont = ((att_cont - w_cont * eta_cont) + lin_ps @ m2 - lin_ols @ m3) / w_cont.mean()
+    inf_treat = ((att_treat - w_treat * eta_treat) - lin_ols(w_treat @ X / n)) / w_treat.mean()
+    m2 = (w_cont * (residual - eta_cont)) @ X / n
+    m3 = w_cont @ X / n
+    inf_cont = ((att_cont - w_cont * eta_cont) + lin_ps(m2) - lin_ols(m3)) / w_cont.mean()
     return float(eta_treat - eta_cont), inf_treat - inf_cont
 
 
@@ -503,15 +510,20 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     time_values = frame[time].to_numpy(float)
     if (time_values != np.floor(time_values)).any():
         raise ValueError(f"{time!r} must hold integer periods")
-    periods, time_codes = np.unique(time_values, return_inverse=True)
-    cells = np.bincount(unit_codes * len(periods) + time_codes, minlength=len(unit_values) * len(periods))
+    time_codes, periods = pd.factorize(time_values, sort=True)  # hashing: faster than sorting millions of rows
+    periods = np.asarray(periods, dtype=float)
+    key = unit_codes * len(periods) + time_codes
+    cells = np.bincount(key, minlength=len(unit_values) * len(periods))
     if cells.max() > 1:
         raise ValueError(f"({unit!r}, {time!r}) is not unique: a unit has several rows for one period")
     complete = cells.reshape(len(unit_values), len(periods)).all(axis=1)
     if not complete.all():
         notes.append(f"{int((~complete).sum()):,} units not observed in every period dropped (balanced panel)")
     keep_rows = complete[unit_codes]
-    order = np.lexsort((time_codes[keep_rows], unit_codes[keep_rows]))
+    kept_key = key[keep_rows]
+    # Panels usually arrive sorted by unit and period: then no sort is needed at all.
+    order = (np.arange(len(kept_key)) if np.all(kept_key[1:] > kept_key[:-1])
+             else np.argsort(kept_key, kind="stable"))
     rows = np.flatnonzero(keep_rows)[order]
     units = unit_values[complete]
     n = len(units)
@@ -547,6 +559,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     if cluster:
         cluster_codes = pd.factorize(frame[cluster].to_numpy()[rows].reshape(n, len(periods))[:, 0])[0]
     cohorts = np.sort(np.unique(G[G > 0]))
+    by_period = np.ascontiguousarray(Y.T)  # periods × units
     varying = base_period == "varying"
     tfac = 1 if varying else 0
     results_g, results_t, estimates, functions = [], [], [], []
@@ -582,11 +595,12 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
                     raise OverlapError("no control units left")
                 # the change from the base period to the current one (backwards for pre-periods of a
                 # universal base)
-                y_post, y_pre = Y[use, current], Y[use, pret]
-                X = np.column_stack([np.ones(n1), *[cov_arrays[c][use, pret] for c in covariates]]) \
+                index = np.flatnonzero(use)
+                y_post, y_pre = by_period[current, index], by_period[pret, index]  # contiguous rows: fast gathers
+                X = np.column_stack([np.ones(n1), *[cov_arrays[c][index, pret] for c in covariates]]) \
                     if covariates else np.ones((n1, 1))
-                att, psi = _did_panel(y_post - y_pre, treated[use].astype(float), X, method)
-                function[use] = n / n1 * psi
+                att, psi = _did_panel(y_post - y_pre, treated[index].astype(float), X, method)
+                function[index] = n / n1 * psi
             except (OverlapError, np.linalg.LinAlgError) as exc:  # documented, left out of aggregations
                 notes.append(f"ATT({g:g},{periods[current]:g}) not estimated: {exc}")
                 att = np.nan
