@@ -554,7 +554,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     for g_value, size in zip(*np.unique(G[G > 0], return_counts=True), strict=True):
         if size == 1:
             notes.append(f"cohort {g_value:g} has a single unit: its ATT(g,t) and their standard errors rest on it")
-    cov_arrays = {c: frame[c].to_numpy(float)[rows].reshape(n, len(periods)) for c in covariates}
+    cov_arrays = {c: np.ascontiguousarray(frame[c].to_numpy(float)[rows].reshape(n, len(periods)).T)
+                  for c in covariates}  # periods × units, like the outcome below
     cluster_codes = None
     if cluster:
         cluster_codes = pd.factorize(frame[cluster].to_numpy()[rows].reshape(n, len(periods))[:, 0])[0]
@@ -562,7 +563,10 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     by_period = np.ascontiguousarray(Y.T)  # periods × units
     varying = base_period == "varying"
     tfac = 1 if varying else 0
-    results_g, results_t, estimates, functions = [], [], [], []
+    results_g, results_t, estimates = [], [], []
+    # Influence functions written straight into their columns (no per-cell arrays stacked at the end).
+    influence_all = np.zeros((n, len(cohorts) * len(periods)), order="F")
+    columns = 0
     for g in cohorts:
         treated = G == g
         pre_candidates = np.flatnonzero(periods + anticipation < g)
@@ -578,7 +582,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
                 results_g.append(g)
                 results_t.append(periods[current])
                 estimates.append(0.0)
-                functions.append(np.zeros(n))
+                columns += 1
                 continue
             if control_group == "never_treated":
                 control = G == 0
@@ -589,7 +593,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
             n1 = int(use.sum())
             results_g.append(g)
             results_t.append(periods[current])
-            function = np.zeros(n)
+            function = influence_all[:, columns]
+            columns += 1
             try:
                 if not control.any():
                     raise OverlapError("no control units left")
@@ -597,7 +602,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
                 # universal base)
                 index = np.flatnonzero(use)
                 y_post, y_pre = by_period[current, index], by_period[pret, index]  # contiguous rows: fast gathers
-                X = np.column_stack([np.ones(n1), *[cov_arrays[c][index, pret] for c in covariates]]) \
+                X = np.column_stack([np.ones(n1), *[cov_arrays[c][pret, index] for c in covariates]]) \
                     if covariates else np.ones((n1, 1))
                 att, psi = _did_panel(y_post - y_pre, treated[index].astype(float), X, method)
                 function[index] = n / n1 * psi
@@ -605,8 +610,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
                 notes.append(f"ATT({g:g},{periods[current]:g}) not estimated: {exc}")
                 att = np.nan
             estimates.append(att)
-            functions.append(function)
-    influence = np.column_stack(functions)
+    influence = influence_all[:, :columns]
     settings = {"draws": draws, "seed": seed} if bootstrap else None
     cohort_values = np.array(results_g)
     if np.all(cohort_values == np.round(cohort_values)):
