@@ -199,3 +199,22 @@ def test_tables_explain_what_a_tiny_panel_cannot_support(valid_dir: Path, tmp_pa
     assert "Not estimated" in table3 and "Reason:" in table3
     assert "could not be estimated" in (out / "paper_text.tex").read_text(encoding="utf-8")
     assert "n.a." in (out / "key_numbers.tex").read_text(encoding="utf-8")
+
+
+def test_national_scenario_without_villages_uses_the_default_size(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """`simulate --scenario national` without --villages crashed (None passed as the size); it means 500,000."""
+    import villageaid.cli as cli
+    from villageaid.simulate import simulate, two_counties
+
+    seen = {}
+
+    def spy(n_villages: int = 500_000, **kwargs: object) -> object:
+        seen["villages"] = n_villages
+        return two_counties()
+
+    monkeypatch.setattr(cli, "national", spy)
+    monkeypatch.setattr(cli, "simulate", lambda scenario, seed: simulate(two_counties(), seed=seed))
+    assert main(["simulate", "--scenario", "national", "--out", str(tmp_path / "national")]) == 0
+    assert seen["villages"] == 500_000
+    assert {p.suffix for p in (tmp_path / "national").iterdir()} == {".parquet", ".json"}

@@ -89,7 +89,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Write the six raw tables as CSV and truth.json."""
     start = time.perf_counter()
     if args.scenario == "national":
-        scenario = national(args.villages, seed=args.seed)
+        scenario = national(seed=args.seed) if args.villages is None else national(args.villages, seed=args.seed)
     else:
         if args.villages is not None:
             raise UserError("--villages applies to the national scenario only")
