@@ -16,7 +16,9 @@ The process (DESIGN.md §4) follows Lan & Cheng's account of two western countie
    exp(year + county×year + village effect + X·β_period + demonstration effect). The expectation is
    exactly log-linear, so PPML recovers β; "strong alliance" is β(city × rich) > 0 after 2021, and the
    demonstration effect grows with years since designation (强者愈强).
-5. Outcomes (collective income, per-capita income, industry still active) respond to funding.
+5. Outcomes respond to funding (H10): log collective and per-capita income by θ·asinh(funding), θ falling with
+   the endowment index; the unit acts only through its funding; bad years lower incomes and raise county
+   funding (endogeneity). Industry still active follows a logit in endowment and funding.
 
 Every parameter is a field of :class:`Scenario`; :func:`simulate` returns the six raw tables and the
 truth (parameters and the true value of each effect the hypothesis tests estimate).
