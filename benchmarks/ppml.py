@@ -3,7 +3,8 @@
 Not a test. 1,000,000 rows (100,000 units × 10 periods), two regressors, unit and period effects, errors
 clustered by unit. Each engine runs in its own fresh process, the engines interleaved, --repeat times: the data
 are generated before the clock starts; the process reports its import time, the first fit and a second (warm)
-fit of the same model, and its coefficients and standard errors. Prints medians, the warm and first-fit ratios
+fit of the same model, its coefficients and standard errors and its peak memory; the parent times the whole
+process. Prints medians, the warm and first-fit ratios
 pyfixest/villageaid, the largest coefficient and standard-error differences, and a TARGET line.
 Target (2 cores): villageaid ≥ 1.5× pyfixest warm, with the same coefficients and standard errors.
 
@@ -17,6 +18,7 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 
 DATA = """
 import json, time
@@ -50,12 +52,25 @@ print(json.dumps({{"import": imported, "first": times[0], "warm": times[1],
 """
 
 
+PEAK = """
+def _peak_gb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2
+    return float("nan")
+"""
+
+
 def run(python: str, program: str) -> dict | None:
-    done = subprocess.run([python, "-c", program], capture_output=True, text=True)
+    """Run one engine in a fresh process: its own timings, plus the whole process's wall time and peak memory."""
+    start = time.perf_counter()
+    done = subprocess.run([python, "-c", PEAK + program + "\nprint(json.dumps({'peak_gb': _peak_gb()}))"],
+                          capture_output=True, text=True)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-1500:])
         return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    lines = done.stdout.strip().splitlines()
+    return {**json.loads(lines[-2]), **json.loads(lines[-1]), "process": time.perf_counter() - start}
 
 
 def main() -> None:
@@ -77,15 +92,17 @@ def main() -> None:
     def med(results: list[dict], key: str) -> float:
         return statistics.median(r[key] for r in results)
 
-    print(f"villageaid: import {med(ours, 'import'):.2f} s, first fit {med(ours, 'first'):.2f} s, "
-          f"warm fit {med(ours, 'warm'):.2f} s")
+    print(f"villageaid: whole process {med(ours, 'process'):.2f} s (data generation included), import "
+          f"{med(ours, 'import'):.2f} s, first fit {med(ours, 'first'):.2f} s, warm fit {med(ours, 'warm'):.2f} s, "
+          f"peak {med(ours, 'peak_gb'):.2f} GB")
     if not peer:
         print("pyfixest: not available for --peer-python")
         print(f"TARGET | PPML with fixed effects, {args.rows:,} rows, warm | {med(ours, 'warm'):.2f} s | "
               "≥ 1.5× pyfixest | not compared (pyfixest missing)")
         return
-    print(f"pyfixest:   import {med(peer, 'import'):.2f} s, first fit {med(peer, 'first'):.2f} s, "
-          f"warm fit {med(peer, 'warm'):.2f} s")
+    print(f"pyfixest:   whole process {med(peer, 'process'):.2f} s (data generation included), import "
+          f"{med(peer, 'import'):.2f} s, first fit {med(peer, 'first'):.2f} s, warm fit {med(peer, 'warm'):.2f} s, "
+          f"peak {med(peer, 'peak_gb'):.2f} GB")
     coef = max(abs(a - b) for a, b in zip(ours[0]["coef"], peer[0]["coef"], strict=True))
     se = max(abs(a - b) / b for a, b in zip(ours[0]["se"], peer[0]["se"], strict=True))
     warm, first = med(peer, "warm") / med(ours, "warm"), med(peer, "first") / med(ours, "first")

@@ -16,6 +16,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import time
 
 DATA = """
 import time, numpy as np, pandas as pd
@@ -40,11 +41,23 @@ print(time.perf_counter() - start, float(r["Pr(>|t|)"]), "nan", "nan")
 """
 
 
+PEAK = """
+def _peak_gb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2
+    return float("nan")
+"""
+
+
 def run(python: str, program: str) -> list[float] | None:
-    done = subprocess.run([python, "-c", program], capture_output=True, text=True)
+    """[bootstrap seconds, p, low, high, peak GB, whole-process seconds] from one fresh process."""
+    start = time.perf_counter()
+    done = subprocess.run([python, "-c", PEAK + program + "\nprint(_peak_gb())"], capture_output=True, text=True)
     if done.returncode != 0:
         return None
-    return [float(v) for v in done.stdout.split()]
+    lines = done.stdout.strip().splitlines()
+    return [*(float(v) for v in lines[-2].split()), float(lines[-1]), time.perf_counter() - start]
 
 
 def main() -> None:
@@ -61,12 +74,14 @@ def main() -> None:
         if other is not None:
             peer.append(other)
     median = statistics.median(r[0] for r in ours)
+    process, peak = statistics.median(r[5] for r in ours), statistics.median(r[4] for r in ours)
     print(f"villageaid p-value and interval: median {median:.2f} s; p = {ours[0][1]:.4f}, "
-          f"interval [{ours[0][2]:.5f}, {ours[0][3]:.5f}]")
+          f"interval [{ours[0][2]:.5f}, {ours[0][3]:.5f}]; whole process {process:.2f} s, peak {peak:.2f} GB")
     if peer:
         peer_median = statistics.median(r[0] for r in peer)
         print(f"pyfixest p-value only: median {peer_median:.2f} s; p = {peer[0][1]:.4f}; "
-              f"ratio pyfixest/villageaid {peer_median / median:.1f}")
+              f"ratio pyfixest/villageaid {peer_median / median:.1f}; whole process "
+              f"{statistics.median(r[5] for r in peer):.2f} s, peak {statistics.median(r[4] for r in peer):.2f} GB")
         verdict = "met" if median < peer_median else f"missed by {median - peer_median:.2f} s"
         print(f"TARGET | wild bootstrap p-value + interval, 100k rows, 50 clusters, B = 9,999 | {median:.2f} s | "
               f"< pyfixest p-value {peer_median:.2f} s | {verdict}")
