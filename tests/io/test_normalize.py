@@ -76,10 +76,11 @@ def test_cleaning_candidates_are_the_same_for_arrow_and_python_regular_expressio
 
     import pandas as pd
 
-    from villageaid.io.normalize import _NEEDS_CLEANING
+    from villageaid.io.normalize import _NEEDS_CLEANING, _matches
 
     values = ["abc", "a  b", "X市财政局", "Ｗ１", "a\tb", "中\u200b文", "ok x", "é", "\u3000村", "村\u00a0委", "㐀䶿",
               "豈", "a\x0bb", "—", "１２", "A-1"]
     arrow = pd.Series(values, dtype="string[pyarrow]").str.contains(_NEEDS_CLEANING, regex=True).tolist()
     assert arrow == [bool(re.search(_NEEDS_CLEANING, v)) for v in values]
+    assert _matches(pd.Series([*values, None], dtype="string"), _NEEDS_CLEANING).tolist() == [*arrow, False]
     assert arrow[2] is False and arrow[3] is True  # Chinese text skips the work; full-width forms do not
