@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import time
+
+from common import run_fresh
 
 DATA = """
 import json, time
@@ -52,25 +52,13 @@ print(json.dumps({{"import": imported, "first": times[0], "warm": times[1],
 """
 
 
-PEAK = """
-def _peak_gb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024**2
-    return float("nan")
-"""
-
-
 def run(python: str, program: str) -> dict | None:
     """Run one engine in a fresh process: its own timings, plus the whole process's wall time and peak memory."""
-    start = time.perf_counter()
-    done = subprocess.run([python, "-c", PEAK + program + "\nprint(json.dumps({'peak_gb': _peak_gb()}))"],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr[-1500:])
+    done = run_fresh(python, program)
+    if done is None:
         return None
-    lines = done.stdout.strip().splitlines()
-    return {**json.loads(lines[-2]), **json.loads(lines[-1]), "process": time.perf_counter() - start}
+    lines, peak, seconds = done
+    return {**json.loads(lines[-1]), "peak_gb": peak, "process": seconds}
 
 
 def main() -> None:

@@ -20,14 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+from common import peak_gb
+
 ENGINES = ("villageaid", "csdid", "moderndid", "diff-diff", "differences")
-
-
-def peak_gb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024**2
-    return float("nan")
 
 
 def make_data(units: int, path: Path, seed: int, covariate: bool = False) -> None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import time
+
+from common import run_fresh
 
 DATA = """
 import time, numpy as np, pandas as pd
@@ -41,23 +41,13 @@ print(time.perf_counter() - start, float(r["Pr(>|t|)"]), "nan", "nan")
 """
 
 
-PEAK = """
-def _peak_gb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024**2
-    return float("nan")
-"""
-
-
 def run(python: str, program: str) -> list[float] | None:
     """[bootstrap seconds, p, low, high, peak GB, whole-process seconds] from one fresh process."""
-    start = time.perf_counter()
-    done = subprocess.run([python, "-c", PEAK + program + "\nprint(_peak_gb())"], capture_output=True, text=True)
-    if done.returncode != 0:
+    done = run_fresh(python, program)
+    if done is None:
         return None
-    lines = done.stdout.strip().splitlines()
-    return [*(float(v) for v in lines[-2].split()), float(lines[-1]), time.perf_counter() - start]
+    lines, peak, seconds = done
+    return [*(float(v) for v in lines[-1].split()), peak, seconds]
 
 
 def main() -> None:

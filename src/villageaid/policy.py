@@ -123,12 +123,15 @@ class PolicyModels:
         return [Coefficients(*map(float, row)) for row in rows]
 
 
-def _gini(values: np.ndarray) -> float:
-    if values.size == 0 or values.sum() <= 0:
-        return 0.0
-    ordered = np.sort(values)
-    n = ordered.size
-    return max(0.0, float((2 * np.arange(1, n + 1) - n - 1) @ ordered / (n * ordered.sum())))
+def _funding_index(coef_city: object, coef_strong: object, coef_city_x_rich: object, city: np.ndarray,
+                   strong: np.ndarray, rich: np.ndarray) -> np.ndarray:
+    """Return the allocation model's linear index of a post (level, strength, level × rich); broadcasts."""
+    return coef_city * city + coef_strong * strong + coef_city_x_rich * city * rich
+
+
+def _income_gain(income: np.ndarray, theta: np.ndarray, funding: np.ndarray, base_asinh: np.ndarray) -> np.ndarray:
+    """Return the change in collective income (万元 per year) when funding moves to ``funding``."""
+    return income * (np.exp(theta * (np.arcsinh(funding) - base_asinh)) - 1)
 
 
 def _cap(funding: np.ndarray, cap: float) -> np.ndarray:
@@ -146,7 +149,7 @@ class Simulator:
         self.base_asinh = np.arcsinh(county.funding)
 
     def _index(self, city: np.ndarray, strong: np.ndarray) -> np.ndarray:
-        return self.c.city * city + self.c.strong * strong + self.c.city_x_rich * city * self.county.rich
+        return _funding_index(self.c.city, self.c.strong, self.c.city_x_rich, city, strong, self.county.rich)
 
     def funding(self, post: np.ndarray) -> np.ndarray:
         """Funding of each village when village i holds post ``post[i]`` (an index into the county's posts)."""
@@ -155,7 +158,7 @@ class Simulator:
 
     def gains(self, funding: np.ndarray) -> np.ndarray:
         """Change in each village's collective income (万元 per year) against the status quo."""
-        return self.county.income * (np.exp(self.theta * (np.arcsinh(funding) - self.base_asinh)) - 1)
+        return _income_gain(self.county.income, self.theta, funding, self.base_asinh)
 
     def post_kinds(self) -> np.ndarray:
         """Return the kind of each post: 2 × city-level + strong (0–3)."""
@@ -164,11 +167,10 @@ class Simulator:
     def gain_by_kind(self) -> np.ndarray:
         """Return the gain of village i holding a post of kind k (villages × 4 kinds)."""
         county = self.county
-        city, strong = np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 0.0, 1.0])
-        index = self.c.city * city + self.c.strong * strong + self.c.city_x_rich * city * county.rich[:, None]
+        city, strong = np.array([[0.0, 0.0, 1.0, 1.0]]), np.array([[0.0, 1.0, 0.0, 1.0]])
+        index = _funding_index(self.c.city, self.c.strong, self.c.city_x_rich, city, strong, county.rich[:, None])
         funding = county.funding[:, None] * np.exp(index - self.base_index[:, None])
-        return county.income[:, None] * (np.exp(self.theta[:, None] * (np.arcsinh(funding)
-                                                                       - self.base_asinh[:, None])) - 1)
+        return _income_gain(county.income[:, None], self.theta[:, None], funding, self.base_asinh[:, None])
 
     def gain_matrix(self) -> np.ndarray:
         """Return the gain of village i holding post j (villages × posts)."""
@@ -290,7 +292,7 @@ class _CountyDraws:
         self.rows = np.arange(len(draws))[:, None]
 
     def _index(self, city: np.ndarray, strong: np.ndarray) -> np.ndarray:
-        return self.b_city * city + self.b_strong * strong + self.b_cxr * city * self.county.rich[None, :]
+        return _funding_index(self.b_city, self.b_strong, self.b_cxr, city, strong, self.county.rich[None, :])
 
     def funding(self, post: np.ndarray) -> np.ndarray:
         """Funding (draws × villages) when village i holds post ``post[..., i]`` (one row or one per draw)."""
@@ -306,7 +308,7 @@ class _CountyDraws:
         city, strong = county.city[post], county.strong[post]
         types = _TYPE_INDEX[city.astype(np.intp), np.broadcast_to(county.rich.astype(np.intp), funding.shape)]
         flogf = funding * np.log(np.where(funding > 0, funding, 1.0))
-        gains = county.income[None, :] * (np.exp(self.theta * (np.arcsinh(funding) - self.base_asinh)) - 1)
+        gains = _income_gain(county.income[None, :], self.theta, funding, self.base_asinh)
         ordered = np.sort(funding, axis=1)
         n = county.size
         totals = funding.sum(axis=1)
@@ -376,6 +378,7 @@ class PolicyResults:
     backend: str
     seconds: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    cap: float = DEFAULT_CAP
 
     def tidy(self) -> pd.DataFrame:
         """Policies × measures: estimate (at the estimated coefficients) and the 2.5/97.5 percentiles."""
@@ -476,7 +479,7 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
                      "allocation model their funding stays zero whatever post they hold (only the equal split and "
                      "pooling give them money).")
     return PolicyResults(table, frontier, draws, len(counties), sum(c.size for c in counties), run.backend,
-                         time.perf_counter() - started, tuple(notes))
+                         time.perf_counter() - started, tuple(notes), cap)
 
 
 # --- From a panel ----------------------------------------------------------------------------------------------

@@ -93,6 +93,10 @@ def _column_basis(x: np.ndarray | None, rows: int) -> np.ndarray:
     return u[:, :rank]
 
 
+class TooManySupportsError(ValueError):
+    """More candidate vertex supports than :data:`MAX_SUPPORTS`: use linear programming instead."""
+
+
 def supports_count(rows: int, nuisance_rank: int) -> int:
     """Return the number of candidate vertex supports: rows choose (rank + 1)."""
     return math.comb(rows, nuisance_rank + 1)
@@ -112,7 +116,8 @@ def dual_vertices(x: np.ndarray | None, sd: np.ndarray) -> np.ndarray:
         return np.zeros((0, rows))
     count = supports_count(rows, basis.shape[1])
     if count > MAX_SUPPORTS:
-        raise ValueError(f"{count} candidate vertices exceed MAX_SUPPORTS={MAX_SUPPORTS}; use linear programming")
+        raise TooManySupportsError(f"{count} candidate vertices exceed MAX_SUPPORTS={MAX_SUPPORTS}; use linear "
+                                   "programming")
     constraints = np.vstack([sd, basis.T])  # (size, rows)
     supports = np.array(list(combinations(range(rows), size)), dtype=np.intp)
     systems = np.transpose(constraints[:, supports], (1, 0, 2))  # (count, size, size)
@@ -192,10 +197,10 @@ def _truncation_lp(s: np.ndarray, b: np.ndarray, eta: float, scale: float, x: np
 
 def problem_vertices(problem: MomentInequalities) -> np.ndarray | None:
     """Return the dual vertices of a problem, or None when there are too many supports to enumerate."""
-    basis = _column_basis(problem.nuisance, len(problem.y0))
-    if supports_count(len(problem.y0), basis.shape[1]) > MAX_SUPPORTS:
+    try:
+        return dual_vertices(problem.nuisance, problem.sd)
+    except TooManySupportsError:
         return None
-    return dual_vertices(basis, problem.sd)
 
 
 @dataclass(frozen=True)
@@ -269,8 +274,6 @@ def conditional_test(problem: MomentInequalities, theta: np.ndarray, *, alpha: f
     """
     theta = np.asarray(theta, float)
     sd = problem.sd
-    rows = sd.size
-    basis = _column_basis(problem.nuisance, rows)
     size = alpha
     if hybrid == "LF":
         if kappa is None or lf_cv is None:
@@ -286,6 +289,7 @@ def conditional_test(problem: MomentInequalities, theta: np.ndarray, *, alpha: f
         best = values.argmax(axis=0)
         eta = values[best, np.arange(theta.size)]
     else:
+        basis = _column_basis(problem.nuisance, sd.size)
         solved = [_eta_lp(problem.y0 - problem.slope * t, basis, sd) for t in theta]
         eta = np.array([value for value, _ in solved])
     accept = np.ones(theta.size, dtype=bool)

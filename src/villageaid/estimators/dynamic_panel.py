@@ -16,7 +16,7 @@ import pandas as pd
 
 from villageaid.estimators.iv import first_stage_f
 from villageaid.estimators.ols import feols
-from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase, WaldTest
+from villageaid.estimators.results import RegressionResults, ResultsBase, WaldTest, stacked_tidy
 
 
 @dataclass(frozen=True, repr=False)
@@ -38,12 +38,7 @@ class DynamicPanelResults(ResultsBase):
 
     def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
         """Both models' rows: the tidy columns, then estimator."""
-        parts = []
-        for name, result in (("anderson_hsiao", self.anderson_hsiao), ("within", self.within)):
-            part = result.tidy(conf_level)
-            part["estimator"] = name
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)[[*TIDY_COLUMNS, "estimator"]]
+        return stacked_tidy({"anderson_hsiao": self.anderson_hsiao, "within": self.within}, conf_level)
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Intervals of the Anderson–Hsiao model."""

@@ -476,12 +476,13 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
             rows.append(row)
             continue
         hybrid = "LF" if method == "C-LF" else "ARP"
+        # R's default grid: ±20 s.e. around the identified set under parallel trends, [−half, half] for ΔSD
+        # and {0} for ΔRM.
         if restriction == "smoothness":
-            centre = 0.0
             half = _smoothness_bias_bound(num_pre, num_post, float(m), l_vec)
             pieces = [(_second_differences(num_pre, num_post), np.full(2 * (num_pre + num_post - 1), float(m)))]
         else:
-            centre, half = 0.0, 0.0
+            half = 0.0
             pieces = []
             for s in range(-(num_pre - 1), 1):
                 for positive in (True, False):
@@ -489,8 +490,7 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
                     if num_post == 1:
                         a_rm = a_rm[a_rm[:, -1] != 0]
                     pieces.append((a_rm, np.zeros(len(a_rm))))
-        low, high = grid_bounds if grid_bounds is not None else (centre - half - 20 * sd_theta,
-                                                                  centre + half + 20 * sd_theta)
+        low, high = grid_bounds if grid_bounds is not None else (-half - 20 * sd_theta, half + 20 * sd_theta)
         theta = np.linspace(float(low), float(high), int(grid_points))
         accept = np.zeros(theta.size, dtype=bool)
         for a_rows, d_rows in pieces:

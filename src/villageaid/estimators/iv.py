@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
-from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase
+from villageaid.estimators.results import RegressionResults, ResultsBase, stacked_tidy
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,7 @@ class IVResults(ResultsBase):
 
     def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
         """Both models' rows: the tidy columns, then estimator."""
-        parts = []
-        for name, result in (("2SLS", self.iv), ("OLS", self.ols)):
-            part = result.tidy(conf_level)
-            part["estimator"] = name
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)[[*TIDY_COLUMNS, "estimator"]]
+        return stacked_tidy({"2SLS": self.iv, "OLS": self.ols}, conf_level)
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Wald intervals of the 2SLS model (see ``anderson_rubin`` for weak-instrument-robust ones)."""
@@ -168,7 +163,8 @@ def anderson_rubin_set(y: np.ndarray, x: np.ndarray, instruments: np.ndarray, ex
     design = np.column_stack([instruments, exogenous]) if exogenous.size else np.asarray(instruments, float)
     n, p = design.shape
     k = instruments.shape[1]
-    codes, groups = pd.factorize(clusters)[0], len(pd.unique(clusters))
+    codes, uniques = pd.factorize(clusters)
+    groups = len(uniques)
     bread = np.linalg.pinv(design.T @ design)
     coef = bread @ design.T @ np.column_stack([y, x])  # (p, 2): reduced forms of y and x
     residuals = np.column_stack([y, x]) - design @ coef
@@ -264,14 +260,14 @@ def iv_fe(data: pd.DataFrame, *, outcome: str, endogenous: list[str], instrument
     else:
         numeric = numeric.assign(const=1.0)
         exogenous = [*exogenous, "const"]
-    clusters = frame[cluster].to_numpy()
+    codes = pd.Series(pd.factorize(frame[cluster].to_numpy())[0], index=frame.index)
+    n_clusters = int(codes.max()) + 1
     exog = numeric[exogenous] if exogenous else None
     fit = IV2SLS(numeric[outcome], exog, numeric[endogenous], numeric[instruments]).fit(
-        cov_type="clustered", clusters=pd.Series(pd.factorize(clusters)[0], index=frame.index), debiased=True)
+        cov_type="clustered", clusters=codes, debiased=True)
     ols_fit = IV2SLS(numeric[outcome], numeric[[*exogenous, *endogenous]], None, None).fit(
-        cov_type="clustered", clusters=pd.Series(pd.factorize(clusters)[0], index=frame.index), debiased=True)
+        cov_type="clustered", clusters=codes, debiased=True)
     keep = [*endogenous, *[c for c in exogenous if c != "const"]]
-    n_clusters = int(pd.Series(clusters).nunique())
     absorbed = {name: int(frame[name].nunique()) for name in fixed_effects}
     vcov_type = f"clustered by {cluster} ({n_clusters} clusters; linearmodels, small-sample factor)"
 
@@ -284,13 +280,12 @@ def iv_fe(data: pd.DataFrame, *, outcome: str, endogenous: list[str], instrument
             nobs=int(fitted.nobs), df_t=float(n_clusters - 1), fit_statistics={}, fixed_effects=absorbed,
             clusters={cluster: n_clusters})
 
-    codes = pd.Series(pd.factorize(clusters)[0], index=frame.index)
     first_stage = first_stage_f(numeric[endogenous], numeric[instruments], exog, codes)
     robust: dict[str, AndersonRubinSet] = {}
     if len(endogenous) == 1:
         name = endogenous[0]
         robust[name] = anderson_rubin_set(
             numeric[outcome].to_numpy(), numeric[name].to_numpy(), numeric[instruments].to_numpy(),
-            numeric[exogenous].to_numpy() if exogenous else np.zeros((len(numeric), 0)), clusters, level=level,
+            numeric[exogenous].to_numpy() if exogenous else np.zeros((len(numeric), 0)), codes.to_numpy(), level=level,
             centre=float(fit.params[name]), scale=float(fit.std_errors[name]))
     return IVResults(results(fit, "2SLS"), results(ols_fit, "OLS"), first_stage, robust, tuple(instruments))

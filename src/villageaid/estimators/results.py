@@ -106,6 +106,12 @@ def normal_inference(estimates: np.ndarray, std_errors: np.ndarray, conf_level: 
             "conf_low": estimates - q * std_errors, "conf_high": estimates + q * std_errors}
 
 
+def stacked_tidy(models: dict[str, object], conf_level: float, column: str = "estimator") -> pd.DataFrame:
+    """Stack the tidy tables of several models, the model's name in ``column`` after :data:`TIDY_COLUMNS`."""
+    parts = [model.tidy(conf_level).assign(**{column: name}) for name, model in models.items()]  # type: ignore[attr-defined]
+    return pd.concat(parts, ignore_index=True)[[*TIDY_COLUMNS, column]]
+
+
 class ResultsBase:
     """The shared protocol (see the module notes). Subclasses are frozen dataclasses with a ``nobs``."""
 

@@ -11,6 +11,7 @@ import seaborn as sns
 
 from villageaid.estimators import EventStudyResult
 from villageaid.io.write import write_with
+from villageaid.policy import POLICY_LABELS
 
 THEME = {"style": "whitegrid", "context": "paper", "font": "DejaVu Sans"}
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei")
@@ -50,11 +51,10 @@ _ZH = {
     "Designation, CS (universal base): ΔSD": "示范村认定，CS（统一基期）：ΔSD",
     "Designation, CS (universal base): ΔRM": "示范村认定，CS（统一基期）：ΔRM",
     "†: reaches the end of the test grid": "†：区间到达检验网格端点",
-    "Simulated truth": "模拟真值",
     "Need-based with a cap (frontier)": "按需匹配加集中度上限（前沿）",
-    "Status quo": "现状",
+    "Status quo (observed assignment)": "现状（实际派驻）",
     "Benefits all (equal split)": "雨露均沾（平均分配）",
-    "Strong alliance": "强强联合",
+    "Strong alliance (assortative)": "强强联合（同类匹配）",
     "Strong cadres to key villages": "强干部派往重点村",
     "User policy": "用户政策",
     "Gini of funding within counties": "县内资金基尼系数",
@@ -162,7 +162,7 @@ def dynamic_effects_figure(cs: pd.DataFrame, sun_abraham: pd.DataFrame, *, note:
                               "Effect on asinh(funding)", note)
 
 
-def arrival_figure(dynamic: pd.DataFrame, *, note: str, truth: dict | None = None) -> plt.Figure:
+def arrival_figure(dynamic: pd.DataFrame, *, note: str) -> plt.Figure:
     """Callaway–Sant'Anna effects of the arrival of a city-level first secretary by years since arrival (H10)."""
     sns.set_theme(**THEME)
     figure, ax = plt.subplots(figsize=(6.4, 3.6))
@@ -170,8 +170,6 @@ def arrival_figure(dynamic: pd.DataFrame, *, note: str, truth: dict | None = Non
     ax.errorbar(e, dynamic["estimate"], yerr=[dynamic["estimate"] - dynamic["conf_low"],
                                               dynamic["conf_high"] - dynamic["estimate"]],
                 fmt="o", color="navy", capsize=2, markersize=4, label=tr("Callaway–Sant'Anna (pointwise 95%)"))
-    if truth:
-        ax.plot(list(truth), list(truth.values()), "x", color="firebrick", label=tr("Simulated truth"))
     return _finish_event_time(figure, ax, "Years since the first city-level first secretary",
                               "Effect on log collective income", note)
 
@@ -211,18 +209,13 @@ def frontier_figure(frontier: pd.DataFrame, policies: pd.DataFrame, *, note: str
     for policy, (marker, color) in markers.items():
         if policy in points.index:
             ax.plot(points.loc[policy, "gini_within_county"], points.loc[policy, "total_gain"], marker, color=color,
-                    markersize=6, linestyle="none", label=tr(POLICY_NAMES.get(policy, policy)))
+                    markersize=6, linestyle="none", label=tr(POLICY_LABELS.get(policy, policy)))
     ax.axhline(0, color="0.4", linewidth=0.8)
     ax.set_xlabel(tr("Gini of funding within counties"))
     ax.set_ylabel(tr("Change in collective income (10,000 yuan/year)"))
     ax.legend(fontsize=6.5, loc="best")
     _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure
-
-
-POLICY_NAMES = {"status_quo": "Status quo", "benefits_all": "Benefits all (equal split)",
-                "strong_alliance": "Strong alliance", "cadre_reform": "Strong cadres to key villages",
-                "custom": "User policy"}
 
 
 def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str) -> plt.Figure:

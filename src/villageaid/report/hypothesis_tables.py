@@ -12,6 +12,7 @@ from villageaid.analysis.inequality import InequalityResults
 from villageaid.analysis.returns import ReturnsResults
 from villageaid.estimators import EventStudyResult, WildBootstrapResult
 from villageaid.estimators.dynamic_panel import DynamicPanelResults
+from villageaid.estimators.results import normal_inference
 from villageaid.panel.typology import TYPE_LABELS, VILLAGE_TYPES
 from villageaid.policy import PolicyResults
 from villageaid.report.etable import Column, estimate_cells, fmt, regression_table, stars
@@ -541,8 +542,9 @@ def table8b(results: ReturnsResults, panel: pd.DataFrame) -> tuple[pd.DataFrame,
                                       term=marginal["outcome"] + ": " + marginal["villages"]))
     rows.append(["Panel D. Arrival of a city-level first secretary (Callaway–Sant'Anna, log collective income)"])
     simple = results.arrival_simple
-    value, error = estimate_cells(simple.overall_estimate, simple.overall_std_error,
-                                  float(2 * _normal_sf(abs(simple.overall_estimate / simple.overall_std_error))))
+    p_value = normal_inference(np.array([simple.overall_estimate]), np.array([simple.overall_std_error]),
+                               simple.conf_level)["p_value"][0]
+    value, error = estimate_cells(simple.overall_estimate, simple.overall_std_error, float(p_value))
     cohorts = ", ".join(f"{g}: {v} villages" for g, v in results.arrival_cohorts.items())
     rows += [["ATT, average over post-arrival years", value, "", "", ""], ["", error, "", "", ""],
              ["Arrival cohorts", cohorts, "", "", ""]]
@@ -585,13 +587,6 @@ def table8b(results: ReturnsResults, panel: pd.DataFrame) -> tuple[pd.DataFrame,
                                 rows, [], notes)
 
 
-def _normal_sf(value: float) -> float:
-    """Return the upper tail of the standard normal (a p-value helper)."""
-    from scipy import stats
-
-    return float(stats.norm.sf(value))
-
-
 #: Table 9's measures: label and digits.
 POLICY_MEASURES = {"total_gain": ("Change in collective income (万元/year)", 1),
                    "gini_within_county": ("Gini of funding within counties", 3),
@@ -620,11 +615,11 @@ def table9(results: PolicyResults, panel: pd.DataFrame) -> tuple[pd.DataFrame, F
              "heterogeneity model (Table 8b). Benefits all: the county's funding split equally. Strong alliance: "
              "strongest posts to the richest villages. Need-based matching: the assignment that maximises the "
              "county's predicted gain (linear assignment problem). County pooling: need-based, then no village above "
-             "2 × the county mean, the excess shared by the others. Strong cadres to key villages: the strongest first "
-             "secretaries to the neediest villages. The change in collective income is against the status quo "
-             "(zero by construction). The Gini is computed within each county and averaged (weighted by villages); "
-             "Theil T between types uses the types under each policy; the poorest 40% (by endowment) are within "
-             "counties; a strong secretary is city-level or from a strong department. "
+             f"{results.cap:g} × the county mean, the excess shared by the others. Strong cadres to key villages: "
+             "the strongest first secretaries to the neediest villages. The change in collective income is against "
+             "the status quo (zero by construction). The Gini is computed within each county and averaged "
+             "(weighted by villages); Theil T between types uses the types under each policy; the poorest 40% (by "
+             "endowment) are within counties; a strong secretary is city-level or from a strong department. "
              f"Brackets: 2.5 and 97.5 percentiles over {results.draws} parametric-bootstrap draws of the allocation "
              "and return coefficients (every policy re-optimised in each draw).", *results.notes, data_note(panel)]
     return table, FormattedTable("Table 9. What the recommendations would change: allocation policies", "tab:policies",
