@@ -195,3 +195,33 @@ def test_input_files_are_never_modified(tmp_path: Path, valid_csv: dict[str, str
     before = tree_hashes(directory)
     read_raw(directory)
     assert tree_hashes(directory) == before
+
+
+def test_hashed_duplicate_test_equals_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The national-scale duplicate test hashes rows first; it must flag exactly the rows pandas flags,
+    # with NaN equal to NaN, -0.0 equal to 0.0, categoricals, nullable integers and missing values.
+    import numpy as np
+    import pandas as pd
+
+    from villageaid.io import validate as validate_module
+
+    rng = np.random.default_rng(3)
+    n = 2_000
+    other_nan = np.array([0x7FF8000000000001], dtype=np.int64).view(np.float64)[0]  # NaN, another payload
+    frame = pd.DataFrame({
+        "population": rng.integers(0, 25, n),
+        "village_id": pd.Categorical(rng.choice(["V1", "V2", "V3", None], n)),
+        "year": pd.array(rng.choice([2019, 2020, None], n), dtype="Int64"),
+        "amount": rng.choice([0.0, -0.0, 1.5, np.nan, other_nan], n),
+        "source": rng.choice(["unit", "county"], n).astype(object),
+    })
+    frame["amount"] = frame["amount"].astype(float)
+    columns = list(frame.columns)
+    expected = frame.duplicated(columns, keep=False).to_numpy()
+    assert expected.any() and not expected.all()
+    assert (validate_module._duplicated(frame, columns) == expected).all()
+    assert (validate_module._duplicated(frame, ["village_id", "year"])
+            == frame.duplicated(["village_id", "year"], keep=False).to_numpy()).all()
+    # Every row sharing one hash (as if all collided): the exact comparison still decides.
+    monkeypatch.setattr(validate_module, "_row_hashes", lambda f, c: np.zeros(len(f), dtype=np.uint64))
+    assert (validate_module._duplicated(frame, columns) == expected).all()

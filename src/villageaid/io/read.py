@@ -287,6 +287,36 @@ def _read_workbook(path: Path, hmap: HeaderMap, report: ValidationReport) -> lis
 
 # --- Parquet ---------------------------------------------------------------------------------------
 
+def _is_text(kind: object) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _text_categorical(column: object) -> pd.Series | None:
+    """Return a dictionary-encoded Arrow text column as a pandas categorical, or None to decode it.
+
+    Kept as codes into one set of distinct values: validation works on the distinct values and their
+    codes, so this saves decoding and re-factorising millions of repeated identifiers. A dictionary that
+    holds a null or the same text twice (Arrow allows both) is decoded instead.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.num_chunks == 0:
+        return None
+    first = column.chunk(0).dictionary
+    if any(not chunk.dictionary.equals(first) for chunk in column.chunks[1:]):
+        column = column.unify_dictionaries()  # row groups may carry different dictionaries
+    dictionary = column.chunk(0).dictionary
+    if dictionary.null_count or pc.count_distinct(dictionary).as_py() != len(dictionary):
+        return None
+    indices = pa.chunked_array([chunk.indices for chunk in column.chunks])
+    codes = pc.fill_null(indices, -1).to_numpy().astype(np.int64, copy=False)
+    categories = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
+
+
 def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -302,6 +332,11 @@ def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
         position = len(headers)
         headers.append(field_.name)
         kind = field_.type
+        if pa.types.is_dictionary(kind) and _is_text(kind.value_type):
+            categorical = _text_categorical(column)
+            if categorical is not None:
+                columns[position] = categorical
+                continue
         if pa.types.is_dictionary(kind):
             column = column.cast(kind.value_type) if not pa.types.is_nested(kind.value_type) else column
             kind = column.type
@@ -315,11 +350,14 @@ def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
             columns[position] = pd.Series([None] * arrow.num_rows, dtype=object)
             continue
         if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-            # As text, so that dates beyond pandas' nanosecond range (2999-12-31) are reported, not
-            # overflowed; a time-zone-aware instant is read as the date on its own clock.
+            # A time-zone-aware instant is read as the date on its own clock.
             if pa.types.is_timestamp(kind) and kind.tz is not None:
                 column = pc.local_timestamp(column)
-            columns[position] = pd.Series(pc.strftime(column, format="%Y-%m-%d").to_pandas(), dtype=object)
+            try:  # typed dates stay typed (no text round trip) when pandas' nanosecond range holds them
+                columns[position] = column.cast(pa.timestamp("ns"), safe=True).to_pandas()
+            except (pa.ArrowInvalid, OverflowError):
+                # As text, so that dates beyond that range (2999-12-31) are reported, not overflowed.
+                columns[position] = pd.Series(pc.strftime(column, format="%Y-%m-%d").to_pandas(), dtype=object)
             continue
         if pa.types.is_decimal(kind):
             column = column.cast(pa.float64())

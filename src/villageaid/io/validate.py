@@ -85,6 +85,8 @@ class SourceFrame:
 
 
 def _show(value: object) -> str:
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()  # a typed date (Excel, Parquet) as the reader wrote it
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return str(int(value))
     return str(value)
@@ -140,9 +142,15 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
         first = int(collect.source.rows[np.flatnonzero(touched)[0]]) if touched.any() else None
         collect.report.add(Problem.of("warning", collect.source.table, collect.source.label, None, shown, None,
                                       "normalized_text", count=int(touched.sum()), what=what, first_row=first))
-    cleaned_codes, categories = pd.factorize(cleaned, use_na_sentinel=True)  # merges " V1" and "V1"
-    new_codes = np.where(codes >= 0, cleaned_codes[np.maximum(codes, 0)], -1) if len(uniques) else codes
-    categories = pd.Index(np.asarray(categories, dtype=object), dtype=object)
+    as_given = np.asarray(uniques, dtype=object)
+    cleaned_text = cleaned.to_numpy(dtype=object, na_value=None)
+    if len(uniques) and isinstance(as_given[0], str) and np.array_equal(cleaned_text, as_given):
+        # Nothing changed (the common case): the distinct values are the categories already.
+        new_codes, categories = codes, pd.Index(as_given, dtype=object)
+    else:
+        cleaned_codes, categories = pd.factorize(cleaned, use_na_sentinel=True)  # merges " V1" and "V1"
+        new_codes = np.where(codes >= 0, cleaned_codes[np.maximum(codes, 0)], -1) if len(uniques) else codes
+        categories = pd.Index(np.asarray(categories, dtype=object), dtype=object)
     return pd.Series(pd.Categorical.from_codes(new_codes, categories=categories), index=values.index)
 
 
@@ -446,6 +454,43 @@ def _where(frame: pd.DataFrame, i: int) -> str:
     return f"{frame['_file'].iat[i]} row {int(frame['_row'].iat[i])}"
 
 
+def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One 64-bit hash per row of ``columns``; rows pandas counts as duplicates always hash alike.
+
+    Floats are made canonical first (-0.0 as 0.0, every NaN as one NaN), as pandas' duplicate test
+    treats them as equal.
+    """
+    combined = np.zeros(len(frame), dtype=np.uint64)
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+            numbers = values.to_numpy(dtype=float)
+            hashed = pd.util.hash_array(np.where(np.isnan(numbers), np.nan, numbers + 0.0))
+        else:
+            hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+        combined = combined * np.uint64(0x100000001B3) ^ hashed
+    return combined
+
+
+def _duplicated(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """``frame.duplicated(columns, keep=False)``, compared exactly only among rows whose hashes repeat.
+
+    pandas factorises every column of every row; hashing first leaves the exact comparison to the few
+    candidate rows (identical rows always share a hash, so nothing is missed), which at a national scale
+    (millions of records) is several times faster.
+    """
+    hashes = _row_hashes(frame, columns)
+    ordered = np.sort(hashes)  # a sort beats pandas' hash table on millions of random 64-bit keys
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    out = np.zeros(len(frame), dtype=bool)
+    if repeated.size == 0:
+        return out
+    idx = np.flatnonzero(pd.Series(hashes).isin(np.unique(repeated)).to_numpy())
+    if idx.size:
+        out[idx] = frame.iloc[idx].duplicated(columns, keep=False).to_numpy()
+    return out
+
+
 def _check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> None:
     """Duplicate keys (keyed tables) and exact duplicate records (every table)."""
     schema = RAW_TABLES[table]
@@ -455,11 +500,11 @@ def _check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> No
     # Rows with a missing or unreadable required value are reported already; they are not compared, so a
     # column of bad amounts (all read as missing) is not also a column of "duplicates".
     complete_required = frame[list(schema.required_columns)].notna().all(axis=1).to_numpy()
-    whole = complete_required & frame.duplicated(columns, keep=False).to_numpy()
+    whole = complete_required & _duplicated(frame, columns)
     if schema.key:
         key = list(schema.key)
         complete = frame[key].notna().all(axis=1).to_numpy()
-        dup = complete & frame.duplicated(key, keep=False).to_numpy()
+        dup = complete & _duplicated(frame, key)
     else:
         key, dup = columns, whole
     if not dup.any():
@@ -500,7 +545,9 @@ def _check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[
                 continue
             values = frame[column]
             codes, uniques = codes_and_uniques(values)  # look up distinct identifiers only
-            unknown = ~pd.Index(uniques).isin(ids)
+            uniques = pd.Index(uniques)
+            # the defined identifiers' hash table is built once and reused by every lookup
+            unknown = np.zeros(len(uniques), dtype=bool) if uniques.equals(ids) else ids.get_indexer(uniques) < 0
             bad = (codes >= 0) & unknown[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
             for i in np.flatnonzero(bad):
                 report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), column,
