@@ -218,3 +218,61 @@ def test_national_scenario_without_villages_uses_the_default_size(monkeypatch: p
     assert main(["simulate", "--scenario", "national", "--out", str(tmp_path / "national")]) == 0
     assert seen["villages"] == 500_000
     assert {p.suffix for p in (tmp_path / "national").iterdir()} == {".parquet", ".json"}
+
+
+def test_panel_from_a_validated_set_equals_the_panel_from_the_records(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `validate --out` then `panel` on its folder reads the set without validating it again, and gives
+    # the same panel, byte for byte, as `panel` on the records themselves (simulated default data).
+    records = tmp_path / "records"
+    assert main(["simulate", "--out", str(records)]) == 0
+    assert main(["validate", str(records), "--out", str(tmp_path / "validated")]) == 0
+    assert main(["panel", str(records), "--out", str(tmp_path / "direct.parquet")]) == 0
+    capsys.readouterr()
+    assert main(["panel", str(tmp_path / "validated"), "--out", str(tmp_path / "from_set.parquet")]) == 0
+    assert "(the validated set)" in capsys.readouterr().err
+    assert (tmp_path / "direct.parquet").read_bytes() == (tmp_path / "from_set.parquet").read_bytes()
+
+
+def _validated_set(tmp_path: Path, valid_dir: Path) -> Path:
+    assert main(["validate", str(valid_dir), "--out", str(tmp_path / "validated")]) == 0
+    return tmp_path / "validated"
+
+
+@pytest.mark.parametrize("change", ["edited", "removed", "added", "old_provenance"])
+def test_panel_refuses_a_validated_set_changed_after_validation(
+        tmp_path: Path, valid_dir: Path, change: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    folder = _validated_set(tmp_path, valid_dir)
+    funding = folder / "funding.parquet"
+    if change == "edited":
+        frame = pd.read_parquet(funding)
+        frame.loc[0, "amount"] = frame.loc[0, "amount"] * 10
+        frame.to_parquet(funding, index=False)
+        expected = "funding.parquet was changed after validation"
+    elif change == "removed":
+        funding.unlink()
+        expected = "funding.parquet is missing"
+    elif change == "added":
+        pd.read_parquet(funding).to_parquet(folder / "extra.parquet", index=False)
+        expected = "extra.parquet was not written by validation"
+    else:
+        provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+        del provenance["validated_tables"]
+        (folder / "provenance.json").write_text(json.dumps(provenance), encoding="utf-8")
+        expected = "does not list the validated tables and their hashes"
+    capsys.readouterr()
+    out = tmp_path / "panel.parquet"
+    assert main(["panel", str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "run villageaid validate --out again" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_panel_refuses_ingest_options_on_a_validated_set(tmp_path: Path, valid_dir: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _validated_set(tmp_path, valid_dir)
+    capsys.readouterr()
+    assert main(["panel", str(folder), "--out", str(tmp_path / "p.parquet"), "--amount-unit", "yuan"]) == 2
+    assert "--amount-unit cannot apply" in capsys.readouterr().err

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
+from villageaid.digest import sha256_file
 
 SIMULATED = Path("data/simulated")
 VALIDATED = Path("data/processed/validated")
@@ -101,15 +102,6 @@ class StageResult:
 
 
 # --- hashing ---------------------------------------------------------------------------------------
-
-def sha256_file(path: Path) -> str:
-    """Return the SHA-256 of a file's content."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def hash_tree(path: Path) -> dict[str, str]:
     """Return relative path → SHA-256 of every file under ``path`` (or of ``path`` itself).
@@ -312,19 +304,15 @@ def _fp_panel(config: BuildConfig, code: str) -> dict:
 
 
 def _run_panel(config: BuildConfig) -> None:
-    import pandas as pd
-
-    from villageaid.io.provenance import data_source
+    from villageaid.io.provenance import data_source, read_validated_set
     from villageaid.io.write import write_parquet
-    from villageaid.panel.build import PanelOptions, build_panel
+    from villageaid.panel.build import PANEL_INPUTS, PanelOptions, build_panel
 
     folder = config.path(VALIDATED)
-    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
-    from villageaid.schema import RAW_TABLES
-
-    for name, schema in RAW_TABLES.items():
-        if name not in tables:
-            tables[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in schema.column_names})
+    try:
+        tables = read_validated_set(folder, PANEL_INPUTS)
+    except ValueError as exc:
+        raise BuildError(str(exc)) from exc
     try:
         panel = build_panel(tables, PanelOptions(rich_quantile=config.rich_quantile))
     except ValueError as exc:

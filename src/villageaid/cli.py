@@ -19,11 +19,17 @@ from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
 from villageaid.io.headers import AMOUNT_UNIT_CHOICES, load_header_map
 from villageaid.io.messages import LANG_ENV, escape, language
 from villageaid.io.normalize import DATE_YEARS
-from villageaid.io.provenance import data_source, write_validated_set
+from villageaid.io.provenance import (
+    PROVENANCE_FILE,
+    data_source,
+    is_validated_set,
+    read_validated_set,
+    write_validated_set,
+)
 from villageaid.io.pseudonym import SALT_ENV
 from villageaid.io.read import RawData, is_inside, read_records
 from villageaid.io.write import write_csv, write_dataset, write_parquet, write_text
-from villageaid.panel.build import PanelOptions, build_panel
+from villageaid.panel.build import PANEL_INPUTS, PanelOptions, build_panel
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
 from villageaid.schema import RAW_TABLES, codebook_markdown
 from villageaid.simulate import SCENARIOS, national, simulate
@@ -160,21 +166,38 @@ def cmd_panel(args: argparse.Namespace) -> int:
     """Validate a data directory and write the village × year panel."""
     start = time.perf_counter()
     _refuse_output_inside(args.data_dir, args.out, "panel")
-    raw = _ingest(args)
-    if not raw.report.ok:
-        _print_report(raw, args)
-        _log(f"panel: {escape(str(args.data_dir))} has errors; nothing written")
-        return EXIT_INVALID
-    if raw.report.problems:
-        _print_report(raw, args)
+    if is_validated_set(args.data_dir):
+        # A set written by `validate --out`: proven unchanged by its hashes, not validated a second time.
+        given = [flag for flag, value, default in (
+            ("--header-map", args.header_map, []), ("--amount-unit", args.amount_unit, None),
+            ("--salt-file", args.salt_file, None),
+            ("--date-years", args.date_years, f"{DATE_YEARS[0]}-{DATE_YEARS[1]}")) if value != default]
+        if given:
+            raise UserError(f"panel: {args.data_dir} is a validated set (it has {PROVENANCE_FILE}): its units, "
+                            f"dates and pseudonyms were settled when it was validated, so {', '.join(given)} "
+                            "cannot apply; give these options to `villageaid validate` on the records instead")
+        try:
+            tables = read_validated_set(args.data_dir, PANEL_INPUTS)
+        except ValueError as exc:
+            raise UserError(f"panel: {exc}") from exc
+        read_what = "the validated set"
+    else:
+        raw = _ingest(args)
+        if not raw.report.ok:
+            _print_report(raw, args)
+            _log(f"panel: {escape(str(args.data_dir))} has errors; nothing written")
+            return EXIT_INVALID
+        if raw.report.problems:
+            _print_report(raw, args)
+        tables, read_what = raw.tables, ", ".join(sorted(raw.files))
     options = PanelOptions(first_year=args.first_year, last_year=args.last_year, rich_quantile=args.rich_quantile)
     try:
-        panel = build_panel(raw.tables, options)
+        panel = build_panel(tables, options)
     except ValueError as exc:
         raise UserError(f"cannot build the panel: {exc}") from exc
     panel.attrs["data_source"] = data_source(Path(args.data_dir))
     write_parquet(panel, args.out)
-    _log(f"panel: read {escape(str(args.data_dir))} ({', '.join(sorted(raw.files))}); wrote {args.out} "
+    _log(f"panel: read {escape(str(args.data_dir))} ({read_what}); wrote {args.out} "
          f"({len(panel)} village-years) in {time.perf_counter() - start:.2f} s")
     return EXIT_OK
 
@@ -525,8 +548,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("panel", help="build the village × year panel (Parquet) from a data directory",
                        description="Validate DIR and build the village × year panel: first secretary's unit "
                                    "level, team size and strength, endowment index, rich, type A–D, period, "
-                                   "demonstration cohort, funding and transforms.")
-    p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="directory holding the raw tables")
+                                   "demonstration cohort, funding and transforms. A folder written by "
+                                   "`villageaid validate --out` is not validated again: its provenance.json "
+                                   "proves (by SHA-256) each table is the one validation wrote, else it stops.")
+    p.add_argument("data_dir", type=Path, metavar="DATA_DIR",
+                   help="directory holding the raw tables, or a validated set from `validate --out`")
     p.add_argument("--out", type=Path, required=True, help="output Parquet file")
     p.add_argument("--first-year", type=int, default=None, help="first panel year (default: from the data)")
     p.add_argument("--last-year", type=int, default=None, help="last panel year (default: from the data)")

@@ -152,3 +152,30 @@ def test_panel_needs_years() -> None:
     tables["outcomes"] = tables["outcomes"].iloc[0:0]
     with pytest.raises(ValueError, match="cannot tell the panel's years"):
         build_panel(tables)
+
+
+def _first_secretary_by_sorting(village, days, start, n_villages):
+    """The rule spelled out as a sort per year: most days, then the later start, then the earlier record."""
+    choice = np.full((n_villages, days.shape[1]), -1, dtype=np.int64)
+    for t in range(days.shape[1]):
+        order = np.lexsort((-start, -days[:, t], village))
+        order = order[days[order, t] > 0]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = village[order][1:] != village[order][:-1]
+        choice[village[order[first]], t] = order[first]
+    return choice
+
+
+def test_first_secretary_choice_packed_key_equals_the_sorting_rule() -> None:
+    from villageaid.panel.build import _first_secretary_postings
+
+    rng = np.random.default_rng(11)
+    m, n_villages, n_years = 3_000, 400, 6
+    village = rng.integers(0, n_villages, m)
+    days = rng.choice([0, 0, 30, 181, 365, 366], size=(m, n_years)).astype(np.int32)  # many ties
+    start = rng.choice(np.arange(-9_000, 20_000, 1_000), m).astype(np.int64)  # repeated start dates too
+    got = _first_secretary_postings(village, days, start, n_villages)
+    np.testing.assert_array_equal(got, _first_secretary_by_sorting(village, days, start, n_villages))
+    assert (got >= 0).any() and (got < 0).any()
+    empty = _first_secretary_postings(village[:0], days[:0], start[:0], n_villages)
+    assert empty.shape == (n_villages, n_years) and (empty == -1).all()

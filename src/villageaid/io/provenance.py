@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from villageaid.io.write import write_parquet, write_text
+from villageaid.digest import sha256_file
+from villageaid.io.write import write_parquet_tables, write_text
 from villageaid.schema import RAW_TABLES
 
 PROVENANCE_FILE = "provenance.json"
+#: Key of provenance.json listing each validated table file and its SHA-256.
+TABLE_HASHES = "validated_tables"
 
 
 def data_source(data_dir: Path) -> str:
@@ -36,11 +39,68 @@ def write_validated_set(tables: dict, provenance: dict, data_dir: Path, folder: 
     Required tables are always written; an optional table without rows is not, so that a folder holding the
     set never suggests a table the records did not have.
     """
-    names = []
-    for name, frame in tables.items():
-        if len(frame) or RAW_TABLES[name].required:
-            write_parquet(frame, folder / f"{name}.parquet")
-            names.append(f"{name}.parquet")
-    content = {"data_source": data_source(data_dir), **provenance}
+    chosen = {name: frame for name, frame in tables.items() if len(frame) or RAW_TABLES[name].required}
+    names = [path.name for path in write_parquet_tables(chosen, folder)]
+    # The hashes let a reader prove each table is the one validation wrote (see read_validated_set).
+    content = {"data_source": data_source(data_dir), **provenance,
+               TABLE_HASHES: {name: sha256_file(folder / name) for name in names}}
     write_text(folder / PROVENANCE_FILE, json.dumps(content, ensure_ascii=False, indent=1) + "\n")
     return [*names, PROVENANCE_FILE]
+
+
+def is_validated_set(folder: Path) -> bool:
+    """Return True when ``folder`` holds a set written by ``villageaid validate --out`` (its provenance.json)."""
+    return (Path(folder) / PROVENANCE_FILE).is_file()
+
+
+def read_validated_set(folder: Path, columns: dict[str, tuple[str, ...] | None] | None = None) -> dict:
+    """Read a validated set, after proving that every table is the file validation wrote.
+
+    Parameters
+    ----------
+    folder : Path
+        Folder written by ``villageaid validate --out`` (or the build's ``data/processed/validated``).
+    columns : dict of str to tuple of str or None, optional
+        Columns to read per table (None or absent: all); the panel needs far fewer than the set holds.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Every raw table; an optional table the set does not hold is empty, with the schema's columns.
+
+    Raises
+    ------
+    ValueError
+        If provenance.json is unreadable or lists no hashes (written before they were recorded), or a table
+        it lists is missing or changed since, or a table file is there that it does not list: validate the
+        records again rather than analyse tables nobody checked.
+    """
+    import pandas as pd
+
+    folder = Path(folder)
+    try:
+        listed = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))[TABLE_HASHES]
+        listed = {str(name): str(digest) for name, digest in listed.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{folder / PROVENANCE_FILE} does not list the validated tables and their hashes "
+                         f"({type(exc).__name__}); run villageaid validate --out again") from exc
+    problems = []
+    for name, digest in sorted(listed.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{name} was changed after validation")
+    unlisted = sorted(p.name for p in folder.glob("*.parquet") if p.name not in listed)
+    problems += [f"{name} was not written by validation" for name in unlisted]
+    if problems:
+        raise ValueError(f"the validated set in {folder} is not as validation wrote it: {'; '.join(problems)}; "
+                         "run villageaid validate --out again")
+    tables = {}
+    for name, schema in RAW_TABLES.items():
+        wanted = list(columns[name]) if columns is not None and columns.get(name) is not None else None
+        if f"{name}.parquet" in listed:
+            tables[name] = pd.read_parquet(folder / f"{name}.parquet", columns=wanted)
+        else:
+            tables[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in (wanted or schema.column_names)})
+    return tables

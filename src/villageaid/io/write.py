@@ -105,6 +105,21 @@ def write_parquet(frame: pd.DataFrame, target: Path | str) -> Path:
                                                            compression="zstd"))
 
 
+def write_parquet_tables(tables: dict[str, pd.DataFrame], folder: Path | str) -> list[Path]:
+    """Write each table as ``folder/<name>.parquet`` (atomically), several at once.
+
+    Arrow's Parquet writer releases the GIL, so the tables are written side by side on the machine's cores;
+    each file is the same bytes however the writes are scheduled.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = Path(folder)
+    workers = max(1, min(len(tables), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda item: write_parquet(item[1], folder / f"{item[0]}.parquet"), tables.items()))
+
+
 def write_dataset(tables: dict[str, pd.DataFrame], truth: dict, folder: Path | str, *,
                   file_format: str = "csv") -> list[Path]:
     """Write a simulated data set: one file per raw table (CSV or Parquet) and ``truth.json``.
@@ -117,7 +132,9 @@ def write_dataset(tables: dict[str, pd.DataFrame], truth: dict, folder: Path | s
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"unknown format {file_format!r}: use 'csv' or 'parquet'")
     folder = Path(folder)
-    writer = write_csv if file_format == "csv" else write_parquet
-    paths = [writer(frame, folder / f"{name}.{file_format}") for name, frame in tables.items()]
+    if file_format == "csv":
+        paths = [write_csv(frame, folder / f"{name}.csv") for name, frame in tables.items()]
+    else:
+        paths = write_parquet_tables(tables, folder)
     paths.append(write_text(folder / "truth.json", json.dumps(truth, indent=2, ensure_ascii=False) + "\n"))
     return paths

@@ -18,6 +18,15 @@ from villageaid.schema import CITY_OR_ABOVE, FUNDING_SOURCES, UNIT_LEVELS, UNIT_
 
 _STRENGTH_SCORE = {"strong": 2.0, "general": 1.0, "marginal": 0.0}
 PERIODS = ("before_campaign", "campaign", "transition", "after_transition")
+#: Raw-table columns the panel is built from (every column of villages: its baseline columns are carried).
+PANEL_INPUTS: dict[str, tuple[str, ...] | None] = {
+    "villages": None,
+    "units": ("unit_id", "level", "strength"),
+    "assignments": ("village_id", "unit_id", "role", "start_date", "end_date"),
+    "funding": ("village_id", "year", "amount", "source"),
+    "designations": ("village_id", "year", "kind"),
+    "outcomes": ("village_id", "year", "collective_income", "per_capita_income", "industry_active"),
+}
 
 
 @dataclass(frozen=True)
@@ -113,18 +122,38 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
 
     # First secretary of the year: the posting covering most days (ties: the later start).
     is_fs = _category_codes(frame["role"], ("first_secretary",)) == 0
-    fs_village, fs_unit, fs_days = village[is_fs], unit[is_fs], days[is_fs]
-    fs_start = start[is_fs].astype(np.int64)
-    fs_choice = np.full((n, n_years), -1, dtype=np.int64)
-    for t in range(n_years):
-        order = np.lexsort((-fs_start, -fs_days[:, t], fs_village))
-        served = fs_days[order, t] > 0
-        order = order[served]
-        first_of_village = np.ones(len(order), dtype=bool)
-        first_of_village[1:] = fs_village[order][1:] != fs_village[order][:-1]
-        chosen = order[first_of_village]
-        fs_choice[fs_village[chosen], t] = fs_unit[chosen]
+    fs_choice = _first_secretary_postings(village[is_fs], days[is_fs], start[is_fs].astype(np.int64), n)
+    fs_unit = unit[is_fs]
+    fs_choice = np.where(fs_choice >= 0, fs_unit[np.maximum(fs_choice, 0)], -1)
     return {"team_size": team_size, "team_strength_index": team_strength, "first_secretary_unit": fs_choice}
+
+
+def _first_secretary_postings(village: np.ndarray, days: np.ndarray, start: np.ndarray, n_villages: int
+                              ) -> np.ndarray:
+    """Return the posting chosen as each village's first secretary of each year (villages × years; -1: none).
+
+    The chosen posting covers the most days of the year; ties go to the later start, then to the earlier
+    record. Each posting's rank is packed into one int64 (days, start rank, record order) so a year takes
+    one maximum per village over postings sorted by village once, instead of a sort per year.
+    """
+    m, n_years = days.shape
+    choice = np.full((n_villages, n_years), -1, dtype=np.int64)
+    if m == 0:
+        return choice
+    _, start_rank = np.unique(start, return_inverse=True)
+    bits = max(int(m).bit_length(), 1)
+    if 9 + 2 * bits > 63:  # 366 days need 9 bits
+        raise ValueError(f"{m:,} first-secretary postings are too many to rank in one 64-bit key")
+    order = np.argsort(village, kind="stable")
+    sorted_village = village[order]
+    starts = np.flatnonzero(np.r_[True, sorted_village[1:] != sorted_village[:-1]])
+    tie_break = (start_rank[order].astype(np.int64) << bits) | (m - 1 - order)
+    for t in range(n_years):
+        key = (days[order, t].astype(np.int64) << (2 * bits)) | tie_break
+        best = np.maximum.reduceat(key, starts)
+        served = (best >> (2 * bits)) > 0
+        choice[sorted_village[starts[served]], t] = m - 1 - (best[served] & ((1 << bits) - 1))
+    return choice
 
 
 def _by_year(frame: pd.DataFrame, village_ids: pd.Index, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -188,10 +217,10 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
 
     year_col = np.tile(years, n)
     village_pos = np.repeat(np.arange(n), n_years)
-    period = np.select(
-        [year_col < options.campaign_start, year_col < options.transition_start,
-         year_col <= options.transition_end],
-        ["before_campaign", "campaign", "transition"], "after_transition")
+    period_of_year = np.select(  # per year, then spread: codes into PERIODS, no strings per row
+        [years < options.campaign_start, years < options.transition_start, years <= options.transition_end],
+        [0, 1, 2], 3)
+    period = np.tile(period_of_year, n)
     city_codes = [UNIT_LEVELS.index(level) for level in CITY_OR_ABOVE]
     city = pd.array(np.isin(level_code, city_codes), dtype="boolean")
     city[level_code < 0] = pd.NA
@@ -206,7 +235,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         "year": year_col,
         "county": pd.Categorical.from_codes(county_codes[village_pos], categories=counties),
         "township": pd.Categorical.from_codes(township_codes[village_pos], categories=townships),
-        "period": pd.Categorical(period, categories=list(PERIODS)),
+        "period": pd.Categorical.from_codes(period, categories=list(PERIODS)),
         "post": (year_col >= options.transition_start).astype(np.int8),
         "first_secretary_unit_id": pd.Categorical.from_codes(
             fs_unit, categories=pd.Index(units["unit_id"].astype(object), dtype=object)),
