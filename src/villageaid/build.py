@@ -66,6 +66,9 @@ class BuildConfig:
         Wild cluster bootstrap draws of the tables.
     pdf : {"auto", "yes", "no"}
         Build the PDF: where xelatex exists, always (fail without it), or never.
+    workers : int or None
+        Processes for the tables and figures (None: one per core). The outputs are the same bytes whatever
+        the number, so it is not part of what decides whether they are up to date.
     """
 
     root: Path
@@ -79,6 +82,7 @@ class BuildConfig:
     rich_quantile: float = 2 / 3
     bootstrap_draws: int = 9999
     pdf: str = "auto"
+    workers: int | None = None
 
     def path(self, relative: Path) -> Path:
         """Return ``relative`` under the project root (absolute)."""
@@ -341,7 +345,8 @@ def _run_tables(config: BuildConfig) -> None:
     stage_tables, stage_figures = staging_for(tables), staging_for(figures)
     try:
         build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=config.bootstrap_draws,
-                      log=lambda message: print(f"villageaid: tables: {message}", flush=True))
+                      log=lambda message: print(f"villageaid: tables: {message}", flush=True),
+                      workers=config.workers or os.cpu_count() or 1)
     except BaseException as exc:
         _remove(stage_tables)
         _remove(stage_figures)

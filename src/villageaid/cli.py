@@ -7,6 +7,7 @@ Exit codes: 0 success; 2 invalid input (a readable report, never a traceback); 1
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -64,6 +65,12 @@ def _add_ingest_options(parser: argparse.ArgumentParser) -> None:
                              "column and problem")
     parser.add_argument("--lang", choices=("en", "zh"), default=None,
                         help=f"language of the report: en or zh (中文); default from {LANG_ENV}, else en")
+
+
+def _output_workers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=None, metavar="K",
+                        help="processes for the tables and figures (default: one per core); the files are the "
+                             "same bytes whatever K")
 
 
 def _date_years(text: str) -> tuple[int, int]:
@@ -232,7 +239,8 @@ def cmd_tables(args: argparse.Namespace) -> int:
     try:
         try:
             written = build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=args.bootstrap_draws,
-                                    log=lambda message: _log(f"tables: {message}"))
+                                    log=lambda message: _log(f"tables: {message}"),
+                                    workers=args.workers or os.cpu_count() or 1)
         except NOT_ESTIMABLE as exc:  # each analysis explains its own failure; this is the safety net
             raise UserError(f"the tables cannot be written from this panel ({type(exc).__name__}: {exc}); "
                             "nothing was written") from exc
@@ -325,8 +333,6 @@ def _run(function: object, n_tasks: int, args: argparse.Namespace, task_args: tu
 
 
 def _workers(args: argparse.Namespace) -> tuple[int, str | None]:
-    import os
-
     from villageaid.parallel import SCHEDULER_ENV
 
     scheduler = args.scheduler or (os.environ.get(SCHEDULER_ENV) if args.workers is None else None)
@@ -464,7 +470,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         root=Path(args.root), data=Path(args.data) if args.data else None, seed=args.seed,
         figure_lang=args.lang, salt_file=args.salt_file, header_maps=tuple(args.header_map),
         amount_unit=args.amount_unit, date_years=_date_years(args.date_years), rich_quantile=args.rich_quantile,
-        bootstrap_draws=args.bootstrap_draws, pdf=args.pdf)
+        bootstrap_draws=args.bootstrap_draws, pdf=args.pdf, workers=args.workers)
     start = time.perf_counter()
     try:
         results = build(config, until=args.until, log=lambda message: _log(f"build: {message}"))
@@ -574,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wild cluster bootstrap draws (default 9999; 0 skips the bootstrap)")
     p.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="figure labels in English (default) or Chinese (needs a CJK font: make fonts)")
+    _output_workers_option(p)
     p.set_defaults(func=cmd_tables)
 
     p = sub.add_parser("manifest", help="write the SHA-256 manifest of the outputs (paper/MANIFEST.sha256)",
@@ -676,6 +683,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--salt-file", type=Path, default=None, help="secret salt for pseudonymizing names")
     p.add_argument("--date-years", default=f"{DATE_YEARS[0]}-{DATE_YEARS[1]}", metavar="FIRST-LAST",
                    help="calendar years within which dates are plausible")
+    _output_workers_option(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("template", help="write an Excel template for county ledgers (模板.xlsx)",

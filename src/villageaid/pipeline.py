@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,18 +273,121 @@ OUTPUTS: tuple[Output, ...] = (
 
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
-                  log: Callable[[str], None] = print) -> list[Path]:
+                  log: Callable[[str], None] = print, workers: int = 1,
+                  outputs: Sequence[Output] | None = None) -> list[Path]:
     """Estimate every analysis once and write Tables 1–8, the figures and the paper's generated text.
 
     An analysis the data do not support (no designated village, one funding record, no variation) is not
     fatal: its tables and figures are written as "not estimated on these data" with the reason, the key
     numbers that depend on it read "n.a.", and the paper's text says so.
+
+    Parameters
+    ----------
+    panel : DataFrame
+    tables_dir, figures_dir : Path
+    bootstrap_draws : int
+    log : callable
+        Receives one line per output (and per analysis that could not be estimated).
+    workers : int
+        Processes to spread the outputs over. Outputs that share a long analysis stay in one process, which
+        estimates it once; the short allocation models (:data:`REPEATABLE`) may be estimated in two. Every
+        analysis has its own fixed seed, so the files are the same bytes whatever the number of workers.
+        More than one needs the ``fork`` start method (Linux); elsewhere the outputs are written in this
+        process.
+    outputs : sequence of Output, optional
+        The outputs to write (all of :data:`OUTPUTS` by default, in their order).
     """
-    written: list[Path] = []
-    results: dict[str, object] = {}
-    failures: dict[str, str] = {}
+    import multiprocessing
+
+    chosen = list(OUTPUTS if outputs is None else outputs)
+    groups = _groups_sharing_analyses(chosen)
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    written_by_stem: dict[str, list[Path]] = {}
+    if workers > 1 and len(groups) > 1 and fork:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # Forked workers inherit the panel and the figure settings (language, fonts) without copying them.
+        _FORKED["panel"] = panel
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context) as pool:
+                # The largest groups first, so that the long ones do not start last.
+                futures = [pool.submit(_write_group_in_worker, [o.stem for o in group], tables_dir, figures_dir,
+                                       bootstrap_draws)
+                           for group in sorted(groups, key=len, reverse=True)]
+                for future in as_completed(futures):
+                    paths, messages = future.result()
+                    written_by_stem.update(paths)
+                    for message in messages:
+                        log(message)
+        finally:
+            _FORKED.clear()
+    else:
+        shared: tuple[dict, dict] = ({}, {})  # one process: every analysis estimated once for all groups
+        for group in groups:
+            written_by_stem.update(_write_group(group, panel, tables_dir, figures_dir, bootstrap_draws, log,
+                                                *shared))
+    written = [path for output in chosen for path in written_by_stem[output.stem]]
+    written.append(write_key_numbers(tables_dir))
+    written.append(write_paper_text(tables_dir, panel))
+    log("key numbers and the paper's generated text: written")
+    return written
+
+
+#: What forked workers inherit from the process that forked them (the panel); empty otherwise.
+_FORKED: dict[str, pd.DataFrame] = {}
+
+
+#: Analyses short enough (under a second on the default data) that two worker processes may each estimate
+#: them, rather than chain every output that needs one into a single long process.
+REPEATABLE = frozenset({"allocation_transition", "allocation_campaign"})
+
+
+def _groups_sharing_analyses(outputs: Sequence[Output]) -> list[list[Output]]:
+    """Split outputs into groups that share no analysis outside :data:`REPEATABLE`, in order.
+
+    Outputs needing no analysis form one group.
+    """
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            name = parent[name]
+        return name
+
+    def linking(output: Output) -> list[str]:
+        return [need for need in output.needs if need not in REPEATABLE] or list(output.needs)
+
+    for output in outputs:
+        needs = linking(output)
+        for need in needs[1:]:
+            parent[root(need)] = root(needs[0])
+    groups: dict[str, list[Output]] = {}
+    for output in outputs:
+        key = root(linking(output)[0]) if output.needs else ""
+        groups.setdefault(key, []).append(output)
+    return list(groups.values())
+
+
+def _write_group_in_worker(stems: list[str], tables_dir: Path, figures_dir: Path, bootstrap_draws: int
+                           ) -> tuple[dict[str, list[Path]], list[str]]:
+    """Write one group of outputs in a forked worker; return the paths and the log lines."""
+    by_stem = {output.stem: output for output in OUTPUTS}
+    messages: list[str] = []
+    paths = _write_group([by_stem[stem] for stem in stems], _FORKED["panel"], tables_dir, figures_dir,
+                         bootstrap_draws, messages.append)
+    return paths, messages
+
+
+def _write_group(outputs: Sequence[Output], panel: pd.DataFrame, tables_dir: Path, figures_dir: Path,
+                 bootstrap_draws: int, log: Callable[[str], None], results: dict | None = None,
+                 failures: dict | None = None) -> dict[str, list[Path]]:
+    """Estimate the analyses these outputs need (each once, or reuse ``results``) and write them, in order."""
+    written: dict[str, list[Path]] = {}
+    results = {} if results is None else results
+    failures = {} if failures is None else failures
     estimators = analyses(bootstrap_draws)
-    for output in OUTPUTS:
+    for output in outputs:
         started = time.perf_counter()
         for need in output.needs:
             if need in results or need in failures:
@@ -304,11 +407,8 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
             writer = _not_estimated_table if output.kind == "table" else _not_estimated_figure
             paths = writer(output, reason, tables_dir if output.kind == "table" else figures_dir, panel)
             log(f"{output.stem}: not estimated on these data ({reason}); wrote the explanation")
-        written.extend(paths)
+        written[output.stem] = paths
         log(f"{output.stem}: wrote {', '.join(p.name for p in paths)} in {time.perf_counter() - started:.2f} s")
-    written.append(write_key_numbers(tables_dir))
-    written.append(write_paper_text(tables_dir, panel))
-    log("key numbers and the paper's generated text: written")
     return written
 
 

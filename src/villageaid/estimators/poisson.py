@@ -191,7 +191,8 @@ class FEPoisson:
 
     @staticmethod
     def _irls(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None,
-              start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+              start: np.ndarray | None = None, *, transform: bool = True
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
         mu = (y + y.mean()) / 2 if start is None else np.exp(start)
         eta = np.log(mu)
         deviance_old = np.inf
@@ -215,6 +216,8 @@ class FEPoisson:
             if abs(deviance - deviance_old) <= DEVIANCE_TOLERANCE * max(abs(deviance), 1.0):
                 break
             deviance_old = deviance
+        if not transform:  # a jackknife refit needs the coefficients only
+            return beta, mu, None, iterations
         if fixed is not None:
             demeaned, _ = fixed.demean(X, mu)
             Xt = demeaned
@@ -233,7 +236,7 @@ def _refit(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None, rows: np.nd
         dropped = collinear_on_gram(Xt.T @ Xt, (Xs**2).sum(axis=0), COLLINEARITY_TOLERANCE)
         if dropped:
             raise undefined_error(cluster_name, label, names[dropped[0]])
-        beta, mu, _, _ = FEPoisson._irls(ys, Xs, sub, start[keep])
+        beta, mu, _, _ = FEPoisson._irls(ys, Xs, sub, start[keep], transform=False)
         return beta, mu, sub
 
     keep = _drop_all_zero_groups(y, fixed, rows.copy()) if fixed is not None else rows.copy()
