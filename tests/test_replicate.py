@@ -19,6 +19,27 @@ from villageaid.replicate import compare, manifest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def test_replicate_passes_against_the_committed_expected_values(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     expected = REPO / "paper" / "expected.json"
@@ -61,8 +82,15 @@ def test_a_killed_run_leaves_no_truncated_output(tmp_path: Path) -> None:
                                  str(killed / "tables"), "--figures", str(killed / "figures"), "--bootstrap-draws",
                                  "199"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
+        workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        # the forked workers of the tables do not outlive the process that started them
+        deadline = time.monotonic() + 10
+        while workers and time.monotonic() < deadline:
+            workers = {pid for pid in workers if _running(pid)}
+            time.sleep(0.1)
+        assert not workers, f"workers {sorted(workers)} still run after their parent was killed"
         written = {}
         for folder in ("tables", "figures"):
             if (killed / folder).exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -310,7 +311,8 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
         _FORKED["panel"] = panel
         try:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context) as pool:
+            with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context,
+                                     initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
                 # The largest groups first, so that the long ones do not start last.
                 futures = [pool.submit(_write_group_in_worker, [o.stem for o in group], tables_dir, figures_dir,
                                        bootstrap_draws)
@@ -332,6 +334,22 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     written.append(write_paper_text(tables_dir, panel))
     log("key numbers and the paper's generated text: written")
     return written
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Make a worker exit as soon as the process that started it is gone (killed, say, with SIGKILL).
+
+    A forked worker would otherwise wait for work forever: it holds its own copy of the task pipe, so it
+    never sees the pipe close. Its output goes to staging folders that only the parent moves into place.
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 #: What forked workers inherit from the process that forked them (the panel); empty otherwise.
