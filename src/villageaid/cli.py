@@ -456,9 +456,15 @@ def cmd_speccurve(args: argparse.Namespace) -> int:
     write_csv(table, out / "speccurve.csv")
     note = f"{panel.attrs.get('data_source', '')}. {scale_note()}"
     save_figure(speccurve_figure(table, note=note), out / "figure_speccurve")
-    summary = table.groupby("hypothesis").agg(specifications=("estimate", "size"), median=("estimate", "median"),
-                                              share_significant=("significant_5pct", "mean"))
+    estimated = table.loc[table["estimate"].notna()]
+    summary = estimated.groupby("hypothesis").agg(specifications=("estimate", "size"),
+                                                  median=("estimate", "median"),
+                                                  share_significant=("significant_5pct", "mean"))
     print(summary.to_string())
+    skipped = table.loc[table["estimate"].isna()]
+    if len(skipped):
+        _log(f"speccurve: {len(skipped)} specification(s) not estimable on these data (reasons in the "
+             f"not_estimated column of speccurve.csv), e.g. {skipped['not_estimated'].iloc[0]}")
     return EXIT_OK
 
 

@@ -90,3 +90,26 @@ def test_reference_levels_keep_their_spaces() -> None:
     fit = feols("y ~ x + i(county, ref='P  县')", data)
     names = fit.tidy()["term"].tolist()
     assert any("Wu Xian 县" in n for n in names) and not any("P  县" in n for n in names)
+
+
+def test_a_wald_test_beyond_the_rank_of_a_clustered_variance_is_refused() -> None:
+    # Three clusters give a CRV1 variance of rank at most 2: a joint test of four slopes has no meaning.
+    # The fit stands, its overall F is missing with a note saying why, and an explicit test is refused.
+    import numpy as np
+    import pandas as pd
+
+    from villageaid.estimators import WaldTestUndefinedError, feols
+
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame(rng.normal(size=(60, 4)), columns=["x1", "x2", "x3", "x4"])
+    data["g"] = np.repeat([0, 1, 2], 20)
+    data["y"] = data[["x1", "x2"]].sum(axis=1) + rng.normal(size=60)
+    fit = feols("y ~ x1 + x2 + x3 + x4", data, vcov={"CRV1": "g"})
+    assert np.isnan(fit.fit_statistics["wald_f"]) and np.isnan(fit.fit_statistics["wald_f_p"])
+    assert any("no overall F statistic" in note and "rank" in note for note in fit.notes)
+    assert np.isfinite(fit.params).all()
+    with pytest.raises(WaldTestUndefinedError, match="has rank 2"):
+        fit.wald_test(["x1", "x2", "x3", "x4"])
+    assert np.isfinite(fit.wald_test(["x1", "x2"]).statistic)  # within the rank: defined
+    hetero = feols("y ~ x1 + x2 + x3 + x4", data, vcov="HC1")
+    assert np.isfinite(hetero.fit_statistics["wald_f"])

@@ -20,7 +20,7 @@ from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import ParsedFormula, model_matrix, parse_formula
 from villageaid.estimators.jackknife import labels_of, linear_leave_one_out
 from villageaid.estimators.predict import Predictor
-from villageaid.estimators.results import RegressionResults
+from villageaid.estimators.results import RegressionResults, WaldTestUndefinedError
 from villageaid.estimators.vcov import (
     CRV1,
     IID,
@@ -216,9 +216,14 @@ class FEOLS:
         )
         slopes = [n for n in names if n != "Intercept"]
         if slopes:
-            test = result.wald_test(slopes)
-            result = replace(result, fit_statistics={**statistics, "wald_f": test.statistic,
-                                                     "wald_f_p": test.p_value})
+            try:
+                test = result.wald_test(slopes)
+            except WaldTestUndefinedError as exc:  # the fit stands; its overall F does not exist: say so
+                result = replace(result, fit_statistics={**statistics, "wald_f": np.nan, "wald_f_p": np.nan},
+                                 notes=(*result.notes, f"no overall F statistic: {exc}"))
+            else:
+                result = replace(result, fit_statistics={**statistics, "wald_f": test.statistic,
+                                                         "wald_f_p": test.p_value})
         return result
 
     def _raw_design(self, design: Design) -> tuple[np.ndarray, np.ndarray]:

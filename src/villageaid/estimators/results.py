@@ -165,6 +165,10 @@ class ModelBackedResults(ResultsBase):
         return self.model.notes
 
 
+class WaldTestUndefinedError(ValueError):
+    """A joint Wald test whose variance matrix is singular (more combinations than it has rank)."""
+
+
 def wald_from(params: pd.Series, vcov: pd.DataFrame, df_t: float, terms: list[str] | None = None, *,
               restriction: np.ndarray | None = None, value: np.ndarray | None = None,
               hypothesis: str | None = None) -> WaldTest:
@@ -185,8 +189,17 @@ def wald_from(params: pd.Series, vcov: pd.DataFrame, df_t: float, terms: list[st
     rhs = np.zeros(restriction.shape[0]) if value is None else np.asarray(value, dtype=float)
     diff = restriction @ params.to_numpy() - rhs
     middle = restriction @ vcov.to_numpy() @ restriction.T
-    statistic = float(diff @ np.linalg.solve(middle, diff))
     q = restriction.shape[0]
+    rank = int(np.linalg.matrix_rank(middle)) if np.isfinite(middle).all() else -1
+    if rank < q:
+        # A clustered variance has rank at most (clusters - 1): with few clusters, many combinations cannot
+        # be tested jointly. Refused rather than inverted into a meaningless statistic.
+        raise WaldTestUndefinedError(
+            f"the Wald test of {hypothesis or 'R b = r'} is not defined: the variance of the {q} tested "
+            f"combinations has rank {max(rank, 0)}" + (" (non-finite entries)" if rank < 0 else "")
+            + "; a clustered variance has rank at most (clusters - 1), so test fewer terms or cluster on more "
+            "groups")
+    statistic = float(diff @ np.linalg.solve(middle, diff))
     if np.isfinite(df_t):
         return WaldTest(statistic / q, q, float(df_t), float(stats.f.sf(statistic / q, q, df_t)), "F",
                         hypothesis or "R b = r")

@@ -382,14 +382,17 @@ def speccurve_figure(table: pd.DataFrame, *, note: str) -> plt.Figure:
     figure, axes = plt.subplots(2, len(hypotheses), figsize=(6.0 * len(hypotheses), 6.0), squeeze=False,
                                 gridspec_kw={"height_ratios": [1.2, 1.6]}, sharex="col")
     for col, hypothesis in enumerate(hypotheses):
-        rows = table.loc[table["hypothesis"] == hypothesis].sort_values("estimate", kind="mergesort")
+        rows = table.loc[(table["hypothesis"] == hypothesis) & table["estimate"].notna()].sort_values(
+            "estimate", kind="mergesort")
+        skipped = int(((table["hypothesis"] == hypothesis) & table["estimate"].isna()).sum())
         x = np.arange(len(rows))
         colors = np.where(rows["significant_5pct"], "navy", "0.6")
         ax = axes[0, col]
         ax.vlines(x, rows["conf_low"], rows["conf_high"], colors=colors, linewidth=0.6)
         ax.scatter(x, rows["estimate"], c=colors, s=6)
         ax.axhline(0, color="0.4", linewidth=0.8)
-        ax.set_title(f"{hypothesis}: {len(rows)} specifications (dark: p < 0.05)", fontsize=9)
+        not_estimated = f"; {skipped} not estimable on these data" if skipped else ""
+        ax.set_title(f"{hypothesis}: {len(rows)} specifications (dark: p < 0.05){not_estimated}", fontsize=9)
         ax.set_ylabel("Estimate (95% CI)")
         ax = axes[1, col]
         labels, y = [], 0

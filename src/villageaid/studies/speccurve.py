@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pandas as pd
 
 from villageaid.analysis.variables import analysis_frame, available_controls
-from villageaid.estimators import feols, fepois
+from villageaid.estimators import JackknifeUndefinedError, feols, fepois
 from villageaid.panel.endowment import rich_flag
 from villageaid.registry import MODEL_SPECS
 
@@ -41,8 +42,17 @@ def _with_endowment(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
     return out.assign(city_x_rich=out["city"] * out["rich_village"])
 
 
+_STATISTICS = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
+#: What makes one specification inestimable on the data at hand (reported in ``not_estimated``).
+NOT_ESTIMABLE = (JackknifeUndefinedError, KeyError, ValueError, np.linalg.LinAlgError)
+
+
 def specification_curve(panel: pd.DataFrame) -> pd.DataFrame:
-    """Estimate H3 (city × rich, transition) and H4 (post × city × rich) under every specification."""
+    """Estimate H3 (city × rich, transition) and H4 (post × city × rich) under every specification.
+
+    A specification the data cannot support keeps its row, with missing statistics and the reason in
+    ``not_estimated`` (empty for the estimated ones); the figure and the summary count only the estimated.
+    """
     base = analysis_frame(panel)
     base = base.loc[base["period"].isin(["campaign", "transition"])]
     controls = available_controls(base)
@@ -63,13 +73,20 @@ def specification_curve(panel: pd.DataFrame) -> pd.DataFrame:
             fe = spec.fixed_effects if fe_choice == 0 else spec.fixed_effects.replace("county_year", "year")
             demonstration = sample == SAMPLES[0] and bool(data["demo"].any())
             formula = spec.formula(controls, demonstration=demonstration, outcome=y, fixed_effects=fe)
-            result = fit(formula, data, vcov=CLUSTERS[cluster])
             term = spec.key_term
-            row = result.tidy().set_index("term").loc[term]
-            rows.append({"hypothesis": hypothesis, "base_model_id": spec.id, "term": term, "outcome": outcome,
-                         "endowment": endowment, "fixed_effects": fe, "cluster": cluster, "sample": sample,
-                         "estimate": row["estimate"], "std_error": row["std_error"], "conf_low": row["conf_low"],
-                         "conf_high": row["conf_high"], "p_value": row["p_value"], "nobs": result.nobs})
+            choice = {"hypothesis": hypothesis, "base_model_id": spec.id, "term": term, "outcome": outcome,
+                      "endowment": endowment, "fixed_effects": fe, "cluster": cluster, "sample": sample}
+            try:
+                result = fit(formula, data, vcov=CLUSTERS[cluster])
+                row = result.tidy().set_index("term").loc[term]
+            except NOT_ESTIMABLE as exc:
+                # One specification these data cannot support (a jackknife left without variation, a term
+                # dropped as collinear...) is a row that says why, not the end of the curve.
+                rows.append({**choice, **dict.fromkeys(_STATISTICS, np.nan), "nobs": 0,
+                             "not_estimated": f"{type(exc).__name__}: {exc}"})
+                continue
+            rows.append({**choice, **{name: row[name] for name in _STATISTICS}, "nobs": result.nobs,
+                         "not_estimated": ""})
     table = pd.DataFrame(rows)
     table["significant_5pct"] = table["p_value"] < 0.05
     return table.sort_values(["hypothesis", "estimate"], kind="mergesort").reset_index(drop=True)
