@@ -34,7 +34,7 @@ FIGURES := paper/figures
 MANIFEST := paper/MANIFEST.sha256
 SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
-.PHONY: all build panel test lint clean clean-simulations distclean install help replicate expected pdf latex \
+.PHONY: all build panel test test-integration test-all lint clean clean-simulations distclean install help replicate expected pdf latex \
 	fonts simulations lab bench
 
 all: $(INSTALLED)
@@ -53,7 +53,8 @@ help:
 	@echo "  SEED=N            seed of the simulated default data"
 	@echo "  BOOTSTRAP_DRAWS=N wild cluster bootstrap draws (default 9999)"
 	@echo "  PDF=auto|yes|no   build paper/main.pdf where xelatex exists (auto), always, or never"
-	@echo "make test   run the test suite"
+	@echo "make test   lint and the fast tests on every core (about a minute)"
+	@echo "make test-integration  the end-to-end tests: paper outputs, PDF, notebooks (CI runs both)"
 	@echo "make replicate  rebuild everything in build/replicate and compare with paper/expected.json"
 	@echo "make bench      run benchmarks/ and write build/bench/summary.md (long; PEER_PYTHON=, BENCH_ONLY=)"
 	@echo "make pdf    build paper/main.pdf with xelatex (make latex installs it on Debian)"
@@ -110,9 +111,21 @@ expected: $(INSTALLED)
 	$(VA) build --until tables --lang $(FIGURE_LANG)
 	$(VA) expected --tables $(TABLES) --out paper/expected.json
 
+# make test: lint and the fast tests, spread over every core (pytest-xdist). make test-integration: the tests
+# that rebuild the paper's outputs, its PDF and the notebooks end to end. CI (.ci/run) runs both; make test-all
+# runs both in one go. Slow Monte Carlo tests run only when asked (pytest -m slow).
+PYTEST := $(BIN)/python -m pytest -n auto
+
 test: $(INSTALLED)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow and not integration"
+
+test-integration: $(INSTALLED)
+	$(PYTEST) -m "integration and not slow"
+
+test-all: $(INSTALLED)
+	$(BIN)/ruff check src tests benchmarks
+	$(PYTEST) -m "not slow"
 
 # Benchmarks (not tests): every script in benchmarks/, a Markdown summary in build/bench/summary.md. Long
 # (about an hour on 2 cores: national-scale data are generated on demand). PEER_PYTHON: an interpreter with the

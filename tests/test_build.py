@@ -165,22 +165,26 @@ def test_a_killed_run_leaves_nothing_stale(tmp_path: Path, moment: str, monkeypa
     assert leftovers == []
 
 
+@pytest.mark.integration
 def test_full_build_tables_follow_the_panel_and_a_deleted_table_is_rebuilt(tmp_path: Path) -> None:
+    # County records of 80 villages keep the three full builds quick; the default data's full build is
+    # tested by the replication and PDF tests.
     root = tmp_path / "project"
     (root / "paper").mkdir(parents=True)
-    results = build(_config(root), log=lambda m: None)
-    assert [r.name for r in results if r.ran] == ["simulate", "validate", "panel", "tables", "codebook", "manifest"]
+    records = _records(tmp_path / "records", villages=80)
+    results = build(_config(root, data=records), log=lambda m: None)
+    assert [r.name for r in results if r.ran] == ["validate", "panel", "tables", "codebook", "manifest"]
     manifest = (root / MANIFEST).read_text(encoding="utf-8")
     assert "paper/tables/table8_level_strength_matching.csv" in manifest
     (root / TABLES / "table8_level_strength_matching.csv").unlink()
-    ran = [r.name for r in build(_config(root), log=lambda m: None) if r.ran]
+    ran = [r.name for r in build(_config(root, data=records), log=lambda m: None) if r.ran]
     assert ran == ["tables"]  # rebuilt byte for byte, so the manifest over the complete set still holds
     assert (root / TABLES / "table8_level_strength_matching.csv").is_file()
     assert (root / MANIFEST).read_text(encoding="utf-8") == manifest
     # stray temporaries of a killed figure are removed by the next build
     (root / "paper" / "figures" / ".figure_x.png.abc.tmp").write_bytes(b"partial")
     shutil.copytree(root / TABLES, root / "paper" / ".staging-tables-old")
-    build(_config(root), log=lambda m: None)
+    build(_config(root, data=records), log=lambda m: None)
     assert not list((root / "paper").rglob("*.tmp")) and not list((root / "paper").glob(".staging-*"))
 
 

@@ -47,6 +47,7 @@ def test_validate_valid_directory(valid_dir: Path, capsys: pytest.CaptureFixture
     assert "OK:" in capsys.readouterr().out
 
 
+@pytest.mark.integration
 def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
     data = tmp_path / "sim"
     assert main(["simulate", "--out", str(data)]) == 0
@@ -170,6 +171,7 @@ def test_validated_tables_step_keeps_provenance(tmp_path: Path) -> None:
     assert from_validated.attrs["data_source"].startswith("simulated, scenario two_counties")
 
 
+@pytest.mark.integration
 def test_montecarlo_power_and_speccurve_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sims"
     assert main(["montecarlo", "--reps", "2", "--workers", "0", "--out", str(out)]) == 0

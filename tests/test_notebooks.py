@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 
 from villageaid.cli import main
 
+pytestmark = pytest.mark.integration
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 

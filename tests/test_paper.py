@@ -17,7 +17,8 @@ from villageaid.build import PDF, TABLES, BuildConfig, build
 from villageaid.registry import KEY_ESTIMATES
 from villageaid.replicate import key_value
 
-pytestmark = pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex is not installed (make latex)")
+pytestmark = [pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex is not installed (make latex)"),
+              pytest.mark.integration]
 REPO = Path(__file__).resolve().parents[1]
 
 

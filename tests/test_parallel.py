@@ -3,6 +3,8 @@ failures reported with their seed while the other results survive."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -29,8 +31,10 @@ def cluster_client():
     cluster.close()
 
 
+@pytest.mark.integration
 def test_local_cluster_equals_serial_bit_for_bit(cluster_client) -> None:
-    scenario = two_counties()
+    # The Monte Carlo replication itself, on a smaller two-county scenario (108 villages) to keep the test quick.
+    scenario = replace(two_counties(), villages_per_county=(60, 48), townships_per_county=(5, 4))
     serial = run_tasks(replication, 4, root_seed=11, args=(scenario,), workers=0, progress=False)
     parallel = run_tasks(replication, 4, root_seed=11, args=(scenario,), client=cluster_client, progress=False)
     assert parallel.backend.startswith("dask (2 workers)")
@@ -40,6 +44,7 @@ def test_local_cluster_equals_serial_bit_for_bit(cluster_client) -> None:
     pd.testing.assert_frame_equal(left, right, check_exact=True)
 
 
+@pytest.mark.integration
 def test_a_failing_task_is_reported_and_the_others_survive(cluster_client) -> None:
     result = run_tasks(example_task, 6, root_seed=3, args=(2,), with_index=True, client=cluster_client,
                        progress=False)

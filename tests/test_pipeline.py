@@ -37,6 +37,7 @@ def test_groups_never_split_a_long_analysis() -> None:
     assert len(groups) >= 6  # enough independent work for two cores
 
 
+@pytest.mark.integration
 def test_parallel_outputs_are_the_serial_bytes(panel: pd.DataFrame, tmp_path: Path) -> None:
     # A subset that is quick but spans groups: no analysis, a repeated allocation model, inequality.
     chosen = [o for o in OUTPUTS if o.stem in {"table1_typology", "figure_funding_by_type", "table3_level_endowment",

@@ -40,6 +40,7 @@ def _running(pid: int) -> bool:
         return False
 
 
+@pytest.mark.integration
 def test_replicate_passes_against_the_committed_expected_values(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     expected = REPO / "paper" / "expected.json"
@@ -68,6 +69,7 @@ def test_manifest_lists_every_file_with_its_hash(tmp_path: Path) -> None:
     assert text.splitlines() == [f"{one}  a/x.csv", f"{bee}  b.md"]
 
 
+@pytest.mark.integration
 def test_a_killed_run_leaves_no_truncated_output(tmp_path: Path) -> None:
     data, panel = tmp_path / "data", tmp_path / "panel.parquet"
     assert main(["simulate", "--out", str(data)]) == 0

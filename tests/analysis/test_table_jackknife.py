@@ -44,6 +44,7 @@ def _check(result: RegressionResults, data: pd.DataFrame) -> None:
     np.testing.assert_allclose(result.std_errors.to_numpy(), np.sqrt(np.diag(exact)), rtol=1e-6, atol=0)
 
 
+@pytest.mark.integration
 def test_table3_and_table8_errors_are_the_exact_village_jackknife(panel: pd.DataFrame) -> None:
     results = allocation_models(panel, period="transition", bootstrap_draws=0)
     frame = analysis_frame(panel)
@@ -53,6 +54,7 @@ def test_table3_and_table8_errors_are_the_exact_village_jackknife(panel: pd.Data
     assert isinstance(results.ppml.model, FEPoisson) and isinstance(results.asinh_ols.model, FEOLS)
 
 
+@pytest.mark.integration
 def test_table4_and_table5_errors_are_the_exact_village_jackknife(panel: pd.DataFrame) -> None:
     results = logic_shift_models(panel, bootstrap_draws=0, event_studies=True)
     frame = analysis_frame(panel)
