@@ -1,0 +1,75 @@
+"""Time `make all` from a clean checkout and `make test`, the two targets a user waits for.
+
+Not a test. `make all` is timed as `villageaid build` (what it runs) on a fresh `git clone` of the current commit
+into a temporary folder, with this checkout's virtual environment (the "venv ready" of the target: nothing to
+install), first from nothing and then again with nothing to do. `make test` is run in this checkout as it is
+(lint and the fast tests on every core); `--integration` also times `make test-integration`. Each run prints a
+TARGET line. Targets (2 cores): `make all` < 10 s, `make test` < 90 s.
+
+    .venv/bin/python benchmarks/make_targets.py [--pdf no|auto] [--integration]
+
+The working tree should be committed: the clone builds HEAD with the code installed from this checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGETS = {"make all": 10.0, "make test": 90.0}
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    """Wall seconds of one command; stop with its output when it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+    return seconds
+
+
+def verdict(seconds: float, target: float) -> str:
+    return "met" if seconds < target else f"missed by {seconds - target:.1f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pdf", choices=["no", "auto"], default="no",
+                        help="build the PDF too where xelatex exists (auto), or not (no, the default)")
+    parser.add_argument("--integration", action="store_true", help="also time make test-integration")
+    args = parser.parse_args()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
+                           text=True).stdout.strip()
+    if dirty:
+        print("warning: the working tree has uncommitted changes; the clone builds HEAD with them installed")
+    villageaid = str(Path(sys.executable).parent / "villageaid")
+    folder = Path(tempfile.mkdtemp(prefix="villageaid-make-all-"))
+    try:
+        clone = folder / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+        first = timed([villageaid, "build", "--root", str(clone), "--pdf", args.pdf], clone)
+        again = timed([villageaid, "build", "--root", str(clone), "--pdf", args.pdf], clone)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"make all (villageaid build, PDF {args.pdf}) from a clean checkout: {first:.1f} s; again, nothing to do: "
+          f"{again:.1f} s")
+    print(f"TARGET | make all from a clean checkout (PDF {args.pdf}) | {first:.1f} s | < {TARGETS['make all']:.0f} s | "
+          f"{verdict(first, TARGETS['make all'])}")
+    tests = timed(["make", "--no-print-directory", "test"], REPO)
+    print(f"make test (lint and the fast tests): {tests:.1f} s")
+    target = TARGETS["make test"]
+    print(f"TARGET | make test | {tests:.1f} s | < {target:.0f} s | {verdict(tests, target)}")
+    if args.integration:
+        integration = timed(["make", "--no-print-directory", "test-integration"], REPO)
+        print(f"make test-integration (end-to-end tests, run by CI besides make test): {integration:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
