@@ -431,7 +431,7 @@ def _typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport
         if col.name not in out:
             out[col.name] = pd.Series(pd.NA, index=out.index, dtype=object)
     out = out[list(schema.column_names)]
-    out["_file"] = source.label
+    out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), categories=[source.label])
     out["_row"] = rows
     return out, available
 
@@ -577,10 +577,25 @@ def _overlaps(group: np.ndarray, start: np.ndarray, end: np.ndarray, usable: np.
     return [(int(order[k]), int(order[holder[k - 1]])) for k in np.flatnonzero(hit)]
 
 
+class _LazyLabels:
+    """Cells of a column fetched one at a time (the few rows a report names), never copied as a whole."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.values = values
+
+    def __getitem__(self, i: int) -> object:
+        return self.values.iat[int(i)]
+
+
+def _label(uniques: pd.Index, code: int) -> object:
+    """Return the value of a code into distinct values (None for a missing value, code -1)."""
+    return uniques[code] if code >= 0 else None
+
+
 def _check_assignments(frame: pd.DataFrame, report: ValidationReport) -> None:
     if frame.empty:
         return
-    files = frame["_file"].to_numpy(dtype=object)
+    files = _LazyLabels(frame["_file"])
     rows = frame["_row"].to_numpy()
     start_ts, end_ts = frame["start_date"], frame["end_date"]
     if not pd.api.types.is_datetime64_any_dtype(start_ts.dtype):
@@ -595,30 +610,32 @@ def _check_assignments(frame: pd.DataFrame, report: ValidationReport) -> None:
     start = start_ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
     end = end_ts.to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
     end[np.isnat(end_ts.to_numpy(dtype="datetime64[ns]"))] = np.iinfo(np.int64).max  # an open end never ends
-    cadre, _ = codes_and_uniques(frame["cadre_id"])
-    village, _ = codes_and_uniques(frame["village_id"])
-    ids = frame["cadre_id"].astype(object).to_numpy()
-    villages = frame["village_id"].astype(object).to_numpy()
+    cadre, cadres = codes_and_uniques(frame["cadre_id"])
+    village, villages = codes_and_uniques(frame["village_id"])
+    # Identifiers are looked up for reported rows only: a text copy of millions of them costs gigabytes.
     usable = (cadre >= 0) & ~start_nat & ~reversed_
     for i, j in _overlaps(cadre, start, end, usable, strict=False):
         other = f"{files[j]} row {int(rows[j])}"
         if village[i] != village[j]:
-            report.add(Problem.of("error", "assignments", files[i], int(rows[i]), "cadre_id", str(ids[i]),
-                                  "cadre_two_villages", village=villages[i], start=str(start_ts.iat[i].date()),
-                                  other_village=villages[j], other=other))
+            report.add(Problem.of("error", "assignments", files[i], int(rows[i]), "cadre_id", str(cadres[cadre[i]]),
+                                  "cadre_two_villages", village=_label(villages, village[i]),
+                                  start=str(start_ts.iat[i].date()), other_village=_label(villages, village[j]),
+                                  other=other))
         else:
-            report.add(Problem.of("warning", "assignments", files[i], int(rows[i]), "cadre_id", str(ids[i]),
+            report.add(Problem.of("warning", "assignments", files[i], int(rows[i]), "cadre_id", str(cadres[cadre[i]]),
                                   "cadre_overlap", other=other))
     # Two first secretaries of one village at once (a handover on the same day is not an overlap).
-    secretary = (frame["role"].astype(object) == "first_secretary").fillna(False).to_numpy(dtype=bool).copy()
-    secretary &= (village >= 0) & ~start_nat & ~reversed_
+    roles, role_names = codes_and_uniques(frame["role"])
+    first_secretary = np.flatnonzero(np.asarray(pd.Index(role_names, dtype=object) == "first_secretary"))
+    secretary = np.isin(roles, first_secretary) & (village >= 0) & ~start_nat & ~reversed_
     for i, j in _overlaps(village, start, end, secretary, strict=True):
         if cadre[i] == cadre[j]:
             continue  # the same person: reported above as an overlapping posting
         until = "open" if end[j] == np.iinfo(np.int64).max else str(end_ts.iat[j].date())
         report.add(Problem.of("error", "assignments", files[i], int(rows[i]), "role", "first_secretary",
-                              "two_first_secretaries", village=villages[i], start=str(start_ts.iat[i].date()),
-                              other=f"{files[j]} row {int(rows[j])}", until=until))
+                              "two_first_secretaries", village=_label(villages, village[i]),
+                              start=str(start_ts.iat[i].date()), other=f"{files[j]} row {int(rows[j])}",
+                              until=until))
 
 
 def _empty(schema: TableSchema) -> pd.DataFrame:
@@ -649,7 +666,8 @@ def validate_sources(
 ) -> dict[str, pd.DataFrame]:
     """Type and check every source, then check keys and references across tables.
 
-    Problems go into ``report``; the returned tables have schema columns and types. ``units`` (when given)
+    Problems go into ``report``; the returned tables have schema columns and types. Each source's cells are
+    released once typed (its ``frame`` is left empty). ``units`` (when given)
     receives the amount unit of every money column and where it was stated. ``found`` names tables whose
     files exist but could not be read (already reported, so not reported again as missing).
     """
@@ -667,6 +685,9 @@ def validate_sources(
         available[source.table] = columns if previous is None else previous & columns
         if frame is not None:
             typed[source.table].append(frame)
+        # The cells as read are not needed once typed: released now, not after the last table (at a national
+        # scale they are gigabytes). The source keeps its table, label and headers.
+        source.frame = source.frame.iloc[:0]
     tables: dict[str, pd.DataFrame] = {}
     present = {s.table for s in sources} | (found or set())
     for name, schema in RAW_TABLES.items():
