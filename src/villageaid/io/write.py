@@ -99,10 +99,38 @@ def write_csv(frame: pd.DataFrame, target: Path | str) -> Path:
     return write_text(target, neutralize_frame(frame).to_csv(index=False, lineterminator="\n"))
 
 
+#: Rows per Parquet row group, as pyarrow's own default: a larger frame is converted to Arrow one row group at
+#: a time, so that writing a national panel does not hold a second, Arrow copy of all of it.
+PARQUET_ROW_GROUP = 1 << 20
+
+
 def write_parquet(frame: pd.DataFrame, target: Path | str) -> Path:
-    """Write a DataFrame as Parquet atomically (no pandas index, fixed writer settings)."""
-    return write_with(target, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow",
-                                                           compression="zstd"))
+    """Write a DataFrame as Parquet atomically (no pandas index, fixed writer settings, ``attrs`` kept)."""
+    if len(frame) <= PARQUET_ROW_GROUP:
+        return write_with(target, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow",
+                                                               compression="zstd"))
+    return write_with(target, lambda tmp: _write_parquet_by_row_group(frame, tmp))
+
+
+def _write_parquet_by_row_group(frame: pd.DataFrame, path: Path) -> None:
+    """Write what ``frame.to_parquet`` writes, converting one row group at a time (the same schema and attrs)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def part(start: int, schema: pa.Schema | None = None) -> pa.Table:
+        return pa.Table.from_pandas(frame.iloc[start:start + PARQUET_ROW_GROUP], schema=schema, preserve_index=False)
+
+    first = part(0)
+    metadata = dict(first.schema.metadata or {})
+    if frame.attrs:  # as pandas' to_parquet stores them, so that read_parquet restores them
+        metadata[b"PANDAS_ATTRS"] = json.dumps(frame.attrs).encode()
+    schema = first.schema.with_metadata(metadata)
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        writer.write_table(first.replace_schema_metadata(metadata))
+        for start in range(PARQUET_ROW_GROUP, len(frame), PARQUET_ROW_GROUP):
+            writer.write_table(part(start, schema))
 
 
 def write_parquet_tables(tables: dict[str, pd.DataFrame], folder: Path | str) -> list[Path]:
