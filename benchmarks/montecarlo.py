@@ -48,6 +48,10 @@ def main() -> None:
     same = pd.DataFrame([r for rows in serial.results for r in rows]).equals(
         pd.DataFrame([r for rows in parallel.results for r in rows]))
     print(f"identical results: {same}")
+    verdict = "met" if efficiency >= 0.8 and same else (
+        f"missed ({100 * efficiency:.0f}%)" if same else "missed: results differ from the serial run")
+    print(f"TARGET | Monte Carlo parallel efficiency on {args.workers} workers | {100 * efficiency:.0f}%, identical: "
+          f"{same} | ≥ 80%, identical | {verdict}")
 
 
 if __name__ == "__main__":

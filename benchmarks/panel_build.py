@@ -56,6 +56,11 @@ def main() -> None:
     total = t_sim + t_val + t_panel
     print(f"total:    {total:6.1f} s  (simulate + {'validate + ' if t_val else ''}panel)  "
           f"peak memory {peak_gb():.2f} GB  target < 60 s and < 6 GB")
+    missed = [f"{total - 60:.0f} s over"] if total >= 60 else []
+    missed += [f"{peak_gb() - 6:.1f} GB over"] if peak_gb() >= 6 else []
+    verdict = "missed: " + ", ".join(missed) if missed else "met"
+    print(f"TARGET | national simulate + {'validate + ' if t_val else ''}panel in one process (no files) | "
+          f"{total:.1f} s, {peak_gb():.2f} GB | < 60 s and < 6 GB | {verdict}")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,10 @@ def run(folder: Path) -> tuple[float, float, int]:
     return seconds, peak_kb / 1024**2, done.returncode
 
 
+#: Label → (seconds, GB or None): the targets stated above.
+TARGETS = {"clean": (8.0, 1.0), "bad_cells": (20.0, None)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=2_000_000)
@@ -78,6 +82,12 @@ def main() -> None:
             peak = statistics.median(r[1] for r in runs)
             print(f"{label:10s} median {seconds:6.2f} s  peak {peak:5.2f} GB  exit {runs[0][2]}  "
                   f"(runs: {', '.join(f'{r[0]:.2f}' for r in runs)})")
+            limit, memory = TARGETS[label]
+            missed = [f"{seconds - limit:.1f} s over"] if seconds >= limit else []
+            missed += [f"{peak - memory:.2f} GB over"] if memory is not None and peak >= memory else []
+            print(f"TARGET | validate {args.rows:,} funding rows ({label}) | {seconds:.2f} s, {peak:.2f} GB | "
+                  f"< {limit:.0f} s" + (f" and < {memory:.0f} GB" if memory is not None else "")
+                  + f" | {'missed: ' + ', '.join(missed) if missed else 'met'}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
