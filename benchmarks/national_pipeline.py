@@ -47,17 +47,19 @@ def main() -> None:
             "panel": [villageaid, "panel", str(folder / ("validated" if args.panel_from == "validated" else "data")),
                       "--out", str(folder / "panel.parquet")],
         }
-        total, peak = 0.0, 0.0
+        total, peak, parts = 0.0, 0.0, []
         for name, command in steps.items():
             seconds, gb = timed(command)
             total, peak = total + seconds, max(peak, gb)
+            parts.append(f"{name} {seconds:.1f} s / {gb:.2f} GB")
             print(f"{name}: {seconds:.1f} s, peak {gb:.2f} GB")
         print(f"total {total:.1f} s, largest peak {peak:.2f} GB ({args.villages:,} villages, {args.format}, "
               f"panel from the {args.panel_from} tables)")
         verdict = [] if total < TARGET_SECONDS else [f"time missed by {total - TARGET_SECONDS:.0f} s"]
         verdict += [] if peak < TARGET_GB else [f"memory missed by {peak - TARGET_GB:.1f} GB"]
         print(f"TARGET | national simulate + validate + panel ({args.format}) | {total:.1f} s, {peak:.2f} GB | "
-              f"< {TARGET_SECONDS:.0f} s and < {TARGET_GB} GB | {'; '.join(verdict) or 'met'}")
+              f"< {TARGET_SECONDS:.0f} s and < {TARGET_GB} GB | {'; '.join(verdict) or 'met'}"
+              + (f" (steps: {', '.join(parts)})" if verdict else ""))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
