@@ -103,4 +103,12 @@ def read_validated_set(folder: Path, columns: dict[str, tuple[str, ...] | None] 
             tables[name] = pd.read_parquet(folder / f"{name}.parquet", columns=wanted)
         else:
             tables[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in (wanted or schema.column_names)})
+    release_arrow_memory()
     return tables
+
+
+def release_arrow_memory() -> None:
+    """Hand memory Arrow's allocator keeps after a read back to the system (hundreds of MB at a national scale)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
