@@ -55,7 +55,7 @@ def main() -> None:
     targets, sections = [], []
     for name in chosen:
         command = [sys.executable, str(HERE / f"{name.split()[0]}.py"), *SCRIPTS[name]]
-        if name.split()[0] in ("wild_bootstrap", "ppml", "staggered_did") and args.peer_python:
+        if name.split()[0] in ("wild_bootstrap", "ppml", "staggered_did", "twfe") and args.peer_python:
             command += ["--peer-python", args.peer_python]
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
