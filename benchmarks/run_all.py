@@ -37,6 +37,7 @@ SCRIPTS = {
     "staggered_did --units 500000 --covariate": ["--engines", "villageaid,diff-diff", "--units", "500000",
                                                  "--covariate"],
     "twfe": [],
+    "event_study": [],
     "montecarlo": [],
     "make_targets": [],
 }
@@ -55,7 +56,7 @@ def main() -> None:
     targets, sections = [], []
     for name in chosen:
         command = [sys.executable, str(HERE / f"{name.split()[0]}.py"), *SCRIPTS[name]]
-        if name.split()[0] in ("wild_bootstrap", "ppml", "staggered_did", "twfe") and args.peer_python:
+        if name.split()[0] in ("wild_bootstrap", "ppml", "staggered_did", "twfe", "event_study") and args.peer_python:
             command += ["--peer-python", args.peer_python]
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
