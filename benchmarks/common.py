@@ -6,6 +6,7 @@ it too.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -36,3 +37,24 @@ def run_fresh(python: str, program: str) -> tuple[list[str], float, float] | Non
         return None
     lines = done.stdout.strip().splitlines()
     return lines[:-1], float(lines[-1]), seconds
+
+
+def interleaved_runs(commands: dict[str, list[str]], repeat: int, label: str = "",
+                     cwd: Path | None = None) -> dict[str, list[dict]]:
+    """Run each engine's command in a fresh process, every engine once a round, for ``repeat`` rounds.
+
+    Each command prints a JSON object as its last line; the objects are kept per engine, with the process's
+    whole wall time (interpreter, imports and reading included) added as ``whole``. A failed run is reported
+    and left out.
+    """
+    runs: dict[str, list[dict]] = {engine: [] for engine in commands}
+    for _ in range(repeat):
+        for engine, command in commands.items():
+            begun = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+            whole = time.perf_counter() - begun
+            if done.returncode != 0:
+                print(f"{label:12s} {engine:12s} failed: {done.stderr.strip().splitlines()[-1:]}")
+                continue
+            runs[engine].append({**json.loads(done.stdout.strip().splitlines()[-1]), "whole": whole})
+    return runs

@@ -22,13 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import peak_gb
+from common import interleaved_runs, peak_gb
 from staggered_did import make_data
 
 ENGINES = ("villageaid", "pyfixest")
@@ -87,18 +86,9 @@ def main() -> None:
         make_data(args.units, path, args.seed)
         rows = args.units * 10
         for model in MODELS:
-            runs: dict[str, list[dict]] = {engine: [] for engine in ENGINES}
-            for _ in range(args.repeat):
-                for engine in ENGINES:
-                    python = args.peer_python if engine == "pyfixest" else sys.executable
-                    begun = time.perf_counter()
-                    done = subprocess.run([python, __file__, "--run-one", engine, model, str(path)],
-                                          capture_output=True, text=True, cwd=Path(__file__).parent)
-                    whole = time.perf_counter() - begun
-                    if done.returncode != 0:
-                        print(f"{model:12s} {engine:10s} failed: {done.stderr.strip().splitlines()[-1:]}")
-                        continue
-                    runs[engine].append({**json.loads(done.stdout.strip().splitlines()[-1]), "whole": whole})
+            commands = {engine: [args.peer_python if engine == "pyfixest" else sys.executable, __file__,
+                                 "--run-one", engine, model, str(path)] for engine in ENGINES}
+            runs = interleaved_runs(commands, args.repeat, model, cwd=Path(__file__).parent)
             if not runs["villageaid"]:
                 continue
             ours = runs["villageaid"][-1]

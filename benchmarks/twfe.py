@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import interleaved_runs, peak_gb
 
 FORMULA = ("asinh_funding_total ~ post:rich + post:city_unit + post:city_unit:rich + city_unit + city_unit:rich"
            " | village + year")
@@ -64,14 +64,6 @@ def prepare(villages: int, workdir: Path, seed: int) -> dict[str, Path]:
         frame.loc[keep].reset_index(drop=True).to_parquet(unbalanced, index=False)
         print(f"built the national panel ({len(frame):,} village-years) in {time.perf_counter() - start:.1f} s")
     return {"balanced": balanced, "unbalanced": unbalanced}
-
-
-def peak_gb() -> float:
-    """This process's peak resident memory (VmHWM; unlike ru_maxrss it is not inherited across exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024**2
-    return float("nan")
 
 
 def run_one(engine: str, path: str) -> None:
@@ -132,18 +124,9 @@ def main() -> None:
         return
     paths = prepare(args.villages, args.workdir, args.seed)
     for case, path in paths.items():
-        runs: dict[str, list[dict]] = {engine: [] for engine in ENGINES}
-        for _ in range(args.repeat):  # interleaved: every engine once a round
-            for engine in ENGINES:
-                python = args.peer_python if engine == "pyfixest" else sys.executable
-                begun = time.perf_counter()
-                proc = subprocess.run([python, __file__, "--run-one", engine, str(path)], capture_output=True,
-                                      text=True, env={**os.environ}, check=False)
-                whole = time.perf_counter() - begun
-                if proc.returncode != 0:
-                    print(f"{case:10s} {engine:12s} failed: {proc.stderr.strip().splitlines()[-1:]}")
-                    continue
-                runs[engine].append({**json.loads(proc.stdout.strip().splitlines()[-1]), "whole": whole})
+        commands = {engine: [args.peer_python if engine == "pyfixest" else sys.executable, __file__, "--run-one",
+                             engine, str(path)] for engine in ENGINES}
+        runs = interleaved_runs(commands, args.repeat, case)
         ours = runs["villageaid"][-1] if runs["villageaid"] else None
         fit_ours = _median([r["seconds"] for r in runs["villageaid"]])
         whole_ours = _median([r["whole"] for r in runs["villageaid"]])

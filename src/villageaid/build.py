@@ -346,7 +346,7 @@ def _run_tables(config: BuildConfig) -> None:
     try:
         build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=config.bootstrap_draws,
                       log=lambda message: print(f"villageaid: tables: {message}", flush=True),
-                      workers=config.workers or os.cpu_count() or 1)
+                      workers=config.workers)
     except BaseException as exc:
         _remove(stage_tables)
         _remove(stage_figures)

@@ -42,6 +42,10 @@ class UserError(Exception):
     """A mistake in the user's input or command line: reported in one message, exit code 2."""
 
 
+#: --date-years as the command line writes its default.
+DEFAULT_DATE_YEARS = f"{DATE_YEARS[0]}-{DATE_YEARS[1]}"
+
+
 def _log(message: str) -> None:
     print(f"villageaid: {message}", file=sys.stderr)
 
@@ -57,9 +61,8 @@ def _add_ingest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--salt-file", type=Path, default=None,
                         help=f"file holding your secret salt for pseudonymizing a name column (or set "
                              f"{SALT_ENV}); at least 16 random characters, kept outside the data directory")
-    parser.add_argument("--date-years", default=f"{DATE_YEARS[0]}-{DATE_YEARS[1]}", metavar="FIRST-LAST",
-                        help=f"calendar years within which dates are plausible (default "
-                             f"{DATE_YEARS[0]}-{DATE_YEARS[1]})")
+    parser.add_argument("--date-years", default=DEFAULT_DATE_YEARS, metavar="FIRST-LAST",
+                        help=f"calendar years within which dates are plausible (default {DEFAULT_DATE_YEARS})")
     parser.add_argument("--max-problems", type=int, default=1000,
                         help="print at most this many problems (default 1000); the rest are counted per file, "
                              "column and problem")
@@ -178,7 +181,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
         given = [flag for flag, value, default in (
             ("--header-map", args.header_map, []), ("--amount-unit", args.amount_unit, None),
             ("--salt-file", args.salt_file, None),
-            ("--date-years", args.date_years, f"{DATE_YEARS[0]}-{DATE_YEARS[1]}")) if value != default]
+            ("--date-years", args.date_years, DEFAULT_DATE_YEARS)) if value != default]
         if given:
             raise UserError(f"panel: {args.data_dir} is a validated set (it has {PROVENANCE_FILE}): its units, "
                             f"dates and pseudonyms were settled when it was validated, so {', '.join(given)} "
@@ -240,7 +243,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
         try:
             written = build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=args.bootstrap_draws,
                                     log=lambda message: _log(f"tables: {message}"),
-                                    workers=args.workers or os.cpu_count() or 1)
+                                    workers=args.workers)
         except NOT_ESTIMABLE as exc:  # each analysis explains its own failure; this is the safety net
             raise UserError(f"the tables cannot be written from this panel ({type(exc).__name__}: {exc}); "
                             "nothing was written") from exc
@@ -687,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--amount-unit", choices=sorted(AMOUNT_UNIT_CHOICES), default=None,
                    help="unit of money columns whose header states none (default 万元)")
     p.add_argument("--salt-file", type=Path, default=None, help="secret salt for pseudonymizing names")
-    p.add_argument("--date-years", default=f"{DATE_YEARS[0]}-{DATE_YEARS[1]}", metavar="FIRST-LAST",
+    p.add_argument("--date-years", default=DEFAULT_DATE_YEARS, metavar="FIRST-LAST",
                    help="calendar years within which dates are plausible")
     _output_workers_option(p)
     p.set_defaults(func=cmd_build)

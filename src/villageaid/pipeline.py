@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from villageaid.analysis import (
@@ -22,6 +21,7 @@ from villageaid.analysis.demonstration import demonstration_models
 from villageaid.analysis.inequality import inequality_models
 from villageaid.analysis.persistence import persistence_models
 from villageaid.analysis.returns import returns_models
+from villageaid.analysis.variables import NOT_ESTIMABLE
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.write import write_csv
 from villageaid.policy import counties_from_panel, estimate_policy_models, simulate_policies
@@ -73,9 +73,6 @@ def main_coefficients(transition: AllocationResults, campaign: AllocationResults
     return pd.DataFrame(rows)
 
 
-#: Errors that mean "these data do not support this analysis" (too few villages, no variation, no treated
-#: cohort...). They are reported in the output itself, never hidden; other errors stop the build.
-NOT_ESTIMABLE = (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, KeyError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -274,7 +271,7 @@ OUTPUTS: tuple[Output, ...] = (
 
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
-                  log: Callable[[str], None] = print, workers: int = 1,
+                  log: Callable[[str], None] = print, workers: int | None = 1,
                   outputs: Sequence[Output] | None = None) -> list[Path]:
     """Estimate every analysis once and write Tables 1–8, the figures and the paper's generated text.
 
@@ -289,17 +286,18 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     bootstrap_draws : int
     log : callable
         Receives one line per output (and per analysis that could not be estimated).
-    workers : int
-        Processes to spread the outputs over. Outputs that share a long analysis stay in one process, which
-        estimates it once; the short allocation models (:data:`REPEATABLE`) may be estimated in two. Every
-        analysis has its own fixed seed, so the files are the same bytes whatever the number of workers.
-        More than one needs the ``fork`` start method (Linux); elsewhere the outputs are written in this
-        process.
+    workers : int or None
+        Processes to spread the outputs over (None: one per core). Outputs that share a long analysis stay
+        in one process, which estimates it once; the short allocation models (:data:`REPEATABLE`) may be
+        estimated in two. Every analysis has its own fixed seed, so the files are the same bytes whatever the
+        number of workers. More than one needs the ``fork`` start method (Linux); elsewhere the outputs are
+        written in this process.
     outputs : sequence of Output, optional
         The outputs to write (all of :data:`OUTPUTS` by default, in their order).
     """
     import multiprocessing
 
+    workers = (os.cpu_count() or 1) if workers is None else max(workers, 1)  # 0, as elsewhere: this process
     chosen = list(OUTPUTS if outputs is None else outputs)
     groups = _groups_sharing_analyses(chosen)
     fork = "fork" in multiprocessing.get_all_start_methods()

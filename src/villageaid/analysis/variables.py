@@ -15,6 +15,11 @@ from villageaid.estimators.vcov import CRV3
 #: Webb 2023 recommend CRV3 with few clusters).
 VILLAGE_JACKKNIFE = CRV3("village")
 
+#: Errors that mean "these data do not support this analysis" (too few villages, no variation, no treated
+#: cohort, a jackknife left without variation...). Outputs report them in place of the estimate, never hide
+#: them; other errors stop the run.
+NOT_ESTIMABLE = (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, KeyError, IndexError)
+
 #: Baseline controls of the allocation models: size and remoteness. The other baseline indicators make up
 #: the endowment index, which enters the models itself.
 BASELINE_CONTROLS = ("log_population", "log_distance")

@@ -577,16 +577,6 @@ def _overlaps(group: np.ndarray, start: np.ndarray, end: np.ndarray, usable: np.
     return [(int(order[k]), int(order[holder[k - 1]])) for k in np.flatnonzero(hit)]
 
 
-class _LazyLabels:
-    """Cells of a column fetched one at a time (the few rows a report names), never copied as a whole."""
-
-    def __init__(self, values: pd.Series) -> None:
-        self.values = values
-
-    def __getitem__(self, i: int) -> object:
-        return self.values.iat[int(i)]
-
-
 def _label(uniques: pd.Index, code: int) -> object:
     """Return the value of a code into distinct values (None for a missing value, code -1)."""
     return uniques[code] if code >= 0 else None
@@ -595,7 +585,7 @@ def _label(uniques: pd.Index, code: int) -> object:
 def _check_assignments(frame: pd.DataFrame, report: ValidationReport) -> None:
     if frame.empty:
         return
-    files = _LazyLabels(frame["_file"])
+    files = frame["_file"].array  # indexed for reported rows only, never copied to text as a whole
     rows = frame["_row"].to_numpy()
     start_ts, end_ts = frame["start_date"], frame["end_date"]
     if not pd.api.types.is_datetime64_any_dtype(start_ts.dtype):

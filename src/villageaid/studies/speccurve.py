@@ -14,8 +14,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from villageaid.analysis.variables import analysis_frame, available_controls
-from villageaid.estimators import JackknifeUndefinedError, feols, fepois
+from villageaid.analysis.variables import NOT_ESTIMABLE, analysis_frame, available_controls
+from villageaid.estimators import feols, fepois
 from villageaid.panel.endowment import rich_flag
 from villageaid.registry import MODEL_SPECS
 
@@ -43,8 +43,6 @@ def _with_endowment(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
 
 
 _STATISTICS = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
-#: What makes one specification inestimable on the data at hand (reported in ``not_estimated``).
-NOT_ESTIMABLE = (JackknifeUndefinedError, KeyError, ValueError, np.linalg.LinAlgError)
 
 
 def specification_curve(panel: pd.DataFrame) -> pd.DataFrame:
