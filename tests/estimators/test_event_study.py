@@ -35,12 +35,13 @@ def test_event_study_equals_regression_on_hand_made_dummies() -> None:
     np.testing.assert_allclose(estimates, fit.params.to_numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(table.loc[table["period"] != 2020, "std_error"].to_numpy(), fit.std_errors.to_numpy(),
                                rtol=1e-10, atol=0)
-    # the pre-trend test: F = W / q with (q, G - 1) degrees of freedom
+    # the pre-trend test: F = W / q with (q, n - K) degrees of freedom, as fixest's wald()
     pre = [f"rich_{y}" for y in (2016, 2017, 2018, 2019)]
     b = fit.params[pre].to_numpy()
     wald = b @ np.linalg.solve(fit.vcov.loc[pre, pre].to_numpy(), b)
     np.testing.assert_allclose(result.pre_trend.statistic, wald / 4, rtol=1e-10, atol=0)
-    np.testing.assert_allclose(result.pre_trend.p_value, stats.f.sf(wald / 4, 4, 199), rtol=1e-10, atol=0)
+    np.testing.assert_allclose(result.pre_trend.p_value, stats.f.sf(wald / 4, 4, fit.df_resid), rtol=1e-10, atol=0)
+    assert fit.df_resid == fit.nobs - len(fit.params) - (200 + 10 - 1)
 
 
 def test_event_study_recovers_effects_and_detects_pre_trends() -> None:

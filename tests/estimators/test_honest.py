@@ -144,7 +144,7 @@ def test_callaway_santanna_dynamic_effects_with_a_universal_base_period() -> Non
     assert list(universal.labels[~keep]) == [-1]
     result = universal.sensitivity(grid=[0.0, 0.02])
     num_pre = int(np.sum(universal.labels[keep] < -1))
-    direct = honest_did(universal.estimates[keep], universal.vcov[np.ix_(keep, keep)], num_pre=num_pre,
+    direct = honest_did(universal.estimates[keep], universal.vcov.to_numpy()[np.ix_(keep, keep)], num_pre=num_pre,
                         num_post=int(keep.sum()) - num_pre, grid=[0.0, 0.02])
     pd.testing.assert_frame_equal(result.tidy(), direct.tidy())
     assert universal.pretrend_power(target_power=0.5).power == pytest.approx(0.5, abs=1e-6)

@@ -1,4 +1,6 @@
-"""IV with absorbed fixed effects: 2SLS from linearmodels, Anderson–Rubin sets written here."""
+"""IV with absorbed fixed effects: 2SLS through the variance core, first stages and Anderson–Rubin sets.
+
+fixest references for every variance are in test_fixest_reference.py."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from villageaid.estimators.iv import anderson_rubin_set, iv_fe
+from villageaid.estimators import CRV1, CRV3, HC1, feols
+from villageaid.estimators.iv import iv_fe
 
 
 def _panel(strength: float, seed: int = 0, units: int = 150, periods: int = 6) -> pd.DataFrame:
@@ -32,37 +35,45 @@ def test_two_stage_least_squares_recovers_the_effect_and_ols_does_not() -> None:
     assert ar.bounded and len(ar.pieces) == 1
     low, high = ar.pieces[0]
     assert low < result.iv.params["x"] < high
-    table = result.tidy()
-    assert list(table["estimator"]) == ["2SLS", "OLS"] and "Anderson–Rubin" in str(result.summary())
+    assert list(result.tidy()["term"]) == ["x"] and list(result.ols.tidy()["term"]) == ["x"]
+    assert "Anderson–Rubin" in str(result.summary())
 
 
-def test_anderson_rubin_statistic_is_the_clustered_wald_test_of_the_reduced_form() -> None:
-    """At any β₀ the statistic equals linearmodels' clustered Wald test of the instruments in y − β₀x, and the
-    set's ends are where it crosses the chi-square critical value."""
-    from linearmodels.iv import IV2SLS
+@pytest.mark.parametrize("vcov", [CRV1("unit"), HC1(), CRV3("unit"), CRV1("unit+year")], ids=str)
+def test_anderson_rubin_statistic_is_the_wald_test_of_the_reduced_form(vcov) -> None:
+    """At any β₀ the statistic equals the Wald test of the instruments in a regression of y − β₀x fitted anew
+    (feols, the same variance), and the set's ends are where that test crosses the chi-square critical value."""
     from scipy import stats
 
-    from villageaid.estimators.demean import FixedEffects
-
     frame = _panel(0.6, seed=2)
-    effects = FixedEffects.from_data(frame, ("unit", "year"))
-    columns = ["y", "x", "z1", "z2"]
-    demeaned = pd.DataFrame(effects.demean(frame[columns].to_numpy(float))[0], columns=columns)
 
     def wald(beta: float) -> float:
-        fit = IV2SLS(demeaned["y"] - beta * demeaned["x"], demeaned[["z1", "z2"]], None, None).fit(
-            cov_type="clustered", clusters=frame["unit"], debiased=True)
-        return float(fit.params.to_numpy() @ np.linalg.solve(fit.cov.to_numpy(), fit.params.to_numpy()))
+        fit = feols("shifted ~ z1 + z2 | unit + year", frame.assign(shifted=frame["y"] - beta * frame["x"]), vcov=vcov)
+        return fit.wald_test(["z1", "z2"]).statistic * 2  # F = W/q
 
-    for beta in (-1.0, 0.2, 0.5, 2.0):
-        shifted = anderson_rubin_set((demeaned["y"] - beta * demeaned["x"]).to_numpy(), demeaned["x"].to_numpy(),
-                                     demeaned[["z1", "z2"]].to_numpy(), np.zeros((len(frame), 0)),
-                                     frame["unit"].to_numpy())
-        assert shifted.statistic_at_zero == pytest.approx(wald(beta), rel=1e-9)
     result = iv_fe(frame, outcome="y", endogenous=["x"], instruments=["z1", "z2"], fixed_effects=("unit", "year"),
-                   cluster="unit")
-    for end in result.anderson_rubin["x"].pieces[0]:
+                   vcov=vcov)
+    robust = result.anderson_rubin["x"]
+    assert robust.statistic_at_zero == pytest.approx(wald(0.0), rel=1e-9)
+    for end in robust.pieces[0]:
         assert wald(end) == pytest.approx(stats.chi2.ppf(0.95, 2), rel=1e-6)
+    # with_vcov recomputes the set from the stored fits without refitting: equal to a fit with that variance.
+    switched = iv_fe(frame, outcome="y", endogenous=["x"], instruments=["z1", "z2"], fixed_effects=("unit", "year"),
+                     vcov="iid").with_vcov(vcov)
+    np.testing.assert_allclose(switched.anderson_rubin["x"].pieces, robust.pieces, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(switched.std_errors, result.std_errors, rtol=1e-12, atol=0)
+
+
+def test_the_iv_jackknife_equals_brute_force_refits() -> None:
+    frame = _panel(1.0, seed=5, units=40)
+    result = iv_fe(frame, outcome="y", endogenous=["x"], instruments=["z1", "z2"], fixed_effects=("unit", "year"),
+                   vcov=CRV3("unit"))
+    groups = sorted(frame["unit"].unique())
+    leave_out = np.array([iv_fe(frame[frame["unit"] != g], outcome="y", endogenous=["x"], instruments=["z1", "z2"],
+                                fixed_effects=("unit", "year")).params["x"] for g in groups])
+    expected = (len(groups) - 1) / len(groups) * ((leave_out - result.params["x"]) ** 2).sum()
+    assert result.vcov.loc["x", "x"] == pytest.approx(expected, rel=1e-10)
+    assert result.df_t == len(groups) - 1
 
 
 def test_weak_instruments_give_an_unbounded_set_not_a_narrow_interval() -> None:
@@ -80,3 +91,8 @@ def test_refused_inputs() -> None:
         iv_fe(frame, outcome="y", endogenous=["x", "z2"], instruments=["z1"], cluster="unit")
     with pytest.raises(KeyError, match="not in the data"):
         iv_fe(frame, outcome="y", endogenous=["x"], instruments=["nothing"], cluster="unit")
+    with pytest.raises(ValueError, match="not both"):
+        iv_fe(frame, outcome="y", endogenous=["x"], instruments=["z1"], cluster="unit", vcov="iid")
+    with pytest.raises(ValueError, match="not identified"):
+        iv_fe(frame.assign(constant=1.0), outcome="y", endogenous=["x"], instruments=["constant"],
+              fixed_effects=("unit",))

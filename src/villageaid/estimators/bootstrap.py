@@ -15,27 +15,74 @@ observations there are.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.ols import FEOLS
-from villageaid.estimators.results import TIDY_COLUMNS, RegressionResults, ResultsBase
-from villageaid.estimators.vcov import cluster_codes
+from villageaid.estimators.results import TIDY_COLUMNS, DescriptiveResults, RegressionResults
+from villageaid.estimators.vcov import SSC, cluster_codes, clustered_factor, counted_parameters
 
 WeightKind = Literal["rademacher", "webb"]
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
+@dataclass(frozen=True)
+class _Inversion:
+    """What a bootstrap test keeps to give its p-value at any null value and its interval at any level.
+
+    The restricted (WCR) bootstrap statistics are affine in the null value b (module notes): ``numerators`` and
+    ``scores`` hold their parts at b = 0 and their slopes in b, per draw. The unrestricted (WCU) statistics do
+    not depend on b: ``t_star`` holds them.
+    """
+
+    estimate: float
+    se_hat: float
+    factor: float
+    restricted: bool
+    numerators: tuple[np.ndarray, np.ndarray] | None = None
+    scores: tuple[np.ndarray, np.ndarray] | None = None
+    t_star: np.ndarray | None = None
+
+    def p_value(self, null_value: float) -> float:
+        """Symmetric bootstrap p-value of ``term = null_value``."""
+        t_observed = (self.estimate - null_value) / self.se_hat
+        if self.restricted:
+            scores = self.scores[0] + null_value * self.scores[1]
+            t_star = (self.numerators[0] + null_value * self.numerators[1]) / np.sqrt(
+                self.factor * (scores**2).sum(axis=1))
+        else:
+            t_star = self.t_star
+        return float(np.mean(np.abs(t_star) >= abs(t_observed) * (1 - TIE_TOLERANCE)))
+
+    def interval(self, conf_level: float) -> tuple[float, float]:
+        """Bootstrap confidence interval: test inversion (WCR) or percentile-t (WCU)."""
+        if not self.restricted:
+            q = float(np.quantile(np.abs(self.t_star), conf_level))
+            return self.estimate - q * self.se_hat, self.estimate + q * self.se_hat
+        alpha = 1 - conf_level
+        bounds = []
+        for direction in (-1.0, 1.0):
+            step, outer = self.se_hat, self.estimate
+            for _ in range(60):  # walk out until the null is rejected
+                outer = self.estimate + direction * step
+                if self.p_value(outer) < alpha:
+                    break
+                step *= 1.5
+            bounds.append(_brentq(lambda b: self.p_value(b) - alpha - 1e-12, self.estimate, outer,
+                                  xtol=1e-10 * self.se_hat) if self.p_value(outer) < alpha else np.inf * direction)
+        return bounds[0], bounds[1]
+
+
 @dataclass(frozen=True, repr=False)
-class WildBootstrapResult(ResultsBase):
+class WildBootstrapResult(DescriptiveResults):
     """Outcome of a wild cluster bootstrap test of ``term = null``.
 
-    ``tidy()`` gives one row: the estimate, its CRV1 standard error, the t statistic, the bootstrap p-value and
-    the bootstrap confidence interval.
+    ``tidy(conf_level)`` gives one row: the estimate, its CRV1 standard error, the t statistic, the bootstrap
+    p-value and the bootstrap confidence interval at ``conf_level`` (found from the same draws).
     """
 
     term: str
@@ -53,20 +100,34 @@ class WildBootstrapResult(ResultsBase):
     seed: int | None
     full_enumeration: bool
     nobs: int = 0
+    inversion: _Inversion | None = field(default=None, compare=False)
+
+    no_variance_reason: ClassVar[str] = ("its p-value and interval come from the bootstrap distribution of the t "
+                                         "statistic, not from a variance matrix (the standard error shown is CRV1's)")
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """One row: term, estimate, std_error (CRV1), statistic, p_value (bootstrap), conf_low, conf_high."""
-        if conf_level is not None and conf_level != self.conf_level:
-            raise ValueError(f"this bootstrap interval was computed at level {self.conf_level}; rerun with "
-                             f"conf_level={conf_level}")
+        low, high = self.conf_low, self.conf_high
+        conf_level = self._level(conf_level)
+        if not np.isclose(conf_level, self.conf_level, rtol=0, atol=1e-12):
+            if self.inversion is None:
+                raise ValueError(f"this bootstrap interval was computed at level {self.conf_level} and its draws "
+                                 f"were not kept; rerun with conf_level={conf_level}")
+            low, high = self.inversion.interval(conf_level)
         std_error = (self.estimate - self.null) / self.t_stat if self.t_stat else np.nan
         return pd.DataFrame([{"term": self.term, "estimate": self.estimate, "std_error": std_error,
-                              "statistic": self.t_stat, "p_value": self.p_value, "conf_low": self.conf_low,
-                              "conf_high": self.conf_high}])[TIDY_COLUMNS]
+                              "statistic": self.t_stat, "p_value": self.p_value, "conf_low": low,
+                              "conf_high": high}])[TIDY_COLUMNS]
 
-    def conf_int(self, level: float | None = None) -> pd.DataFrame:
-        """Return the bootstrap confidence interval (at the level it was computed)."""
-        return self.tidy(level).set_index("term")[["conf_low", "conf_high"]]
+    def remove_data(self) -> WildBootstrapResult:
+        """Return the result without the bootstrap draws (intervals then only at the level computed)."""
+        return replace(self, inversion=None)
+
+    def etable_rows(self) -> dict[str, str]:
+        """Return the bootstrap p-value and interval as rows of a regression table."""
+        kind = "WCR" if self.restricted else "WCU"
+        return {f"Wild bootstrap p ({kind}, G = {self.clusters})": f"{self.p_value:.3f}",
+                f"Wild bootstrap {100 * self.conf_level:g}% CI": f"[{self.conf_low:.3f}, {self.conf_high:.3f}]"}
 
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
         return str(self), (f"Observations: {self.nobs:,}",)
@@ -164,7 +225,8 @@ TIE_TOLERANCE = 1e-10
 def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster: str, *, null: float = 0.0,
                            draws: int = 9999,
                            weights: WeightKind = "rademacher", restricted: bool = True, seed: int | None = None,
-                           conf_level: float = 0.95, enumerate_all: bool | None = None) -> WildBootstrapResult:
+                           conf_level: float = 0.95, enumerate_all: bool | None = None,
+                           ssc: SSC | None = None) -> WildBootstrapResult:
     """Test ``term = null`` in a linear model by the wild cluster bootstrap, clustering by ``cluster``.
 
     Parameters
@@ -191,6 +253,8 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
         Level of the confidence interval.
     enumerate_all : bool, optional
         Enumerate all 2^G Rademacher sign patterns; by default when 2^G ≤ ``draws``.
+    ssc : SSC, optional
+        Small-sample correction of the CRV1 t statistics (default fixest's, the same as ``feols``).
 
     Returns
     -------
@@ -223,12 +287,12 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     sums = _ClusterSums(X, y, codes, j, design.fixed)
     n, k = X.shape
     G = sums.G
-    fe_df = design.fixed.degrees_of_freedom if design.fixed is not None else 0
-    if design.fixed is not None:
-        nested = design.fixed.nested_in(codes)
-        nested_levels = sum(lv for lv, is_n in zip(design.fixed.levels, nested, strict=True) if is_n)
-        fe_df = fe_df - nested_levels + sum(nested)
-    factor = G / (G - 1) * (n - 1) / (n - k - fe_df)
+    if G < 2:
+        raise ValueError(f"the wild cluster bootstrap needs at least two clusters of {cluster!r}, found {G}")
+    small_sample = ssc or SSC()
+    K = counted_parameters(small_sample, k, design.fixed, design.fixed.degrees_of_freedom if design.fixed else 0,
+                           [codes])
+    factor = clustered_factor(small_sample, n, K, G)  # the CRV1 factor of the core, so t is the estimate's own
 
     full = weights == "rademacher" and (2**G <= draws if enumerate_all is None else enumerate_all)
     if full:
@@ -249,37 +313,12 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
         e0, Q0 = sums.pieces(_restricted_beta(X, y, j, 0.0))
         e1, Q1 = sums.pieces(_restricted_beta(X, y, j, 1.0))
         de, dQ = e1 - e0, Q1 - Q0
-        numerator0, numerator1 = v @ e0, v @ de
-        scores0 = v * e0[None, :] - v @ Q0.T
-        scores1 = v * de[None, :] - v @ dQ.T
-
-    def p_value(null_value: float) -> float:
-        t_observed = (beta_hat[j] - null_value) / se_hat
-        if restricted:
-            scores = scores0 + null_value * scores1
-            t_star = (numerator0 + null_value * numerator1) / np.sqrt(factor * (scores**2).sum(axis=1))
-        else:
-            t_star = _t_stats(sums, v, beta_hat, beta_hat[j], factor)
-        return float(np.mean(np.abs(t_star) >= abs(t_observed) * (1 - TIE_TOLERANCE)))
-
-    p = p_value(null)
-    alpha = 1 - conf_level
-    if restricted:
-        bounds = []
-        for direction in (-1.0, 1.0):
-            step, outer = se_hat, beta_hat[j]
-            for _ in range(60):  # walk out until the null is rejected
-                outer = beta_hat[j] + direction * step
-                if p_value(outer) < alpha:
-                    break
-                step *= 1.5
-            inner = beta_hat[j]
-            bounds.append(_brentq(lambda b: p_value(b) - alpha - 1e-12, inner, outer, xtol=1e-10 * se_hat)
-                          if p_value(outer) < alpha else np.inf * direction)
-        low, high = bounds
+        inversion = _Inversion(float(beta_hat[j]), se_hat, factor, True, numerators=(v @ e0, v @ de),
+                               scores=(v * e0[None, :] - v @ Q0.T, v * de[None, :] - v @ dQ.T))
     else:
-        t_star = _t_stats(sums, v, beta_hat, beta_hat[j], factor)
-        q = float(np.quantile(np.abs(t_star), conf_level))
-        low, high = beta_hat[j] - q * se_hat, beta_hat[j] + q * se_hat
+        inversion = _Inversion(float(beta_hat[j]), se_hat, factor, False,
+                               t_star=_t_stats(sums, v, beta_hat, beta_hat[j], factor))
+    p = inversion.p_value(null)
+    low, high = inversion.interval(conf_level)
     return WildBootstrapResult(term, float(beta_hat[j]), null, float(t_obs), p, float(low), float(high), conf_level,
-                               int(v.shape[0]), weights, restricted, G, seed, full, n)
+                               int(v.shape[0]), weights, restricted, G, seed, full, n, inversion)

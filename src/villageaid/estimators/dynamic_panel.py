@@ -3,53 +3,74 @@
 In y_it = ρ y_i,t−1 + γ z_i,t−1 + x_it β + α_i + δ_t + e_it the within estimator is biased in short panels
 (Nickell 1981). First differences remove α_i; Δy_i,t−1 (and Δz_i,t−1) are instrumented by the levels
 y_i,t−2 (and z_i,t−2), which are uncorrelated with Δe_it when e is serially uncorrelated (Anderson &
-Hsiao 1981). Estimated with linearmodels' ``IV2SLS``; the first-stage partial F statistics (clustered Wald
-statistic of the excluded instruments over their number) are reported.
+Hsiao 1981). Estimated by :func:`~villageaid.estimators.iv.iv_fe` (2SLS, period effects absorbed), so its
+variance, small-sample correction, first-stage F and Anderson–Rubin sets are those of every IV model: by
+default clustered by unit with fixest's correction and t(G − 1) inference, as the within estimator beside it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import numpy as np
 import pandas as pd
 
-from villageaid.estimators.iv import first_stage_f
+from villageaid.estimators.iv import IVResults, iv_fe
 from villageaid.estimators.ols import feols
-from villageaid.estimators.results import RegressionResults, ResultsBase, WaldTest, stacked_tidy
+from villageaid.estimators.results import DelegatedResults, RegressionResults
+from villageaid.estimators.vcov import CRV1, SSC, VcovSpec
 
 
 @dataclass(frozen=True, repr=False)
-class DynamicPanelResults(ResultsBase):
+class DynamicPanelResults(DelegatedResults):
     """Anderson–Hsiao estimates beside the (Nickell-biased) within estimator.
 
-    ``tidy()`` stacks both models (an ``estimator`` column tells them apart); ``nobs`` and ``wald_test`` are
-    those of the Anderson–Hsiao model.
+    The protocol (``params``, ``vcov``, ``tidy()``, ``wald_test()``, ...) is the Anderson–Hsiao model's; the
+    within model is :attr:`within`; :meth:`with_vcov` changes both.
+
+    Attributes
+    ----------
+    iv : IVResults
+        The Anderson–Hsiao 2SLS model with its first stages.
+    within : RegressionResults
+        The within (fixed-effects) estimator of the same equation.
     """
 
-    anderson_hsiao: RegressionResults
+    iv: IVResults
     within: RegressionResults
-    first_stage_f: dict[str, float]
 
     @property
-    def nobs(self) -> int:
-        """Equations of the Anderson–Hsiao model."""
-        return self.anderson_hsiao.nobs
+    def anderson_hsiao(self) -> RegressionResults:
+        """The Anderson–Hsiao (first-difference 2SLS) model."""
+        return self.iv.iv
 
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
-        """Both models' rows: the tidy columns, then estimator."""
-        return stacked_tidy({"anderson_hsiao": self.anderson_hsiao, "within": self.within}, conf_level)
+    @property
+    def first_stage_f(self) -> dict[str, float]:
+        """Endogenous regressor → first-stage partial F."""
+        return self.iv.first_stage_f
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Intervals of the Anderson–Hsiao model."""
-        return self.anderson_hsiao.conf_int(level)
+    @property
+    def inner(self) -> IVResults:
+        """The Anderson–Hsiao model."""
+        return self.iv
 
-    def wald_test(self, terms: list[str] | None = None, **kwargs) -> WaldTest:
-        """Test linear restrictions on the Anderson–Hsiao model (Wald)."""
-        return self.anderson_hsiao.wald_test(terms, **kwargs)
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """Return the Anderson–Hsiao rows (the within model's are ``self.within.tidy()``)."""
+        return self.iv.tidy(conf_level)
+
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> DynamicPanelResults:
+        """Return both models with another variance, without refitting."""
+        return replace(self, iv=self.iv.with_vcov(vcov, ssc=ssc), within=self.within.with_vcov(vcov, ssc=ssc))
+
+    def remove_data(self) -> DynamicPanelResults:
+        """Return both models without their data."""
+        return replace(self, iv=self.iv.remove_data(), within=self.within.remove_data())
+
+    def etable_rows(self) -> dict[str, str]:
+        """First-stage F of each instrumented lag, for regression tables."""
+        return self.iv.etable_rows()
 
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
-        first = ", ".join(f"{k}: {v:.1f}" for k, v in self.first_stage_f.items())
+        first = ", ".join(f"{k}: {v:.2f}" for k, v in self.first_stage_f.items())
         return (f"Dynamic panel: {self.anderson_hsiao.formula}",
                 (f"Equations: {self.nobs:,}", f"Standard errors: {self.anderson_hsiao.vcov_type}",
                  f"First-stage F: {first}"))
@@ -67,7 +88,8 @@ def _lagged_frame(data: pd.DataFrame, unit: str, time: str, columns: list[str]) 
 
 def anderson_hsiao(data: pd.DataFrame, *, outcome: str, unit: str, time: str, lagged: tuple[str, ...] = (),
                    exogenous: tuple[str, ...] = (), time_effects: bool = True,
-                   equations: pd.Series | None = None) -> DynamicPanelResults:
+                   equations: pd.Series | None = None, vcov: VcovSpec | None = None,
+                   ssc: SSC | None = None) -> DynamicPanelResults:
     """Estimate the dynamic panel by Anderson–Hsiao and by the within estimator.
 
     Parameters
@@ -83,15 +105,19 @@ def anderson_hsiao(data: pd.DataFrame, *, outcome: str, unit: str, time: str, la
     exogenous : tuple of str
         Strictly exogenous regressors x, entering the differenced equation as Δx.
     time_effects : bool
-        Period effects (dummies in the differenced equation; fixed effects in the within estimator).
+        Period effects (absorbed in the differenced equation; fixed effects in the within estimator).
     equations : Series of bool, optional
         Which rows' equations to estimate (lags are still taken from all rows), e.g. periods whose
         regressors do not change between t − 2 and t.
+    vcov : VarianceEstimator, str or dict, optional
+        Variance of both models (default CRV1 by ``unit``; any variance of :func:`~villageaid.estimators.iv.iv_fe`).
+    ssc : SSC, optional
+        Small-sample correction (default fixest's).
 
     Returns
     -------
     DynamicPanelResults
-        Coefficients named ``L.<outcome>`` and ``L.<z>``, errors clustered by unit.
+        Coefficients named ``L.<outcome>``, ``L.<z>`` and ``D.<x>``.
 
     Examples
     --------
@@ -105,57 +131,32 @@ def anderson_hsiao(data: pd.DataFrame, *, outcome: str, unit: str, time: str, la
     ...         rows.append((unit, year, y))
     >>> panel = pd.DataFrame(rows, columns=["unit", "year", "y"])
     >>> result = anderson_hsiao(panel, outcome="y", unit="unit", time="year")
-    >>> bool(abs(result.anderson_hsiao.params["L.y"] - 0.5) < 0.15)
-    True
+    >>> bool(abs(result.params["L.y"] - 0.5) < 0.15), result.df_t
+    (True, 299.0)
     """
-    from linearmodels.iv import IV2SLS
-
+    vcov = CRV1(unit) if vcov is None else vcov
     endogenous = [outcome, *lagged]
     data = data.assign(_equation=True if equations is None else equations.astype(bool).to_numpy())
     frame = _lagged_frame(data, unit, time, [*endogenous, *exogenous, "_equation"])
-    design = pd.DataFrame({"dy": frame[outcome] - frame[f"{outcome}_lag1"]})
+    design = pd.DataFrame({f"D.{outcome}": frame[outcome] - frame[f"{outcome}_lag1"], unit: frame[unit],
+                           time: frame[time]})
     for column in endogenous:
         design[f"L.{column}"] = frame[f"{column}_lag1"] - frame[f"{column}_lag2"]  # Δ of the first lag
         design[f"Z.{column}"] = frame[f"{column}_lag2"]  # the instrument: the second lag in levels
     for column in exogenous:
         design[f"D.{column}"] = frame[column] - frame[f"{column}_lag1"]
-    design["_unit"] = frame[unit]
-    design["_time"] = frame[time]
-    design = design.loc[frame["_equation"].astype(bool)].dropna()
-    exog = pd.DataFrame(index=design.index)
-    if time_effects:
-        exog = pd.get_dummies(design["_time"], prefix="year", drop_first=False, dtype=float)
-    else:
-        exog["const"] = 1.0
-    for column in exogenous:
-        if design[f"D.{column}"].std() > 0:
-            exog[f"D.{column}"] = design[f"D.{column}"]
-    endog = design[[f"L.{c}" for c in endogenous]]
-    instruments = design[[f"Z.{c}" for c in endogenous]]
-    fit = IV2SLS(design["dy"], exog, endog, instruments).fit(cov_type="clustered", clusters=design["_unit"])
-    keep = [f"L.{c}" for c in endogenous] + [f"D.{c}" for c in exogenous if f"D.{c}" in exog]
-    params = fit.params[keep]
-    cov = fit.cov.loc[keep, keep]
-    first_stage = first_stage_f(endog, instruments, exog, design["_unit"])
-    n_units = design["_unit"].nunique()
-    ah = RegressionResults(
-        estimator="Anderson–Hsiao (first-difference IV)",
-        formula=f"Δ{outcome} ~ ΔL.{outcome}" + "".join(f" + ΔL.{c}" for c in lagged)
-        + "".join(f" + Δ{c}" for c in exogenous) + (" + year effects" if time_effects else ""),
-        depvar=outcome, params=params, vcov=cov, vcov_type=f"clustered by {unit} (linearmodels)",
-        nobs=int(fit.nobs), df_t=np.inf, fit_statistics={f"first_stage_F {k}": v for k, v in first_stage.items()},
-        clusters={unit: int(n_units)},
-    )
+    design = design.loc[frame["_equation"].astype(bool)].dropna().reset_index(drop=True)
+    varying = [f"D.{c}" for c in exogenous if design[f"D.{c}"].std() > 0]  # a difference that never moves: none
+    iv = iv_fe(design, outcome=f"D.{outcome}", endogenous=[f"L.{c}" for c in endogenous],
+               instruments=[f"Z.{c}" for c in endogenous], exogenous=varying,
+               fixed_effects=(time,) if time_effects else (), vcov=vcov, ssc=ssc)
+    formula = (f"Δ{outcome} ~ ΔL.{outcome}" + "".join(f" + ΔL.{c}" for c in lagged)
+               + "".join(f" + Δ{c}" for c in exogenous) + (" | year effects" if time_effects else ""))
+    iv = replace(iv, iv=replace(iv.iv, estimator="Anderson–Hsiao (first-difference IV)", formula=formula))
     within_frame = frame.loc[frame["_equation"].astype(bool)].rename(
-        columns={f"{c}_lag1": f"L_{c}" for c in endogenous})
-    rhs = " + ".join([f"L_{c}" for c in endogenous] + list(exogenous))
+        columns={f"{c}_lag1": f"L.{c}" for c in endogenous})
+    rhs = " + ".join([f"L.{c}" for c in endogenous] + list(exogenous))
     fe = f"{unit} + {time}" if time_effects else unit
-    within = feols(f"{outcome} ~ {rhs} | {fe}", within_frame, vcov={"CRV1": unit})
-    within = RegressionResults(
-        estimator="Within (fixed effects, Nickell-biased)", formula=within.formula, depvar=outcome,
-        params=within.params.rename(lambda n: n.replace("L_", "L.")),
-        vcov=within.vcov.rename(index=lambda n: n.replace("L_", "L."), columns=lambda n: n.replace("L_", "L.")),
-        vcov_type=within.vcov_type, nobs=within.nobs, df_t=within.df_t, fit_statistics=within.fit_statistics,
-        fixed_effects=within.fixed_effects, clusters=within.clusters, notes=within.notes,
-    )
-    return DynamicPanelResults(ah, within, first_stage)
+    within = feols(f"{outcome} ~ {rhs} | {fe}", within_frame, vcov=vcov, ssc=ssc)
+    within = replace(within, estimator="Within (fixed effects, Nickell-biased)")
+    return DynamicPanelResults(iv, within)

@@ -11,7 +11,7 @@ import pandas as pd
 from villageaid.estimators.ols import feols
 from villageaid.estimators.poisson import fepois
 from villageaid.estimators.results import TIDY_COLUMNS, ModelBackedResults, RegressionResults, WaldTest
-from villageaid.estimators.vcov import CRV1, VcovSpec
+from villageaid.estimators.vcov import CRV1, SSC, VcovSpec
 
 if TYPE_CHECKING:
     from villageaid.estimators.honest import SensitivityResult
@@ -43,10 +43,6 @@ class EventStudyResult(ModelBackedResults):
         """Return the joint test that every coefficient before the reference period is zero (None without any)."""
         return self.pre_trend
 
-    def wald_test(self, terms: list[str] | None = None, **kwargs) -> WaldTest:
-        """Test linear restrictions on the underlying regression (see :meth:`RegressionResults.wald_test`)."""
-        return self.model.wald_test(terms, **kwargs)
-
     def pretrend_power(self, *, slope: float | None = None, delta: object = None,
                        target_power: float | None = None) -> PretrendPower:
         """Power of the pre-trend test against a violation (Roth 2022; see :mod:`villageaid.estimators.pretrends`).
@@ -74,9 +70,9 @@ class EventStudyResult(ModelBackedResults):
 
         return slope_of(self, target_power)
 
-    def with_vcov(self, vcov: VcovSpec) -> EventStudyResult:
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> EventStudyResult:
         """Return the same event study with another variance (no refit); the pre-trend test is recomputed."""
-        model = self.model.with_vcov(vcov)
+        model = self.model.with_vcov(vcov, ssc=ssc)
         pre = [term for period, term in self.periods.items() if period < self.reference]
         pre_trend = model.wald_test(pre, hypothesis=self.pre_trend.hypothesis) if self.pre_trend else None
         return EventStudyResult(model, self.reference, self.periods, pre_trend)
@@ -88,7 +84,7 @@ class EventStudyResult(ModelBackedResults):
     def _summary_footer(self) -> tuple[str, ...]:
         return (str(self.pre_trend),) if self.pre_trend else ()
 
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """One row per period (the reference included, at zero), with a ``period`` column after the tidy ones."""
         table = self.model.tidy(conf_level).set_index("term")
         rows = []

@@ -23,14 +23,15 @@ raise): R's conditional FLCI hybrid ("C-F") and the sign and monotonicity varian
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from villageaid.estimators.arp import MomentInequalities, conditional_test, least_favorable_cv, problem_vertices
 from villageaid.estimators.pretrends import _check_inputs
-from villageaid.estimators.results import ResultsBase
+from villageaid.estimators.results import DescriptiveResults
 
 
 def folded_normal_quantile(p: float, mean: float) -> float:
@@ -214,8 +215,8 @@ def original_interval(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, n
     return estimate - z * se, estimate + z * se
 
 
-@dataclass(frozen=True)
-class SensitivityResult(ResultsBase):
+@dataclass(frozen=True, repr=False)
+class SensitivityResult(DescriptiveResults):
     """Robust intervals against the size of the allowed violation, with the original interval and the breakdown.
 
     ``tidy()`` has one row per value of M or M̄ (``term`` "M=…"), the robust interval in ``conf_low``/
@@ -230,13 +231,27 @@ class SensitivityResult(ResultsBase):
     method: str
     alpha: float
     nobs: int = 0
+    #: The arguments of :func:`honest_did` that made it, to compute the intervals at another level.
+    inputs: dict | None = field(default=None, compare=False, repr=False)
+
+    no_variance_reason: ClassVar[str] = ("its intervals are robust confidence sets under a restriction on violations "
+                                         "of parallel trends, not Wald intervals from a variance")
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
-        """Return one row per grid value: the robust interval (the level is fixed when it was computed)."""
-        if conf_level is not None and abs(conf_level - (1 - self.alpha)) > 1e-12:
-            raise ValueError(f"these intervals were computed at level {1 - self.alpha:g}; rerun honest_did with "
-                             f"alpha={1 - conf_level:g}")
-        return self.table.copy()
+        """Return one row per grid value with the robust interval at ``conf_level`` (default: as computed).
+
+        Another level re-runs :func:`honest_did` with the same inputs and options at α = 1 − ``conf_level``.
+        """
+        if conf_level is None or abs(conf_level - (1 - self.alpha)) <= 1e-12:
+            return self.table.copy()
+        if self.inputs is None:
+            raise ValueError(f"these intervals were computed at level {1 - self.alpha:g} and their inputs were "
+                             f"removed; rerun honest_did with alpha={1 - conf_level:g}")
+        return honest_did(**{**self.inputs, "alpha": 1 - conf_level}).table.copy()
+
+    def remove_data(self) -> SensitivityResult:
+        """Return the result without its inputs (intervals then only at the level computed)."""
+        return replace(self, inputs=None)
 
     @property
     def breakdown(self) -> float | None:
@@ -512,7 +527,12 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
     original = original_interval(betahat, sigma, num_pre=num_pre, num_post=num_post, l_vec=l_vec, alpha=alpha)
     columns = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "M", "method",
                "restriction", "worst_case_bias", "empty", "open_at_grid_end"]
-    return SensitivityResult(pd.DataFrame(rows)[columns], original, _RESTRICTIONS[restriction], method, alpha, nobs)
+    inputs = {"betahat": betahat, "sigma": sigma, "num_pre": num_pre, "num_post": num_post,
+              "restriction": restriction, "grid": grid, "l_vec": l_vec, "method": method, "nobs": nobs,
+              "bias_direction": bias_direction, "monotonicity_direction": monotonicity_direction,
+              "grid_points": grid_points, "grid_bounds": grid_bounds, "seed": seed, "draws": draws}
+    return SensitivityResult(pd.DataFrame(rows)[columns], original, _RESTRICTIONS[restriction], method, alpha, nobs,
+                             inputs)
 
 
 def sensitivity_of(result: object, **options: object) -> SensitivityResult:

@@ -6,12 +6,13 @@ Written here because the field's libraries have no Theil decomposition with grou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.results import TIDY_COLUMNS, ResultsBase
+from villageaid.estimators.results import TIDY_COLUMNS, DescriptiveResults
 
 
 def _values(x: np.ndarray | pd.Series) -> np.ndarray:
@@ -76,7 +77,7 @@ def theil_t(x: np.ndarray | pd.Series) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class TheilDecomposition(ResultsBase):
+class TheilDecomposition(DescriptiveResults):
     """Theil T = between + within, with each group's income share and own Theil index.
 
     ``tidy()`` rows: total, between, within (descriptive: no standard errors).
@@ -87,13 +88,15 @@ class TheilDecomposition(ResultsBase):
     within: float
     groups: pd.DataFrame  # group, units, income_share, mean, theil
 
+    no_variance_reason: ClassVar[str] = "the decomposition is an identity of descriptive indices"
+
     @property
     def nobs(self) -> int:
         """Units."""
         return int(self.groups["units"].sum())
 
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
-        """Rows total, between, within with NaN inference columns."""
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """Rows total, between, within with NaN inference columns (descriptive: any level gives the same)."""
         return _descriptive(["total", "between", "within"], [self.total, self.between, self.within])
 
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
@@ -107,20 +110,38 @@ def _descriptive(terms: list[str], values: list[float]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, repr=False)
-class InequalityBootstrap(ResultsBase):
-    """Gini and Theil T with percentile bootstrap intervals (``tidy()``: std_error is the bootstrap s.d.)."""
+class InequalityBootstrap(DescriptiveResults):
+    """Gini and Theil T with percentile bootstrap intervals (``tidy()``: std_error is the bootstrap s.d.).
+
+    The bootstrap statistics are kept (``samples``), so ``tidy(conf_level)`` gives percentile intervals at any
+    level from the same draws.
+    """
 
     table: pd.DataFrame
     draws: int
     seed: int | None
     conf_level: float
     nobs: int
+    samples: dict[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
+
+    no_variance_reason: ClassVar[str] = "its intervals are bootstrap percentiles of two indices, not a variance matrix"
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
-        """Rows gini and theil: the tidy columns (no test statistic)."""
-        if conf_level is not None and conf_level != self.conf_level:
-            raise ValueError(f"these intervals were computed at level {self.conf_level}")
-        return self.table[TIDY_COLUMNS]
+        """Rows gini and theil: the tidy columns (no test statistic), intervals at ``conf_level``."""
+        table = self.table[TIDY_COLUMNS].copy()
+        if conf_level is None or np.isclose(conf_level, self.conf_level, rtol=0, atol=1e-12):
+            return table
+        if self.samples is None:
+            raise ValueError(f"these intervals were computed at level {self.conf_level} and the bootstrap draws were "
+                             "removed; rerun bootstrap_inequality with that conf_level")
+        low, high = (1 - conf_level) / 2, (1 + conf_level) / 2
+        table["conf_low"] = [float(np.quantile(self.samples[name], low)) for name in table["term"]]
+        table["conf_high"] = [float(np.quantile(self.samples[name], high)) for name in table["term"]]
+        return table
+
+    def remove_data(self) -> InequalityBootstrap:
+        """Return the result without its bootstrap draws (intervals then only at the level computed)."""
+        return replace(self, samples=None)
 
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
         return "Inequality with bootstrap intervals", (f"Units: {self.nobs:,}; B = {self.draws}, seed {self.seed}",)
@@ -223,4 +244,4 @@ def bootstrap_inequality(x: np.ndarray | pd.Series, *, draws: int = 999, seed: i
                            "std_error": float(boot.std(ddof=1)), "statistic": np.nan, "p_value": np.nan,
                            "conf_low": float(np.quantile(boot, low)), "conf_high": float(np.quantile(boot, high))}
                           for name, boot in stats.items()])
-    return InequalityBootstrap(table, draws, seed, conf_level, int(values.size))
+    return InequalityBootstrap(table, draws, seed, conf_level, int(values.size), stats)

@@ -1,15 +1,16 @@
 """Logit with robust or cluster-robust errors and average marginal effects.
 
 The maximum-likelihood fit is statsmodels' ``Logit`` (Newton); the variances come from the shared core in
-:mod:`villageaid.estimators.vcov`, with the conventions of R ``sandwich``: ``IID`` is the inverse
-information (``vcov(glm)``), ``HC1`` multiplies the sandwich by n/(n − k) (``vcovHC(type = "HC1")``),
-``CRV1`` by G/(G − 1) · (n − 1)/(n − k) (``vcovCL(type = "HC1")``, Stata's ``vce(cluster)``). Two-way
-clustering and the jackknife are refused.
+:mod:`villageaid.estimators.vcov`, with fixest's small-sample correction by default (``feglm``): ``IID`` is
+the inverse information times (n − 1)/(n − k) (R ``vcov(glm)`` with ``SSC(adj=False)``), ``HC1`` multiplies
+the sandwich by n/(n − k) (``sandwich::vcovHC(type = "HC1")``), ``CRV1`` by G/(G − 1) · (n − 1)/(n − k)
+(``vcovCL(type = "HC1")``, Stata's ``vce(cluster)``). Two-way clustering and the jackknife are refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ import pandas as pd
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
-from villageaid.estimators.vcov import InferenceInputs, VcovSpec, as_vcov, compute_vcov, require_supported
+from villageaid.estimators.vcov import SSC, InferenceInputs, VcovSpec, as_vcov, compute_vcov, require_supported
 
 #: Variances the logit supports.
 SUPPORTED_VCOV = ("iid", "HC1", "CRV1")
@@ -30,9 +31,9 @@ class LogitResults(RegressionResults):
     marginal_effects: RegressionResults | None = None
     ame_jacobian: np.ndarray | None = None
 
-    def with_vcov(self, vcov: VcovSpec) -> LogitResults:
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> LogitResults:
         """Return the same estimates with another variance; the marginal effects' variance follows."""
-        updated = super().with_vcov(vcov)
+        updated = super().with_vcov(vcov, ssc=ssc)
         return replace(updated, marginal_effects=_marginal_effects(updated, self.ame_jacobian,
                                                                    self.marginal_effects.params))
 
@@ -43,10 +44,10 @@ def _marginal_effects(result: RegressionResults, jacobian: np.ndarray, ame: pd.S
     return RegressionResults(estimator="Logit average marginal effects", formula=result.formula,
                              depvar=result.depvar, params=ame, vcov=pd.DataFrame(cov, index=slopes, columns=slopes),
                              vcov_type=result.vcov_type, nobs=result.nobs, df_t=np.inf, clusters=result.clusters,
-                             notes=result.notes, variance=result.variance)
+                             notes=result.notes, variance=result.variance, df_resid=result.df_resid, ssc=result.ssc)
 
 
-def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero") -> LogitResults:
+def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: SSC | None = None) -> LogitResults:
     """Fit a logit by maximum likelihood and compute average marginal effects.
 
     Parameters
@@ -56,6 +57,8 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero") -> Log
     data : DataFrame
     vcov : VarianceEstimator, str or dict
         ``IID``, ``HC1`` (default) or one-way ``CRV1`` (module notes); anything else raises ``ValueError``.
+    ssc : SSC, optional
+        Small-sample correction (default fixest's; ``SSC(adj=False)`` gives R ``vcov(glm)`` for ``IID``).
 
     Returns
     -------
@@ -79,7 +82,7 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero") -> Log
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError("logit takes no '| fixed effects' part; add dummies with i(variable)")
-    choice = as_vcov(vcov)
+    choice = as_vcov(vcov, ssc)
     require_supported("logit", choice, SUPPORTED_VCOV)
     names, X = model_matrix(data, parsed)
     y = data[parsed.depvar].astype("float64").to_numpy(na_value=np.nan)
@@ -116,6 +119,7 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero") -> Log
                           vcov_type=choice.label, nobs=n, df_t=np.inf,
                           fit_statistics={"pseudo_r2": float(fit.prsquared), "loglik": float(fit.llf)},
                           clusters=v.clusters, notes=notes, variance=choice, inference=inputs,
-                          predictor=Predictor(parsed, y, X @ beta, lambda: X @ beta, "logit"), ame_jacobian=jacobian)
+                          predictor=Predictor(parsed, y, X @ beta, partial(np.dot, X, beta), "logit"),
+                          ame_jacobian=jacobian, df_resid=inputs.df_resid, ssc=v.ssc)
     return replace(result, marginal_effects=_marginal_effects(result, jacobian, ame))
 

@@ -11,6 +11,7 @@ the data in float64 arrays from the start. Coefficients and standard errors are 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -19,11 +20,13 @@ from scipy import linalg
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import ParsedFormula, model_matrix, parse_formula
 from villageaid.estimators.jackknife import labels_of, linear_leave_one_out
+from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults, WaldTestUndefinedError
 from villageaid.estimators.vcov import (
     CRV1,
     IID,
+    SSC,
     InferenceInputs,
     VcovSpec,
     as_vcov,
@@ -152,7 +155,7 @@ class FEOLS:
         data = self.data if ok.all() else self.data.loc[ok].reset_index(drop=True)
         return Design(parsed, kept, y, matrix[:, 0], X_tilde, weights, fixed, ok, data, notes)
 
-    def fit(self, *, vcov: VcovSpec | None = None) -> RegressionResults:
+    def fit(self, *, vcov: VcovSpec | None = None, ssc: SSC | None = None) -> RegressionResults:
         """Estimate the model.
 
         Parameters
@@ -163,6 +166,8 @@ class FEOLS:
             (exact cluster jackknife), or their shorthands ``"iid"``, ``"hetero"``, ``{"CRV1": "g"}``,
             ``{"CRV3": "g"}``. By default, as in fixest, clustered by the first fixed effect when there are
             fixed effects, else iid.
+        ssc : SSC, optional
+            Small-sample correction (default fixest's, :class:`~villageaid.estimators.vcov.SSC`).
 
         Returns
         -------
@@ -171,24 +176,28 @@ class FEOLS:
         parsed = parse_formula(self.formula)
         if vcov is None:
             vcov = CRV1(parsed.fixed_effects[0]) if parsed.fixed_effects else IID()
-        choice = as_vcov(vcov)
+        choice = as_vcov(vcov, ssc)
         design = self.design(choice.clusters)
         Xt, yt, w = design.X_tilde, design.y_tilde, design.weights
         nobs, k = len(yt), Xt.shape[1]
-        if k == 0:
+        only_fixed_effects = design.fixed is not None and all(term in ("1", "0", "-1")
+                                                              for term in design.parsed.terms)
+        if k == 0 and not only_fixed_effects:
             raise ValueError("no regressor left to estimate after removing collinear terms")
         Xw = Xt * w[:, None] if w is not None else Xt
-        gram = Xw.T @ Xt
-        factor = linalg.cho_factor(gram)
-        beta = linalg.cho_solve(factor, Xw.T @ yt)
-        bread = linalg.cho_solve(factor, np.eye(k))
+        if k == 0:  # a model of fixed effects alone (fixest allows it): fit statistics, no coefficient
+            beta, bread = np.zeros(0), np.zeros((0, 0))
+        else:
+            factor = linalg.cho_factor(Xw.T @ Xt)
+            beta = linalg.cho_solve(factor, Xw.T @ yt)
+            bread = linalg.cho_solve(factor, np.eye(k))
         resid = yt - Xt @ beta
         rss = float(resid @ (resid * w)) if w is not None else float(resid @ resid)
         absorbed = design.fixed.degrees_of_freedom if design.fixed is not None else 0
         inputs = InferenceInputs(
             estimator="feols (OLS)", supported=SUPPORTED_VCOV, bread=bread, scores=Xw * resid[:, None], nobs=nobs,
             n_coef=k, absorbed=absorbed, fixed=design.fixed, sample=design.data, params=beta, rss=rss, linear=True,
-            leave_one_out=self._leave_one_out(design),
+            leave_one_out=_LinearLeaveOneOut(self, design),
             known_codes=dict(zip(design.fixed.names, design.fixed.codes, strict=True)) if design.fixed else {})
         v = compute_vcov(choice, inputs)
         wsum = w.sum() if w is not None else float(nobs)
@@ -205,14 +214,14 @@ class FEOLS:
         params = pd.Series(beta, index=names, name="estimate")
         vcov_frame = pd.DataFrame(v.matrix, index=names, columns=names)
         eta = design.y - resid
-        predictor = Predictor(parsed, design.y, eta, lambda: self._raw_design(design)[1] @ beta, "identity",
+        predictor = Predictor(parsed, design.y, eta, partial(_linear_index, self, design, beta), "identity",
                               design.fixed, design.data)
         result = RegressionResults(
             estimator="OLS", formula=self.formula, depvar=parsed.depvar, params=params, vcov=vcov_frame,
             vcov_type=choice.label, nobs=nobs, df_t=v.df_t, fit_statistics=statistics,
             fixed_effects=dict(zip(design.fixed.names, design.fixed.levels, strict=True)) if design.fixed else {},
             clusters=v.clusters, notes=tuple(design.notes) + v.notes, variance=choice, inference=inputs,
-            predictor=predictor, model=self,
+            predictor=predictor, model=self, df_resid=inputs.df_resid, ssc=v.ssc,
         )
         slopes = [n for n in names if n != "Intercept"]
         if slopes:
@@ -232,34 +241,52 @@ class FEOLS:
         index = [names.index(name) + 1 for name in design.names]
         return matrix[:, 0], matrix[:, index]
 
-    def _leave_one_out(self, design: Design):
-        def leave_one_out(codes: np.ndarray, cluster_name: str) -> np.ndarray:
-            y, X = self._raw_design(design)
-            return linear_leave_one_out(y, X, design.weights, design.fixed, codes, design.names, cluster_name,
-                                        labels_of(design.data, cluster_name, codes))
-
-        return leave_one_out
 
 
-def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, weights: str | None = None,
-          drop_singletons: bool = False) -> RegressionResults:
-    """Fit a linear model with fixed effects: ``FEOLS(formula, data, ...).fit(vcov=vcov)``.
+def _linear_index(model: FEOLS, design: Design, beta: np.ndarray) -> np.ndarray:
+    """Xβ over the sample, without the fixed effects (for the predictor; a picklable callable with partial)."""
+    return model._raw_design(design)[1] @ beta
+
+
+@dataclass(frozen=True)
+class _LinearLeaveOneOut:
+    """The exact leave-one-cluster-out estimates of a linear model (a picklable callable for CRV3)."""
+
+    model: FEOLS
+    design: Design
+
+    def __call__(self, codes: np.ndarray, cluster_name: str) -> np.ndarray:
+        y, X = self.model._raw_design(self.design)
+        return linear_leave_one_out(y, X, self.design.weights, self.design.fixed, codes, self.design.names,
+                                    cluster_name, labels_of(self.design.data, cluster_name, codes))
+
+
+def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, ssc: SSC | None = None,
+          weights: str | None = None, drop_singletons: bool = False, split: str | None = None,
+          fsplit: str | None = None) -> RegressionResults | MultipleResults:
+    """Fit a linear model with fixed effects: ``FEOLS(formula, data, ...).fit(vcov=vcov, ssc=ssc)``.
 
     Parameters
     ----------
     formula : str
-        ``"y ~ x1 + x2 | fe1 + fe2"`` (fixest syntax; ``- 1`` or ``+ 0`` removes the intercept).
+        ``"y ~ x1 + x2 | fe1 + fe2"`` (fixest syntax; ``- 1`` or ``+ 0`` removes the intercept). Several
+        outcomes (``"y1 + y2 ~ x"``) or a stepwise function (``sw``, ``sw0``, ``csw``, ``csw0``) estimate
+        several models (see :mod:`villageaid.estimators.multiple`).
     data : DataFrame
     vcov : VarianceEstimator, str or dict, optional
         See :meth:`FEOLS.fit`.
+    ssc : SSC, optional
+        Small-sample correction (default fixest's).
     weights : str, optional
         Column of analytic weights.
     drop_singletons : bool
         Drop observations alone in a fixed-effect group.
+    split, fsplit : str, optional
+        Estimate on each value of this column (``fsplit``: and on the full sample).
 
     Returns
     -------
-    RegressionResults
+    RegressionResults, or MultipleResults for several models
 
     Examples
     --------
@@ -273,5 +300,12 @@ def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, wei
     0.46
     >>> fit.with_vcov({"CRV3": "unit"}).vcov_type
     'cluster jackknife (CRV3) by unit'
+    >>> len(feols("y ~ csw0(x) | unit", panel.assign(z=1.0), split="year"))
+    8
     """
-    return FEOLS(formula, data, weights=weights, drop_singletons=drop_singletons).fit(vcov=vcov)
+    def fit(text: str, sample: pd.DataFrame) -> RegressionResults:
+        return FEOLS(text, sample, weights=weights, drop_singletons=drop_singletons).fit(vcov=vcov, ssc=ssc)
+
+    if is_multiple(formula, split, fsplit):
+        return estimate_multiple(formula, data, fit, split=split, fsplit=fsplit)
+    return fit(formula, data)

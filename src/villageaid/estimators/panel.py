@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from villageaid.estimators.ols import feols
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.vcov import (
+    SSC,
     InferenceInputs,
     VcovSpec,
     as_vcov,
@@ -28,7 +30,7 @@ FD_SUPPORTED_VCOV = ("iid", "HC1", "CRV1")
 
 
 def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
-                   vcov: VcovSpec = "iid") -> RegressionResults:
+                   vcov: VcovSpec = "iid", ssc: SSC | None = None) -> RegressionResults:
     """Random-effects GLS (Swamy–Arora variance components), as R plm's ``model = "random"``.
 
     The variance components and estimates come from linearmodels' ``RandomEffects`` (``small_sample=True``
@@ -51,6 +53,8 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
         Panel identifiers.
     vcov : VarianceEstimator, str or dict
         ``IID`` (default), ``HC1`` or one-way ``CRV1``.
+    ssc : SSC, optional
+        Small-sample correction (default fixest's, which gives plm's conventions above).
 
     Returns
     -------
@@ -72,7 +76,7 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError("random effects takes no '| fixed effects' part")
-    choice = as_vcov(vcov)
+    choice = as_vcov(vcov, ssc)
     require_supported("random_effects", choice, RE_SUPPORTED_VCOV)
     names, X = model_matrix(data, parsed)
     y = data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)
@@ -109,12 +113,13 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
                         "sigma2_idiosyncratic": float(fit.variance_decomposition["Residual"]),
                         "sigma2_effects": float(fit.variance_decomposition["Effects"])},
         clusters=v.clusters, notes=notes, variance=choice, inference=inputs,
-        predictor=Predictor(parsed, y, X @ beta, lambda: X @ beta, "identity"),
+        predictor=Predictor(parsed, y, X @ beta, partial(np.dot, X, beta), "identity"), df_resid=inputs.df_resid,
+        ssc=v.ssc,
     )
 
 
 def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str, vcov: VcovSpec = "iid",
-                     gaps: str = "time") -> RegressionResults:
+                     gaps: str = "time", ssc: SSC | None = None) -> RegressionResults:
     """First-difference OLS with an intercept (a common trend in levels), as R plm's ``model = "fd"``.
 
     Parameters
@@ -130,6 +135,8 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
         "time" (default) differences only consecutive periods of an entity (time must be
         integer-valued), so a missing year gives no difference; "row" differences consecutive
         available observations whatever the gap, which is what plm 2.6's ``model = "fd"`` does.
+    ssc : SSC, optional
+        Small-sample correction (default fixest's, which gives plm's conventions).
 
     Written with :func:`feols` on the differenced data because linearmodels' ``FirstDifferenceOLS``
     allows no intercept, which makes its slopes differ from plm's. Variances: ``IID``, ``HC1`` and ``CRV1`` by
@@ -153,7 +160,7 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     """
     if gaps not in ("time", "row"):
         raise ValueError("gaps must be 'time' or 'row'")
-    choice = as_vcov(vcov)
+    choice = as_vcov(vcov, ssc)
     require_supported("first_difference", choice, FD_SUPPORTED_VCOV)
     if choice.clusters and choice.clusters != (entity,):
         raise ValueError(f"first_difference clusters by the entity ({entity!r}) only, not {choice.clusters}")
@@ -186,4 +193,5 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
         vcov_type=result.vcov_type, nobs=result.nobs, df_t=result.df_t, fit_statistics=result.fit_statistics,
         clusters=result.clusters, notes=result.notes, variance=choice, predictor=result.predictor,
         inference=replace(result.inference, estimator="first_difference", supported=FD_SUPPORTED_VCOV),
+        df_resid=result.df_resid, ssc=result.ssc,
     )

@@ -17,6 +17,7 @@ Before estimating, observations whose mean is not identified are removed, as ppm
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -26,12 +27,14 @@ from scipy.special import gammaln
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, labels_of, poisson_leave_one_out, undefined_error
+from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.ols import drop_collinear
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.vcov import (
     CRV1,
     HC1,
+    SSC,
     InferenceInputs,
     VcovSpec,
     as_vcov,
@@ -106,18 +109,19 @@ class FEPoisson:
     formula: str
     data: pd.DataFrame
 
-    def fit(self, *, vcov: VcovSpec | None = None) -> RegressionResults:
+    def fit(self, *, vcov: VcovSpec | None = None, ssc: SSC | None = None) -> RegressionResults:
         """Estimate by iteratively reweighted least squares.
 
         ``vcov`` is as for :func:`villageaid.estimators.feols` (default: clustered by the first fixed
-        effect, else HC1); ``IID`` is the inverse information (dispersion one, as R ``vcov(glm)``) and
-        ``CRV3`` refits the model without each cluster (see :mod:`villageaid.estimators.jackknife`).
-        Inference is normal (z), as in fixest's ``fepois``.
+        effect, else HC1); ``IID`` is the inverse information times fixest's (n − 1)/(n − K)
+        (``SSC(adj=False)`` gives R ``vcov(glm)``) and ``CRV3`` refits the model without each cluster
+        (see :mod:`villageaid.estimators.jackknife`). ``ssc`` is the small-sample correction (default
+        fixest's). Inference is normal (z), as in fixest's ``fepois``.
         """
         parsed = parse_formula(self.formula)
         if vcov is None:
             vcov = CRV1(parsed.fixed_effects[0]) if parsed.fixed_effects else HC1()
-        choice = as_vcov(vcov)
+        choice = as_vcov(vcov, ssc)
         y_all = self.data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)
         names, X_all = model_matrix(self.data, parsed)
         keep = np.isfinite(y_all) & np.isfinite(X_all).all(axis=1)
@@ -156,19 +160,11 @@ class FEPoisson:
         bread = linalg.inv(working.T @ Xt)
         eta = np.log(mu)
 
-        def leave_one_out(codes: np.ndarray, cluster_name: str) -> np.ndarray:
-            labels = labels_of(data, cluster_name, codes)
-
-            def refit(rows: np.ndarray, start: np.ndarray) -> np.ndarray:
-                return _refit(y, X, fixed, rows, start, names, cluster_name, labels[codes[~rows][0]])
-
-            return poisson_leave_one_out(refit, eta, codes)
-
         inputs = InferenceInputs(
             estimator="fepois (Poisson pseudo-ML)", supported=SUPPORTED_VCOV, bread=bread,
             scores=Xt * (y - mu)[:, None], nobs=n, n_coef=k,
             absorbed=fixed.degrees_of_freedom if fixed is not None else 0, fixed=fixed, sample=data, params=beta,
-            rss=None, linear=False, leave_one_out=leave_one_out)
+            rss=None, linear=False, leave_one_out=_PoissonLeaveOneOut(y, X, fixed, names, eta, data))
         v = compute_vcov(choice, inputs)
         with np.errstate(divide="ignore", invalid="ignore"):
             ylogy = np.where(y > 0, y * np.log(y / mu), 0.0)
@@ -177,7 +173,7 @@ class FEPoisson:
         null_deviance = float(2 * ylogy_null.sum())
         loglik = float((y * np.log(mu) - mu - gammaln(y + 1)).sum())
         params = pd.Series(beta, index=names)
-        predictor = Predictor(parsed, y, eta, lambda: X @ beta, "log", fixed, data)
+        predictor = Predictor(parsed, y, eta, partial(np.dot, X, beta), "log", fixed, data)
         return RegressionResults(
             estimator="PPML", formula=self.formula, depvar=parsed.depvar, params=params,
             vcov=pd.DataFrame(v.matrix, index=names, columns=names), vcov_type=choice.label, nobs=n,
@@ -186,7 +182,7 @@ class FEPoisson:
                             np.nan, "loglik": loglik, "iterations": float(iterations)},
             fixed_effects=dict(zip(fixed.names, fixed.levels, strict=True)) if fixed is not None else {},
             clusters=v.clusters, notes=tuple(notes) + v.notes, variance=choice, inference=inputs,
-            predictor=predictor, model=self,
+            predictor=predictor, model=self, df_resid=inputs.df_resid, ssc=v.ssc,
         )
 
     @staticmethod
@@ -226,6 +222,29 @@ class FEPoisson:
         return beta, mu, Xt, iterations
 
 
+@dataclass(frozen=True)
+class _PoissonLeaveOneOut:
+    """The leave-one-cluster-out Poisson estimates, each refitted from the full fit (a picklable callable)."""
+
+    y: np.ndarray
+    X: np.ndarray
+    fixed: FixedEffects | None
+    names: list[str]
+    eta: np.ndarray
+    data: pd.DataFrame
+
+    def __call__(self, codes: np.ndarray, cluster_name: str) -> np.ndarray:
+        labels = labels_of(self.data, cluster_name, codes)
+        refit = partial(_refit_without, self, codes, cluster_name, labels)
+        return poisson_leave_one_out(refit, self.eta, codes)
+
+
+def _refit_without(problem: _PoissonLeaveOneOut, codes: np.ndarray, cluster_name: str, labels: np.ndarray,
+                   rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+    return _refit(problem.y, problem.X, problem.fixed, rows, start, problem.names, cluster_name,
+                  labels[codes[~rows][0]])
+
+
 def _refit(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None, rows: np.ndarray, start: np.ndarray,
            names: list[str], cluster_name: str, label: object) -> np.ndarray:
     """Refit on ``rows`` (one cluster left out) from the linear predictor ``start``, with the full fit's rules."""
@@ -253,20 +272,26 @@ def _refit(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None, rows: np.nd
     return fit(keep)[0]
 
 
-def fepois(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None) -> RegressionResults:
-    """Fit a Poisson pseudo-ML model with fixed effects: ``FEPoisson(formula, data).fit(vcov=vcov)``.
+def fepois(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, ssc: SSC | None = None,
+           split: str | None = None, fsplit: str | None = None) -> RegressionResults | MultipleResults:
+    """Fit a Poisson pseudo-ML model with fixed effects: ``FEPoisson(formula, data).fit(vcov=vcov, ssc=ssc)``.
 
     Parameters
     ----------
     formula : str
-        ``"y ~ x1 + x2 | fe1 + fe2"``; y must be non-negative.
+        ``"y ~ x1 + x2 | fe1 + fe2"``; y must be non-negative. Several outcomes or a stepwise function
+        estimate several models (see :mod:`villageaid.estimators.multiple`).
     data : DataFrame
     vcov : VarianceEstimator, str or dict, optional
         See :meth:`FEPoisson.fit`.
+    ssc : SSC, optional
+        Small-sample correction (default fixest's).
+    split, fsplit : str, optional
+        Estimate on each value of this column (``fsplit``: and on the full sample).
 
     Returns
     -------
-    RegressionResults
+    RegressionResults, or MultipleResults for several models
 
     Examples
     --------
@@ -278,4 +303,9 @@ def fepois(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None) ->
     >>> fit.vcov_type
     'cluster jackknife (CRV3) by unit'
     """
-    return FEPoisson(formula, data).fit(vcov=vcov)
+    def fit(text: str, sample: pd.DataFrame) -> RegressionResults:
+        return FEPoisson(text, sample).fit(vcov=vcov, ssc=ssc)
+
+    if is_multiple(formula, split, fsplit):
+        return estimate_multiple(formula, data, fit, split=split, fsplit=fsplit)
+    return fit(formula, data)

@@ -20,11 +20,12 @@ multivariate normal probabilities come from SciPy (Genz's algorithm).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.results import ResultsBase, normal_inference
+from villageaid.estimators.results import DescriptiveResults, normal_inference
 
 #: Critical value of the pre-test on each coefficient (|t| above it rejects).
 PRETEST_CRITICAL_VALUE = 1.96
@@ -161,7 +162,7 @@ def slope_for_power(sigma: np.ndarray, t: np.ndarray, *, reference: float = -1, 
 
 
 @dataclass(frozen=True)
-class PretrendPower(ResultsBase):
+class PretrendPower(DescriptiveResults):
     """Power of the pre-trend test against a hypothesised violation, and what passing it implies.
 
     Attributes
@@ -197,13 +198,16 @@ class PretrendPower(ResultsBase):
     critical_value: float = PRETEST_CRITICAL_VALUE
     nobs: int = 0
 
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+    no_variance_reason: ClassVar[str] = ("it is a power calculation; the event study it came from has the variance "
+                                         "matrix")
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """Return one row per relative time: estimate, inference, hypothesised violation, mean after pre-testing.
 
         ``bias_after_pretesting`` is that mean for post periods: the bias of the estimate when there is no true
         effect and the hypothesised violation holds, among samples that pass the pre-test.
         """
-        inference = normal_inference(self.betahat, self.std_error, conf_level)
+        inference = normal_inference(self.betahat, self.std_error, 0.95 if conf_level is None else conf_level)
         table = pd.DataFrame({"term": [f"t={t:g}" for t in self.t], "estimate": self.betahat,
                               "std_error": self.std_error, **inference})
         table["relative_time"] = self.t

@@ -9,14 +9,24 @@ that prints as text in a terminal and renders as HTML in a notebook), a short ``
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.vcov import InferenceInputs, VarianceEstimator, VcovSpec, as_vcov, compute_vcov
+from villageaid.estimators.restrictions import parse_restrictions
+from villageaid.estimators.vcov import (
+    SSC,
+    InferenceInputs,
+    JackknifeUndefinedError,
+    VarianceEstimator,
+    VcovSpec,
+    as_vcov,
+    compute_vcov,
+)
 
 if TYPE_CHECKING:
     from villageaid.estimators.predict import Predictor
@@ -106,19 +116,22 @@ def normal_inference(estimates: np.ndarray, std_errors: np.ndarray, conf_level: 
             "conf_low": estimates - q * std_errors, "conf_high": estimates + q * std_errors}
 
 
-def stacked_tidy(models: dict[str, object], conf_level: float, column: str = "estimator") -> pd.DataFrame:
-    """Stack the tidy tables of several models, the model's name in ``column`` after :data:`TIDY_COLUMNS`."""
-    parts = [model.tidy(conf_level).assign(**{column: name}) for name, model in models.items()]  # type: ignore[attr-defined]
-    return pd.concat(parts, ignore_index=True)[[*TIDY_COLUMNS, column]]
-
-
 class ResultsBase:
-    """The shared protocol (see the module notes). Subclasses are frozen dataclasses with a ``nobs``."""
+    """The shared protocol of every result (module notes). Subclasses are frozen dataclasses with a ``nobs``.
+
+    Everything a result offers is read off ``tidy()`` unless the result has a variance matrix
+    (:class:`VarianceResults`), whose accessors use ``params``, ``vcov`` and ``df_t`` directly.
+    """
 
     nobs: int
 
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:  # pragma: no cover - every subclass overrides
-        """One row per estimate; the first columns are :data:`TIDY_COLUMNS`."""
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:  # pragma: no cover - every subclass overrides
+        """One row per estimate; the first columns are :data:`TIDY_COLUMNS`; intervals at ``conf_level``.
+
+        ``conf_level`` means the same for every result: the level of ``conf_low``/``conf_high``; None is the
+        result's own level (0.95 unless it was computed at another). A result that keeps what it needs
+        recomputes its intervals at any level; one whose data were removed says so.
+        """
         raise TypeError(f"{type(self).__name__} does not define tidy()")
 
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
@@ -127,10 +140,63 @@ class ResultsBase:
     def _summary_footer(self) -> tuple[str, ...]:
         return ()
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals at ``level``, indexed by term: conf_low, conf_high."""
+    def _level(self, conf_level: float | None) -> float:
+        """Return the level of intervals: ``conf_level``, or the result's own (``self.conf_level``, else 0.95)."""
+        if conf_level is None:
+            return float(getattr(self, "conf_level", 0.95))
+        if isinstance(conf_level, bool) or not isinstance(conf_level, int | float | np.floating) \
+                or not 0 < conf_level < 1:
+            raise ValueError(f"conf_level must be a number between 0 and 1 (e.g. 0.95), got {conf_level!r}")
+        return float(conf_level)
+
+    def _column(self, column: str, conf_level: float | None = None) -> pd.Series:
+        table = self.tidy(conf_level)
+        return pd.Series(table[column].to_numpy(), index=pd.Index(table["term"], name="term"), name=column)
+
+    def coef(self) -> pd.Series:
+        """Estimates by term (fixest's and pyfixest's ``coef()``)."""
+        return self._column("estimate").rename("estimate")
+
+    def se(self) -> pd.Series:
+        """Return the standard errors by term (fixest's ``se()``)."""
+        return self._column("std_error")
+
+    def tstat(self) -> pd.Series:
+        """Estimate over standard error, by term (fixest's ``tstat()``)."""
+        return self._column("statistic")
+
+    def pvalue(self) -> pd.Series:
+        """Two-sided p-values by term (fixest's ``pvalue()``)."""
+        return self._column("p_value")
+
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """Confidence intervals at ``level`` (None: the result's own), indexed by term: conf_low, conf_high."""
         table = self.tidy(level)
         return table.set_index("term")[["conf_low", "conf_high"]]
+
+    def confint(self, level: float | None = None) -> pd.DataFrame:
+        """Confidence intervals (fixest's and pyfixest's ``confint()``; the same as :meth:`conf_int`)."""
+        return self.conf_int(level)
+
+    def etable_rows(self) -> dict[str, str]:
+        """Extra rows this result adds to a regression table (first-stage F, bootstrap p-value...)."""
+        return {}
+
+    def remove_data(self) -> ResultsBase:
+        """Return the result without the data it keeps (nothing to remove here: the same result)."""
+        return self
+
+    def iplot(self, **options: object) -> object:
+        """Plot the estimates against their period or event time (:func:`villageaid.iplot`)."""
+        from villageaid.report.plots import iplot
+
+        return iplot(self, **options)
+
+    def coefplot(self, **options: object) -> object:
+        """Plot the estimates with their intervals (:func:`villageaid.coefplot`)."""
+        from villageaid.report.plots import coefplot
+
+        return coefplot(self, **options)
 
     def summary(self) -> Summary:
         """Return a :class:`Summary`: text with ``print()``, an HTML table in a notebook."""
@@ -149,44 +215,216 @@ class ResultsBase:
         return self.summary()._repr_html_()
 
 
-class ModelBackedResults(ResultsBase):
-    """Results that wrap one regression (``self.model``): observations and notes are the regression's."""
+class DescriptiveResults(ResultsBase):
+    """A result without a variance matrix (a decomposition, a bootstrap interval, a sensitivity analysis).
+
+    ``vcov``, ``df_t``, ``wald_test`` and ``with_vcov`` say why they do not apply.
+    """
+
+    #: Why this result has no variance matrix (said by the refusals).
+    no_variance_reason: ClassVar[str] = "it has no variance matrix"
+
+    def _refuse(self, what: str) -> TypeError:
+        return TypeError(f"{type(self).__name__} has no {what}: {self.no_variance_reason}")
+
+    @property
+    def params(self) -> pd.Series:
+        """Estimates by term (the ``estimate`` column of ``tidy()``)."""
+        return self.coef()
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Refused: see :attr:`no_variance_reason`."""
+        raise self._refuse("variance matrix (vcov)")
+
+    @property
+    def df_t(self) -> float:
+        """Refused: see :attr:`no_variance_reason`."""
+        raise self._refuse("degrees of freedom (df_t)")
+
+    def wald_test(self, hypotheses: str | Sequence[str] | None = None, **options: object) -> WaldTest:
+        """Refused: see :attr:`no_variance_reason`."""
+        raise self._refuse("Wald test")
+
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> ResultsBase:
+        """Refused: see :attr:`no_variance_reason`."""
+        raise self._refuse("variance to change (with_vcov)")
+
+
+class VarianceResults(ResultsBase):
+    """A result with estimates ``params``, their variance ``vcov`` (a DataFrame) and ``df_t`` (inf: normal).
+
+    Gives the standard errors, ``tidy()``, the fixest accessors and Wald tests from those three. A result with
+    a ``df_resid`` (n − K with every absorbed parameter counted, as fixest's ``wald()``) tests with F; one
+    without it (influence-function estimators) with chi-square.
+    """
+
+    params: pd.Series
+    vcov: pd.DataFrame
+    df_t: float
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """Standard errors."""
+        with np.errstate(invalid="ignore"):
+            return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.params.index, name="std_error")
+
+    def _inference(self, conf_level: float | None) -> dict[str, np.ndarray]:
+        return normal_inference(self.params.to_numpy(), self.std_errors.to_numpy(), self._level(conf_level),
+                                self.df_t)
+
+    def coef(self) -> pd.Series:
+        """Estimates by term (fixest's and pyfixest's ``coef()``)."""
+        return self.params
+
+    def se(self) -> pd.Series:
+        """Return the standard errors by term (fixest's ``se()``)."""
+        return self.std_errors
+
+    def tstat(self) -> pd.Series:
+        """Estimate over standard error, by term (fixest's ``tstat()``)."""
+        return pd.Series(self._inference(0.95)["statistic"], index=self.params.index, name="statistic")
+
+    def pvalue(self) -> pd.Series:
+        """Two-sided p-values by term (t with ``df_t`` degrees of freedom, normal if infinite)."""
+        return pd.Series(self._inference(0.95)["p_value"], index=self.params.index, name="p_value")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values (the same as :meth:`pvalue`)."""
+        return self.pvalue()
+
+    @property
+    def tstats(self) -> pd.Series:
+        """Coefficient over standard error (the same as :meth:`tstat`)."""
+        return self.tstat()
+
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """Wald confidence intervals at ``level`` (t with ``df_t``, or normal), indexed by term."""
+        inference = self._inference(level)
+        return pd.DataFrame({"conf_low": inference["conf_low"], "conf_high": inference["conf_high"]},
+                            index=pd.Index(self.params.index, name="term"))
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """One row per term: term, estimate, std_error, statistic, p_value, conf_low, conf_high."""
+        return pd.DataFrame({"term": self.params.index.to_numpy(dtype=object), "estimate": self.params.to_numpy(),
+                             "std_error": self.std_errors.to_numpy(), **self._inference(conf_level)})[TIDY_COLUMNS]
+
+    def wald_test(self, hypotheses: str | Sequence[str] | None = None, *, restriction: np.ndarray | None = None,
+                  value: np.ndarray | None = None, hypothesis: str | None = None) -> WaldTest:
+        """Test linear restrictions jointly.
+
+        Parameters
+        ----------
+        hypotheses : str or sequence of str, optional
+            Terms (each coefficient zero) or restrictions as text, ``"city = strong"``, ``"a + b = 0"``
+            (see :func:`~villageaid.estimators.restrictions.parse_restrictions`).
+        restriction : ndarray (q × k), optional
+            A restriction matrix R instead, with ``value`` r (default zero): tests R·b = r.
+        hypothesis : str, optional
+            How to name the hypothesis.
+
+        Returns
+        -------
+        WaldTest
+            F = W/q with (q, ``df_resid``) degrees of freedom, as fixest's ``wald()``, or chi-square(q) for
+            results with normal inference and no residual degrees of freedom.
+        """
+        return wald_from(self.params, self.vcov, getattr(self, "df_resid", np.inf), hypotheses,
+                         restriction=restriction, value=value, hypothesis=hypothesis)
+
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> VarianceResults:  # pragma: no cover
+        """Return the same estimates with another variance, without refitting (each subclass implements it)."""
+        raise TypeError(f"{type(self).__name__} does not define with_vcov()")
+
+
+class DelegatedResults(VarianceResults):
+    """Results whose protocol is one inner result's (:attr:`inner`): estimates, variance, observations, notes.
+
+    A result that bundles several models (2SLS with its OLS and first stages, an event study and its regression)
+    answers for the one it is about.
+    """
+
+    @property
+    def inner(self) -> VarianceResults:  # pragma: no cover - every subclass overrides
+        """The result whose estimates and variance this one's are."""
+        raise NotImplementedError
+
+    @property
+    def params(self) -> pd.Series:  # type: ignore[override]
+        """Estimates of the inner result."""
+        return self.inner.params
+
+    @property
+    def vcov(self) -> pd.DataFrame:  # type: ignore[override]
+        """Their variance."""
+        return self.inner.vcov
+
+    @property
+    def df_t(self) -> float:  # type: ignore[override]
+        """Degrees of freedom of the inner result's t inference."""
+        return self.inner.df_t
+
+    @property
+    def df_resid(self) -> float:
+        """Residual degrees of freedom of the inner result (F tests)."""
+        return getattr(self.inner, "df_resid", np.inf)
+
+    @property
+    def nobs(self) -> int:
+        """Observations of the inner result."""
+        return self.inner.nobs
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Notes of the inner result."""
+        return tuple(getattr(self.inner, "notes", ()) or ())
+
+
+class ModelBackedResults(DelegatedResults):
+    """Results that wrap one regression (``self.model``): observations, notes and variance are the regression's."""
 
     model: RegressionResults
 
     @property
-    def nobs(self) -> int:
-        """Observations of the underlying regression."""
-        return self.model.nobs
+    def inner(self) -> RegressionResults:
+        """The underlying regression."""
+        return self.model
 
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """Notes of the underlying regression."""
-        return self.model.notes
+    def remove_data(self) -> ModelBackedResults:
+        """Return the result with its regression's data removed (see :meth:`RegressionResults.remove_data`)."""
+        return replace(self, model=self.model.remove_data())  # type: ignore[type-var]
 
 
 class WaldTestUndefinedError(ValueError):
     """A joint Wald test whose variance matrix is singular (more combinations than it has rank)."""
 
 
-def wald_from(params: pd.Series, vcov: pd.DataFrame, df_t: float, terms: list[str] | None = None, *,
-              restriction: np.ndarray | None = None, value: np.ndarray | None = None,
-              hypothesis: str | None = None) -> WaldTest:
-    """Test R·b = r jointly (F = W/q with (q, df_t) degrees of freedom when ``df_t`` is finite, else chi-square)."""
+def wald_from(params: pd.Series, vcov: pd.DataFrame, df_denom: float,
+              hypotheses: str | Sequence[str] | None = None, *, restriction: np.ndarray | None = None,
+              value: np.ndarray | None = None, hypothesis: str | None = None) -> WaldTest:
+    """Test R·b = r jointly: F = W/q with (q, ``df_denom``) degrees of freedom when it is finite, else chi-square.
+
+    ``hypotheses`` are terms or restriction strings (see :meth:`VarianceResults.wald_test`); or give the matrix
+    ``restriction`` and right-hand side ``value``.
+    """
     stats = _stats()
-    names = list(params.index)
+    names = [str(n) for n in params.index]
     if restriction is None:
-        if not terms:
-            raise ValueError("give terms or a restriction matrix")
-        missing = [t for t in terms if t not in names]
-        if missing:
-            raise KeyError(f"terms not in the model: {missing}")
-        restriction = np.zeros((len(terms), len(names)))
-        for row, term in enumerate(terms):
-            restriction[row, names.index(term)] = 1.0
-        hypothesis = hypothesis or f"{', '.join(terms)} = 0"
+        if hypotheses is None or (not isinstance(hypotheses, str) and len(hypotheses) == 0):
+            raise ValueError("give the terms or restrictions to test (e.g. ['x1', 'x2'] or 'x1 = x2'), or a "
+                             f"restriction matrix; the model's terms are: {', '.join(names)}")
+        restriction, value, text = parse_restrictions(hypotheses, names)
+        hypothesis = hypothesis or text
+    elif hypotheses is not None:
+        raise ValueError("give either hypotheses or a restriction matrix, not both")
     restriction = np.atleast_2d(np.asarray(restriction, dtype=float))
-    rhs = np.zeros(restriction.shape[0]) if value is None else np.asarray(value, dtype=float)
+    if restriction.shape[1] != len(names):
+        raise ValueError(f"the restriction matrix has {restriction.shape[1]} columns for {len(names)} coefficients "
+                         f"({', '.join(names)})")
+    rhs = np.zeros(restriction.shape[0]) if value is None else np.asarray(value, dtype=float).reshape(-1)
+    if rhs.shape[0] != restriction.shape[0]:
+        raise ValueError(f"value has {rhs.shape[0]} entries for {restriction.shape[0]} restrictions")
     diff = restriction @ params.to_numpy() - rhs
     middle = restriction @ vcov.to_numpy() @ restriction.T
     q = restriction.shape[0]
@@ -200,8 +438,8 @@ def wald_from(params: pd.Series, vcov: pd.DataFrame, df_t: float, terms: list[st
             + "; a clustered variance has rank at most (clusters - 1), so test fewer terms or cluster on more "
             "groups")
     statistic = float(diff @ np.linalg.solve(middle, diff))
-    if np.isfinite(df_t):
-        return WaldTest(statistic / q, q, float(df_t), float(stats.f.sf(statistic / q, q, df_t)), "F",
+    if np.isfinite(df_denom):
+        return WaldTest(statistic / q, q, float(df_denom), float(stats.f.sf(statistic / q, q, df_denom)), "F",
                         hypothesis or "R b = r")
     return WaldTest(statistic, q, np.inf, float(stats.chi2.sf(statistic, q)), "chi2", hypothesis or "R b = r")
 
@@ -237,16 +475,14 @@ class WaldTest:
         return f"<p>{html.escape(str(self))}</p>"
 
 
-
-
 @dataclass(frozen=True, repr=False)
-class RegressionResults(ResultsBase):
-    """Estimates, their variance and fit statistics of one model (immutable).
+class RegressionResults(VarianceResults):
+    """Estimates, their variance and fit statistics of one model (immutable, picklable).
 
     Attributes
     ----------
     estimator : str
-        "OLS", "PPML", "Logit", "Random effects", "First differences", ...
+        "OLS", "PPML", "2SLS", "Logit", "Random effects", "First differences", ...
     formula : str
         The model as specified.
     depvar : str
@@ -277,6 +513,13 @@ class RegressionResults(ResultsBase):
         What :meth:`predict`, :attr:`resid` and :attr:`fitted` need.
     model : object
         The model specification that was fitted (e.g. :class:`~villageaid.estimators.FEOLS`).
+    df_resid : float
+        n − K with every absorbed parameter counted: the denominator of F tests (as fixest's ``wald()``).
+    ssc : SSC or None
+        The small-sample correction behind ``vcov`` (None for the jackknife, which has its own factor).
+    fallback_reason : str or None
+        Set when the variance asked for could not be computed and ``vcov`` is another one: why, and which
+        (see :meth:`with_fallback`). Tables mark such errors.
     """
 
     estimator: str
@@ -295,47 +538,34 @@ class RegressionResults(ResultsBase):
     inference: InferenceInputs | None = field(default=None, compare=False)
     predictor: Predictor | None = field(default=None, compare=False)
     model: object = field(default=None, compare=False)
+    df_resid: float = np.inf
+    ssc: SSC | None = None
+    fallback_reason: str | None = None
 
     @cached_property
     def std_errors(self) -> pd.Series:
         """Standard errors."""
-        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.params.index, name="std_error")
+        with np.errstate(invalid="ignore"):
+            return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.params.index, name="std_error")
 
-    @cached_property
-    def tstats(self) -> pd.Series:
-        """Coefficient over standard error."""
-        return self.params / self.std_errors
+    @property
+    def vcov_description(self) -> str:
+        """The variance in words with its cluster counts and small-sample correction, for table notes."""
+        counts = ", ".join(f"{name} ({count:,})" for name, count in self.clusters.items())
+        text = self.vcov_type + (f"; clusters: {counts}" if counts else "")
+        if self.ssc is not None:
+            text += "; " + self.ssc.describe()
+        return text
 
-    @cached_property
-    def pvalues(self) -> pd.Series:
-        """Two-sided p-values (t with ``df_t`` degrees of freedom, normal if infinite)."""
-        values = normal_inference(self.params.to_numpy(), self.std_errors.to_numpy(), 0.95, self.df_t)["p_value"]
-        return pd.Series(values, index=self.params.index)
-
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
-        """One row per term: term, estimate, std_error, statistic, p_value, conf_low, conf_high."""
-        inference = normal_inference(self.params.to_numpy(), self.std_errors.to_numpy(), conf_level, self.df_t)
-        return pd.DataFrame({"term": self.params.index.to_numpy(dtype=object), "estimate": self.params.to_numpy(),
-                             "std_error": self.std_errors.to_numpy(), **inference})[TIDY_COLUMNS]
-
-    def wald_test(self, terms: list[str] | None = None, *, restriction: np.ndarray | None = None,
-                  value: np.ndarray | None = None, hypothesis: str | None = None) -> WaldTest:
-        """Test R·b = r jointly.
-
-        Give either ``terms`` (each coefficient zero) or a restriction matrix ``restriction`` (q × k)
-        with optional right-hand side ``value``. Uses F = W/q with (q, df_t) degrees of freedom for
-        t-based models, as fixest's ``wald()``, and chi-square for normal-based ones.
-        """
-        return wald_from(self.params, self.vcov, self.df_t, terms, restriction=restriction, value=value,
-                         hypothesis=hypothesis)
-
-    def with_vcov(self, vcov: VcovSpec) -> RegressionResults:
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> RegressionResults:
         """Return the same estimates with another variance, computed from the stored scores without refitting.
 
         Parameters
         ----------
         vcov : VarianceEstimator, str or dict
             Any variance the estimator supports (an unsupported one raises ``ValueError``).
+        ssc : SSC, optional
+            A small-sample correction (default: the variance object's, else the estimator's).
 
         Returns
         -------
@@ -343,17 +573,42 @@ class RegressionResults(ResultsBase):
             A new, immutable result; this one is unchanged.
         """
         if self.inference is None:
-            raise ValueError(f"{self.estimator} results keep no scores: refit with the new variance instead")
-        choice = as_vcov(vcov)
+            raise ValueError(f"{self.estimator} results keep no scores (refit, or the data were removed with "
+                             "remove_data()): refit with the new variance instead")
+        choice = as_vcov(vcov, ssc)
         result = compute_vcov(choice, self.inference)
         names = list(self.params.index)
         base_notes = tuple(n for n in self.notes if "not positive semi-definite" not in n)
         return replace(self, vcov=pd.DataFrame(result.matrix, index=names, columns=names), vcov_type=choice.label,
-                       df_t=result.df_t, clusters=result.clusters, notes=base_notes + result.notes, variance=choice)
+                       df_t=result.df_t, clusters=result.clusters, notes=base_notes + result.notes, variance=choice,
+                       ssc=result.ssc, fallback_reason=None)
+
+    def with_fallback(self, preferred: VcovSpec, fallback: VcovSpec) -> RegressionResults:
+        """Return the result with the variance ``preferred``, or with ``fallback`` when ``preferred`` is undefined.
+
+        Only an undefined cluster jackknife (:class:`~villageaid.estimators.JackknifeUndefinedError`) falls
+        back; the result then says why in :attr:`fallback_reason` and its notes, and tables mark its errors.
+        Any other error is raised.
+        """
+        try:
+            return self.with_vcov(preferred)
+        except JackknifeUndefinedError as exc:
+            shown = self.with_vcov(fallback)
+            reason = f"{exc} — {shown.vcov_type} shown instead"
+            return replace(shown, fallback_reason=reason, notes=(*shown.notes, reason))
+
+    def remove_data(self) -> RegressionResults:
+        """Return the result without the data it keeps (scores, sample, predictor, model): small to save.
+
+        Estimates, variance, tests and tables work as before; ``with_vcov``, ``predict``, ``resid`` and ``fitted``
+        then ask for a refit.
+        """
+        return replace(self, inference=None, predictor=None, model=None)
 
     def _need_predictor(self) -> Predictor:
         if self.predictor is None:
-            raise ValueError(f"{self.estimator} results do not support predictions")
+            raise ValueError(f"{self.estimator} results do not support predictions (or their data were removed "
+                             "with remove_data())")
         return self.predictor
 
     @property
@@ -380,10 +635,11 @@ class RegressionResults(ResultsBase):
             lines.append("Fixed effects: " + ", ".join(f"{k} ({v:,})" for k, v in self.fixed_effects.items()))
         clusters = ", ".join(f"{k}: {v:,} clusters" for k, v in self.clusters.items())
         lines.append(f"Standard errors: {self.vcov_type}" + (f" — {clusters}" if clusters else "")
-                     + ("; t" if np.isfinite(self.df_t) else "; normal") + " inference")
+                     + (f" (t with {self.df_t:g} df)" if np.isfinite(self.df_t) else "; normal inference"))
+        if self.ssc is not None:
+            lines.append("Small-sample correction: " + self.ssc.describe())
         return f"{self.estimator} estimation: {self.formula}", tuple(lines)
 
     def _summary_footer(self) -> tuple[str, ...]:
         text = ", ".join(f"{k}: {v:.6g}" for k, v in self.fit_statistics.items() if np.isfinite(v))
         return (text,) if text else ()
-

@@ -14,15 +14,28 @@ scaling (n / n₁ per ATT(g,t)) and the influence function of the estimated grou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from villageaid.estimators.results import ResultsBase, WaldTest, normal_inference
-from villageaid.estimators.vcov import cluster_sums
+from villageaid.estimators.results import VarianceResults, WaldTest
+from villageaid.estimators.vcov import (
+    CRV1,
+    HC1,
+    INFLUENCE_SSC,
+    SSC,
+    VarianceEstimator,
+    VcovSpec,
+    as_vcov,
+    cluster_sums,
+    influence_standard_errors,
+    influence_vcov,
+    require_supported,
+)
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 Method = Literal["dr", "reg", "ipw"]
@@ -120,52 +133,228 @@ def _did_panel(delta_y: np.ndarray, d: np.ndarray, X: np.ndarray, method: Method
     return float(eta_treat - eta_cont), inf_treat - inf_cont
 
 
-def _cluster_sums(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    """Influence functions summed within clusters (unchanged without clusters)."""
-    return inf if clusters is None else cluster_sums(inf, clusters)
+#: Variances of influence-function estimators: "HC1" is the unit-level variance (R did's analytic standard
+#: errors), "CRV1" clusters the influence functions.
+SUPPORTED_VCOV = ("HC1", "CRV1")
 
 
-def _covariance(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    """Covariance of estimates from their influence functions (columns), clustered if requested.
+@dataclass(frozen=True)
+class InfluenceVariance:
+    """How the influence functions of an ATT(g, t) result are turned into variances (picklable).
 
-    Its diagonal is the square of :func:`_standard_errors`.
+    Attributes
+    ----------
+    variance : VarianceEstimator
+        HC1 (unit level) or CRV1 by a column constant within units.
+    ssc : SSC
+        Small-sample correction (R did's, none, unless asked for).
+    codes : ndarray or None
+        Cluster code of each unit (None: unit level).
+    clusters : dict
+        Cluster variable → number of clusters.
+    bootstrap : dict or None
+        Multiplier bootstrap settings (draws, seed) for uniform bands.
     """
-    n = inf.shape[0]
-    if clusters is None:
-        return inf.T @ inf / n**2
-    sums = _cluster_sums(inf, clusters)
-    return sums.T @ sums / n**2
+
+    variance: VarianceEstimator
+    ssc: SSC
+    codes: np.ndarray | None
+    clusters: dict[str, int]
+    bootstrap: dict | None = None
+    #: One row per unit (in the order of the influence rows): the unit and the columns it may be clustered by.
+    unit_frame: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
+    unit_name: str = ""
+
+    def vcov(self, functions: np.ndarray) -> np.ndarray:
+        """Variance of the estimates whose influence functions are the columns of ``functions``."""
+        return influence_vcov(functions, self.codes, self.ssc)
+
+    def standard_errors(self, functions: np.ndarray) -> np.ndarray:
+        """Return the standard errors of those estimates (the square root of :meth:`vcov`'s diagonal)."""
+        return influence_standard_errors(functions, self.codes, self.ssc)
+
+    def t_max(self, functions: np.ndarray) -> np.ndarray | None:
+        """Bootstrap draws of the largest |t| over the estimates (None without the bootstrap)."""
+        if self.bootstrap is None:
+            return None
+        n = functions.shape[0]
+        draws = _multiplier_draws(functions, self.bootstrap, self.codes)
+        if self.codes is not None and self.ssc.cluster_adj:
+            groups = int(self.codes.max()) + 1
+            draws = draws * np.sqrt(groups / (groups - 1))
+        scale = self.standard_errors(functions) * np.sqrt(n)
+        ok = scale > 0
+        if not ok.any():
+            return np.zeros(draws.shape[0])
+        return np.max(np.abs(draws[:, ok]) / scale[ok], axis=1)
+
+    @property
+    def label(self) -> str:
+        """The variance in words."""
+        if isinstance(self.variance, CRV1):
+            return "influence functions clustered by " + " and ".join(self.variance.clusters)
+        return "influence functions (unit level)"
 
 
-def _standard_errors(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    """Analytic standard errors from influence functions (n units × columns), clustered if requested."""
-    n = inf.shape[0]
-    if clusters is None:
-        return np.sqrt((inf**2).mean(axis=0) / n)
-    return np.sqrt((_cluster_sums(inf, clusters) ** 2).sum(axis=0)) / n
+def _influence_variance(variance: VcovSpec | None, ssc: SSC | None, unit_frame: pd.DataFrame, unit: str,
+                        bootstrap: dict | None) -> InfluenceVariance:
+    """Parse a variance for influence-function estimators (HC1 at the unit level, or CRV1 by a unit-level column)."""
+    choice = HC1() if variance is None else as_vcov(variance, ssc)
+    require_supported("att_gt (influence functions)", choice, SUPPORTED_VCOV)
+    used = choice.ssc or INFLUENCE_SSC
+    if used.adj or used.fixef_k != "nested" or used.cluster_df != "min":
+        raise ValueError(f"att_gt: an influence-function variance has no (n − 1)/(n − K) factor, no fixed effects to "
+                         f"count and no two-way clustering; only SSC(cluster_adj=...) applies, got {used.describe()}. "
+                         "Use SSC(adj=False, cluster_adj=True) for G/(G − 1)")
+    if not isinstance(choice, CRV1):
+        return InfluenceVariance(choice, used, None, {}, bootstrap, unit_frame, unit)
+    (name,) = choice.clusters
+    if name == unit:
+        codes = np.arange(len(unit_frame), dtype=np.int64)
+    else:
+        if name not in unit_frame.columns:
+            raise ValueError(f"att_gt can cluster by {name!r} only if it was given when estimating "
+                             f"(vcov=CRV1({name!r})), where it is checked to be constant within units; it can "
+                             f"re-cluster by: {', '.join([unit, *[c for c in unit_frame.columns if c != unit]])}")
+        codes = pd.factorize(unit_frame[name].to_numpy())[0].astype(np.int64)
+    groups = int(codes.max()) + 1 if len(codes) else 0
+    if groups < 2:
+        raise ValueError(f"att_gt: clustering by {name!r} needs at least two clusters, found {groups}")
+    return InfluenceVariance(choice, used, codes, {name: groups}, bootstrap, unit_frame, unit)
+
+
+def _uniform_critical(t_max: np.ndarray | None, conf_level: float) -> float:
+    """Critical value of the uniform band at ``conf_level``: the bootstrap quantile, or the normal one without it."""
+    if t_max is None:
+        return float(stats.norm.ppf(0.5 + conf_level / 2))
+    return float(np.quantile(t_max, conf_level))
+
+
+class _InfluenceResults(VarianceResults):
+    """The protocol shared by ATT(g, t) results and their aggregations: variances from influence functions."""
+
+    estimates: np.ndarray
+    influence_variance: InfluenceVariance
+    t_max_draws: np.ndarray | None
+
+    @property
+    def _functions(self) -> np.ndarray:  # pragma: no cover - both subclasses override
+        raise NotImplementedError
+
+    @property
+    def terms(self) -> list[str]:  # pragma: no cover - both subclasses override
+        raise NotImplementedError
+
+    @property
+    def params(self) -> pd.Series:  # type: ignore[override]
+        """Estimates by term."""
+        return pd.Series(self.estimates, index=self.terms, name="estimate")
+
+    @cached_property
+    def vcov(self) -> pd.DataFrame:  # type: ignore[override]
+        """Their variance from the influence functions (clustered as :attr:`vcov_type` says)."""
+        return pd.DataFrame(self.influence_variance.vcov(self._functions), index=self.terms, columns=self.terms)
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """Standard errors (the square root of the variance's diagonal)."""
+        return pd.Series(self.influence_variance.standard_errors(self._functions), index=self.terms,
+                         name="std_error")
+
+    @property
+    def df_t(self) -> float:  # type: ignore[override]
+        """Normal inference (inf)."""
+        return np.inf
+
+    @property
+    def vcov_type(self) -> str:
+        """The variance in words."""
+        return self.influence_variance.label
+
+    @property
+    def clusters(self) -> dict[str, int]:
+        """Cluster variable → number of clusters (empty at the unit level)."""
+        return self.influence_variance.clusters
+
+    @property
+    def ssc(self) -> SSC:
+        """The small-sample correction applied to the influence-function variance."""
+        return self.influence_variance.ssc
+
+    def critical_value_at(self, conf_level: float) -> float:
+        """Critical value of the uniform band at ``conf_level`` (the bootstrap's sup-t quantile, else normal)."""
+        return _uniform_critical(self.t_max_draws, conf_level)
+
+    @property
+    def critical_value(self) -> float:
+        """Critical value of the uniform band at the result's ``conf_level``."""
+        return self.critical_value_at(self.conf_level)  # type: ignore[attr-defined]
+
+    def _bands(self, conf_level: float | None) -> dict[str, np.ndarray]:
+        errors = self.std_errors.to_numpy()
+        critical = self.critical_value_at(self._level(conf_level))
+        return {"conf_low_uniform": self.estimates - critical * errors,
+                "conf_high_uniform": self.estimates + critical * errors}
 
 
 @dataclass(frozen=True, repr=False)
-class AggregatedEffects(ResultsBase):
-    """An aggregation of ATT(g, t): the overall effect and the per-cohort/event-time/period effects.
+class AggregatedEffects(_InfluenceResults):
+    """An aggregation of ATT(g, t): the effects per cohort, event time or period, and the overall effect.
 
-    ``tidy()`` has one row per cohort, event time or period (term ``g=…``, ``e=…``, ``t=…``); the overall
-    effect is ``overall_estimate`` / ``overall_std_error`` (the only row of a "simple" aggregation).
+    ``tidy()`` has one row per cohort, event time or period (term ``g=…``, ``e=…``, ``t=…``), or the one row
+    ``ATT`` of a "simple" aggregation; the overall effect is ``overall_estimate`` / ``overall_std_error``.
+    The variance of every estimate comes from its influence function (:class:`InfluenceVariance`), so
+    :meth:`with_vcov` changes it without re-estimating.
     """
 
     type: str
-    overall_estimate: float
-    overall_std_error: float
     labels: np.ndarray
     estimates: np.ndarray
-    std_errors: np.ndarray
-    critical_value: float
+    functions: np.ndarray
+    overall_estimate: float
+    overall_function: np.ndarray
+    influence_variance: InfluenceVariance
     conf_level: float
-    nobs: int = 0
-    #: Covariance of ``estimates`` from the influence functions (clustered when the ATT(g,t) were).
-    vcov: np.ndarray | None = None
+    nobs: int
+    t_max_draws: np.ndarray | None = None
     #: Base period of the ATT(g, t): "varying" or "universal".
     base_period: str = "varying"
+    method: str = "dr"
+    control_group: str = "never_treated"
+
+    @property
+    def _functions(self) -> np.ndarray:
+        return self.functions
+
+    @property
+    def terms(self) -> list[str]:
+        """``g=…``, ``e=…``, ``t=…`` labels, or ``ATT`` for the simple aggregation."""
+        if self.type == "simple":
+            return ["ATT"]
+        prefix = {"group": "g=", "dynamic": "e=", "calendar": "t="}[self.type]
+        return [f"{prefix}{label:g}" for label in self.labels]
+
+    @property
+    def overall_std_error(self) -> float:
+        """Standard error of the overall effect."""
+        return float(self.influence_variance.standard_errors(self.overall_function[:, None])[0])
+
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> AggregatedEffects:
+        """Return the same effects with another influence-function variance (HC1 or CRV1), no re-estimation."""
+        variance = _reclustered(self.influence_variance, vcov, ssc)
+        return replace(self, influence_variance=variance, t_max_draws=variance.t_max(self.functions))
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """One row per cohort (group), event time (dynamic) or period (calendar), or the overall effect (simple).
+
+        Columns: the tidy ones, then the label column (cohort, event_time or time) and the uniform band at
+        ``conf_level``.
+        """
+        column = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}.get(self.type, "label")
+        labels = np.array(["ATT"]) if self.type == "simple" else self.labels
+        table = pd.DataFrame({"term": self.terms, "estimate": self.estimates, "std_error": self.std_errors.to_numpy(),
+                              **self._inference(conf_level), column: labels, **self._bands(conf_level)})
+        return table
 
     def _event_study_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """Coefficients, covariance and event times for HonestDiD-style analyses (dynamic, universal base only)."""
@@ -176,11 +365,11 @@ class AggregatedEffects(ResultsBase):
             raise ValueError("the ATT(g,t) use a varying base period, whose pre-period estimates are short "
                              "differences and not comparable with the post-period ones; as R HonestDiD requires, "
                              "estimate att_gt(..., base_period='universal') first")
-        if self.vcov is None:
-            raise ValueError("this aggregation has no covariance matrix")
-        keep = self.std_errors > 0  # the reference period (e = -1 - anticipation) is 0 by construction
+        errors = self.std_errors.to_numpy()
+        keep = errors > 0  # the reference period (e = -1 - anticipation) is 0 by construction
         reference = float(self.labels[~keep].max()) if (~keep).any() else -1.0
-        return self.estimates[keep], self.vcov[np.ix_(keep, keep)], self.labels[keep].astype(float), reference
+        vcov = self.vcov.to_numpy()
+        return self.estimates[keep], vcov[np.ix_(keep, keep)], self.labels[keep].astype(float), reference
 
     def sensitivity(self, **options: object) -> object:
         """Robust intervals for the post-period effects (Rambachan & Roth; see ``estimators.honest``)."""
@@ -201,73 +390,68 @@ class AggregatedEffects(ResultsBase):
 
         return slope_of(self, target_power)
 
-    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
-        """One row per cohort (group), event time (dynamic) or period (calendar), or the overall effect (simple).
-
-        Columns: the tidy ones, then the label column (cohort, event_time or time) and the uniform band.
-        """
-        level = self.conf_level if conf_level is None else conf_level
-        if self.type == "simple":
-            labels, estimates, errors = np.array(["ATT"]), np.array([self.overall_estimate]), \
-                np.array([self.overall_std_error])
-        else:
-            labels, estimates, errors = self.labels, self.estimates, self.std_errors
-        column = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}.get(self.type, "label")
-        prefix = {"group": "g=", "dynamic": "e=", "calendar": "t="}.get(self.type, "")
-        table = pd.DataFrame({"term": [f"{prefix}{label:g}" if prefix else str(label) for label in labels],
-                              "estimate": estimates, "std_error": errors,
-                              **normal_inference(estimates, errors, level), column: labels,
-                              "conf_low_uniform": estimates - self.critical_value * errors,
-                              "conf_high_uniform": estimates + self.critical_value * errors})
-        return table
-
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
         return (f"Aggregated ATT ({self.type})",
-                (f"Overall: {self.overall_estimate:.6g} (s.e. {self.overall_std_error:.6g}); units: {self.nobs:,}",))
+                (f"Overall: {self.overall_estimate:.6g} (s.e. {self.overall_std_error:.6g}); units: {self.nobs:,}",
+                 f"Method: {self.method}; control group: {self.control_group}; base period: {self.base_period}",
+                 f"Standard errors: {self.vcov_type}"))
+
+
+def _reclustered(current: InfluenceVariance, vcov: VcovSpec, ssc: SSC | None) -> InfluenceVariance:
+    """Return the variance with another clustering or correction of the same units (refused if unchecked)."""
+    return _influence_variance(vcov, ssc, current.unit_frame, current.unit_name, current.bootstrap)
 
 
 @dataclass(frozen=True, repr=False)
-class ATTgtResult(ResultsBase):
+class ATTgtResult(_InfluenceResults):
     """ATT(g, t) estimates with their influence functions.
 
     ``nobs`` is the number of units (the panel is balanced); ``tidy()`` has one row per (g, t) with term
-    ``ATT(g,t)``.
+    ``ATT(g,t)``; ``params``, ``vcov``, ``wald_test`` and ``with_vcov`` follow the results protocol, the
+    variances coming from the influence functions (:class:`InfluenceVariance`).
 
     Attributes
     ----------
     cohorts, times : ndarray
         The (g, t) of each estimate.
-    estimates, std_errors : ndarray
+    estimates : ndarray
     influence : ndarray (n units × number of (g, t))
         Influence functions, scaled as R ``did`` does (n / n₁ within each comparison).
     unit_cohort : ndarray
         Cohort of each unit (0 never treated), in the order of ``influence`` rows.
-    clusters : ndarray or None
-        Cluster code of each unit, when errors are clustered.
+    anticipation : int
+    conf_level : float
+        Level of the uniform band printed by default.
+    influence_variance : InfluenceVariance
+    t_max_draws : ndarray or None
+        Multiplier-bootstrap draws of the largest |t| (uniform bands at any level).
+    notes : tuple of str
+    base_period, method, control_group : str
+        How the ATT(g, t) were estimated.
     """
 
     cohorts: np.ndarray
     times: np.ndarray
     estimates: np.ndarray
-    std_errors: np.ndarray
     influence: np.ndarray
     unit_cohort: np.ndarray
     anticipation: int
     conf_level: float
-    critical_value: float
-    clusters: np.ndarray | None = None
-    bootstrap: dict | None = None
+    influence_variance: InfluenceVariance
+    t_max_draws: np.ndarray | None = None
     notes: tuple[str, ...] = field(default=())
     base_period: str = "varying"
+    method: str = "dr"
+    control_group: str = "never_treated"
+
+    @property
+    def _functions(self) -> np.ndarray:
+        return self.influence
 
     @property
     def n_units(self) -> int:
         """Units in the (balanced) panel."""
         return self.influence.shape[0]
-
-    def _se(self, inf: np.ndarray) -> np.ndarray:
-        """Analytic standard errors from influence functions (columns), clustered if requested."""
-        return _standard_errors(inf, self.clusters)
 
     @property
     def nobs(self) -> int:
@@ -280,52 +464,39 @@ class ATTgtResult(ResultsBase):
         return [f"ATT({g:g},{t:g})" for g, t in zip(self.cohorts, self.times, strict=True)]
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
-        """One row per (cohort, time): the tidy columns, then cohort, time and the uniform band."""
-        level = self.conf_level if conf_level is None else conf_level
+        """One row per (cohort, time): the tidy columns, then cohort, time and the uniform band at ``conf_level``."""
         return pd.DataFrame({
-            "term": self.terms, "estimate": self.estimates, "std_error": self.std_errors,
-            **normal_inference(self.estimates, self.std_errors, level), "cohort": self.cohorts, "time": self.times,
-            "conf_low_uniform": self.estimates - self.critical_value * self.std_errors,
-            "conf_high_uniform": self.estimates + self.critical_value * self.std_errors,
+            "term": self.terms, "estimate": self.estimates, "std_error": self.std_errors.to_numpy(),
+            **self._inference(conf_level), "cohort": self.cohorts, "time": self.times, **self._bands(conf_level),
         })
 
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> ATTgtResult:
+        """Return the same ATT(g, t) with another influence-function variance (HC1 or CRV1), no re-estimation."""
+        variance = _reclustered(self.influence_variance, vcov, ssc)
+        return replace(self, influence_variance=variance, t_max_draws=variance.t_max(self.influence))
+
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
-        return ("Callaway–Sant'Anna ATT(g,t)", (f"Units: {self.n_units:,}; anticipation: {self.anticipation}",
-                                                "Standard errors from influence functions"
-                                                + (", clustered" if self.clusters is not None else "")))
-
-    def vcov(self, which: np.ndarray | None = None) -> np.ndarray:
-        """Variance matrix of the ATT(g, t) (or of those selected by the boolean mask ``which``)."""
-        which = np.ones(len(self.estimates), dtype=bool) if which is None else which
-        sums = _cluster_sums(self.influence[:, which], self.clusters)
-        return sums.T @ sums / self.n_units**2
-
-    def wald_test(self, terms: list[str] | None = None) -> WaldTest:
-        """Joint chi-square test that the ATT(g, t) named in ``terms`` (labels as in ``tidy()``) are zero."""
-        if not terms:
-            raise ValueError("name the ATT(g,t) terms to test (see tidy()['term'])")
-        missing = [t for t in terms if t not in self.terms]
-        if missing:
-            raise KeyError(f"terms not estimated: {missing}")
-        which = np.isin(self.terms, terms)
-        return self._chi2(which, f"{', '.join(terms)} = 0")
-
-    def _chi2(self, which: np.ndarray, hypothesis: str) -> WaldTest:
-        a = self.estimates[which]
-        statistic = float(a @ np.linalg.pinv(self.vcov(which)) @ a)
-        df = int(which.sum())
-        return WaldTest(statistic, df, np.inf, float(stats.chi2.sf(statistic, df)), "chi2", hypothesis)
+        return ("Callaway–Sant'Anna ATT(g,t)",
+                (f"Units: {self.n_units:,}; anticipation: {self.anticipation}",
+                 f"Method: {self.method}; control group: {self.control_group}; base period: {self.base_period}",
+                 f"Standard errors: {self.vcov_type}"
+                 + ("; uniform bands from the multiplier bootstrap" if self.t_max_draws is not None else "")))
 
     def pre_trend_test(self) -> WaldTest | None:
         """Wald (chi-square) test that every pre-treatment ATT(g, t) (t < g − anticipation) is zero.
 
-        Returns None when there is no pre-treatment cell with a standard error.
+        The variance's generalized inverse is used (as R did's pre-test); returns None when there is no
+        pre-treatment cell with a standard error.
         """
         pre = (self.times < self.cohorts - self.anticipation) & np.isfinite(self.estimates)
-        pre &= self.std_errors > 0
+        pre &= self.std_errors.to_numpy() > 0
         if not pre.any():
             return None
-        return self._chi2(pre, "all pre-treatment ATT(g,t) = 0")
+        a = self.estimates[pre]
+        statistic = float(a @ np.linalg.pinv(self.vcov.to_numpy()[np.ix_(pre, pre)]) @ a)
+        df = int(pre.sum())
+        return WaldTest(statistic, df, np.inf, float(stats.chi2.sf(statistic, df)), "chi2",
+                        "all pre-treatment ATT(g,t) = 0")
 
     def _weight_influence(self, keepers: np.ndarray, pg: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Influence of estimating the group shares (R did's ``wif``)."""
@@ -341,10 +512,8 @@ class ATTgtResult(ResultsBase):
         """Aggregate ATT(g, t) as R ``did::aggte``: "simple", "group", "dynamic" (event time) or "calendar"."""
         finite = np.isfinite(self.estimates)
         if not finite.all():  # cells without controls are left out, as R did's na.rm = TRUE
-            kept = ATTgtResult(self.cohorts[finite], self.times[finite], self.estimates[finite],
-                               self.std_errors[finite], self.influence[:, finite], self.unit_cohort,
-                               self.anticipation, self.conf_level, self.critical_value, self.clusters,
-                               self.bootstrap, self.notes, self.base_period)
+            kept = replace(self, cohorts=self.cohorts[finite], times=self.times[finite],
+                           estimates=self.estimates[finite], influence=self.influence[:, finite])
             return kept.aggregate(type, balance_e=balance_e, min_e=min_e, max_e=max_e)
         att, inf, group, t = self.estimates, self.influence, self.cohorts, self.times
         cohorts = np.unique(group)
@@ -363,8 +532,7 @@ class ATTgtResult(ResultsBase):
             weights = pg[keepers] / pg[keepers].sum()
             overall = float(np.sum(att[keepers] * weights))
             function = combine(keepers, weights, self._weight_influence(keepers, pg, group))
-            return AggregatedEffects("simple", overall, float(self._se(function[:, None])[0]), np.array([]),
-                                     np.array([]), np.array([]), np.nan, self.conf_level)
+            return self._summary("simple", np.array([]), np.array([overall]), function[:, None], overall, function)
         if type == "group":
             estimates, functions = [], []
             for g in cohorts:
@@ -415,21 +583,17 @@ class ATTgtResult(ResultsBase):
 
     def _summary(self, kind: str, labels: np.ndarray, estimates: np.ndarray, functions: np.ndarray, overall: float,
                  overall_function: np.ndarray) -> AggregatedEffects:
-        std_errors = self._se(functions)
-        critical = stats.norm.ppf(0.5 + self.conf_level / 2)
-        if self.bootstrap is not None:
-            critical = _uniform_critical_value(functions, std_errors, self.bootstrap, self.clusters,
-                                               self.conf_level)
-        return AggregatedEffects(kind, overall, float(self._se(overall_function[:, None])[0]), labels, estimates,
-                                 std_errors, critical, self.conf_level, self.n_units,
-                                 _covariance(functions, self.clusters), self.base_period)
+        return AggregatedEffects(kind, labels, estimates, functions, overall, overall_function,
+                                 self.influence_variance, self.conf_level, self.n_units,
+                                 self.influence_variance.t_max(functions), self.base_period, self.method,
+                                 self.control_group)
 
 
 def _multiplier_draws(functions: np.ndarray, settings: dict, clusters: np.ndarray | None) -> np.ndarray:
     """Bootstrap draws of √n·mean(v·IF) with Rademacher multipliers (per unit or per cluster), seeded."""
     rng = np.random.default_rng(settings["seed"])
     n = functions.shape[0]
-    units = _cluster_sums(functions, clusters)
+    units = functions if clusters is None else cluster_sums(functions, clusters)
     draws = []
     for start in range(0, settings["draws"], 500):  # in blocks, to bound memory
         size = min(500, settings["draws"] - start)
@@ -438,21 +602,11 @@ def _multiplier_draws(functions: np.ndarray, settings: dict, clusters: np.ndarra
     return np.vstack(draws)
 
 
-def _uniform_critical_value(functions: np.ndarray, std_errors: np.ndarray, settings: dict,
-                            clusters: np.ndarray | None, conf_level: float) -> float:
-    draws = _multiplier_draws(functions, settings, clusters)
-    n = functions.shape[0]
-    scale = std_errors * np.sqrt(n)
-    ok = scale > 0
-    t_max = np.max(np.abs(draws[:, ok]) / scale[ok], axis=1)
-    return float(np.quantile(t_max, conf_level))
-
-
 def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: str,
            covariates: list[str] | None = None, control_group: ControlGroup = "never_treated",
            method: Method = "dr", base_period: Literal["varying", "universal"] = "varying", anticipation: int = 0,
-           cluster: str | None = None, bootstrap: bool = False, draws: int = 999, seed: int | None = None,
-           conf_level: float = 0.95) -> ATTgtResult:
+           vcov: VcovSpec | None = None, cluster: str | None = None, ssc: SSC | None = None, bootstrap: bool = False,
+           draws: int = 999, seed: int | None = None, conf_level: float = 0.95) -> ATTgtResult:
     """Estimate every ATT(g, t) (Callaway & Sant'Anna 2021), as R ``did::att_gt`` on a balanced panel.
 
     Parameters
@@ -468,8 +622,13 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     base_period : {"varying", "universal"}
     anticipation : int
         Periods of anticipation δ: effects may start at g − δ.
+    vcov : VarianceEstimator, str or dict, optional
+        ``HC1()`` (the default: unit-level influence functions, R did's analytic standard errors) or
+        ``CRV1("col")``, clustering the influence functions by a column constant within units (checked).
     cluster : str, optional
-        Column (constant within unit) to cluster standard errors on.
+        Shorthand for ``vcov=CRV1(cluster)`` (R did's ``clustervars``).
+    ssc : SSC, optional
+        Small-sample correction; by default none (R did's): ``SSC(adj=False, cluster_adj=True)`` adds G/(G − 1).
     bootstrap : bool
         Add a multiplier bootstrap (Rademacher, ``draws``, ``seed``) for uniform confidence bands.
     conf_level : float
@@ -495,6 +654,11 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
         raise ValueError("control_group must be 'never_treated' or 'not_yet_treated'")
     if method not in ("dr", "reg", "ipw"):
         raise ValueError("method must be 'dr', 'reg' or 'ipw'")
+    if vcov is not None and cluster is not None:
+        raise ValueError("give vcov or cluster (a shorthand for vcov=CRV1(cluster)), not both")
+    choice = as_vcov(CRV1(cluster) if cluster is not None else (vcov if vcov is not None else HC1()), ssc)
+    require_supported("att_gt (influence functions)", choice, SUPPORTED_VCOV)
+    cluster = choice.clusters[0] if isinstance(choice, CRV1) and len(choice.clusters) == 1 else None
     covariates = list(covariates or [])
     needed = list(dict.fromkeys([outcome, time, unit, cohort, *covariates, *([cluster] if cluster else [])]))
     missing = [c for c in needed if c not in data.columns]
@@ -556,9 +720,14 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
             notes.append(f"cohort {g_value:g} has a single unit: its ATT(g,t) and their standard errors rest on it")
     cov_arrays = {c: np.ascontiguousarray(frame[c].to_numpy(float)[rows].reshape(n, len(periods)).T)
                   for c in covariates}  # periods × units, like the outcome below
-    cluster_codes = None
-    if cluster:
-        cluster_codes = pd.factorize(frame[cluster].to_numpy()[rows].reshape(n, len(periods))[:, 0])[0]
+    unit_frame = pd.DataFrame({unit: units})
+    if cluster and cluster != unit:
+        by_unit = frame[cluster].to_numpy()[rows].reshape(n, len(periods))
+        varying = (by_unit != by_unit[:, :1]).any(axis=1)
+        if varying.any():
+            raise ValueError(f"the cluster variable {cluster!r} must be constant within units (as R did requires); it "
+                             f"varies for {int(varying.sum())} units (e.g. {', '.join(map(str, units[varying][:5]))})")
+        unit_frame[cluster] = by_unit[:, 0]
     cohorts = np.sort(np.unique(G[G > 0]))
     by_period = np.ascontiguousarray(Y.T)  # periods × units
     varying = base_period == "varying"
@@ -612,13 +781,11 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
             estimates.append(att)
     influence = influence_all[:, :columns]
     settings = {"draws": draws, "seed": seed} if bootstrap else None
+    variance = _influence_variance(choice, None, unit_frame, unit, settings)
     cohort_values = np.array(results_g)
     if np.all(cohort_values == np.round(cohort_values)):
         cohort_values = cohort_values.astype(np.int64)
     unit_cohorts = G.astype(np.int64) if np.all(G == np.round(G)) else G
-    std_errors = _standard_errors(influence, cluster_codes)
-    critical = stats.norm.ppf(0.5 + conf_level / 2)
-    if bootstrap:
-        critical = _uniform_critical_value(influence, std_errors, settings, cluster_codes, conf_level)
-    return ATTgtResult(cohort_values, np.array(results_t), np.array(estimates), std_errors, influence, unit_cohorts,
-                       anticipation, conf_level, critical, cluster_codes, settings, tuple(notes), base_period)
+    return ATTgtResult(cohort_values, np.array(results_t), np.array(estimates), influence, unit_cohorts, anticipation,
+                       conf_level, variance, variance.t_max(influence), tuple(notes), base_period, method,
+                       control_group)

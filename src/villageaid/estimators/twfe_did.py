@@ -6,7 +6,8 @@ wrong when effects differ across cohorts or grow over time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -14,13 +15,12 @@ import pandas as pd
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import (
     TIDY_COLUMNS,
+    DescriptiveResults,
     ModelBackedResults,
     RegressionResults,
-    ResultsBase,
     WaldTest,
-    normal_inference,
 )
-from villageaid.estimators.vcov import CRV1, VcovSpec
+from villageaid.estimators.vcov import CRV1, SSC, VcovSpec
 
 _NEVER = -10_000  # relative-time code of never-treated units
 
@@ -55,21 +55,53 @@ def _event_dummies(frame: pd.DataFrame, relative: pd.Series, reference: int, pre
 
 @dataclass(frozen=True, repr=False)
 class EventTimeEffects(ModelBackedResults):
-    """Effects by event time e = t − g (the reference period at zero)."""
+    """Effects by event time e = t − g: linear combinations W·b of a regression's coefficients.
+
+    ``params`` and ``vcov`` (= W V W') are those of the event times other than the reference; ``tidy()`` adds
+    the reference event time at zero. :meth:`with_vcov` changes the regression's variance and so theirs.
+
+    Attributes
+    ----------
+    method : str
+        "TWFE" (one dummy per event time) or "Sun-Abraham" (cohort-share weighted averages).
+    event_times : ndarray
+        Event times of ``params`` (the reference excluded), in increasing order.
+    weights : ndarray (event times × regression coefficients)
+        W.
+    reference : int
+    model : RegressionResults
+    """
 
     method: str
     event_times: np.ndarray
-    estimates: np.ndarray
-    std_errors: np.ndarray
+    weights: np.ndarray
     reference: int
     model: RegressionResults
 
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
-        """One row per event time: the tidy columns (term ``e=k``), then event_time."""
-        inference = normal_inference(self.estimates, self.std_errors, conf_level, self.model.df_t)
-        table = pd.DataFrame({"term": [f"e={e}" for e in self.event_times], "estimate": self.estimates,
-                              "std_error": self.std_errors, **inference, "event_time": self.event_times})
-        return table[[*TIDY_COLUMNS, "event_time"]]
+    @property
+    def params(self) -> pd.Series:  # type: ignore[override]
+        """Effects by event time (terms ``e=k``)."""
+        return pd.Series(self.weights @ self.model.params.to_numpy(), index=[f"e={e}" for e in self.event_times],
+                         name="estimate")
+
+    @property
+    def vcov(self) -> pd.DataFrame:  # type: ignore[override]
+        """Their variance, W V W'."""
+        terms = [f"e={e}" for e in self.event_times]
+        return pd.DataFrame(self.weights @ self.model.vcov.to_numpy() @ self.weights.T, index=terms, columns=terms)
+
+    def with_vcov(self, vcov: VcovSpec, *, ssc: SSC | None = None) -> EventTimeEffects:
+        """Return the same effects with another variance of the regression, without refitting."""
+        return replace(self, model=self.model.with_vcov(vcov, ssc=ssc))
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """One row per event time, the reference included at zero: the tidy columns (term ``e=k``), then event_time."""
+        table = super().tidy(conf_level).assign(event_time=self.event_times)
+        reference = pd.DataFrame([{"term": f"e={self.reference}", "estimate": 0.0, "std_error": np.nan,
+                                   "statistic": np.nan, "p_value": np.nan, "conf_low": 0.0, "conf_high": 0.0,
+                                   "event_time": self.reference}])
+        table = pd.concat([table, reference], ignore_index=True).sort_values("event_time", kind="stable")
+        return table.reset_index(drop=True)[[*TIDY_COLUMNS, "event_time"]]
 
     def pre_trend_test(self) -> WaldTest | None:
         """Joint test that the effects before the reference event time are zero (the regression's variance)."""
@@ -124,12 +156,8 @@ def twfe_event_study(data: pd.DataFrame, *, outcome: str, time: str, unit: str, 
     names = _event_dummies(frame, relative, reference, "rel_")
     fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or CRV1(unit))
     events = np.array([_event_time(n) for n in fit.params.index])
-    order = np.argsort(events)
-    events = np.append(events[order], reference)
-    estimates = np.append(fit.params.to_numpy()[order], 0.0)
-    std_errors = np.append(fit.std_errors.to_numpy()[order], np.nan)
-    resort = np.argsort(events)
-    return EventTimeEffects("TWFE", events[resort], estimates[resort], std_errors[resort], reference, fit)
+    order = np.argsort(events, kind="stable")
+    return EventTimeEffects("TWFE", events[order], np.eye(len(events))[order], reference, fit)
 
 
 def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: str, reference: int = -1,
@@ -177,23 +205,16 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohor
     kept = list(fit.params.index)
     parsed = [(int(n.split("_c")[1].split("_")[0]), _event_time(n)) for n in kept]
     events = sorted(set(e for _, e in parsed))
-    estimates, std_errors = [], []
-    params, cov = fit.params.to_numpy(), fit.vcov.to_numpy()
-    for e in events:
+    weights = np.zeros((len(events), len(kept)))
+    for row, e in enumerate(events):
         idx = [i for i, (_, ev) in enumerate(parsed) if ev == e]
         counts = np.array([float(((relative == e) & (frame[cohort] == parsed[i][0])).sum()) for i in idx])
-        weights = np.zeros(len(params))
-        weights[idx] = counts / counts.sum()
-        estimates.append(float(weights @ params))
-        std_errors.append(float(np.sqrt(weights @ cov @ weights)))
-    events_arr = np.append(np.array(events), reference)
-    order = np.argsort(events_arr)
-    return EventTimeEffects("Sun-Abraham", events_arr[order], np.append(estimates, 0.0)[order],
-                            np.append(std_errors, np.nan)[order], reference, fit)
+        weights[row, idx] = counts / counts.sum()
+    return EventTimeEffects("Sun-Abraham", np.array(events), weights, reference, fit)
 
 
 @dataclass(frozen=True, repr=False)
-class BaconDecomposition(ResultsBase):
+class BaconDecomposition(DescriptiveResults):
     """Goodman-Bacon (2021) decomposition of the static TWFE coefficient into 2×2 comparisons.
 
     ``tidy()`` has one row per comparison (term "type: treated g vs control c", the 2×2 estimate, and its
@@ -204,7 +225,9 @@ class BaconDecomposition(ResultsBase):
     comparisons: pd.DataFrame  # type, treated, control, estimate, weight
     nobs: int = 0
 
-    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+    no_variance_reason: ClassVar[str] = "the decomposition is descriptive: its 2×2 comparisons have no joint variance"
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """One row per 2×2 comparison: the tidy columns (no inference: NaN), then type, treated, control, weight."""
         table = self.comparisons
         terms = [f"{t}: {a:g} vs {b:g}" for t, a, b in zip(table["type"], table["treated"], table["control"],

@@ -1,4 +1,4 @@
-"""Variance estimators as objects, and the one sandwich core that every regression estimator uses.
+"""Variance estimators as objects, one small-sample correction object, and the one core that computes them.
 
 A variance is chosen with an object — :class:`IID`, :class:`HC1`, :class:`CRV1` (one- or two-way),
 :class:`CRV3` — or with the shorthands ``"iid"``, ``"hetero"`` (also ``"HC1"``, ``"robust"``),
@@ -6,35 +6,53 @@ A variance is chosen with an object — :class:`IID`, :class:`HC1`, :class:`CRV1
 estimator lists the kinds it supports and refuses any other with a ``ValueError`` naming the estimator,
 the choice and what it supports (:func:`require_supported`): there is never a silent fallback.
 
-Conventions (those of R fixest and sandwich, and of Stata), with n observations, k regressors and
-K = k + absorbed fixed-effect parameters (sum of levels minus one per additional fixed effect):
+The small-sample correction is an object too, :class:`SSC` (``ssc()`` builds one, with R fixest's and
+pyfixest's argument names). Every variance object carries one (``CRV1("g", ssc=SSC(adj=False))``); left
+unset, the estimator's default applies, which is fixest's ``ssc()`` for every regression estimator and
+R ``did``'s convention (no factor) for influence-function estimators. The correction used is recorded on the
+result and named in every table note. With n observations, k coefficients and K the parameters the
+correction counts (k plus the absorbed fixed-effect parameters: sum of levels minus one per additional
+fixed effect, fixest's ``nparams``):
 
-* ``IID``: σ²(X'X)⁻¹ with σ² = RSS / (n − K) for linear models; the inverse information (dispersion one)
-  for Poisson and logit, as R ``vcov(glm)``. t with n − K degrees of freedom (linear), else normal.
-* ``HC1``: n / (n − K) · bread · Σᵢ sᵢsᵢ' · bread (fixest's "hetero", Stata's ``robust``,
-  ``sandwich::vcovHC(type = "HC1")``).
-* ``CRV1(g)``: G/(G − 1) · (n − 1)/(n − K') · bread · Σ_g S_g S_g' · bread, S_g the cluster sums of the
-  scores, where in K' a fixed effect nested in the clusters (a village effect when clustering by village)
-  counts as one parameter instead of its number of levels (fixest's ``fixef.K = "nested"``); t with
-  G − 1 degrees of freedom.
-* ``CRV1(g1, g2)``: V₁ + V₂ − V₁₂ (Cameron, Gelbach & Miller 2011), all scaled by
-  G_min/(G_min − 1) · (n − 1)/(n − K') with fixed effects nested in either clustering left out of K';
-  t with G_min − 1 degrees of freedom. A matrix that is not positive semi-definite is kept (as fixest
-  does) and a note says so.
+* ``adj``: multiply by (n − 1)/(n − K); ``fixef_k`` says which fixed effects K counts: "nested" (the
+  default: a fixed effect nested in a clustering variable counts as one parameter, not its number of
+  levels — a village effect when clustering by village), "full" (all) or "none" (none: K = k).
+  Without clustering, "nested" counts all of them, as fixest does.
+* ``cluster_adj``: G/(G − 1) for clustered variances, and n/(n − 1) for the heteroskedasticity-robust one
+  (so that HC1 is n/(n − K), Stata's ``robust``).
+* ``cluster_df``: two-way clustering V₁ + V₂ − V₁₂ scaled once by G_min/(G_min − 1) ("min") or each term
+  by its own G/(G − 1) ("conventional").
+* ``t_df``: t inference with G_min − 1 degrees of freedom when clustered ("min"), n − K ("conventional")
+  or a given integer; normal for likelihood estimators (Poisson, logit) and influence functions.
+
+The formulas (fixest ``vcov.fixest``; Stata's ``regress``/``reghdfe``; ``sandwich``'s HC1 and ``vcovCL``):
+
+* ``IID``: adj · RSS/(n − 1) · (X'X)⁻¹ for linear models (= RSS/(n − K) · (X'X)⁻¹ by default); adj · the
+  inverse information for Poisson and logit (R ``vcov(glm)`` with ``SSC(adj=False)``).
+* ``HC1``: adj · n/(n − 1) · bread · Σᵢ sᵢsᵢ' · bread (= n/(n − K) by default).
+* ``CRV1(g)``: adj · G/(G − 1) · bread · Σ_g S_g S_g' · bread, S_g the cluster sums of the scores.
+* ``CRV1(g1, g2)``: V₁ + V₂ − V₁₂ (Cameron, Gelbach & Miller 2011) with the cluster factor per
+  ``cluster_df``; a matrix that is not positive semi-definite is kept with a note, unless a variance is
+  negative: then, as fixest does, its negative eigenvalues are set to 1e-10 and the note says so.
 * ``CRV3(g)``: the exact leave-one-cluster-out jackknife of MacKinnon, Nielsen & Webb (2023, CV3),
   (G − 1)/G · Σ_g (β₋g − β̂)(β₋g − β̂)', centred at the full-sample estimate, where β₋g is the estimate
-  *re-computed without cluster g*, every fixed effect included. How each estimator computes β₋g is said
-  in its own module (linear models: closed form, exact; Poisson: refits). t with G − 1 degrees of freedom
-  for linear models, else normal. Recommended when few clusters carry a coefficient, where CRV1 is too
-  small. If a coefficient is not identified once some cluster is left out, the jackknife is undefined
-  and :class:`JackknifeUndefinedError` says which cluster and term.
+  *re-computed without cluster g*, every fixed effect included. It has its own factor: a small-sample object
+  other than the default is refused. How each estimator computes β₋g is said in its own module (linear
+  models: closed form, exact; Poisson and IV: refits). t with G − 1 degrees of freedom for linear models,
+  else normal. Recommended when few clusters carry a coefficient, where CRV1 is too small. If a coefficient
+  is not identified once some cluster is left out, the jackknife is undefined and
+  :class:`JackknifeUndefinedError` says which cluster and term.
+
+Influence-function estimators (Callaway–Sant'Anna ATT(g, t) and their aggregations) use
+:func:`influence_vcov`: Σ_g ψ_g ψ_g' / n² with ψ_g the cluster (or unit) sums of the influence functions,
+times G/(G − 1) only if ``cluster_adj`` is asked for (R ``did`` applies none).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass, field, replace
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -47,10 +65,98 @@ class JackknifeUndefinedError(ValueError):
 
 
 @dataclass(frozen=True)
+class SSC:
+    """A small-sample correction, as R fixest's ``ssc()`` and pyfixest's ``ssc()`` (module notes).
+
+    Parameters
+    ----------
+    adj : bool
+        Multiply by (n − 1)/(n − K).
+    fixef_k : {"nested", "full", "none"}
+        Which absorbed fixed-effect parameters K counts.
+    cluster_adj : bool
+        G/(G − 1) for clustered variances (n/(n − 1) for HC1).
+    cluster_df : {"min", "conventional"}
+        How two-way clustered variances are scaled.
+    t_df : {"min", "conventional"} or int
+        Degrees of freedom of the t distribution of linear models: G_min − 1 when clustered ("min") or
+        n − K ("conventional", and always without clustering), or the given number.
+
+    Examples
+    --------
+    >>> SSC().describe()
+    "fixest's small-sample correction (adj, fixef.K nested, cluster.adj, cluster.df min, t.df min)"
+    >>> SSC(adj=False).describe()
+    'small-sample correction: no (n-1)/(n-K) factor, fixef.K nested, cluster.adj, cluster.df min, t.df min'
+    """
+
+    adj: bool = True
+    fixef_k: Literal["nested", "full", "none"] = "nested"
+    cluster_adj: bool = True
+    cluster_df: Literal["min", "conventional"] = "min"
+    t_df: Literal["min", "conventional"] | int = "min"
+
+    def __post_init__(self) -> None:
+        for name in ("adj", "cluster_adj"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise TypeError(f"SSC({name}=...) must be True or False, got {getattr(self, name)!r}")
+        if self.fixef_k not in ("nested", "full", "none"):
+            raise ValueError(f"SSC(fixef_k=...) must be 'nested', 'full' or 'none', got {self.fixef_k!r}")
+        if self.cluster_df not in ("min", "conventional"):
+            raise ValueError(f"SSC(cluster_df=...) must be 'min' or 'conventional', got {self.cluster_df!r}")
+        if isinstance(self.t_df, bool) or not (self.t_df in ("min", "conventional")
+                                               or (isinstance(self.t_df, int | np.integer) and self.t_df > 0)):
+            raise ValueError(f"SSC(t_df=...) must be 'min', 'conventional' or a positive integer, got {self.t_df!r}")
+
+    def describe(self) -> str:
+        """Say which correction this is, in the words of fixest's ``ssc()`` arguments."""
+        parts = ["adj" if self.adj else "no (n-1)/(n-K) factor", f"fixef.K {self.fixef_k}",
+                 "cluster.adj" if self.cluster_adj else "no G/(G-1) factor", f"cluster.df {self.cluster_df}",
+                 f"t.df {self.t_df}"]
+        if self == SSC():
+            return f"fixest's small-sample correction ({', '.join(parts)})"
+        return "small-sample correction: " + ", ".join(parts)
+
+
+def ssc(adj: bool = True, fixef_k: Literal["nested", "full", "none"] = "nested", cluster_adj: bool = True,
+        cluster_df: Literal["min", "conventional"] = "min",
+        t_df: Literal["min", "conventional"] | int = "min") -> SSC:
+    """Build a small-sample correction (:class:`SSC`), with the names of pyfixest's ``ssc()``.
+
+    Parameters
+    ----------
+    adj, fixef_k, cluster_adj, cluster_df, t_df
+        See :class:`SSC`; the defaults are R fixest's.
+
+    Returns
+    -------
+    SSC
+
+    Examples
+    --------
+    >>> ssc(adj=False) == SSC(adj=False)
+    True
+    """
+    return SSC(adj, fixef_k, cluster_adj, cluster_df, t_df)
+
+
+#: R did's convention for influence-function variances: no small-sample factor.
+INFLUENCE_SSC = SSC(adj=False, cluster_adj=False)
+
+
+@dataclass(frozen=True)
 class VarianceEstimator:
-    """Base class of the variance estimators (use :class:`IID`, :class:`HC1`, :class:`CRV1`, :class:`CRV3`)."""
+    """Base class of the variance estimators (use :class:`IID`, :class:`HC1`, :class:`CRV1`, :class:`CRV3`).
+
+    Every variance takes a keyword ``ssc`` (:class:`SSC`); ``None`` means the estimator's default.
+    """
 
     kind: ClassVar[str] = ""
+    ssc: SSC | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.ssc is not None and not isinstance(self.ssc, SSC):
+            raise TypeError(f"ssc must be an SSC object (villageaid.ssc(...)), got {self.ssc!r}")
 
     @property
     def clusters(self) -> tuple[str, ...]:
@@ -108,6 +214,8 @@ class CRV1(VarianceEstimator):
     ----------
     cluster : str or tuple of str
         Cluster column, or two columns (``"g1+g2"`` or ``("g1", "g2")``) for two-way clustering.
+    ssc : SSC, optional
+        Small-sample correction (default: the estimator's, fixest's for regressions).
 
     Examples
     --------
@@ -121,6 +229,7 @@ class CRV1(VarianceEstimator):
     kind: ClassVar[str] = "CRV1"
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         names = _cluster_names(self.cluster)
         if len(names) > 2:
             raise ValueError(f"CRV1 clusters one- or two-way, got {len(names)} variables: {names}")
@@ -161,10 +270,14 @@ class CRV3(VarianceEstimator):
     kind: ClassVar[str] = "CRV3"
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         names = _cluster_names(self.cluster)
         if len(names) != 1:
             raise ValueError(f"CRV3 clusters one way only, got {names}")
         object.__setattr__(self, "cluster", names[0])
+        if self.ssc is not None and self.ssc != SSC():
+            raise ValueError("CRV3 has its own (G - 1)/G factor and takes no small-sample correction "
+                             f"(got {self.ssc.describe()}); use CRV1 for fixest's corrections")
 
     @property
     def clusters(self) -> tuple[str, ...]:
@@ -182,16 +295,27 @@ VcovSpec = VarianceEstimator | str | Mapping[str, str]
 _SHORTHANDS = "IID(), HC1(), CRV1('g'), CRV1('g1+g2'), CRV3('g'), or 'iid', 'hetero', {'CRV1': 'g'}, {'CRV3': 'g'}"
 
 
-def as_vcov(spec: VcovSpec) -> VarianceEstimator:
+def as_vcov(spec: VcovSpec, ssc: SSC | None = None) -> VarianceEstimator:
     """Turn a variance choice (object or shorthand) into a :class:`VarianceEstimator`.
+
+    ``ssc``, when given, replaces the choice's small-sample correction.
 
     Examples
     --------
     >>> as_vcov("hetero")
-    HC1()
+    HC1(ssc=None)
     >>> as_vcov({"CRV3": "village"})
-    CRV3(cluster='village')
+    CRV3(ssc=None, cluster='village')
     """
+    choice = _parse_vcov(spec)
+    if ssc is not None:
+        if not isinstance(ssc, SSC):
+            raise TypeError(f"ssc must be an SSC object (villageaid.ssc(...)), got {ssc!r}")
+        choice = replace(choice, ssc=ssc)
+    return choice
+
+
+def _parse_vcov(spec: VcovSpec) -> VarianceEstimator:
     if isinstance(spec, VarianceEstimator):
         return spec
     if isinstance(spec, str):
@@ -262,17 +386,61 @@ def nested_parameters(fixed: FixedEffects | None, codes: list[np.ndarray]) -> in
     return fixed.degrees_of_freedom - nested_levels + int(nested.sum())
 
 
+def counted_parameters(ssc: SSC, n_coef: int, fixed: FixedEffects | None, absorbed: int,
+                       cluster_codes_: list[np.ndarray] | None = None) -> int:
+    """K of the (n − 1)/(n − K) factor: the coefficients plus the absorbed parameters ``ssc.fixef_k`` counts.
+
+    ``cluster_codes_`` are the clustering variables' codes (nested fixed effects count one each under
+    "nested"); without them every absorbed parameter counts, as fixest does for iid and HC1.
+    """
+    if ssc.fixef_k == "none" or absorbed == 0:
+        return n_coef
+    if ssc.fixef_k == "full" or not cluster_codes_:
+        return n_coef + absorbed
+    return max(n_coef + nested_parameters(fixed, cluster_codes_), n_coef + 1)
+
+
+def clustered_factor(ssc: SSC, n: int, K: int, groups: int) -> float:
+    """Return the one-way CRV1 factor adj · G/(G − 1) (shared by the sandwich and the wild bootstrap's t statistics)."""
+    factor = (n - 1) / (n - K) if ssc.adj else 1.0
+    return factor * (groups / (groups - 1) if ssc.cluster_adj else 1.0)
+
+
+def t_degrees_of_freedom(ssc: SSC, n: int, K: int, min_clusters: int | None, linear: bool) -> float:
+    """Degrees of freedom of the t distribution (inf: normal inference)."""
+    if not linear:
+        return np.inf
+    if isinstance(ssc.t_df, int | np.integer):  # as fixest: a given number applies to every variance
+        return float(ssc.t_df)
+    if min_clusters is not None and ssc.t_df == "min":
+        return float(max(min_clusters - 1, 1))
+    return float(max(n - K, 1))
+
+
 @dataclass(frozen=True)
 class VcovResult:
-    """A variance matrix with the degrees of freedom for inference and cluster counts."""
+    """A variance matrix with the degrees of freedom for inference and cluster counts.
+
+    Attributes
+    ----------
+    matrix : ndarray
+    df_t : float
+        Degrees of freedom of t inference (inf: normal).
+    clusters : dict
+        Cluster variable → number of clusters.
+    notes : tuple of str
+    ssc : SSC or None
+        The small-sample correction applied (None for the jackknife, which has its own factor).
+    """
 
     matrix: np.ndarray
     df_t: float
     clusters: dict[str, int]
     notes: tuple[str, ...] = ()
+    ssc: SSC | None = None
 
 
-#: A function that returns the leave-one-cluster-out estimates (G × k) for given cluster codes.
+#: Computes the leave-one-cluster-out estimates (G × k) for given cluster codes and cluster name.
 LeaveOneOut = Callable[[np.ndarray, str], np.ndarray]
 
 
@@ -287,8 +455,8 @@ class InferenceInputs:
     supported : tuple of str
         Variance keys the estimator supports (see :attr:`VarianceEstimator.key`).
     bread : ndarray (k, k)
-        Inverse Hessian of the (partialled-out) problem: (X̃'WX̃)⁻¹ for OLS, the inverse information
-        otherwise.
+        Inverse Hessian of the (partialled-out) problem: (X̃'WX̃)⁻¹ for OLS, (X̂'X̂)⁻¹ for 2SLS, the
+        inverse information otherwise.
     scores : ndarray (n, k)
         Per-observation scores x̃ᵢ wᵢ ûᵢ.
     nobs, n_coef : int
@@ -301,11 +469,15 @@ class InferenceInputs:
     params : ndarray (k,)
         Full-sample estimates (the jackknife's centre).
     rss : float or None
-        Residual sum of squares for the linear iid variance; ``None`` means dispersion one.
+        Residual sum of squares for the linear iid variance; ``None`` means the inverse information.
     linear : bool
-        t inference (linear model) or normal (likelihood models).
+        t inference (linear model) or normal (likelihood models) — one rule per estimator, whatever the variance.
     leave_one_out : callable, optional
-        Computes the leave-one-cluster-out estimates for CRV3 (absent: CRV3 unsupported).
+        Computes the leave-one-cluster-out estimates for CRV3 (absent: CRV3 unsupported). A picklable object.
+    known_codes : dict
+        Codes of fixed effects that may also be cluster variables.
+    default_ssc : SSC
+        The estimator's small-sample correction when the variance object sets none.
     """
 
     estimator: str
@@ -322,50 +494,104 @@ class InferenceInputs:
     linear: bool
     leave_one_out: LeaveOneOut | None = field(default=None, repr=False)
     known_codes: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
+    default_ssc: SSC = field(default_factory=SSC)
+
+    @property
+    def df_resid(self) -> float:
+        """Return n − K with every absorbed parameter counted (fixest's ``nobs − nparams``)."""
+        return float(self.nobs - self.n_coef - self.absorbed)
 
 
 def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResult:
     """Compute the variance ``choice`` from a model's :class:`InferenceInputs` (checks support first)."""
     require_supported(inputs.estimator, choice, inputs.supported)
     n, k = inputs.nobs, inputs.n_coef
-    k_full = k + inputs.absorbed
-    df_resid = float(n - k_full)
-    if isinstance(choice, IID):
-        if inputs.rss is None:
-            return VcovResult(inputs.bread.copy(), df_resid if inputs.linear else np.inf, {})
-        return VcovResult(inputs.rss / (n - k_full) * inputs.bread, df_resid, {})
-    if isinstance(choice, HC1):
-        meat = inputs.scores.T @ inputs.scores
-        return VcovResult(n / (n - k_full) * inputs.bread @ meat @ inputs.bread,
-                          df_resid if inputs.linear else np.inf, {})
-    codes = cluster_codes(inputs.sample, choice.clusters, inputs.known_codes)
-    sizes = [int(c.max()) + 1 for c in codes]
-    if min(sizes[: len(choice.clusters)]) < 2:
-        raise ValueError(f"{choice.label}: needs at least two clusters, found {min(sizes)}")
     if isinstance(choice, CRV3):
+        codes = cluster_codes(inputs.sample, choice.clusters, inputs.known_codes)
+        groups = int(codes[0].max()) + 1
+        if groups < 2:
+            raise ValueError(f"{choice.label}: needs at least two clusters, found {groups}")
         if inputs.leave_one_out is None:  # guarded by require_supported; kept for estimators built by hand
             raise ValueError(f"{inputs.estimator} has no leave-one-cluster-out computation for CRV3")
         estimates = inputs.leave_one_out(codes[0], choice.cluster)
         shifts = estimates - inputs.params[None, :]
-        groups = sizes[0]
         matrix = (groups - 1) / groups * shifts.T @ shifts
         return VcovResult(matrix, float(groups - 1) if inputs.linear else np.inf, {choice.cluster: groups})
+    ssc = choice.ssc or inputs.default_ssc
+    if isinstance(choice, IID | HC1):
+        K = counted_parameters(ssc, k, inputs.fixed, inputs.absorbed)
+        adj = (n - 1) / (n - K) if ssc.adj else 1.0
+        if isinstance(choice, IID):
+            base = inputs.bread if inputs.rss is None else inputs.rss / (n - 1) * inputs.bread
+        else:
+            meat = inputs.scores.T @ inputs.scores
+            base = (n / (n - 1) if ssc.cluster_adj else 1.0) * inputs.bread @ meat @ inputs.bread
+        return VcovResult(adj * base, t_degrees_of_freedom(ssc, n, K, None, inputs.linear), {}, ssc=ssc)
+    codes = cluster_codes(inputs.sample, choice.clusters, inputs.known_codes)
+    sizes = [int(c.max()) + 1 for c in codes]
+    if min(sizes[: len(choice.clusters)]) < 2:
+        raise ValueError(f"{choice.label}: needs at least two clusters, found {min(sizes)}")
+    K = counted_parameters(ssc, k, inputs.fixed, inputs.absorbed, codes[: len(choice.clusters)])
+    adj = (n - 1) / (n - K) if ssc.adj else 1.0
     meats = []
     for code, size in zip(codes, sizes, strict=True):
         sums = cluster_sums(inputs.scores, code, size)
-        meats.append(sums.T @ sums)
+        meat = sums.T @ sums
+        if ssc.cluster_adj and ssc.cluster_df == "conventional":
+            meat = size / (size - 1) * meat
+        meats.append(meat)
     if len(choice.clusters) == 1:
         meat, g_min = meats[0], sizes[0]
     else:
         meat, g_min = meats[0] + meats[1] - meats[2], min(sizes[0], sizes[1])
-    k_nested = k + nested_parameters(inputs.fixed, codes[: len(choice.clusters)])
-    factor = g_min / (g_min - 1) * (n - 1) / (n - k_nested)
-    matrix = factor * inputs.bread @ meat @ inputs.bread
+    if ssc.cluster_adj and ssc.cluster_df == "min":
+        meat = g_min / (g_min - 1) * meat
+    matrix = adj * inputs.bread @ meat @ inputs.bread
     notes: tuple[str, ...] = ()
     if len(choice.clusters) == 2 and np.linalg.eigvalsh((matrix + matrix.T) / 2).min() < 0:
         notes = ("the two-way clustered variance matrix is not positive semi-definite",)
+        if (np.diag(matrix) < 0).any():
+            # As fixest (and Cameron, Gelbach & Miller 2011): a negative variance is replaced by the matrix with
+            # its eigenvalues clipped at 1e-10, and the note says so.
+            values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+            matrix = (vectors * np.maximum(values, 1e-10)) @ vectors.T
+            notes = ("the two-way clustered variance matrix had a negative variance; its negative eigenvalues were "
+                     "set to 1e-10 (Cameron, Gelbach & Miller 2011), as fixest does",)
     clusters = {name: size for name, size in zip(choice.clusters, sizes, strict=False)}
-    return VcovResult(matrix, float(g_min - 1) if inputs.linear else np.inf, clusters, notes)
+    return VcovResult(matrix, t_degrees_of_freedom(ssc, n, K, g_min, inputs.linear), clusters, notes, ssc)
+
+
+def influence_vcov(functions: np.ndarray, codes: np.ndarray | None, ssc: SSC = INFLUENCE_SSC) -> np.ndarray:
+    """Variance of estimates from their influence functions (n units × m estimates), clustered by ``codes``.
+
+    Σ ψψ'/n² with ψ the influence functions (or their sums within clusters); times G/(G − 1) when clustered
+    and ``ssc.cluster_adj`` (R ``did`` applies no factor: :data:`INFLUENCE_SSC`). The one path of every
+    influence-function variance.
+    """
+    if functions.ndim == 1:
+        functions = functions[:, None]
+    n = functions.shape[0]
+    if codes is None:
+        return functions.T @ functions / n**2
+    sums = cluster_sums(functions, codes)
+    factor = sums.shape[0] / (sums.shape[0] - 1) if ssc.cluster_adj else 1.0
+    return factor * (sums.T @ sums) / n**2
+
+
+def influence_standard_errors(functions: np.ndarray, codes: np.ndarray | None,
+                              ssc: SSC = INFLUENCE_SSC) -> np.ndarray:
+    """Return standard errors from influence functions: the square root of :func:`influence_vcov`'s diagonal.
+
+    Computed column by column (without forming the m × m matrix) for many estimates.
+    """
+    if functions.ndim == 1:
+        functions = functions[:, None]
+    n = functions.shape[0]
+    if codes is None:
+        return np.sqrt((functions**2).sum(axis=0)) / n
+    sums = cluster_sums(functions, codes)
+    factor = sums.shape[0] / (sums.shape[0] - 1) if ssc.cluster_adj else 1.0
+    return np.sqrt(factor * (sums**2).sum(axis=0)) / n
 
 
 def collinear_on_gram(gram: np.ndarray, raw_ss: np.ndarray, tolerance: float) -> list[int]:
