@@ -19,12 +19,14 @@ AMOUNT_UNIT ?=
 RICH_QUANTILE ?=
 DATE_YEARS ?=
 BOOTSTRAP_DRAWS ?=
+VCOV ?=
 PDF ?= auto
 
 BUILD_OPTS = $(if $(DATA),--data "$(DATA)") $(if $(SEED),--seed $(SEED)) --lang $(FIGURE_LANG) \
 	$(if $(SALT_FILE),--salt-file "$(SALT_FILE)") $(if $(HEADER_MAP),--header-map "$(HEADER_MAP)") \
 	$(if $(AMOUNT_UNIT),--amount-unit $(AMOUNT_UNIT)) $(if $(RICH_QUANTILE),--rich-quantile $(RICH_QUANTILE)) \
-	$(if $(DATE_YEARS),--date-years $(DATE_YEARS)) $(if $(BOOTSTRAP_DRAWS),--bootstrap-draws $(BOOTSTRAP_DRAWS))
+	$(if $(DATE_YEARS),--date-years $(DATE_YEARS)) $(if $(BOOTSTRAP_DRAWS),--bootstrap-draws $(BOOTSTRAP_DRAWS)) \
+	$(if $(VCOV),--vcov $(VCOV))
 
 SIM_DIR := data/simulated
 PROCESSED := data/processed
@@ -52,6 +54,8 @@ help:
 	@echo "  FIGURE_LANG=zh    Chinese figure labels (needs make fonts)"
 	@echo "  SEED=N            seed of the simulated default data"
 	@echo "  BOOTSTRAP_DRAWS=N wild cluster bootstrap draws (default 9999)"
+	@echo "  VCOV=CRV3|CRV1    errors of the village models: CRV3, the exact cluster jackknife (default; CRV1"
+	@echo "                    where it is undefined, marked), or CRV1 throughout"
 	@echo "  PDF=auto|yes|no   build paper/main.pdf where xelatex exists (auto), always, or never"
 	@echo "make test   lint and the fast tests on every core (about a minute)"
 	@echo "make test-integration  the end-to-end tests: paper outputs, PDF, notebooks (CI runs both)"

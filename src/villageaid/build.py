@@ -64,6 +64,8 @@ class BuildConfig:
         County quantile of the endowment index at or above which a village is rich.
     bootstrap_draws : int
         Wild cluster bootstrap draws of the tables.
+    vcov : {"CRV3", "CRV1"}
+        Variance of the village models of Tables 3–5 (the cluster jackknife by default).
     pdf : {"auto", "yes", "no"}
         Build the PDF: where xelatex exists, always (fail without it), or never.
     workers : int or None
@@ -81,6 +83,7 @@ class BuildConfig:
     date_years: tuple[int, int] = (1949, 2100)
     rich_quantile: float = 2 / 3
     bootstrap_draws: int = 9999
+    vcov: str = "CRV3"
     pdf: str = "auto"
     workers: int | None = None
 
@@ -327,7 +330,8 @@ def _run_panel(config: BuildConfig) -> None:
 
 def _fp_tables(config: BuildConfig, code: str) -> dict:
     return {"panel": sha256_file(config.path(PANEL)) if config.path(PANEL).is_file() else None,
-            "figure_lang": config.figure_lang, "bootstrap_draws": config.bootstrap_draws, "code": code}
+            "figure_lang": config.figure_lang, "bootstrap_draws": config.bootstrap_draws, "vcov": config.vcov,
+            "code": code}
 
 
 def _run_tables(config: BuildConfig) -> None:
@@ -346,7 +350,7 @@ def _run_tables(config: BuildConfig) -> None:
     try:
         build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=config.bootstrap_draws,
                       log=lambda message: print(f"villageaid: tables: {message}", flush=True),
-                      workers=config.workers)
+                      workers=config.workers, vcov=config.vcov)
     except BaseException as exc:
         _remove(stage_tables)
         _remove(stage_figures)

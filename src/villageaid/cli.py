@@ -70,6 +70,13 @@ def _add_ingest_options(parser: argparse.ArgumentParser) -> None:
                         help=f"language of the report: en or zh (中文); default from {LANG_ENV}, else en")
 
 
+def _vcov_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vcov", choices=("CRV3", "CRV1"), default="CRV3",
+                        help="variance of the village models of Tables 3-5: CRV3, the exact cluster jackknife by "
+                             "village (default; where it is undefined a model shows CRV1 errors, marked with a "
+                             "dagger and explained), or CRV1 by village throughout")
+
+
 def _output_workers_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="K",
                         help="processes for the tables and figures (default: one per core); the files are the "
@@ -243,7 +250,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
         try:
             written = build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=args.bootstrap_draws,
                                     log=lambda message: _log(f"tables: {message}"),
-                                    workers=args.workers)
+                                    workers=args.workers, vcov=args.vcov)
         except NOT_ESTIMABLE as exc:  # each analysis explains its own failure; this is the safety net
             raise UserError(f"the tables cannot be written from this panel ({type(exc).__name__}: {exc}); "
                             "nothing was written") from exc
@@ -408,8 +415,10 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
     write_parquet(rows, out / f"replications_{scenario.name}.parquet")
     summary = summarize(rows)
     write_csv(summary, out / f"summary_{scenario.name}.csv")
+    limits = (f"; {int(summary['variance_fallbacks'].sum())} estimates with CRV1 errors where the jackknife was "
+              f"undefined, {int(summary['not_estimated'].sum())} not estimable (counted, never stopping the run)")
     note = (f"SIMULATED data, scenario {scenario.name}, {args.reps} replications, root seed {args.seed}; "
-            f"{len(result.failures)} failed.")
+            f"{len(result.failures)} failed{limits}.")
     write_text(out / f"summary_{scenario.name}.md", summary.round(4).to_csv(sep="|", index=False) + "\n" + note + "\n")
     save_figure(montecarlo_figure(rows, note=note), out / f"figure_montecarlo_{scenario.name}")
     print(summary.round(4).to_string(index=False))
@@ -479,7 +488,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         root=Path(args.root), data=Path(args.data) if args.data else None, seed=args.seed,
         figure_lang=args.lang, salt_file=args.salt_file, header_maps=tuple(args.header_map),
         amount_unit=args.amount_unit, date_years=_date_years(args.date_years), rich_quantile=args.rich_quantile,
-        bootstrap_draws=args.bootstrap_draws, pdf=args.pdf, workers=args.workers)
+        bootstrap_draws=args.bootstrap_draws, pdf=args.pdf, workers=args.workers, vcov=args.vcov)
     start = time.perf_counter()
     try:
         results = build(config, until=args.until, log=lambda message: _log(f"build: {message}"))
@@ -587,6 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output directory for figures (default: a 'figures' folder beside --out)")
     p.add_argument("--bootstrap-draws", type=int, default=9999,
                    help="wild cluster bootstrap draws (default 9999; 0 skips the bootstrap)")
+    _vcov_option(p)
     p.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="figure labels in English (default) or Chinese (needs a CJK font: make fonts)")
     _output_workers_option(p)
@@ -681,6 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
                    help="county quantile of the endowment index at or above which a village is rich (default 2/3)")
     p.add_argument("--bootstrap-draws", type=int, default=9999, help="wild cluster bootstrap draws (default 9999)")
+    _vcov_option(p)
     p.add_argument("--pdf", choices=("auto", "yes", "no"), default="auto",
                    help="build paper/main.pdf: auto (where xelatex is installed), yes, or no")
     p.add_argument("--until", default=None, help="last step to run (simulate, validate, panel, tables, codebook, "

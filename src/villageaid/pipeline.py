@@ -23,6 +23,7 @@ from villageaid.analysis.persistence import persistence_models
 from villageaid.analysis.returns import returns_models
 from villageaid.analysis.variables import NOT_ESTIMABLE
 from villageaid.config import DEFAULT_SEED
+from villageaid.estimators.vcov import CRV1, CRV3, VarianceEstimator
 from villageaid.io.write import write_csv
 from villageaid.policy import counties_from_panel, estimate_policy_models, simulate_policies
 from villageaid.replicate import write_key_numbers
@@ -188,16 +189,35 @@ def _write_frontier_figure(results: dict, tables_dir: Path, figures_dir: Path, p
                             figures_dir, "figure_frontier")
 
 
-def analyses(bootstrap_draws: int) -> dict[str, Callable[[pd.DataFrame], object]]:
-    """Every analysis the paper estimates, by id: each is estimated once and its results shared by outputs."""
+#: The variances the paper's village models can be built with (``make all VCOV=…``, ``build --vcov``): the exact
+#: cluster jackknife by village (the default; where it is undefined a model falls back to CRV1, marked) or CRV1
+#: by village throughout.
+PAPER_VARIANCES = {"CRV3": CRV3("village"), "CRV1": CRV1("village")}
+
+
+def paper_variance(name: str) -> VarianceEstimator:
+    """Return the paper's village variance by name ("CRV3" or "CRV1"), or say which names exist."""
+    if name not in PAPER_VARIANCES:
+        raise ValueError(f"unknown variance {name!r} for the paper's tables: use one of {', '.join(PAPER_VARIANCES)}")
+    return PAPER_VARIANCES[name]
+
+
+def analyses(bootstrap_draws: int, vcov: str = "CRV3") -> dict[str, Callable[[pd.DataFrame], object]]:
+    """Every analysis the paper estimates, by id: each is estimated once and its results shared by outputs.
+
+    ``vcov`` names the variance of the village models of Tables 3–5 (:data:`PAPER_VARIANCES`).
+    """
     small = min(bootstrap_draws, 999) or 199
+    variance = paper_variance(vcov)
     return {
         "allocation_transition": lambda panel: allocation_models(
-            panel, period="transition", bootstrap_draws=bootstrap_draws, seed=BOOTSTRAP_SEEDS["allocation_transition"]),
+            panel, period="transition", bootstrap_draws=bootstrap_draws, seed=BOOTSTRAP_SEEDS["allocation_transition"],
+            vcov=variance),
         "allocation_campaign": lambda panel: allocation_models(
-            panel, period="campaign", bootstrap_draws=bootstrap_draws, seed=BOOTSTRAP_SEEDS["allocation_campaign"]),
+            panel, period="campaign", bootstrap_draws=bootstrap_draws, seed=BOOTSTRAP_SEEDS["allocation_campaign"],
+            vcov=variance),
         "logic_shift": lambda panel: logic_shift_models(panel, bootstrap_draws=bootstrap_draws,
-                                                        seed=BOOTSTRAP_SEEDS["logic_shift"]),
+                                                        seed=BOOTSTRAP_SEEDS["logic_shift"], vcov=variance),
         "demonstration": lambda panel: demonstration_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["demonstration"]),
         "persistence": persistence_models,
         "inequality": lambda panel: inequality_models(panel, draws=small, seed=BOOTSTRAP_SEEDS["inequality"]),
@@ -228,7 +248,7 @@ OUTPUTS: tuple[Output, ...] = (
     Output("table5b_sensitivity", "Table 5b. Sensitivity of the 2021 effect to violations of parallel trends (H4)",
            "table", ("logic_shift",),
            lambda r, t, f, panel: write_table("table5b_sensitivity",
-                                              *ht.table5b(_h4_sensitivity(r), panel), t)),
+                                              *ht.table5b(_h4_sensitivity(r), panel, r["logic_shift"]), t)),
     Output("figure_sensitivity", "Sensitivity to violations of parallel trends", "figure", ("logic_shift",),
            lambda r, t, f, panel: save_figure(sensitivity_figure(_h4_sensitivity(r), note=data_note(panel)),
                                               f / "figure_sensitivity")),
@@ -272,7 +292,7 @@ OUTPUTS: tuple[Output, ...] = (
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
                   log: Callable[[str], None] = print, workers: int | None = 1,
-                  outputs: Sequence[Output] | None = None) -> list[Path]:
+                  outputs: Sequence[Output] | None = None, vcov: str = "CRV3") -> list[Path]:
     """Estimate every analysis once and write Tables 1–8, the figures and the paper's generated text.
 
     An analysis the data do not support (no designated village, one funding record, no variation) is not
@@ -294,7 +314,10 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
         written in this process.
     outputs : sequence of Output, optional
         The outputs to write (all of :data:`OUTPUTS` by default, in their order).
+    vcov : {"CRV3", "CRV1"}
+        Variance of the village models (:data:`PAPER_VARIANCES`); recorded in ``build_options.json``.
     """
+    paper_variance(vcov)  # an unknown name is refused before anything is estimated
     import multiprocessing
 
     workers = (os.cpu_count() or 1) if workers is None else max(workers, 1)  # 0, as elsewhere: this process
@@ -313,7 +336,7 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
                                      initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
                 # The largest groups first, so that the long ones do not start last.
                 futures = [pool.submit(_write_group_in_worker, [o.stem for o in group], tables_dir, figures_dir,
-                                       bootstrap_draws)
+                                       bootstrap_draws, vcov)
                            for group in sorted(groups, key=len, reverse=True)]
                 for future in as_completed(futures):
                     paths, messages = future.result()
@@ -326,8 +349,9 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
         shared: tuple[dict, dict] = ({}, {})  # one process: every analysis estimated once for all groups
         for group in groups:
             written_by_stem.update(_write_group(group, panel, tables_dir, figures_dir, bootstrap_draws, log,
-                                                *shared))
+                                                *shared, vcov=vcov))
     written = [path for output in chosen for path in written_by_stem[output.stem]]
+    written.append(write_build_options(tables_dir, bootstrap_draws=bootstrap_draws, vcov=vcov))
     written.append(write_key_numbers(tables_dir))
     written.append(write_paper_text(tables_dir, panel))
     log("key numbers and the paper's generated text: written")
@@ -385,24 +409,24 @@ def _groups_sharing_analyses(outputs: Sequence[Output]) -> list[list[Output]]:
     return list(groups.values())
 
 
-def _write_group_in_worker(stems: list[str], tables_dir: Path, figures_dir: Path, bootstrap_draws: int
-                           ) -> tuple[dict[str, list[Path]], list[str]]:
+def _write_group_in_worker(stems: list[str], tables_dir: Path, figures_dir: Path, bootstrap_draws: int,
+                           vcov: str) -> tuple[dict[str, list[Path]], list[str]]:
     """Write one group of outputs in a forked worker; return the paths and the log lines."""
     by_stem = {output.stem: output for output in OUTPUTS}
     messages: list[str] = []
     paths = _write_group([by_stem[stem] for stem in stems], _FORKED["panel"], tables_dir, figures_dir,
-                         bootstrap_draws, messages.append)
+                         bootstrap_draws, messages.append, vcov=vcov)
     return paths, messages
 
 
 def _write_group(outputs: Sequence[Output], panel: pd.DataFrame, tables_dir: Path, figures_dir: Path,
                  bootstrap_draws: int, log: Callable[[str], None], results: dict | None = None,
-                 failures: dict | None = None) -> dict[str, list[Path]]:
+                 failures: dict | None = None, *, vcov: str = "CRV3") -> dict[str, list[Path]]:
     """Estimate the analyses these outputs need (each once, or reuse ``results``) and write them, in order."""
     written: dict[str, list[Path]] = {}
     results = {} if results is None else results
     failures = {} if failures is None else failures
-    estimators = analyses(bootstrap_draws)
+    estimators = analyses(bootstrap_draws, vcov)
     for output in outputs:
         started = time.perf_counter()
         for need in output.needs:
@@ -426,6 +450,18 @@ def _write_group(outputs: Sequence[Output], panel: pd.DataFrame, tables_dir: Pat
         written[output.stem] = paths
         log(f"{output.stem}: wrote {', '.join(p.name for p in paths)} in {time.perf_counter() - started:.2f} s")
     return written
+
+
+def write_build_options(tables_dir: Path, *, bootstrap_draws: int, vcov: str) -> Path:
+    """Record the options that shaped the tables (``build_options.json``, beside them and in the manifest)."""
+    import json
+
+    from villageaid.io.write import write_text
+
+    options = {"vcov": vcov, "vcov_description": paper_variance(vcov).label + " for the village models of Tables 3-5"
+               + (" (CRV1 where the jackknife is undefined, marked)" if vcov == "CRV3" else ""),
+               "bootstrap_draws": bootstrap_draws}
+    return write_text(tables_dir / "build_options.json", json.dumps(options, indent=1, sort_keys=True) + "\n")
 
 
 class _Skipped(Exception):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from villageaid import registry
-from villageaid.analysis.variables import VILLAGE_JACKKNIFE, analysis_frame, available_controls
+from villageaid.analysis.variables import analysis_frame, available_controls, fit_with_fallback, village_variance
 from villageaid.estimators import (
     FEOLS,
     RegressionResults,
@@ -65,26 +65,31 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
         Draws of the township-level wild cluster bootstrap of the city × rich coefficient (0 to skip).
     seed : int
         Seed of the bootstrap.
-    vcov : dict, optional
-        Variance of the models; by default the cluster jackknife by village (``{"CRV3": "village"}``).
+    vcov : VarianceEstimator, str or dict, optional
+        Variance of the models; by default the cluster jackknife by village (``{"CRV3": "village"}``). Where the
+        jackknife is undefined on these data, a model keeps its estimates with CRV1 errors by village, marked
+        (``fallback_reason``).
     """
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"] == period]
     controls = available_controls(frame)
     demonstration = bool(frame["demo"].any())
-    vcov = vcov or VILLAGE_JACKKNIFE
+    variance = village_variance(vcov)
     specs = {kind: registry.MODEL_SPECS[f"{period}_{kind}"] for kind in ("asinh", "ppml", "types")}
     asinh_formula = specs["asinh"].formula(controls, demonstration=demonstration)
-    asinh_ols = feols(asinh_formula, frame, vcov=vcov)
-    ppml = fepois(specs["ppml"].formula(controls, demonstration=demonstration), frame, vcov=vcov)
-    types_ols = feols(specs["types"].formula(controls, demonstration=demonstration), frame, vcov=vcov)
+    asinh_ols = fit_with_fallback(feols, asinh_formula, frame, vcov=variance)
+    ppml = fit_with_fallback(fepois, specs["ppml"].formula(controls, demonstration=demonstration), frame,
+                             vcov=variance)
+    types_ols = fit_with_fallback(feols, specs["types"].formula(controls, demonstration=demonstration), frame,
+                                  vcov=variance)
     restriction = {"city": 1.0, "strong": -1.0}
     tests = []
     for model in (asinh_ols, ppml):
         row = [[restriction.get(name, 0.0) for name in model.params.index]]
         tests.append(model.wald_test(restriction=row, hypothesis="city-level effect = strong-department effect"))
     bootstrap = None
-    if bootstrap_draws and "township" in frame:
+    if bootstrap_draws and "township" in frame and specs["asinh"].key_term in asinh_ols.params.index:
+        # (a term dropped as collinear — no type-A village in a period — has nothing to bootstrap)
         bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
     return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap)

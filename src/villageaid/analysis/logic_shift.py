@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from villageaid import registry
-from villageaid.analysis.variables import VILLAGE_JACKKNIFE, analysis_frame
+from villageaid.analysis.variables import analysis_frame, fit_with_fallback, village_variance
 from villageaid.estimators import (
     FEOLS,
     EventStudyResult,
@@ -53,35 +53,36 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
                        event_studies: bool = True, vcov: VcovSpec | None = None) -> LogicShiftResults:
     """Estimate the H4 models on the campaign and transition years of the panel.
 
-    ``event_studies=False`` skips the event studies (Monte Carlo work needs only the DiD models).
+    ``event_studies=False`` skips the event studies (Monte Carlo work needs only the DiD models). ``vcov`` is the
+    variance of every model (default: the cluster jackknife by village; where it is undefined on these data, a
+    model keeps its estimates with CRV1 errors by village, marked).
     """
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
     demonstration = bool(frame["demo"].any())
-    vcov = vcov or VILLAGE_JACKKNIFE
+    variance = village_variance(vcov)
     specs = {kind: registry.MODEL_SPECS[f"shift_{kind}"] for kind in ("asinh", "log1p", "ppml")}
     asinh_formula = specs["asinh"].formula(demonstration=demonstration)
-    asinh_ols = feols(asinh_formula, frame, vcov=vcov)
-    log1p_ols = feols(specs["log1p"].formula(demonstration=demonstration), frame, vcov=vcov)
-    ppml = fepois(specs["ppml"].formula(demonstration=demonstration), frame, vcov=vcov)
+    asinh_ols = fit_with_fallback(feols, asinh_formula, frame, vcov=variance)
+    log1p_ols = fit_with_fallback(feols, specs["log1p"].formula(demonstration=demonstration), frame, vcov=variance)
+    ppml = fit_with_fallback(fepois, specs["ppml"].formula(demonstration=demonstration), frame, vcov=variance)
     demo = ("demo", "demo_years") if frame["demo"].any() else ()
-    common = dict(time="year", unit="village", reference=REFERENCE_YEAR, fixed_effects=("village", "county_year"),
-                  vcov=vcov)
+    common = dict(time="year", unit="village", reference=REFERENCE_YEAR, fixed_effects=("village", "county_year"))
     rich_controls = ("city", "city_x_rich", "post:city", "post:city_x_rich", "post:endowment_index", "strong", *demo)
     city_controls = ("city", "city_x_rich", "post:rich_village", "post:city_x_rich", "post:endowment_index", "strong",
                      *demo)
     rich_es = city_es = rich_es_ppml = city_es_ppml = None
     if event_studies:
-        rich_es = event_study(frame, outcome="asinh_funding_total", treatment="rich_village",
-                              controls=rich_controls, **common)
-        city_es = event_study(frame, outcome="asinh_funding_total", treatment="city", controls=city_controls,
-                              **common)
-        rich_es_ppml = event_study(frame, outcome="funding_total", treatment="rich_village",
-                                   controls=rich_controls, estimator="ppml", **common)
-        city_es_ppml = event_study(frame, outcome="funding_total", treatment="city", controls=city_controls,
-                                   estimator="ppml", **common)
+        rich_es = fit_with_fallback(event_study, frame, outcome="asinh_funding_total", treatment="rich_village",
+                                    controls=rich_controls, vcov=variance, **common)
+        city_es = fit_with_fallback(event_study, frame, outcome="asinh_funding_total", treatment="city",
+                                    controls=city_controls, vcov=variance, **common)
+        rich_es_ppml = fit_with_fallback(event_study, frame, outcome="funding_total", treatment="rich_village",
+                                         controls=rich_controls, estimator="ppml", vcov=variance, **common)
+        city_es_ppml = fit_with_fallback(event_study, frame, outcome="funding_total", treatment="city",
+                                         controls=city_controls, estimator="ppml", vcov=variance, **common)
     bootstrap = None
-    if bootstrap_draws and "township" in frame:
+    if bootstrap_draws and "township" in frame and specs["asinh"].key_term in asinh_ols.params.index:
         bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
     return LogicShiftResults(asinh_ols, log1p_ols, ppml, rich_es, city_es, rich_es_ppml, city_es_ppml, bootstrap)

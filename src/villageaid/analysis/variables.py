@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.vcov import CRV3
+from villageaid.estimators.vcov import CRV1, CRV3, VarianceEstimator, VcovSpec, as_vcov
+
+T = TypeVar("T")
 
 #: Default inference of the village panel models: the exact cluster jackknife (CRV3) by village (every model
 #: re-estimated without each village, the county × year effects included). Type A villages
@@ -14,6 +19,26 @@ from villageaid.estimators.vcov import CRV3
 #: coefficients covered as little as 0.86 with CRV1 and at least 0.895 with CRV3 (MacKinnon, Nielsen &
 #: Webb 2023 recommend CRV3 with few clusters).
 VILLAGE_JACKKNIFE = CRV3("village")
+
+def village_variance(vcov: VcovSpec | None) -> VarianceEstimator:
+    """Return the variance of the village panel models: ``vcov``, or the cluster jackknife by village."""
+    return VILLAGE_JACKKNIFE if vcov is None else as_vcov(vcov)
+
+
+def fit_with_fallback(fit: Callable[..., T], formula_or_data: object, *args: object, vcov: VarianceEstimator,
+                      **options: object) -> T:
+    """Fit a model with ``vcov``; where the cluster jackknife is undefined, keep it with CRV1 errors, marked.
+
+    ``fit(…, vcov=CRV1(cluster))`` is estimated once and the jackknife computed from it without refitting the
+    estimates; when leaving out some cluster leaves a coefficient unidentified (JackknifeUndefinedError), the
+    result keeps its estimates with the CRV1 errors and says why in its ``fallback_reason`` (tables put a dagger
+    on those errors and explain it in their notes). Any other variance is used as asked.
+    """
+    if not isinstance(vcov, CRV3):
+        return fit(formula_or_data, *args, vcov=vcov, **options)
+    fallback = CRV1(vcov.cluster)
+    return fit(formula_or_data, *args, vcov=fallback, **options).with_fallback(vcov, fallback)
+
 
 #: Errors that mean "these data do not support this analysis" (too few villages, no variation, no treated
 #: cohort, a jackknife left without variation...). Outputs report them in place of the estimate, never hide

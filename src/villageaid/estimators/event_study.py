@@ -77,6 +77,13 @@ class EventStudyResult(ModelBackedResults):
         pre_trend = model.wald_test(pre, hypothesis=self.pre_trend.hypothesis) if self.pre_trend else None
         return EventStudyResult(model, self.reference, self.periods, pre_trend)
 
+    def with_fallback(self, preferred: VcovSpec, fallback: VcovSpec) -> EventStudyResult:
+        """Return the event study with ``preferred``, or ``fallback`` where the jackknife is undefined (marked)."""
+        model = self.model.with_fallback(preferred, fallback)
+        pre = [term for period, term in self.periods.items() if period < self.reference]
+        pre_trend = model.wald_test(pre, hypothesis=self.pre_trend.hypothesis) if self.pre_trend else None
+        return EventStudyResult(model, self.reference, self.periods, pre_trend)
+
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
         title, lines = self.model._summary_header()
         return "Event study: " + title, (*lines, f"Reference period: {self.reference}")

@@ -242,7 +242,7 @@ class SensitivityResult(DescriptiveResults):
 
         Another level re-runs :func:`honest_did` with the same inputs and options at α = 1 − ``conf_level``.
         """
-        if conf_level is None or abs(conf_level - (1 - self.alpha)) <= 1e-12:
+        if conf_level is None or abs(self._level(conf_level) - (1 - self.alpha)) <= 1e-12:
             return self.table.copy()
         if self.inputs is None:
             raise ValueError(f"these intervals were computed at level {1 - self.alpha:g} and their inputs were "

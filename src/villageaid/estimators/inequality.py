@@ -97,6 +97,7 @@ class TheilDecomposition(DescriptiveResults):
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """Rows total, between, within with NaN inference columns (descriptive: any level gives the same)."""
+        self._level(conf_level)
         return _descriptive(["total", "between", "within"], [self.total, self.between, self.within])
 
     def _summary_header(self) -> tuple[str, tuple[str, ...]]:
@@ -129,7 +130,8 @@ class InequalityBootstrap(DescriptiveResults):
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """Rows gini and theil: the tidy columns (no test statistic), intervals at ``conf_level``."""
         table = self.table[TIDY_COLUMNS].copy()
-        if conf_level is None or np.isclose(conf_level, self.conf_level, rtol=0, atol=1e-12):
+        conf_level = self._level(conf_level)
+        if np.isclose(conf_level, self.conf_level, rtol=0, atol=1e-12):
             return table
         if self.samples is None:
             raise ValueError(f"these intervals were computed at level {self.conf_level} and the bootstrap draws were "

@@ -41,7 +41,8 @@ def undefined_error(cluster_name: str, label: object, term: str) -> JackknifeUnd
     """Return the error for a term left without variation once cluster ``label`` is left out."""
     return JackknifeUndefinedError(
         f"the cluster jackknife (CRV3) by {cluster_name} is undefined: without cluster '{label}', term {term!r} "
-        "has no variation left (it is identified by that cluster alone). Use CRV1, or drop or pool the term")
+        "has no variation left (it is identified by that cluster alone). Use CRV1, or drop or pool the term",
+        cluster_name=cluster_name, cluster=label, term=term)
 
 
 def _cluster_grams(Z: np.ndarray, weights: np.ndarray | None, codes: np.ndarray, groups: int) -> np.ndarray:

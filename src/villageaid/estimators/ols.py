@@ -10,7 +10,7 @@ the data in float64 arrays from the start. Coefficients and standard errors are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -22,7 +22,7 @@ from villageaid.estimators.formula import ParsedFormula, model_matrix, parse_for
 from villageaid.estimators.jackknife import labels_of, linear_leave_one_out
 from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.predict import Predictor
-from villageaid.estimators.results import RegressionResults, WaldTestUndefinedError
+from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.vcov import (
     CRV1,
     IID,
@@ -223,16 +223,7 @@ class FEOLS:
             clusters=v.clusters, notes=tuple(design.notes) + v.notes, variance=choice, inference=inputs,
             predictor=predictor, model=self, df_resid=inputs.df_resid, ssc=v.ssc,
         )
-        slopes = [n for n in names if n != "Intercept"]
-        if slopes:
-            try:
-                test = result.wald_test(slopes)
-            except WaldTestUndefinedError as exc:  # the fit stands; its overall F does not exist: say so
-                result = replace(result, fit_statistics={**statistics, "wald_f": np.nan, "wald_f_p": np.nan},
-                                 notes=(*result.notes, f"no overall F statistic: {exc}"))
-            else:
-                result = replace(result, fit_statistics={**statistics, "wald_f": test.statistic,
-                                                         "wald_f_p": test.p_value})
+        result = result._with_overall_test()
         return result
 
     def _raw_design(self, design: Design) -> tuple[np.ndarray, np.ndarray]:

@@ -207,7 +207,7 @@ class PretrendPower(DescriptiveResults):
         ``bias_after_pretesting`` is that mean for post periods: the bias of the estimate when there is no true
         effect and the hypothesised violation holds, among samples that pass the pre-test.
         """
-        inference = normal_inference(self.betahat, self.std_error, 0.95 if conf_level is None else conf_level)
+        inference = normal_inference(self.betahat, self.std_error, self._level(conf_level))
         table = pd.DataFrame({"term": [f"t={t:g}" for t in self.t], "estimate": self.betahat,
                               "std_error": self.std_error, **inference})
         table["relative_time"] = self.t

@@ -380,6 +380,26 @@ class DelegatedResults(VarianceResults):
         """Notes of the inner result."""
         return tuple(getattr(self.inner, "notes", ()) or ())
 
+    @property
+    def vcov_type(self) -> str:
+        """The inner result's variance in words."""
+        return str(getattr(self.inner, "vcov_type", ""))
+
+    @property
+    def clusters(self) -> dict[str, int]:
+        """Cluster variable → number of clusters of the inner result."""
+        return dict(getattr(self.inner, "clusters", {}) or {})
+
+    @property
+    def ssc(self) -> SSC | None:
+        """The inner result's small-sample correction."""
+        return getattr(self.inner, "ssc", None)
+
+    @property
+    def fallback_reason(self) -> str | None:
+        """Why the inner result's variance is not the one asked for (None when it is)."""
+        return getattr(self.inner, "fallback_reason", None)
+
 
 class ModelBackedResults(DelegatedResults):
     """Results that wrap one regression (``self.model``): observations, notes and variance are the regression's."""
@@ -578,10 +598,24 @@ class RegressionResults(VarianceResults):
         choice = as_vcov(vcov, ssc)
         result = compute_vcov(choice, self.inference)
         names = list(self.params.index)
-        base_notes = tuple(n for n in self.notes if "not positive semi-definite" not in n)
-        return replace(self, vcov=pd.DataFrame(result.matrix, index=names, columns=names), vcov_type=choice.label,
-                       df_t=result.df_t, clusters=result.clusters, notes=base_notes + result.notes, variance=choice,
-                       ssc=result.ssc, fallback_reason=None)
+        base_notes = tuple(n for n in self.notes if "not positive semi-definite" not in n and "negative variance"
+                           not in n and "no overall F statistic" not in n and n != self.fallback_reason)
+        updated = replace(self, vcov=pd.DataFrame(result.matrix, index=names, columns=names), vcov_type=choice.label,
+                          df_t=result.df_t, clusters=result.clusters, notes=base_notes + result.notes,
+                          variance=choice, ssc=result.ssc, fallback_reason=None)
+        return updated._with_overall_test() if "wald_f" in self.fit_statistics else updated
+
+    def _with_overall_test(self) -> RegressionResults:
+        """Return the result with its overall F test (every slope zero) under its own variance, in fit_statistics."""
+        slopes = [name for name in self.params.index if name != "Intercept"]
+        if not slopes:
+            return self
+        try:
+            test = self.wald_test(slopes)
+        except WaldTestUndefinedError as exc:  # the fit stands; its overall F does not exist: say so
+            return replace(self, fit_statistics={**self.fit_statistics, "wald_f": np.nan, "wald_f_p": np.nan},
+                           notes=(*self.notes, f"no overall F statistic: {exc}"))
+        return replace(self, fit_statistics={**self.fit_statistics, "wald_f": test.statistic, "wald_f_p": test.p_value})
 
     def with_fallback(self, preferred: VcovSpec, fallback: VcovSpec) -> RegressionResults:
         """Return the result with the variance ``preferred``, or with ``fallback`` when ``preferred`` is undefined.
@@ -594,8 +628,8 @@ class RegressionResults(VarianceResults):
             return self.with_vcov(preferred)
         except JackknifeUndefinedError as exc:
             shown = self.with_vcov(fallback)
-            reason = f"{exc} — {shown.vcov_type} shown instead"
-            return replace(shown, fallback_reason=reason, notes=(*shown.notes, reason))
+            reason = f"{exc.short}; {shown.vcov_type} shown"
+            return replace(shown, fallback_reason=reason, notes=(*shown.notes, str(exc)))
 
     def remove_data(self) -> RegressionResults:
         """Return the result without the data it keeps (scores, sample, predictor, model): small to save.

@@ -229,6 +229,7 @@ class BaconDecomposition(DescriptiveResults):
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """One row per 2×2 comparison: the tidy columns (no inference: NaN), then type, treated, control, weight."""
+        self._level(conf_level)
         table = self.comparisons
         terms = [f"{t}: {a:g} vs {b:g}" for t, a, b in zip(table["type"], table["treated"], table["control"],
                                                             strict=True)]

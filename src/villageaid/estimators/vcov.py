@@ -61,7 +61,27 @@ from villageaid.estimators.demean import FixedEffects
 
 
 class JackknifeUndefinedError(ValueError):
-    """Leaving out one cluster leaves a coefficient without identifying variation."""
+    """Leaving out one cluster leaves a coefficient without identifying variation.
+
+    ``cluster_name``, ``cluster`` and ``term`` say which clustering, which left-out cluster and which term.
+    """
+
+    def __init__(self, message: str, *, cluster_name: str = "", cluster: object = None, term: str = "") -> None:
+        super().__init__(message)
+        self.cluster_name, self.cluster, self.term = cluster_name, cluster, term
+
+    def __reduce__(self) -> tuple:  # keep the fields through pickling (worker processes)
+        return (_jackknife_error, (str(self), self.cluster_name, self.cluster, self.term))
+
+    @property
+    def short(self) -> str:
+        """The reason in a few words, for a table note: "CRV3 undefined: without village 'C028', ... not identified"."""
+        return (f"CRV3 undefined: without {self.cluster_name} {str(self.cluster)!r}, {self.term} is not identified"
+                if self.term else str(self))
+
+
+def _jackknife_error(message: str, cluster_name: str, cluster: object, term: str) -> JackknifeUndefinedError:
+    return JackknifeUndefinedError(message, cluster_name=cluster_name, cluster=cluster, term=term)
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ internals.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.results import RegressionResults
+from villageaid.estimators.results import ResultsBase
 from villageaid.report.render import ColumnGroup, FormattedTable
 
 STARS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
@@ -40,12 +41,16 @@ def estimate_cells(estimate: float, std_error: float, p_value: float, digits: in
     return fmt(estimate, digits) + stars(p_value), f"({fmt(std_error, digits)})"
 
 
+#: Mark of a standard error computed with a fallback variance (the one asked for was undefined).
+FALLBACK_MARK = "†"
+
+
 @dataclass(frozen=True)
 class Column:
     """One model column of a regression table."""
 
     label: str
-    result: RegressionResults
+    result: ResultsBase
     extra: Mapping[str, str] | None = None  # further rows, e.g. {"Wild bootstrap p (township)": "0.031"}
     #: How this model treats each fixed effect when "Yes"/"No" would mislead (e.g. differenced out).
     fixed_effects_shown: Mapping[str, str] | None = None
@@ -87,28 +92,90 @@ class ETable:
                 + (f"<ul>{notes}</ul>" if notes else ""))
 
 
-def etable(models: Sequence[RegressionResults | Column], *, labels: Sequence[str] | None = None,
-           terms: Mapping[str, str] | None = None, title: str = "", label: str = "tab:regression",
-           notes: Sequence[str] = (), fixed_effect_labels: Mapping[str, str] | None = None,
-           groups: Sequence[ColumnGroup] = (), digits: int = 3) -> ETable:
-    """Build a regression table of several models, as R fixest's ``etable``.
+def _models(models: object) -> list[object]:
+    """Flatten what etable, coefplot and iplot take: a result, a Column, a collection, or a sequence of those."""
+    from villageaid.estimators.multiple import MultipleResults, NotEstimated
+
+    if isinstance(models, MultipleResults):
+        return [m for m in models if not isinstance(m, NotEstimated)]
+    if isinstance(models, list | tuple):
+        return [item for model in models for item in _models(model)]
+    if isinstance(models, Column) or callable(getattr(models, "tidy", None)):
+        return [models]
+    raise TypeError(f"expected results with a tidy() method (a fit, an event study, an aggregation...), a "
+                    f"MultipleResults or a sequence of them, got {type(models).__name__}")
+
+
+def _attribute(result: object, name: str, default: object) -> object:
+    """Return a result's attribute, else its inner result's (a 2SLS bundle answers for its model), else a default."""
+    value = getattr(result, name, None)
+    if value is None and hasattr(result, "inner"):
+        value = getattr(result.inner, name, None)
+    return default if value is None else value
+
+
+def select_terms(terms: Sequence[str], *, keep: Sequence[str] | str | None = None,
+                 drop: Sequence[str] | str | None = None, order: Sequence[str] | str | None = None,
+                 exact_match: bool = False) -> list[str]:
+    """Keep, drop and order terms by regular expressions (or exact names), as fixest's and pyfixest's etable.
+
+    Examples
+    --------
+    >>> select_terms(["x1", "x2", "post:x1", "Intercept"], drop="Intercept", order=["^post"])
+    ['post:x1', 'x1', 'x2']
+    """
+    def patterns(value: Sequence[str] | str | None) -> list[str]:
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [f"^{re.escape(item)}$" if exact_match else item for item in items]
+
+    def matches(term: str, pattern: str) -> bool:
+        try:
+            return re.search(pattern, term) is not None
+        except re.error as exc:
+            raise ValueError(f"keep/drop/order: {pattern!r} is not a regular expression ({exc}); use "
+                             "exact_match=True for plain names") from exc
+
+    kept, dropped, ordered = patterns(keep), patterns(drop), patterns(order)
+    out = [t for t in terms if (not kept or any(matches(t, k) for k in kept))
+           and not any(matches(t, d) for d in dropped)]
+    if ordered:
+        rank = {t: next((i for i, pattern in enumerate(ordered) if matches(t, pattern)), len(ordered)) for t in out}
+        out = sorted(out, key=lambda t: rank[t])
+    return out
+
+
+def etable(models: object, *, labels: Sequence[str] | None = None, terms: Mapping[str, str] | None = None,
+           keep: Sequence[str] | str | None = None, drop: Sequence[str] | str | None = None,
+           order: Sequence[str] | str | None = None, rename: Mapping[str, str] | None = None,
+           exact_match: bool = False, title: str = "", label: str = "tab:regression", notes: Sequence[str] = (),
+           fixed_effect_labels: Mapping[str, str] | None = None, groups: Sequence[ColumnGroup] = (),
+           digits: int = 3) -> ETable:
+    """Build a regression table of several models, as R fixest's and pyfixest's ``etable``.
 
     Estimates with stars and standard errors in parentheses, then the fixed effects (Yes/No), the estimator,
-    the variance of each column (e.g. "cluster jackknife (CRV3) by village (270)"), the observations and
-    the fit statistics. Built from each model's ``tidy()`` and summary attributes only.
+    the variance of each column (e.g. "cluster jackknife (CRV3) by village (270)"), the observations, the fit
+    statistics and each result's own rows (first-stage F, Anderson–Rubin sets, bootstrap p-values). Built
+    from each model's ``tidy()`` and summary attributes only, so any result can be a column: regressions, IV,
+    event studies, ATT aggregations, a wild bootstrap.
 
     Parameters
     ----------
-    models : sequence of RegressionResults or Column
-        The models, left to right (a :class:`Column` adds extra rows such as bootstrap p-values).
+    models : result, Column, MultipleResults, or a sequence of them
+        The models, left to right (a :class:`Column` adds extra rows; a collection adds all its estimated models).
     labels : sequence of str, optional
-        Column labels (default: each model's dependent variable).
+        Column labels (default: each model's dependent variable, else its kind).
     terms : mapping, optional
-        Term → row label, in the order to print; by default every term, in order of appearance.
+        Term → row label, in the order to print (instead of keep/drop/order/rename).
+    keep, drop, order : str or sequence of str, optional
+        Regular expressions (plain names with ``exact_match=True``): terms to keep, to drop, and which come first.
+    rename : mapping, optional
+        Term → row label.
+    exact_match : bool
+        Treat keep/drop/order as names, not patterns.
     title, label : str
         Caption and LaTeX label.
     notes : sequence of str
-        Notes under the table (the star legend is added).
+        Notes under the table (the variance note and the star legend are added).
     fixed_effect_labels : mapping, optional
         Fixed-effect name → label for the fixed-effect rows.
     groups : sequence of ColumnGroup
@@ -131,12 +198,16 @@ def etable(models: Sequence[RegressionResults | Column], *, labels: Sequence[str
     >>> table.to_frame().loc["Standard errors"].tolist()
     ['iid', 'clustered (CRV1) by g (20)']
     """
-    columns = [m if isinstance(m, Column) else Column(labels[i] if labels else m.depvar, m)
-               for i, m in enumerate(models)]
-    if labels is not None and len(labels) != len(columns):
-        raise ValueError(f"{len(labels)} labels for {len(columns)} models")
+    items = _models(models)
+    if labels is not None and len(labels) != len(items):
+        raise ValueError(f"{len(labels)} labels for {len(items)} models")
+    columns = [m if isinstance(m, Column) else
+               Column(labels[i] if labels else str(_attribute(m, "depvar", type(m).__name__)), m)
+               for i, m in enumerate(items)]
     if terms is None:
-        terms = {t: t for c in columns for t in c.result.tidy()["term"]}
+        every = list(dict.fromkeys(t for c in columns for t in c.result.tidy()["term"]))
+        chosen = select_terms(every, keep=keep, drop=drop, order=order, exact_match=exact_match)
+        terms = {t: (rename or {}).get(t, t) for t in chosen}
     tidy, formatted = regression_table(columns, terms, title=title, label=label, notes=notes,
                                        fixed_effect_labels=fixed_effect_labels, groups=groups, digits=digits)
     return ETable(tidy, formatted)
@@ -156,7 +227,7 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
     title, label : str
         Caption and LaTeX label.
     notes : sequence of str
-        Notes under the table (the star legend is added).
+        Notes under the table (the variance note and the star legend are added).
     fixed_effect_labels : mapping, optional
         Fixed-effect name → label for the "Fixed effects" rows.
     groups : sequence of ColumnGroup
@@ -165,15 +236,20 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
     Returns
     -------
     tidy : DataFrame
-        Long table: model, term, estimate, std_error, statistic, p_value, conf_low, conf_high, nobs.
+        Long table: model, term, estimate, std_error, statistic, p_value, conf_low, conf_high, nobs, vcov (the
+        variance with its cluster counts) and fallback_reason (why the variance is not the one asked for; empty).
     formatted : FormattedTable
     """
-    tidy_parts = []
+    tidy_parts, tables = [], []
     for number, column in enumerate(columns, start=1):
         part = column.result.tidy()
+        tables.append(part.set_index("term"))
+        part = part.copy()
         part.insert(0, "model", f"({number}) {column.label}")
         part.insert(0, "model_id", column.model_id or f"model_{number}")
         part["nobs"] = column.result.nobs
+        part["vcov"] = _cluster_label(column.result)
+        part["fallback_reason"] = _attribute(column.result, "fallback_reason", "")
         tidy_parts.append(part)
     tidy = pd.concat(tidy_parts, ignore_index=True)
     header = ["", *[f"({i}) {c.label}" for i, c in enumerate(columns, start=1)]]
@@ -181,12 +257,13 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
     for term, term_label in terms.items():
         estimates, errors = [term_label], [""]
         present = False
-        for column in columns:
-            table = column.result.tidy().set_index("term")
+        for column, table in zip(columns, tables, strict=True):
             if term in table.index:
                 present = True
                 row = table.loc[term]
                 value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"], digits)
+                if _attribute(column.result, "fallback_reason", None) and error != "(–)":
+                    error += FALLBACK_MARK
                 estimates.append(value)
                 errors.append(error)
             else:
@@ -194,31 +271,61 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
                 errors.append("")
         if present:
             rows += [estimates, errors]
-    fe_names = list(dict.fromkeys(name for c in columns for name in c.result.fixed_effects))
+    effects = [dict(_attribute(c.result, "fixed_effects", {})) for c in columns]
+    fe_names = list(dict.fromkeys(name for shown in effects for name in shown))
     if fe_names:
         rows.append(["Fixed effects"])
         for name in fe_names:
             shown = (fixed_effect_labels or {}).get(name, name)
-            rows.append([shown, *[(c.fixed_effects_shown or {}).get(
-                name, "Yes" if name in c.result.fixed_effects else "No") for c in columns]])
-    rows.append(["Estimator", *[c.result.estimator for c in columns]])
+            rows.append([shown, *[(c.fixed_effects_shown or {}).get(name, "Yes" if name in fe else "No")
+                                  for c, fe in zip(columns, effects, strict=True)]])
+    rows.append(["Estimator", *[str(_attribute(c.result, "estimator", type(c.result).__name__)) for c in columns]])
     rows.append(["Standard errors", *[_cluster_label(c.result) for c in columns]])
     rows.append(["Observations", *[f"{c.result.nobs:,}" for c in columns]])
+    statistics = [dict(_attribute(c.result, "fit_statistics", {})) for c in columns]
     for key, shown in (("r2", "R²"), ("within_r2", "Within R²"), ("pseudo_r2", "Pseudo R²")):
-        if any(key in c.result.fit_statistics for c in columns):
-            rows.append([shown, *[fmt(c.result.fit_statistics.get(key, np.nan), 3) for c in columns]])
-    extra_keys = list(dict.fromkeys(k for c in columns for k in (c.extra or {})))
-    for key in extra_keys:
-        rows.append([key, *[(c.extra or {}).get(key, "") for c in columns]])
+        if any(key in s for s in statistics):
+            rows.append([shown, *[fmt(s.get(key, np.nan), 3) for s in statistics]])
+    extras = [{**c.result.etable_rows(), **(c.extra or {})} for c in columns]
+    for key in dict.fromkeys(k for extra in extras for k in extra):
+        rows.append([key, *[extra.get(key, "") for extra in extras]])
     formatted = FormattedTable(title=title, label=label, columns=header, rows=rows, groups=list(groups),
-                               notes=[*notes, STAR_NOTE])
+                               notes=[*notes, *variance_notes(columns), STAR_NOTE])
     return tidy, formatted
 
 
-def _cluster_label(result: RegressionResults) -> str:
+def variance_notes(columns: Sequence[Column]) -> list[str]:
+    """Return the notes that say how each column's errors were computed: the small-sample correction, fallbacks."""
+    notes = []
+    corrections: dict[str, list[int]] = {}
+    for number, column in enumerate(columns, start=1):
+        correction = _attribute(column.result, "ssc", None)
+        if correction is not None and hasattr(correction, "describe"):
+            corrections.setdefault(correction.describe(), []).append(number)
+    if corrections:
+        notes.append("Small-sample correction: " + "; ".join(
+            f"{_numbers(numbers, len(columns))} {text}" for text, numbers in corrections.items()) + ".")
+    reasons: dict[str, list[int]] = {}
+    for number, column in enumerate(columns, start=1):
+        reason = _attribute(column.result, "fallback_reason", None)
+        if reason:
+            reasons.setdefault(str(reason), []).append(number)
+    for reason, numbers in reasons.items():
+        where = "Column" + ("s " if len(numbers) > 1 else " ") + ", ".join(f"({n})" for n in numbers)
+        notes.append(f"{FALLBACK_MARK} {where}: {reason}.")
+    return notes
+
+
+def _numbers(numbers: list[int], total: int) -> str:
+    if len(numbers) == total:
+        return "all columns:"
+    return "columns " + ", ".join(f"({n})" for n in numbers) + ":"
+
+
+def _cluster_label(result: object) -> str:
     """Describe the variance of a column with its cluster counts, e.g. "... (CRV3) by village (270)"."""
-    label = result.vcov_type
-    for name, count in result.clusters.items():
+    label = str(_attribute(result, "vcov_type", "–"))
+    for name, count in dict(_attribute(result, "clusters", {})).items():
         label = label.replace(f"by {name}", f"by {name} ({count})", 1) if f"by {name}" in label \
             else f"{label}, {name} ({count})"
     return label

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -12,10 +15,10 @@ from villageaid.analysis.inequality import InequalityResults
 from villageaid.analysis.returns import ReturnsResults
 from villageaid.estimators import EventStudyResult, WildBootstrapResult
 from villageaid.estimators.dynamic_panel import DynamicPanelResults
-from villageaid.estimators.results import normal_inference
+from villageaid.estimators.results import RegressionResults, normal_inference
 from villageaid.panel.typology import TYPE_LABELS, VILLAGE_TYPES
 from villageaid.policy import PolicyResults
-from villageaid.report.etable import Column, estimate_cells, fmt, regression_table, stars
+from villageaid.report.etable import FALLBACK_MARK, Column, estimate_cells, fmt, regression_table, stars
 from villageaid.report.render import ColumnGroup, FormattedTable
 from villageaid.report.tables import (
     MIN_BOOTSTRAP_CLUSTERS,
@@ -55,15 +58,33 @@ def _identified(tidy: pd.DataFrame, model_id: str, label: str) -> pd.DataFrame:
     return tidy
 
 
-def inference_note(bootstrap: WildBootstrapResult | None, panel: pd.DataFrame) -> str:
-    """Why the errors are computed as they are, and where inference is fragile, from the data at hand."""
+def variance_sentence(models: Sequence[RegressionResults]) -> str:
+    """How the village models' errors were computed, from the models themselves (jackknife, CRV1, fallbacks)."""
+    jackknife = [m for m in models if m.variance is not None and m.variance.kind == "CRV3"]
+    fallbacks = [m for m in models if m.fallback_reason]
+    if jackknife or fallbacks:
+        text = ("Standard errors are clustered by village, by the exact cluster jackknife (CRV3: each model is "
+                "re-estimated without each village, fixed effects included, and the spread of those estimates "
+                "around the full-sample one is the variance): with few villages carrying a coefficient the usual "
+                "CRV1 errors are too small (in simulations of the default two-county design its 95% intervals "
+                "covered as little as 86%).")
+        if fallbacks:
+            text += (f" {FALLBACK_MARK} The jackknife is undefined for {len(fallbacks)} of these models (leaving "
+                     "one village out leaves a coefficient without variation, so the spread of the refits does not "
+                     "exist): they show CRV1 errors by village instead, marked with a dagger, which are too small "
+                     "where few villages carry a coefficient.")
+        return text
+    descriptions = sorted({m.vcov_type + (f" ({m.ssc.describe()})" if m.ssc is not None else "") for m in models})
+    return ("Standard errors: " + "; ".join(descriptions) + ", as chosen for this build (VCOV=CRV1); the exact "
+            "cluster jackknife (the default) is larger where few villages carry a coefficient.")
+
+
+def inference_note(models: Sequence[RegressionResults], bootstrap: WildBootstrapResult | None,
+                   panel: pd.DataFrame) -> str:
+    """Why the errors are computed as they are, and where inference is fragile, from the data and models at hand."""
     facts = sample_facts(panel)
     type_a = facts["types_transition"].get("A", 0)
-    text = ("Standard errors are clustered by village, by the exact cluster jackknife (CRV3: each model is "
-            "re-estimated without each village, fixed effects included, and the spread of those estimates around "
-            "the full-sample one is the variance): with few villages carrying a coefficient the usual CRV1 errors "
-            "are too small (in simulations of the default two-county design its 95% intervals covered as little "
-            "as 86%).")
+    text = variance_sentence(models)
     counties = facts["counties"]
     if counties < MIN_VARIANCE_CLUSTERS:
         text += (f" County-clustered errors are not used: with {counties} "
@@ -73,7 +94,7 @@ def inference_note(bootstrap: WildBootstrapResult | None, panel: pd.DataFrame) -
                  f"{MIN_VARIANCE_CLUSTERS} clusters.")
     if type_a < MIN_CARRYING_VILLAGES:
         text += (f" Caution: only {type_a} type-A village{'' if type_a == 1 else 's'} (city-level unit, rich) in "
-                 f"2021–2025 carry the city × rich coefficient; it is fragile.")
+                 f"2021–2025 {'carries' if type_a == 1 else 'carry'} the city × rich coefficient; it is fragile.")
     if bootstrap is not None:
         text += (f" Wild cluster bootstrap p-values impose the null and resample the {bootstrap.clusters} "
                  f"townships (Webb weights, B = {bootstrap.draws}, seed {bootstrap.seed}).")
@@ -137,7 +158,9 @@ def table3(transition: AllocationResults, campaign: AllocationResults,
              "County × year fixed effects; baseline controls are log population and log(1 + distance to the "
              "county seat). Columns (2) and (5) are Poisson pseudo-maximum likelihood on funding in 万元 "
              "(coefficients are semi-elasticities); the others OLS on asinh(funding).",
-             inference_note(transition.strong_alliance_bootstrap, panel), data_note(panel)]
+             inference_note([transition.asinh_ols, transition.ppml, transition.types_ols, campaign.asinh_ols,
+                             campaign.ppml, campaign.types_ols], transition.strong_alliance_bootstrap, panel),
+             data_note(panel)]
     return regression_table(columns, TERM_LABELS, title="Table 3. Unit level, village endowment and funding (H1–H3)",
                             label="tab:level-endowment", notes=notes, fixed_effect_labels=FE_LABELS, groups=groups)
 
@@ -150,7 +173,8 @@ def table4(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
                Column("Funding (PPML)", results.ppml, model_id="shift_ppml")]
     notes = ["H4: the change after 2021 in how funding follows richness, unit level and their combination "
              "(from 雨露均沾 to 强强联合). Village and county × year fixed effects; 2016–2025.",
-             inference_note(results.strong_alliance_shift_bootstrap, panel), data_note(panel)]
+             inference_note([results.asinh_ols, results.log1p_ols, results.ppml],
+                            results.strong_alliance_shift_bootstrap, panel), data_note(panel)]
     return regression_table(columns, TERM_LABELS, title="Table 4. The logic shift after 2021 (H4)",
                             label="tab:logic-shift", notes=notes, fixed_effect_labels=FE_LABELS)
 
@@ -175,6 +199,10 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
                                              "term": f"pretrend_slope_{int(100 * power)}",
                                              "estimate": slopes[label][power]} for power in POWERS]))
     tidy = pd.concat(tidy_parts, ignore_index=True)
+    # every row of a study (coefficients, its pre-trend test and power) rests on the same variance
+    models = {ids[label]: study.model for label, study in studies.items()}
+    tidy["vcov"] = tidy["model_id"].map({k: m.vcov_type for k, m in models.items()})
+    tidy["fallback_reason"] = tidy["model_id"].map({k: m.fallback_reason or "" for k, m in models.items()})
     periods = sorted({int(p) for p in tidy["period"].dropna()})
     rows = []
     for period in periods:
@@ -187,7 +215,7 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
             else:
                 value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"])
                 est.append(value)
-                se.append(error)
+                se.append(error + (FALLBACK_MARK if study.model.fallback_reason else ""))
         rows += [est, se]
     rows.append(["Pre-trend test (before 2020)", *[_pre_trend(s) for s in studies.values()]])
     rows.append(["Pre-trend p-value", *[f"{s.pre_trend.p_value:.3f}" if s.pre_trend else "–"
@@ -197,11 +225,14 @@ def table5(results: LogicShiftResults, panel: pd.DataFrame) -> tuple[pd.DataFram
                      *[fmt(slopes[label][power]) for label in studies]])
     rows.append(["Observations", *[f"{s.model.nobs:,}" for s in studies.values()]])
     notes = ["Coefficients of the interaction with each year against 2020, with village and county × year fixed "
-             "effects and the other H4 terms as controls; errors clustered by village (cluster jackknife). The "
-             "pre-trend test is the joint Wald test that all pre-2020 coefficients are zero (F for OLS, "
-             "chi-square for PPML). The slopes are the linear violations of parallel trends per year (through "
-             "2020) that the usual pre-test — any pre-2020 coefficient significant at 5% — would detect with 50% "
-             "and 80% probability (Roth 2022): violations smaller than these often pass it.",
+             "effects and the other H4 terms as controls. The pre-trend test is the joint Wald test that all "
+             "pre-2020 coefficients are zero (F with fixest's n − K denominator). The slopes are the linear "
+             "violations of parallel trends per year (through 2020) that the usual pre-test — any pre-2020 "
+             "coefficient significant at 5% — would detect with 50% and 80% probability (Roth 2022): violations "
+             "smaller than these often pass it.",
+             variance_sentence([s.model for s in studies.values()]),
+             *[f"{FALLBACK_MARK} {label}: {s.model.fallback_reason}." for label, s in studies.items()
+               if s.model.fallback_reason],
              "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01.", data_note(panel)]
     failed = [label for label, s in studies.items() if s.pre_trend is not None and s.pre_trend.p_value < 0.05]
     if failed:
@@ -253,12 +284,24 @@ def table6c(sensitivity: dict, panel: pd.DataFrame, dynamic: object = None) -> t
         pretests={f"{label}: ΔSD": dynamic} if dynamic is not None else None)
 
 
-def table5b(sensitivity: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
-    """Table 5b: how large a violation of parallel trends would overturn the 2021 effect of richness (H4)."""
-    return _sensitivity_table(
+def table5b(sensitivity: dict, panel: pd.DataFrame,
+            shift: LogicShiftResults | None = None) -> tuple[pd.DataFrame, FormattedTable]:
+    """Table 5b: how large a violation of parallel trends would overturn the 2021 effect of richness (H4).
+
+    With ``shift`` (the event studies behind it) the notes say which variance their coefficients carry.
+    """
+    tidy, formatted = _sensitivity_table(
         sensitivity, panel, _with_restrictions({"Rich × year, asinh": "rich_asinh", "Rich × year, PPML": "rich_ppml"}),
         "Table 5b. Sensitivity of the 2021 effect to violations of parallel trends (H4)", "tab:sensitivity",
         "H4: robust 95% confidence intervals for the 2021 coefficient of rich × year (against 2020)")
+    if shift is not None:
+        studies = {"Rich × year, asinh": shift.rich_event_study, "Rich × year, PPML": shift.rich_event_study_ppml}
+        notes = [f"The event-study coefficients and their variance come from Table 5: "
+                 f"{variance_sentence([s.model for s in studies.values()])}",
+                 *[f"Table 5's {label}: {s.model.fallback_reason}." for label, s in studies.items()
+                   if s.model.fallback_reason]]
+        formatted = replace(formatted, notes=[*formatted.notes[:-1], *notes, formatted.notes[-1]])
+    return tidy, formatted
 
 
 def _robust_cell(row: pd.Series) -> str:

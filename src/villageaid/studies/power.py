@@ -3,6 +3,8 @@
 For each design (number of counties, villages per county, effect size) the default process is simulated
 with the strong-alliance coefficient after 2021 set to the effect size (and none before, so the H4 triple
 interaction equals it too), and the share of replications in which the PPML test rejects at 5% is the power.
+A replication whose jackknife is undefined tests with CRV1 errors (noted, counted in ``variance_fallbacks``); one
+whose test cannot be computed counts as no rejection (``not_estimated``). Neither stops the study.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.analysis import allocation_models, logic_shift_models
+from villageaid.analysis.variables import NOT_ESTIMABLE
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.registry import MODEL_SPECS
@@ -38,11 +41,18 @@ def power_replication(seed: int, design: tuple[int, int, float]) -> dict:
     data = simulate(design_scenario(counties, villages, effect), seed=seed)
     tables, _ = validate_tables(data.tables)
     panel = build_panel(tables)
-    h3 = allocation_models(panel, period="transition", bootstrap_draws=0).ppml
-    h4 = logic_shift_models(panel, bootstrap_draws=0, event_studies=False).ppml
-    return {"counties": counties, "villages_per_county": villages, "effect": effect, "seed": seed,
-            "H3_p": float(h3.pvalues[MODEL_SPECS["transition_ppml"].key_term]),
-            "H4_p": float(h4.pvalues[MODEL_SPECS["shift_ppml"].key_term])}
+    row = {"counties": counties, "villages_per_county": villages, "effect": effect, "seed": seed}
+    for hypothesis, estimate, spec in (
+            ("H3", lambda: allocation_models(panel, period="transition", bootstrap_draws=0).ppml, "transition_ppml"),
+            ("H4", lambda: logic_shift_models(panel, bootstrap_draws=0, event_studies=False).ppml, "shift_ppml")):
+        try:
+            model = estimate()
+            row[f"{hypothesis}_p"] = float(model.pvalues[MODEL_SPECS[spec].key_term])
+            row[f"{hypothesis}_note"] = model.fallback_reason or ""
+        except NOT_ESTIMABLE as exc:  # a design these data cannot support: recorded, never the end of the run
+            row[f"{hypothesis}_p"] = np.nan
+            row[f"{hypothesis}_note"] = f"not estimated: {type(exc).__name__}: {exc}"
+    return row
 
 
 def power_task(seed: int, index: int, designs: tuple) -> dict:
@@ -55,9 +65,18 @@ def summarize_power(rows: pd.DataFrame, *, target: float = 0.8) -> tuple[pd.Data
     long = rows.melt(id_vars=["counties", "villages_per_county", "effect", "seed"], value_vars=["H3_p", "H4_p"],
                      var_name="hypothesis", value_name="p_value")
     long["hypothesis"] = long["hypothesis"].str.replace("_p", "", regex=False)
-    power = (long.assign(reject=long["p_value"] < 0.05)
+    notes = rows.melt(id_vars=["counties", "villages_per_county", "effect", "seed"],
+                      value_vars=[c for c in ("H3_note", "H4_note") if c in rows], var_name="hypothesis",
+                      value_name="note")
+    notes["hypothesis"] = notes["hypothesis"].str.replace("_note", "", regex=False)
+    long = long.merge(notes, on=["counties", "villages_per_county", "effect", "seed", "hypothesis"], how="left")
+    long["note"] = long["note"].fillna("")
+    # Power counts a test that could not be computed as no rejection; how many were undefined is reported.
+    power = (long.assign(reject=long["p_value"] < 0.05, not_estimated=long["note"].str.startswith("not estimated"),
+                         fallback=long["note"].str.startswith("CRV3 undefined"))
              .groupby(["hypothesis", "effect", "villages_per_county", "counties"])
-             .agg(power=("reject", "mean"), replications=("reject", "size")).reset_index())
+             .agg(power=("reject", "mean"), replications=("reject", "size"), not_estimated=("not_estimated", "sum"),
+                  variance_fallbacks=("fallback", "sum")).reset_index())
     needed = []
     for (hypothesis, effect, villages), group in power.groupby(["hypothesis", "effect", "villages_per_county"]):
         reached = group.loc[group["power"] >= target, "counties"]
