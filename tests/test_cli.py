@@ -66,7 +66,8 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
              "table7_inequality",
              "table8_level_strength_matching", "table9_policies", "table8b_returns"]
     assert sorted(tree_hashes(tmp_path / "t1" / "tables")) == sorted(
-        [f"{s}.{x}" for s in stems for x in ("csv", "md", "tex")] + ["key_numbers.tex", "paper_text.tex"])
+        [f"{s}.{x}" for s in stems for x in ("csv", "md", "tex")]
+        + ["build_options.json", "key_numbers.tex", "paper_text.tex"])
     figures = ["figure_event_study", "figure_demonstration_dynamic", "figure_inequality", "figure_funding_by_type",
                "figure_matching", "figure_coefficients", "figure_sensitivity",
                "figure_sensitivity_demonstration", "figure_arrival", "figure_frontier"]
