@@ -255,7 +255,7 @@ class _InfluenceResults(VarianceResults):
         """Their variance from the influence functions (clustered as :attr:`vcov_type` says)."""
         return pd.DataFrame(self.influence_variance.vcov(self._functions), index=self.terms, columns=self.terms)
 
-    @property
+    @cached_property
     def std_errors(self) -> pd.Series:
         """Standard errors (the square root of the variance's diagonal)."""
         return pd.Series(self.influence_variance.standard_errors(self._functions), index=self.terms,
