@@ -254,3 +254,25 @@ def test_honest_did_result_recomputes_at_another_level() -> None:
     pd.testing.assert_frame_equal(result.tidy(0.9), direct.tidy())
     with pytest.raises(ValueError, match="inputs were removed"):
         result.remove_data().tidy(0.9)
+
+
+def test_etable_and_coefplot_take_any_result_with_its_own_rows() -> None:
+    from villageaid import coefplot, etable
+
+    everything = results()
+    models = [everything[name] for name in ("RegressionResults", "IVResults", "EventTimeEffects",
+                                            "AggregatedEffects", "WildBootstrapResult", "DynamicPanelResults")]
+    frame = etable(models, drop=r"^e=-", rename={"x1": "first regressor"}).to_frame()
+    assert "First-stage F, x1" in frame.index and "Anderson–Rubin 95% set, x1" in frame.index
+    assert any(label.startswith("Wild bootstrap p") for label in frame.index)
+    assert "first regressor" in frame.index and not any(label.startswith("e=-") for label in frame.index)
+    assert frame.loc["Estimator"].tolist()[:2] == ["OLS", "2SLS"]
+    kept = etable(models[:2], keep=["^x"], order=["x2"]).to_frame()
+    assert [label for label in kept.index if label.startswith("x")][:2] == ["x2", "x1"]
+    ax = coefplot(models[:2], keep="x")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x1", "x2"]
+    with pytest.raises(TypeError, match="tidy"):
+        etable([object()])
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -325,7 +325,8 @@ def _numbers(numbers: list[int], total: int) -> str:
 def _cluster_label(result: object) -> str:
     """Describe the variance of a column with its cluster counts, e.g. "... (CRV3) by village (270)"."""
     label = str(_attribute(result, "vcov_type", "–"))
-    for name, count in dict(_attribute(result, "clusters", {})).items():
+    clusters = _attribute(result, "clusters", {})
+    for name, count in (clusters.items() if isinstance(clusters, Mapping) else ()):
         label = label.replace(f"by {name}", f"by {name} ({count})", 1) if f"by {name}" in label \
             else f"{label}, {name} ({count})"
     return label
