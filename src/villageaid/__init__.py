@@ -32,7 +32,7 @@ _LOCATIONS = {
                     "villageaid.estimators"),
     **dict.fromkeys(("InequalityBootstrap", "TheilDecomposition", "bootstrap_inequality", "gini", "lorenz_curve",
                      "theil_decomposition", "theil_t"), "villageaid.estimators.inequality"),
-    "Summary": "villageaid.estimators.results",
+    "Summary": "villageaid.estimators.summary",
     **dict.fromkeys(("ETable", "etable"), "villageaid.report.etable"),
     **dict.fromkeys(("coefplot", "iplot"), "villageaid.report.plots"),
 }

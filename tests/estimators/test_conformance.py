@@ -39,7 +39,8 @@ from villageaid import (
     twfe_event_study,
     wild_cluster_bootstrap,
 )
-from villageaid.estimators.results import TIDY_COLUMNS, DescriptiveResults, ResultsBase, VarianceResults
+from villageaid.estimators.results import DescriptiveResults, ResultsBase, VarianceResults
+from villageaid.estimators.summary import TIDY_COLUMNS
 
 DATA = pd.read_csv("tests/reference/estimators/panel_data.csv")
 MPDTA = pd.read_csv("tests/reference/did_mpdta/mpdta.csv").rename(columns={"first.treat": "cohort"})

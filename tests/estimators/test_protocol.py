@@ -32,7 +32,7 @@ from villageaid import (
     theil_decomposition,
     wild_cluster_bootstrap,
 )
-from villageaid.estimators.results import TIDY_COLUMNS
+from villageaid.estimators.summary import TIDY_COLUMNS
 
 DATA = pd.read_csv("tests/reference/estimators/panel_data.csv")
 MPDTA = pd.read_csv("tests/reference/did_mpdta/mpdta.csv")

@@ -7,7 +7,7 @@ from scipy import stats
 
 from villageaid.estimators import feols, fepois
 from villageaid.estimators.formula import parse_formula
-from villageaid.estimators.results import TIDY_COLUMNS
+from villageaid.estimators.summary import TIDY_COLUMNS
 
 DATA = pd.read_csv("tests/reference/estimators/panel_data.csv")
 

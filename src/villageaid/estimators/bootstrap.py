@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
+from villageaid.estimators.inference import cluster_codes, clustered_factor, counted_parameters
 from villageaid.estimators.ols import FEOLS
-from villageaid.estimators.results import TIDY_COLUMNS, DescriptiveResults, RegressionResults
-from villageaid.estimators.vcov import SSC, cluster_codes, clustered_factor, counted_parameters
+from villageaid.estimators.results import DescriptiveResults, RegressionResults
+from villageaid.estimators.summary import TIDY_COLUMNS
+from villageaid.estimators.vcov import SSC
 
 WeightKind = Literal["rademacher", "webb"]
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])

@@ -10,8 +10,10 @@ import pandas as pd
 
 from villageaid.estimators.ols import feols
 from villageaid.estimators.poisson import fepois
-from villageaid.estimators.results import TIDY_COLUMNS, ModelBackedResults, RegressionResults, WaldTest
+from villageaid.estimators.results import ModelBackedResults, RegressionResults
+from villageaid.estimators.summary import TIDY_COLUMNS
 from villageaid.estimators.vcov import CRV1, SSC, VcovSpec
+from villageaid.estimators.wald import WaldTest
 
 if TYPE_CHECKING:
     from villageaid.estimators.honest import SensitivityResult

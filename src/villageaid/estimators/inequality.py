@@ -12,7 +12,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.results import TIDY_COLUMNS, DescriptiveResults
+from villageaid.estimators.results import DescriptiveResults
+from villageaid.estimators.summary import TIDY_COLUMNS
 
 
 def _values(x: np.ndarray | pd.Series) -> np.ndarray:

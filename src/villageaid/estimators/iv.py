@@ -30,21 +30,18 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
-from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, labels_of, undefined_error
-from villageaid.estimators.ols import feols
-from villageaid.estimators.results import DelegatedResults, RegressionResults, WaldTest, wald_from
-from villageaid.estimators.vcov import (
-    CRV1,
-    IID,
-    SSC,
+from villageaid.estimators.inference import (
     InferenceInputs,
-    VcovSpec,
-    as_vcov,
     cluster_codes,
     collinear_on_gram,
     compute_vcov,
     counted_parameters,
 )
+from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, labels_of, undefined_error
+from villageaid.estimators.ols import feols
+from villageaid.estimators.results import DelegatedResults, RegressionResults
+from villageaid.estimators.vcov import CRV1, IID, SSC, VcovSpec, as_vcov
+from villageaid.estimators.wald import WaldTest, wald_from
 
 #: Variances of the 2SLS model (see :mod:`villageaid.estimators.vcov`).
 SUPPORTED_VCOV = ("iid", "HC1", "CRV1", "CRV1 two-way", "CRV3")

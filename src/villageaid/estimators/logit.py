@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.formula import model_matrix, parse_formula
+from villageaid.estimators.inference import InferenceInputs, compute_vcov
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
-from villageaid.estimators.vcov import SSC, InferenceInputs, VcovSpec, as_vcov, compute_vcov, require_supported
+from villageaid.estimators.vcov import SSC, VcovSpec, as_vcov, require_supported
 
 #: Variances the logit supports.
 SUPPORTED_VCOV = ("iid", "HC1", "CRV1")

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.formula import _split_top
-from villageaid.estimators.results import RegressionResults, Summary
+from villageaid.estimators.results import RegressionResults
+from villageaid.estimators.summary import Summary
 
 _STEPWISE = re.compile(r"^(sw0|sw|csw0|csw)\((.*)\)$", re.S)
 

@@ -19,20 +19,12 @@ from scipy import linalg
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import ParsedFormula, model_matrix, parse_formula
+from villageaid.estimators.inference import InferenceInputs, collinear_on_gram, compute_vcov
 from villageaid.estimators.jackknife import labels_of, linear_leave_one_out
 from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
-from villageaid.estimators.vcov import (
-    CRV1,
-    IID,
-    SSC,
-    InferenceInputs,
-    VcovSpec,
-    as_vcov,
-    collinear_on_gram,
-    compute_vcov,
-)
+from villageaid.estimators.vcov import CRV1, IID, SSC, VcovSpec, as_vcov
 
 #: Variances a linear model supports (see :mod:`villageaid.estimators.vcov`).
 SUPPORTED_VCOV = ("iid", "HC1", "CRV1", "CRV1 two-way", "CRV3")

@@ -26,21 +26,13 @@ from scipy.special import gammaln
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import model_matrix, parse_formula
+from villageaid.estimators.inference import InferenceInputs, collinear_on_gram, compute_vcov
 from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, labels_of, poisson_leave_one_out, undefined_error
 from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.ols import drop_collinear
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
-from villageaid.estimators.vcov import (
-    CRV1,
-    HC1,
-    SSC,
-    InferenceInputs,
-    VcovSpec,
-    as_vcov,
-    collinear_on_gram,
-    compute_vcov,
-)
+from villageaid.estimators.vcov import CRV1, HC1, SSC, VcovSpec, as_vcov
 
 #: Variances Poisson pseudo-ML supports (see :mod:`villageaid.estimators.vcov`).
 SUPPORTED_VCOV = ("iid", "HC1", "CRV1", "CRV1 two-way", "CRV3")

@@ -25,7 +25,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.results import DescriptiveResults, normal_inference
+from villageaid.estimators.results import DescriptiveResults
+from villageaid.estimators.summary import normal_inference
 
 #: Critical value of the pre-test on each coefficient (|t| above it rejects).
 PRETEST_CRITICAL_VALUE = 1.96

@@ -8,112 +8,22 @@ that prints as text in a terminal and renders as HTML in a notebook), a short ``
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.restrictions import parse_restrictions
-from villageaid.estimators.vcov import (
-    SSC,
-    InferenceInputs,
-    JackknifeUndefinedError,
-    VarianceEstimator,
-    VcovSpec,
-    as_vcov,
-    compute_vcov,
-)
+from villageaid.estimators.inference import InferenceInputs, compute_vcov
+from villageaid.estimators.summary import TIDY_COLUMNS, Summary, normal_inference
+from villageaid.estimators.vcov import SSC, JackknifeUndefinedError, VarianceEstimator, VcovSpec, as_vcov
+from villageaid.estimators.wald import WaldTest, WaldTestUndefinedError, wald_from
 
 if TYPE_CHECKING:
     from villageaid.estimators.predict import Predictor
 
-TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
-
-
-def _stats():  # scipy.stats costs ~0.3 s to import; only results that compute p-values need it
-    from scipy import stats
-
-    return stats
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A results summary: prints as text in a terminal and renders as an HTML table in a notebook.
-
-    Attributes
-    ----------
-    title : str
-    header : tuple of str
-        Lines above the coefficient table (sample, variance, ...).
-    table : DataFrame
-        The ``tidy()`` rows shown.
-    footer : tuple of str
-        Lines below it (fit statistics, tests).
-    notes : tuple of str
-    """
-
-    title: str
-    header: tuple[str, ...]
-    table: pd.DataFrame
-    footer: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    def as_text(self) -> str:
-        """Return the summary as plain text."""
-        lines = [self.title, *self.header]
-        if len(self.table):
-            shown = self.table.copy()
-            for column in shown.columns:
-                if pd.api.types.is_float_dtype(shown[column]):
-                    shown[column] = shown[column].map(lambda v: "" if not np.isfinite(v) else f"{v:.6g}")
-            lines.append(shown.to_string(index=False))
-        lines += list(self.footer)
-        lines += [f"Note: {note}" for note in self.notes]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.as_text()
-
-    def __repr__(self) -> str:
-        return self.as_text()
-
-    def __contains__(self, text: str) -> bool:
-        return text in self.as_text()
-
-    def _repr_html_(self) -> str:
-        header = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.table.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
-            for row in self.table.itertuples(index=False))
-        top = "<br>".join(html.escape(line) for line in self.header)
-        bottom = "<br>".join(html.escape(line) for line in self.footer)
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        return (f"<div><p><b>{html.escape(self.title)}</b><br>{top}</p>"
-                f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
-                + (f"<p>{bottom}</p>" if bottom else "") + (f"<ul>{notes}</ul>" if notes else "") + "</div>")
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float | np.floating):
-        return "" if not np.isfinite(value) else f"{value:.6g}"
-    return str(value)
-
-
-def normal_inference(estimates: np.ndarray, std_errors: np.ndarray, conf_level: float,
-                     df: float = np.inf) -> dict[str, np.ndarray]:
-    """statistic, p_value, conf_low, conf_high from estimates and standard errors (t with ``df``, or normal)."""
-    stats = _stats()
-    dist = stats.norm if not np.isfinite(df) else stats.t(df)
-    q = dist.ppf(0.5 + conf_level / 2)
-    estimates, std_errors = np.asarray(estimates, float), np.asarray(std_errors, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        statistic = estimates / std_errors
-    return {"statistic": statistic, "p_value": 2 * dist.sf(np.abs(statistic)),
-            "conf_low": estimates - q * std_errors, "conf_high": estimates + q * std_errors}
 
 
 class ResultsBase:
@@ -414,85 +324,6 @@ class ModelBackedResults(DelegatedResults):
     def remove_data(self) -> ModelBackedResults:
         """Return the result with its regression's data removed (see :meth:`RegressionResults.remove_data`)."""
         return replace(self, model=self.model.remove_data())  # type: ignore[type-var]
-
-
-class WaldTestUndefinedError(ValueError):
-    """A joint Wald test whose variance matrix is singular (more combinations than it has rank)."""
-
-
-def wald_from(params: pd.Series, vcov: pd.DataFrame, df_denom: float,
-              hypotheses: str | Sequence[str] | None = None, *, restriction: np.ndarray | None = None,
-              value: np.ndarray | None = None, hypothesis: str | None = None) -> WaldTest:
-    """Test R·b = r jointly: F = W/q with (q, ``df_denom``) degrees of freedom when it is finite, else chi-square.
-
-    ``hypotheses`` are terms or restriction strings (see :meth:`VarianceResults.wald_test`); or give the matrix
-    ``restriction`` and right-hand side ``value``.
-    """
-    stats = _stats()
-    names = [str(n) for n in params.index]
-    if restriction is None:
-        if hypotheses is None or (not isinstance(hypotheses, str) and len(hypotheses) == 0):
-            raise ValueError("give the terms or restrictions to test (e.g. ['x1', 'x2'] or 'x1 = x2'), or a "
-                             f"restriction matrix; the model's terms are: {', '.join(names)}")
-        restriction, value, text = parse_restrictions(hypotheses, names)
-        hypothesis = hypothesis or text
-    elif hypotheses is not None:
-        raise ValueError("give either hypotheses or a restriction matrix, not both")
-    restriction = np.atleast_2d(np.asarray(restriction, dtype=float))
-    if restriction.shape[1] != len(names):
-        raise ValueError(f"the restriction matrix has {restriction.shape[1]} columns for {len(names)} coefficients "
-                         f"({', '.join(names)})")
-    rhs = np.zeros(restriction.shape[0]) if value is None else np.asarray(value, dtype=float).reshape(-1)
-    if rhs.shape[0] != restriction.shape[0]:
-        raise ValueError(f"value has {rhs.shape[0]} entries for {restriction.shape[0]} restrictions")
-    diff = restriction @ params.to_numpy() - rhs
-    middle = restriction @ vcov.to_numpy() @ restriction.T
-    q = restriction.shape[0]
-    rank = int(np.linalg.matrix_rank(middle)) if np.isfinite(middle).all() else -1
-    if rank < q:
-        # A clustered variance has rank at most (clusters - 1): with few clusters, many combinations cannot
-        # be tested jointly. Refused rather than inverted into a meaningless statistic.
-        raise WaldTestUndefinedError(
-            f"the Wald test of {hypothesis or 'R b = r'} is not defined: the variance of the {q} tested "
-            f"combinations has rank {max(rank, 0)}" + (" (non-finite entries)" if rank < 0 else "")
-            + "; a clustered variance has rank at most (clusters - 1), so test fewer terms or cluster on more "
-            "groups")
-    statistic = float(diff @ np.linalg.solve(middle, diff))
-    if np.isfinite(df_denom):
-        return WaldTest(statistic / q, q, float(df_denom), float(stats.f.sf(statistic / q, q, df_denom)), "F",
-                        hypothesis or "R b = r")
-    return WaldTest(statistic, q, np.inf, float(stats.chi2.sf(statistic, q)), "chi2", hypothesis or "R b = r")
-
-
-@dataclass(frozen=True)
-class WaldTest:
-    """A joint test that linear combinations of coefficients are zero.
-
-    Attributes
-    ----------
-    statistic : float
-        The F statistic (W / q) when ``distribution`` is "F", else the chi-square statistic W.
-    df_num, df_denom : float
-        Numerator degrees of freedom (restrictions) and denominator (inf for chi-square).
-    p_value : float
-    distribution : {"F", "chi2"}
-    hypothesis : str
-        What was tested.
-    """
-
-    statistic: float
-    df_num: int
-    df_denom: float
-    p_value: float
-    distribution: Literal["F", "chi2"]
-    hypothesis: str
-
-    def __str__(self) -> str:
-        dist = f"F({self.df_num}, {self.df_denom:g})" if self.distribution == "F" else f"chi2({self.df_num})"
-        return f"Wald test {self.hypothesis}: {dist} = {self.statistic:.4f}, p = {self.p_value:.4g}"
-
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(str(self))}</p>"
 
 
 @dataclass(frozen=True, repr=False)

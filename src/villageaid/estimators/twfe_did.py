@@ -13,14 +13,10 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.ols import feols
-from villageaid.estimators.results import (
-    TIDY_COLUMNS,
-    DescriptiveResults,
-    ModelBackedResults,
-    RegressionResults,
-    WaldTest,
-)
+from villageaid.estimators.results import DescriptiveResults, ModelBackedResults, RegressionResults
+from villageaid.estimators.summary import TIDY_COLUMNS
 from villageaid.estimators.vcov import CRV1, SSC, VcovSpec
+from villageaid.estimators.wald import WaldTest
 
 _NEVER = -10_000  # relative-time code of never-treated units
 

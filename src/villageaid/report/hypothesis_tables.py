@@ -15,7 +15,8 @@ from villageaid.analysis.inequality import InequalityResults
 from villageaid.analysis.returns import ReturnsResults
 from villageaid.estimators import EventStudyResult, WildBootstrapResult
 from villageaid.estimators.dynamic_panel import DynamicPanelResults
-from villageaid.estimators.results import RegressionResults, normal_inference
+from villageaid.estimators.results import RegressionResults
+from villageaid.estimators.summary import normal_inference
 from villageaid.panel.typology import TYPE_LABELS, VILLAGE_TYPES
 from villageaid.policy import PolicyResults
 from villageaid.report.etable import FALLBACK_MARK, Column, estimate_cells, fmt, regression_table, stars
