@@ -19,7 +19,7 @@ from villageaid.analysis.allocation import LEVEL_TERMS
 from villageaid.analysis.variables import analysis_frame, available_controls
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulate import simulate
+from villageaid.simulation import simulate
 
 
 def _median_seconds(function, repeats: int = 3) -> float:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from villageaid.config import DEFAULT_SEED
 from villageaid.parallel import run_tasks
-from villageaid.simulate import two_counties
+from villageaid.simulation import two_counties
 from villageaid.studies.montecarlo import replication
 
 

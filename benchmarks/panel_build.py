@@ -15,7 +15,7 @@ import time
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulate import national, simulate
+from villageaid.simulation import national, simulate
 
 
 def peak_gb() -> float:

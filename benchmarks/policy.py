@@ -32,7 +32,7 @@ def peak_gb() -> float:
 
 def national_panel(villages: int, cache: Path) -> pd.DataFrame:
     from villageaid.panel import build_panel
-    from villageaid.simulate import national, simulate
+    from villageaid.simulation import national, simulate
 
     path = cache / f"national_{villages}_{DEFAULT_SEED}.parquet"
     if path.is_file():
@@ -70,7 +70,8 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
-    from villageaid.policy import counties_from_panel, estimate_policy_models, simulate_policies
+    from villageaid.analysis.policy import simulate_policies
+    from villageaid.analysis.policy_inputs import counties_from_panel, estimate_policy_models
 
     panel = national_panel(args.villages, args.cache)
     start = time.perf_counter()

@@ -40,7 +40,7 @@ def prepare(villages: int, workdir: Path, seed: int) -> dict[str, Path]:
 
     from villageaid.io.validate import validate_tables
     from villageaid.panel import build_panel
-    from villageaid.simulate import national, simulate
+    from villageaid.simulation import national, simulate
 
     balanced = workdir / f"panel_{villages}_balanced.parquet"
     unbalanced = workdir / f"panel_{villages}_unbalanced.parquet"

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from villageaid.config import DEFAULT_SEED
-from villageaid.simulate import SCENARIOS, simulate
+from villageaid.simulation import SCENARIOS, simulate
 
 
 def write_inputs(root: Path, rows: int) -> dict[str, Path]:

@@ -24,7 +24,7 @@ from villageaid.build import (
     staleness,
 )
 from villageaid.cli import main
-from villageaid.simulate import SCENARIOS, simulate
+from villageaid.simulation import SCENARIOS, simulate
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from tests.conftest import tree_hashes, write_tables
 from villageaid.cli import main
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulate import simulate, two_counties
+from villageaid.simulation import simulate, two_counties
 
 
 @pytest.mark.parametrize("command", ["simulate", "validate", "panel", "tables", "codebook"])
@@ -222,7 +222,7 @@ def test_national_scenario_without_villages_uses_the_default_size(monkeypatch: p
                                                                  tmp_path: Path) -> None:
     """`simulate --scenario national` without --villages crashed (None passed as the size); it means 500,000."""
     import villageaid.cli as cli
-    from villageaid.simulate import simulate, two_counties
+    from villageaid.simulation import simulate, two_counties
 
     seen = {}
 

@@ -21,7 +21,7 @@ from villageaid.build import TABLES, BuildConfig, build
 from villageaid.estimators import CRV1, CRV3, JackknifeUndefinedError, feols, fepois
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulate import SCENARIOS, simulate
+from villageaid.simulation import SCENARIOS, simulate
 
 REPO = Path(__file__).resolve().parents[1]
 #: The village that alone is type A in the ledger below (found once by searching subsets; fixed by the seeds).
@@ -123,7 +123,7 @@ def test_make_passes_vcov_to_the_build() -> None:
 
 def test_a_monte_carlo_replication_with_an_undefined_jackknife_is_a_counted_row(monkeypatch: pytest.MonkeyPatch
                                                                                  ) -> None:
-    from villageaid.simulate import SimulatedData
+    from villageaid.simulation import SimulatedData
     from villageaid.studies import montecarlo, power
 
     truth = simulate(SCENARIOS["two_counties"](), seed=7).truth

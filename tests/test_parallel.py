@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from villageaid.parallel import example_task, run_tasks, task_seeds
-from villageaid.simulate import two_counties
+from villageaid.simulation import two_counties
 from villageaid.studies.montecarlo import replication
 
 

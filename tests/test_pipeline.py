@@ -11,7 +11,7 @@ from tests.conftest import tree_hashes
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.pipeline import OUTPUTS, REPEATABLE, _groups_sharing_analyses, build_outputs
-from villageaid.simulate import simulate
+from villageaid.simulation import simulate
 
 
 @pytest.fixture(scope="module")

@@ -10,21 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from villageaid.cli import main
-from villageaid.panel.build import build_panel
-from villageaid.policy import (
+from villageaid.analysis.policy import (
     Coefficients,
     County,
     PolicyInputError,
     Simulator,
     _cap,
-    assignments_policy,
-    counties_from_panel,
-    estimate_policy_models,
     need_based_assignment,
     simulate_policies,
 )
-from villageaid.simulate import simulate
+from villageaid.analysis.policy_inputs import assignments_policy, counties_from_panel, estimate_policy_models
+from villageaid.cli import main
+from villageaid.panel.village_year import build_panel
+from villageaid.simulation import simulate
 
 
 def _county(n: int, seed: int) -> County:

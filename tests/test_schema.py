@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.panel.test_build import _tables
+from tests.panel.test_village_year import _tables
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.schema import PANEL_VARIABLES, RAW_TABLES, codebook_markdown, codebook_rows

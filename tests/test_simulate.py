@@ -10,7 +10,7 @@ import pytest
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulate import national, simulate, two_counties
+from villageaid.simulation import national, simulate, two_counties
 
 
 @pytest.fixture(scope="module")

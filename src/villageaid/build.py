@@ -259,7 +259,7 @@ def _fp_simulate(config: BuildConfig, code: str) -> dict:
 
 def _run_simulate(config: BuildConfig) -> None:
     from villageaid.io.write import write_dataset
-    from villageaid.simulate import SCENARIOS, simulate
+    from villageaid.simulation import SCENARIOS, simulate
 
     data = simulate(SCENARIOS[DEFAULT_SCENARIO](), seed=config.seed)
     target = config.path(SIMULATED)
@@ -313,7 +313,7 @@ def _fp_panel(config: BuildConfig, code: str) -> dict:
 def _run_panel(config: BuildConfig) -> None:
     from villageaid.io.provenance import data_source, read_validated_set
     from villageaid.io.write import write_parquet
-    from villageaid.panel.build import PANEL_INPUTS, PanelOptions, build_panel
+    from villageaid.panel.village_year import PANEL_INPUTS, PanelOptions, build_panel
 
     folder = config.path(VALIDATED)
     try:

@@ -30,10 +30,10 @@ from villageaid.io.provenance import (
 from villageaid.io.pseudonym import SALT_ENV
 from villageaid.io.read import RawData, is_inside, read_records
 from villageaid.io.write import write_csv, write_dataset, write_parquet, write_text
-from villageaid.panel.build import PANEL_INPUTS, PanelOptions, build_panel
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
+from villageaid.panel.village_year import PANEL_INPUTS, PanelOptions, build_panel
 from villageaid.schema import RAW_TABLES, codebook_markdown
-from villageaid.simulate import SCENARIOS, national, simulate
+from villageaid.simulation import SCENARIOS, national, simulate
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
 
@@ -353,15 +353,10 @@ def _workers(args: argparse.Namespace) -> tuple[int, str | None]:
 
 def cmd_policy(args: argparse.Namespace) -> int:
     """Counterfactual allocation policies within counties (Table 9 and the fairness–efficiency frontier)."""
+    from villageaid.analysis.policy import PolicyInputError, simulate_policies
+    from villageaid.analysis.policy_inputs import assignments_policy, counties_from_panel, estimate_policy_models
+    from villageaid.io.assignments import read_assignments
     from villageaid.pipeline import NOT_ESTIMABLE
-    from villageaid.policy import (
-        PolicyInputError,
-        assignments_policy,
-        counties_from_panel,
-        estimate_policy_models,
-        load_assignments,
-        simulate_policies,
-    )
     from villageaid.report import hypothesis_tables as ht
     from villageaid.report.figures import frontier_figure, save_figure
     from villageaid.report.tables import data_note, write_table
@@ -383,7 +378,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     custom = None
     if args.assignments is not None:
         try:
-            custom = assignments_policy(load_assignments(args.assignments), counties, source=str(args.assignments))
+            custom = assignments_policy(read_assignments(args.assignments), counties, source=str(args.assignments))
         except PolicyInputError as exc:
             raise UserError(str(exc)) from exc
     workers, scheduler = _workers(args)

@@ -20,12 +20,13 @@ from villageaid.analysis import (
 from villageaid.analysis.demonstration import demonstration_models
 from villageaid.analysis.inequality import inequality_models
 from villageaid.analysis.persistence import persistence_models
+from villageaid.analysis.policy import simulate_policies
+from villageaid.analysis.policy_inputs import counties_from_panel, estimate_policy_models
 from villageaid.analysis.returns import returns_models
 from villageaid.analysis.variables import NOT_ESTIMABLE
 from villageaid.config import DEFAULT_SEED
 from villageaid.estimators.vcov import CRV1, CRV3, VarianceEstimator
 from villageaid.io.write import write_csv
-from villageaid.policy import counties_from_panel, estimate_policy_models, simulate_policies
 from villageaid.replicate import write_key_numbers
 from villageaid.report import hypothesis_tables as ht
 from villageaid.report.figures import (

@@ -21,7 +21,7 @@ from villageaid.analysis import allocation_models, logic_shift_models, matching_
 from villageaid.analysis.variables import analysis_frame
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulate import simulate
+from villageaid.simulation import simulate
 
 MIN_TREATED_VILLAGES = 10
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from villageaid.analysis.returns import FUNDING, INTERACTION, returns_models
-from villageaid.panel.build import build_panel
-from villageaid.simulate import simulate
+from villageaid.panel.village_year import build_panel
+from villageaid.simulation import simulate
 
 
 def _fit(seed: int) -> tuple[object, dict]:

@@ -15,7 +15,7 @@ from villageaid.analysis.variables import analysis_frame
 from villageaid.estimators import FEOLS, FEPoisson, RegressionResults
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulate import simulate
+from villageaid.simulation import simulate
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import VALID_CSV, write_tables
 from villageaid.cli import main
 from villageaid.io import read_raw
+from villageaid.io.problems import KEEP_PER_GROUP, Problem
 from villageaid.io.pseudonym import WeakSaltError, check_salt, load_salt
-from villageaid.io.report import KEEP_PER_GROUP, Problem
 from villageaid.io.write import neutralize_cell, write_csv
 from villageaid.report.render import FormattedTable
 

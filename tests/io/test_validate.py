@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import tree_hashes, write_tables
 from villageaid.io import read_raw
-from villageaid.io.report import Problem
+from villageaid.io.problems import Problem
 
 
 def _problems(directory: Path, **kwargs) -> list[Problem]:

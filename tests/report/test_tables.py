@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.panel.test_build import _tables
+from tests.panel.test_village_year import _tables
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.report import table1, write_table

@@ -1,8 +1,8 @@
 """Reading, validating and writing villageaid data."""
 
 from villageaid.io.headers import HeaderMap, load_header_map
+from villageaid.io.problems import DataError, Problem, ValidationReport
 from villageaid.io.read import RawData, read_raw
-from villageaid.io.report import DataError, Problem, ValidationReport
 
 __all__ = [
     "DataError",

@@ -20,8 +20,8 @@ import pandas as pd
 
 from villageaid.io.headers import AmountUnit, HeaderMap, load_header_map, normalize_key
 from villageaid.io.normalize import DATE_YEARS
+from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import check_salt
-from villageaid.io.report import Problem, ValidationReport
 from villageaid.io.validate import SourceFrame, validate_sources
 from villageaid.schema import RAW_TABLES
 

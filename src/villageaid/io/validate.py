@@ -1,7 +1,7 @@
 """Validate raw tables against the schema, collecting every problem into one report.
 
 Each cell is parsed according to its column's kind; every unreadable, implausible or out-of-range cell
-becomes one :class:`~villageaid.io.report.Problem` naming the table, file, row as the user sees it,
+becomes one :class:`~villageaid.io.problems.Problem` naming the table, file, row as the user sees it,
 column, value and the rule broken. Keys, exact duplicate records, references between tables and
 overlapping postings (one cadre in two villages, two first secretaries in one village) are checked after
 all files are read. Nothing stops at the first problem, nothing is guessed and nothing is added up twice.
@@ -34,8 +34,8 @@ from villageaid.io.normalize import (
     parse_dates_detailed,
     parse_numbers_detailed,
 )
+from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import SALT_ENV, pseudonymize
-from villageaid.io.report import Problem, ValidationReport
 from villageaid.schema import RAW_TABLES, Column, TableSchema
 
 _NAME_COLUMNS = ("name", "cadre_name")

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from villageaid.analysis.policy import POLICY_LABELS
 from villageaid.estimators import EventStudyResult
 from villageaid.io.write import write_with
-from villageaid.policy import POLICY_LABELS
 
 THEME = {"style": "whitegrid", "context": "paper", "font": "DejaVu Sans"}
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei")

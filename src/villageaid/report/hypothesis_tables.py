@@ -12,13 +12,13 @@ from villageaid.analysis import AllocationResults, LogicShiftResults, MatchingRe
 from villageaid.analysis.demonstration import DemonstrationResults
 from villageaid.analysis.descriptives import DESCRIBED
 from villageaid.analysis.inequality import InequalityResults
+from villageaid.analysis.policy import PolicyResults
 from villageaid.analysis.returns import ReturnsResults
 from villageaid.estimators import EventStudyResult, WildBootstrapResult
 from villageaid.estimators.dynamic_panel import DynamicPanelResults
 from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.summary import normal_inference
 from villageaid.panel.typology import TYPE_LABELS, VILLAGE_TYPES
-from villageaid.policy import PolicyResults
 from villageaid.report.etable import FALLBACK_MARK, Column, estimate_cells, fmt, regression_table, stars
 from villageaid.report.render import ColumnGroup, FormattedTable
 from villageaid.report.tables import (

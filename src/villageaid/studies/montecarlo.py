@@ -21,7 +21,7 @@ from villageaid.estimators import att_gt
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.registry import BY_ID
-from villageaid.simulate import Scenario, simulate
+from villageaid.simulation import Scenario, simulate
 
 
 def replication(seed: int, scenario: Scenario) -> list[dict]:

@@ -19,7 +19,7 @@ from villageaid.analysis.variables import NOT_ESTIMABLE
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.registry import MODEL_SPECS
-from villageaid.simulate import Scenario, simulate, two_counties
+from villageaid.simulation import Scenario, simulate, two_counties
 
 
 def design_scenario(counties: int, villages_per_county: int, effect: float) -> Scenario:

@@ -167,7 +167,7 @@ def _first_secretary_by_sorting(village, days, start, n_villages):
 
 
 def test_first_secretary_choice_packed_key_equals_the_sorting_rule() -> None:
-    from villageaid.panel.build import _first_secretary_postings
+    from villageaid.panel.village_year import _first_secretary_postings
 
     rng = np.random.default_rng(11)
     m, n_villages, n_years = 3_000, 400, 6

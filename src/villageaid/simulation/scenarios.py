@@ -1,0 +1,272 @@
+"""The scenarios of the simulated data: every parameter of the data-generating process, documented.
+
+:class:`Scenario` holds the parameters; :data:`SCENARIOS` names the scenarios the command line offers. The
+process itself is in :mod:`villageaid.simulation.generate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from villageaid.config import DEFAULT_SEED
+from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
+from villageaid.schema import FUNDING_SOURCES
+
+#: The variables whose effects on log expected funding a scenario sets, in order.
+COEFFICIENT_NAMES = ("city_unit", "rich", "city_x_rich", "strong_unit", "endowment_index")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """All parameters of the data-generating process.
+
+    Money is in 万元. Coefficients are on the log of expected funding (the PPML scale).
+
+    Attributes
+    ----------
+    name, description : str
+        Identification.
+    county_names : tuple of str
+        Counties, in order.
+    villages_per_county, townships_per_county : tuple of int
+        Size of each county.
+    counties_per_city : int
+        Counties sharing one city's pool of city-level units.
+    first_year, last_year, transition_start : int
+        Years simulated and the first year of the transition period.
+    township_endowment_sd : float
+        Standard deviation of township shifts of the latent endowment.
+    city_unit_share : float
+        Expected share of villages whose first secretary comes from a city-level or higher unit.
+    central_share_of_high, provincial_share_of_high : float
+        Shares of central and provincial units among city-or-above units (the rest are city level).
+    assignment_slope_campaign, assignment_slope_transition : float
+        Logit slope of P(city-level unit) on the endowment index in each assignment round.
+    strong_unit_share : float
+        Expected share of first secretaries from strong departments.
+    strength_slope_campaign, strength_slope_transition : float
+        Logit slope of P(strong department) on the endowment index.
+    marginal_share_of_not_strong : float
+        Share of marginal departments among units that are not strong.
+    team_members : int
+        Team members besides the first secretary (about 3 cadres a village).
+    villages_per_unit : float
+        Villages supported by one dispatching unit on average.
+    rich_quantile : float
+        Quantile of the county's endowment index at or above which a village is rich.
+    base_funding : tuple of (str, float)
+        Expected funding per year by source for the reference village (county-level, general-strength
+        unit, poor, index 0, not a demonstration village) in the campaign's first year.
+    zero_probability : tuple of (str, float)
+        Probability that a source gives nothing to a village in a year.
+    funding_log_sd : float
+        Standard deviation of the log of positive amounts around their mean.
+    funding_persistence : float
+        AR(1) coefficient of that log shock from one year to the next.
+    village_effect_sd : float
+        Standard deviation of the village effect on log expected funding.
+    year_effects : tuple of float
+        Log multiplier of expected funding for each year (first_year … last_year).
+    county_year_sd : float
+        Standard deviation of county × year shocks to log expected funding.
+    coefficients_campaign, coefficients_transition : tuple of (str, float)
+        Effects on log expected funding of city_unit, rich, city_x_rich, strong_unit, endowment_index.
+    demonstration_cohorts : tuple of int
+        Designation waves.
+    demonstration_hazard : tuple of float
+        Hazard of designation in each wave for a county-unit village at index 0.
+    demonstration_slope_endowment, demonstration_slope_city : float
+        Logit slopes of the hazard on the endowment index and on a city-level unit (2021 round).
+    demonstration_effect, demonstration_effect_growth : float
+        Effect of designation on log expected funding in its first year, and its growth per year since.
+    deep_poverty_share, key_assistance_share : float
+        Shares of villages designated deep-poverty (2017, highest poverty rates) and key-assistance
+        (2021, lowest endowment).
+    collective_income_growth : float
+        Yearly growth of collective income.
+    collective_income_response, collective_income_response_endowment : float
+        Return to funding (H10): log collective income rises by θ_i·asinh(funding), with
+        θ_i = response + response_endowment × endowment index — diminishing returns in the amount (asinh) and
+        lower returns in better-endowed villages when response_endowment < 0 (the efficiency cost of sending
+        the money to the rich). Dispatching units raise outcomes only through the funding they bring, which
+        makes their level and strength valid instruments.
+    per_capita_income_base, per_capita_income_growth : float
+        Per-capita income in the first year (元) at index 0 and its growth.
+    per_capita_income_response, per_capita_income_response_endowment : float
+        The same return for log per-capita income.
+    outcome_need_shock : float
+        How much a bad year lowers both incomes per standard deviation of the county-funding shock (county top-ups
+        go to villages in trouble): funding is endogenous, OLS understates the return, IV does not.
+    industry_intercept, industry_slope_endowment, industry_response : float
+        Logit model of industry still active on the index and on asinh(funding) − 3.
+    """
+
+    name: str
+    description: str
+    county_names: tuple[str, ...]
+    villages_per_county: tuple[int, ...]
+    townships_per_county: tuple[int, ...]
+    counties_per_city: int = 8
+    first_year: int = 2016
+    last_year: int = 2025
+    transition_start: int = 2021
+    township_endowment_sd: float = 0.3
+    city_unit_share: float = 0.15
+    central_share_of_high: float = 0.01
+    provincial_share_of_high: float = 0.25
+    assignment_slope_campaign: float = -0.8
+    assignment_slope_transition: float = 0.4
+    strong_unit_share: float = 0.3
+    strength_slope_campaign: float = -0.3
+    strength_slope_transition: float = 0.6
+    marginal_share_of_not_strong: float = 0.3
+    team_members: int = 2
+    villages_per_unit: float = 2.0
+    rich_quantile: float = DEFAULT_RICH_QUANTILE
+    base_funding: tuple[tuple[str, float], ...] = (("unit", 18.0), ("county", 26.0), ("higher", 23.0),
+                                                   ("social", 5.0))
+    zero_probability: tuple[tuple[str, float], ...] = (("unit", 0.3), ("county", 0.65), ("higher", 0.75),
+                                                       ("social", 0.9))
+    funding_log_sd: float = 1.0
+    funding_persistence: float = 0.5
+    village_effect_sd: float = 0.4
+    year_effects: tuple[float, ...] = (0.0, 0.1, 0.2, 0.25, 0.25, -0.2, -0.25, -0.3, -0.3, -0.35)
+    county_year_sd: float = 0.05
+    coefficients_campaign: tuple[tuple[str, float], ...] = (
+        ("city_unit", 0.25), ("rich", -0.5), ("city_x_rich", 0.0), ("strong_unit", 0.15),
+        ("endowment_index", -0.15))
+    coefficients_transition: tuple[tuple[str, float], ...] = (
+        ("city_unit", 0.35), ("rich", 0.3), ("city_x_rich", 0.6), ("strong_unit", 0.15),
+        ("endowment_index", 0.25))
+    demonstration_cohorts: tuple[int, ...] = (2021, 2022, 2023)
+    demonstration_hazard: tuple[float, ...] = (0.04, 0.05, 0.05)
+    demonstration_slope_endowment: float = 0.8
+    demonstration_slope_city: float = 0.8
+    demonstration_effect: float = 0.3
+    demonstration_effect_growth: float = 0.1
+    deep_poverty_share: float = 0.08
+    key_assistance_share: float = 0.10
+    collective_income_growth: float = 0.04
+    collective_income_response: float = 0.10
+    collective_income_response_endowment: float = -0.03
+    per_capita_income_base: float = 7000.0
+    per_capita_income_growth: float = 0.08
+    per_capita_income_response: float = 0.04
+    per_capita_income_response_endowment: float = -0.012
+    outcome_need_shock: float = 0.15
+    industry_intercept: float = 0.5
+    industry_slope_endowment: float = 0.5
+    industry_response: float = 0.3
+
+    def __post_init__(self) -> None:
+        problems = []
+        n_years = self.last_year - self.first_year + 1
+        if not (len(self.county_names) == len(self.villages_per_county) == len(self.townships_per_county)):
+            problems.append("county_names, villages_per_county and townships_per_county differ in length")
+        if len(self.year_effects) != n_years:
+            problems.append(f"year_effects has {len(self.year_effects)} values for {n_years} years")
+        if not self.first_year < self.transition_start <= self.last_year:
+            problems.append("transition_start must lie after first_year and not after last_year")
+        if len(self.demonstration_cohorts) != len(self.demonstration_hazard):
+            problems.append("demonstration_cohorts and demonstration_hazard differ in length")
+        for name in ("city_unit_share", "strong_unit_share", "rich_quantile"):
+            if not 0 < getattr(self, name) < 1:
+                problems.append(f"{name} must be strictly between 0 and 1")
+        for pairs in (self.base_funding, self.zero_probability):
+            if tuple(k for k, _ in pairs) != FUNDING_SOURCES:
+                problems.append(f"funding parameters must name the sources {FUNDING_SOURCES} in order")
+        for pairs in (self.coefficients_campaign, self.coefficients_transition):
+            if tuple(k for k, _ in pairs) != COEFFICIENT_NAMES:
+                problems.append(f"coefficients must name {COEFFICIENT_NAMES} in order")
+        if any(min(t, v) < 1 for t, v in zip(self.townships_per_county, self.villages_per_county, strict=False)):
+            problems.append("every county needs at least one township and one village")
+        if problems:
+            raise ValueError("invalid scenario: " + "; ".join(problems))
+
+    @property
+    def n_villages(self) -> int:
+        """Number of villages."""
+        return int(sum(self.villages_per_county))
+
+    @property
+    def years(self) -> np.ndarray:
+        """Simulated years."""
+        return np.arange(self.first_year, self.last_year + 1)
+
+    def coefficients(self, period: str) -> dict[str, float]:
+        """Effects on log expected funding in ``period`` ("campaign" or "transition")."""
+        pairs = self.coefficients_campaign if period == "campaign" else self.coefficients_transition
+        return dict(pairs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All parameters as plain JSON-ready values."""
+        return asdict(self)
+
+
+def two_counties() -> Scenario:
+    """Return the default scenario: counties W (150 villages, 10 townships) and P (120 villages, 8) of city X."""
+    return Scenario(
+        name="two_counties",
+        description="Two western counties W and P of city X, as in Lan & Cheng; 2016–2025.",
+        county_names=("W", "P"),
+        villages_per_county=(150, 120),
+        townships_per_county=(10, 8),
+        counties_per_city=2,
+    )
+
+
+def national(n_villages: int = 500_000, *, villages_per_county: int = 175, seed: int = DEFAULT_SEED) -> Scenario:
+    """Return a national-scale scenario of ``n_villages`` villages in counties of about ``villages_per_county``.
+
+    County sizes vary (±40%) reproducibly with ``seed``; townships hold about 17 villages each.
+    """
+    if n_villages < 1:
+        raise ValueError("n_villages must be positive")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    sizes: list[int] = []
+    while sum(sizes) < n_villages:
+        sizes.append(int(rng.integers(int(villages_per_county * 0.6), int(villages_per_county * 1.4) + 1)))
+    sizes[-1] -= sum(sizes) - n_villages
+    if sizes[-1] < 1:
+        sizes.pop()
+        sizes[-1] += n_villages - sum(sizes)
+    townships = tuple(max(1, round(s / 17)) for s in sizes)
+    width = len(str(len(sizes)))
+    return Scenario(
+        name="national",
+        description=f"National-scale scenario: {n_villages} villages in {len(sizes)} counties, 2016–2025.",
+        county_names=tuple(f"C{c:0{width}d}" for c in range(len(sizes))),
+        villages_per_county=tuple(sizes),
+        townships_per_county=townships,
+    )
+
+
+def two_counties_null() -> Scenario:
+    """Return the default scenario without strong alliance, logic shift or designation effect (for size).
+
+    City-level × rich is 0 in both periods, every transition coefficient equals the campaign one, and
+    designation leaves funding unchanged; assignment and designation behave as in the default.
+    """
+    base = two_counties()
+    return replace(base, name="two_counties_null",
+                   description="Two counties as the default, with every tested effect set to zero.",
+                   coefficients_campaign=tuple((k, 0.0 if k == "city_x_rich" else v)
+                                               for k, v in base.coefficients_campaign),
+                   coefficients_transition=tuple((k, 0.0 if k == "city_x_rich" else v)
+                                                 for k, v in base.coefficients_campaign),
+                   demonstration_effect=0.0, demonstration_effect_growth=0.0)
+
+
+SCENARIOS = {"two_counties": two_counties, "two_counties_null": two_counties_null, "national": national}
+
+
+@dataclass(frozen=True)
+class SimulatedData:
+    """The six raw tables and the truth of one simulated data set."""
+
+    tables: dict[str, pd.DataFrame]
+    truth: dict[str, Any]
