@@ -15,7 +15,7 @@ import time
 import pandas as pd
 
 from villageaid.config import DEFAULT_SEED
-from villageaid.parallel import run_tasks
+from villageaid.executor import run_tasks
 from villageaid.simulation import two_counties
 from villageaid.studies.montecarlo import replication
 

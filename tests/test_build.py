@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import VALID_CSV, write_tables
-from villageaid import build as build_module
-from villageaid.build import (
+from villageaid.simulation import SCENARIOS, simulate
+from villageaid.workflow import build as build_module
+from villageaid.workflow.build import (
     MANIFEST,
     PANEL,
     TABLES,
@@ -23,8 +24,7 @@ from villageaid.build import (
     build,
     staleness,
 )
-from villageaid.cli import main
-from villageaid.simulation import SCENARIOS, simulate
+from villageaid.workflow.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 

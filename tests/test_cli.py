@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import tree_hashes, write_tables
-from villageaid.cli import main
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.simulation import simulate, two_counties
+from villageaid.workflow.cli import main
 
 
 @pytest.mark.parametrize("command", ["simulate", "validate", "panel", "tables", "codebook"])
@@ -88,7 +88,7 @@ BAD = {
 def test_validate_bad_directory_in_a_subprocess(tmp_path: Path) -> None:
     directory = write_tables(tmp_path / "bad", BAD)
     before = tree_hashes(directory)
-    result = subprocess.run([sys.executable, "-m", "villageaid.cli", "validate", str(directory)],
+    result = subprocess.run([sys.executable, "-m", "villageaid.workflow.cli", "validate", str(directory)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
@@ -221,8 +221,8 @@ def test_tables_explain_what_a_tiny_panel_cannot_support(valid_dir: Path, tmp_pa
 def test_national_scenario_without_villages_uses_the_default_size(monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path) -> None:
     """`simulate --scenario national` without --villages crashed (None passed as the size); it means 500,000."""
-    import villageaid.cli as cli
     from villageaid.simulation import simulate, two_counties
+    from villageaid.workflow.cli import records as cli
 
     seen = {}
 

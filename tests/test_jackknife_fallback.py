@@ -17,11 +17,11 @@ import pytest
 
 from villageaid.analysis import allocation_models
 from villageaid.analysis.variables import fit_with_fallback
-from villageaid.build import TABLES, BuildConfig, build
 from villageaid.estimators import CRV1, CRV3, JackknifeUndefinedError, feols, fepois
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.simulation import SCENARIOS, simulate
+from villageaid.workflow.build import TABLES, BuildConfig, build
 
 REPO = Path(__file__).resolve().parents[1]
 #: The village that alone is type A in the ledger below (found once by searching subsets; fixed by the seeds).

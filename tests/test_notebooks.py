@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from villageaid.cli import main
+from villageaid.workflow.cli import main
 
 pytestmark = pytest.mark.integration
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from tests.test_build import _records
-from villageaid.build import PDF, TABLES, BuildConfig, build
 from villageaid.registry import KEY_ESTIMATES
-from villageaid.replicate import key_value
+from villageaid.report.key_numbers import key_value
+from villageaid.workflow.build import PDF, TABLES, BuildConfig, build
 
 pytestmark = [pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex is not installed (make latex)"),
               pytest.mark.integration]

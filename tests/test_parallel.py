@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from villageaid.parallel import example_task, run_tasks, task_seeds
+from villageaid.executor import example_task, run_tasks, task_seeds
 from villageaid.simulation import two_counties
 from villageaid.studies.montecarlo import replication
 
@@ -59,9 +59,9 @@ def test_a_failing_task_is_reported_and_the_others_survive(cluster_client) -> No
 def test_workers_zero_runs_serially(monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
-    from villageaid import cli
+    from villageaid.workflow.cli import common
 
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
     args = argparse.Namespace(workers=0, scheduler=None, seed=5)
-    result = cli._run(example_task, 3, args, (-1,), with_index=True)
+    result = common.run_study(example_task, 3, args, (-1,), with_index=True)
     assert result.backend == "serial"

@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import tree_hashes
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.pipeline import OUTPUTS, REPEATABLE, _groups_sharing_analyses, build_outputs
 from villageaid.simulation import simulate
+from villageaid.workflow.outputs import OUTPUTS, REPEATABLE, _groups_sharing_analyses, build_outputs
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from villageaid.analysis.policy import (
     simulate_policies,
 )
 from villageaid.analysis.policy_inputs import assignments_policy, counties_from_panel, estimate_policy_models
-from villageaid.cli import main
 from villageaid.panel.village_year import build_panel
 from villageaid.simulation import simulate
+from villageaid.workflow.cli import main
 
 
 def _county(n: int, seed: int) -> County:

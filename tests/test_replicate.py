@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import tree_hashes
-from villageaid.cli import main
-from villageaid.replicate import compare, manifest
+from villageaid.workflow.cli import main
+from villageaid.workflow.replicate import compare, manifest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,7 @@ def test_a_killed_run_leaves_no_truncated_output(tmp_path: Path) -> None:
     reference = {**tree_hashes(complete / "tables"), **tree_hashes(complete / "figures")}
     for delay in (0.8, 1.6, 2.4):
         killed = tmp_path / f"killed_{delay}"
-        proc = subprocess.Popen([sys.executable, "-m", "villageaid.cli", "tables", str(panel), "--out",
+        proc = subprocess.Popen([sys.executable, "-m", "villageaid.workflow.cli", "tables", str(panel), "--out",
                                  str(killed / "tables"), "--figures", str(killed / "figures"), "--bootstrap-draws",
                                  "199"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)

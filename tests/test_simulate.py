@@ -117,7 +117,7 @@ def test_invalid_scenarios_are_refused() -> None:
 
 def test_parquet_output_builds_the_same_panel_as_csv(tmp_path: Path) -> None:
     """The national scenario writes Parquet by default; any scenario can: the panel is the same either way."""
-    from villageaid.cli import main
+    from villageaid.workflow.cli import main
 
     assert main(["simulate", "--out", str(tmp_path / "csv")]) == 0
     assert main(["simulate", "--format", "parquet", "--out", str(tmp_path / "pq")]) == 0

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import VALID_CSV, write_tables
 from tests.io.hostile_corpus import Case, build_corpus
-from villageaid.cli import main
 from villageaid.io import load_header_map, read_raw
 from villageaid.io.headers import AMOUNT_UNIT_CHOICES
+from villageaid.workflow.cli import main
 
 CASES = build_corpus()
 

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from tests.conftest import VALID_CSV, write_tables
-from villageaid.cli import main
 from villageaid.io import read_raw
 from villageaid.io.problems import KEEP_PER_GROUP, Problem
 from villageaid.io.pseudonym import WeakSaltError, check_salt, load_salt
 from villageaid.io.write import neutralize_cell, write_csv
 from villageaid.report.render import FormattedTable
+from villageaid.workflow.cli import main
 
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(tmp_path: Path) -> None:

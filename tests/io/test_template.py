@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from villageaid.cli import main
 from villageaid.io import load_header_map, read_raw
 from villageaid.io.template import describe_headers, template_header, write_template
 from villageaid.panel.village_year import build_panel
 from villageaid.schema import RAW_TABLES, VALUE_LABELS_ZH
 from villageaid.simulation import SCENARIOS, simulate
+from villageaid.workflow.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ represented by who gets the strong first secretaries, not by smaller teams.
 Uncertainty: the allocation (city, strong, city × rich) and return (θ₀, θ₁) coefficients are drawn from their
 estimated normal distributions (parametric bootstrap); every policy, including the optimisation, is recomputed for
 each draw. Counties are independent: they run serially, on a local Dask cluster or on an existing scheduler
-(:func:`villageaid.parallel.run_tasks`); the draws are made once from one seed, so the results are the same
+(:func:`villageaid.executor.run_tasks`); the draws are made once from one seed, so the results are the same
 whatever the number of workers.
 
 Fairness measures, all aggregated exactly over counties: the Gini coefficient of funding within each county,
@@ -449,7 +449,7 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
     """
     import time
 
-    from villageaid.parallel import run_tasks
+    from villageaid.executor import run_tasks
 
     if not cap >= 1:
         raise ValueError(f"the cap must be at least 1 (the county mean), got {cap}")

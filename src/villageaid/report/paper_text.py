@@ -17,7 +17,7 @@ import pandas as pd
 
 from villageaid.io.write import write_text
 from villageaid.registry import KEY_ESTIMATES, KeyEstimate
-from villageaid.replicate import _select
+from villageaid.report.key_numbers import select_row
 from villageaid.report.render import latex_escape
 from villageaid.report.tables import (
     MIN_BOOTSTRAP_CLUSTERS,
@@ -68,7 +68,7 @@ def describe_size(value: float, scale: str) -> str:
 
 def _row(tables_dir: Path, key: KeyEstimate) -> pd.Series | None:
     try:
-        return _select(pd.read_csv(tables_dir / key.file), key.where)
+        return select_row(pd.read_csv(tables_dir / key.file), key.where)
     except (OSError, KeyError):
         return None
 

@@ -27,7 +27,6 @@ from villageaid.analysis.variables import NOT_ESTIMABLE
 from villageaid.config import DEFAULT_SEED
 from villageaid.estimators.vcov import CRV1, CRV3, VarianceEstimator
 from villageaid.io.write import write_csv
-from villageaid.replicate import write_key_numbers
 from villageaid.report import hypothesis_tables as ht
 from villageaid.report.figures import (
     arrival_figure,
@@ -42,6 +41,7 @@ from villageaid.report.figures import (
     sensitivity_figure,
     tidy_for_figure,
 )
+from villageaid.report.key_numbers import write_key_numbers
 from villageaid.report.paper_text import write_paper_text
 from villageaid.report.render import FormattedTable
 from villageaid.report.tables import data_note, table1, write_table

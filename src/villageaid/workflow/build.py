@@ -337,8 +337,8 @@ def _fp_tables(config: BuildConfig, code: str) -> dict:
 def _run_tables(config: BuildConfig) -> None:
     import pandas as pd
 
-    from villageaid.pipeline import NOT_ESTIMABLE, build_outputs
     from villageaid.report.figures import FontMissingError, use_language
+    from villageaid.workflow.outputs import NOT_ESTIMABLE, build_outputs
 
     try:
         use_language(config.figure_lang)
@@ -380,7 +380,7 @@ def _fp_manifest(config: BuildConfig, code: str) -> dict:
 
 def _run_manifest(config: BuildConfig) -> None:
     from villageaid.io.write import write_text
-    from villageaid.replicate import manifest
+    from villageaid.workflow.replicate import manifest
 
     paths = [config.path(TABLES), config.path(FIGURES), config.path(CODEBOOK)]
     write_text(config.path(MANIFEST), manifest(paths, config.root.resolve()))

@@ -143,7 +143,7 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
 def example_task(seed: int, index: int, fail_at: int = -1) -> float:
     """Return a seeded normal draw, or raise for task ``fail_at`` (a small task for checking a cluster).
 
-    ``villageaid.parallel.run_tasks(example_task, 10, root_seed=1, with_index=True, workers=2)`` is a quick
+    ``villageaid.executor.run_tasks(example_task, 10, root_seed=1, with_index=True, workers=2)`` is a quick
     way to see that a local or remote cluster gives the same numbers as a serial run.
     """
     if index == fail_at:

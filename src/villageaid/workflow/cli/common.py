@@ -1,0 +1,133 @@
+"""Shared by every command family: exit codes, the user-error exception, logging and common options.
+
+Exit codes: 0 success; 2 invalid input (a readable report, never a traceback); 1 an internal error (rerun with
+``--debug`` to see the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from villageaid.config import DEFAULT_SEED
+from villageaid.io.headers import AMOUNT_UNIT_CHOICES
+from villageaid.io.messages import LANG_ENV
+from villageaid.io.normalize import DATE_YEARS
+from villageaid.io.pseudonym import SALT_ENV
+from villageaid.io.read import RawData, is_inside, read_records
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
+
+
+class UserError(Exception):
+    """A mistake in the user's input or command line: reported in one message, exit code 2."""
+
+
+#: --date-years as the command line writes its default.
+DEFAULT_DATE_YEARS = f"{DATE_YEARS[0]}-{DATE_YEARS[1]}"
+
+
+def log(message: str) -> None:
+    """Write one line to stderr, prefixed with the program name."""
+    print(f"villageaid: {message}", file=sys.stderr)
+
+
+def add_ingest_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options about reading records (header maps, units, salt, dates, report)."""
+    parser.add_argument("--header-map", type=Path, action="append", default=[], metavar="TOML",
+                        help="extra header map (TOML, same form as the shipped one, with optional [levels]); "
+                             "may be repeated")
+    parser.add_argument("--amount-unit", choices=sorted(AMOUNT_UNIT_CHOICES), default=None,
+                        help="unit of money columns whose header states none: yuan/元, thousand/千元, wan/万元 "
+                             "(the default), million/百万元 or yi/亿元; a header that states another unit is an "
+                             "error")
+    parser.add_argument("--salt-file", type=Path, default=None,
+                        help=f"file holding your secret salt for pseudonymizing a name column (or set "
+                             f"{SALT_ENV}); at least 16 random characters, kept outside the data directory")
+    parser.add_argument("--date-years", default=DEFAULT_DATE_YEARS, metavar="FIRST-LAST",
+                        help=f"calendar years within which dates are plausible (default {DEFAULT_DATE_YEARS})")
+    parser.add_argument("--max-problems", type=int, default=1000,
+                        help="print at most this many problems (default 1000); the rest are counted per file, "
+                             "column and problem")
+    parser.add_argument("--lang", choices=("en", "zh"), default=None,
+                        help=f"language of the report: en or zh (中文); default from {LANG_ENV}, else en")
+
+
+def add_vcov_option(parser: argparse.ArgumentParser) -> None:
+    """Add --vcov, the variance of the paper's village models."""
+    parser.add_argument("--vcov", choices=("CRV3", "CRV1"), default="CRV3",
+                        help="variance of the village models of Tables 3-5: CRV3, the exact cluster jackknife by "
+                             "village (default; where it is undefined a model shows CRV1 errors, marked with a "
+                             "dagger and explained), or CRV1 by village throughout")
+
+
+def add_output_workers_option(parser: argparse.ArgumentParser) -> None:
+    """Add --workers for the tables and figures."""
+    parser.add_argument("--workers", type=int, default=None, metavar="K",
+                        help="processes for the tables and figures (default: one per core); the files are the "
+                             "same bytes whatever K")
+
+
+def parse_date_years(text: str) -> tuple[int, int]:
+    """Read --date-years (FIRST-LAST) or raise a UserError saying what is wrong."""
+    try:
+        first, last = (int(part) for part in text.replace("–", "-").split("-"))
+    except ValueError as exc:
+        raise UserError(f"--date-years {text!r}: expected two years such as 1949-2100") from exc
+    if first > last:
+        raise UserError(f"--date-years {text!r}: the first year is after the last")
+    return first, last
+
+
+def ingest(args: argparse.Namespace) -> RawData:
+    """Read and validate the records of ``args.data_dir`` with the ingest options."""
+    try:
+        return read_records(args.data_dir, header_maps=args.header_map, salt_file=args.salt_file,
+                            amount_unit=args.amount_unit, date_years=parse_date_years(args.date_years))
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+def refuse_output_inside(data_dir: Path, out: Path | None, command: str) -> None:
+    """Never write into the folder of the records being read (it must stay as the county sent it)."""
+    if out is not None and is_inside(out, data_dir):
+        raise UserError(f"{command}: --out {out} is inside the input folder {data_dir}; choose a folder outside "
+                        "it (the input is never modified)")
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """Add --workers, --scheduler and --seed for the simulation studies."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, default=None,
+                       help="local Dask cluster of K worker processes (default: the number of cores; 0 runs "
+                            "serially in this process)")
+    group.add_argument("--scheduler", default=None,
+                       help="address of an existing Dask scheduler (tcp://HOST:PORT); also read from "
+                            "DASK_SCHEDULER_ADDRESS")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+
+
+def run_study(function: object, n_tasks: int, args: argparse.Namespace, task_args: tuple,
+         with_index: bool = False) -> object:
+    """Run a study's tasks on the executor, logging failures and the backend."""
+    from villageaid.executor import run_tasks
+
+    workers, scheduler = study_workers(args)
+    result = run_tasks(function, n_tasks, root_seed=args.seed, args=task_args, workers=workers,
+                       scheduler=scheduler, with_index=with_index)
+    for failure in result.failures:
+        log(f"task {failure.index} (seed {failure.seed}) failed: {failure.error.splitlines()[0]}")
+    log(f"{n_tasks - len(result.failures)} of {n_tasks} tasks done on {result.backend} in {result.seconds:.1f} s")
+    return result
+
+
+def study_workers(args: argparse.Namespace) -> tuple[int, str | None]:
+    """Return (workers, scheduler) of a study from its options and DASK_SCHEDULER_ADDRESS."""
+    from villageaid.executor import SCHEDULER_ENV
+
+    scheduler = args.scheduler or (os.environ.get(SCHEDULER_ENV) if args.workers is None else None)
+    if scheduler:
+        return 0, scheduler
+    return (os.cpu_count() or 1) if args.workers is None else args.workers, None

@@ -1,0 +1,215 @@
+"""Commands that make the paper: build, tables, manifest, expected, replicate."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
+from villageaid.io.headers import AMOUNT_UNIT_CHOICES
+from villageaid.io.write import write_text
+from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
+from villageaid.workflow.cli.common import (
+    DEFAULT_DATE_YEARS,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    UserError,
+    add_output_workers_option,
+    add_vcov_option,
+    log,
+    parse_date_years,
+)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Bring every output up to date with the current inputs and configuration (what make all runs)."""
+    from villageaid.workflow.build import BuildConfig, BuildError, build
+
+    config = BuildConfig(
+        root=Path(args.root), data=Path(args.data) if args.data else None, seed=args.seed,
+        figure_lang=args.lang, salt_file=args.salt_file, header_maps=tuple(args.header_map),
+        amount_unit=args.amount_unit, date_years=parse_date_years(args.date_years), rich_quantile=args.rich_quantile,
+        bootstrap_draws=args.bootstrap_draws, pdf=args.pdf, workers=args.workers, vcov=args.vcov)
+    start = time.perf_counter()
+    try:
+        results = build(config, until=args.until, log=lambda message: log(f"build: {message}"))
+    except BuildError as exc:
+        raise UserError(f"{exc}\n(nothing left from earlier inputs: the outputs of this step and the later ones "
+                        "were removed)") from exc
+    ran = [r.name for r in results if r.ran]
+    log(f"build: {'rebuilt ' + ', '.join(ran) if ran else 'everything up to date'} "
+         f"in {time.perf_counter() - start:.1f} s")
+    return EXIT_OK
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    """Write the paper's tables and figures from a panel."""
+    from villageaid.report.figures import FontMissingError, use_language
+    from villageaid.workflow.outputs import build_outputs
+
+    start = time.perf_counter()
+    try:
+        use_language(args.lang)
+    except FontMissingError as exc:
+        raise UserError(str(exc)) from exc
+    try:
+        panel = pd.read_parquet(args.panel)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
+    log(f"tables: read {args.panel} ({len(panel)} village-years)")
+    import shutil
+    import tempfile
+
+    from villageaid.workflow.outputs import NOT_ESTIMABLE
+
+    # Build into staging folders and move the files in only when every table and figure was estimated:
+    # a failure leaves the previous outputs as they were, never half of a new set.
+    tables_dir, figures_dir = Path(args.out), Path(args.figures)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    stage_tables = Path(tempfile.mkdtemp(prefix=".staging.", dir=tables_dir))
+    stage_figures = Path(tempfile.mkdtemp(prefix=".staging.", dir=figures_dir))
+    try:
+        try:
+            written = build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=args.bootstrap_draws,
+                                    log=lambda message: log(f"tables: {message}"),
+                                    workers=args.workers, vcov=args.vcov)
+        except NOT_ESTIMABLE as exc:  # each analysis explains its own failure; this is the safety net
+            raise UserError(f"the tables cannot be written from this panel ({type(exc).__name__}: {exc}); "
+                            "nothing was written") from exc
+        for path in written:
+            target = (tables_dir if path.parent == stage_tables else figures_dir) / path.name
+            path.replace(target)
+    finally:
+        shutil.rmtree(stage_tables, ignore_errors=True)
+        shutil.rmtree(stage_figures, ignore_errors=True)
+    log(f"tables: wrote {len(written)} files in {time.perf_counter() - start:.2f} s")
+    return EXIT_OK
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    """Write the SHA-256 manifest of the outputs."""
+    from villageaid.workflow.replicate import manifest
+
+    root = Path(args.root).resolve()
+    paths = [Path(p).resolve() for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UserError(f"cannot write a manifest: {', '.join(missing)} not found")
+    write_text(args.out, manifest(paths, root))
+    log(f"manifest: wrote {args.out}")
+    return EXIT_OK
+
+def cmd_expected(args: argparse.Namespace) -> int:
+    """Write paper/expected.json from built tables."""
+    from villageaid.workflow.replicate import write_expected
+
+    write_expected(Path(args.tables), Path(args.out), provenance=f"Written by 'villageaid expected' from "
+                   f"{args.tables} (default scenario, seed {DEFAULT_SEED}).")
+    log(f"expected: wrote {args.out}")
+    return EXIT_OK
+
+def cmd_replicate(args: argparse.Namespace) -> int:
+    """Rebuild everything from the simulated data in a fresh directory and compare the key estimates."""
+    from villageaid.workflow.replicate import compare, rebuild
+
+    start = time.perf_counter()
+    if not Path(args.expected).is_file():
+        raise UserError(f"{args.expected} not found")
+
+    from villageaid.workflow.cli import main
+
+    def build(workdir: Path) -> Path:
+        steps = [["simulate", "--scenario", DEFAULT_SCENARIO, "--seed", str(DEFAULT_SEED), "--out",
+                  str(workdir / "data")],
+                 ["panel", str(workdir / "data"), "--out", str(workdir / "panel.parquet")],
+                 ["tables", str(workdir / "panel.parquet"), "--out", str(workdir / "tables"), "--figures",
+                  str(workdir / "figures")]]
+        for step in steps:
+            if main(step) != EXIT_OK:
+                raise UserError(f"replication step failed: villageaid {' '.join(step)}")
+        return workdir / "tables"
+
+    tables = rebuild(Path(args.workdir), build)
+    results = compare(tables, Path(args.expected))
+    for result in results:
+        print(result.line())
+    failed = sum(not r.ok for r in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    log(f"replicate: rebuilt in {args.workdir} and compared with {args.expected} in "
+         f"{time.perf_counter() - start:.1f} s")
+    return EXIT_OK if failed == 0 else EXIT_INTERNAL
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this family's commands to the ``villageaid`` parser."""
+    p = sub.add_parser("build", help="bring every output up to date with the data and options (make all)",
+                       description="Run simulate (default data only), validate, panel, tables, codebook, manifest "
+                                   "and the PDF (where xelatex exists) as far as they are out of date. A step is "
+                                   "out of date when the content of its inputs, the options that matter to it or "
+                                   "villageaid's code changed, or one of its outputs is missing or changed; file "
+                                   "times are never used. Each step writes into a staging folder swapped in whole.")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="folder of county records (default: the simulated data, generated with --seed)")
+    p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: the current one)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"seed of the simulated default data (default {DEFAULT_SEED})")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels in English or Chinese")
+    p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
+                   help="county quantile of the endowment index at or above which a village is rich (default 2/3)")
+    p.add_argument("--bootstrap-draws", type=int, default=9999, help="wild cluster bootstrap draws (default 9999)")
+    add_vcov_option(p)
+    p.add_argument("--pdf", choices=("auto", "yes", "no"), default="auto",
+                   help="build paper/main.pdf: auto (where xelatex is installed), yes, or no")
+    p.add_argument("--until", default=None, help="last step to run (simulate, validate, panel, tables, codebook, "
+                                                 "manifest, pdf)")
+    p.add_argument("--header-map", type=Path, action="append", default=[], metavar="TOML",
+                   help="extra header map for the records")
+    p.add_argument("--amount-unit", choices=sorted(AMOUNT_UNIT_CHOICES), default=None,
+                   help="unit of money columns whose header states none (default 万元)")
+    p.add_argument("--salt-file", type=Path, default=None, help="secret salt for pseudonymizing names")
+    p.add_argument("--date-years", default=DEFAULT_DATE_YEARS, metavar="FIRST-LAST",
+                   help="calendar years within which dates are plausible")
+    add_output_workers_option(p)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("tables", help="estimate the hypotheses and write the paper's tables and figures",
+                       description="Estimate the landed analyses on a panel and write Tables 1 (typology), 2 "
+                                   "(descriptives), 3 (H1-H3), 4 (H4), 5 (event studies) and 8 (H8, H9) as CSV, "
+                                   "Markdown and LaTeX, and the event-study figure as PNG and PDF.")
+    p.add_argument("panel", type=Path, metavar="PANEL", help="panel Parquet file from 'villageaid panel'")
+    p.add_argument("--out", type=Path, required=True, help="output directory for tables (e.g. paper/tables)")
+    p.add_argument("--figures", type=Path, default=None,
+                   help="output directory for figures (default: a 'figures' folder beside --out)")
+    p.add_argument("--bootstrap-draws", type=int, default=9999,
+                   help="wild cluster bootstrap draws (default 9999; 0 skips the bootstrap)")
+    add_vcov_option(p)
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="figure labels in English (default) or Chinese (needs a CJK font: make fonts)")
+    add_output_workers_option(p)
+    p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("manifest", help="write the SHA-256 manifest of the outputs (paper/MANIFEST.sha256)",
+                       description="Write one line 'sha256  path' per file under the given folders, sorted, with "
+                                   "paths relative to --root, so that two builds can be compared byte for byte.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders or files to list")
+    p.add_argument("--root", type=Path, default=Path("."), help="paths are written relative to this folder")
+    p.add_argument("--out", type=Path, required=True, help="output file (e.g. paper/MANIFEST.sha256)")
+    p.set_defaults(func=cmd_manifest)
+
+    p = sub.add_parser("expected", help="write the paper's key estimates (paper/expected.json) from built tables",
+                       description="Read the key estimates from the tidy CSV tables and write them, with "
+                                   "tolerances, to expected.json (done when the paper's numbers are fixed).")
+    p.add_argument("--tables", type=Path, required=True, help="folder of built tables (paper/tables)")
+    p.add_argument("--out", type=Path, required=True, help="output file (paper/expected.json)")
+    p.set_defaults(func=cmd_expected)
+
+    p = sub.add_parser("replicate", help="rebuild everything in a fresh folder and compare with expected.json",
+                       description="Simulate the default data, build the panel, tables and figures in a fresh "
+                                   "folder, and compare the key estimates with expected.json within its "
+                                   "tolerances; one line per check; exit 1 on any mismatch.")
+    p.add_argument("--expected", type=Path, default=Path("paper/expected.json"), help="expected estimates")
+    p.add_argument("--workdir", type=Path, default=Path("build/replicate"),
+                   help="folder to rebuild into (emptied first; default build/replicate)")
+    p.set_defaults(func=cmd_replicate)
