@@ -203,7 +203,7 @@ def test_hashed_duplicate_test_equals_pandas(monkeypatch: pytest.MonkeyPatch) ->
     import numpy as np
     import pandas as pd
 
-    from villageaid.io import validate as validate_module
+    from villageaid.io import consistency as validate_module
 
     rng = np.random.default_rng(3)
     n = 2_000
@@ -219,9 +219,9 @@ def test_hashed_duplicate_test_equals_pandas(monkeypatch: pytest.MonkeyPatch) ->
     columns = list(frame.columns)
     expected = frame.duplicated(columns, keep=False).to_numpy()
     assert expected.any() and not expected.all()
-    assert (validate_module._duplicated(frame, columns) == expected).all()
-    assert (validate_module._duplicated(frame, ["village_id", "year"])
+    assert (validate_module.duplicated_rows(frame, columns) == expected).all()
+    assert (validate_module.duplicated_rows(frame, ["village_id", "year"])
             == frame.duplicated(["village_id", "year"], keep=False).to_numpy()).all()
     # Every row sharing one hash (as if all collided): the exact comparison still decides.
     monkeypatch.setattr(validate_module, "_row_hashes", lambda f, c: np.zeros(len(f), dtype=np.uint64))
-    assert (validate_module._duplicated(frame, columns) == expected).all()
+    assert (validate_module.duplicated_rows(frame, columns) == expected).all()

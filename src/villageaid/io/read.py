@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from villageaid.io.columns import SourceFrame
 from villageaid.io.headers import AmountUnit, HeaderMap, load_header_map, normalize_key
 from villageaid.io.normalize import DATE_YEARS
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import check_salt
-from villageaid.io.validate import SourceFrame, validate_sources
+from villageaid.io.validate import validate_sources
 from villageaid.schema import RAW_TABLES
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xlsm")

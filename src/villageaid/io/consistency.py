@@ -1,0 +1,198 @@
+"""Checks across rows and tables once every source is typed: keys, exact duplicates, references, postings.
+
+A repeated key or a record pasted twice, a reference to a village or unit that no table holds, one cadre in two
+villages at once, two first secretaries in one village at once: each a :class:`~villageaid.io.problems.Problem`
+naming both rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from villageaid.io.columns import show_value
+from villageaid.io.normalize import (
+    codes_and_uniques,
+)
+from villageaid.io.problems import Problem, ValidationReport
+from villageaid.schema import RAW_TABLES
+
+
+def _where(frame: pd.DataFrame, i: int) -> str:
+    return f"{frame['_file'].iat[i]} row {int(frame['_row'].iat[i])}"
+
+
+def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One 64-bit hash per row of ``columns``; rows pandas counts as duplicates always hash alike.
+
+    Floats are made canonical first (-0.0 as 0.0, every NaN as one NaN), as pandas' duplicate test
+    treats them as equal.
+    """
+    combined = np.zeros(len(frame), dtype=np.uint64)
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+            numbers = values.to_numpy(dtype=float)
+            hashed = pd.util.hash_array(np.where(np.isnan(numbers), np.nan, numbers + 0.0))
+        else:
+            hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+        combined = combined * np.uint64(0x100000001B3) ^ hashed
+    return combined
+
+
+def duplicated_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """``frame.duplicated(columns, keep=False)``, compared exactly only among rows whose hashes repeat.
+
+    pandas factorises every column of every row; hashing first leaves the exact comparison to the few
+    candidate rows (identical rows always share a hash, so nothing is missed), which at a national scale
+    (millions of records) is several times faster.
+    """
+    hashes = _row_hashes(frame, columns)
+    ordered = np.sort(hashes)  # a sort beats pandas' hash table on millions of random 64-bit keys
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    out = np.zeros(len(frame), dtype=bool)
+    if repeated.size == 0:
+        return out
+    idx = np.flatnonzero(pd.Series(hashes).isin(np.unique(repeated)).to_numpy())
+    if idx.size:
+        out[idx] = frame.iloc[idx].duplicated(columns, keep=False).to_numpy()
+    return out
+
+
+def check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> None:
+    """Duplicate keys (keyed tables) and exact duplicate records (every table)."""
+    schema = RAW_TABLES[table]
+    if frame.empty:
+        return
+    columns = list(schema.column_names)
+    # Rows with a missing or unreadable required value are reported already; they are not compared, so a
+    # column of bad amounts (all read as missing) is not also a column of "duplicates".
+    complete_required = frame[list(schema.required_columns)].notna().all(axis=1).to_numpy()
+    whole = complete_required & duplicated_rows(frame, columns)
+    if schema.key:
+        key = list(schema.key)
+        complete = frame[key].notna().all(axis=1).to_numpy()
+        dup = complete & duplicated_rows(frame, key)
+    else:
+        key, dup = columns, whole
+    if not dup.any():
+        return
+    idx = np.flatnonzero(dup)
+    sub = frame.iloc[idx]
+    group = sub.groupby(key if schema.key else columns, observed=True, sort=False, dropna=False).ngroup().to_numpy()
+    first_of: dict[int, int] = {}
+    for k, g in zip(idx, group, strict=True):
+        if g not in first_of:
+            first_of[g] = k
+            continue
+        i, j = k, first_of[g]
+        if schema.key and not whole[i]:
+            value = show_value(frame[key[0]].iat[i]) if len(key) == 1 else ", ".join(
+                f"{c}={show_value(frame[c].iat[i])}" for c in key)
+            report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), "+".join(key),
+                                  value, "duplicate_key", key=" and ".join(key), other=_where(frame, j)))
+        else:
+            value = show_value(frame[columns[0]].iat[i])
+            report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), None, value,
+                                  "duplicate_record", other=_where(frame, j)))
+
+
+def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[str]],
+                     report: ValidationReport) -> None:
+    """Report references to villages or units that no table holds (one hash table per referenced key)."""
+    defined = {
+        "village_id": ("villages", pd.Index(tables["villages"]["village_id"].dropna().astype(object).unique())),
+        "unit_id": ("units", pd.Index(tables["units"]["unit_id"].dropna().astype(object).unique())),
+    }
+    for table in ("assignments", "funding", "designations", "outcomes"):
+        frame = tables[table]
+        for column, (home, ids) in defined.items():
+            # When the home table or its key column is missing, that is reported once, not once per row.
+            if column not in available.get(table, set()) or column not in available.get(home, set()):
+                continue
+            if frame.empty or tables[home].empty:
+                continue
+            values = frame[column]
+            codes, uniques = codes_and_uniques(values)  # look up distinct identifiers only
+            uniques = pd.Index(uniques)
+            # the defined identifiers' hash table is built once and reused by every lookup
+            unknown = np.zeros(len(uniques), dtype=bool) if uniques.equals(ids) else ids.get_indexer(uniques) < 0
+            bad = (codes >= 0) & unknown[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
+            for i in np.flatnonzero(bad):
+                report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), column,
+                                      str(values.iat[i]), "undefined_reference", home=home))
+
+
+def _overlaps(group: np.ndarray, start: np.ndarray, end: np.ndarray, usable: np.ndarray, *, strict: bool
+              ) -> list[tuple[int, int]]:
+    """Pairs (i, j): posting i starts before posting j of the same group has ended.
+
+    Postings are sorted by group and start; a posting that starts on or before (``strict``: before) the
+    latest end among the group's earlier postings overlaps the posting holding that end.
+    """
+    rows = np.flatnonzero(usable)
+    order = rows[np.lexsort((np.arange(len(rows)), start[rows], group[rows]))]
+    if len(order) < 2:
+        return []
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = group[order][1:] == group[order][:-1]
+    latest_end = pd.Series(end[order]).groupby(group[order], sort=False).cummax().to_numpy()
+    prior_end = np.empty_like(latest_end)
+    prior_end[0] = np.iinfo(np.int64).min
+    prior_end[1:] = latest_end[:-1]
+    holder = np.where(end[order] == latest_end, np.arange(len(order)), -1)
+    holder = pd.Series(holder).groupby(group[order], sort=False).cummax().to_numpy()
+    hit = same & ((start[order] < prior_end) if strict else (start[order] <= prior_end))
+    return [(int(order[k]), int(order[holder[k - 1]])) for k in np.flatnonzero(hit)]
+
+
+def _label(uniques: pd.Index, code: int) -> object:
+    """Return the value of a code into distinct values (None for a missing value, code -1)."""
+    return uniques[code] if code >= 0 else None
+
+
+def check_assignments(frame: pd.DataFrame, report: ValidationReport) -> None:
+    """Report one cadre in two villages at once and two first secretaries in one village at once."""
+    if frame.empty:
+        return
+    files = frame["_file"].array  # indexed for reported rows only, never copied to text as a whole
+    rows = frame["_row"].to_numpy()
+    start_ts, end_ts = frame["start_date"], frame["end_date"]
+    if not pd.api.types.is_datetime64_any_dtype(start_ts.dtype):
+        start_ts = pd.to_datetime(start_ts, errors="coerce")
+    if not pd.api.types.is_datetime64_any_dtype(end_ts.dtype):
+        end_ts = pd.to_datetime(end_ts, errors="coerce")
+    reversed_ = (end_ts < start_ts).to_numpy(dtype=bool)
+    for i in np.flatnonzero(reversed_):
+        report.add(Problem.of("error", "assignments", files[i], int(rows[i]), "end_date", str(end_ts.iat[i].date()),
+                              "end_before_start", start=str(start_ts.iat[i].date())))
+    start_nat = np.isnat(start_ts.to_numpy(dtype="datetime64[ns]"))
+    start = start_ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    end = end_ts.to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+    end[np.isnat(end_ts.to_numpy(dtype="datetime64[ns]"))] = np.iinfo(np.int64).max  # an open end never ends
+    cadre, cadres = codes_and_uniques(frame["cadre_id"])
+    village, villages = codes_and_uniques(frame["village_id"])
+    # Identifiers are looked up for reported rows only: a text copy of millions of them costs gigabytes.
+    usable = (cadre >= 0) & ~start_nat & ~reversed_
+    for i, j in _overlaps(cadre, start, end, usable, strict=False):
+        other = f"{files[j]} row {int(rows[j])}"
+        if village[i] != village[j]:
+            report.add(Problem.of("error", "assignments", files[i], int(rows[i]), "cadre_id", str(cadres[cadre[i]]),
+                                  "cadre_two_villages", village=_label(villages, village[i]),
+                                  start=str(start_ts.iat[i].date()), other_village=_label(villages, village[j]),
+                                  other=other))
+        else:
+            report.add(Problem.of("warning", "assignments", files[i], int(rows[i]), "cadre_id", str(cadres[cadre[i]]),
+                                  "cadre_overlap", other=other))
+    # Two first secretaries of one village at once (a handover on the same day is not an overlap).
+    roles, role_names = codes_and_uniques(frame["role"])
+    first_secretary = np.flatnonzero(np.asarray(pd.Index(role_names, dtype=object) == "first_secretary"))
+    secretary = np.isin(roles, first_secretary) & (village >= 0) & ~start_nat & ~reversed_
+    for i, j in _overlaps(village, start, end, secretary, strict=True):
+        if cadre[i] == cadre[j]:
+            continue  # the same person: reported above as an overlapping posting
+        until = "open" if end[j] == np.iinfo(np.int64).max else str(end_ts.iat[j].date())
+        report.add(Problem.of("error", "assignments", files[i], int(rows[i]), "role", "first_secretary",
+                              "two_first_secretaries", village=_label(villages, village[i]),
+                              start=str(start_ts.iat[i].date()), other=f"{files[j]} row {int(rows[j])}",
+                              until=until))
