@@ -37,7 +37,7 @@ MANIFEST := paper/MANIFEST.sha256
 SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
 .PHONY: all build panel test test-integration test-all lint clean clean-simulations distclean install help replicate expected pdf latex \
-	fonts simulations lab bench
+	fonts simulations lab bench docs
 
 all: $(INSTALLED)
 	$(VA) build $(BUILD_OPTS) --pdf $(PDF)
@@ -65,6 +65,7 @@ help:
 	@echo "make simulations  Monte Carlo, power and specification curve (a few minutes; WORKERS=K)"
 	@echo "make lab    install JupyterLab (the [lab] extra) and start it on notebooks/"
 	@echo "make lint   run ruff"
+	@echo "make docs   rewrite the lists of outputs in README.md and paper/README.md from the registry"
 	@echo "make clean  remove what make built and stray temporaries (never data/raw, never paper/simulations)"
 	@echo "make clean-simulations  remove paper/simulations; make distclean also removes .venv"
 
@@ -109,6 +110,10 @@ $(SIMULATIONS)/power.csv: $(INSTALLED) $(SRC)
 # A peer's check: rebuild from the simulated data in a fresh folder and compare the key estimates.
 replicate: $(INSTALLED)
 	$(VA) replicate --expected paper/expected.json --workdir build/replicate
+
+# The lists of outputs in README.md and paper/README.md, generated from the registry (a test checks them).
+docs: $(INSTALLED)
+	$(VA) docs
 
 # Maintainers only: fix the paper's key estimates from the tables just built (simulated default data).
 expected: $(INSTALLED)

@@ -7,6 +7,7 @@ task that raises is reported with its index and seed, and the other tasks' resul
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import time
@@ -62,10 +63,35 @@ def _progress(done: int, total: int, enabled: bool) -> None:
         sys.stderr.flush()
 
 
+def _reporter(outcomes: list, on_result: Callable[[int, Any], None] | None) -> Callable[[int, tuple], None]:
+    """Return the function that stores a task's outcome and passes a success to ``on_result``."""
+    def report(index: int, outcome: tuple[str, Any]) -> None:
+        outcomes[index] = outcome
+        if on_result is not None and outcome[0] == "ok":
+            on_result(index, outcome[1])
+    return report
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Make a forked worker exit as soon as the process that started it is gone (killed, say, with SIGKILL).
+
+    A forked worker would otherwise wait for work forever: it holds its own copy of the task pipe, so it never
+    sees the pipe close.
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, args: Sequence[Any] = (),
               workers: int = 0, scheduler: str | None = None, progress: bool | None = None,
-              client: Any = None, with_index: bool = False,
-              task_args: Sequence[tuple] | None = None) -> RunResult:
+              client: Any = None, with_index: bool = False, task_args: Sequence[tuple] | None = None,
+              pool: str = "dask", on_result: Callable[[int, Any], None] | None = None) -> RunResult:
     """Run ``function(seed, *args)`` for ``n_tasks`` seeds spawned from ``root_seed``.
 
     Parameters
@@ -92,7 +118,15 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
     task_args : sequence of tuple, optional
         Arguments of each task, placed before ``args`` (``function(seed, *task_args[i], *args)``): only its own
         share of the data travels to each worker.
+    pool : {"dask", "fork"}
+        How ``workers`` > 0 local workers start: a local Dask cluster, or processes forked from this one, which
+        inherit its memory (large inputs need not be sent; Linux only — elsewhere the tasks run serially). A
+        forked worker exits when this process dies.
+    on_result : callable, optional
+        Called with (task index, result) as each task succeeds, in the order they finish.
     """
+    if pool not in ("dask", "fork"):
+        raise ValueError(f"pool must be 'dask' or 'fork', got {pool!r}")
     if task_args is not None and len(task_args) != n_tasks:
         raise ValueError(f"task_args has {len(task_args)} entries for {n_tasks} tasks")
     per_task = [tuple(task_args[i]) + tuple(args) if task_args is not None else tuple(args) for i in range(n_tasks)]
@@ -101,11 +135,27 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
     scheduler = scheduler or (os.environ.get(SCHEDULER_ENV) if workers == 0 and client is None else None)
     outcomes: list[tuple[str, Any] | None] = [None] * n_tasks
     start = time.perf_counter()
-    if client is None and scheduler is None and workers == 0:
+    report = _reporter(outcomes, on_result)
+    forked = pool == "fork" and client is None and scheduler is None and workers > 0 and n_tasks > 1
+    if forked and "fork" not in multiprocessing.get_all_start_methods():
+        forked, workers = False, 0  # no fork here (not Linux): run serially, same results
+    if client is None and scheduler is None and (workers == 0 or (pool == "fork" and not forked)):
         for i, seed in enumerate(seeds):
-            outcomes[i] = _guarded(function, i, seed, per_task[i], with_index)
+            report(i, _guarded(function, i, seed, per_task[i], with_index))
             _progress(i + 1, n_tasks, progress)
         backend = "serial"
+    elif forked:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, n_tasks), mp_context=context,
+                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as executor:
+            futures = {executor.submit(_guarded, function, i, seed, per_task[i], with_index): i
+                       for i, seed in enumerate(seeds)}
+            for done, future in enumerate(as_completed(futures), start=1):
+                report(futures[future], future.result())
+                _progress(done, n_tasks, progress)
+        backend = f"fork ({min(workers, n_tasks)} processes)"
     else:
         from distributed import Client, LocalCluster, as_completed
 
@@ -122,7 +172,7 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
                                  [with_index] * n_tasks, pure=False)
             position = {future.key: i for i, future in enumerate(futures)}
             for done, future in enumerate(as_completed(futures), start=1):
-                outcomes[position[future.key]] = future.result()
+                report(position[future.key], future.result())
                 _progress(done, n_tasks, progress)
             backend = f"dask ({len(client.scheduler_info()['workers'])} workers)"
         finally:

@@ -1,6 +1,6 @@
 """Canonical schema of the six raw tables and the codebook of every variable.
 
-The raw tables are long (one fact a row) and keyed by string identifiers (DESIGN.md §3). Each column
+The raw tables are long (one fact a row) and keyed by string identifiers (data/README.md). Each column
 has a type, an allowed range or set of values, and a codebook entry with English and Chinese labels,
 its unit, and a description. Derived variables of the village × year panel are documented here too, so
 that ``data/CODEBOOK.md`` is generated from one place.

@@ -8,7 +8,8 @@ import pytest
 from tests.panel.test_village_year import _tables
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.report import table1, write_table
+from villageaid.registry import TABLE1
+from villageaid.report import OutputContext, table1, write_table
 from villageaid.report.render import latex_escape
 
 
@@ -21,7 +22,7 @@ def panel() -> pd.DataFrame:
 
 
 def test_table1_counts(panel: pd.DataFrame) -> None:
-    tidy, formatted = table1(panel)
+    tidy, formatted = table1(OutputContext(TABLE1, panel, {}))
     counts = tidy.set_index(["period", "county", "village_type"]).sort_index()["villages"]
     assert counts.loc["campaign", "All"].tolist() == [1, 1, 3, 0]  # V3 has no first secretary in 2020
     assert counts.loc["transition", "All"].tolist() == [1, 1, 1, 3]
@@ -32,7 +33,7 @@ def test_table1_counts(panel: pd.DataFrame) -> None:
 
 
 def test_table1_says_the_data_are_simulated(panel: pd.DataFrame) -> None:
-    _, formatted = table1(panel)
+    _, formatted = table1(OutputContext(TABLE1, panel, {}))
     assert "SIMULATED" in formatted.to_markdown()
     latex = formatted.to_latex()
     assert "SIMULATED" in latex
@@ -42,7 +43,7 @@ def test_table1_says_the_data_are_simulated(panel: pd.DataFrame) -> None:
 
 
 def test_write_table_is_atomic_and_reproducible(panel: pd.DataFrame, tmp_path: Path) -> None:
-    tidy, formatted = table1(panel)
+    tidy, formatted = table1(OutputContext(TABLE1, panel, {}))
     first = [p.read_bytes() for p in write_table("t1", tidy, formatted, tmp_path)]
     second = [p.read_bytes() for p in write_table("t1", tidy, formatted, tmp_path)]
     assert first == second

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from villageaid import registry
-from villageaid.analysis.variables import analysis_frame, available_controls, fit_with_fallback, village_variance
+from villageaid.analysis.variables import (
+    analysis_frame,
+    available_controls,
+    fit_with_fallback,
+    formula_models,
+    village_variance,
+)
 from villageaid.estimators import (
     FEOLS,
     RegressionResults,
@@ -75,12 +81,12 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
     controls = available_controls(frame)
     demonstration = bool(frame["demo"].any())
     variance = village_variance(vcov)
-    specs = {kind: registry.MODEL_SPECS[f"{period}_{kind}"] for kind in ("asinh", "ppml", "types")}
-    asinh_formula = specs["asinh"].formula(controls, demonstration=demonstration)
+    specs = formula_models(f"allocation_{period}")
+    asinh_formula = specs["asinh_ols"].formula(controls, demonstration=demonstration)
     asinh_ols = fit_with_fallback(feols, asinh_formula, frame, vcov=variance)
     ppml = fit_with_fallback(fepois, specs["ppml"].formula(controls, demonstration=demonstration), frame,
                              vcov=variance)
-    types_ols = fit_with_fallback(feols, specs["types"].formula(controls, demonstration=demonstration), frame,
+    types_ols = fit_with_fallback(feols, specs["types_ols"].formula(controls, demonstration=demonstration), frame,
                                   vcov=variance)
     restriction = {"city": 1.0, "strong": -1.0}
     tests = []
@@ -88,8 +94,8 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
         row = [[restriction.get(name, 0.0) for name in model.params.index]]
         tests.append(model.wald_test(restriction=row, hypothesis="city-level effect = strong-department effect"))
     bootstrap = None
-    if bootstrap_draws and "township" in frame and specs["asinh"].key_term in asinh_ols.params.index:
+    if bootstrap_draws and "township" in frame and specs["asinh_ols"].key_term in asinh_ols.params.index:
         # (a term dropped as collinear — no type-A village in a period — has nothing to bootstrap)
-        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh"].key_term, "township",
+        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh_ols"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
     return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap)

@@ -27,6 +27,7 @@ from villageaid.estimators import (
     sun_abraham,
     twfe_event_study,
 )
+from villageaid.estimators.limits import NoComparisonError
 
 OUTCOME = "asinh_funding_total"
 
@@ -59,10 +60,10 @@ def demonstration_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 5
     frame["cohort"] = frame["demonstration_cohort"].astype(int)
     treated = frame.loc[frame["cohort"] > 0, "village_id"].nunique()
     if treated == 0:
-        raise ValueError("no village is designated a demonstration village in these data (no designations table, "
-                         "or no designation in the campaign or transition years)")
+        raise NoComparisonError("no village is designated a demonstration village in these data (no designations "
+                                "table, or no designation in the campaign or transition years)")
     if (frame["cohort"] == 0).sum() == 0:
-        raise ValueError("every village is a demonstration village: there is no comparison group")
+        raise NoComparisonError("every village is a demonstration village: there is no comparison group")
     args = {"outcome": OUTCOME, "time": "year", "unit": "village_code", "cohort": "cohort"}
     static = feols(f"{OUTCOME} ~ demo | village_code + year", frame, vcov={"CRV1": "village_code"})
     dynamic = twfe_event_study(frame, **args)

@@ -83,4 +83,5 @@ def inequality_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 7, c
             curve.insert(0, "year", int(year))
             lorenz.append(curve)
     return InequalityResults(by_year, pd.DataFrame(change_rows),
-                             pd.concat(lorenz, ignore_index=True) if lorenz else pd.DataFrame())
+                             pd.concat(lorenz, ignore_index=True) if lorenz
+                             else pd.DataFrame(columns=["year", "population_share", "income_share"]))

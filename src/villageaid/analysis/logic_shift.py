@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from villageaid import registry
-from villageaid.analysis.variables import analysis_frame, fit_with_fallback, village_variance
+from villageaid.analysis.variables import analysis_frame, fit_with_fallback, formula_models, village_variance
 from villageaid.estimators import (
     FEOLS,
     EventStudyResult,
@@ -61,10 +61,11 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
     demonstration = bool(frame["demo"].any())
     variance = village_variance(vcov)
-    specs = {kind: registry.MODEL_SPECS[f"shift_{kind}"] for kind in ("asinh", "log1p", "ppml")}
-    asinh_formula = specs["asinh"].formula(demonstration=demonstration)
+    specs = formula_models("logic_shift")
+    asinh_formula = specs["asinh_ols"].formula(demonstration=demonstration)
     asinh_ols = fit_with_fallback(feols, asinh_formula, frame, vcov=variance)
-    log1p_ols = fit_with_fallback(feols, specs["log1p"].formula(demonstration=demonstration), frame, vcov=variance)
+    log1p_ols = fit_with_fallback(feols, specs["log1p_ols"].formula(demonstration=demonstration), frame,
+                                  vcov=variance)
     ppml = fit_with_fallback(fepois, specs["ppml"].formula(demonstration=demonstration), frame, vcov=variance)
     demo = ("demo", "demo_years") if frame["demo"].any() else ()
     common = dict(time="year", unit="village", reference=REFERENCE_YEAR, fixed_effects=("village", "county_year"))
@@ -82,7 +83,8 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
         city_es_ppml = fit_with_fallback(event_study, frame, outcome="funding_total", treatment="city",
                                          controls=city_controls, estimator="ppml", vcov=variance, **common)
     bootstrap = None
-    if bootstrap_draws and "township" in frame and specs["asinh"].key_term in asinh_ols.params.index:
-        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh"].key_term, "township",
+    if bootstrap_draws and "township" in frame and specs["asinh_ols"].key_term in asinh_ols.params.index:
+        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh_ols"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
     return LogicShiftResults(asinh_ols, log1p_ols, ppml, rich_es, city_es, rich_es_ppml, city_es_ppml, bootstrap)
+

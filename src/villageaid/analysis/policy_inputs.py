@@ -22,7 +22,10 @@ from villageaid.analysis.policy import (
     County,
     PolicyInputError,
     PolicyModels,
+    PolicyResults,
+    simulate_policies,
 )
+from villageaid.estimators.limits import MissingDataError, NoVariationError
 
 if TYPE_CHECKING:
     from villageaid.analysis.returns import ReturnsResults
@@ -45,16 +48,17 @@ def estimate_policy_models(panel: pd.DataFrame, returns: ReturnsResults | None =
               "demonstration_cohort"]
     missing = [c for c in needed if c not in panel.columns]
     if missing:
-        raise ValueError(f"the panel lacks the columns {', '.join(missing)} (build it with 'villageaid panel')")
+        raise MissingDataError(f"the panel lacks the columns {', '.join(missing)} (build it with 'villageaid panel')")
     frame = returns_frame(panel[needed])  # only the columns the models use: the national panel is large
     transition = frame.loc[frame["period"] == "transition"]
     if transition.empty:
-        raise ValueError("the panel has no transition-period years (2021 on): the policies reassign its posts")
+        raise MissingDataError("the panel has no transition-period years (2021 on): the policies reassign its posts")
     allocation = fepois("funding_total ~ city + strong + city_x_rich + rich_village + endowment_index | county + year",
                         transition, vcov={"CRV1": "village"})
     missing = [t for t in ALLOCATION_TERMS if t not in allocation.params.index]
     if missing:
-        raise ValueError(f"the allocation model cannot estimate {', '.join(missing)} on these data (no variation)")
+        raise NoVariationError(f"the allocation model cannot estimate {', '.join(missing)} on these data "
+                               "(no variation)")
     if returns is not None:
         model = returns.heterogeneity[POLICY_OUTCOME].iv
     else:
@@ -67,11 +71,21 @@ def estimate_policy_models(panel: pd.DataFrame, returns: ReturnsResults | None =
                         model.vcov.loc[list(RETURN_TERMS), list(RETURN_TERMS)])
 
 
+def policy_analysis(panel: pd.DataFrame, *, returns: ReturnsResults | None = None, draws: int = 200,
+                    seed: int = 0) -> PolicyResults:
+    """Simulate the paper's policies on the panel's counties (Table 9), with ``draws`` coefficient draws.
+
+    ``returns`` (the H10 analysis of the same panel, when it could be estimated) supplies the return model.
+    """
+    return simulate_policies(counties_from_panel(panel), estimate_policy_models(panel, returns), draws=draws,
+                             seed=seed)
+
+
 def counties_from_panel(panel: pd.DataFrame) -> list[County]:
     """Each county's villages with their transition-period posts, mean funding and collective income."""
     frame = panel.loc[panel["period"] == "transition"]
     if frame.empty:
-        raise ValueError("the panel has no transition-period years (2021 on)")
+        raise MissingDataError("the panel has no transition-period years (2021 on)")
     first = frame.sort_values(["village_id", "year"]).groupby("village_id", observed=True, sort=True)
     villages = pd.DataFrame({
         "county": first["county"].first().astype(str),
@@ -93,8 +107,8 @@ def counties_from_panel(panel: pd.DataFrame) -> list[County]:
         problems.append(f"{int(villages['income'].isna().sum())} villages have no collective income in the "
                         "transition years")
     if problems:
-        raise ValueError("the policy simulator needs every village's transition funding and collective income: "
-                         + "; ".join(problems))
+        raise MissingDataError("the policy simulator needs every village's transition funding and collective income: "
+                               + "; ".join(problems))
     counties = []
     for name, group in villages.groupby("county", sort=True):
         rank = group["endowment"].rank(method="first") / len(group)

@@ -28,6 +28,7 @@ import pandas as pd
 from villageaid.analysis.variables import analysis_frame
 from villageaid.estimators import AggregatedEffects, ATTgtResult, att_gt
 from villageaid.estimators.iv import IVResults, iv_fe
+from villageaid.estimators.limits import MissingDataError, NoComparisonError, NoVariationError
 
 OUTCOMES = {"log_collective_income": "log collective income", "log_per_capita_income": "log per-capita income"}
 FUNDING = "asinh_funding_total"
@@ -95,9 +96,9 @@ def returns_models(panel: pd.DataFrame) -> ReturnsResults:
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
     missing = [c for c in OUTCOMES if c not in frame or frame[c].notna().sum() == 0]
     if missing:
-        raise ValueError(f"no outcome data for {', '.join(missing)} (the outcomes table is empty or missing)")
+        raise MissingDataError(f"no outcome data for {', '.join(missing)} (the outcomes table is empty or missing)")
     if frame[list(INSTRUMENTS)].std().min() == 0:
-        raise ValueError("no variation in the first secretary's level or strength: the instruments are constant")
+        raise NoVariationError("no variation in the first secretary's level or strength: the instruments are constant")
     iv, heterogeneity = {}, {}
     for outcome in OUTCOMES:
         common = {"outcome": outcome, "fixed_effects": ("village_id", "year"), "cluster": "village_id"}
@@ -109,7 +110,8 @@ def returns_models(panel: pd.DataFrame) -> ReturnsResults:
     cohorts = arrival_frame.loc[arrival_frame["arrival_cohort"] > 0].groupby("arrival_cohort")["village_id"]
     counts = {int(g): int(v.nunique()) for g, v in cohorts}
     if not counts:
-        raise ValueError("no village receives a city-level first secretary for the first time after the first year")
+        raise NoComparisonError("no village receives a city-level first secretary for the first time after the "
+                                "first year")
     args = {"outcome": "log_collective_income", "time": "year", "unit": "village_code", "cohort": "arrival_cohort",
             "covariates": ["endowment_index"], "control_group": "never_treated", "method": "dr"}
     arrival = att_gt(arrival_frame, **args)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from villageaid import registry
 from villageaid.estimators.vcov import CRV1, CRV3, VarianceEstimator, VcovSpec, as_vcov
+
+if TYPE_CHECKING:
+    from villageaid.registry import ModelSpec
 
 T = TypeVar("T")
 
@@ -19,6 +23,11 @@ T = TypeVar("T")
 #: coefficients covered as little as 0.86 with CRV1 and at least 0.895 with CRV3 (MacKinnon, Nielsen &
 #: Webb 2023 recommend CRV3 with few clusters).
 VILLAGE_JACKKNIFE = CRV3("village")
+
+def formula_models(analysis: str) -> dict[str, ModelSpec]:
+    """Return the formula models (H1–H4) an analysis declares in the registry, by where it keeps each result."""
+    return {spec.result: spec for spec in registry.models_of(analysis) if spec.terms}
+
 
 def village_variance(vcov: VcovSpec | None) -> VarianceEstimator:
     """Return the variance of the village panel models: ``vcov``, or the cluster jackknife by village."""
@@ -39,11 +48,6 @@ def fit_with_fallback(fit: Callable[..., T], formula_or_data: object, *args: obj
     fallback = CRV1(vcov.cluster)
     return fit(formula_or_data, *args, vcov=fallback, **options).with_fallback(vcov, fallback)
 
-
-#: Errors that mean "these data do not support this analysis" (too few villages, no variation, no treated
-#: cohort, a jackknife left without variation...). Outputs report them in place of the estimate, never hide
-#: them; other errors stop the run.
-NOT_ESTIMABLE = (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, KeyError, IndexError)
 
 #: Baseline controls of the allocation models: size and remoteness. The other baseline indicators make up
 #: the endowment index, which enters the models itself.

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from villageaid.estimators.inference import cluster_sums, influence_standard_errors, influence_vcov
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.results import VarianceResults
 from villageaid.estimators.vcov import (
     CRV1,
@@ -117,7 +118,7 @@ def influence_variance(variance: VcovSpec | None, ssc: SSC | None, unit_frame: p
         codes = pd.factorize(unit_frame[name].to_numpy())[0].astype(np.int64)
     groups = int(codes.max()) + 1 if len(codes) else 0
     if groups < 2:
-        raise ValueError(f"att_gt: clustering by {name!r} needs at least two clusters, found {groups}")
+        raise TooFewError(f"att_gt: clustering by {name!r} needs at least two clusters, found {groups}")
     return InfluenceVariance(choice, used, codes, {name: groups}, bootstrap, unit_frame, unit)
 
 
@@ -461,6 +462,9 @@ class ATTgtResult(_InfluenceResults):
             estimates_arr, functions_arr = np.array(estimates), np.column_stack(functions)
             post = events >= 0
             k = int(post.sum())
+            if k == 0:
+                raise TooFewError("no ATT(g, t) at or after treatment (event time ≥ 0) to aggregate: no cohort is "
+                                  "observed after it is treated")
             overall = float(np.mean(estimates_arr[post]))
             overall_function = functions_arr[:, post] @ np.full(k, 1 / k)
             return self._summary("dynamic", events, estimates_arr, functions_arr, overall, overall_function)

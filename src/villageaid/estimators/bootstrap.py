@@ -23,6 +23,7 @@ import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.inference import cluster_codes, clustered_factor, counted_parameters
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.ols import FEOLS
 from villageaid.estimators.results import DescriptiveResults, RegressionResults
 from villageaid.estimators.summary import TIDY_COLUMNS
@@ -290,7 +291,7 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     n, k = X.shape
     G = sums.G
     if G < 2:
-        raise ValueError(f"the wild cluster bootstrap needs at least two clusters of {cluster!r}, found {G}")
+        raise TooFewError(f"the wild cluster bootstrap needs at least two clusters of {cluster!r}, found {G}")
     small_sample = ssc or SSC()
     K = counted_parameters(small_sample, k, design.fixed, design.fixed.degrees_of_freedom if design.fixed else 0,
                            [codes])

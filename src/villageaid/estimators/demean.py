@@ -134,8 +134,8 @@ class FixedEffects:
 
         By Frisch–Waugh–Lovell, residualizing the columns on the largest fixed effect and then on the
         (likewise residualized) dummies of the others gives the two-way within transformation exactly,
-        balanced or not, with no iterations (PEERS.md: exact where "demean by village, then add year
-        dummies" is off by 3e-5 on unbalanced panels).
+        balanced or not, with no iterations (exact where "demean by village, then add year dummies" is off by
+        3e-5 on unbalanced panels).
         """
         big = FixedEffects((self.names[largest],), (self.codes[largest],), (self.levels[largest],))
         if len(self.names) == 2:
@@ -174,7 +174,7 @@ class FixedEffects:
         group = self.codes[largest]
         small = self.codes[1 - largest]
         groups, levels = self.levels[largest], self.levels[1 - largest]
-        if levels < 2:
+        if levels < 2 or out.shape[1] == 0:
             return out
         w = np.ones(len(group)) if weights is None else weights
         cell = np.bincount(group * levels + small, weights=w, minlength=groups * levels).reshape(groups, levels)

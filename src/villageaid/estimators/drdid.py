@@ -11,11 +11,13 @@ from typing import Literal
 
 import numpy as np
 
+from villageaid.estimators.limits import DataLimitError
+
 Method = Literal["dr", "reg", "ipw"]
 _PS_CAP = 1 - 1e-6
 
 
-class OverlapError(ValueError):
+class OverlapError(DataLimitError):
     """The propensity score cannot be estimated: treated and control units do not overlap in covariates."""
 
 

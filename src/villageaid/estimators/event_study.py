@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.limits import MissingDataError
 from villageaid.estimators.ols import feols
 from villageaid.estimators.poisson import fepois
 from villageaid.estimators.results import ModelBackedResults, RegressionResults
@@ -150,7 +151,7 @@ def event_study(data: pd.DataFrame, *, outcome: str, treatment: str, time: str, 
     fixed_effects = fixed_effects or (unit, time)
     vcov = vcov or CRV1(unit)
     if not (data[time] == reference).any():
-        raise ValueError(f"reference period {reference!r} does not occur in {time!r}")
+        raise MissingDataError(f"reference period {reference!r} does not occur in {time!r}")
     rhs = [f"i({time}, {treatment}, ref={reference!r})", *controls]
     formula = f"{outcome} ~ {' + '.join(rhs)} | {' + '.join(fixed_effects)}"
     model = feols(formula, data, vcov=vcov) if estimator == "ols" else fepois(formula, data, vcov=vcov)

@@ -9,7 +9,7 @@ Syntax: ``"y ~ x1 + x2 + x1:x2 + i(f, ref=c) + i(year, treat, ref=2020) | fe1 + 
 
 Plain columns, products and ``i()`` terms are built directly with numpy: at millions of rows this is
 several times faster than going through a general formula engine, which is where peer libraries spend
-most of their time (PEERS.md).
+most of their time.
 """
 
 from __future__ import annotations

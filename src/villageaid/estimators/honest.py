@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.arp import MomentInequalities, conditional_test, least_favorable_cv, problem_vertices
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.pretrends import _check_inputs
 from villageaid.estimators.results import DescriptiveResults
 
@@ -455,7 +456,7 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
         raise ValueError(f"betahat has {len(betahat)} coefficients and sigma is {sigma.shape}; expected "
                          f"num_pre + num_post = {num_pre + num_post}")
     if num_pre < 1 or num_post < 1:
-        raise ValueError("at least one pre-period and one post-period coefficient are needed")
+        raise TooFewError("at least one pre-period and one post-period coefficient are needed")
     if l_vec is not None and np.asarray(l_vec, float).shape != (num_post,):
         raise ValueError(f"l_vec must have one weight per post period ({num_post}), got {np.asarray(l_vec).shape}")
     if not 0 < alpha < 1:

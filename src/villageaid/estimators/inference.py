@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.vcov import (
     CRV3,
     HC1,
@@ -188,6 +189,13 @@ class InferenceInputs:
         return float(self.nobs - self.n_coef - self.absorbed)
 
 
+def _require_residual_df(n: int, K: int, choice: VarianceEstimator, ssc: SSC) -> None:
+    """Refuse a variance whose small-sample factor (n − 1)/(n − K) or iid scale RSS/(n − 1) is undefined."""
+    if n < 2 or (ssc.adj and n <= K) or (isinstance(choice, IID) and n <= K):
+        raise TooFewError(f"{choice.label}: {n} observation(s) for {K} parameters (coefficients and the fixed "
+                          "effects counted): no residual degrees of freedom, so the variance is undefined")
+
+
 def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResult:
     """Compute the variance ``choice`` from a model's :class:`InferenceInputs` (checks support first)."""
     require_supported(inputs.estimator, choice, inputs.supported)
@@ -196,7 +204,7 @@ def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResu
         codes = cluster_codes(inputs.sample, choice.clusters, inputs.known_codes)
         groups = int(codes[0].max()) + 1
         if groups < 2:
-            raise ValueError(f"{choice.label}: needs at least two clusters, found {groups}")
+            raise TooFewError(f"{choice.label}: needs at least two clusters, found {groups}")
         if inputs.leave_one_out is None:  # guarded by require_supported; kept for estimators built by hand
             raise ValueError(f"{inputs.estimator} has no leave-one-cluster-out computation for CRV3")
         estimates = inputs.leave_one_out(codes[0], choice.cluster)
@@ -206,6 +214,7 @@ def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResu
     ssc = choice.ssc or inputs.default_ssc
     if isinstance(choice, IID | HC1):
         K = counted_parameters(ssc, k, inputs.fixed, inputs.absorbed)
+        _require_residual_df(n, K, choice, ssc)
         adj = (n - 1) / (n - K) if ssc.adj else 1.0
         if isinstance(choice, IID):
             base = inputs.bread if inputs.rss is None else inputs.rss / (n - 1) * inputs.bread
@@ -216,8 +225,9 @@ def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResu
     codes = cluster_codes(inputs.sample, choice.clusters, inputs.known_codes)
     sizes = [int(c.max()) + 1 for c in codes]
     if min(sizes[: len(choice.clusters)]) < 2:
-        raise ValueError(f"{choice.label}: needs at least two clusters, found {min(sizes)}")
+        raise TooFewError(f"{choice.label}: needs at least two clusters, found {min(sizes)}")
     K = counted_parameters(ssc, k, inputs.fixed, inputs.absorbed, codes[: len(choice.clusters)])
+    _require_residual_df(n, K, choice, ssc)
     adj = (n - 1) / (n - K) if ssc.adj else 1.0
     meats = []
     for code, size in zip(codes, sizes, strict=True):
@@ -278,6 +288,12 @@ def influence_standard_errors(functions: np.ndarray, codes: np.ndarray | None,
     sums = cluster_sums(functions, codes)
     factor = sums.shape[0] / (sums.shape[0] - 1) if ssc.cluster_adj else 1.0
     return np.sqrt(factor * (sums**2).sum(axis=0)) / n
+
+
+#: A column whose demeaned sum of squares falls below this share of its raw sum of squares is collinear
+#: with the fixed effects and the other regressors, and is dropped (as fixest does); the leave-one-cluster-out
+#: refits use the same tolerance.
+COLLINEARITY_TOLERANCE = 1e-10
 
 
 def collinear_on_gram(gram: np.ndarray, raw_ss: np.ndarray, tolerance: float) -> list[int]:

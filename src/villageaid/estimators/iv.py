@@ -31,13 +31,15 @@ import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.inference import (
+    COLLINEARITY_TOLERANCE,
     InferenceInputs,
     cluster_codes,
     collinear_on_gram,
     compute_vcov,
     counted_parameters,
 )
-from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, labels_of, undefined_error
+from villageaid.estimators.jackknife import labels_of, undefined_error
+from villageaid.estimators.limits import NoVariationError
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import DelegatedResults, RegressionResults
 from villageaid.estimators.vcov import CRV1, IID, SSC, VcovSpec, as_vcov
@@ -119,8 +121,8 @@ def _drop_collinear(outcome: str, endogenous: list[str], exogenous: list[str], i
     exogenous = [labels[c] for c in keep if 1 + e <= c < 1 + e + x]
     instruments = [labels[c] for c in keep if c >= 1 + e + x]
     if len(instruments) < e:
-        raise ValueError(f"the 2SLS model of {outcome} is not identified: {len(instruments)} instrument(s) left for "
-                         f"{e} endogenous regressor(s) once collinear ones are dropped")
+        raise NoVariationError(f"the 2SLS model of {outcome} is not identified: {len(instruments)} instrument(s) "
+                               f"left for {e} endogenous regressor(s) once collinear ones are dropped")
     return exogenous, instruments, raw[:, keep], demeaned[:, keep]
 
 
@@ -422,9 +424,9 @@ def iv_fe(data: pd.DataFrame, *, outcome: str, endogenous: list[str], instrument
     design = _IVDesign(raw, len(endogenous), len(exogenous), names, fixed, frame)
     solved = _two_stage(*design.split(demeaned), raw_ss=(raw[:, 1:1 + len(names)] ** 2).sum(axis=0))
     if solved is None:
-        raise ValueError(f"the 2SLS model of {outcome} is not identified: the instruments ({', '.join(instruments)}) "
-                         "predict no variation in the endogenous regressors beyond the fixed effects and exogenous "
-                         "regressors, or the endogenous regressors are collinear")
+        raise NoVariationError(f"the 2SLS model of {outcome} is not identified: the instruments "
+                               f"({', '.join(instruments)}) predict no variation in the endogenous regressors beyond "
+                               "the fixed effects and exogenous regressors, or the endogenous regressors are collinear")
     beta, bread, fitted, resid = solved
     absorbed = fixed.degrees_of_freedom if fixed is not None else 0
     inputs = InferenceInputs(

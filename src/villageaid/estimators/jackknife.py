@@ -31,11 +31,8 @@ import pandas as pd
 from scipy import linalg
 
 from villageaid.estimators.demean import SMALL_FIXED_EFFECT_LEVELS, FixedEffects
-from villageaid.estimators.inference import cluster_sums, collinear_on_gram
+from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, cluster_sums, collinear_on_gram
 from villageaid.estimators.vcov import JackknifeUndefinedError
-
-#: Same relative tolerance as the collinearity check of the full fit.
-COLLINEARITY_TOLERANCE = 1e-10
 
 
 def undefined_error(cluster_name: str, label: object, term: str) -> JackknifeUndefinedError:

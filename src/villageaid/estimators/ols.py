@@ -4,7 +4,7 @@ The fixed effects are absorbed by alternating projections on numpy arrays (Frisc
 coefficients solved from the normal equations of the demeaned data, and the variance computed with
 fixest's small-sample conventions (see :mod:`villageaid.estimators.vcov`). Written here rather than
 taken from pyfixest or linearmodels because at 5 million village-years both spend most of their time
-building model matrices through general formula engines and pandas copies (PEERS.md); this path keeps
+building model matrices through general formula engines and pandas copies; this path keeps
 the data in float64 arrays from the start. Coefficients and standard errors are checked against R.
 """
 
@@ -19,8 +19,9 @@ from scipy import linalg
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import ParsedFormula, model_matrix, parse_formula
-from villageaid.estimators.inference import InferenceInputs, collinear_on_gram, compute_vcov
+from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, InferenceInputs, collinear_on_gram, compute_vcov
 from villageaid.estimators.jackknife import labels_of, linear_leave_one_out
+from villageaid.estimators.limits import NoVariationError
 from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
@@ -28,10 +29,6 @@ from villageaid.estimators.vcov import CRV1, IID, SSC, VcovSpec, as_vcov
 
 #: Variances a linear model supports (see :mod:`villageaid.estimators.vcov`).
 SUPPORTED_VCOV = ("iid", "HC1", "CRV1", "CRV1 two-way", "CRV3")
-
-#: A column whose demeaned sum of squares falls below this share of its raw sum of squares is collinear
-#: with the fixed effects and the other regressors, and is dropped (as fixest does).
-COLLINEARITY_TOLERANCE = 1e-10
 
 
 @dataclass(frozen=True)
@@ -175,7 +172,7 @@ class FEOLS:
         only_fixed_effects = design.fixed is not None and all(term in ("1", "0", "-1")
                                                               for term in design.parsed.terms)
         if k == 0 and not only_fixed_effects:
-            raise ValueError("no regressor left to estimate after removing collinear terms")
+            raise NoVariationError("no regressor left to estimate after removing collinear terms")
         Xw = Xt * w[:, None] if w is not None else Xt
         if k == 0:  # a model of fixed effects alone (fixest allows it): fit statistics, no coefficient
             beta, bread = np.zeros(0), np.zeros((0, 0))
@@ -197,7 +194,8 @@ class FEOLS:
         tss = float((((design.y - y_mean) ** 2) * (w if w is not None else 1.0)).sum())
         k_full = k + absorbed
         statistics = {"r2": 1 - rss / tss if tss > 0 else np.nan,
-                      "adj_r2": 1 - (rss / (nobs - k_full)) / (tss / (nobs - 1)) if tss > 0 else np.nan,
+                      "adj_r2": (1 - (rss / (nobs - k_full)) / (tss / (nobs - 1))
+                                 if tss > 0 and nobs > k_full else np.nan),
                       "rmse": float(np.sqrt(rss / nobs))}
         if design.fixed is not None:
             tss_within = float((yt**2 * (w if w is not None else 1.0)).sum())

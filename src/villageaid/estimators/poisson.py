@@ -2,7 +2,7 @@
 
 Iteratively reweighted least squares in which each weighted least-squares step absorbs the fixed effects
 by weighted alternating projections. Written here because statsmodels has no absorbed fixed effects
-(GLM with dummies does not scale past ~10,000 rows and ConditionalPoisson cannot cluster, PEERS.md) and
+(GLM with dummies does not scale past ~10,000 rows and ConditionalPoisson cannot cluster) and
 linearmodels has no Poisson model.
 
 Before estimating, observations whose mean is not identified are removed, as ppmlhdfe and fixest do:
@@ -26,8 +26,8 @@ from scipy.special import gammaln
 
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import model_matrix, parse_formula
-from villageaid.estimators.inference import InferenceInputs, collinear_on_gram, compute_vcov
-from villageaid.estimators.jackknife import COLLINEARITY_TOLERANCE, labels_of, poisson_leave_one_out, undefined_error
+from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, InferenceInputs, collinear_on_gram, compute_vcov
+from villageaid.estimators.jackknife import labels_of, poisson_leave_one_out, undefined_error
 from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.ols import drop_collinear
 from villageaid.estimators.predict import Predictor

@@ -25,6 +25,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.results import DescriptiveResults
 from villageaid.estimators.summary import normal_inference
 
@@ -84,8 +85,8 @@ def truncated_normal_mean(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, 
 def _pre_indices(t: np.ndarray, reference: float) -> np.ndarray:
     pre = np.flatnonzero(t < reference)
     if pre.size == 0:
-        raise ValueError(f"no pre-period coefficient: every relative time is at or after the reference period "
-                         f"{reference}; pass the reference period of the event study")
+        raise TooFewError(f"no pre-period coefficient: every relative time is at or after the reference period "
+                          f"{reference}; pass the reference period of the event study")
     return pre
 
 

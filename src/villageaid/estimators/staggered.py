@@ -28,6 +28,7 @@ from villageaid.estimators.att_results import (
     influence_variance,
 )
 from villageaid.estimators.drdid import Method, OverlapError, did_panel
+from villageaid.estimators.limits import NoComparisonError
 from villageaid.estimators.vcov import CRV1, HC1, SSC, VcovSpec, as_vcov, require_supported
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
@@ -146,8 +147,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
         rows = rows.reshape(shape)[keep].ravel()
         n = len(units)
     if control_group == "never_treated" and not (G == 0).any():
-        raise ValueError("there are no never-treated units (cohort 0) to serve as controls; use "
-                         "control_group='not_yet_treated'")
+        raise NoComparisonError("there are no never-treated units (cohort 0) to serve as controls; use "
+                                "control_group='not_yet_treated'")
     for g_value, size in zip(*np.unique(G[G > 0], return_counts=True), strict=True):
         if size == 1:
             notes.append(f"cohort {g_value:g} has a single unit: its ATT(g,t) and their standard errors rest on it")

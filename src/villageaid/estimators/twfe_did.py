@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.limits import MissingDataError, NoComparisonError
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import DescriptiveResults, ModelBackedResults, RegressionResults
 from villageaid.estimators.summary import TIDY_COLUMNS
@@ -194,7 +195,7 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohor
     """
     frame = data.copy()
     if not (frame[cohort] == 0).any():
-        raise ValueError("Sun-Abraham needs never-treated units (cohort 0) as the control")
+        raise NoComparisonError("Sun-Abraham needs never-treated units (cohort 0) as the control")
     relative = _relative_time(frame, time, cohort)
     names = _event_dummies(frame, relative, reference, "sa_", by_cohort=frame[cohort])
     fit = feols(f"{outcome} ~ {' + '.join(names)} | {unit} + {time}", frame, vcov=vcov or CRV1(unit))
@@ -296,7 +297,7 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, time: str, unit: st
     periods = np.sort(frame[time].unique())
     sizes = frame.groupby(unit)[time].nunique()
     if (sizes != len(periods)).any():
-        raise ValueError("the Goodman-Bacon decomposition needs a balanced panel")
+        raise MissingDataError("the Goodman-Bacon decomposition needs a balanced panel")
     g = frame.groupby(unit)[cohort].first()
     g = g.where(g <= periods.max(), 0)  # treated after the last period: never treated here
     timing = np.where((g > 0) & (g <= periods.min()), periods.min(), g)  # always treated

@@ -56,8 +56,10 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from villageaid.estimators.limits import DataLimitError
 
-class JackknifeUndefinedError(ValueError):
+
+class JackknifeUndefinedError(DataLimitError):
     """Leaving out one cluster leaves a coefficient without identifying variation.
 
     ``cluster_name``, ``cluster`` and ``term`` say which clustering, which left-out cluster and which term.

@@ -14,11 +14,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.limits import DataLimitError
 from villageaid.estimators.restrictions import parse_restrictions
 from villageaid.estimators.summary import _stats
 
 
-class WaldTestUndefinedError(ValueError):
+class WaldTestUndefinedError(DataLimitError):
     """A joint Wald test whose variance matrix is singular (more combinations than it has rank)."""
 
 

@@ -165,7 +165,7 @@ def _by_year(frame: pd.DataFrame, village_ids: pd.Index, years: np.ndarray) -> t
 
 
 def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = None) -> pd.DataFrame:
-    """Build the village × year panel of DESIGN.md §3.
+    """Build the village × year panel (its variables: data/CODEBOOK.md).
 
     Parameters
     ----------

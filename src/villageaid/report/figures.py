@@ -36,6 +36,7 @@ _ZH = {
     "Theil T": "泰尔指数",
     "Type": "类型",
     "Lorenz curve": "洛伦兹曲线",
+    "no Lorenz curve: its years are not in these data": "数据中没有洛伦兹曲线的年份",
     "Rich × year (asinh funding)": "资源丰富村×年份（asinh资金）",
     "City-level × year (asinh funding)": "市级单位×年份（asinh资金）",
     "Original": "原区间",
@@ -235,10 +236,14 @@ def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str)
     ax = axes[1]
     for (year, curve), style in zip(lorenz.groupby("year"), ("-", "--"), strict=False):
         ax.plot(curve["population_share"], curve["income_share"], style, label=str(year))
+    if lorenz.empty:  # the years of the curves are not in these data
+        ax.text(0.5, 0.5, tr("no Lorenz curve: its years are not in these data"), ha="center", va="center",
+                fontsize=7, transform=ax.transAxes)
     ax.plot([0, 1], [0, 1], color="0.6", linewidth=0.8)
     ax.set_xlabel(tr("Cumulative share of villages"))
     ax.set_ylabel(tr("Cumulative share of funding"))
-    ax.legend(fontsize=7, title=tr("Lorenz curve"), title_fontsize=7)
+    if not lorenz.empty:
+        ax.legend(fontsize=7, title=tr("Lorenz curve"), title_fontsize=7)
     _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure
 

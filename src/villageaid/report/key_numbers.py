@@ -32,7 +32,7 @@ def select_row(table: pd.DataFrame, where: dict) -> pd.Series:
 def key_value(tables_dir: Path, key: KeyEstimate) -> float:
     """Return the current value of one key estimate from the tidy CSVs (identifier columns, never labels)."""
     table = pd.read_csv(tables_dir / key.file)
-    return float(select_row(table, key.where)[key.column])
+    return float(select_row(table, key.selection)[key.column])
 
 
 def write_key_numbers(tables_dir: Path) -> Path:

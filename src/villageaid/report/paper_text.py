@@ -16,7 +16,21 @@ import numpy as np
 import pandas as pd
 
 from villageaid.io.write import write_text
-from villageaid.registry import KEY_ESTIMATES, KeyEstimate
+from villageaid.registry import (
+    CS_UNIVERSAL,
+    KEY_ESTIMATES,
+    OUTPUTS,
+    RICH_ASINH,
+    RICH_PPML,
+    SENSITIVITY_RESTRICTIONS,
+    TABLE5,
+    TABLE5B,
+    TABLE6C,
+    TABLE9,
+    KeyEstimate,
+    Restriction,
+    sensitivity_id,
+)
 from villageaid.report.key_numbers import select_row
 from villageaid.report.render import latex_escape
 from villageaid.report.tables import (
@@ -27,15 +41,6 @@ from villageaid.report.tables import (
 )
 
 LEVEL = 0.05
-CLAIMS = {"H1": "high-level units bring more funding", "H2": "funding follows rich villages after 2021 and "
-          "poor ones during the campaign", "H3": "level and richness are super-additive (the strong alliance)",
-          "H4": "the allocation logic shifted towards rich villages after 2021",
-          "H5": "designation as a demonstration village attracts funding",
-          "H6": "funding is persistent (the strong get stronger)", "H7": "inequality between villages rose",
-          "H9": "strong units are matched with rich villages",
-          "H10": "funding raises village incomes, less so in better-endowed villages (the efficiency cost)"}
-
-
 def verdict(estimate: float, low: float, high: float, claim: int) -> str:
     """Return "supported", "contradicted" or "undetermined": the 95% interval against the claimed sign."""
     if not all(map(math.isfinite, (estimate, low, high))):
@@ -68,7 +73,7 @@ def describe_size(value: float, scale: str) -> str:
 
 def _row(tables_dir: Path, key: KeyEstimate) -> pd.Series | None:
     try:
-        return select_row(pd.read_csv(tables_dir / key.file), key.where)
+        return select_row(pd.read_csv(tables_dir / key.file), key.selection)
     except (OSError, KeyError):
         return None
 
@@ -99,7 +104,7 @@ def claim_sentences(tables_dir: Path) -> list[str]:
 def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
     """Return the sentence on the event studies' pre-trend tests and the models whose test rejects."""
     try:
-        table = pd.read_csv(tables_dir / "table5_event_study.csv")
+        table = pd.read_csv(tables_dir / f"{TABLE5.stem}.csv")
     except OSError:
         return "The event studies could not be estimated on these data.", []
     if "term" not in table or "p_value" not in table:  # the table explains why it was not estimated
@@ -109,13 +114,13 @@ def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
         return "The event studies have no pre-2020 years to test.", []
     failed = [str(r.model) for r in tests.itertuples() if r.p_value < LEVEL]
     shown = "; ".join(f"{r.model}: p = {r.p_value:.3f}" for r in tests.itertuples())
-    post = table.loc[(table["model_id"] == "rich_ppml") & (table["term"] != "pre_trend_test")
+    post = table.loc[(table["model_id"] == RICH_PPML.id) & (table["term"] != "pre_trend_test")
                      & (pd.to_numeric(table["period"], errors="coerce") >= 2021)]
     significant = int((post["p_value"] < LEVEL).sum()) if "p_value" in post else 0
     slopes = table.loc[table["term"].astype(str).str.startswith("pretrend_slope_")]
     power_text = ""
-    for model_id, label in (("rich_asinh", "rich × year (asinh)"), ("rich_ppml", "rich × year (PPML)")):
-        rows = slopes.loc[slopes["model_id"] == model_id].set_index("term")["estimate"]
+    for model, label in ((RICH_ASINH, "rich × year (asinh)"), (RICH_PPML, "rich × year (PPML)")):
+        rows = slopes.loc[slopes["model_id"] == model.id].set_index("term")["estimate"]
         if {"pretrend_slope_50", "pretrend_slope_80"} <= set(rows.index):
             power_text += (f" For {label}, a linear violation of parallel trends of {rows['pretrend_slope_50']:.3f} "
                            f"per year would pass the pre-test half of the time, and one of "
@@ -128,21 +133,21 @@ def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
     return text, failed
 
 
-def _breakdown_phrases(tables_dir: Path, id_suffix: str, bound: str, unit: str) -> list[str]:
+def _breakdown_phrases(tables_dir: Path, restriction: Restriction, bound: str, unit: str) -> list[str]:
     """Phrases on the breakdown value of each H4/H5 model under one restriction, read from the tidy tables."""
     parts = []
-    for file, models in (("table5b_sensitivity.csv", (("rich_asinh", "the 2021 rich × year effect (asinh)"),
-                                                      ("rich_ppml", "the 2021 rich × year effect (PPML)"))),
-                         ("table6c_sensitivity.csv", (("cs_universal", "the effect of designation in its first "
-                                                                        "year (Callaway–Sant'Anna)"),))):
+    for output, models in ((TABLE5B, ((RICH_ASINH, "the 2021 rich × year effect (asinh)"),
+                                      (RICH_PPML, "the 2021 rich × year effect (PPML)"))),
+                           (TABLE6C, ((CS_UNIVERSAL, "the effect of designation in its first year "
+                                                     "(Callaway–Sant'Anna)"),))):
         try:
-            table = pd.read_csv(tables_dir / file)
+            table = pd.read_csv(tables_dir / f"{output.stem}.csv")
         except OSError:
             continue
         if "term" not in table or "model_id" not in table:
             continue
-        for model_id, label in models:
-            rows = table.loc[table["model_id"] == model_id + id_suffix]
+        for model, label in models:
+            rows = table.loc[table["model_id"] == sensitivity_id(model, restriction)]
             breakdown = rows.loc[rows["term"] == "breakdown", "estimate"]
             grid = rows.loc[rows["term"].astype(str).str.startswith("M="), "M"]
             if breakdown.empty or grid.empty:
@@ -159,9 +164,11 @@ def _breakdown_phrases(tables_dir: Path, id_suffix: str, bound: str, unit: str) 
 
 def sensitivity_sentence(tables_dir: Path) -> str:
     """Return the sentences on how large a violation of parallel trends would overturn the H4 and H5 effects."""
-    smooth = _breakdown_phrases(tables_dir, "", "M", " per year of change in the slope of the difference in trends")
-    relative = _breakdown_phrases(tables_dir, "_rm", "M̄", " times the largest pre-period change in the "
-                                  "difference in trends")
+    smooth_restriction, relative_restriction = SENSITIVITY_RESTRICTIONS
+    smooth = _breakdown_phrases(tables_dir, smooth_restriction, "M",
+                                " per year of change in the slope of the difference in trends")
+    relative = _breakdown_phrases(tables_dir, relative_restriction, "M̄",
+                                  " times the largest pre-period change in the difference in trends")
     text = ""
     if smooth:
         text += ("Under smoothness restrictions (Rambachan and Roth 2023; Tables 5b and 6c), " + "; ".join(smooth)
@@ -170,7 +177,7 @@ def sensitivity_sentence(tables_dir: Path) -> str:
         text += (" Under relative magnitudes, which bound each post-period change in the difference in trends by "
                  "M̄ times the largest pre-period one, " + "; ".join(relative) + ".")
     try:
-        table6c = pd.read_csv(tables_dir / "table6c_sensitivity.csv")
+        table6c = pd.read_csv(tables_dir / f"{TABLE6C.stem}.csv")
         slopes = table6c.loc[table6c["term"].astype(str).str.startswith("pretrend_slope_")].set_index("term")
         text += (f" For the designation effects, the pre-test would detect a linear violation of "
                  f"{slopes.loc['pretrend_slope_50', 'estimate']:.3f} per year half of the time and one of "
@@ -183,7 +190,7 @@ def sensitivity_sentence(tables_dir: Path) -> str:
 def policy_sentence(tables_dir: Path) -> str:
     """Return the sentences on what the recommendations would change (Table 9), from its tidy table."""
     try:
-        table = pd.read_csv(tables_dir / "table9_policies.csv")
+        table = pd.read_csv(tables_dir / f"{TABLE9.stem}.csv")
         values = table.set_index(["policy", "measure"])
     except (OSError, KeyError):
         return ""
@@ -220,7 +227,10 @@ POLICY_NAMES_TEXT = {"benefits_all": "the equal split", "strong_alliance": "the 
 def fallback_sentences(tables_dir: Path) -> list[str]:
     """Return one sentence per table whose jackknife was undefined for a model, read from the tidy tables."""
     out = []
-    for path in sorted(tables_dir.glob("table*.csv")):
+    for output in OUTPUTS:
+        path = tables_dir / f"{output.stem}.csv"
+        if output.kind != "table" or not path.is_file():
+            continue
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
         if "fallback_reason" not in table.columns:
             continue
@@ -229,7 +239,7 @@ def fallback_sentences(tables_dir: Path) -> list[str]:
             continue
         models = list(dict.fromkeys(marked["model_id"].astype(str)))
         reasons = "; ".join(dict.fromkeys(marked["fallback_reason"].astype(str)))
-        out.append(f"In {path.stem.split('_')[0].replace('table', 'Table ')} the cluster jackknife is undefined for "
+        out.append(f"In {output.title.split('.')[0]} the cluster jackknife is undefined for "
                    f"{len(models)} model{'s' if len(models) > 1 else ''} ({reasons}): their errors, marked with a "
                    "dagger, are CRV1 and too small where so few villages carry a coefficient.")
     return out

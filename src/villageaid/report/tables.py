@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from villageaid.analysis.descriptives import DESCRIBED, descriptive_statistics
 from villageaid.analysis.typology import ALL_COUNTIES, typology_counts
 from villageaid.io.write import write_csv, write_text
 from villageaid.panel.typology import TYPE_LABELS, VILLAGE_TYPES
+from villageaid.report.etable import Column, fmt, regression_table
 from villageaid.report.render import ColumnGroup, FormattedTable
+
+if TYPE_CHECKING:
+    from villageaid.report.context import OutputContext
 
 #: Largest number of counties shown one by one; with more, only the total is shown.
 MAX_COUNTIES_SHOWN = 6
@@ -72,7 +78,7 @@ def _count_cell(villages: int, share: float) -> str:
     return f"{villages} ({100 * share:.1f}%)" if np.isfinite(share) else "0 (–)"
 
 
-def table1(panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
+def table1(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 1: villages by type (unit level × endowment), by county and period, with mean funding.
 
     Returns
@@ -82,6 +88,7 @@ def table1(panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
     formatted : FormattedTable
         The printed layout.
     """
+    panel = context.panel
     tidy = typology_counts(panel)
     counties = [c for c in tidy["county"].unique() if c != ALL_COUNTIES]
     shown = [*counties, ALL_COUNTIES] if len(counties) <= MAX_COUNTIES_SHOWN else [ALL_COUNTIES]
@@ -126,14 +133,57 @@ def table1(panel: pd.DataFrame) -> tuple[pd.DataFrame, FormattedTable]:
         data_note(panel),
     ]
     formatted = FormattedTable(
-        title="Table 1. Village types by dispatching-unit level and village endowment",
-        label="tab:typology",
+        title=context.title,
+        label=context.label,
         columns=columns,
         rows=rows,
         groups=groups,
         notes=notes,
     )
     return tidy, formatted
+
+
+def table2(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
+    """Table 2: means (standard deviations) by village type and period."""
+    panel = context.panel
+    tidy = descriptive_statistics(panel)
+    periods = list(dict.fromkeys(tidy["period"]))
+    types = [*VILLAGE_TYPES, "All"]
+    indexed = tidy.set_index(["period", "village_type", "variable"]).sort_index()
+    columns = ["Variable"] + [t for _ in periods for t in types]
+    groups = [ColumnGroup("", 1)] + [ColumnGroup(p.capitalize(), len(types)) for p in periods]
+    rows = []
+    for variable, label in DESCRIBED.items():
+        if variable not in set(tidy["variable"]):
+            continue
+        means, sds = [label], [""]
+        for period in periods:
+            for vtype in types:
+                cell = indexed.loc[(period, vtype, variable)]
+                means.append(fmt(cell["mean"], 2))
+                sds.append(f"({fmt(cell['sd'], 2)})" if np.isfinite(cell["sd"]) else "")
+        rows += [means, sds]
+    counts = ["Village-years"]
+    for period in periods:
+        for vtype in types:
+            counts.append(f"{int(indexed.loc[(period, vtype, 'funding_total'), 'n']):,}")
+    rows.append(counts)
+    notes = ["Means with standard deviations in parentheses, over village-years. Types: "
+             + "; ".join(f"{k} = {v}" for k, v in TYPE_LABELS.items()) + ".", sample_note(panel), data_note(panel)]
+    return tidy, FormattedTable(context.title, context.label, columns, rows, groups, notes)
+
+
+def models_table(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
+    """Write a regression table of the output's declared models, one column each (the generic writer).
+
+    Any output whose models are regressions can use it (``writer="villageaid.report.tables:models_table"``):
+    rows are the models' terms in order of appearance, the notes say what the table shows (the output's
+    ``caption``), how the errors were computed and where the data come from.
+    """
+    columns = [Column(spec.label, context.model(spec), model_id=spec.id) for spec in context.spec.models]
+    terms = {term: term for column in columns for term in column.result.tidy()["term"]}
+    notes = [note for note in (context.spec.caption, context.note) if note]
+    return regression_table(columns, terms, title=context.title, label=context.label, notes=notes)
 
 
 def write_table(name: str, tidy: pd.DataFrame, formatted: FormattedTable, out_dir: Path | str) -> list[Path]:

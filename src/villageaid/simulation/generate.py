@@ -1,6 +1,6 @@
 """Simulated default data: a documented data-generating process calibrated to the paper.
 
-The process (DESIGN.md §4) follows Lan & Cheng's account of two western counties:
+The process (data/README.md) follows Lan & Cheng's account of two western counties:
 
 1. A latent endowment drives each village's observed baseline (population, 2015 poverty rate and status,
    distance, terrain, 2020 collective income, industry, road). The endowment index and the rich flag

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from villageaid.analysis import allocation_models, logic_shift_models
-from villageaid.analysis.variables import NOT_ESTIMABLE, analysis_frame
+from villageaid.analysis.variables import analysis_frame
 from villageaid.estimators import att_gt
+from villageaid.estimators.limits import DATA_LIMITS
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.registry import BY_ID
+from villageaid.registry import SHIFT_PPML, TRANSITION_PPML, key_for
 from villageaid.simulation import Scenario, simulate
 
 
@@ -42,19 +43,18 @@ def replication(seed: int, scenario: Scenario) -> list[dict]:
                      "not_estimated": not_estimated})
 
     # The paper's key estimates (villageaid.registry), estimated as the tables estimate them.
-    estimates = (("allocation.transition_ppml.city_x_rich.estimate",
+    estimates = ((key_for(TRANSITION_PPML, TRANSITION_PPML.key_term),
                   lambda: allocation_models(panel, period="transition", bootstrap_draws=0).ppml,
                   effects["H3_city_x_rich"]["transition"]),
-                 ("logic_shift.shift_ppml.post_city_x_rich.estimate",
+                 (key_for(SHIFT_PPML, SHIFT_PPML.key_term),
                   lambda: logic_shift_models(panel, bootstrap_draws=0, event_studies=False).ppml,
                   effects["H4_post_x_city_x_rich"]))
-    for key_id, estimate, truth in estimates:
-        key = BY_ID[key_id]
+    for key, estimate, truth in estimates:
         hypothesis, term = key.hypothesis, key.where["term"]
         try:
             result = estimate()
             row = result.tidy().set_index("term").loc[term]
-        except NOT_ESTIMABLE as exc:  # these data cannot support it: a row that says why, never the end of the run
+        except DATA_LIMITS as exc:  # these data cannot support it: a row that says why, never the end of the run
             add(hypothesis, "PPML (village jackknife)", term, *[np.nan] * 5, truth,
                 not_estimated=f"{type(exc).__name__}: {exc}")
             continue
@@ -67,7 +67,7 @@ def replication(seed: int, scenario: Scenario) -> list[dict]:
         cs = att_gt(frame, outcome="asinh_funding_total", time="year", unit="village_code",
                     cohort="demonstration_cohort", covariates=["endowment_index", "rich_village"],
                     control_group="not_yet_treated").aggregate("simple")
-    except NOT_ESTIMABLE as exc:
+    except DATA_LIMITS as exc:
         add("H5", "Callaway–Sant'Anna simple ATT (asinh; approximate truth)", "designation", *[np.nan] * 6,
             not_estimated=f"{type(exc).__name__}: {exc}")
         return rows

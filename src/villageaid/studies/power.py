@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from villageaid.analysis import allocation_models, logic_shift_models
-from villageaid.analysis.variables import NOT_ESTIMABLE
+from villageaid.estimators.limits import DATA_LIMITS
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.registry import MODEL_SPECS
+from villageaid.registry import SHIFT_PPML, TRANSITION_PPML
 from villageaid.simulation import Scenario, simulate, two_counties
 
 
@@ -43,13 +43,13 @@ def power_replication(seed: int, design: tuple[int, int, float]) -> dict:
     panel = build_panel(tables)
     row = {"counties": counties, "villages_per_county": villages, "effect": effect, "seed": seed}
     for hypothesis, estimate, spec in (
-            ("H3", lambda: allocation_models(panel, period="transition", bootstrap_draws=0).ppml, "transition_ppml"),
-            ("H4", lambda: logic_shift_models(panel, bootstrap_draws=0, event_studies=False).ppml, "shift_ppml")):
+            ("H3", lambda: allocation_models(panel, period="transition", bootstrap_draws=0).ppml, TRANSITION_PPML),
+            ("H4", lambda: logic_shift_models(panel, bootstrap_draws=0, event_studies=False).ppml, SHIFT_PPML)):
         try:
             model = estimate()
-            row[f"{hypothesis}_p"] = float(model.pvalues[MODEL_SPECS[spec].key_term])
+            row[f"{hypothesis}_p"] = float(model.pvalues[spec.key_term])
             row[f"{hypothesis}_note"] = model.fallback_reason or ""
-        except NOT_ESTIMABLE as exc:  # a design these data cannot support: recorded, never the end of the run
+        except DATA_LIMITS as exc:  # a design these data cannot support: recorded, never the end of the run
             row[f"{hypothesis}_p"] = np.nan
             row[f"{hypothesis}_note"] = f"not estimated: {type(exc).__name__}: {exc}"
     return row

@@ -14,10 +14,11 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from villageaid.analysis.variables import NOT_ESTIMABLE, analysis_frame, available_controls
+from villageaid.analysis.variables import analysis_frame, available_controls
 from villageaid.estimators import feols, fepois
+from villageaid.estimators.limits import DATA_LIMITS
 from villageaid.panel.endowment import rich_flag
-from villageaid.registry import MODEL_SPECS
+from villageaid.registry import SHIFT_PPML, TRANSITION_PPML
 
 OUTCOMES = {"asinh": "asinh_funding_total", "log1p": "log1p_funding_total", "ppml": "funding_total"}
 ENDOWMENT = ("upper tercile", "median split", "top vs bottom tercile")
@@ -25,7 +26,7 @@ CLUSTERS = {"village CRV1": {"CRV1": "village"}, "village CRV3": {"CRV3": "villa
             "township CRV1": {"CRV1": "township"}}
 SAMPLES = ("all villages", "without demonstration villages", "balanced villages only")
 #: The paper's models each curve varies (declared once in the registry).
-BASE_MODELS = {"H3": MODEL_SPECS["transition_ppml"], "H4": MODEL_SPECS["shift_ppml"]}
+BASE_MODELS = {"H3": TRANSITION_PPML, "H4": SHIFT_PPML}
 
 
 def _with_endowment(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
@@ -77,7 +78,7 @@ def specification_curve(panel: pd.DataFrame) -> pd.DataFrame:
             try:
                 result = fit(formula, data, vcov=CLUSTERS[cluster])
                 row = result.tidy().set_index("term").loc[term]
-            except NOT_ESTIMABLE as exc:
+            except DATA_LIMITS as exc:
                 # One specification these data cannot support (a jackknife left without variation, a term
                 # dropped as collinear...) is a row that says why, not the end of the curve.
                 rows.append({**choice, **dict.fromkeys(_STATISTICS, np.nan), "nobs": 0,

@@ -337,30 +337,17 @@ def _fp_tables(config: BuildConfig, code: str) -> dict:
 def _run_tables(config: BuildConfig) -> None:
     import pandas as pd
 
-    from villageaid.report.figures import FontMissingError, use_language
-    from villageaid.workflow.outputs import NOT_ESTIMABLE, build_outputs
+    from villageaid.report.figures import FontMissingError
+    from villageaid.workflow.outputs import staged_outputs
 
+    panel = pd.read_parquet(config.path(PANEL))
     try:
-        use_language(config.figure_lang)
+        staged_outputs(panel, config.path(TABLES), config.path(FIGURES), whole_folders=True,
+                       language=config.figure_lang, bootstrap_draws=config.bootstrap_draws,
+                       log=lambda message: print(f"villageaid: tables: {message}", flush=True),
+                       workers=config.workers, vcov=config.vcov)
     except FontMissingError as exc:
         raise BuildError(str(exc)) from exc
-    panel = pd.read_parquet(config.path(PANEL))
-    tables, figures = config.path(TABLES), config.path(FIGURES)
-    stage_tables, stage_figures = staging_for(tables), staging_for(figures)
-    try:
-        build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=config.bootstrap_draws,
-                      log=lambda message: print(f"villageaid: tables: {message}", flush=True),
-                      workers=config.workers, vcov=config.vcov)
-    except BaseException as exc:
-        _remove(stage_tables)
-        _remove(stage_figures)
-        if isinstance(exc, NOT_ESTIMABLE):  # each analysis explains its own failure; this is the safety net
-            raise BuildError(f"the tables cannot be written from this panel ({type(exc).__name__}: {exc})") from exc
-        raise
-    for folder in (stage_tables, stage_figures):
-        (folder / ".gitkeep").write_text("")
-    swap_in(stage_tables, tables)
-    swap_in(stage_figures, figures)
 
 
 def _fp_codebook(config: BuildConfig, code: str) -> dict:
@@ -394,7 +381,10 @@ def _fp_pdf(config: BuildConfig, code: str) -> dict:
     sources = {p.name: sha256_file(p) for p in sorted(config.path(Path("paper")).glob("*"))
                if p.suffix in (".tex", ".bib", ".bst", ".cls", ".sty")}
     manifest = config.path(MANIFEST)
-    return {"sources": _digest(sources), "manifest": sha256_file(manifest) if manifest.is_file() else None}
+    from villageaid.workflow.docs import paper_sections
+
+    return {"sources": _digest(sources), "manifest": sha256_file(manifest) if manifest.is_file() else None,
+            "sections": _digest(paper_sections())}
 
 
 def _run_pdf(config: BuildConfig) -> None:
@@ -411,6 +401,10 @@ def _run_pdf(config: BuildConfig) -> None:
                 shutil.copy2(item, work / item.name)
         for folder in (TABLES, FIGURES):
             shutil.copytree(config.path(folder), work / folder.name)
+        from villageaid.workflow.docs import paper_sections
+
+        for name, text in paper_sections().items():  # the outputs of each section, as the registry declares them
+            (work / name).write_text(text, encoding="utf-8")
         bibtex = shutil.which("bibtex")
         steps = [[xelatex, "-interaction=nonstopmode", "-halt-on-error", "main.tex"]]
         if bibtex and any(work.glob("*.bib")):

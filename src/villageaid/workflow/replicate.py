@@ -27,7 +27,7 @@ RTOL, ATOL = 1e-6, 1e-9
 
 def read_key_estimates(tables_dir: Path) -> list[dict]:
     """Read the current value of every key estimate from the tidy CSVs in ``tables_dir``."""
-    return [{"id": key.id, "name": key.description, "file": key.file, "where": key.where, "column": key.column,
+    return [{"id": key.id, "name": key.description, "file": key.file, "where": key.selection, "column": key.column,
              "value": key_value(tables_dir, key), "rtol": RTOL, "atol": ATOL} for key in KEY_ESTIMATES]
 
 

@@ -46,47 +46,58 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_tables(args: argparse.Namespace) -> int:
     """Write the paper's tables and figures from a panel."""
-    from villageaid.report.figures import FontMissingError, use_language
-    from villageaid.workflow.outputs import build_outputs
+    from villageaid.report.figures import FontMissingError
+    from villageaid.workflow.outputs import staged_outputs
 
     start = time.perf_counter()
-    try:
-        use_language(args.lang)
-    except FontMissingError as exc:
-        raise UserError(str(exc)) from exc
     try:
         panel = pd.read_parquet(args.panel)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
     log(f"tables: read {args.panel} ({len(panel)} village-years)")
-    import shutil
-    import tempfile
-
-    from villageaid.workflow.outputs import NOT_ESTIMABLE
-
-    # Build into staging folders and move the files in only when every table and figure was estimated:
-    # a failure leaves the previous outputs as they were, never half of a new set.
-    tables_dir, figures_dir = Path(args.out), Path(args.figures)
-    tables_dir.mkdir(parents=True, exist_ok=True)
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    stage_tables = Path(tempfile.mkdtemp(prefix=".staging.", dir=tables_dir))
-    stage_figures = Path(tempfile.mkdtemp(prefix=".staging.", dir=figures_dir))
     try:
-        try:
-            written = build_outputs(panel, stage_tables, stage_figures, bootstrap_draws=args.bootstrap_draws,
-                                    log=lambda message: log(f"tables: {message}"),
-                                    workers=args.workers, vcov=args.vcov)
-        except NOT_ESTIMABLE as exc:  # each analysis explains its own failure; this is the safety net
-            raise UserError(f"the tables cannot be written from this panel ({type(exc).__name__}: {exc}); "
-                            "nothing was written") from exc
-        for path in written:
-            target = (tables_dir if path.parent == stage_tables else figures_dir) / path.name
-            path.replace(target)
-    finally:
-        shutil.rmtree(stage_tables, ignore_errors=True)
-        shutil.rmtree(stage_figures, ignore_errors=True)
+        written = staged_outputs(panel, Path(args.out), Path(args.figures), whole_folders=False, language=args.lang,
+                                 bootstrap_draws=args.bootstrap_draws, log=lambda message: log(f"tables: {message}"),
+                                 workers=args.workers, vcov=args.vcov)
+    except FontMissingError as exc:
+        raise UserError(str(exc)) from exc
     log(f"tables: wrote {len(written)} files in {time.perf_counter() - start:.2f} s")
     return EXIT_OK
+
+
+def tables_description() -> str:
+    """Describe the tables command with every file it writes, from the outputs the registry declares."""
+    from villageaid.registry import OUTPUTS
+    from villageaid.workflow.outputs import BUILD_FILES, output_files
+
+    lines = ["Estimate the paper's analyses on a panel and write its tables (tidy CSV, Markdown, LaTeX) into --out",
+             "and its figures (PNG, PDF and a CSV of the numbers drawn) into --figures. What the data cannot",
+             "support is written as 'not estimated on these data' with the reason. Files:", ""]
+    for output in OUTPUTS:
+        lines.append(f"  {output.title}")
+        lines.append(f"      {', '.join(output_files(output))}")
+    lines += ["", f"  and, beside the tables: {', '.join(BUILD_FILES)}"]
+    return "\n".join(lines)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Rewrite (or check) the lists of outputs that README.md and paper/README.md derive from the registry."""
+    from villageaid.workflow.docs import DOCUMENTS, update_docs
+
+    root = Path(args.root)
+    try:
+        stale = update_docs(root, check=args.check)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot update the documents under {root}: {exc}") from exc
+    if args.check:
+        if stale:
+            log(f"docs: out of date: {', '.join(stale)} (run 'make docs' or 'villageaid docs')")
+            return EXIT_INTERNAL
+        log(f"docs: {', '.join(DOCUMENTS)} list every output")
+        return EXIT_OK
+    log(f"docs: {'rewrote ' + ', '.join(stale) if stale else 'already up to date'}")
+    return EXIT_OK
+
 
 def cmd_manifest(args: argparse.Namespace) -> int:
     """Write the SHA-256 manifest of the outputs."""
@@ -175,9 +186,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("tables", help="estimate the hypotheses and write the paper's tables and figures",
-                       description="Estimate the landed analyses on a panel and write Tables 1 (typology), 2 "
-                                   "(descriptives), 3 (H1-H3), 4 (H4), 5 (event studies) and 8 (H8, H9) as CSV, "
-                                   "Markdown and LaTeX, and the event-study figure as PNG and PDF.")
+                       description=tables_description(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("panel", type=Path, metavar="PANEL", help="panel Parquet file from 'villageaid panel'")
     p.add_argument("--out", type=Path, required=True, help="output directory for tables (e.g. paper/tables)")
     p.add_argument("--figures", type=Path, default=None,
@@ -189,6 +198,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="figure labels in English (default) or Chinese (needs a CJK font: make fonts)")
     add_output_workers_option(p)
     p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("docs", help="rewrite the lists of outputs in README.md and paper/README.md",
+                       description="The lists of tables, figures and programs in README.md and paper/README.md "
+                                   "are generated from the registry of outputs, between the markers "
+                                   "<!-- outputs:begin --> and <!-- outputs:end -->. --check only says whether "
+                                   "they are out of date (exit 1 if they are).")
+    p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: the current one)")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if a list is out of date")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("manifest", help="write the SHA-256 manifest of the outputs (paper/MANIFEST.sha256)",
                        description="Write one line 'sha256  path' per file under the given folders, sorted, with "

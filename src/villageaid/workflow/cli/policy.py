@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from villageaid.io.write import write_csv
 from villageaid.workflow.cli.common import (
     EXIT_OK,
     UserError,
@@ -21,11 +20,11 @@ def cmd_policy(args: argparse.Namespace) -> int:
     """Counterfactual allocation policies within counties (Table 9 and the fairness–efficiency frontier)."""
     from villageaid.analysis.policy import PolicyInputError, simulate_policies
     from villageaid.analysis.policy_inputs import assignments_policy, counties_from_panel, estimate_policy_models
+    from villageaid.estimators.limits import DATA_LIMITS
     from villageaid.io.assignments import read_assignments
-    from villageaid.report import hypothesis_tables as ht
-    from villageaid.report.figures import frontier_figure, save_figure
-    from villageaid.report.tables import data_note, write_table
-    from villageaid.workflow.outputs import NOT_ESTIMABLE
+    from villageaid.registry import OUTPUTS
+    from villageaid.report.context import OutputContext
+    from villageaid.workflow.outputs import write_output
 
     if args.draws < 0:
         raise UserError("--draws must be zero or more")
@@ -38,7 +37,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     try:
         counties = counties_from_panel(panel)
         models = estimate_policy_models(panel)
-    except NOT_ESTIMABLE as exc:
+    except DATA_LIMITS as exc:
         raise UserError(f"the policy models cannot be estimated from this panel ({type(exc).__name__}: {exc})") \
             from exc
     custom = None
@@ -53,10 +52,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
                                scheduler=scheduler, custom=custom)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    note = data_note(panel)
-    written = write_table("table9_policies", *ht.table9(result, panel), out)
-    written += save_figure(frontier_figure(result.frontier, result.table, note=note), out / "figure_frontier")
-    written.append(write_csv(result.frontier, out / "figure_frontier.csv"))
+    written = []
+    for output in OUTPUTS:  # the paper's outputs of the policy analysis (Table 9 and the frontier)
+        if output.needs == ("policy",):
+            written += write_output(output, OutputContext(output, panel, {"policy": result}), out, out)
     log(f"policy: done on {result.backend} in {result.seconds:.1f} s; wrote {', '.join(p.name for p in written)}")
     print(result.table.pivot(index="policy", columns="measure", values="estimate").round(3).to_string())
     return EXIT_OK

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.test_build import _records
+from tests.workflow.test_build import _records
 from villageaid.registry import KEY_ESTIMATES
 from villageaid.report.key_numbers import key_value
 from villageaid.workflow.build import PDF, TABLES, BuildConfig, build

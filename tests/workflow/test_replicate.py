@@ -16,7 +16,7 @@ from tests.conftest import tree_hashes
 from villageaid.workflow.cli import main
 from villageaid.workflow.replicate import compare, manifest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _children(pid: int) -> set[int]:

@@ -26,7 +26,7 @@ from villageaid.workflow.build import (
 )
 from villageaid.workflow.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _records(directory: Path, *, designations: bool = True, villages: int | None = None) -> Path:

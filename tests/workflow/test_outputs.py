@@ -1,0 +1,190 @@
+"""The paper's build: outputs grouped by the analyses they share, and the same bytes in parallel and serially."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import villageaid.report.paper_figures
+import villageaid.report.tables
+from tests.conftest import tree_hashes
+from villageaid.estimators.limits import DATA_LIMITS, NoVariationError, TooFewError
+from villageaid.io.validate import validate_tables
+from villageaid.panel import build_panel
+from villageaid.registry import ANALYSES, OUTPUTS
+from villageaid.simulation import simulate
+from villageaid.workflow.cli import main
+from villageaid.workflow.outputs import OutputError, analyses_needed, build_outputs, groups_sharing_analyses
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    tables, report = validate_tables(simulate().tables)
+    assert report.ok
+    panel = build_panel(tables)
+    panel.attrs["data_source"] = "simulated, scenario default"
+    return panel
+
+
+def test_groups_never_split_a_long_analysis() -> None:
+    groups = groups_sharing_analyses(OUTPUTS)
+    repeatable = {name for name, spec in ANALYSES.items() if spec.repeatable}
+    assert sorted(o.stem for g in groups for o in g) == sorted(o.stem for o in OUTPUTS)
+    homes: dict[str, set[int]] = {}
+    for number, group in enumerate(groups):
+        for output in group:
+            for need in analyses_needed([output]):
+                homes.setdefault(need, set()).add(number)
+    # Each analysis outside the repeatable ones is estimated in one group only (with the analyses it needs or
+    # uses); the allocation models may repeat.
+    assert all(len(where) == 1 for need, where in homes.items() if need not in repeatable)
+    assert any(len(homes[need]) > 1 for need in repeatable)
+    assert len(groups) >= 6  # enough independent work for two cores
+
+
+@pytest.mark.integration
+def test_parallel_outputs_are_the_serial_bytes(panel: pd.DataFrame, tmp_path: Path) -> None:
+    # A subset that is quick but spans groups: no analysis, a repeated allocation model, inequality.
+    chosen = [o for o in OUTPUTS if o.stem in {"table1_typology", "figure_funding_by_type", "table3_level_endowment",
+                                               "table7_inequality", "figure_inequality", "table6b_persistence"}]
+    logs: dict[int, list[str]] = {1: [], 2: []}
+    names: dict[int, list[str]] = {}
+    for workers in (1, 2):
+        written = build_outputs(panel, tmp_path / f"t{workers}", tmp_path / f"f{workers}", bootstrap_draws=99,
+                                log=logs[workers].append, workers=workers, outputs=chosen)
+        names[workers] = [p.name for p in written]
+        # Returned in the outputs' order whatever order the workers finished in, then the options and generated text.
+        order = [o.stem for o in chosen]
+        owners = [max((o for o in order if p.stem.startswith(o)), key=len) for p in written[:-3]]
+        assert owners == sorted(owners, key=order.index) and list(dict.fromkeys(owners)) == order
+    assert names[1] == names[2]
+    assert tree_hashes(tmp_path / "t1") == tree_hashes(tmp_path / "t2")
+    assert tree_hashes(tmp_path / "f1") == tree_hashes(tmp_path / "f2")
+    # Every output logged once, whichever process wrote it.
+    assert sorted(m.split(":")[0] for m in logs[1]) == sorted(m.split(":")[0] for m in logs[2])
+    assert {m.split(":")[0] for m in logs[1]} >= {o.stem for o in chosen}
+
+
+@pytest.fixture
+def tiny_panel(valid_dir: Path, tmp_path: Path) -> Path:
+    """The panel of the hand-written three-village records: most analyses meet a data limit on it."""
+    path = tmp_path / "panel.parquet"
+    assert main(["panel", str(valid_dir), "--out", str(path)]) == 0
+    return path
+
+
+def _broken_writer(context: object) -> None:
+    raise KeyError("estimat")  # a typo in a writer: a bug, never a property of the data
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_broken_writer_stops_the_build_naming_the_output(tiny_panel: Path, tmp_path: Path, workers: str,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(villageaid.report.tables, "table2", _broken_writer)  # forked workers inherit it
+    out = tmp_path / "tables"
+    code = main(["tables", str(tiny_panel), "--out", str(out), "--bootstrap-draws", "0", "--workers", workers])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "table2_descriptives" in err and "KeyError: 'estimat'" in err and "a bug, not a property of the data" in err
+    assert "--debug" in err
+    assert not list(out.glob("*.md"))  # nothing of a failed build is left behind
+    with pytest.raises(OutputError, match="table2_descriptives") as raised:
+        main(["--debug", "tables", str(tiny_panel), "--out", str(out), "--bootstrap-draws", "0", "--workers", workers])
+    assert "KeyError" in str(raised.value) and "Traceback" in raised.value.details
+
+
+def test_the_build_command_stops_on_a_broken_writer(valid_dir: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(villageaid.report.paper_figures, "write_matching", _broken_writer)
+    code = main(["build", "--root", str(tmp_path / "project"), "--data", str(valid_dir), "--until", "tables",
+                 "--bootstrap-draws", "0", "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "figure_matching" in err and "KeyError" in err
+
+
+def test_a_data_limit_in_a_writer_is_written_as_not_estimated(tiny_panel: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    def limited(context: object) -> None:
+        raise NoVariationError("no village changes type in these data")
+
+    monkeypatch.setattr(villageaid.report.tables, "table2", limited)
+    out = tmp_path / "tables"
+    assert main(["tables", str(tiny_panel), "--out", str(out), "--bootstrap-draws", "0", "--workers", "1"]) == 0
+    table = (out / "table2_descriptives.md").read_text(encoding="utf-8")
+    assert "Not estimated" in table and "NoVariationError: no village changes type" in table
+    assert "table2_descriptives: not estimated on these data" in capsys.readouterr().err
+
+
+def test_data_limits_are_declared_and_bugs_are_not() -> None:
+    from villageaid.estimators.drdid import OverlapError
+    from villageaid.estimators.vcov import JackknifeUndefinedError
+    from villageaid.estimators.wald import WaldTestUndefinedError
+
+    for limit in (TooFewError, NoVariationError, OverlapError, JackknifeUndefinedError, WaldTestUndefinedError):
+        assert issubclass(limit, DATA_LIMITS)
+    for bug in (KeyError, IndexError, AttributeError, TypeError, ZeroDivisionError, ValueError):
+        assert not issubclass(bug, DATA_LIMITS)
+
+
+def _counting(calls: Counter, key: str, function: Callable, forbidden: dict) -> Callable:
+    def counted(*args: object, **kwargs: object) -> object:
+        if forbidden["writing"]:
+            raise AssertionError(f"{key} called while {forbidden['writing']} was being formatted")
+        calls[key] += 1
+        calls[f"{key} from {sys._getframe(1).f_globals['__name__']}"] += 1
+        return function(*args, **kwargs)
+    return counted
+
+
+@pytest.mark.integration
+def test_each_analysis_is_estimated_once_and_writers_never_estimate(panel: pd.DataFrame, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import villageaid.analysis.returns as returns
+    import villageaid.estimators.honest as honest
+    import villageaid.estimators.iv as iv
+    import villageaid.estimators.pretrends as pretrends
+    from villageaid.estimators.ols import FEOLS
+    from villageaid.estimators.poisson import FEPoisson
+    from villageaid.workflow import outputs
+
+    calls: Counter = Counter()
+    forbidden = {"writing": ""}
+    real_run = outputs.run_analysis
+
+    def run_counted(name: str, *args: object) -> object:
+        calls[f"analysis {name}"] += 1
+        return real_run(name, *args)
+
+    monkeypatch.setattr(outputs, "run_analysis", run_counted)
+    for module, name in ((honest, "sensitivity_of"), (pretrends, "slope_of"), (iv, "iv_fe"), (returns, "iv_fe")):
+        monkeypatch.setattr(module, name, _counting(calls, f"{module.__name__}.{name}", getattr(module, name),
+                                                     forbidden))
+    for cls in (FEOLS, FEPoisson):
+        monkeypatch.setattr(cls, "fit", _counting(calls, f"{cls.__name__}.fit", cls.fit, forbidden))
+    real_write = outputs.write_output
+
+    def write_forbidding_estimation(output: object, *args: object) -> object:
+        forbidden["writing"] = output.stem  # type: ignore[attr-defined]
+        try:
+            return real_write(output, *args)
+        finally:
+            forbidden["writing"] = ""
+
+    monkeypatch.setattr(outputs, "write_output", write_forbidding_estimation)
+    build_outputs(panel, tmp_path / "t", tmp_path / "f", bootstrap_draws=0, log=lambda message: None, workers=1)
+    assert {name: calls[f"analysis {name}"] for name in ANALYSES} == dict.fromkeys(ANALYSES, 1)
+    # Sensitivity: ΔSD and ΔRM for the two rich × year studies (H4), designation (H5) and arrival (H10).
+    assert calls["villageaid.estimators.honest.sensitivity_of"] == 2 * (2 + 1 + 1)
+    # Pre-test power: 50% and 80% for the four H4 studies and designation, 80% for arrival.
+    assert calls["villageaid.estimators.pretrends.slope_of"] == 2 * 4 + 2 + 1
+    # The H10 2SLS (two outcomes, with and without the interaction), shared with the policy simulator: no refit.
+    assert calls["villageaid.analysis.returns.iv_fe"] == 4
+    assert calls["villageaid.estimators.iv.iv_fe from villageaid.analysis.policy_inputs"] == 0
