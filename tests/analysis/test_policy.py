@@ -21,8 +21,10 @@ from villageaid.analysis.policy import (
 )
 from villageaid.analysis.policy_inputs import assignments_policy, counties_from_panel, estimate_policy_models
 from villageaid.panel.village_year import build_panel
+from villageaid.registry import FIGURE_FRONTIER, TABLE9
 from villageaid.simulation import simulate
 from villageaid.workflow.cli import main
+from villageaid.workflow.outputs import output_files
 
 
 def _county(n: int, seed: int) -> County:
@@ -154,8 +156,7 @@ def test_command_line(simulated: tuple, tmp_path: Path, capsys: pytest.CaptureFi
     _, panel_path = simulated
     out = tmp_path / "out"
     assert main(["policy", str(panel_path), "--draws", "5", "--workers", "0", "--out", str(out)]) == 0
-    assert {"table9_policies.csv", "table9_policies.tex", "figure_frontier.png", "figure_frontier.csv"} <= {
-        p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} == {*output_files(TABLE9), *output_files(FIGURE_FRONTIER)}
     bad = tmp_path / "bad.csv"
     bad.write_text("village_id,unit_id\nW001,NOPE\n", encoding="utf-8")
     before = hashlib.sha256(bad.read_bytes()).hexdigest()
@@ -184,7 +185,7 @@ def test_on_a_county_ledger_and_on_records_too_small(tmp_path: Path, valid_dir: 
     assert main(["panel", str(ledger), "--out", str(tmp_path / "panel.parquet")]) == 0
     assert main(["policy", str(tmp_path / "panel.parquet"), "--draws", "3", "--workers", "0",
                  "--out", str(tmp_path / "out")]) == 0
-    table = pd.read_csv(tmp_path / "out" / "table9_policies.csv")
+    table = pd.read_csv(tmp_path / "out" / f"{TABLE9.stem}.csv")
     assert set(table["policy"]) >= {"status_quo", "need_based", "need_based_capped"}
     capsys.readouterr()
     assert main(["panel", str(valid_dir), "--out", str(tmp_path / "small.parquet")]) == 0

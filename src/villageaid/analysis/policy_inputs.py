@@ -83,6 +83,12 @@ def policy_analysis(panel: pd.DataFrame, *, returns: ReturnsResults | None = Non
 
 def counties_from_panel(panel: pd.DataFrame) -> list[County]:
     """Each county's villages with their transition-period posts, mean funding and collective income."""
+    needed = ["village_id", "year", "county", "period", "first_secretary_unit_id", "city_unit", "strong_unit", "rich",
+              "endowment_index", "funding_total", "collective_income"]
+    missing = [c for c in needed if c not in panel.columns]
+    if missing:
+        raise MissingDataError(f"the policy simulator needs the panel columns {', '.join(missing)} (collective "
+                               "income comes from the outcomes table)")
     frame = panel.loc[panel["period"] == "transition"]
     if frame.empty:
         raise MissingDataError("the panel has no transition-period years (2021 on)")
