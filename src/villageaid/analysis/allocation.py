@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from villageaid import registry
 from villageaid.analysis.variables import (
     analysis_frame,
     available_controls,
@@ -38,11 +37,6 @@ from villageaid.estimators import (
     wild_cluster_bootstrap,
 )
 from villageaid.estimators.vcov import VcovSpec
-
-#: Terms of the level-and-endowment model as tables print them (the model itself is declared in the registry).
-LEVEL_TERMS = (*registry.LEVEL_TERMS, *registry.DEMONSTRATION_TERMS)
-TYPE_TERMS = ("village_type::A", "village_type::B", "village_type::D", "endowment_index", "strong",
-              *registry.DEMONSTRATION_TERMS)
 
 
 @dataclass(frozen=True)

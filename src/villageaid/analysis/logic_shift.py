@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from villageaid import registry
 from villageaid.analysis.variables import analysis_frame, fit_with_fallback, formula_models, village_variance
 from villageaid.estimators import (
     FEOLS,
@@ -32,7 +31,6 @@ from villageaid.estimators import (
 from villageaid.estimators.vcov import VcovSpec
 
 REFERENCE_YEAR = 2020
-DID_TERMS = (*registry.DID_TERMS, *registry.DEMONSTRATION_TERMS)
 
 
 @dataclass(frozen=True)
