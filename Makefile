@@ -20,9 +20,11 @@ RICH_QUANTILE ?=
 DATE_YEARS ?=
 BOOTSTRAP_DRAWS ?=
 VCOV ?=
+SCENARIO ?=
 PDF ?= auto
 
-BUILD_OPTS = $(if $(DATA),--data "$(DATA)") $(if $(SEED),--seed $(SEED)) --lang $(FIGURE_LANG) \
+BUILD_OPTS = $(if $(DATA),--data "$(DATA)") $(if $(SEED),--seed $(SEED)) $(if $(SCENARIO),--scenario $(SCENARIO)) \
+	--lang $(FIGURE_LANG) \
 	$(if $(SALT_FILE),--salt-file "$(SALT_FILE)") $(if $(HEADER_MAP),--header-map "$(HEADER_MAP)") \
 	$(if $(AMOUNT_UNIT),--amount-unit $(AMOUNT_UNIT)) $(if $(RICH_QUANTILE),--rich-quantile $(RICH_QUANTILE)) \
 	$(if $(DATE_YEARS),--date-years $(DATE_YEARS)) $(if $(BOOTSTRAP_DRAWS),--bootstrap-draws $(BOOTSTRAP_DRAWS)) \
@@ -53,9 +55,12 @@ help:
 	@echo "  DATE_YEARS=A-B    plausible calendar years of dates (default 1949-2100)"
 	@echo "  FIGURE_LANG=zh    Chinese figure labels (needs make fonts)"
 	@echo "  SEED=N            seed of the simulated default data"
+	@echo "  SCENARIO=NAME     simulated edition: seed_true (default), null, complementarity, need_decline,"
+	@echo "                    spillover, hidden_selection, many_counties (data/README.md)"
 	@echo "  BOOTSTRAP_DRAWS=N wild cluster bootstrap draws (default 9999)"
-	@echo "  VCOV=CRV3|CRV1    errors of the village models: CRV3, the exact cluster jackknife (default; CRV1"
-	@echo "                    where it is undefined, marked), or CRV1 throughout"
+	@echo "  VCOV=auto|CRV3|CRV1|CRV1-county  errors of the models of Tables 3-5: auto (default: CRV3 with"
+	@echo "                    fewer than 30 counties, CRV1 by county with more), CRV3, the exact cluster jackknife"
+	@echo "                    by village (CRV1 where it is undefined, marked), CRV1 by village or by county"
 	@echo "  PDF=auto|yes|no   build paper/main.pdf where xelatex exists (auto), always, or never"
 	@echo "make test   lint and the fast tests on every core (about a minute)"
 	@echo "make test-integration  the end-to-end tests: paper outputs, PDF, notebooks (CI runs both)"

@@ -16,7 +16,7 @@ import pandas as pd
 
 from villageaid.config import DEFAULT_SEED
 from villageaid.executor import run_tasks
-from villageaid.simulation import two_counties
+from villageaid.simulation import seed_true
 from villageaid.studies.montecarlo import replication
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    scenario = two_counties()
+    scenario = seed_true()
     serial = run_tasks(replication, args.reps, root_seed=DEFAULT_SEED, args=(scenario,), workers=0, progress=False)
     print(f"serial:        {serial.seconds:6.1f} s for {args.reps} replications")
 

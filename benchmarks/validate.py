@@ -26,7 +26,7 @@ from villageaid.simulation import SCENARIOS, simulate
 
 
 def write_inputs(root: Path, rows: int) -> dict[str, Path]:
-    data = simulate(SCENARIOS["two_counties"](), seed=DEFAULT_SEED)
+    data = simulate(SCENARIOS["seed_true"](), seed=DEFAULT_SEED)
     rng = np.random.default_rng(DEFAULT_SEED)
     funding = data.tables["funding"]
     big = funding.iloc[rng.integers(0, len(funding), rows)].reset_index(drop=True)

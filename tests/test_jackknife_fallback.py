@@ -30,7 +30,7 @@ LONE_TYPE_A = "W045"
 
 def one_county_ledger(directory: Path | None = None) -> dict[str, pd.DataFrame]:
     """Forty villages of county W (simulated, seed 7), one of them alone carrying city × rich in 2021–2025."""
-    data = simulate(SCENARIOS["two_counties"](), seed=7)
+    data = simulate(SCENARIOS["seed_true"](), seed=7)
     villages = data.tables["villages"]
     county = villages.loc[villages["county"] == "W", "village_id"].tolist()
     keep = set(np.random.default_rng(14).choice(county, 40, replace=False))
@@ -117,7 +117,7 @@ def test_make_passes_vcov_to_the_build() -> None:
     done = subprocess.run(["make", "--no-print-directory", "-n", "all", "VCOV=CRV1"], cwd=REPO, capture_output=True,
                           text=True, check=True)
     assert "--vcov CRV1" in done.stdout
-    assert "VCOV=CRV3|CRV1" in subprocess.run(["make", "--no-print-directory", "help"], cwd=REPO, capture_output=True,
+    assert "VCOV=auto|CRV3|CRV1|CRV1-county" in subprocess.run(["make", "--no-print-directory", "help"], cwd=REPO, capture_output=True,
                                               text=True, check=True).stdout
 
 
@@ -126,10 +126,10 @@ def test_a_monte_carlo_replication_with_an_undefined_jackknife_is_a_counted_row(
     from villageaid.simulation import SimulatedData
     from villageaid.studies import montecarlo, power
 
-    truth = simulate(SCENARIOS["two_counties"](), seed=7).truth
+    truth = simulate(SCENARIOS["seed_true"](), seed=7).truth
     ledger = SimulatedData(one_county_ledger(), truth)
     monkeypatch.setattr(montecarlo, "simulate", lambda scenario, seed: ledger)
-    rows = montecarlo.replication(1, SCENARIOS["two_counties"]())
+    rows = montecarlo.replication(1, SCENARIOS["seed_true"]())
     h3 = next(r for r in rows if r["hypothesis"] == "H3")
     assert "CRV3 undefined" in h3["variance_fallback"] and np.isfinite(h3["estimate"]) and h3["not_estimated"] == ""
     others = [{**r, "seed": 2, "variance_fallback": "", "estimate": r["estimate"] + 0.1} for r in rows]

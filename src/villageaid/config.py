@@ -10,4 +10,4 @@ from __future__ import annotations
 DEFAULT_SEED = 20_240_601
 
 #: Default scenario of the simulated data set.
-DEFAULT_SCENARIO = "two_counties"
+DEFAULT_SCENARIO = "seed_true"

@@ -253,7 +253,7 @@ def sensitivity_id(model: ModelSpec, restriction: Restriction) -> str:
 
 # --- outputs --------------------------------------------------------------------------------------------------
 
-Section = Literal["data", "results", "consequences", "policy"]
+Section = Literal["data", "results", "consequences", "policy", "truth"]
 
 
 @dataclass(frozen=True)
@@ -287,6 +287,11 @@ class OutputSpec:
         Stem of a figure's CSV of numbers (default: its own stem).
     program : str
         The modules that estimate it, for the replication package's table of programs.
+    editions : {"all", "simulated"}
+        Written in every edition, or only where the data are simulated (it shows their truth).
+    reads : {"analyses", "tables"}
+        What its writer formats: the analyses' results, or (written after every other output) the tidy tables
+        of the others, as the paper's text does.
     """
 
     stem: str
@@ -302,6 +307,8 @@ class OutputSpec:
     width: str = "0.85"
     data_stem: str | None = None
     program: str = ""
+    editions: Literal["all", "simulated"] = "all"
+    reads: Literal["analyses", "tables"] = "analyses"
 
 
 _R = "villageaid.report"
@@ -426,11 +433,16 @@ FIGURE_FRONTIER = OutputSpec(
             "counties, as the pooling cap varies from an equal split (1$\\times$ the county mean) to no cap, with the "
             "named policies beside it; bars are 95\\% intervals over coefficient draws")
 
+TABLE10 = OutputSpec(
+    "table10_recovery", "table", "Table 10. The estimates beside the truth of the simulation",
+    "表10 估计值与模拟真值对照", needs=(), writer=f"{_R}.recovery:table10", section="truth", label="tab:recovery",
+    editions="simulated", reads="tables", program="analysis/truth.py")
+
 #: Every output, in the order the paper places them.
 OUTPUTS: tuple[OutputSpec, ...] = (
     TABLE1, TABLE2, FIGURE_FUNDING_BY_TYPE, TABLE3, TABLE4, TABLE5, TABLE5B, FIGURE_SENSITIVITY, FIGURE_EVENT_STUDY,
     TABLE6, FIGURE_DESIGNATION_DYNAMIC, TABLE6C, FIGURE_SENSITIVITY_DESIGNATION, TABLE6B, TABLE7, FIGURE_INEQUALITY,
-    TABLE8, FIGURE_MATCHING, FIGURE_COEFFICIENTS, TABLE8B, FIGURE_ARRIVAL, TABLE9, FIGURE_FRONTIER)
+    TABLE8, FIGURE_MATCHING, FIGURE_COEFFICIENTS, TABLE8B, FIGURE_ARRIVAL, TABLE9, FIGURE_FRONTIER, TABLE10)
 
 #: The outputs by stem.
 OUTPUTS_BY_STEM: dict[str, OutputSpec] = {o.stem: o for o in OUTPUTS}
@@ -470,6 +482,11 @@ class KeyEstimate:
         What the number is, for the text.
     macro : str or None
         LaTeX macro (in ``key_numbers.tex``) quoting it.
+    truth : str or None
+        In a simulated edition, where ``truth.json`` → ``effects`` holds its true value (a dotted path); the
+        formula models' terms find theirs by term (:mod:`villageaid.analysis.truth`).
+    truth_approximate : bool
+        The true value is an approximation on the estimator's scale.
     """
 
     name: str
@@ -483,6 +500,8 @@ class KeyEstimate:
     macro: str | None = None
     digits: int = 3
     interval: tuple[str, str] | None = ("conf_low", "conf_high")
+    truth: str | None = None
+    truth_approximate: bool = False
 
     @property
     def id(self) -> str:
@@ -538,10 +557,12 @@ KEY_ESTIMATES: tuple[KeyEstimate, ...] = (
     KeyEstimate("e0", "H5", CS_NOT_YET, {"event_time": 0}, "estimate", claim=+1,
                 scale="asinh", macro="HFiveCS",
                 description="the Callaway–Sant'Anna effect of designation as a demonstration village in its first "
-                            "year (not-yet-treated controls)"),
+                            "year (not-yet-treated controls)", truth="asinh_approx.H5_at_designation",
+                truth_approximate=True),
     KeyEstimate("lag", "H6", ANDERSON_HSIAO, {"term": "L.log_unit_funding"},
                 "estimate", claim=+1, scale="elasticity", macro="HSixPersistence",
-                description="the persistence of unit funding (Anderson–Hsiao coefficient of its lag)"),
+                description="the persistence of unit funding (Anderson–Hsiao coefficient of its lag)",
+                truth="H6_funding_shock_persistence"),
     KeyEstimate("inequality.by_year.2025.gini", "H7", TABLE7, {"table": "by_year", "year": 2025}, "gini",
                 scale="index", macro="HSevenGini", description="the Gini coefficient of funding in 2025",
                 interval=("gini_low", "gini_high")),
@@ -550,15 +571,18 @@ KEY_ESTIMATES: tuple[KeyEstimate, ...] = (
                 description="the change in the Theil index between the campaign and the transition"),
     KeyEstimate("endowment", "H9", H9_LOGIT_TRANSITION,
                 {"term": "endowment_index"}, "estimate", claim=+1, scale="logit", macro="HNineSlope",
-                description="the logit slope of city-level assignment on the endowment index in 2021–2025"),
+                description="the logit slope of city-level assignment on the endowment index in 2021–2025",
+                truth="H9_assignment_logit_slope.transition"),
     KeyEstimate("funding", "H10", H10_IV_COLLECTIVE,
                 {"term": "asinh_funding_total"}, "estimate", claim=+1, scale="return", macro="HTenReturn",
-                description="the return to funding on log collective income (2SLS, coefficient of asinh(funding))"),
+                description="the return to funding on log collective income (2SLS, coefficient of asinh(funding))",
+                truth="H10_returns.mean_return_log_collective_income", truth_approximate=True),
     KeyEstimate("interaction", "H10",
                 H10_HETEROGENEITY_COLLECTIVE, {"term": "asinh_funding_x_endowment"}, "estimate", claim=-1,
                 scale="return_change", macro="HTenInteraction",
                 description="how the return to funding on log collective income changes with the endowment index "
-                            "(2SLS, asinh(funding) × endowment index)"),
+                            "(2SLS, asinh(funding) × endowment index)",
+                truth="H10_returns.log_collective_income.asinh_funding_x_endowment_index"),
 )
 
 #: The key estimates by id.

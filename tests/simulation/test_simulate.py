@@ -10,7 +10,7 @@ import pytest
 from villageaid.config import DEFAULT_SEED
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulation import national, simulate, two_counties
+from villageaid.simulation import national, seed_true, simulate
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_truth_names_every_effect(default_data) -> None:
                 "H4_post_x_city", "H4_post_x_rich", "H4_post_x_city_x_rich", "H5_att_gt",
                 "H6_funding_shock_persistence", "H8_city_unit", "H8_strong_unit", "H9_assignment_logit_slope"):
         assert key in effects
-    s = two_counties()
+    s = seed_true()
     assert effects["H4_post_x_city_x_rich"] == pytest.approx(
         dict(s.coefficients_transition)["city_x_rich"] - dict(s.coefficients_campaign)["city_x_rich"], abs=1e-15)
     assert effects["H3_city_x_rich"]["transition"] > 0  # super-additive after 2021
@@ -108,9 +108,9 @@ def test_national_scenario_sizes() -> None:
 
 def test_invalid_scenarios_are_refused() -> None:
     with pytest.raises(ValueError, match="year_effects has 3 values for 10 years"):
-        dataclasses.replace(two_counties(), year_effects=(0.0, 0.1, 0.2))
+        dataclasses.replace(seed_true(), year_effects=(0.0, 0.1, 0.2))
     with pytest.raises(ValueError, match="city_unit_share must be strictly between 0 and 1"):
-        dataclasses.replace(two_counties(), city_unit_share=1.5)
+        dataclasses.replace(seed_true(), city_unit_share=1.5)
     with pytest.raises(ValueError, match="n_villages must be positive"):
         national(0)
 

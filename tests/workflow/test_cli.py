@@ -14,7 +14,7 @@ from tests.conftest import tree_hashes, write_tables
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.registry import OUTPUTS
-from villageaid.simulation import simulate, two_counties
+from villageaid.simulation import seed_true, simulate
 from villageaid.workflow.cli import main
 from villageaid.workflow.outputs import BUILD_FILES, output_files
 
@@ -56,7 +56,7 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
     assert main(["panel", str(data), "--out", str(tmp_path / "panel.parquet")]) == 0
     panel = pd.read_parquet(tmp_path / "panel.parquet")
     assert len(panel) == 2700
-    assert panel.attrs["data_source"].startswith("simulated, scenario two_counties")
+    assert panel.attrs["data_source"].startswith("simulated, scenario seed_true")
     for run in ("t1", "t2"):
         assert main(["tables", str(tmp_path / "panel.parquet"), "--out", str(tmp_path / run / "tables"),
                      "--figures", str(tmp_path / run / "figures"), "--bootstrap-draws", "199"]) == 0
@@ -162,16 +162,16 @@ def test_validated_tables_step_keeps_provenance(tmp_path: Path) -> None:
     assert main(["panel", str(data), "--out", str(tmp_path / "b.parquet")]) == 0
     from_validated, from_raw = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")
     pd.testing.assert_frame_equal(from_validated, from_raw)
-    assert from_validated.attrs["data_source"].startswith("simulated, scenario two_counties")
+    assert from_validated.attrs["data_source"].startswith("simulated, scenario seed_true")
 
 
 @pytest.mark.integration
 def test_montecarlo_power_and_speccurve_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sims"
     assert main(["montecarlo", "--reps", "2", "--workers", "0", "--out", str(out)]) == 0
-    rows = pd.read_parquet(out / "replications_two_counties.parquet")
+    rows = pd.read_parquet(out / "replications_seed_true.parquet")
     assert len(rows) == 6 and set(rows["hypothesis"]) == {"H3", "H4", "H5"}
-    summary = pd.read_csv(out / "summary_two_counties.csv")
+    summary = pd.read_csv(out / "summary_seed_true.csv")
     assert {"bias", "rmse", "coverage_95", "rejection_rate_5pct"} <= set(summary.columns)
     assert main(["power", "--counties", "2", "--villages", "40", "--effects", "0.6", "--reps", "2", "--workers", "0",
                  "--out", str(out)]) == 0
@@ -179,7 +179,7 @@ def test_montecarlo_power_and_speccurve_commands(tmp_path: Path, capsys: pytest.
     assert set(power["hypothesis"]) == {"H3", "H4"} and (power["replications"] == 2).all()
     # The specification curve on a small two-county panel (72 villages), where some specifications cannot be
     # estimated: they keep their rows with the reason, and the curve goes on.
-    small = replace(two_counties(), villages_per_county=(40, 32), townships_per_county=(4, 3))
+    small = replace(seed_true(), villages_per_county=(40, 32), townships_per_county=(4, 3))
     tables, report = validate_tables(simulate(small, seed=3).tables)
     assert report.ok
     panel = tmp_path / "panel.parquet"
@@ -193,7 +193,7 @@ def test_montecarlo_power_and_speccurve_commands(tmp_path: Path, capsys: pytest.
     assert curve.loc[skipped, "not_estimated"].str.len().gt(0).all()
     assert curve.loc[~skipped, "not_estimated"].isna().all()
     assert "not estimable on these data" in capsys.readouterr().err
-    for name in ("figure_montecarlo_two_counties.png", "figure_power.png", "figure_speccurve.png"):
+    for name in ("figure_montecarlo_seed_true.png", "figure_power.png", "figure_speccurve.png"):
         assert (out / name).stat().st_size > 1000
 
 
@@ -214,17 +214,17 @@ def test_tables_explain_what_a_tiny_panel_cannot_support(valid_dir: Path, tmp_pa
 def test_national_scenario_without_villages_uses_the_default_size(monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path) -> None:
     """`simulate --scenario national` without --villages crashed (None passed as the size); it means 500,000."""
-    from villageaid.simulation import simulate, two_counties
+    from villageaid.simulation import seed_true, simulate
     from villageaid.workflow.cli import records as cli
 
     seen = {}
 
     def spy(n_villages: int = 500_000, **kwargs: object) -> object:
         seen["villages"] = n_villages
-        return two_counties()
+        return seed_true()
 
     monkeypatch.setattr(cli, "national", spy)
-    monkeypatch.setattr(cli, "simulate", lambda scenario, seed: simulate(two_counties(), seed=seed))
+    monkeypatch.setattr(cli, "simulate", lambda scenario, seed: simulate(seed_true(), seed=seed))
     assert main(["simulate", "--scenario", "national", "--out", str(tmp_path / "national")]) == 0
     assert seen["villages"] == 500_000
     assert {p.suffix for p in (tmp_path / "national").iterdir()} == {".parquet", ".json"}

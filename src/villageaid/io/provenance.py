@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from villageaid.digest import sha256_file
 from villageaid.io.write import write_parquet_tables, write_text
 from villageaid.schema import RAW_TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PROVENANCE_FILE = "provenance.json"
 #: Key of provenance.json listing each validated table file and its SHA-256.
@@ -33,6 +37,30 @@ def data_source(data_dir: Path) -> str:
     return f"records in {data_dir.name}"
 
 
+def data_truth(data_dir: Path) -> dict | None:
+    """Return the truth of a simulated data folder (its ``truth.json``, or the copy a validated set keeps)."""
+    provenance = data_dir / PROVENANCE_FILE
+    try:
+        if provenance.is_file():
+            return json.loads(provenance.read_text(encoding="utf-8")).get("truth")
+        truth = data_dir / "truth.json"
+        if truth.is_file():
+            meta = json.loads(truth.read_text(encoding="utf-8"))
+            return meta if meta.get("simulated") else None
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def label_panel(panel: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
+    """Record in ``panel.attrs`` where its records came from and, for simulated records, their truth."""
+    panel.attrs["data_source"] = data_source(data_dir)
+    truth = data_truth(data_dir)
+    if truth is not None:  # a JSON string: cheap to carry through pandas' copies of attrs
+        panel.attrs["truth"] = json.dumps(truth, sort_keys=True, ensure_ascii=False)
+    return panel
+
+
 def write_validated_set(tables: dict, provenance: dict, data_dir: Path, folder: Path) -> list[str]:
     """Write the validated tables (Parquet) and ``provenance.json`` into ``folder``; return the file names.
 
@@ -44,6 +72,9 @@ def write_validated_set(tables: dict, provenance: dict, data_dir: Path, folder: 
     # The hashes let a reader prove each table is the one validation wrote (see read_validated_set).
     content = {"data_source": data_source(data_dir), **provenance,
                TABLE_HASHES: {name: sha256_file(folder / name) for name in names}}
+    truth = data_truth(data_dir)
+    if truth is not None:  # simulated records keep their truth beside the validated set
+        content["truth"] = truth
     write_text(folder / PROVENANCE_FILE, json.dumps(content, ensure_ascii=False, indent=1) + "\n")
     return [*names, PROVENANCE_FILE]
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from villageaid.analysis.truth import carrying_villages
 from villageaid.estimators import WildBootstrapResult
 from villageaid.estimators.results import RegressionResults
 from villageaid.registry import (
@@ -37,6 +38,7 @@ from villageaid.report.tables import (
     MIN_BOOTSTRAP_CLUSTERS,
     MIN_CARRYING_VILLAGES,
     MIN_VARIANCE_CLUSTERS,
+    PERIOD_YEARS,
     sample_facts,
 )
 
@@ -76,15 +78,17 @@ def variance_sentence(models: Sequence[RegressionResults]) -> str:
                      "where few villages carry a coefficient.")
         return text
     descriptions = sorted({m.vcov_type + (f" ({m.ssc.describe()})" if m.ssc is not None else "") for m in models})
+    if all("county" in m.vcov_type for m in models):
+        return ("Standard errors: " + "; ".join(descriptions) + ": with this many counties the build clusters by "
+                "county (VCOV=auto), allowing for county-wide shocks that village clusters would miss.")
     return ("Standard errors: " + "; ".join(descriptions) + ", as chosen for this build (VCOV=CRV1); the exact "
-            "cluster jackknife (the default) is larger where few villages carry a coefficient.")
+            "cluster jackknife (the default with few counties) is larger where few villages carry a coefficient.")
 
 
 def inference_note(models: Sequence[RegressionResults], bootstrap: WildBootstrapResult | None,
                    panel: pd.DataFrame) -> str:
     """Why the errors are computed as they are, and where inference is fragile, from the data and models at hand."""
     facts = sample_facts(panel)
-    type_a = facts["types_transition"].get("A", 0)
     text = variance_sentence(models)
     counties = facts["counties"]
     if counties < MIN_VARIANCE_CLUSTERS:
@@ -93,9 +97,11 @@ def inference_note(models: Sequence[RegressionResults], bootstrap: WildBootstrap
     if facts["villages"] < MIN_VARIANCE_CLUSTERS:
         text += (f" Caution: the variance rests on {facts['villages']} villages, fewer than "
                  f"{MIN_VARIANCE_CLUSTERS} clusters.")
-    if type_a < MIN_CARRYING_VILLAGES:
-        text += (f" Caution: only {type_a} type-A village{'' if type_a == 1 else 's'} (city-level unit, rich) in "
-                 f"2021–2025 {'carries' if type_a == 1 else 'carry'} the city × rich coefficient; it is fragile.")
+    for period, carrying in (carrying_villages(panel, "city_x_rich") or {}).items():
+        if carrying < MIN_CARRYING_VILLAGES:
+            text += (f" Caution: only {carrying} village{'' if carrying == 1 else 's'} with a city-level unit and "
+                     f"rich in {PERIOD_YEARS[period]} {'carries' if carrying == 1 else 'carry'} the city × rich "
+                     "coefficient of that period; it is fragile.")
     if bootstrap is not None:
         text += (f" Wild cluster bootstrap p-values impose the null and resample the {bootstrap.clusters} "
                  f"townships (Webb weights, B = {bootstrap.draws}, seed {bootstrap.seed}).")

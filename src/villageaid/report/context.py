@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,12 +18,14 @@ class OutputContext:
     """One output's declaration, the panel and the results of the analyses it needs.
 
     Writers format; they never estimate. A table writer returns (tidy numbers, formatted table) and takes its
-    title and LaTeX label from :attr:`spec`; a figure writer returns (figure, the numbers it draws or None).
+    title and LaTeX label from :attr:`spec`; a figure writer returns (figure, the numbers it draws or None). An
+    output that reads the other tables (``OutputSpec.reads == "tables"``) finds them in :attr:`tables_dir`.
     """
 
     spec: OutputSpec
     panel: pd.DataFrame
     results: Mapping[str, object]
+    tables_dir: Path | None = None
 
     @property
     def title(self) -> str:

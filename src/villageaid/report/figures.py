@@ -36,6 +36,8 @@ _ZH = {
     "Theil T": "泰尔指数",
     "Type": "类型",
     "Lorenz curve": "洛伦兹曲线",
+    "Estimate (95% CI)": "估计值（95%置信区间）",
+    "Truth of the simulation": "模拟真值",
     "no Lorenz curve: its years are not in these data": "数据中没有洛伦兹曲线的年份",
     "Rich × year (asinh funding)": "资源丰富村×年份（asinh资金）",
     "City-level × year (asinh funding)": "市级单位×年份（asinh资金）",
@@ -117,8 +119,12 @@ def save_figure(figure: plt.Figure, stem: Path) -> list[Path]:
     return written
 
 
-def event_study_figure(studies: dict[str, EventStudyResult], *, note: str) -> plt.Figure:
-    """Coefficients by year with 95% intervals, one panel per study, the 2021 break marked."""
+def event_study_figure(studies: dict[str, EventStudyResult], *, note: str,
+                       truths: dict[str, float] | None = None) -> plt.Figure:
+    """Coefficients by year with 95% intervals, one panel per study, the 2021 break marked.
+
+    ``truths`` (a simulated edition): study → the true change after 2020, drawn as a step (0 before 2021).
+    """
     sns.set_theme(**THEME)
     figure, axes = plt.subplots(1, len(studies), figsize=(4.2 * len(studies), 3.4), sharey=False, squeeze=False)
     for ax, (title, study) in zip(axes[0], studies.items(), strict=True):
@@ -129,6 +135,11 @@ def event_study_figure(studies: dict[str, EventStudyResult], *, note: str) -> pl
         ax.errorbar(table["period"], table["estimate"],
                     yerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
                     fmt="o", color="navy", ecolor="steelblue", capsize=2, markersize=4)
+        if truths is not None and title in truths:
+            years = np.sort(table["period"].unique())
+            ax.step(years, np.where(years >= 2021, truths[title], 0.0), where="mid", color="firebrick",
+                    linewidth=1.0, label=tr("Truth of the simulation"))
+            ax.legend(fontsize=6.5, loc="upper left")
         ax.set_title(tr(title), fontsize=10)
         ax.set_xlabel(tr("Year (2020 = reference; dashed line: 2021 break)"))
         ax.set_ylabel(tr("Coefficient (95% CI)"))
@@ -296,7 +307,11 @@ def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
     positions = np.arange(len(rows))[::-1]
     ax.errorbar(rows["estimate"], positions, xerr=[rows["estimate"] - rows["conf_low"],
                                                    rows["conf_high"] - rows["estimate"]],
-                fmt="o", color="navy", ecolor="steelblue", capsize=2, markersize=4)
+                fmt="o", color="navy", ecolor="steelblue", capsize=2, markersize=4, label=tr("Estimate (95% CI)"))
+    if "truth" in rows and rows["truth"].notna().any():  # a simulated edition: the value put in
+        ax.plot(rows["truth"], positions, "x", color="firebrick", markersize=6, mew=1.5,
+                label=tr("Truth of the simulation"))
+        ax.legend(fontsize=6.5, loc="best")
     ax.axvline(0, color="0.4", linewidth=0.8)
     ax.set_yticks(positions)
     ax.set_yticklabels(rows["label"], fontsize=7)

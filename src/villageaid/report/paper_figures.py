@@ -9,12 +9,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from villageaid.analysis.truth import model_truth, panel_truth
 from villageaid.registry import (
     CAMPAIGN_PPML,
     CITY_ASINH,
     CS_NOT_YET,
     H10_ARRIVAL_DYNAMIC,
     RICH_ASINH,
+    SHIFT_ASINH,
     SHIFT_PPML,
     SUN_ABRAHAM,
     TRANSITION_PPML,
@@ -47,7 +49,11 @@ def write_event_study(context: OutputContext) -> Drawn:
     """Draw the asinh event studies of H4, rich × year and city-level × year."""
     studies = {"Rich × year (asinh funding)": context.model(RICH_ASINH),
                "City-level × year (asinh funding)": context.model(CITY_ASINH)}
-    return event_study_figure(studies, note=context.note), tidy_for_figure(studies)
+    truth = panel_truth(context.panel)
+    truths = None if truth is None else {  # the change after 2020 the triple difference's terms carry
+        title: model_truth(truth, SHIFT_ASINH, term)[0]
+        for title, term in zip(studies, ("post:rich_village", "post:city"), strict=True)}
+    return event_study_figure(studies, note=context.note, truths=truths), tidy_for_figure(studies)
 
 
 def _sensitivity(context: OutputContext, analysis: str) -> dict:
@@ -98,7 +104,8 @@ COEFFICIENT_MODELS: tuple[tuple[str, ModelSpec, dict[str, str]], ...] = (
 
 
 def main_coefficients(context: OutputContext) -> pd.DataFrame:
-    """Collect the H1–H4 PPML coefficients shown in the coefficient plot."""
+    """Collect the H1–H4 PPML coefficients shown in the coefficient plot (with the truth in simulated editions)."""
+    truth = panel_truth(context.panel)
     rows = []
     for model_label, spec, terms in COEFFICIENT_MODELS:
         table = context.model(spec).tidy().set_index("term")
@@ -107,6 +114,8 @@ def main_coefficients(context: OutputContext) -> pd.DataFrame:
                 row = table.loc[term]
                 rows.append({"model": model_label, "term": term, "label": f"{model_label}: {label}",
                              "estimate": row["estimate"], "conf_low": row["conf_low"], "conf_high": row["conf_high"]})
+                if truth is not None:
+                    rows[-1]["truth"] = model_truth(truth, spec, term)[0]
     return pd.DataFrame(rows)
 
 

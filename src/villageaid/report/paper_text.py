@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from villageaid.analysis.truth import carrying_villages, panel_truth
 from villageaid.io.write import write_text
 from villageaid.registry import (
     CS_UNIVERSAL,
@@ -27,6 +28,7 @@ from villageaid.registry import (
     TABLE5B,
     TABLE6C,
     TABLE9,
+    TABLE10,
     KeyEstimate,
     Restriction,
     sensitivity_id,
@@ -37,6 +39,7 @@ from villageaid.report.tables import (
     MIN_BOOTSTRAP_CLUSTERS,
     MIN_CARRYING_VILLAGES,
     MIN_VARIANCE_CLUSTERS,
+    PERIOD_YEARS,
     sample_facts,
 )
 
@@ -245,13 +248,37 @@ def fallback_sentences(tables_dir: Path) -> list[str]:
     return out
 
 
+def truth_sentences(tables_dir: Path) -> list[str]:
+    """Return what Table 10 shows: which key estimates miss the simulation's truth, which rest on few villages."""
+    try:
+        table = pd.read_csv(tables_dir / f"{TABLE10.stem}.csv")
+    except OSError:
+        return []
+    known = table.loc[table["truth"].notna() & table["estimate"].notna()]
+    missed = known.loc[known["covered"].astype(str) == "False"]
+    out = [f"Table 10 sets each key estimate beside the value the simulation put in: {len(known) - len(missed)} of "
+           f"{len(known)} 95% intervals contain it."]
+    if len(missed):
+        out.append("These miss it: " + "; ".join(
+            f"{r.hypothesis}, {r.description}: {r.estimate:.3f} against {r.truth:.3f}" for r in missed.itertuples())
+                   + ". An interval that misses can be chance (one in twenty should), a bias of the estimator at "
+                     "this size, or a model that leaves out a mechanism of the scenario.")
+    fragile = table.loc[table["carrying_villages"] < MIN_CARRYING_VILLAGES]
+    if len(fragile):
+        out.append(f"Estimates resting on fewer than {MIN_CARRYING_VILLAGES} villages in some period: " + "; ".join(
+            f"{r.hypothesis}, {r.description} ({r.carrying_detail})" for r in fragile.itertuples()) + ".")
+    return out
+
+
 def limitations(panel: pd.DataFrame, failed_pre_trends: list[str], tables_dir: Path | None = None) -> list[str]:
     """Return what limits inference on these data, computed from the panel (and the tables' variance fallbacks)."""
     facts = sample_facts(panel)
     out = []
     if facts["simulated"]:
-        out.append("The data are simulated: the estimates recover the parameters put into the simulation, which "
-                   "illustrates the methods' precision at this size and nothing about real counties.")
+        out.append("The data are simulated: they show what the methods recover at this size, and nothing about "
+                   "real counties.")
+        if tables_dir is not None:
+            out += truth_sentences(tables_dir)
     else:
         out.append(f"The estimates describe the records used ({facts['source']}); they are associations "
                    "in these counties and years, identified under the assumptions stated with each table.")
@@ -261,10 +288,10 @@ def limitations(panel: pd.DataFrame, failed_pre_trends: list[str], tables_dir: P
     if facts["villages"] < MIN_VARIANCE_CLUSTERS:
         out.append(f"The variances rest on {facts['villages']} villages, fewer than {MIN_VARIANCE_CLUSTERS} "
                    "clusters.")
-    type_a = facts["types_transition"].get("A", 0)
-    if type_a < MIN_CARRYING_VILLAGES:
-        out.append(f"Only {type_a} type-A village{' carries' if type_a == 1 else 's carry'} the strong-alliance "
-                   "coefficient: it is fragile.")
+    for period, carrying in (carrying_villages(panel, "city_x_rich") or {}).items():
+        if carrying < MIN_CARRYING_VILLAGES:
+            out.append(f"Only {carrying} village{' carries' if carrying == 1 else 's carry'} the strong-alliance "
+                       f"coefficient (a city-level unit and rich) in {PERIOD_YEARS[period]}: it is fragile.")
     if failed_pre_trends:
         out.append("The pre-trend test rejects for " + ", ".join(failed_pre_trends) + ".")
     if tables_dir is not None:
@@ -283,11 +310,14 @@ def data_text(panel: pd.DataFrame) -> str:
               f"townships and {facts['villages']} villages, {facts['first_year']}–{facts['last_year']} "
               f"(village types in 2021–2025: {types})")
     if facts["simulated"]:
-        return (f"The data are simulated ({facts['source']}): {counts}. A latent endowment drives baseline "
-                "characteristics; dispatching units are assigned at the start of the campaign and re-selected in "
-                "2021; demonstration villages are designated in waves from 2021; funding from four sources has an "
-                "expected value log-linear in unit level, richness, their interaction and years since "
-                "designation. The true effects are written beside the data (truth.json).")
+        scenario = (panel_truth(panel) or {}).get("scenario", {})
+        return (f"The data are simulated ({facts['source']}): {counts}. Scenario {scenario.get('name', 'unknown')}: "
+                f"{scenario.get('description', '')} A latent endowment drives baseline characteristics; dispatching "
+                "units are assigned at the start of the campaign and re-selected in 2021; demonstration villages "
+                "are designated in waves from 2021; funding from four sources has an expected value log-linear in "
+                "unit level, richness, their interaction and years since designation, with the coefficients the "
+                "scenario sets. The true effects are written beside the data (truth.json), and Table 10 sets the "
+                "paper's key estimates beside them.")
     return (f"The data are county records: {facts['source']}; {counts}. They were read through villageaid's "
             "header map and validated with a report of every problem before use; the provenance (files, amount "
             "units) is written beside the validated tables.")
@@ -298,7 +328,9 @@ def write_paper_text(tables_dir: Path, panel: pd.DataFrame) -> Path:
     facts = sample_facts(panel)
     pre_trend, failed = pre_trend_sentence(tables_dir)
     if facts["simulated"]:
-        edition = "Simulated-data edition: every estimate below comes from simulated data"
+        scenario = (panel_truth(panel) or {}).get("scenario", {})
+        edition = (f"Simulated-data edition, scenario {scenario.get('name', 'unknown')} "
+                   f"({scenario.get('description', '').rstrip('.')}): every estimate below comes from simulated data")
         caption = "simulated data"
         abstract = ("The data used here are simulated from a documented process calibrated to the paper; the "
                     "results show what the methods recover and how precisely, not what happened in real counties.")
@@ -315,6 +347,7 @@ def write_paper_text(tables_dir: Path, panel: pd.DataFrame) -> Path:
         "VAResultsText": " ".join(claim_sentences(tables_dir)) + " " + pre_trend + " "
                          + sensitivity_sentence(tables_dir),
         "VALimitationsText": " ".join(limitations(panel, failed, tables_dir)),
+        "VATruthText": " ".join(truth_sentences(tables_dir)),
         "VAPolicyText": policy_sentence(tables_dir) or "Table 9 could not be computed on these data.",
     }
     lines = ["% Generated by villageaid from the tidy tables and the panel; do not edit."]

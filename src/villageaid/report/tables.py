@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 #: Largest number of counties shown one by one; with more, only the total is shown.
 MAX_COUNTIES_SHOWN = 6
 _PERIOD_LABELS = {"campaign": "Campaign 2016–2020", "transition": "Transition 2021–2025"}
+#: The periods' years, as notes name them.
+PERIOD_YEARS = {"campaign": "2016–2020", "transition": "2021–2025"}
 
 
 def data_note(panel: pd.DataFrame) -> str:

@@ -9,10 +9,15 @@ from villageaid.simulation.scenarios import (
     SCENARIOS,
     Scenario,
     SimulatedData,
+    complementarity,
+    hidden_selection,
+    many_counties,
     national,
-    two_counties,
-    two_counties_null,
+    need_decline,
+    null,
+    seed_true,
+    spillover,
 )
 
-__all__ = ["COEFFICIENT_NAMES", "SCENARIOS", "Scenario", "SimulatedData", "national", "simulate", "two_counties",
-           "two_counties_null"]
+__all__ = ["COEFFICIENT_NAMES", "SCENARIOS", "Scenario", "SimulatedData", "complementarity", "hidden_selection",
+           "many_counties", "national", "need_decline", "null", "seed_true", "simulate", "spillover"]

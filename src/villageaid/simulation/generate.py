@@ -38,7 +38,7 @@ from scipy.special import expit, logit
 from villageaid.config import DEFAULT_SEED
 from villageaid.panel.endowment import endowment_index, rich_flag
 from villageaid.schema import FUNDING_SOURCES, UNIT_STRENGTHS
-from villageaid.simulation.scenarios import Scenario, SimulatedData, two_counties
+from villageaid.simulation.scenarios import Scenario, SimulatedData, seed_true
 
 # Departments by strength class (强势职能部门 / 一般部门 / 边缘部门), used to name simulated units.
 _DEPARTMENTS = {
@@ -109,22 +109,30 @@ class _Round:
 
 
 def _draw_round(s: Scenario, index: np.ndarray, slope_city: float, slope_strong: float,
-                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                rng: np.random.Generator, hidden: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Draw each village's unit level and strength; ``hidden`` (slope × unobserved factor) shifts both logits."""
     n = len(index)
-    a_city = _intercept_for_share(index, slope_city, s.city_unit_share)
-    city = rng.random(n) < expit(a_city + slope_city * index)
-    a_strong = _intercept_for_share(index, slope_strong, s.strong_unit_share)
-    strong = rng.random(n) < expit(a_strong + slope_strong * index)
+    if hidden is None:
+        a_city = _intercept_for_share(index, slope_city, s.city_unit_share)
+        city = rng.random(n) < expit(a_city + slope_city * index)
+        a_strong = _intercept_for_share(index, slope_strong, s.strong_unit_share)
+        strong = rng.random(n) < expit(a_strong + slope_strong * index)
+    else:  # the predictors include the factor the researcher does not observe (hidden_selection)
+        city_index, strong_index = slope_city * index + hidden, slope_strong * index + hidden
+        city = rng.random(n) < expit(_intercept_for_share(city_index, 1.0, s.city_unit_share) + city_index)
+        strong = rng.random(n) < expit(_intercept_for_share(strong_index, 1.0, s.strong_unit_share) + strong_index)
     marginal = ~strong & (rng.random(n) < s.marginal_share_of_not_strong)
     strength = np.where(strong, 0, np.where(marginal, 2, 1))
     return city, strength
 
 
-def _units_and_rounds(s: Scenario, county: np.ndarray, index: np.ndarray,
-                      rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, _Round]]:
+def _units_and_rounds(s: Scenario, county: np.ndarray, index: np.ndarray, rng: np.random.Generator,
+                      hidden: np.ndarray) -> tuple[pd.DataFrame, dict[str, _Round]]:
+    selection = s.hidden_selection * hidden if s.hidden_selection else None
     draws = {
         "campaign": _draw_round(s, index, s.assignment_slope_campaign, s.strength_slope_campaign, rng),
-        "transition": _draw_round(s, index, s.assignment_slope_transition, s.strength_slope_transition, rng),
+        "transition": _draw_round(s, index, s.assignment_slope_transition, s.strength_slope_transition, rng,
+                                  selection),
     }
     n_counties = len(s.county_names)
     city_of_county = np.arange(n_counties) // s.counties_per_city
@@ -271,13 +279,23 @@ def _designations(s: Scenario, villages: pd.DataFrame, index: np.ndarray, city_t
     return table.reset_index(drop=True), cohort
 
 
+def _neighbours_designated(township: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """Share of the other villages of each village's township designated by each year (0 for designated ones)."""
+    codes, _ = pd.factorize(township)
+    size = np.bincount(codes)[codes].astype(float)
+    designated = np.zeros((codes.max() + 1, treated.shape[1]))
+    np.add.at(designated, codes, treated.astype(float))
+    others = (designated[codes] - treated) / np.maximum(size - 1, 1)[:, None]
+    return np.where(treated, 0.0, others)
+
+
 def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> SimulatedData:
     """Simulate the six raw tables and the truth.
 
     Parameters
     ----------
     scenario : Scenario, optional
-        Parameters; :func:`two_counties` by default.
+        Parameters; :func:`~villageaid.simulation.scenarios.seed_true` by default.
     seed : int
         Root seed; each component draws from its own stream spawned from it, so the same seed gives
         the same data.
@@ -286,14 +304,17 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     -------
     SimulatedData
     """
-    s = scenario or two_counties()
-    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(6)]
-    rng_villages, rng_assign, rng_design, rng_funding, rng_outcomes, _ = streams
+    s = scenario or seed_true()
+    # Streams 0–4 are those of the first version of the process; later mechanisms draw from their own, so the
+    # seed_true data do not change when one is added.
+    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(7)]
+    rng_villages, rng_assign, rng_design, rng_funding, rng_outcomes, _, rng_hidden = streams
     villages, county = _villages(s, rng_villages)
     index_series = endowment_index(villages)
     index = index_series.to_numpy()
     rich = rich_flag(index_series, villages["county"], quantile=s.rich_quantile).to_numpy(dtype=bool)
-    units, rounds = _units_and_rounds(s, county, index, rng_assign)
+    hidden = rng_hidden.normal(0, 1, s.n_villages)  # a village trait the records do not show (hidden_selection)
+    units, rounds = _units_and_rounds(s, county, index, rng_assign, hidden)
     assignments = _assignments(s, villages["village_id"].to_numpy(), units, rounds, rng_assign)
     designations, cohort = _designations(s, villages, index, rounds["transition"].city, rng_design)
 
@@ -310,12 +331,18 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         part = (b["city_unit"] * city + b["rich"] * rich[:, None] + b["city_x_rich"] * city * rich[:, None]
                 + b["strong_unit"] * strong + b["endowment_index"] * index[:, None])
         log_mean[:, mask] = part[:, mask]
+    poor_2015 = villages["poor_village_2015"].to_numpy(dtype=bool)
+    if s.former_poor_effect_transition:  # need_decline: former poor villages' needs met after 2020
+        log_mean[:, post] += s.former_poor_effect_transition * poor_2015[:, None]
+    if s.hidden_funding_effect:  # hidden_selection: the unobserved trait also draws funding
+        log_mean += s.hidden_funding_effect * hidden[:, None]
     county_year = rng_funding.normal(0, s.county_year_sd, (len(s.county_names), n_years))
     village_effect = rng_funding.normal(-s.village_effect_sd**2 / 2, s.village_effect_sd, n)
     log_mean += np.asarray(s.year_effects)[None, :] + county_year[county] + village_effect[:, None]
     event_time = years[None, :] - cohort[:, None]
     treated = (cohort[:, None] > 0) & (event_time >= 0)
     demo_effect = np.where(treated, s.demonstration_effect + s.demonstration_effect_growth * event_time, 0.0)
+    diverted = _neighbours_designated(villages["township"].to_numpy(), treated) if s.designation_spillover else 0.0
     base = dict(s.base_funding)
     zero = dict(s.zero_probability)
     mean_without_demo = np.exp(log_mean) * sum(base.values())
@@ -331,6 +358,8 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         shocks[source] = shock
         positive = rng_funding.random((n, n_years)) >= zero[source]
         mean = base[source] * np.exp(log_mean + demo_effect)
+        if source == "county" and s.designation_spillover:  # spillover: designation diverts county money
+            mean = mean * np.exp(s.designation_spillover * diverted)
         amounts[source] = np.where(positive, mean * np.exp(shock - sd**2 / 2) / (1 - zero[source]), 0.0)
     total = sum(amounts.values())
 
@@ -393,7 +422,6 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         "designations": designations,
         "outcomes": outcomes,
     }
-    poor_2015 = villages["poor_village_2015"].to_numpy(dtype=bool)
     # H10 truth of the arrival of a city-level unit: the same draws with the city-level part of expected
     # funding removed give each village-year's funding without it.
     city_part = np.zeros((n, n_years))
@@ -474,7 +502,21 @@ def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: 
             "share_no_funding": all_zero,
             "H3_city_x_rich_transition": (1 - all_zero) * bt["city_x_rich"],
             "H4_post_x_city_x_rich": (1 - all_zero) * (bt["city_x_rich"] - bc["city_x_rich"]),
+            "H4_post_x_rich": (1 - all_zero) * (bt["rich"] - bc["rich"]),
+            "H5_at_designation": (1 - all_zero) * s.demonstration_effect,
         },
+        "need_decline_former_poor_transition": s.former_poor_effect_transition,
+        "spillover_designation_county": s.designation_spillover,
+        "hidden_selection": {"assignment_slope_transition": s.hidden_selection,
+                             "funding_effect": s.hidden_funding_effect},
+        "mechanisms_note": ("need_decline_former_poor_transition: effect on log expected funding from the transition "
+                            "on of having been a poor village in 2015 (needs met). spillover_designation_county: "
+                            "effect on log expected county funding of a village not designated of the share of the "
+                            "other villages of its township designated. hidden_selection: logit slope of the "
+                            "transition round's assignment of city-level units and strong departments on a village "
+                            "trait the records lack, and that trait's effect on log expected funding. Where they are "
+                            "not zero, the models of the tables omit them: the estimates are then biased for the "
+                            "truths above, which is what the scenario shows."),
         "outcomes": {
             "collective_income_response_to_asinh_funding": s.collective_income_response,
             "per_capita_income_response_to_asinh_funding": s.per_capita_income_response,

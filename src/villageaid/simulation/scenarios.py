@@ -103,6 +103,17 @@ class Scenario:
         go to villages in trouble): funding is endogenous, OLS understates the return, IV does not.
     industry_intercept, industry_slope_endowment, industry_response : float
         Logit model of industry still active on the index and on asinh(funding) − 3.
+    former_poor_effect_transition : float
+        Effect on log expected funding, from the transition on, of having been a poor village in 2015: their
+        needs met, funding falls (``need_decline``; 0 elsewhere).
+    designation_spillover : float
+        Effect on log expected county funding of a village not (yet) designated of the share of the other
+        villages of its township that are designated: designation diverts county money (``spillover``).
+    hidden_selection : float
+        Logit slope of P(city-level unit) and P(strong department) in the transition round on a village trait
+        the records do not show (standard normal; ``hidden_selection``).
+    hidden_funding_effect : float
+        Effect of that trait on log expected funding in every year.
     """
 
     name: str
@@ -161,6 +172,10 @@ class Scenario:
     industry_intercept: float = 0.5
     industry_slope_endowment: float = 0.5
     industry_response: float = 0.3
+    former_poor_effect_transition: float = 0.0
+    designation_spillover: float = 0.0
+    hidden_selection: float = 0.0
+    hidden_funding_effect: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -207,11 +222,17 @@ class Scenario:
         return asdict(self)
 
 
-def two_counties() -> Scenario:
-    """Return the default scenario: counties W (150 villages, 10 townships) and P (120 villages, 8) of city X."""
+def seed_true() -> Scenario:
+    """Return the default edition: the source paper's claims built in, in counties W and P of city X.
+
+    Counties W (150 villages, 10 townships) and P (120 villages, 8), 2016–2025: strong units and funding go to
+    poor villages in the campaign and to rich ones after 2021 (the strong alliance), designation draws funding,
+    funding is persistent and returns fall with endowment.
+    """
     return Scenario(
-        name="two_counties",
-        description="Two western counties W and P of city X, as in Lan & Cheng; 2016–2025.",
+        name="seed_true",
+        description="The source paper's claims built in: two western counties W and P of city X, as in Lan & "
+                    "Cheng; 2016–2025.",
         county_names=("W", "P"),
         villages_per_county=(150, 120),
         townships_per_county=(10, 8),
@@ -245,24 +266,96 @@ def national(n_villages: int = 500_000, *, villages_per_county: int = 175, seed:
     )
 
 
-def two_counties_null() -> Scenario:
-    """Return the default scenario without strong alliance, logic shift or designation effect (for size).
+def _zero(pairs: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    return tuple((name, 0.0) for name, _ in pairs)
 
-    City-level × rich is 0 in both periods, every transition coefficient equals the campaign one, and
-    designation leaves funding unchanged; assignment and designation behave as in the default.
+
+def null() -> Scenario:
+    """Return the full null: nothing the source paper claims holds, in the seed_true counties.
+
+    No effect of unit level, strength, richness, the endowment or their combination on funding in either period
+    (so no change at 2021), no change of assignment at 2021 (units ignore endowment in both rounds), no capture
+    by designation, no persistence of funding beyond village traits and no feedback from results to resources,
+    and homogeneous returns — here zero: funding changes no income.
     """
-    base = two_counties()
-    return replace(base, name="two_counties_null",
-                   description="Two counties as the default, with every tested effect set to zero.",
-                   coefficients_campaign=tuple((k, 0.0 if k == "city_x_rich" else v)
-                                               for k, v in base.coefficients_campaign),
-                   coefficients_transition=tuple((k, 0.0 if k == "city_x_rich" else v)
-                                                 for k, v in base.coefficients_campaign),
-                   demonstration_effect=0.0, demonstration_effect_growth=0.0)
+    base = seed_true()
+    return replace(base, name="null", description="The full null: no claim of the source paper holds.",
+                   coefficients_campaign=_zero(base.coefficients_campaign),
+                   coefficients_transition=_zero(base.coefficients_transition),
+                   assignment_slope_campaign=0.0, assignment_slope_transition=0.0, strength_slope_campaign=0.0,
+                   strength_slope_transition=0.0, demonstration_effect=0.0, demonstration_effect_growth=0.0,
+                   funding_persistence=0.0, collective_income_response=0.0, collective_income_response_endowment=0.0,
+                   per_capita_income_response=0.0, per_capita_income_response_endowment=0.0, industry_response=0.0)
 
 
-SCENARIOS = {"two_counties": two_counties, "two_counties_null": two_counties_null, "national": national}
+def complementarity() -> Scenario:
+    """Return seed_true with returns to funding that rise with endowment, as the county officials believe."""
+    base = seed_true()
+    return replace(base, name="complementarity",
+                   description="Returns to funding rise with the endowment: the strong alliance is efficient.",
+                   collective_income_response_endowment=-base.collective_income_response_endowment,
+                   per_capita_income_response_endowment=-base.per_capita_income_response_endowment)
 
+
+def need_decline() -> Scenario:
+    """Return need-based allocation throughout: after 2020 former poor villages get less because needs were met.
+
+    Funding follows the campaign's (pro-poor) coefficients in both periods, with no strong alliance, and units
+    are assigned as in the campaign in both rounds; from 2021 villages poor in 2015 get exp(−0.8) of what they
+    would. Rich villages' share rises without any turn towards them.
+    """
+    base = seed_true()
+    campaign = tuple((k, 0.0 if k == "city_x_rich" else v) for k, v in base.coefficients_campaign)
+    return replace(base, name="need_decline",
+                   description="Need-based allocation throughout; after 2020 funding falls in former poor "
+                               "villages whose needs were met; no strong alliance.",
+                   coefficients_campaign=campaign, coefficients_transition=campaign,
+                   assignment_slope_transition=base.assignment_slope_campaign,
+                   strength_slope_transition=base.strength_slope_campaign, former_poor_effect_transition=-0.8)
+
+
+def spillover() -> Scenario:
+    """Return seed_true in which designation diverts county money from the other villages of the township."""
+    return replace(seed_true(), name="spillover",
+                   description="Designation diverts county funding from the other villages of its township.",
+                   designation_spillover=-2.0)
+
+
+def hidden_selection() -> Scenario:
+    """Return a scenario where units do nothing, but strong units pick villages on a trait the records lack.
+
+    Unit level, strength and their combination with richness have no effect on funding; in the 2021 round city-
+    level units and strong departments choose villages on an unobserved trait (logit slope 1.5) that also raises
+    their funding (0.5 log points per standard deviation, every year). Richness and the endowment act as in
+    seed_true.
+    """
+    base = seed_true()
+
+    def no_unit_effect(pairs: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+        return tuple((k, 0.0 if k in ("city_unit", "strong_unit", "city_x_rich") else v) for k, v in pairs)
+
+    return replace(base, name="hidden_selection",
+                   description="Units have no effect; strong units select villages on an unobserved trait that "
+                               "also draws funding.",
+                   coefficients_campaign=no_unit_effect(base.coefficients_campaign),
+                   coefficients_transition=no_unit_effect(base.coefficients_transition),
+                   hidden_selection=1.5, hidden_funding_effect=0.5)
+
+
+def many_counties() -> Scenario:
+    """Return seed_true's process in 40 counties of 80 villages (3,200) in five cities: county-level inference."""
+    counties = 40
+    return replace(seed_true(), name="many_counties",
+                   description="The seed_true process in 40 counties of 80 villages (five townships each) of "
+                               "five cities.",
+                   county_names=tuple(f"K{c + 1:02d}" for c in range(counties)), villages_per_county=(80,) * counties,
+                   townships_per_county=(5,) * counties, counties_per_city=8)
+
+
+#: The scenarios of simulated editions and studies, each with its documented data-generating process.
+SCENARIOS = {"seed_true": seed_true, "null": null, "complementarity": complementarity, "need_decline": need_decline,
+             "spillover": spillover, "hidden_selection": hidden_selection, "many_counties": many_counties,
+             "national": national}
 
 @dataclass(frozen=True)
 class SimulatedData:

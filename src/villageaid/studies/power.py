@@ -19,12 +19,12 @@ from villageaid.estimators.limits import DATA_LIMITS
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
 from villageaid.registry import SHIFT_PPML, TRANSITION_PPML
-from villageaid.simulation import Scenario, simulate, two_counties
+from villageaid.simulation import Scenario, seed_true, simulate
 
 
 def design_scenario(counties: int, villages_per_county: int, effect: float) -> Scenario:
     """Return the default process with the given counties and villages, and H3 = H4 = ``effect``."""
-    base = two_counties()
+    base = seed_true()
     townships = max(1, round(villages_per_county / 15))
     transition = tuple((k, effect if k == "city_x_rich" else v) for k, v in base.coefficients_transition)
     campaign = tuple((k, 0.0 if k == "city_x_rich" else v) for k, v in base.coefficients_campaign)

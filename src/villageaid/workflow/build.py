@@ -55,7 +55,10 @@ class BuildConfig:
     data : Path or None
         Folder of records; None builds from the simulated default data.
     seed : int
-        Seed of the simulated default data (the tables' bootstrap seeds are fixed in ``pipeline``).
+        Seed of the simulated data (each analysis's seed is fixed in the registry).
+    scenario : str
+        Scenario of the simulated data (:data:`villageaid.simulation.SCENARIOS`): the edition built when
+        ``data`` is None.
     figure_lang : {"en", "zh"}
         Language of figure labels.
     salt_file, header_maps, amount_unit, date_years
@@ -64,8 +67,9 @@ class BuildConfig:
         County quantile of the endowment index at or above which a village is rich.
     bootstrap_draws : int
         Wild cluster bootstrap draws of the tables.
-    vcov : {"CRV3", "CRV1"}
-        Variance of the village models of Tables 3–5 (the cluster jackknife by default).
+    vcov : {"auto", "CRV3", "CRV1", "CRV1-county"}
+        Variance of the models of Tables 3–5 (``auto``: the cluster jackknife by village with fewer than 30
+        counties, CRV1 by county with more).
     pdf : {"auto", "yes", "no"}
         Build the PDF: where xelatex exists, always (fail without it), or never.
     workers : int or None
@@ -76,6 +80,7 @@ class BuildConfig:
     root: Path
     data: Path | None = None
     seed: int = DEFAULT_SEED
+    scenario: str = DEFAULT_SCENARIO
     figure_lang: str = "en"
     salt_file: Path | None = None
     header_maps: tuple[Path, ...] = ()
@@ -83,7 +88,7 @@ class BuildConfig:
     date_years: tuple[int, int] = (1949, 2100)
     rich_quantile: float = 2 / 3
     bootstrap_draws: int = 9999
-    vcov: str = "CRV3"
+    vcov: str = "auto"
     pdf: str = "auto"
     workers: int | None = None
 
@@ -254,14 +259,14 @@ class Stage:
 
 
 def _fp_simulate(config: BuildConfig, code: str) -> dict:
-    return {"scenario": DEFAULT_SCENARIO, "seed": config.seed, "code": code}
+    return {"scenario": config.scenario, "seed": config.seed, "code": code}
 
 
 def _run_simulate(config: BuildConfig) -> None:
     from villageaid.io.write import write_dataset
     from villageaid.simulation import SCENARIOS, simulate
 
-    data = simulate(SCENARIOS[DEFAULT_SCENARIO](), seed=config.seed)
+    data = simulate(SCENARIOS[config.scenario](), seed=config.seed)
     target = config.path(SIMULATED)
     staging = staging_for(target)
     write_dataset(data.tables, data.truth, staging)
@@ -311,7 +316,7 @@ def _fp_panel(config: BuildConfig, code: str) -> dict:
 
 
 def _run_panel(config: BuildConfig) -> None:
-    from villageaid.io.provenance import data_source, read_validated_set
+    from villageaid.io.provenance import label_panel, read_validated_set
     from villageaid.io.write import write_parquet
     from villageaid.panel.village_year import PANEL_INPUTS, PanelOptions, build_panel
 
@@ -324,8 +329,7 @@ def _run_panel(config: BuildConfig) -> None:
         panel = build_panel(tables, PanelOptions(rich_quantile=config.rich_quantile))
     except ValueError as exc:
         raise BuildError(f"cannot build the panel: {exc}") from exc
-    panel.attrs["data_source"] = data_source(folder)
-    write_parquet(panel, config.path(PANEL))
+    write_parquet(label_panel(panel, folder), config.path(PANEL))
 
 
 def _fp_tables(config: BuildConfig, code: str) -> dict:
@@ -439,9 +443,17 @@ STAGE_LIST: tuple[Stage, ...] = (
 
 
 def check_data_folder(config: BuildConfig) -> None:
-    """Refuse a data folder that is missing, not a folder or holds no table file."""
+    """Refuse a data folder that is missing, not a folder or holds no table file, and an unknown scenario."""
+    from villageaid.simulation import SCENARIOS
+
+    if config.scenario not in SCENARIOS or config.scenario == "national":
+        editions = ", ".join(name for name in SCENARIOS if name != "national")
+        raise BuildError(f"SCENARIO={config.scenario}: unknown edition; use one of {editions}")
     if config.data is None:
         return
+    if config.scenario != DEFAULT_SCENARIO:
+        raise BuildError(f"SCENARIO={config.scenario} applies to the simulated data; with DATA= the build reads "
+                         "your records (leave SCENARIO unset)")
     folder = config.data
     if not folder.exists():
         raise BuildError(f"DATA={folder}: the folder does not exist")

@@ -18,7 +18,7 @@ BEGIN, END = "<!-- outputs:begin -->", "<!-- outputs:end -->"
 #: Where the tables and figures go, relative to the project folder.
 TABLES_FOLDER, FIGURES_FOLDER = "paper/tables", "paper/figures"
 #: The paper's sections that hold outputs, in order; ``main.tex`` inputs ``outputs_<section>.tex`` in each.
-SECTIONS = ("data", "results", "consequences", "policy")
+SECTIONS = ("data", "results", "consequences", "policy", "truth")
 
 
 def _files(output: OutputSpec) -> str:
@@ -35,7 +35,8 @@ def readme_outputs() -> str:
     lines = ["| output | 中文 | analyses it needs | files |", "| --- | --- | --- | --- |"]
     for output in OUTPUTS:
         needs = ", ".join(f"`{need}`" for need in output.needs) or "the panel"
-        lines.append(f"| {_cell(output.title)} | {_cell(output.title_zh)} | {needs} | {_files(output)} |")
+        edition = " (simulated editions)" if output.editions == "simulated" else ""
+        lines.append(f"| {_cell(output.title)}{edition} | {_cell(output.title_zh)} | {needs} | {_files(output)} |")
     lines.append(f"| Numbers and text the paper quotes, build options | | all | "
                  f"{', '.join(f'`{TABLES_FOLDER}/{name}`' for name in BUILD_FILES)} |")
     return "\n".join(lines)
@@ -48,7 +49,8 @@ def paper_readme_outputs() -> str:
         writer = output.writer.partition(":")[0].removeprefix("villageaid.").replace(".", "/") + ".py"
         programs = ", ".join(f"`{p}`" for p in dict.fromkeys([*(p.strip() for p in output.program.split(",")
                                                                 if p.strip()), writer]))
-        lines.append(f"| {_cell(output.title)} | {programs} | {_files(output)} |")
+        edition = " (simulated editions)" if output.editions == "simulated" else ""
+        lines.append(f"| {_cell(output.title)}{edition} | {programs} | {_files(output)} |")
     lines.append("| Numbers and sentences quoted in the text | `report/key_numbers.py`, `report/paper_text.py` | "
                  f"`{TABLES_FOLDER}/key_numbers.tex`, `{TABLES_FOLDER}/paper_text.tex` |")
     return "\n".join(lines)
@@ -67,7 +69,9 @@ def paper_section(section: str) -> str:
         if output.section != section:
             continue
         if output.kind == "table":
-            parts.append(f"\\input{{tables/{output.stem}.tex}}")
+            table = f"tables/{output.stem}.tex"
+            parts.append(f"\\IfFileExists{{{table}}}{{\\input{{{table}}}}}{{}}" if output.editions == "simulated"
+                         else f"\\input{{{table}}}")
             continue
         caption = output.caption or output.title
         label = "; \\VADataCaption)." if caption.count("(") > caption.count(")") else " (\\VADataCaption)."

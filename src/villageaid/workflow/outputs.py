@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from villageaid.analysis.truth import panel_truth
 from villageaid.config import DEFAULT_SEED
 from villageaid.estimators.limits import DATA_LIMITS
 from villageaid.estimators.vcov import CRV1, CRV3, VarianceEstimator
@@ -31,15 +32,30 @@ from villageaid.report.render import FormattedTable
 from villageaid.report.tables import write_table
 
 #: The variances the paper's village models can be built with (``make all VCOV=…``, ``build --vcov``): the exact
-#: cluster jackknife by village (the default; where it is undefined a model falls back to CRV1, marked) or CRV1
-#: by village throughout.
-PAPER_VARIANCES = {"CRV3": CRV3("village"), "CRV1": CRV1("village")}
+#: cluster jackknife by village (where it is undefined a model falls back to CRV1, marked), CRV1 by village, or
+#: CRV1 by county; ``auto`` (the default) chooses by the number of counties (:func:`resolve_variance`).
+PAPER_VARIANCES = {"CRV3": CRV3("village"), "CRV1": CRV1("village"), "CRV1-county": CRV1("county")}
+#: From this many counties on, ``auto`` clusters by county: enough clusters for county-level inference.
+COUNTY_CLUSTERS = 30
+
+
+def resolve_variance(name: str, panel: pd.DataFrame) -> str:
+    """Return the variance a build uses: ``name``, or the one ``auto`` chooses for this panel.
+
+    ``auto``: the exact cluster jackknife by village with fewer than :data:`COUNTY_CLUSTERS` counties; CRV1 by
+    county with more (county-level shocks are then the ones to allow for, and there are enough clusters).
+    """
+    if name != "auto":
+        paper_variance(name)
+        return name
+    return "CRV1-county" if panel["county"].nunique() >= COUNTY_CLUSTERS else "CRV3"
 
 
 def paper_variance(name: str) -> VarianceEstimator:
-    """Return the paper's village variance by name ("CRV3" or "CRV1"), or say which names exist."""
+    """Return the paper's variance by name ("CRV3", "CRV1" or "CRV1-county"), or say which names exist."""
     if name not in PAPER_VARIANCES:
-        raise ValueError(f"unknown variance {name!r} for the paper's tables: use one of {', '.join(PAPER_VARIANCES)}")
+        raise ValueError(f"unknown variance {name!r} for the paper's tables: use auto or one of "
+                         f"{', '.join(PAPER_VARIANCES)}")
     return PAPER_VARIANCES[name]
 
 
@@ -51,8 +67,8 @@ class BuildSettings:
     ----------
     bootstrap_draws : int
         Wild cluster bootstrap draws (0 skips the bootstrap).
-    vcov : {"CRV3", "CRV1"}
-        Variance of the village models (:data:`PAPER_VARIANCES`).
+    vcov : {"CRV3", "CRV1", "CRV1-county"}
+        Variance of the H1–H4 models (:data:`PAPER_VARIANCES`), already resolved from ``auto``.
     seed : int
         The root seed; each analysis adds its own offset, so every analysis has its own fixed seed.
     policy_draws : int
@@ -202,28 +218,35 @@ def write_not_estimated(output: OutputSpec, reason: str, context: OutputContext,
     return save_figure(figure, figures_dir / output.stem)
 
 
+def _write_or_explain(output: OutputSpec, context: OutputContext, reason: str, tables_dir: Path,
+                      figures_dir: Path, log: Callable[[str], None]) -> list[Path]:
+    """Write an output, or, where its analyses or its writer met a data limit, the reason it is not estimated.
+
+    Any other exception from the writer is a bug: :class:`OutputError`, naming the output.
+    """
+    if not reason:
+        try:
+            return write_output(output, context, tables_dir, figures_dir)
+        except DATA_LIMITS as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:
+            raise OutputError(output.stem, f"its writer ({output.writer}) failed: {type(exc).__name__}: {exc} "
+                              "(a bug, not a property of the data)", traceback.format_exc()) from exc
+    paths = write_not_estimated(output, reason, context, tables_dir, figures_dir)
+    log(f"{output.stem}: not estimated on these data ({reason}); wrote the explanation")
+    return paths
+
+
 def _write_group(outputs: Sequence[OutputSpec], estimates: _Estimates, tables_dir: Path,
                  figures_dir: Path) -> dict[str, list[Path]]:
     """Write outputs in order, estimating what they need once; a data limit is written as "not estimated"."""
     written: dict[str, list[Path]] = {}
     for output in outputs:
         started = time.perf_counter()
-        missing = estimates.ensure(output)
+        reason = "; ".join(estimates.ensure(output))
         context = OutputContext(output, estimates.panel, estimates.results)
-        reason = "; ".join(missing)
-        if not missing:
-            try:
-                paths = write_output(output, context, tables_dir, figures_dir)
-            except DATA_LIMITS as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-            except Exception as exc:
-                raise OutputError(output.stem, f"its writer ({output.writer}) failed: {type(exc).__name__}: {exc} "
-                                  "(a bug, not a property of the data)", traceback.format_exc()) from exc
-        if reason:
-            paths = write_not_estimated(output, reason, context, tables_dir, figures_dir)
-            estimates.log(f"{output.stem}: not estimated on these data ({reason}); wrote the explanation")
-        written[output.stem] = paths
-        estimates.log(f"{output.stem}: wrote {', '.join(p.name for p in paths)} in "
+        written[output.stem] = _write_or_explain(output, context, reason, tables_dir, figures_dir, estimates.log)
+        estimates.log(f"{output.stem}: wrote {', '.join(p.name for p in written[output.stem])} in "
                       f"{time.perf_counter() - started:.2f} s")
     return written
 
@@ -275,7 +298,7 @@ def _group_task(seed: int, stems: tuple[str, ...], tables_dir: Path,
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
                   log: Callable[[str], None] = print, workers: int | None = 1,
-                  outputs: Sequence[OutputSpec] | None = None, vcov: str = "CRV3") -> list[Path]:
+                  outputs: Sequence[OutputSpec] | None = None, vcov: str = "auto") -> list[Path]:
     """Estimate every analysis once and write the tables, the figures and the paper's generated text.
 
     An analysis the data do not support (no designated village, one funding record, no variation) is not
@@ -298,18 +321,22 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
         be forked (not Linux), the outputs are written in this process.
     outputs : sequence of OutputSpec, optional
         The outputs to write (all of :data:`~villageaid.registry.OUTPUTS` by default, in their order).
-    vcov : {"CRV3", "CRV1"}
-        Variance of the village models (:data:`PAPER_VARIANCES`); recorded in ``build_options.json``.
+    vcov : {"auto", "CRV3", "CRV1", "CRV1-county"}
+        Variance of the H1–H4 models (:func:`resolve_variance`); the one used is recorded in
+        ``build_options.json``.
     """
     from villageaid.executor import run_tasks
     from villageaid.report.key_numbers import write_key_numbers
     from villageaid.report.paper_text import write_paper_text
 
-    settings = BuildSettings(bootstrap_draws=bootstrap_draws, vcov=vcov)
-    paper_variance(vcov)  # an unknown name is refused before anything is estimated
+    # an unknown name is refused before anything is estimated
+    settings = BuildSettings(bootstrap_draws=bootstrap_draws, vcov=resolve_variance(vcov, panel))
     workers = (os.cpu_count() or 1) if workers is None else max(workers, 1)  # 0, as elsewhere: this process
-    chosen = list(OUTPUTS if outputs is None else outputs)
-    groups = sorted(groups_sharing_analyses(chosen), key=len, reverse=True)  # the long ones do not start last
+    simulated = panel_truth(panel) is not None
+    chosen = [o for o in (OUTPUTS if outputs is None else outputs) if o.editions == "all" or simulated]
+    readers = [o for o in chosen if o.reads == "tables"]  # written last, from the others' tidy tables
+    groups = sorted(groups_sharing_analyses([o for o in chosen if o.reads == "analyses"]), key=len,
+                    reverse=True)  # the long ones do not start last
     written_by_stem: dict[str, list[Path]] = {}
 
     def collect(index: int, outcome: tuple) -> None:
@@ -334,6 +361,10 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
         stem, message, details = bugs[0]
         error = OutputError(stem, message.removeprefix(f"{stem}: "), details)
         raise error from _RemoteTraceback(details)
+    for output in readers:
+        context = OutputContext(output, panel, {}, tables_dir)
+        written_by_stem[output.stem] = _write_or_explain(output, context, "", tables_dir, figures_dir, log)
+        log(f"{output.stem}: wrote {', '.join(p.name for p in written_by_stem[output.stem])}")
     written = [path for output in chosen for path in written_by_stem[output.stem]]
     written.append(write_build_options(tables_dir, settings))
     written.append(write_key_numbers(tables_dir))
@@ -346,9 +377,10 @@ def write_build_options(tables_dir: Path, settings: BuildSettings) -> Path:
     """Record the options that shaped the tables (``build_options.json``, beside them and in the manifest)."""
     import json
 
-    options = {"vcov": settings.vcov, "vcov_description": paper_variance(settings.vcov).label
-               + " for the village models of Tables 3-5"
-               + (" (CRV1 where the jackknife is undefined, marked)" if settings.vcov == "CRV3" else ""),
+    descriptions = {"CRV3": " for the village models of Tables 3-5 (CRV1 where the jackknife is undefined, marked)",
+                    "CRV1": " for the village models of Tables 3-5", "CRV1-county": " for the models of Tables 3-5"}
+    options = {"vcov": settings.vcov,
+               "vcov_description": paper_variance(settings.vcov).label + descriptions[settings.vcov],
                "bootstrap_draws": settings.bootstrap_draws}
     return write_text(tables_dir / "build_options.json", json.dumps(options, indent=1, sort_keys=True) + "\n")
 

@@ -57,10 +57,11 @@ def add_ingest_options(parser: argparse.ArgumentParser) -> None:
 
 def add_vcov_option(parser: argparse.ArgumentParser) -> None:
     """Add --vcov, the variance of the paper's village models."""
-    parser.add_argument("--vcov", choices=("CRV3", "CRV1"), default="CRV3",
-                        help="variance of the village models of Tables 3-5: CRV3, the exact cluster jackknife by "
-                             "village (default; where it is undefined a model shows CRV1 errors, marked with a "
-                             "dagger and explained), or CRV1 by village throughout")
+    parser.add_argument("--vcov", choices=("auto", "CRV3", "CRV1", "CRV1-county"), default="auto",
+                        help="variance of the models of Tables 3-5: auto (the default: CRV3 with fewer than 30 "
+                             "counties, CRV1 by county with more), CRV3, the exact cluster jackknife by village "
+                             "(where it is undefined a model shows CRV1 errors, marked with a dagger and "
+                             "explained), CRV1 by village, or CRV1 by county throughout")
 
 
 def add_output_workers_option(parser: argparse.ArgumentParser) -> None:

@@ -29,7 +29,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from villageaid.workflow.build import BuildConfig, BuildError, build
 
     config = BuildConfig(
-        root=Path(args.root), data=Path(args.data) if args.data else None, seed=args.seed,
+        root=Path(args.root), data=Path(args.data) if args.data else None, seed=args.seed, scenario=args.scenario,
         figure_lang=args.lang, salt_file=args.salt_file, header_maps=tuple(args.header_map),
         amount_unit=args.amount_unit, date_years=parse_date_years(args.date_years), rich_quantile=args.rich_quantile,
         bootstrap_draws=args.bootstrap_draws, pdf=args.pdf, workers=args.workers, vcov=args.vcov)
@@ -166,6 +166,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: the current one)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"seed of the simulated default data (default {DEFAULT_SEED})")
+    p.add_argument("--scenario", default=DEFAULT_SCENARIO, metavar="NAME",
+                   help=f"edition of the simulated data (default {DEFAULT_SCENARIO}, the source paper's claims built "
+                        "in; null, complementarity, need_decline, spillover, hidden_selection, many_counties: see "
+                        "data/README.md)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels in English or Chinese")
     p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
                    help="county quantile of the endowment index at or above which a village is rich (default 2/3)")

@@ -11,8 +11,8 @@ from villageaid.io.headers import load_header_map
 from villageaid.io.messages import LANG_ENV, escape, language
 from villageaid.io.provenance import (
     PROVENANCE_FILE,
-    data_source,
     is_validated_set,
+    label_panel,
     read_validated_set,
     write_validated_set,
 )
@@ -134,7 +134,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
         panel = build_panel(tables, options)
     except ValueError as exc:
         raise UserError(f"cannot build the panel: {exc}") from exc
-    panel.attrs["data_source"] = data_source(Path(args.data_dir))
+    label_panel(panel, Path(args.data_dir))
     write_parquet(panel, args.out)
     log(f"panel: read {escape(str(args.data_dir))} ({read_what}); wrote {args.out} "
          f"({len(panel)} village-years) in {time.perf_counter() - start:.2f} s")
