@@ -49,8 +49,17 @@ def task_seeds(root_seed: int, n_tasks: int) -> list[int]:
 
 def _guarded(function: Callable[..., Any], index: int, seed: int, args: tuple,
              with_index: bool = False) -> tuple[str, Any]:
+    """Run one task with one BLAS thread; return ("ok", result) or ("error", the error and its traceback).
+
+    One thread, whatever the backend: a multi-threaded BLAS sums in an order that depends on its threads, so
+    the last bits of a result would differ between a serial run and workers; and K workers on K cores each
+    running several threads fight over the cores (twice the CPU time for the same work, measured on 2 cores).
+    """
+    from threadpoolctl import threadpool_limits
+
     try:
-        return "ok", function(seed, index, *args) if with_index else function(seed, *args)
+        with threadpool_limits(1):
+            return "ok", function(seed, index, *args) if with_index else function(seed, *args)
     except Exception as exc:  # a task's failure is data for the report, not a crash of the run
         return "error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
 
@@ -72,7 +81,7 @@ def _reporter(outcomes: list, on_result: Callable[[int, Any], None] | None) -> C
     return report
 
 
-def _exit_with_parent(parent: int) -> None:
+def _start_forked_worker(parent: int) -> None:
     """Make a forked worker exit as soon as the process that started it is gone (killed, say, with SIGKILL).
 
     A forked worker would otherwise wait for work forever: it holds its own copy of the task pipe, so it never
@@ -149,7 +158,7 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
 
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, n_tasks), mp_context=context,
-                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as executor:
+                                 initializer=_start_forked_worker, initargs=(os.getpid(),)) as executor:
             futures = {executor.submit(_guarded, function, i, seed, per_task[i], with_index): i
                        for i, seed in enumerate(seeds)}
             for done, future in enumerate(as_completed(futures), start=1):

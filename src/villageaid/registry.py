@@ -18,6 +18,7 @@ declaration here, the analysis function and its test (CONTRIBUTING.md walks thro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -151,6 +152,16 @@ class ModelSpec:
     controls: bool = True
     variance: dict = field(default_factory=lambda: dict(VILLAGE_CRV3))
     key_term: str | None = None
+
+    def find(self, results: Mapping[str, object]) -> object:
+        """Return this model's result among an estimate's analyses (analysis id → results).
+
+        Follows :attr:`result` from the analysis's results: attributes, or keys where a part is a dictionary.
+        """
+        value = results[self.analysis]
+        for part in self.result.split("."):
+            value = value[part] if isinstance(value, Mapping) else getattr(value, part)
+        return value
 
     def formula(self, controls: list[str] | tuple[str, ...] = (), *, demonstration: bool = True,
                 outcome: str | None = None, fixed_effects: str | None = None) -> str:

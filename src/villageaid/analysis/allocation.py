@@ -16,6 +16,7 @@ H8 is the Wald test that the city-level and strong-department coefficients are e
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
@@ -44,16 +45,21 @@ class AllocationResults:
     """H1–H3 and H8 models of one period."""
 
     period: str
-    asinh_ols: RegressionResults
-    ppml: RegressionResults
-    types_ols: RegressionResults
-    level_vs_strength_ols: WaldTest
-    level_vs_strength_ppml: WaldTest
+    asinh_ols: RegressionResults | None
+    ppml: RegressionResults | None
+    types_ols: RegressionResults | None
+    level_vs_strength_ols: WaldTest | None
+    level_vs_strength_ppml: WaldTest | None
     strong_alliance_bootstrap: WildBootstrapResult | None
 
 
+#: The models an allocation analysis estimates, by where its results keep them.
+ALLOCATION_MODELS = ("asinh_ols", "ppml", "types_ols")
+
+
 def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootstrap_draws: int = 9999,
-                      seed: int = 1, vcov: VcovSpec | None = None) -> AllocationResults:
+                      seed: int = 1, vcov: VcovSpec | None = None,
+                      models: Collection[str] = ALLOCATION_MODELS) -> AllocationResults:
     """Estimate the H1–H3 models and the H8 test for ``period``.
 
     Parameters
@@ -69,6 +75,9 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
         Variance of the models; by default the cluster jackknife by village (``{"CRV3": "village"}``). Where the
         jackknife is undefined on these data, a model keeps its estimates with CRV1 errors by village, marked
         (``fallback_reason``).
+    models : collection of str
+        Which of :data:`ALLOCATION_MODELS` to estimate (the others are None; the H8 test of a model not estimated
+        too). The Monte Carlo studies estimate only the models their claims read.
     """
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"] == period]
@@ -76,19 +85,23 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
     demonstration = bool(frame["demo"].any())
     variance = village_variance(vcov)
     specs = formula_models(f"allocation_{period}")
+    unknown = set(models) - set(ALLOCATION_MODELS)
+    if unknown:
+        raise ValueError(f"unknown allocation models {sorted(unknown)}: use some of {ALLOCATION_MODELS}")
     asinh_formula = specs["asinh_ols"].formula(controls, demonstration=demonstration)
-    asinh_ols = fit_with_fallback(feols, asinh_formula, frame, vcov=variance)
-    ppml = fit_with_fallback(fepois, specs["ppml"].formula(controls, demonstration=demonstration), frame,
-                             vcov=variance)
-    types_ols = fit_with_fallback(feols, specs["types_ols"].formula(controls, demonstration=demonstration), frame,
-                                  vcov=variance)
+    fitted = {name: fit_with_fallback(fepois if name == "ppml" else feols,
+                                      specs[name].formula(controls, demonstration=demonstration), frame,
+                                      vcov=variance) for name in ALLOCATION_MODELS if name in models}
+    asinh_ols, ppml, types_ols = (fitted.get(name) for name in ALLOCATION_MODELS)
     restriction = {"city": 1.0, "strong": -1.0}
     tests = []
     for model in (asinh_ols, ppml):
-        row = [[restriction.get(name, 0.0) for name in model.params.index]]
-        tests.append(model.wald_test(restriction=row, hypothesis="city-level effect = strong-department effect"))
+        row = [[restriction.get(name, 0.0) for name in model.params.index]] if model is not None else None
+        tests.append(None if model is None else
+                     model.wald_test(restriction=row, hypothesis="city-level effect = strong-department effect"))
     bootstrap = None
-    if bootstrap_draws and "township" in frame and specs["asinh_ols"].key_term in asinh_ols.params.index:
+    if (bootstrap_draws and "township" in frame and asinh_ols is not None
+            and specs["asinh_ols"].key_term in asinh_ols.params.index):
         # (a term dropped as collinear — no type-A village in a period — has nothing to bootstrap)
         bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh_ols"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)

@@ -51,8 +51,14 @@ class DemonstrationResults:
     cs_universal_dynamic: AggregatedEffects | None = None
 
 
-def demonstration_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 5) -> DemonstrationResults:
-    """Estimate the H5 models on the campaign and transition years (a balanced village panel)."""
+#: The staggered design of designation: outcome, time, unit and cohort columns of :func:`designation_frame`.
+DESIGNATION = {"outcome": OUTCOME, "time": "year", "unit": "village_code", "cohort": "cohort"}
+#: Covariates of the Callaway–Sant'Anna estimates (doubly robust).
+COVARIATES = ["endowment_index", "rich_village"]
+
+
+def designation_frame(panel: pd.DataFrame) -> pd.DataFrame:
+    """Return the campaign and transition years with the H5 variables, or say why designation cannot be studied."""
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
     frame["village_code"] = frame["village_id"].cat.codes.astype(int) if hasattr(frame["village_id"], "cat") \
@@ -64,22 +70,29 @@ def demonstration_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 5
                                 "table, or no designation in the campaign or transition years)")
     if (frame["cohort"] == 0).sum() == 0:
         raise NoComparisonError("every village is a demonstration village: there is no comparison group")
-    args = {"outcome": OUTCOME, "time": "year", "unit": "village_code", "cohort": "cohort"}
+    return frame
+
+
+def designation_effects(frame: pd.DataFrame, control_group: str, **options: object) -> ATTgtResult:
+    """Estimate the Callaway–Sant'Anna ATT(g, t) of designation (doubly robust with :data:`COVARIATES`)."""
+    return att_gt(frame, **DESIGNATION, covariates=COVARIATES, control_group=control_group, method="dr", **options)
+
+
+def demonstration_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 5) -> DemonstrationResults:
+    """Estimate the H5 models on the campaign and transition years (a balanced village panel)."""
+    frame = designation_frame(panel)
+    args = DESIGNATION
     static = feols(f"{OUTCOME} ~ demo | village_code + year", frame, vcov={"CRV1": "village_code"})
     dynamic = twfe_event_study(frame, **args)
     sa = sun_abraham(frame, **args)
-    covariates = ["endowment_index", "rich_village"]
-    cs = {}
-    for name, control in (("never", "never_treated"), ("not_yet", "not_yet_treated")):
-        cs[name] = att_gt(frame, **args, covariates=covariates, control_group=control, method="dr",
-                          bootstrap=True, draws=draws, seed=seed)
+    cs = {name: designation_effects(frame, control, bootstrap=True, draws=draws, seed=seed)
+          for name, control in (("never", "never_treated"), ("not_yet", "not_yet_treated"))}
     bacon = bacon_decomposition(frame, **args)
     # Levels (万元), where the estimator allows them: CS needs no log transform.
-    levels = att_gt(frame, **{**args, "outcome": "funding_total"}, covariates=covariates,
+    levels = att_gt(frame, **{**args, "outcome": "funding_total"}, covariates=COVARIATES,
                     control_group="not_yet_treated", method="dr")
     # Sensitivity analysis needs comparable pre- and post-period estimates: a universal base period.
-    universal = att_gt(frame, **args, covariates=covariates, control_group="not_yet_treated", method="dr",
-                       base_period="universal").aggregate("dynamic")
+    universal = designation_effects(frame, "not_yet_treated", base_period="universal").aggregate("dynamic")
     return DemonstrationResults(static, dynamic, sa, cs["never"], cs["not_yet"], cs["never"].aggregate("dynamic"),
                                 cs["not_yet"].aggregate("dynamic"), cs["never"].aggregate("simple"),
                                 cs["not_yet"].aggregate("simple"), bacon, levels.aggregate("simple"), universal)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.inequality import gini, lorenz_curve, theil_decomposition, theil_t
+from villageaid.estimators.inequality import lorenz_curve, theil_decomposition
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,25 @@ def _matrix(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
 
 
 def _column_measures(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([gini(matrix[:, j]) for j in range(matrix.shape[1])]),
-            np.array([theil_t(matrix[:, j]) for j in range(matrix.shape[1])]))
+    """Gini and Theil T of each column, as :func:`gini` and :func:`theil_t` compute them, for all columns at once.
+
+    Each column becomes a contiguous row, so the sums run in the same order as on one column: the same bytes
+    as the one-column functions, several times faster in the bootstrap.
+    """
+    rows = np.ascontiguousarray(matrix.T)
+    if np.isnan(rows).any() or (rows < 0).any():
+        raise ValueError("inequality measures need non-negative values without missing ones")
+    n = rows.shape[1]
+    ordered = np.sort(rows, axis=1)
+    total = ordered.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ginis = np.where(total > 0, (2 * np.sum(np.arange(1, n + 1) * ordered, axis=1) - (n + 1) * total)
+                         / (n * total), 0.0)
+        mean = rows.mean(axis=1)
+        ratio = rows / mean[:, None]
+        terms = np.where(ratio > 0, ratio * np.log(ratio), 0.0)
+        theils = np.where(mean > 0, terms.mean(axis=1), 0.0)
+    return ginis, theils
 
 
 def inequality_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 7, conf_level: float = 0.95,

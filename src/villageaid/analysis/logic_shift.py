@@ -13,6 +13,7 @@ pre-2020 coefficients are zero.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
@@ -37,9 +38,9 @@ REFERENCE_YEAR = 2020
 class LogicShiftResults:
     """H4 difference-in-differences models and event studies."""
 
-    asinh_ols: RegressionResults
-    log1p_ols: RegressionResults
-    ppml: RegressionResults
+    asinh_ols: RegressionResults | None
+    log1p_ols: RegressionResults | None
+    ppml: RegressionResults | None
     rich_event_study: EventStudyResult | None
     city_event_study: EventStudyResult | None
     rich_event_study_ppml: EventStudyResult | None
@@ -47,24 +48,33 @@ class LogicShiftResults:
     strong_alliance_shift_bootstrap: WildBootstrapResult | None
 
 
+#: The difference-in-differences models of H4, by where its results keep them.
+SHIFT_MODELS = ("asinh_ols", "log1p_ols", "ppml")
+
+
 def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed: int = 2,
-                       event_studies: bool = True, vcov: VcovSpec | None = None) -> LogicShiftResults:
+                       event_studies: bool = True, vcov: VcovSpec | None = None,
+                       models: Collection[str] = SHIFT_MODELS) -> LogicShiftResults:
     """Estimate the H4 models on the campaign and transition years of the panel.
 
-    ``event_studies=False`` skips the event studies (Monte Carlo work needs only the DiD models). ``vcov`` is the
-    variance of every model (default: the cluster jackknife by village; where it is undefined on these data, a
-    model keeps its estimates with CRV1 errors by village, marked).
+    ``event_studies=False`` skips the event studies and ``models`` names the difference-in-differences models to
+    estimate (the others are None): Monte Carlo work needs only what its claims read. ``vcov`` is the variance of
+    every model (default: the cluster jackknife by village; where it is undefined on these data, a model keeps its
+    estimates with CRV1 errors by village, marked).
     """
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
     demonstration = bool(frame["demo"].any())
     variance = village_variance(vcov)
     specs = formula_models("logic_shift")
+    unknown = set(models) - set(SHIFT_MODELS)
+    if unknown:
+        raise ValueError(f"unknown logic-shift models {sorted(unknown)}: use some of {SHIFT_MODELS}")
     asinh_formula = specs["asinh_ols"].formula(demonstration=demonstration)
-    asinh_ols = fit_with_fallback(feols, asinh_formula, frame, vcov=variance)
-    log1p_ols = fit_with_fallback(feols, specs["log1p_ols"].formula(demonstration=demonstration), frame,
-                                  vcov=variance)
-    ppml = fit_with_fallback(fepois, specs["ppml"].formula(demonstration=demonstration), frame, vcov=variance)
+    fitted = {name: fit_with_fallback(fepois if name == "ppml" else feols,
+                                      specs[name].formula(demonstration=demonstration), frame, vcov=variance)
+              for name in SHIFT_MODELS if name in models}
+    asinh_ols, log1p_ols, ppml = (fitted.get(name) for name in SHIFT_MODELS)
     demo = ("demo", "demo_years") if frame["demo"].any() else ()
     common = dict(time="year", unit="village", reference=REFERENCE_YEAR, fixed_effects=("village", "county_year"))
     rich_controls = ("city", "city_x_rich", "post:city", "post:city_x_rich", "post:endowment_index", "strong", *demo)
@@ -81,7 +91,8 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
         city_es_ppml = fit_with_fallback(event_study, frame, outcome="funding_total", treatment="city",
                                          controls=city_controls, estimator="ppml", vcov=variance, **common)
     bootstrap = None
-    if bootstrap_draws and "township" in frame and specs["asinh_ols"].key_term in asinh_ols.params.index:
+    if (bootstrap_draws and "township" in frame and asinh_ols is not None
+            and specs["asinh_ols"].key_term in asinh_ols.params.index):
         bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh_ols"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
     return LogicShiftResults(asinh_ols, log1p_ols, ppml, rich_es, city_es, rich_es_ppml, city_es_ppml, bootstrap)

@@ -35,10 +35,10 @@ def village_period_assignment(panel: pd.DataFrame, periods: tuple[str, ...] = ("
                               ) -> pd.DataFrame:
     """One row per village and period: city-level assignment in most of the period's years, index, county."""
     frame = panel.loc[panel["period"].isin(periods) & panel["city_unit"].notna()]
+    frame = frame.assign(city_share=frame["city_unit"].astype(float))
     grouped = frame.groupby(["village_id", "period"], observed=True)
-    out = grouped.agg(city_share=("city_unit", lambda s: s.astype(float).mean()),
-                      endowment_index=("endowment_index", "first"), county=("county", "first"),
-                      township=("township", "first")).reset_index()
+    out = grouped.agg(city_share=("city_share", "mean"), endowment_index=("endowment_index", "first"),
+                      county=("county", "first"), township=("township", "first")).reset_index()
     out["city_assigned"] = (out["city_share"] > 0.5).astype(float)
     out["period"] = out["period"].astype(str)
     out["county"] = out["county"].astype(str)
@@ -89,13 +89,17 @@ def matching_index(panel: pd.DataFrame, *, draws: int = 999, seed: int = 3, conf
     return pd.DataFrame(rows)
 
 
-def matching_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 3) -> MatchingResults:
-    """Estimate the H9 logits by period and the matching index by year."""
-    assignment = village_period_assignment(panel)
+def assignment_logits(panel: pd.DataFrame) -> dict[str, LogitResults]:
+    """Estimate the H9 logit of city-level assignment on the endowment index, by period (county dummies)."""
     logits = {}
-    for period, frame in assignment.groupby("period", sort=False):
+    for period, frame in village_period_assignment(panel).groupby("period", sort=False):
         counties = frame["county"].nunique()
         first = sorted(frame["county"].unique())[0]
         formula = "city_assigned ~ endowment_index" + (f" + i(county, ref={first!r})" if counties > 1 else "")
         logits[str(period)] = logit(formula, frame, vcov={"CRV1": "township"})
-    return MatchingResults(logits, matching_index(panel, draws=draws, seed=seed))
+    return logits
+
+
+def matching_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 3) -> MatchingResults:
+    """Estimate the H9 logits by period and the matching index by year."""
+    return MatchingResults(assignment_logits(panel), matching_index(panel, draws=draws, seed=seed))

@@ -25,6 +25,8 @@ def persistence_models(panel: pd.DataFrame) -> DynamicPanelResults:
         frame["log_collective_income"] = np.log(frame["collective_income"].where(frame["collective_income"] > 0))
     lagged = ("log_collective_income",) if "log_collective_income" in frame else ()
     period_of = frame.set_index("year")["period"].astype(str).groupby(level=0).first()
-    same_period = frame["year"].map(lambda y: period_of.get(y) == period_of.get(y - 2)).astype(bool)
+    now = period_of.reindex(frame["year"].to_numpy()).to_numpy()
+    before = period_of.reindex((frame["year"] - 2).to_numpy()).to_numpy()
+    same_period = pd.Series((now == before) & pd.notna(before), index=frame.index)
     return anderson_hsiao(frame, outcome="log_unit_funding", unit="village", time="year", lagged=lagged,
                           exogenous=("demo", "demo_years"), equations=same_period)

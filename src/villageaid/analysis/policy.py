@@ -424,7 +424,8 @@ def summarise(totals: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame
 def simulate_policies(counties: list[County], models: PolicyModels, *, draws: int = 200, seed: int = 0,
                       cap: float = DEFAULT_CAP, workers: int = 0, scheduler: str | None = None,
                       custom: dict[str, np.ndarray] | None = None, custom_function: PolicyFunction | None = None,
-                      counties_per_task: int | None = None, client: object = None) -> PolicyResults:
+                      counties_per_task: int | None = None, client: object = None, pool: str = "dask"
+                      ) -> PolicyResults:
     """Run every policy on every county for the estimate and ``draws`` coefficient draws.
 
     Parameters
@@ -446,6 +447,8 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
         Counties per task (default: the counties split into :data:`TASKS` tasks, whatever the workers).
     client : distributed.Client, optional
         An already connected Dask client (reused, not closed).
+    pool : {"dask", "fork"}
+        How K local workers start (see :func:`villageaid.executor.run_tasks`); the results are the same.
     """
     import time
 
@@ -465,7 +468,7 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
                          None if custom is None else {c.name: custom[c.name] for c in chunk}, custom_function),)
              for chunk in chunks]
     run = run_tasks(run_counties, len(tasks), root_seed=seed, task_args=tasks, workers=workers,
-                    scheduler=scheduler, client=client)
+                    scheduler=scheduler, client=client, pool=pool)
     if run.failures:
         raise RuntimeError("policy simulation failed in " + "; ".join(
             f"task {f.index}: {f.error.splitlines()[0]}" for f in run.failures))

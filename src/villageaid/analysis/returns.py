@@ -90,22 +90,32 @@ def _marginal_returns(frame: pd.DataFrame, models: dict[str, IVResults]) -> pd.D
     return pd.DataFrame(rows)
 
 
-def returns_models(panel: pd.DataFrame) -> ReturnsResults:
-    """Estimate the H10 models on the panel (campaign and transition years)."""
+def return_models(panel: pd.DataFrame, outcomes: tuple[str, ...] = tuple(OUTCOMES)
+                  ) -> tuple[pd.DataFrame, dict[str, IVResults], dict[str, IVResults]]:
+    """Estimate the H10 2SLS returns, without and with the endowment interaction, for each outcome.
+
+    Returns the estimation frame (campaign and transition years) and the two dictionaries of models.
+    """
     frame = returns_frame(panel)
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
-    missing = [c for c in OUTCOMES if c not in frame or frame[c].notna().sum() == 0]
+    missing = [c for c in outcomes if c not in frame or frame[c].notna().sum() == 0]
     if missing:
         raise MissingDataError(f"no outcome data for {', '.join(missing)} (the outcomes table is empty or missing)")
     if frame[list(INSTRUMENTS)].std().min() == 0:
         raise NoVariationError("no variation in the first secretary's level or strength: the instruments are constant")
     iv, heterogeneity = {}, {}
-    for outcome in OUTCOMES:
+    for outcome in outcomes:
         common = {"outcome": outcome, "fixed_effects": ("village_id", "year"), "cluster": "village_id"}
         iv[outcome] = iv_fe(frame, endogenous=[FUNDING], instruments=list(INSTRUMENTS), **common)
         heterogeneity[outcome] = iv_fe(frame, endogenous=[FUNDING, INTERACTION],
                                        instruments=[*INSTRUMENTS, *(f"{i}_x_endowment" for i in INSTRUMENTS)],
                                        **common)
+    return frame, iv, heterogeneity
+
+
+def returns_models(panel: pd.DataFrame) -> ReturnsResults:
+    """Estimate the H10 models on the panel (campaign and transition years)."""
+    frame, iv, heterogeneity = return_models(panel)
     arrival_frame = frame.loc[frame["arrival_cohort"] >= 0].copy()
     cohorts = arrival_frame.loc[arrival_frame["arrival_cohort"] > 0].groupby("arrival_cohort")["village_id"]
     counts = {int(g): int(v.nunique()) for g, v in cohorts}

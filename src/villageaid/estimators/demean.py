@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import linalg, sparse
 
 #: Convergence tolerance of the alternating projections (largest group mean left, relative to scale).
 DEMEAN_TOLERANCE = 1e-13
 MAX_ITERATIONS = 10_000
+#: Above this many (group × level) cells the one-small-effect absorption keeps them sparse (most are empty).
+DENSE_CELLS = 100_000
 #: With several fixed effects, those other than the largest are absorbed exactly as dummy regressors
 #: when they have at most this many levels in all (e.g. years); otherwise alternating projections.
 SMALL_FIXED_EFFECT_LEVELS = 1_000
@@ -177,14 +180,24 @@ class FixedEffects:
         if levels < 2 or out.shape[1] == 0:
             return out
         w = np.ones(len(group)) if weights is None else weights
-        cell = np.bincount(group * levels + small, weights=w, minlength=groups * levels).reshape(groups, levels)
-        total = cell.sum(axis=1)
-        share = np.divide(cell, total[:, None], out=np.zeros_like(cell), where=total[:, None] > 0)[:, 1:]
-        kept = cell[:, 1:]  # level 0 is redundant with the large effect
-        gram = np.diag(kept.sum(axis=0)) - kept.T @ share
+        if groups * levels > DENSE_CELLS:  # e.g. 3,200 villages × 400 county-years: each village fills a few cells
+            cells = sparse.csr_matrix((w, (group, small)), shape=(groups, levels))
+            total = np.asarray(cells.sum(axis=1)).ravel()
+            share = (sparse.diags(np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)) @ cells)[:, 1:]
+            kept = cells[:, 1:]
+            gram = np.diag(np.asarray(kept.sum(axis=0)).ravel()) - (kept.T @ share).toarray()
+        else:
+            cell = np.bincount(group * levels + small, weights=w, minlength=groups * levels).reshape(groups, levels)
+            total = cell.sum(axis=1)
+            share = np.divide(cell, total[:, None], out=np.zeros_like(cell), where=total[:, None] > 0)[:, 1:]
+            kept = cell[:, 1:]  # level 0 is redundant with the large effect
+            gram = np.diag(kept.sum(axis=0)) - kept.T @ share
         cross = np.vstack([np.bincount(small, weights=w * out[:, j], minlength=levels)[1:]
                            for j in range(out.shape[1])]).T
-        coefficients = np.linalg.lstsq(gram, cross, rcond=None)[0]  # (levels − 1) × columns
+        try:  # positive definite unless a level is empty or collinear with the large effect: then least squares
+            coefficients = linalg.cho_solve(linalg.cho_factor(gram), cross)  # (levels − 1) × columns
+        except linalg.LinAlgError:
+            coefficients = np.linalg.lstsq(gram, cross, rcond=None)[0]
         by_level = np.vstack([np.zeros((1, out.shape[1])), coefficients])
         out -= by_level[small] - (share @ coefficients)[group]
         return out

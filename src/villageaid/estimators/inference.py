@@ -302,6 +302,12 @@ def collinear_on_gram(gram: np.ndarray, raw_ss: np.ndarray, tolerance: float) ->
     A column is collinear when its residual sum of squares on the earlier kept columns falls below
     ``tolerance`` times its raw sum of squares.
     """
+    try:  # the usual case, no collinear column, in one factorization: residual_j = L[j, j]²
+        diagonal = np.diag(np.linalg.cholesky(gram)) ** 2
+        if (diagonal > 2 * tolerance * np.maximum(raw_ss, 1e-300)).all():
+            return []
+    except np.linalg.LinAlgError:
+        pass
     keep: list[int] = []
     dropped: list[int] = []
     for j in range(gram.shape[0]):

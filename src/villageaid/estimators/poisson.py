@@ -16,6 +16,7 @@ Before estimating, observations whose mean is not identified are removed, as ppm
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -42,6 +43,10 @@ COLLAPSED_MEAN = 1e-10
 
 #: Convergence: relative change of the deviance between iterations.
 DEVIANCE_TOLERANCE = 1e-14
+#: The same for the leave-one-cluster-out refits of the jackknife, which start from the full fit: a deviance
+#: change below 1e-10 leaves the coefficients within about 1e-10 of their limit after the Newton step that
+#: produced it, far inside what a variance needs, and saves the last iteration of each of G refits.
+JACKKNIFE_DEVIANCE_TOLERANCE = 1e-8
 MAX_IRLS_ITERATIONS = 200
 #: ReLU separation check: weight of the positive observations and the zero threshold for fitted values.
 RELU_POSITIVE_WEIGHT = 1e6
@@ -179,8 +184,14 @@ class FEPoisson:
 
     @staticmethod
     def _irls(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None,
-              start: np.ndarray | None = None, *, transform: bool = True
+              start: np.ndarray | None = None, *, transform: bool = True, tolerance: float = DEVIANCE_TOLERANCE,
+              check: Callable[[np.ndarray, np.ndarray], None] | None = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
+        """Fit by iteratively reweighted least squares, from ``start`` (a linear predictor) if given.
+
+        ``check(weighted gram, weighted raw sums of squares)`` runs on the first iteration's design: a jackknife
+        refit checks there that no column lost its variation.
+        """
         mu = (y + y.mean()) / 2 if start is None else np.exp(start)
         eta = np.log(mu)
         deviance_old = np.inf
@@ -196,12 +207,15 @@ class FEPoisson:
             else:
                 zt, Xt = z, X
             Xw = Xt * mu[:, None]
-            beta = linalg.solve(Xw.T @ Xt, Xw.T @ zt, assume_a="pos")
+            gram = Xw.T @ Xt
+            if check is not None and iterations == 1:
+                check(gram, (X**2 * mu[:, None]).sum(axis=0))
+            beta = linalg.solve(gram, Xw.T @ zt, assume_a="pos")
             eta = z - (zt - Xt @ beta)  # linear predictor including the fixed effects
             mu = np.exp(eta)
             with np.errstate(divide="ignore", invalid="ignore"):
                 deviance = float(2 * (np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)).sum())
-            if abs(deviance - deviance_old) <= DEVIANCE_TOLERANCE * max(abs(deviance), 1.0):
+            if abs(deviance - deviance_old) <= tolerance * max(abs(deviance), 1.0):
                 break
             deviance_old = deviance
         if not transform:  # a jackknife refit needs the coefficients only
@@ -240,14 +254,17 @@ def _refit_without(problem: _PoissonLeaveOneOut, codes: np.ndarray, cluster_name
 def _refit(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None, rows: np.ndarray, start: np.ndarray,
            names: list[str], cluster_name: str, label: object) -> np.ndarray:
     """Refit on ``rows`` (one cluster left out) from the linear predictor ``start``, with the full fit's rules."""
-    def fit(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, FixedEffects | None]:
-        sub = fixed.subset(keep) if fixed is not None else None
-        ys, Xs = y[keep], X[keep]
-        Xt = sub.demean(Xs)[0] if sub is not None else Xs
-        dropped = collinear_on_gram(Xt.T @ Xt, (Xs**2).sum(axis=0), COLLINEARITY_TOLERANCE)
+    def collinear(gram: np.ndarray, raw_ss: np.ndarray) -> None:
+        # On the first iteration's weighted design: weights are positive, so a column without variation left
+        # (the full fit's rule, on its unweighted design) has none here either.
+        dropped = collinear_on_gram(gram, raw_ss, COLLINEARITY_TOLERANCE)
         if dropped:
             raise undefined_error(cluster_name, label, names[dropped[0]])
-        beta, mu, _, _ = FEPoisson._irls(ys, Xs, sub, start[keep], transform=False)
+
+    def fit(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, FixedEffects | None]:
+        sub = fixed.subset(keep) if fixed is not None else None
+        beta, mu, _, _ = FEPoisson._irls(y[keep], X[keep], sub, start[keep], transform=False,
+                                         tolerance=JACKKNIFE_DEVIANCE_TOLERANCE, check=collinear)
         return beta, mu, sub
 
     keep = _drop_all_zero_groups(y, fixed, rows.copy()) if fixed is not None else rows.copy()

@@ -54,10 +54,8 @@ class OutputContext:
 
         A part of the path that names a key of a dictionary selects that entry.
         """
-        value = self.analysis(model.analysis)
-        for part in model.result.split("."):
-            value = value[part] if isinstance(value, Mapping) else getattr(value, part)
-        return value
+        self.analysis(model.analysis)  # declared in the output's needs
+        return model.find(self.results)
 
 
 def identified(tidy: pd.DataFrame, model: ModelSpec, label: str | None = None, *,

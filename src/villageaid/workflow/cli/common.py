@@ -102,11 +102,14 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     """Add --workers, --scheduler and --seed for the simulation studies."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--workers", type=int, default=None,
-                       help="local Dask cluster of K worker processes (default: the number of cores; 0 runs "
-                            "serially in this process)")
+                       help="K local worker processes (default: the number of cores; 0 runs serially in this "
+                            "process)")
     group.add_argument("--scheduler", default=None,
                        help="address of an existing Dask scheduler (tcp://HOST:PORT); also read from "
                             "DASK_SCHEDULER_ADDRESS")
+    parser.add_argument("--pool", choices=("fork", "dask"), default="fork",
+                        help="how local workers start: fork (the default on Linux: processes forked from this one, "
+                             "which start at once) or dask (a local Dask cluster); the numbers are the same")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
 
 
@@ -117,7 +120,7 @@ def run_study(function: object, n_tasks: int, args: argparse.Namespace, task_arg
 
     workers, scheduler = study_workers(args)
     result = run_tasks(function, n_tasks, root_seed=args.seed, args=task_args, workers=workers,
-                       scheduler=scheduler, with_index=with_index)
+                       scheduler=scheduler, with_index=with_index, pool=getattr(args, "pool", "fork"))
     for failure in result.failures:
         log(f"task {failure.index} (seed {failure.seed}) failed: {failure.error.splitlines()[0]}")
     log(f"{n_tasks - len(result.failures)} of {n_tasks} tasks done on {result.backend} in {result.seconds:.1f} s")

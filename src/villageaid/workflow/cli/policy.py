@@ -49,7 +49,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     workers, scheduler = study_workers(args)
     log(f"policy: {len(counties)} counties, {sum(c.size for c in counties):,} villages, {args.draws} draws")
     result = simulate_policies(counties, models, draws=args.draws, seed=args.seed, cap=args.cap, workers=workers,
-                               scheduler=scheduler, custom=custom)
+                               scheduler=scheduler, custom=custom, pool=args.pool)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -1,0 +1,176 @@
+"""What a design can tell apart: the paper's verdict on each claim, replicated under each scenario.
+
+Each replication simulates a scenario at a design (the scenario's two counties, or the same process in 40
+counties of 80 villages), builds the panel, estimates every key estimate that tests a claim as the paper's tables
+do — with the variance the build chooses for that design (the village jackknife with two counties, CRV1 by county
+with forty: ``VCOV=auto``) — and records the paper's verdict at 5%: supported, contradicted or undetermined. The
+summary gives, for each claim × scenario × design, the share of replications with each verdict: under seed_true
+the share "supported" is the power to find a claim that is true by construction; under null the share that
+wrongly supports it; under the other scenarios what a verdict means when the paper is wrong in another way.
+
+An estimate the data cannot support (a declared data limit) is a row with its reason; a jackknife that is
+undefined falls back to CRV1 and says so. Neither stops the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from villageaid.analysis.allocation import allocation_models
+from villageaid.analysis.demonstration import designation_effects, designation_frame
+from villageaid.analysis.inequality import inequality_models
+from villageaid.analysis.logic_shift import logic_shift_models
+from villageaid.analysis.matching import MatchingResults, assignment_logits
+from villageaid.analysis.persistence import persistence_models
+from villageaid.analysis.returns import return_models
+from villageaid.analysis.truth import key_truth
+from villageaid.estimators.limits import DATA_LIMITS
+from villageaid.io.validate import validate_tables
+from villageaid.panel import build_panel
+from villageaid.registry import CS_NOT_YET, KEY_ESTIMATES, KeyEstimate, ModelSpec, OutputSpec
+from villageaid.report.context import OutputContext
+from villageaid.report.key_numbers import select_row
+from villageaid.report.paper_text import verdict
+from villageaid.simulation import SCENARIOS, Scenario, many_counties, simulate
+from villageaid.workflow.outputs import BuildSettings, paper_variance, resolve, resolve_variance
+
+#: The scenarios the table compares (``national`` is for scale work only).
+STUDY_SCENARIOS = ("seed_true", "null", "complementarity", "need_decline", "spillover", "hidden_selection")
+#: The designs: the scenario's own counties, or its process in many_counties' 40 counties of 80 villages.
+DESIGNS = ("two_county", "many_county")
+#: The claims: every key estimate whose direction the source paper asserts.
+CLAIMS: tuple[KeyEstimate, ...] = tuple(k for k in KEY_ESTIMATES if k.claim != 0 and k.interval is not None)
+VERDICTS = ("supported", "contradicted", "undetermined")
+
+
+def design_scenario(name: str, design: str) -> Scenario:
+    """Return scenario ``name`` at ``design``: its own counties, or its process in many_counties' geography."""
+    if design not in DESIGNS:
+        raise ValueError(f"unknown design {design!r}: use {', '.join(DESIGNS)}")
+    scenario = SCENARIOS[name]()
+    if design == "two_county":
+        return scenario
+    geography = many_counties()
+    return replace(scenario, county_names=geography.county_names, villages_per_county=geography.villages_per_county,
+                   townships_per_county=geography.townships_per_county,
+                   counties_per_city=geography.counties_per_city)
+
+
+def _estimates(panel: pd.DataFrame, vcov: object, seeds: BuildSettings) -> tuple[dict, dict]:
+    """Estimate the analyses behind the claims, each once and without what the claims do not use.
+
+    Returns the results by analysis and the data limits met, by analysis.
+    """
+    steps = {
+        "allocation_transition": lambda: allocation_models(panel, period="transition", bootstrap_draws=0, vcov=vcov,
+                                                           models=_read("allocation_transition")),
+        "allocation_campaign": lambda: allocation_models(panel, period="campaign", bootstrap_draws=0, vcov=vcov,
+                                                         models=_read("allocation_campaign")),
+        "logic_shift": lambda: logic_shift_models(panel, bootstrap_draws=0, event_studies=False, vcov=vcov,
+                                                  models=_read("logic_shift")),
+        # the pointwise intervals of the claim come from influence functions: no bootstrap needed
+        "demonstration": lambda: {CS_NOT_YET.result: designation_effects(
+            designation_frame(panel), "not_yet_treated").aggregate("dynamic")},
+        "persistence": lambda: persistence_models(panel),
+        "inequality": lambda: inequality_models(panel, draws=199, seed=_seed(seeds, "inequality")),
+        "matching": lambda: MatchingResults(assignment_logits(panel), pd.DataFrame()),
+        # the claims read the returns on collective income only
+        "returns": lambda: dict(zip(("frame", "iv", "heterogeneity"),
+                                    return_models(panel, ("log_collective_income",)), strict=True)),
+    }
+    results, limits = {}, {}
+    for name, step in steps.items():
+        try:
+            results[name] = step()
+        except DATA_LIMITS as exc:
+            limits[name] = f"{type(exc).__name__}: {exc}"
+    return results, limits
+
+
+def _read(analysis: str) -> tuple[str, ...]:
+    """Return the results of an analysis that the claims read (the models to estimate)."""
+    return tuple(k.source.result for k in CLAIMS if isinstance(k.source, ModelSpec) and k.source.analysis == analysis)
+
+
+def _seed(settings: BuildSettings, analysis: str) -> int:
+    from villageaid.registry import ANALYSES
+
+    return int(settings.value("seed", ANALYSES[analysis]))
+
+
+def _key_row(key: KeyEstimate, results: dict, panel: pd.DataFrame) -> pd.Series:
+    """Return the row of the key's table (or model) that holds it, formatted as the paper reads it."""
+    if isinstance(key.source, ModelSpec):
+        return select_row(key.source.find(results).tidy(), key.where)
+    output: OutputSpec = key.source
+    tidy, _ = resolve(output.writer)(OutputContext(output, panel, results))
+    return select_row(tidy, key.where)
+
+
+def replication(seed: int, scenario_name: str, design: str) -> list[dict]:
+    """One replication: each claim's estimate, 95% interval, truth and the paper's verdict."""
+    data = simulate(design_scenario(scenario_name, design), seed=seed)
+    tables, report = validate_tables(data.tables)
+    if not report.ok:
+        raise ValueError(f"simulated data failed validation: {report.errors[0].format()}")
+    panel = build_panel(tables)
+    vcov_name = resolve_variance("auto", panel)
+    results, limits = _estimates(panel, paper_variance(vcov_name), BuildSettings())
+    rows = []
+    for key in CLAIMS:
+        analysis = key.source.analysis if isinstance(key.source, ModelSpec) else key.source.needs[0]
+        row = {"seed": seed, "scenario": scenario_name, "design": design, "vcov": vcov_name, "key": key.id,
+               "hypothesis": key.hypothesis, "claim": key.claim, "truth": key_truth(data.truth, key)[0],
+               "estimate": np.nan, "conf_low": np.nan, "conf_high": np.nan, "verdict": "not estimated",
+               "not_estimated": limits.get(analysis, ""), "variance_fallback": ""}
+        if analysis in results:
+            try:
+                found = _key_row(key, results, panel)
+            except DATA_LIMITS as exc:
+                row["not_estimated"] = f"{type(exc).__name__}: {exc}"
+            else:
+                low, high = (float(found.get(column, np.nan)) for column in key.interval)
+                estimate = float(found[key.column])
+                row.update(estimate=estimate, conf_low=low, conf_high=high,
+                           verdict=verdict(estimate, low, high, key.claim))
+                if isinstance(key.source, ModelSpec):
+                    row["variance_fallback"] = getattr(key.source.find(results), "fallback_reason", "") or ""
+        rows.append(row)
+    return rows
+
+
+def replication_task(seed: int, index: int, tasks: tuple) -> list[dict]:
+    """Task ``index`` of a discrimination study: one replication of the (scenario, design) it names."""
+    scenario_name, design = tasks[index]
+    return replication(seed, scenario_name, design)
+
+
+def summarize(replications: pd.DataFrame) -> pd.DataFrame:
+    """Share of replications with each verdict, per claim, scenario and design, with coverage of the truth.
+
+    ``not_estimated`` counts the replications whose estimate could not be computed (shares are of the others);
+    ``coverage`` is the share of 95% intervals that contain the truth, where the scenario defines one.
+    """
+    out = []
+    order = {key.id: i for i, key in enumerate(CLAIMS)}
+    for (key, hypothesis, scenario, design), group in replications.groupby(
+            ["key", "hypothesis", "scenario", "design"], sort=False):
+        estimated = group.loc[group["verdict"] != "not estimated"]
+        shares = {v: float((estimated["verdict"] == v).mean()) if len(estimated) else np.nan for v in VERDICTS}
+        with_truth = estimated.loc[estimated["truth"].notna()]
+        covered = ((with_truth["conf_low"] <= with_truth["truth"]) & (with_truth["truth"] <= with_truth["conf_high"]))
+        out.append({"key": key, "hypothesis": hypothesis, "scenario": scenario, "design": design,
+                    "replications": len(group), "not_estimated": len(group) - len(estimated),
+                    "variance_fallbacks": int((estimated["variance_fallback"] != "").sum()),
+                    **shares, "truth": float(group["truth"].mean()) if group["truth"].notna().any() else np.nan,
+                    "mean_estimate": float(estimated["estimate"].mean()) if len(estimated) else np.nan,
+                    "coverage": float(covered.mean()) if len(with_truth) else np.nan, "order": order[key]})
+    summary = pd.DataFrame(out)
+    scenario_order = {name: i for i, name in enumerate(STUDY_SCENARIOS)}
+    summary["scenario_order"] = summary["scenario"].map(scenario_order)
+    summary["design_order"] = summary["design"].map({d: i for i, d in enumerate(DESIGNS)})
+    return (summary.sort_values(["order", "design_order", "scenario_order"], kind="mergesort")
+            .drop(columns=["order", "scenario_order", "design_order"]).reset_index(drop=True))
