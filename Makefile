@@ -67,7 +67,8 @@ help:
 	@echo "make replicate  rebuild everything in build/replicate and compare with paper/expected.json"
 	@echo "make bench      run benchmarks/ and write build/bench/summary.md (long; PEER_PYTHON=, BENCH_ONLY=)"
 	@echo "make pdf    build paper/main.pdf with xelatex (make latex installs it on Debian)"
-	@echo "make simulations  Monte Carlo, power and specification curve (a few minutes; WORKERS=K)"
+	@echo "make simulations  what the design can tell apart (Tables 11-12), Monte Carlo, power, specification"
+	@echo "                  curve: about half an hour on 2 cores (WORKERS=K)"
 	@echo "make lab    install JupyterLab (the [lab] extra) and start it on notebooks/"
 	@echo "make lint   run ruff"
 	@echo "make docs   rewrite the lists of outputs in README.md and paper/README.md from the registry"
@@ -98,12 +99,15 @@ latex: fonts
 fonts:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk
 
-# Simulation studies (not part of `make all`: a few minutes on two cores). WORKERS=0 runs serially.
+# Simulation studies (not part of `make all`: about half an hour on two cores). WORKERS=0 runs serially.
 SIMULATIONS := paper/simulations
 WORKERS ?= 2
-simulations: $(SIMULATIONS)/summary_two_counties.csv $(SIMULATIONS)/summary_two_counties_null.csv \
-	$(SIMULATIONS)/power.csv panel
+simulations: $(SIMULATIONS)/discrimination_summary.csv $(SIMULATIONS)/summary_seed_true.csv \
+	$(SIMULATIONS)/summary_null.csv $(SIMULATIONS)/power.csv panel
 	$(VA) speccurve $(PANEL) --out $(SIMULATIONS)
+
+$(SIMULATIONS)/discrimination_summary.csv: $(INSTALLED) $(SRC)
+	$(VA) discrimination --reps 200 --workers $(WORKERS) --out $(SIMULATIONS)
 
 $(SIMULATIONS)/summary_%.csv: $(INSTALLED) $(SRC)
 	$(VA) montecarlo --scenario $* --reps 200 --workers $(WORKERS) --out $(SIMULATIONS)

@@ -193,3 +193,28 @@ def test_make_refuses_a_missing_data_folder(tmp_path: Path) -> None:
                           cwd=REPO, capture_output=True, text=True, check=False)
     assert done.returncode != 0
     assert "does not exist" in done.stderr
+
+
+def test_an_unknown_scenario_and_a_scenario_with_records_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="SCENARIO=nonsense: unknown edition"):
+        build(_config(tmp_path / "a", scenario="nonsense"), log=lambda m: None)
+    records = _records(tmp_path / "records", villages=40)
+    with pytest.raises(BuildError, match="applies to the simulated data"):
+        build(_config(tmp_path / "b", data=records, scenario="null"), log=lambda m: None)
+
+
+@pytest.mark.integration
+def test_a_null_edition_says_so_and_sets_its_estimates_beside_zero(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "paper").mkdir(parents=True)
+    build(_config(root, scenario="null"), until="tables", log=lambda m: None)
+    text = (root / TABLES / "paper_text.tex").read_text(encoding="utf-8")
+    assert "Simulated-data edition, scenario null" in text and "no claim of the source paper holds" in text
+    for name in ("table3_level_endowment.md", "table10_recovery.md"):
+        assert "scenario null" in (root / TABLES / name).read_text(encoding="utf-8"), name
+    recovery = pd.read_csv(root / TABLES / "table10_recovery.csv")
+    truths = recovery["truth"].dropna()
+    assert len(truths) >= 10 and (truths == 0).all()
+    assert "VATruthText" in text and "Table 10 sets each key estimate" in text
+    assert build_module._fp_simulate(_config(root, scenario="null"), "c") != \
+        build_module._fp_simulate(_config(root), "c")  # the stamps include the scenario

@@ -35,6 +35,8 @@ FIGURES = Path("paper/figures")
 CODEBOOK = Path("data/CODEBOOK.md")
 MANIFEST = Path("paper/MANIFEST.sha256")
 PDF = Path("paper/main.pdf")
+#: The simulation studies' outputs (``make simulations``), which the paper shows when they exist.
+SIMULATIONS = Path("paper/simulations")
 STAMPS = Path("build/stamps")
 STAGES = ("simulate", "validate", "panel", "tables", "codebook", "manifest", "pdf")
 _STAGING = ".staging-"
@@ -387,8 +389,10 @@ def _fp_pdf(config: BuildConfig, code: str) -> dict:
     manifest = config.path(MANIFEST)
     from villageaid.workflow.docs import paper_sections
 
+    simulations = config.path(SIMULATIONS)
     return {"sources": _digest(sources), "manifest": sha256_file(manifest) if manifest.is_file() else None,
-            "sections": _digest(paper_sections())}
+            "sections": _digest(paper_sections()),
+            "simulations": _digest(hash_tree(simulations)) if simulations.is_dir() else None}
 
 
 def _run_pdf(config: BuildConfig) -> None:
@@ -405,6 +409,8 @@ def _run_pdf(config: BuildConfig) -> None:
                 shutil.copy2(item, work / item.name)
         for folder in (TABLES, FIGURES):
             shutil.copytree(config.path(folder), work / folder.name)
+        if config.path(SIMULATIONS).is_dir():  # the studies of `make simulations`, when they were run
+            shutil.copytree(config.path(SIMULATIONS), work / SIMULATIONS.name)
         from villageaid.workflow.docs import paper_sections
 
         for name, text in paper_sections().items():  # the outputs of each section, as the registry declares them

@@ -142,9 +142,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("montecarlo", help="Monte Carlo of the H3, H4 and H5 estimators (bias, RMSE, coverage)",
                        description="Simulate, build the panel and estimate N times; write one row per "
                                    "replication and estimate (Parquet), a summary table (bias, RMSE, coverage, "
-                                   "rejection rate: size under two_counties_null, power under two_counties) "
-                                   "and a figure. Runs on a local Dask cluster or an existing one.")
-    p.add_argument("--scenario", choices=["two_counties", "two_counties_null"], default="two_counties")
+                                   "rejection rate: size under null, power under seed_true) "
+                                   "and a figure. Runs serially, on local worker processes or on an existing Dask "
+                                   "cluster, with the same numbers.")
+    p.add_argument("--scenario", choices=[name for name in SCENARIOS if name != "national"], default="seed_true",
+                   help="scenario of the simulated data (default seed_true; see data/README.md)")
     p.add_argument("--reps", type=int, default=200, help="replications (default 200)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
