@@ -39,6 +39,7 @@ SCRIPTS = {
     "twfe": [],
     "event_study": [],
     "montecarlo": [],
+    "discrimination": [],
     "make_targets": [],
 }
 #: Targets no script turns into a TARGET line yet (none now: att_gt's linearity in rows is read from its
