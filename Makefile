@@ -17,6 +17,7 @@ SALT_FILE ?=
 HEADER_MAP ?=
 AMOUNT_UNIT ?=
 RICH_QUANTILE ?=
+REFERENCE_YEAR ?=
 DATE_YEARS ?=
 BOOTSTRAP_DRAWS ?=
 VCOV ?=
@@ -27,6 +28,7 @@ BUILD_OPTS = $(if $(DATA),--data "$(DATA)") $(if $(SEED),--seed $(SEED)) $(if $(
 	--lang $(FIGURE_LANG) \
 	$(if $(SALT_FILE),--salt-file "$(SALT_FILE)") $(if $(HEADER_MAP),--header-map "$(HEADER_MAP)") \
 	$(if $(AMOUNT_UNIT),--amount-unit $(AMOUNT_UNIT)) $(if $(RICH_QUANTILE),--rich-quantile $(RICH_QUANTILE)) \
+	$(if $(REFERENCE_YEAR),--reference-year $(REFERENCE_YEAR)) \
 	$(if $(DATE_YEARS),--date-years $(DATE_YEARS)) $(if $(BOOTSTRAP_DRAWS),--bootstrap-draws $(BOOTSTRAP_DRAWS)) \
 	$(if $(VCOV),--vcov $(VCOV))
 
@@ -52,6 +54,7 @@ help:
 	@echo "  HEADER_MAP=FILE   your header map (TOML: [tables], [columns.T], [values.C], [levels])"
 	@echo "  AMOUNT_UNIT=U     unit of amounts whose header states none: yuan, thousand, wan (default), million, yi"
 	@echo "  RICH_QUANTILE=Q   county quantile above which a village is rich (default 2/3)"
+	@echo "  REFERENCE_YEAR=Y  the transition's reference year: 2019 (default), 2016-2019 (mean) or 2020"
 	@echo "  DATE_YEARS=A-B    plausible calendar years of dates (default 1949-2100)"
 	@echo "  FIGURE_LANG=zh    Chinese figure labels (needs make fonts)"
 	@echo "  SEED=N            seed of the simulated default data"

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 VALID_CSV = {
-    "villages": """village_id,county,township,population,poor_village_2015,poverty_rate_2015,collective_income_2020
-V1,K,T1,800,1,0.30,1.5
-V2,K,T1,1200,0,0.05,12.0
-V3,K,T2,950,1,0.22,3.0
+    "villages": """village_id,county,township,population,poor_village_2015,poverty_rate_2015,collective_income_2020,\
+distance_to_county_km
+V1,K,T1,800,1,0.30,1.5,31.0
+V2,K,T1,1200,0,0.05,12.0,8.5
+V3,K,T2,950,1,0.22,3.0,17.0
 """,
     "units": """unit_id,unit_name,level,strength
 U1,X市财政局,city,strong

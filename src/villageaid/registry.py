@@ -18,17 +18,27 @@ declaration here, the analysis function and its test (CONTRIBUTING.md walks thro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-#: Terms of the level-and-endowment models (H1–H3), in the order tables print them.
-LEVEL_TERMS = ("city", "rich_village", "city_x_rich", "endowment_index", "strong")
+#: Terms of the level-and-endowment models (H1–H3, H12), in the order tables print them: the need index and the
+#: deep-poverty designation measure need apart from endowment (雨露均沾 is need-graded targeting), the members'
+#: strength and its interaction with a city-level secretary the team alliance (多级合治).
+LEVEL_TERMS = ("city", "rich_village", "city_x_rich", "endowment_index", "need_index", "deep_poverty", "strong",
+               "members_strength", "city_x_members")
 #: Terms of the typology model: types A, B, D against C.
-TYPE_TERMS = ("i(village_type, ref='C')", "endowment_index", "strong")
-#: Terms of the H4 triple differences.
+TYPE_TERMS = ("i(village_type, ref='C')", "endowment_index", "need_index", "deep_poverty", "strong")
+#: Terms of the H4 triple differences: the change at 2021 of the level, richness and strong-alliance terms and of
+#: the endowment and need gradients.
 DID_TERMS = ("post:rich_village", "post:city", "post:city_x_rich", "city", "city_x_rich", "post:endowment_index",
-             "strong")
+             "post:need_index", "strong", "members_strength", "city_x_members", "post:city_x_members")
+#: Terms entered only where the data have what they need (the analysis frame's columns that must vary): records
+#: without the poverty register, deep-poverty designations or team members keep the other terms.
+OPTIONAL_TERMS: dict[str, str] = {
+    "need_index": "need_index", "post:need_index": "need_index", "deep_poverty": "deep_poverty",
+    "members_strength": "members_strength", "city_x_members": "members_strength",
+    "post:city_x_members": "members_strength"}
 #: Terms added when the data have demonstration villages.
 DEMONSTRATION_TERMS = ("demo", "demo_years")
 #: The default variance of the H1–H4 models: the exact cluster jackknife by village.
@@ -110,6 +120,15 @@ ANALYSES: dict[str, AnalysisSpec] = {a.id: a for a in (
     AnalysisSpec("returns_sensitivity", "villageaid.analysis.pretrends:arrival_sensitivity", needs=("returns",)),
     AnalysisSpec("policy", "villageaid.analysis.policy_inputs:policy_analysis", {},
                  {"draws": "policy_draws", "seed": "seed"}, 101, uses=("returns",)),
+    AnalysisSpec("performance", "villageaid.analysis.performance:lagged_performance_models", {}, {"vcov": "vcov"}),
+    AnalysisSpec("divergence", "villageaid.analysis.performance:divergence_models", {}, _SMALL, 61,
+                 repeatable=True),
+    AnalysisSpec("concentration", "villageaid.analysis.concentration:concentration_models", {}, _SMALL, 111,
+                 repeatable=True),
+    AnalysisSpec("county_matching", "villageaid.analysis.county_matching:county_matching_models", {},
+                 {"vcov": "vcov"}),
+    AnalysisSpec("industry", "villageaid.analysis.industry:industry_models", {}, {"vcov": "vcov"}),
+    AnalysisSpec("mismatch", "villageaid.analysis.mismatch:mismatch_models", {}, {"vcov": "vcov"}),
 )}
 
 
@@ -164,9 +183,15 @@ class ModelSpec:
         return value
 
     def formula(self, controls: list[str] | tuple[str, ...] = (), *, demonstration: bool = True,
-                outcome: str | None = None, fixed_effects: str | None = None) -> str:
-        """Return the model's formula, with the controls and demonstration terms the data support."""
-        terms = [*self.terms, *(DEMONSTRATION_TERMS if demonstration else ()), *(controls if self.controls else ())]
+                outcome: str | None = None, fixed_effects: str | None = None,
+                available: Collection[str] | None = None) -> str:
+        """Return the model's formula, with the controls, demonstration and optional terms the data support.
+
+        ``available`` names the variables of :data:`OPTIONAL_TERMS` the data have (None: all of them).
+        """
+        terms = [t for t in self.terms if available is None or t not in OPTIONAL_TERMS
+                 or OPTIONAL_TERMS[t] in available]
+        terms = [*terms, *(DEMONSTRATION_TERMS if demonstration else ()), *(controls if self.controls else ())]
         return f"{outcome or self.outcome} ~ {' + '.join(terms)} | {fixed_effects or self.fixed_effects}"
 
 
@@ -212,6 +237,8 @@ ANDERSON_HSIAO = ModelSpec("anderson_hsiao", "persistence", "anderson_hsiao", "A
 WITHIN = ModelSpec("within", "persistence", "within", "Within (FE)", ("H6",), "feols")
 H8_ASINH = ModelSpec("h8_asinh", "allocation_transition", "asinh_ols", "asinh OLS", ("H8",), "feols")
 H8_PPML = ModelSpec("h8_ppml", "allocation_transition", "ppml", "PPML", ("H8",), "fepois")
+H8_GAP = ModelSpec("h8_gap_ppml", "allocation_transition", "vertical_gap_ppml", "PPML, one-sided gap", ("H8",),
+                   "one-sided test")
 _H9 = {"analysis": "matching", "hypotheses": ("H9",)}
 H9_LOGIT_CAMPAIGN = ModelSpec("h9_logit_campaign", result="logits.campaign",
                               label="Endowment index (logit coefficient) campaign", estimator="logit", **_H9)
@@ -249,6 +276,25 @@ H10_ARRIVAL_DYNAMIC = ModelSpec("h10_arrival_dynamic", result="arrival_dynamic",
 H10_ARRIVAL_SIMPLE = ModelSpec("h10_arrival_simple", result="arrival_simple", label="arrival, average",
                                estimator="att_gt", **_H10)
 
+H9_LOGIT_CHANGE = ModelSpec("h9_logit_change", result="change", label="Change at 2021 (pooled logit)",
+                            estimator="logit", **_H9)
+_SOURCE = {"analysis": "county_matching", "hypotheses": ("H11",), "estimator": "fepois", "terms": LEVEL_TERMS,
+           "fixed_effects": "county_year", "key_term": "city"}
+COUNTY_CAMPAIGN = ModelSpec("county_campaign_ppml", result="county_campaign", label="County funding, campaign",
+                            outcome="funding_county", periods=("campaign",), **_SOURCE)
+COUNTY_TRANSITION = ModelSpec("county_transition_ppml", result="county_transition",
+                              label="County funding, transition", outcome="funding_county", periods=("transition",),
+                              **_SOURCE)
+UNIT_TRANSITION = ModelSpec("unit_transition_ppml", result="unit_transition", label="Unit funding, transition",
+                            outcome="funding_unit", periods=("transition",), **_SOURCE)
+LAGGED_PPML = ModelSpec("lagged_ppml", "performance", "ppml", "Funding (PPML)", ("H6",), "fepois")
+LAGGED_ASINH = ModelSpec("lagged_asinh", "performance", "asinh_ols", "asinh(funding)", ("H6",), "feols")
+BETA_CONVERGENCE = ModelSpec("beta_convergence", "divergence", "beta", "Growth of log collective income", ("H6",),
+                             "feols")
+INDUSTRY_SURVIVAL = ModelSpec("industry_survival", "industry", "after_departure", "Industry still active (LPM)",
+                              ("H10",), "feols")
+MISMATCH_RETURNS = ModelSpec("mismatch_returns", "mismatch", "returns", "log collective income", ("H10",), "feols")
+
 MODEL_SPECS: dict[str, ModelSpec] = {m.id: m for m in globals().copy().values() if isinstance(m, ModelSpec)}
 
 
@@ -264,7 +310,7 @@ def sensitivity_id(model: ModelSpec, restriction: Restriction) -> str:
 
 # --- outputs --------------------------------------------------------------------------------------------------
 
-Section = Literal["data", "results", "consequences", "policy", "truth"]
+Section = Literal["claims", "data", "results", "consequences", "policy", "truth"]
 
 
 @dataclass(frozen=True)
@@ -404,11 +450,11 @@ FIGURE_INEQUALITY = OutputSpec(
     caption="Gini and Theil T by year, and Lorenz curves", program="analysis/inequality.py")
 TABLE8 = OutputSpec(
     "table8_level_strength_matching", "table",
-    "Table 8. Vertical and horizontal gaps (H8) and who gets the strong units (H9)",
+    "Table 8. Vertical and horizontal gaps (H8) and who gets the strong units, and its change at 2021 (H9)",
     "表8 纵向与横向差距（H8）与强势单位的去向（H9）", needs=("allocation_transition", "matching"),
     writer=f"{_R}.allocation_tables:table8",
-    models=(H8_ASINH, H8_PPML, H9_LOGIT_CAMPAIGN, H9_LOGIT_TRANSITION, H9_AME_CAMPAIGN, H9_AME_TRANSITION,
-            MATCHING_LEVEL, MATCHING_STRENGTH), label="tab:level-strength-matching",
+    models=(H8_ASINH, H8_PPML, H8_GAP, H9_LOGIT_CAMPAIGN, H9_LOGIT_TRANSITION, H9_AME_CAMPAIGN, H9_AME_TRANSITION,
+            H9_LOGIT_CHANGE, MATCHING_LEVEL, MATCHING_STRENGTH), label="tab:level-strength-matching",
     program="analysis/allocation.py, analysis/matching.py")
 FIGURE_MATCHING = OutputSpec(
     "figure_matching", "figure", "Assortative matching", "选择性匹配", needs=("matching",),
@@ -444,16 +490,54 @@ FIGURE_FRONTIER = OutputSpec(
             "counties, as the pooling cap varies from an equal split (1$\\times$ the county mean) to no cap, with the "
             "named policies beside it; bars are 95\\% intervals over coefficient draws")
 
+_S = "villageaid.report.stated_tables"
+TABLE1B = OutputSpec(
+    "table1b_typology_cutoffs", "table", "Table 1b. The typology under three rich/poor cut-offs",
+    "表1b 不同贫富划分标准下的村庄类型", needs=(), writer=f"{_S}:table1b", section="data", label="tab:typology-cutoffs",
+    program="analysis/typology.py, panel/endowment.py")
+TABLE6D = OutputSpec(
+    "table6d_strong_get_stronger", "table",
+    "Table 6d. The strong get stronger, as stated: funding on last year's results, and divergence (H6)",
+    "表6d 强者愈强：资源追随既有成绩与村庄分化（H6）", needs=("performance", "divergence"),
+    writer=f"{_S}:table6d", models=(LAGGED_PPML, LAGGED_ASINH, BETA_CONVERGENCE), label="tab:strong-stronger",
+    program="analysis/performance.py")
+TABLE7B = OutputSpec(
+    "table7b_concentration", "table", "Table 7b. Where the money sits: concentration by endowment and by need (H7)",
+    "表7b 资金集中于谁：按禀赋与按需求的集中指数（H7）", needs=("concentration",), writer=f"{_S}:table7b",
+    label="tab:concentration", program="analysis/concentration.py, estimators/concentration.py")
+TABLE8C = OutputSpec(
+    "table8c_county_matching", "table", "Table 8c. County matching funds follow strong units (H11)",
+    "表8c 县级配套资金追随强势单位（H11）", needs=("county_matching",), writer=f"{_R}.tables:models_table",
+    models=(COUNTY_CAMPAIGN, COUNTY_TRANSITION, UNIT_TRANSITION), label="tab:county-matching",
+    program="analysis/county_matching.py",
+    caption="H11 (县级配套): funding by source on the Table 3 terms, Poisson pseudo-ML with county × year "
+            "effects. The claim is the city-level secretary's coefficient on the county's money in the transition "
+            "(> 0); the unit's own money is beside it. Members' strength (the team's members, strong 2 ... "
+            "marginal 0) and its product with a city-level secretary (centred at general strength) are the team "
+            "alliance, 多级合治 (H12).")
+TABLE8D = OutputSpec(
+    "table8d_industry_mismatch", "table",
+    "Table 8d. Consequences as stated: industries after the unit leaves, and 低效 as mismatch (H10)",
+    "表8d 后果：帮扶单位撤离后的产业存续与资源需求错配的低效（H10）", needs=("industry", "mismatch"),
+    writer=f"{_S}:table8d", models=(INDUSTRY_SURVIVAL, MISMATCH_RETURNS), section="consequences",
+    label="tab:industry-mismatch", program="analysis/industry.py, analysis/mismatch.py")
+
 TABLE10 = OutputSpec(
     "table10_recovery", "table", "Table 10. The estimates beside the truth of the simulation",
     "表10 估计值与模拟真值对照", needs=(), writer=f"{_R}.recovery:table10", section="truth", label="tab:recovery",
     editions="simulated", reads="tables", program="analysis/truth.py")
 
+TABLE0 = OutputSpec(
+    "table0_claims", "table", "Table 0. The source paper's arguments and what tests them",
+    "表0 原文的论点及其检验", needs=(), writer="villageaid.report.claims:table0", section="claims",
+    label="tab:claims", reads="tables", program="registry.py (ARGUMENTS), report/claims.py")
+
 #: Every output, in the order the paper places them.
 OUTPUTS: tuple[OutputSpec, ...] = (
-    TABLE1, TABLE2, FIGURE_FUNDING_BY_TYPE, TABLE3, TABLE4, TABLE5, TABLE5B, FIGURE_SENSITIVITY, FIGURE_EVENT_STUDY,
-    TABLE6, FIGURE_DESIGNATION_DYNAMIC, TABLE6C, FIGURE_SENSITIVITY_DESIGNATION, TABLE6B, TABLE7, FIGURE_INEQUALITY,
-    TABLE8, FIGURE_MATCHING, FIGURE_COEFFICIENTS, TABLE8B, FIGURE_ARRIVAL, TABLE9, FIGURE_FRONTIER, TABLE10)
+    TABLE1, TABLE1B, TABLE2, FIGURE_FUNDING_BY_TYPE, TABLE3, TABLE4, TABLE5, TABLE5B, FIGURE_SENSITIVITY,
+    FIGURE_EVENT_STUDY, TABLE6, FIGURE_DESIGNATION_DYNAMIC, TABLE6C, FIGURE_SENSITIVITY_DESIGNATION, TABLE6B, TABLE6D,
+    TABLE7, TABLE7B, FIGURE_INEQUALITY, TABLE8, FIGURE_MATCHING, FIGURE_COEFFICIENTS, TABLE8C, TABLE8B, TABLE8D,
+    FIGURE_ARRIVAL, TABLE9, FIGURE_FRONTIER, TABLE10, TABLE0)
 
 #: The outputs by stem.
 OUTPUTS_BY_STEM: dict[str, OutputSpec] = {o.stem: o for o in OUTPUTS}
@@ -498,6 +582,8 @@ class KeyEstimate:
         formula models' terms find theirs by term (:mod:`villageaid.analysis.truth`).
     truth_approximate : bool
         The true value is an approximation on the estimator's scale.
+    one_sided : bool
+        The interval's ends are one-sided 95% bounds (the claim is directional and tested one-sided).
     """
 
     name: str
@@ -513,6 +599,7 @@ class KeyEstimate:
     interval: tuple[str, str] | None = ("conf_low", "conf_high")
     truth: str | None = None
     truth_approximate: bool = False
+    one_sided: bool = False
 
     @property
     def id(self) -> str:
@@ -571,17 +658,19 @@ KEY_ESTIMATES: tuple[KeyEstimate, ...] = (
                             "year (not-yet-treated controls)", truth="asinh_approx.H5_at_designation",
                 truth_approximate=True),
     KeyEstimate("lag", "H6", ANDERSON_HSIAO, {"term": "L.log_unit_funding"},
-                "estimate", claim=+1, scale="elasticity", macro="HSixPersistence",
-                description="the persistence of unit funding (Anderson–Hsiao coefficient of its lag)",
+                "estimate", claim=0, scale="elasticity", macro="HSixPersistence",
+                description="the persistence of unit funding (Anderson–Hsiao coefficient of its lag; descriptive: "
+                            "persistence is not the claim that results attract resources)",
                 truth="H6_funding_shock_persistence"),
     KeyEstimate("inequality.by_year.2025.gini", "H7", TABLE7, {"table": "by_year", "year": 2025}, "gini",
                 scale="index", macro="HSevenGini", description="the Gini coefficient of funding in 2025",
                 interval=("gini_low", "gini_high")),
     KeyEstimate("inequality.change.theil", "H7", TABLE7, {"table": "change", "measure": "theil"}, "change",
-                claim=+1, scale="index", macro="HSevenTheilChange",
-                description="the change in the Theil index between the campaign and the transition"),
+                claim=0, scale="index", macro="HSevenTheilChange",
+                description="the change in the Theil index between the campaign and the transition (descriptive: "
+                            "inequality cannot tell whom the money favours)"),
     KeyEstimate("endowment", "H9", H9_LOGIT_TRANSITION,
-                {"term": "endowment_index"}, "estimate", claim=+1, scale="logit", macro="HNineSlope",
+                {"term": "endowment_index"}, "estimate", claim=0, scale="logit", macro="HNineSlope",
                 description="the logit slope of city-level assignment on the endowment index in 2021–2025",
                 truth="H9_assignment_logit_slope.transition"),
     KeyEstimate("funding", "H10", H10_IV_COLLECTIVE,
@@ -592,8 +681,72 @@ KEY_ESTIMATES: tuple[KeyEstimate, ...] = (
                 H10_HETEROGENEITY_COLLECTIVE, {"term": "asinh_funding_x_endowment"}, "estimate", claim=-1,
                 scale="return_change", macro="HTenInteraction",
                 description="how the return to funding on log collective income changes with the endowment index "
-                            "(2SLS, asinh(funding) × endowment index)",
+                            "(2SLS, asinh(funding) × endowment index: the heterogeneity of returns, not the paper's "
+                            "低效, which is the mismatch of resources and needs)",
                 truth="H10_returns.log_collective_income.asinh_funding_x_endowment_index"),
+)
+
+KEY_ESTIMATES += (
+    KeyEstimate("need_index", "H2", CAMPAIGN_PPML, {"term": "need_index"}, "estimate", claim=+1,
+                scale="semi_elasticity", macro="HTwoNeed",
+                description="the need gradient of funding in the campaign (PPML, per standard deviation of the need "
+                            "index): 雨露均沾 as need-graded targeting"),
+    KeyEstimate("deep_poverty", "H2", CAMPAIGN_PPML, {"term": "deep_poverty"}, "estimate", claim=+1,
+                scale="semi_elasticity", macro="HTwoDeep",
+                description="funding of deep-poverty villages (深度贫困村) against others of the same need in the "
+                            "campaign (PPML)"),
+    KeyEstimate("post_need", "H4", SHIFT_PPML, {"term": "post:need_index"}, "estimate", claim=-1,
+                scale="semi_elasticity", macro="HFourNeed",
+                description="the change after 2021 of the need gradient of funding (post × need index, PPML)"),
+    KeyEstimate("post_endowment", "H4", SHIFT_PPML, {"term": "post:endowment_index"}, "estimate", claim=+1,
+                scale="semi_elasticity", macro="HFourEndowment",
+                description="the change after 2021 of the endowment gradient of funding (post × endowment index, "
+                            "PPML)"),
+    KeyEstimate("post_lag_growth", "H6", LAGGED_PPML, {"term": "post:lag_growth"}, "estimate", claim=+1,
+                scale="semi_elasticity", macro="HSixResults",
+                description="how much more funding follows last year's growth of collective income after 2021 "
+                            "(post × lagged growth, PPML): results attract resources",
+                truth="H6_post_x_lagged_growth", truth_approximate=True),
+    KeyEstimate("divergence", "H6", BETA_CONVERGENCE, {"term": "transition:log_initial"}, "estimate", claim=+1,
+                scale="plain", macro="HSixDivergence",
+                description="the change in β of collective-income growth on its starting level after 2021 (> 0: "
+                            "villages diverge)"),
+    KeyEstimate("concentration.change.endowment", "H7", TABLE7B,
+                {"table": "change", "ranking": "endowment", "form": "standard"}, "change", claim=+1, scale="index",
+                macro="HSevenConcEndowment",
+                description="the change at 2021 of the concentration index of funding ranked by endowment",
+                truth="H7_concentration.endowment", truth_approximate=True),
+    KeyEstimate("concentration.change.need", "H7", TABLE7B,
+                {"table": "change", "ranking": "need", "form": "standard"}, "change", claim=+1, scale="index",
+                macro="HSevenConcNeed",
+                description="the change at 2021 of the concentration index of funding ranked from the neediest",
+                truth="H7_concentration.need", truth_approximate=True),
+    KeyEstimate("vertical_over_horizontal", "H8", H8_GAP, {"term": "city - strong"}, "estimate", claim=+1,
+                scale="semi_elasticity", macro="HEightGap",
+                description="the vertical gap minus the horizontal one (city-level minus strong-department "
+                            "coefficient, PPML, 2021–2025)", truth="H8_city_minus_strong.transition",
+                one_sided=True),
+    KeyEstimate("change", "H9", H9_LOGIT_CHANGE, {"term": "endowment_index:transition"}, "estimate", claim=+1,
+                scale="logit", macro="HNineChange",
+                description="the change at 2021 of the logit slope of city-level assignment on endowment",
+                truth="H9_assignment_logit_change"),
+    KeyEstimate("collapse", "H10", INDUSTRY_SURVIVAL, {"term": "post:weak"}, "estimate", claim=-1, scale="plain",
+                macro="HTenIndustry",
+                description="the change in the probability that the assisted industry is still active after the "
+                            "unit left, in villages that are not rich against rich ones",
+                truth="H10_industry_collapse.probability_change_weak_minus_rich", truth_approximate=True),
+    KeyEstimate("unmatched", "H10", MISMATCH_RETURNS, {"term": "unmatched_share"}, "estimate", claim=-1,
+                scale="plain", macro="HTenMismatch",
+                description="log collective income against the share of funding whose projects serve no listed need "
+                            "(低效 as mismatch)", truth="H10_mismatch.unmatched_share_on_log_collective_income"),
+    KeyEstimate("city", "H11", COUNTY_TRANSITION, {"term": "city"}, "estimate", claim=+1,
+                scale="semi_elasticity", macro="HElevenCounty",
+                description="county funding of villages with a city-level first secretary in 2021–2025 (PPML): "
+                            "county matching, 县级配套"),
+    KeyEstimate("city_x_members", "H12", TRANSITION_PPML, {"term": "city_x_members"}, "estimate", claim=+1,
+                scale="semi_elasticity", macro="HTwelveTeam",
+                description="the team alliance (多级合治): a city-level secretary × the members' strength, PPML, "
+                            "2021–2025"),
 )
 
 #: The key estimates by id.
@@ -606,3 +759,135 @@ def key_for(model: ModelSpec, term: str, column: str = "estimate") -> KeyEstimat
     if len(matches) != 1:
         raise LookupError(f"no single key estimate for {model.id}, term {term!r}, column {column!r}")
     return matches[0]
+
+
+# --- the source paper's arguments -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of the source paper (Lan & Cheng) and what tests it, or why county records cannot.
+
+    Attributes
+    ----------
+    number : int
+        Its number in the map of the paper's arguments.
+    text, text_zh : str
+        The argument, in English and in the paper's words.
+    where : str
+        Where the paper makes it.
+    hypothesis : str
+        The hypothesis id of this package (H1–H12, policy), or "" for what no hypothesis covers.
+    test : str
+        How it is tested, in words.
+    keys : tuple of KeyEstimate
+        The key estimates that test it; the claims table prints their verdicts.
+    untestable : str
+        What county records cannot show of it, and what data would test it ("" when the keys test all of it).
+    """
+
+    number: int
+    text: str
+    text_zh: str
+    where: str
+    hypothesis: str
+    test: str
+    keys: tuple[KeyEstimate, ...] = ()
+    untestable: str = ""
+
+
+ARGUMENTS: tuple[Argument, ...] = (
+    Argument(1, "Resources are mainly project money, plus technical help, equipment, services and the cadre's social "
+             "capital, from the unit, county matching and the cadre",
+             "资源以项目资金为主，兼有技术、设备、服务与干部社会资本",
+             "§二(二)", "H11", "funding by source and project type (Tables 2, 8c, 8d)",
+             (key_for(COUNTY_TRANSITION, "city"),),
+             "Non-monetary resources (technical help, equipment, the cadre's social capital) are not in funding "
+             "ledgers: needs each unit's resource list (资源库) with what it supplied to which village."),
+    Argument(2, "Vertical (level) gaps between units exceed horizontal (department) gaps", "纵向差距大于横向差距",
+             "§二(二)", "H8", "one-sided test of the city-level against the strong-department coefficient (Table 8)",
+             (key_for(H8_GAP, "city - strong"),),
+             "The unit's sector (党政机关 / 事业单位 / 国有企业) is recorded (units.sector) but not modelled: a sector "
+             "gap test needs more units of each sector at each level than two counties post."),
+    Argument(3, "Typology A–D: A (city unit + advantaged village) very rare, C (county unit + weak village) most "
+             "common, B and D more common than A", "A类极少，C类最常见", "lines 201–229", "H3",
+             "type counts under three cut-offs (Tables 1, 1b)",
+             (BY_ID["typology.transition.A.villages"], BY_ID["typology.transition.C.villages"])),
+    Argument(4, "B (market competitiveness) and D (political competitiveness) capture more than C",
+             "B类与D类比C类获得更多资源", "line 245", "H3", "types A, B, D against C (Table 3)",
+             (key_for(TRANSITION_PPML, "city_x_rich"),)),
+    Argument(5, "雨露均沾: bottom-line targeting graded by depth of poverty, not an equal split; withdrawn on exit",
+             "雨露均沾：兜底、按贫困程度分级", "lines 258–265, 279, 329", "H2",
+             "the need gradient of funding in the campaign and deep-poverty villages first (Table 3)",
+             (key_for(CAMPAIGN_PPML, "need_index"), key_for(CAMPAIGN_PPML, "deep_poverty")),
+             "Withdrawal on exit (退出) needs each village's exit year from the poverty register."),
+    Argument(6, "The shift to 强强联合 after 2021", "2021年后转向强强联合", "§二(三)", "H4",
+             "the change at 2021 of the endowment and need gradients; the triple difference with its event study "
+             "and sensitivity (Tables 4, 5, 5b)",
+             (key_for(SHIFT_PPML, "post:city_x_rich"), key_for(SHIFT_PPML, "post:endowment_index"),
+              key_for(SHIFT_PPML, "post:need_index"))),
+    Argument(7, "多级合治: a city first secretary plus two members from strong county departments, township support "
+             "for key villages", "多级合治：市派第一书记＋县强势部门队员", "lines 346, 368–372", "H12",
+             "the members' strength and its interaction with a city-level secretary (Table 3)",
+             (key_for(TRANSITION_PPML, "city_x_members"),),
+             "Township support for key villages is not in the records: needs the township's own postings and "
+             "funds by village."),
+    Argument(8, "强者愈强: resources follow results already achieved; advantaged villages convert inputs better",
+             "强者愈强：资源追随既有成绩", "lines 396–398, 453", "H6",
+             "funding on last year's growth of collective income before and after 2021; divergence of outcomes by "
+             "initial type, β- and σ-convergence (Table 6d); AR(1) persistence descriptive (Table 6b)",
+             (key_for(LAGGED_PPML, "post:lag_growth"), key_for(BETA_CONVERGENCE, "transition:log_initial"))),
+    Argument(9, "Demonstration villages capture key projects", "示范村虹吸重点项目", "lines 479, 505–512", "H5",
+             "staggered difference in differences with anticipation, and its sensitivity (Tables 6, 6c)",
+             (next(k for k in KEY_ESTIMATES if k.source is CS_NOT_YET),),
+             "Diversion from neighbours is estimated only in the spillover scenario of the simulations; on records "
+             "it needs townships with both designated and never-designated villages over several years."),
+    Argument(10, "County matching funds follow strong units (县里面也需要进行大量配套)", "县级配套追随强势单位",
+             "line 511", "H11", "county funding on the unit's level and the village's endowment (Table 8c)",
+             (key_for(COUNTY_TRANSITION, "city"),)),
+    Argument(11, "Causes: vague revitalisation standards; dependence on showcase results and inspections; county "
+             "capacity; competition for credit and cadre incentives",
+             "原因：标准模糊、政绩依赖、县级能力不足、争功与激励",
+             "line 537, lines 547–570", "",
+             "—", (),
+             "Not testable with two counties' records: vague standards need the evaluation rules of many counties "
+             "over time; dependence on showcase results needs inspection schedules and scores by village; county "
+             "capacity ('只有几个干部来管这个数百人的队伍') needs the staff of each county's office against the cadres "
+             "it manages across many counties; competition for credit needs cadres' evaluations and careers."),
+    Argument(12, "Consequence: postings become a promotion tool (behavioural bias)", "后果：驻村成为晋升工具",
+             "line 662", "", "—", (),
+             "Not testable without cadre careers: needs each cadre's posts and promotions before and after the "
+             "posting, beside comparable cadres not posted."),
+    Argument(13, "Consequence: new inequality between villages; weak villages lose opportunities; industries "
+             "collapse after support ends", "后果：村庄间新的不平等；产业在帮扶结束后垮掉", "lines 674–680", "H7",
+             "concentration of funding by need and by endowment and its change at 2021 (Table 7b); industry "
+             "survival after the unit leaves (Table 8d); Gini and Theil descriptive (Table 7)",
+             (BY_ID["concentration.change.endowment"], BY_ID["concentration.change.need"],
+              key_for(INDUSTRY_SURVIVAL, "post:weak"))),
+    Argument(14, "Consequence: 低效 — diverse resources and diverse needs cannot be matched",
+             "后果：资源与需求难以匹配导致低效", "line 690", "H10",
+             "returns by whether the funded project's type serves the village's main need (Table 8d); the "
+             "heterogeneity of returns by endowment beside it (Table 8b)",
+             (key_for(MISMATCH_RETURNS, "unmatched_share"),),
+             "Needs each village's need list (需求清单, villages.main_need) and project types (funding.project_type); "
+             "without them the test says not estimated."),
+    Argument(15, "Consequence: a low-level management trap", "后果：低水平治理陷阱", "§三(二)", "", "—", (),
+             "Not testable with county records: needs measures of village governance (committee capacity, "
+             "collective decisions, disputes) over time, in villages with and without strong postings."),
+    Argument(16, "The rational side: demonstration effects, 以点带面", "示范带动、以点带面", "line 479", "H5",
+             "spillovers to neighbouring villages of the same township", (),
+             "Estimated only in the simulations (the spillover scenario); on records it needs the outcomes of "
+             "neighbouring villages of designated ones, before and after designation, in many townships."),
+    Argument(17, "Recommendation 1: a resource list and a need list, precise matching, dynamic adjustment",
+             "建议一：资源库与需求清单，精准匹配，动态调整", "line 779", "policy",
+             "type-specific matching of resources to needs under capacities (Table 9)", (),
+             "A counterfactual, not a claim about the records: Table 9 shows what it would change under the "
+             "estimated returns."),
+    Argument(18, "Recommendation 2: county pooling and sharing, multidimensional evaluation, no over-concentration",
+             "建议二：县级统筹共享，多维评价，避免过度集中", "line 796 onward", "policy",
+             "a pooled fund with a concentration cap (Table 9, the frontier figure)", (),
+             "A counterfactual: the frontier shows its trade-off under the estimated returns."),
+    Argument(19, "Recommendation 3: 开源节流; 重点派、精准派、派精干 — more higher-level cadres, fewer county ones, "
+             "smaller teams for ordinary villages", "建议三：开源节流；重点派、精准派、派精干", "lines 806–822",
+             "policy", "changing the number and level of posts and team sizes under a budget (Table 9)", (),
+             "A counterfactual; the added social and market channel (开源) is not in the records."),
+)

@@ -23,6 +23,15 @@ ROLES: tuple[str, ...] = ("first_secretary", "team_member")
 FUNDING_SOURCES: tuple[str, ...] = ("unit", "county", "higher", "social")
 DESIGNATION_KINDS: tuple[str, ...] = ("demonstration", "key_assistance", "deep_poverty")
 TERRAINS: tuple[str, ...] = ("plain", "hill", "mountain")
+#: A village's main need (主要需求), as a need list (需求清单) records it.
+NEED_TYPES: tuple[str, ...] = ("industry", "infrastructure", "public_service")
+#: The need each project type serves (项目类型 → 需求类型); a project of another type serves no listed need
+#: (a donation, or a type the records spell otherwise — reported by the mismatch analysis).
+PROJECT_NEED: dict[str, str] = {
+    "industry": "industry", "consumption_assistance": "industry",
+    "infrastructure": "infrastructure", "water": "infrastructure", "housing": "infrastructure",
+    "public_service": "public_service", "education": "public_service",
+}
 
 #: Chinese forms of the enumerated values, as a county ledger writes them (first form of each in the header map).
 VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
@@ -33,6 +42,7 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "source": {"unit": "派出单位", "county": "县级统筹", "higher": "上级财政", "social": "社会资金"},
     "kind": {"demonstration": "示范村", "key_assistance": "重点帮扶村", "deep_poverty": "深度贫困村"},
     "terrain": {"plain": "平原", "hill": "丘陵", "mountain": "山区"},
+    "main_need": {"industry": "产业发展", "infrastructure": "基础设施", "public_service": "公共服务"},
 }
 
 #: Plausible calendar years for any ``year`` column; outside this range a value is an error.
@@ -167,6 +177,15 @@ VILLAGES = TableSchema(
                "1 if the village had at least one operating collective or cooperative industry before 2021."),
         Column("road_access", "bool", "Hard-surface road access", "通硬化路", "0/1",
                "1 if a hard-surface road reached the village before 2021."),
+        Column("monitored_households", "int", "Monitored households", "监测户数", "households",
+               "Households under monitoring against a return to poverty (防返贫监测户), at baseline.",
+               minimum=0, maximum=100_000),
+        Column("infrastructure_gaps", "int", "Infrastructure gaps", "基础设施短板数", "count",
+               "Number of basic services missing at baseline (of road, water, power, broadband, clinic, school).",
+               minimum=0, maximum=6),
+        Column("main_need", "enum", "Main need", "主要需求", "",
+               "The village's main need as its need list (需求清单) records it: industry (产业发展), "
+               "infrastructure (基础设施) or public_service (公共服务).", allowed=NEED_TYPES),
     ),
 )
 
@@ -304,9 +323,21 @@ PANEL_VARIABLES: tuple[DerivedVariable, ...] = (
     DerivedVariable("team_strength_index", "Team strength index", "工作队实力指数", "0–2",
                     "Mean strength score of the team's units (strong 2, general 1, marginal 0), weighted by "
                     "days served."),
+    DerivedVariable("members_strength_index", "Members' strength index", "队员实力指数", "0–2",
+                    "Mean strength score of the team members' units (first secretary excluded; strong 2, general "
+                    "1, marginal 0), weighted by days served; missing in a year without members (多级合治)."),
     DerivedVariable("endowment_index", "Endowment index", "资源禀赋指数", "sd",
-                    "First principal component of the standardized pre-2021 baseline indicators, oriented so "
-                    "that higher means richer, scaled to mean 0 and standard deviation 1."),
+                    "First principal component of the standardized pre-campaign geography and baseline "
+                    "(log population, log(1 + distance to the county seat), terrain, hard-road access), oriented so "
+                    "that higher means better endowed, scaled to mean 0 and standard deviation 1. Need (poverty) "
+                    "and the 2020 collective income, produced partly by the campaign's money, are not in it."),
+    DerivedVariable("need_index", "Need index", "需求（贫困程度）指数", "sd",
+                    "First principal component of the 2015 poverty register (headcount rate, poor-village status) "
+                    "and, where recorded, monitored households per resident and infrastructure gaps, oriented so "
+                    "that higher means needier, mean 0 and standard deviation 1; missing without any of them."),
+    DerivedVariable("deep_poverty", "Deep-poverty village", "深度贫困村", "0/1",
+                    "1 if designated a deep-poverty village before the transition; missing where the records "
+                    "designate none (the designation is then taken as not recorded)."),
     DerivedVariable("rich", "Resource-rich village", "资源丰富村", "0/1",
                     "1 if the endowment index is at or above the county's rich quantile (default 2/3: the "
                     "upper tercile)."),
@@ -326,6 +357,11 @@ PANEL_VARIABLES: tuple[DerivedVariable, ...] = (
     DerivedVariable("funding_higher", "Funding from higher government", "上级政府资金", "万元",
                     "Funding with source = higher."),
     DerivedVariable("funding_social", "Social funding", "社会资金", "万元", "Funding with source = social."),
+    DerivedVariable("funding_matched", "Funding serving the main need", "对应主要需求的资金", "万元",
+                    "Funding whose project type serves the village's main need (villages.main_need; project types "
+                    "map to needs as schema.PROJECT_NEED says); only where the records have a need list."),
+    DerivedVariable("funding_unmatched", "Funding serving no listed need", "未对应需求的资金", "万元",
+                    "The rest of the year's funding (types serving another need or none); only with a need list."),
     DerivedVariable("log1p_funding_total", "log(1 + total funding)", "资金对数", "log 万元",
                     "Natural log of one plus total funding in 万元."),
     DerivedVariable("asinh_funding_total", "asinh(total funding)", "资金反双曲正弦", "asinh 万元",

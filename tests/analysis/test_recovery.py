@@ -162,20 +162,31 @@ def test_anderson_hsiao_recovers_the_persistence_of_funding() -> None:
 
 
 def test_callaway_santanna_recovers_the_demonstration_effect() -> None:
-    """H5 on the default data: the simple ATT of designation on asinh(funding) against its truth.
+    """H5: the simple ATT of designation on asinh(funding) against its truth, over eight simulated data sets.
 
     The truth is approximate: on the log scale the designation effect is exact (truth.json), and asinh of
-    funding moves by about (1 − share of village-years without funding) times it.
+    funding moves by about (1 − share of village-years without funding) times it. One data set's estimate misses
+    its truth by more than its own interval in one draw of twenty, so the mean over eight is compared with the
+    mean truth within four Monte Carlo standard errors, beside the coverage of the intervals.
     """
     from villageaid.analysis.demonstration import demonstration_models
 
-    panel, truth = _panel()
-    effects = truth["effects"]
-    cells = pd.DataFrame(effects["H5_att_gt"])
-    post = cells[cells["year"] >= cells["cohort"]]
-    sizes = post["cohort"].astype(str).map(truth["realized"]["demonstration_villages_by_cohort"])
-    approximate = (1 - effects["asinh_approx"]["share_no_funding"]) * np.average(post["effect_log"], weights=sizes)
-    results = demonstration_models(panel, draws=99)
-    for simple in (results.cs_never_simple, results.cs_not_yet_simple):
-        half_width = 1.96 * simple.overall_std_error
-        assert abs(simple.overall_estimate - approximate) < half_width
+    found = {"never": [], "not_yet": []}
+    truths = []
+    for seed in range(8):
+        panel, truth = _panel(seed)
+        effects = truth["effects"]
+        cells = pd.DataFrame(effects["H5_att_gt"])
+        post = cells[cells["year"] >= cells["cohort"]]
+        sizes = post["cohort"].astype(str).map(truth["realized"]["demonstration_villages_by_cohort"])
+        truths.append((1 - effects["asinh_approx"]["share_no_funding"])
+                      * np.average(post["effect_log"], weights=sizes))
+        results = demonstration_models(panel, draws=9)
+        for name, simple in (("never", results.cs_never_simple), ("not_yet", results.cs_not_yet_simple)):
+            found[name].append((simple.overall_estimate, simple.overall_std_error))
+    truths = np.asarray(truths)
+    for name, rows in found.items():
+        estimates, errors = np.asarray(rows).T
+        monte_carlo = estimates.std(ddof=1) / np.sqrt(len(estimates))
+        assert abs(estimates.mean() - truths.mean()) < 4 * monte_carlo, (name, estimates.mean(), truths.mean())
+        assert np.mean(np.abs(estimates - truths) < 1.96 * errors) >= 6 / 8, name

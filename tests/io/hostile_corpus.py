@@ -194,11 +194,11 @@ def build_corpus() -> list[Case]:
              "duplicate_record"))
     add(Case("all_funding_pasted_twice", lambda d: write_tables(d, _tables(
         funding=funding + "".join(funding.splitlines(keepends=True)[1:]))), "error", "duplicate_record"))
-    add(Case("village_row_twice", _replace("villages", "V3,K,T2,950,1,0.22,3.0\n",
-                                           "V3,K,T2,950,1,0.22,3.0\nV3,K,T2,950,1,0.22,3.0\n"), "error",
+    add(Case("village_row_twice", _replace("villages", "V3,K,T2,950,1,0.22,3.0,17.0\n",
+                                           "V3,K,T2,950,1,0.22,3.0,17.0\nV3,K,T2,950,1,0.22,3.0,17.0\n"), "error",
              "duplicate_record"))
-    add(Case("village_key_twice_different_values", _replace("villages", "V3,K,T2,950,1,0.22,3.0\n",
-                                                            "V3,K,T2,950,1,0.22,3.0\nV3,K,T2,951,1,0.22,3.0\n"),
+    add(Case("village_key_twice_different_values", _replace("villages", "V3,K,T2,950,1,0.22,3.0,17.0\n",
+                                                            "V3,K,T2,950,1,0.22,3.0,17.0\nV3,K,T2,951,1,0.22,3.0,17.0\n"),
              "error", "duplicate_key"))
 
     # --- units stated in headers ---------------------------------------------------------------------
@@ -227,8 +227,8 @@ def build_corpus() -> list[Case]:
     add(Case("population_in_households", _replace("villages", "population", "户籍人口（户）"), "error",
              "unit_mismatch"))
     add(Case("collective_income_2020_in_yuan", lambda d: write_tables(d, _tables(villages=villages.replace(
-        "collective_income_2020", "村集体经济收入(2020)（元）").replace(",1.5\n", ",15000\n").replace(
-        ",12.0\n", ",120000\n").replace(",3.0\n", ",30000\n"))), "read",
+        "collective_income_2020", "村集体经济收入(2020)（元）").replace(",1.5,", ",15000,").replace(
+        ",12.0,", ",120000,").replace(",3.0,", ",30000,"))), "read",
         check=_column_equals("villages", "collective_income_2020", [1.5, 12.0, 3.0])))
     add(Case("per_capita_income_in_wan", lambda d: write_tables(d, _tables(outcomes=VALID_CSV["outcomes"].replace(
         "per_capita_income", "人均可支配收入（万元）").replace(",9000,", ",0.9,").replace(",9500,", ",0.95,"))),

@@ -10,6 +10,7 @@ from villageaid.io.validate import validate_tables
 from villageaid.panel import PanelOptions, build_panel
 
 INCOME = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
+POPULATION = np.array([100, 200, 400, 800, 1600, 3200])
 
 
 def _tables() -> dict[str, pd.DataFrame]:
@@ -17,8 +18,12 @@ def _tables() -> dict[str, pd.DataFrame]:
         "village_id": [f"V{i}" for i in range(1, 7)],
         "county": "K",
         "township": ["T1"] * 3 + ["T2"] * 3,
-        "collective_income_2020": INCOME,
-        # Perfectly (negatively) linear in asinh(income): the index is standardized asinh(income).
+        "collective_income_2020": INCOME,  # not in the endowment index (produced by the campaign's money)
+        # log(1 + distance) perfectly (negatively) linear in log population: the endowment index is standardized
+        # log population.
+        "population": POPULATION,
+        "distance_to_county_km": np.exp(5.0 - 0.5 * np.log(POPULATION)) - 1.0,
+        # The need index has one indicator: the standardized poverty rate.
         "poverty_rate_2015": 0.5 - 0.1 * np.arcsinh(INCOME),
     })
     units = pd.DataFrame({
@@ -103,12 +108,28 @@ def test_team_size_and_strength(panel: pd.DataFrame) -> None:
 
 
 def test_endowment_index_and_rich(panel: pd.DataFrame) -> None:
-    a = np.arcsinh(INCOME)
+    a = np.log(POPULATION)
     expected = (a - a.mean()) / a.std()
     index = panel.xs(2020, level="year")["endowment_index"].to_numpy()
     np.testing.assert_allclose(index, expected, rtol=1e-12, atol=1e-12)
     assert panel.xs(2021, level="year")["endowment_index"].to_numpy() == pytest.approx(index, rel=0, abs=0)
     assert panel.xs(2020, level="year")["rich"].tolist() == [False, False, False, False, True, True]
+
+
+def test_need_index_and_new_columns(panel: pd.DataFrame) -> None:
+    rate = 0.5 - 0.1 * np.arcsinh(INCOME)
+    expected = (rate - rate.mean()) / rate.std()
+    np.testing.assert_allclose(panel.xs(2020, level="year")["need_index"].to_numpy(), expected, rtol=1e-12,
+                               atol=1e-12)
+    assert panel.attrs["need_indicators"] == ["poverty_rate_2015"]
+    assert panel.attrs["reference_years"] == [2019]
+    # no deep-poverty designation in the records: not recorded (missing), not "none"
+    assert panel["deep_poverty"].isna().all()
+    # members' strength: V1's member (U3, marginal) served 2020–2021; others have no members
+    assert panel.loc[("V1", 2020), "members_strength_index"] == 0.0
+    assert np.isnan(panel.loc[("V2", 2020), "members_strength_index"])
+    # no need list: no matched funding
+    assert "funding_matched" not in panel
 
 
 def test_village_types(panel: pd.DataFrame) -> None:

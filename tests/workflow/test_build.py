@@ -90,6 +90,24 @@ def test_files_older_than_the_build_are_still_seen(tmp_path: Path) -> None:
     assert _panel(root)["funding_total"].max() >= 1000
 
 
+def test_the_code_fingerprint_covers_the_whole_package() -> None:
+    """A change to the simulator, the schema or an estimator must rebuild: the fingerprint reads every module."""
+    package = Path(build_module.__file__).resolve().parents[1]
+    names = {str(p.relative_to(package)) for p in build_module.code_files()}
+    assert {"schema.py", "simulation/generate.py", "estimators/ols.py", "registry.py", "workflow/build.py",
+            "data/header_map.toml"} <= names
+    assert len(names) == len([p for p in package.rglob("*.py") if "__pycache__" not in p.parts]) + 1
+
+
+def test_reference_year_is_part_of_the_panel_fingerprint(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    build(_config(root), until="panel", log=lambda m: None)
+    ran = [r.name for r in build(_config(root, reference_years=(2016, 2017, 2018, 2019)), until="panel",
+                                 log=lambda m: None) if r.ran]
+    assert ran == ["panel"]
+    assert _panel(root).attrs["reference_years"] == [2016, 2017, 2018, 2019]
+
+
 def test_options_are_part_of_the_fingerprint(tmp_path: Path) -> None:
     root = tmp_path / "project"
     build(_config(root), until="panel", log=lambda m: None)

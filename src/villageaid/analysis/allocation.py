@@ -19,11 +19,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from villageaid.analysis.variables import (
     analysis_frame,
     available_controls,
+    available_optional,
     fit_with_fallback,
     formula_models,
     village_variance,
@@ -51,6 +54,46 @@ class AllocationResults:
     level_vs_strength_ols: WaldTest | None
     level_vs_strength_ppml: WaldTest | None
     strong_alliance_bootstrap: WildBootstrapResult | None
+    vertical_gap_ppml: OneSidedTest | None = None
+
+
+@dataclass(frozen=True)
+class OneSidedTest:
+    """A one-sided test of a linear combination of coefficients (H8: vertical gap − horizontal gap > 0).
+
+    ``conf_low`` and ``conf_high`` are one-sided bounds at ``level`` (normal), each end a one-sided test at
+    1 − ``level``; ``p_value`` is against H0: combination ≤ 0.
+    """
+
+    term: str
+    estimate: float
+    std_error: float
+    p_value: float
+    conf_low: float
+    conf_high: float
+    level: float = 0.95
+
+    def tidy(self) -> pd.DataFrame:
+        """Return the test as one tidy row."""
+        return pd.DataFrame([{"term": self.term, "estimate": self.estimate, "std_error": self.std_error,
+                              "statistic": self.estimate / self.std_error, "p_value": self.p_value,
+                              "conf_low": self.conf_low, "conf_high": self.conf_high}])
+
+
+def one_sided_gap(model: RegressionResults, larger: str, smaller: str, *, level: float = 0.95) -> OneSidedTest:
+    """Return the one-sided test that the coefficient of ``larger`` exceeds that of ``smaller`` in ``model``.
+
+    The difference, its standard error from the model's variance (the jackknife where the model has it) and normal
+    one-sided bounds; the claim is directional, so a two-sided Wald test answers another question.
+    """
+    params, vcov = model.params, model.vcov
+    weights = pd.Series(0.0, index=params.index)
+    weights[larger], weights[smaller] = 1.0, -1.0
+    estimate = float(weights @ params)
+    error = float(np.sqrt(weights.to_numpy() @ vcov.loc[params.index, params.index].to_numpy() @ weights.to_numpy()))
+    z = float(stats.norm.ppf(level))
+    return OneSidedTest(f"{larger} - {smaller}", estimate, error, float(stats.norm.sf(estimate / error)),
+                        estimate - z * error, estimate + z * error, level)
 
 
 #: The models an allocation analysis estimates, by where its results keep them.
@@ -82,15 +125,17 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"] == period]
     controls = available_controls(frame)
+    optional = available_optional(frame)
     demonstration = bool(frame["demo"].any())
     variance = village_variance(vcov)
     specs = formula_models(f"allocation_{period}")
     unknown = set(models) - set(ALLOCATION_MODELS)
     if unknown:
         raise ValueError(f"unknown allocation models {sorted(unknown)}: use some of {ALLOCATION_MODELS}")
-    asinh_formula = specs["asinh_ols"].formula(controls, demonstration=demonstration)
+    asinh_formula = specs["asinh_ols"].formula(controls, demonstration=demonstration, available=optional)
     fitted = {name: fit_with_fallback(fepois if name == "ppml" else feols,
-                                      specs[name].formula(controls, demonstration=demonstration), frame,
+                                      specs[name].formula(controls, demonstration=demonstration, available=optional),
+                                      frame,
                                       vcov=variance) for name in ALLOCATION_MODELS if name in models}
     asinh_ols, ppml, types_ols = (fitted.get(name) for name in ALLOCATION_MODELS)
     restriction = {"city": 1.0, "strong": -1.0}
@@ -105,4 +150,6 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
         # (a term dropped as collinear — no type-A village in a period — has nothing to bootstrap)
         bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh_ols"].key_term, "township",
                                            draws=bootstrap_draws, weights="webb", seed=seed)
-    return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap)
+    gap = one_sided_gap(ppml, "city", "strong") if ppml is not None and {"city", "strong"} <= set(ppml.params.index) \
+        else None
+    return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap, gap)

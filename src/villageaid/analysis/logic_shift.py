@@ -3,8 +3,10 @@
 Triple differences with village fixed effects and county × year fixed effects (which contain the year
 effects), errors clustered by village (cluster jackknife, see ``analysis.variables``):
 
-    funding ~ post×rich + post×city + post×city×rich + city + city×rich + post×endowment_index
-              + strong + demonstration terms | village + county×year
+    funding ~ post×rich + post×city + post×city×rich + city + city×rich + post×endowment_index + post×need_index
+              + strong + members' strength (and × city, × post × city) + demonstration terms | village + county×year
+
+(the need and members' terms where the records have them),
 
 by OLS on asinh(funding) and log(1 + funding) and by Poisson pseudo-ML on funding. Event studies of
 rich × year and city × year against 2020 show when the shift happened, with the joint test that the
@@ -18,7 +20,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from villageaid.analysis.variables import analysis_frame, fit_with_fallback, formula_models, village_variance
+from villageaid import registry
+from villageaid.analysis.variables import (
+    analysis_frame,
+    available_optional,
+    fit_with_fallback,
+    formula_models,
+    village_variance,
+)
 from villageaid.estimators import (
     FEOLS,
     EventStudyResult,
@@ -65,21 +74,26 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"].isin(["campaign", "transition"])].copy()
     demonstration = bool(frame["demo"].any())
+    optional = available_optional(frame)
     variance = village_variance(vcov)
     specs = formula_models("logic_shift")
     unknown = set(models) - set(SHIFT_MODELS)
     if unknown:
         raise ValueError(f"unknown logic-shift models {sorted(unknown)}: use some of {SHIFT_MODELS}")
-    asinh_formula = specs["asinh_ols"].formula(demonstration=demonstration)
+    asinh_formula = specs["asinh_ols"].formula(demonstration=demonstration, available=optional)
     fitted = {name: fit_with_fallback(fepois if name == "ppml" else feols,
-                                      specs[name].formula(demonstration=demonstration), frame, vcov=variance)
+                                      specs[name].formula(demonstration=demonstration, available=optional), frame,
+                                      vcov=variance)
               for name in SHIFT_MODELS if name in models}
     asinh_ols, log1p_ols, ppml = (fitted.get(name) for name in SHIFT_MODELS)
     demo = ("demo", "demo_years") if frame["demo"].any() else ()
     common = dict(time="year", unit="village", reference=REFERENCE_YEAR, fixed_effects=("village", "county_year"))
-    rich_controls = ("city", "city_x_rich", "post:city", "post:city_x_rich", "post:endowment_index", "strong", *demo)
-    city_controls = ("city", "city_x_rich", "post:rich_village", "post:city_x_rich", "post:endowment_index", "strong",
+    extra = tuple(t for t in ("post:need_index", "members_strength", "city_x_members", "post:city_x_members")
+                  if registry.OPTIONAL_TERMS[t] in optional)
+    rich_controls = ("city", "city_x_rich", "post:city", "post:city_x_rich", "post:endowment_index", "strong", *extra,
                      *demo)
+    city_controls = ("city", "city_x_rich", "post:rich_village", "post:city_x_rich", "post:endowment_index", "strong",
+                     *extra, *demo)
     rich_es = city_es = rich_es_ppml = city_es_ppml = None
     if event_studies:
         rich_es = fit_with_fallback(event_study, frame, outcome="asinh_funding_total", treatment="rich_village",

@@ -1,8 +1,15 @@
-"""H9: who gets the strong units (双向选择)? Assignment by endowment in each period.
+"""H9: who gets the strong units? Assignment by endowment in each period, and its change at 2021.
+
+The source paper calls the transition's matching 双向选择 (two-sided choice: strong units pick advantaged villages
+and advantaged villages seek strong units). County records show only the result — which units ended up where — so
+the tests below are of assortative matching and of its change at 2021, not of who chose whom.
 
 * A logit of city-level assignment on the endowment index, one observation per village and period (the
   village's assignment in most of the period's years), with county dummies and errors clustered by
   township; its average marginal effect of the index.
+* The claim: the change at 2021 — a pooled logit over both periods with the endowment index, the transition
+  and their interaction (county dummies, errors clustered by township); the interaction > 0 means assignment
+  turned towards the better endowed.
 * An assortative-matching index by year: Spearman's rank correlation between the first secretary's unit
   level (township < county < city < provincial < central) or department strength (marginal < general <
   strong) and the endowment index, with percentile bootstrap intervals resampling villages.
@@ -17,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from villageaid.estimators import LogitResults, logit
+from villageaid.estimators.limits import MissingDataError
 from villageaid.schema import UNIT_LEVELS, UNIT_STRENGTHS
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(reversed(UNIT_LEVELS))}  # township 0 … central 4
@@ -29,6 +37,7 @@ class MatchingResults:
 
     logits: dict[str, LogitResults]
     matching_index: pd.DataFrame
+    change: LogitResults | None = None
 
 
 def village_period_assignment(panel: pd.DataFrame, periods: tuple[str, ...] = ("campaign", "transition")
@@ -100,6 +109,19 @@ def assignment_logits(panel: pd.DataFrame) -> dict[str, LogitResults]:
     return logits
 
 
+def assignment_change(panel: pd.DataFrame) -> LogitResults:
+    """Estimate the pooled H9 logit whose endowment × transition term is the change in matching at 2021."""
+    frame = village_period_assignment(panel)
+    if frame["period"].nunique() < 2:
+        raise MissingDataError("the change in matching at 2021 needs assignments in the campaign and the transition")
+    frame = frame.assign(transition=(frame["period"] == "transition").astype(float))
+    counties = sorted(frame["county"].unique())
+    formula = ("city_assigned ~ endowment_index + transition + endowment_index:transition"
+               + (f" + i(county, ref={counties[0]!r})" if len(counties) > 1 else ""))
+    return logit(formula, frame, vcov={"CRV1": "township"})
+
+
 def matching_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 3) -> MatchingResults:
-    """Estimate the H9 logits by period and the matching index by year."""
-    return MatchingResults(assignment_logits(panel), matching_index(panel, draws=draws, seed=seed))
+    """Estimate the H9 logits by period, the matching index by year and the change at 2021."""
+    return MatchingResults(assignment_logits(panel), matching_index(panel, draws=draws, seed=seed),
+                           assignment_change(panel))

@@ -21,7 +21,12 @@ from villageaid.registry import KeyEstimate, ModelSpec
 TERM_TRUTH = {"city": "H1_city_unit", "rich_village": "H2_rich", "endowment_index": "H2_endowment_index",
               "city_x_rich": "H3_city_x_rich", "strong": "H8_strong_unit", "post:city": "H4_post_x_city",
               "post:rich_village": "H4_post_x_rich", "post:city_x_rich": "H4_post_x_city_x_rich",
-              "post:endowment_index": "H4_post_x_endowment_index"}
+              "post:endowment_index": "H4_post_x_endowment_index", "need_index": "H2_need_index",
+              "deep_poverty": "H2_deep_poverty", "post:need_index": "H4_post_x_need_index",
+              "members_strength": "H12_members_strength", "city_x_members": "H12_city_x_members_strength"}
+#: Truths that differ from :data:`TERM_TRUTH` for a model of one source's funding: (outcome, term) → key. Every
+#: other term acts on every source alike in the simulation, so its truth is the same for any source.
+OUTCOME_TERM_TRUTH = {("funding_county", "city"): "H11_county_city_unit"}
 #: Indicators behind the binary terms, whose coefficients rest on the villages where they are 1.
 INDICATORS = {"city": ("city_unit",), "rich_village": ("rich",), "strong": ("strong_unit",),
               "city_x_rich": ("city_unit", "rich"), "demo": ("demonstration",)}
@@ -51,7 +56,7 @@ def model_truth(truth: dict, model: ModelSpec, term: str) -> tuple[float | None,
     about (1 − share of village-years without funding) times them.
     """
     effects = truth["effects"]
-    base = TERM_TRUTH.get(term)
+    base = OUTCOME_TERM_TRUTH.get((model.outcome, term), TERM_TRUTH.get(term))
     if base is None or base not in effects:
         return None, False
     value = effects[base]
@@ -60,7 +65,7 @@ def model_truth(truth: dict, model: ModelSpec, term: str) -> tuple[float | None,
             return None, False
         value = value[model.periods[0]]
     value = float(value)
-    if model.outcome == "funding_total":
+    if model.estimator == "fepois":
         return value, False
     share = float(effects.get("asinh_approx", {}).get("share_no_funding", math.nan))
     return (1 - share) * value, True

@@ -78,3 +78,47 @@ def typology_counts(panel: pd.DataFrame, periods: tuple[str, ...] = ("campaign",
                     "mean_funding": float(funding.mean()) if len(funding) else np.nan,
                 })
     return pd.DataFrame(rows)
+
+
+#: Cut-offs of the typology's sensitivity table: the county quantile of the endowment index at or above which a
+#: village is rich (upper tercile, the default; median; upper quartile).
+CUTOFF_QUANTILES = {"upper tercile": 2 / 3, "median": 0.5, "upper quartile": 0.75}
+
+
+def cutoff_sensitivity(panel: pd.DataFrame, quantiles: dict[str, float] | None = None) -> pd.DataFrame:
+    """Count the types A–D (all counties) under several rich/poor cut-offs, with the paper's ordering.
+
+    The paper finds C (county unit + poor village) the most common type and A (city unit + rich) the rarest;
+    with a median split C can outnumber B only if A outnumbers D (see :mod:`villageaid.panel.endowment`), so the
+    ordering depends on the cut-off. Each cut-off re-flags rich villages within their county and re-types them.
+
+    Returns
+    -------
+    DataFrame
+        One row per cut-off, period and type: ``cutoff``, ``quantile``, ``period``, ``village_type``, ``villages``,
+        ``share``, and per cut-off and period ``c_most_common`` and ``a_rarest`` (1/0).
+    """
+    from villageaid.panel.endowment import rich_flag
+    from villageaid.panel.typology import village_type
+
+    villages = panel.drop_duplicates("village_id").set_index("village_id")
+    if villages["endowment_index"].isna().all():
+        from villageaid.estimators.limits import MissingDataError
+
+        raise MissingDataError("the typology needs the endowment index, which these data do not give")
+    rows = []
+    for name, quantile in (quantiles or CUTOFF_QUANTILES).items():
+        rich = rich_flag(villages["endowment_index"], villages["county"], quantile=quantile)
+        rich_long = pd.Series(rich.reindex(panel["village_id"].to_numpy()).to_numpy(), index=panel.index,
+                              dtype="boolean")
+        retyped = panel.assign(village_type=village_type(panel["city_unit"].astype("boolean"), rich_long).array)
+        counts = typology_counts(retyped)
+        counts = counts.loc[counts["county"] == ALL_COUNTIES]
+        for period, block in counts.groupby("period", sort=False):
+            by_type = block.set_index("village_type")["villages"]
+            for row in block.itertuples():
+                rows.append({"cutoff": name, "quantile": quantile, "period": period, "village_type": row.village_type,
+                             "villages": int(row.villages), "share": float(row.share),
+                             "c_most_common": int(by_type["C"] == by_type.max()),
+                             "a_rarest": int(by_type["A"] == by_type.min())})
+    return pd.DataFrame(rows)

@@ -74,9 +74,27 @@ def analysis_frame(panel: pd.DataFrame) -> pd.DataFrame:
         frame["log_population"] = np.log(frame["population"].astype(float).clip(lower=1))
     if "distance_to_county_km" in frame:
         frame["log_distance"] = np.log1p(frame["distance_to_county_km"].astype(float))
+    if "members_strength_index" in frame:
+        frame["members_strength"] = frame["members_strength_index"].astype(float)
+        # centred at 1 (general-strength members), so that ``city`` is the effect of a city-level secretary with
+        # a team of general strength, not at a team of marginal departments that city secretaries rarely have
+        frame["city_x_members"] = frame["city"] * (frame["members_strength"] - 1.0)
+    if "deep_poverty" in frame:
+        frame["deep_poverty"] = frame["deep_poverty"].astype(float)
     frame["county_year"] = frame["county"].astype(str) + "_" + frame["year"].astype(str)
     frame["village"] = frame["village_id"].astype(str)
     return frame
+
+
+def available_optional(frame: pd.DataFrame) -> frozenset[str]:
+    """Variables of the optional model terms (:data:`~villageaid.registry.OPTIONAL_TERMS`) these data have.
+
+    A variable counts when it is recorded for every row and varies: a term with gaps would drop the rows without
+    it, so the models leave it out instead (the tables' notes list the terms used).
+    """
+    names = set(registry.OPTIONAL_TERMS.values())
+    return frozenset(name for name in names if name in frame and frame[name].notna().all()
+                     and frame[name].nunique() > 1)
 
 
 def available_controls(frame: pd.DataFrame) -> list[str]:

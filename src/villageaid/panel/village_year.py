@@ -12,18 +12,23 @@ import numpy as np
 import pandas as pd
 
 from villageaid.io.normalize import codes_and_uniques
-from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE, endowment_index, rich_flag
+from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE, endowment_index, need_index, rich_flag
 from villageaid.panel.typology import village_type
-from villageaid.schema import CITY_OR_ABOVE, FUNDING_SOURCES, UNIT_LEVELS, UNIT_STRENGTHS
+from villageaid.schema import CITY_OR_ABOVE, FUNDING_SOURCES, PROJECT_NEED, UNIT_LEVELS, UNIT_STRENGTHS
 
 _STRENGTH_SCORE = {"strong": 2.0, "general": 1.0, "marginal": 0.0}
 PERIODS = ("before_campaign", "campaign", "transition", "after_transition")
+#: The transition's default reference year (see :class:`PanelOptions`).
+DEFAULT_REFERENCE_YEARS: tuple[int, ...] = (2019,)
+#: Build options naming the reference years.
+REFERENCE_CHOICES: dict[str, tuple[int, ...]] = {"2019": (2019,), "2016-2019": (2016, 2017, 2018, 2019),
+                                                 "2020": (2020,)}
 #: Raw-table columns the panel is built from (every column of villages: its baseline columns are carried).
 PANEL_INPUTS: dict[str, tuple[str, ...] | None] = {
     "villages": None,
     "units": ("unit_id", "level", "strength"),
     "assignments": ("village_id", "unit_id", "role", "start_date", "end_date"),
-    "funding": ("village_id", "year", "amount", "source"),
+    "funding": ("village_id", "year", "amount", "source", "project_type"),
     "designations": ("village_id", "year", "kind"),
     "outcomes": ("village_id", "year", "collective_income", "per_capita_income", "industry_active"),
 }
@@ -42,6 +47,10 @@ class PanelOptions:
         transition_start … transition_end.
     rich_quantile : float
         Quantile of the county's endowment index at or above which a village is rich.
+    reference_years : tuple of int
+        The transition's reference years: where a village stood when the transition began is measured by the mean
+        of its (log) collective income over these years. The default, 2019, is before the campaign's final push of
+        2020; ``(2016, 2017, 2018, 2019)`` averages the campaign's first years; ``(2020,)`` is available.
     """
 
     first_year: int | None = None
@@ -50,6 +59,16 @@ class PanelOptions:
     transition_start: int = 2021
     transition_end: int = 2025
     rich_quantile: float = DEFAULT_RICH_QUANTILE
+    reference_years: tuple[int, ...] = DEFAULT_REFERENCE_YEARS
+
+    def __post_init__(self) -> None:
+        years = tuple(int(y) for y in self.reference_years)
+        if not years or list(years) != sorted(set(years)):
+            raise ValueError(f"reference years must be distinct years in order, got {self.reference_years!r}")
+        if years[-1] >= self.transition_start:
+            raise ValueError(f"reference years must lie before the transition ({self.transition_start}), "
+                             f"got {', '.join(map(str, years))}")
+        object.__setattr__(self, "reference_years", years)
 
 
 def _panel_years(tables: dict[str, pd.DataFrame], options: PanelOptions) -> np.ndarray:
@@ -117,15 +136,25 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
         team_size[:, t] = np.bincount(village, weights=days[:, t], minlength=n) / days_in_year[t]
         strength_num[:, t] = np.bincount(village[scored], weights=days[scored, t] * score[scored], minlength=n)
         strength_den[:, t] = np.bincount(village[scored], weights=days[scored, t], minlength=n)
+    member = _category_codes(frame["role"], ("team_member",)) == 0
+    members_num = np.zeros((n, n_years))
+    members_den = np.zeros((n, n_years))
+    scored_member = scored & member
+    for t in range(n_years):
+        members_num[:, t] = np.bincount(village[scored_member],
+                                        weights=days[scored_member, t] * score[scored_member], minlength=n)
+        members_den[:, t] = np.bincount(village[scored_member], weights=days[scored_member, t], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         team_strength = np.where(strength_den > 0, strength_num / strength_den, np.nan)
+        members_strength = np.where(members_den > 0, members_num / members_den, np.nan)
 
     # First secretary of the year: the posting covering most days (ties: the later start).
     is_fs = _category_codes(frame["role"], ("first_secretary",)) == 0
     fs_choice = _first_secretary_postings(village[is_fs], days[is_fs], start[is_fs].astype(np.int64), n)
     fs_unit = unit[is_fs]
     fs_choice = np.where(fs_choice >= 0, fs_unit[np.maximum(fs_choice, 0)], -1)
-    return {"team_size": team_size, "team_strength_index": team_strength, "first_secretary_unit": fs_choice}
+    return {"team_size": team_size, "team_strength_index": team_strength, "members_strength_index": members_strength,
+            "first_secretary_unit": fs_choice}
 
 
 def _first_secretary_postings(village: np.ndarray, days: np.ndarray, start: np.ndarray, n_villages: int
@@ -164,6 +193,27 @@ def _by_year(frame: pd.DataFrame, village_ids: pd.Index, years: np.ndarray) -> t
     return np.where(inside, village, -1), np.where(inside, year, -1)
 
 
+def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.ndarray, amount: np.ndarray,
+                     cells: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Funding whose project type serves the village's main need, and the rest (None without both records).
+
+    A project type serves the need :data:`~villageaid.schema.PROJECT_NEED` gives it; a type it does not list (a
+    donation, or a type the records spell otherwise) serves no listed need and counts as unmatched.
+    """
+    if "main_need" not in villages or "project_type" not in funding or not villages["main_need"].notna().any():
+        return None
+    served = funding["project_type"].astype(object).map(PROJECT_NEED).to_numpy(dtype=object)
+    village_need = villages["main_need"].astype(object).to_numpy()[cell // (cells // len(villages))]
+    known = pd.notna(village_need)
+    is_match = known & (served == village_need)
+    matched = np.bincount(cell[is_match], weights=amount[is_match], minlength=cells)
+    unmatched = np.bincount(cell[known & ~is_match], weights=amount[known & ~is_match], minlength=cells)
+    without_need = np.repeat(~villages["main_need"].notna().to_numpy(), cells // len(villages))
+    matched[without_need] = np.nan
+    unmatched[without_need] = np.nan
+    return matched, unmatched
+
+
 def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = None) -> pd.DataFrame:
     """Build the village × year panel (its variables: data/CODEBOOK.md).
 
@@ -190,6 +240,13 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
 
     index = endowment_index(villages)
     rich = rich_flag(index, villages["county"], quantile=options.rich_quantile)
+    try:
+        need = need_index(villages)
+        need_note = ""
+    except ValueError as exc:  # the analyses that need it say "not estimated" with this reason
+        need = pd.Series(np.nan, index=villages.index, name="need_index")
+        need.attrs.update(indicators=[], weights=[])
+        need_note = str(exc)
     measures = _assignment_measures(tables["assignments"], units, village_ids, years)
     fs_unit = measures["first_secretary_unit"].ravel()
     has_fs = fs_unit >= 0
@@ -206,6 +263,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     by_source = {s: np.bincount(cell[source == k], weights=amount[source == k], minlength=n * n_years)
                  for k, s in enumerate(FUNDING_SOURCES)}
     total = np.bincount(cell, weights=amount, minlength=n * n_years)
+    matched = _matched_funding(funding.loc[inside], villages, cell, amount, n * n_years)
 
     designations = tables["designations"]
     demo = designations.loc[designations["kind"].astype(object) == "demonstration"]
@@ -214,6 +272,13 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     known = demo_village >= 0
     np.minimum.at(cohort_year, demo_village[known], demo["year"].to_numpy(dtype=np.int64)[known])
     cohort = np.where(cohort_year == np.iinfo(np.int64).max, 0, cohort_year)
+    # Deep-poverty villages (深度贫困村) of the campaign: designated before the transition. Where the records
+    # designate none, the designation is taken as not recorded (missing), not as absent.
+    deep = designations.loc[(designations["kind"].astype(object) == "deep_poverty")
+                            & (designations["year"].to_numpy(dtype=np.int64) < options.transition_start)]
+    deep_village = _positions(village_ids, deep["village_id"])
+    deep_poverty = np.zeros(n) if (deep_village >= 0).any() else np.full(n, np.nan)
+    deep_poverty[deep_village[deep_village >= 0]] = 1.0
 
     year_col = np.tile(years, n)
     village_pos = np.repeat(np.arange(n), n_years)
@@ -247,7 +312,10 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         "strong_unit": strong,
         "team_size": measures["team_size"].ravel(),
         "team_strength_index": measures["team_strength_index"].ravel(),
+        "members_strength_index": measures["members_strength_index"].ravel(),
         "endowment_index": np.repeat(index.to_numpy(), n_years),
+        "need_index": np.repeat(need.to_numpy(), n_years),
+        "deep_poverty": np.repeat(deep_poverty, n_years),
         "rich": rich_long.array,
     }
     columns["village_type"] = village_type(pd.Series(city), rich_long).array
@@ -257,6 +325,8 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     columns["funding_total"] = total
     for s in FUNDING_SOURCES:
         columns[f"funding_{s}"] = by_source[s]
+    if matched is not None:
+        columns["funding_matched"], columns["funding_unmatched"] = matched
     columns["log1p_funding_total"] = np.log1p(total)
     columns["asinh_funding_total"] = np.arcsinh(total)
 
@@ -280,4 +350,9 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     panel.attrs["endowment_indicators"] = list(index.attrs["indicators"])
     panel.attrs["endowment_weights"] = list(index.attrs["weights"])
     panel.attrs["rich_quantile"] = options.rich_quantile
+    panel.attrs["need_indicators"] = list(need.attrs["indicators"])
+    panel.attrs["need_weights"] = list(need.attrs["weights"])
+    if need_note:
+        panel.attrs["need_index_missing"] = need_note
+    panel.attrs["reference_years"] = list(options.reference_years)
     return panel

@@ -99,8 +99,10 @@ def claim_sentences(tables_dir: Path) -> list[str]:
                    "contradicted": f"the estimate contradicts the claim ({direction}) at the {LEVEL:.0%} level",
                    "undetermined": f"the data cannot tell at the {LEVEL:.0%} level whether the claim "
                                    f"({direction}) holds"}[result]
+        interval = (f"one-sided 95% bounds {low:.3f} and {high:.3f}" if key.one_sided
+                    else f"95% CI {low:.3f} to {high:.3f}")
         sentences.append(f"{key.hypothesis}: {key.description} is {value:.3f} ({describe_size(value, key.scale)}; "
-                         f"95% CI {low:.3f} to {high:.3f}); {wording}.")
+                         f"{interval}); {wording}.")
     return sentences
 
 

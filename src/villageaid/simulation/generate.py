@@ -36,8 +36,8 @@ from scipy.optimize import brentq
 from scipy.special import expit, logit
 
 from villageaid.config import DEFAULT_SEED
-from villageaid.panel.endowment import endowment_index, rich_flag
-from villageaid.schema import FUNDING_SOURCES, UNIT_STRENGTHS
+from villageaid.panel.endowment import endowment_index, need_index, rich_flag
+from villageaid.schema import FUNDING_SOURCES, NEED_TYPES, PROJECT_NEED, UNIT_STRENGTHS
 from villageaid.simulation.scenarios import Scenario, SimulatedData, seed_true
 
 # Departments by strength class (强势职能部门 / 一般部门 / 边缘部门), used to name simulated units.
@@ -59,7 +59,7 @@ def _intercept_for_share(index: np.ndarray, slope: float, share: float) -> float
     return float(brentq(lambda a: expit(a + slope * index).mean() - share, -30.0, 30.0, xtol=1e-12))
 
 
-def _villages(s: Scenario, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+def _villages(s: Scenario, rng: np.random.Generator, rng_need: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
     n = s.n_villages
     county = np.repeat(np.arange(len(s.villages_per_county)), s.villages_per_county)
     within = np.concatenate([np.arange(v) for v in s.villages_per_county])
@@ -70,8 +70,18 @@ def _villages(s: Scenario, rng: np.random.Generator) -> tuple[pd.DataFrame, np.n
     township_shift = rng.normal(0, s.township_endowment_sd, int(sum(s.townships_per_county)))
     latent = rng.normal(0, 1, n) + township_shift[township_offset[county] + township]
     population = np.round(np.exp(7.0 + 0.2 * latent + rng.normal(0, 0.4, n))).astype(np.int64)
-    poverty_rate = np.round(expit(-1.5 - 0.8 * latent + rng.normal(0, 0.3, n)), 4)
-    poor = rng.random(n) < expit(0.4 - 1.5 * latent)
+    # Need (the 2015 register, monitored households, infrastructure gaps) has its own latent factor, correlated
+    # with the endowment's but not its mirror.
+    rho = s.need_endowment_correlation
+    need = rho * latent / latent.std() + math.sqrt(1 - rho**2) * rng_need.normal(0, 1, n)
+    poverty_rate = np.round(expit(-1.5 + 0.8 * need + rng.normal(0, 0.3, n)), 4)
+    poor = rng.random(n) < expit(0.4 + 1.5 * need)
+    monitored = rng_need.poisson(population / 3.5 * expit(-3.5 + 0.8 * need))
+    gaps = rng_need.binomial(6, expit(-1.2 + 0.8 * need - 0.4 * latent))
+    # The main need of the village's need list: infrastructure where gaps are many, industry where the endowment
+    # is good, public services otherwise (with noise).
+    scores = np.column_stack([0.8 * latent, 0.5 * gaps - 1.0, np.zeros(n)]) + rng_need.gumbel(0, 1, (n, 3))
+    main_need = np.asarray(NEED_TYPES)[np.argmax(scores, axis=1)]
     distance = np.round(np.exp(3.0 - 0.3 * latent + rng.normal(0, 0.4, n)), 1)
     terrain_score = -latent + rng.normal(0, 0.8, n)
     terrain = np.select([terrain_score < -0.8, terrain_score < 0.5], ["plain", "hill"], "mountain")
@@ -94,6 +104,9 @@ def _villages(s: Scenario, rng: np.random.Generator) -> tuple[pd.DataFrame, np.n
         "collective_income_2020": income,
         "industry_base": industry.astype(np.int64),
         "road_access": road.astype(np.int64),
+        "monitored_households": monitored.astype(np.int64),
+        "infrastructure_gaps": gaps.astype(np.int64),
+        "main_need": main_need,
     })
     return villages, county
 
@@ -106,6 +119,7 @@ class _Round:
     strength: np.ndarray  # 0 strong, 1 general, 2 marginal
     unit: np.ndarray  # index into the units table
     team_units: np.ndarray  # (n, team_members) indices into the units table
+    members_score: np.ndarray  # mean strength score of the members (strong 2, general 1, marginal 0)
 
 
 def _draw_round(s: Scenario, index: np.ndarray, slope_city: float, slope_strong: float,
@@ -208,12 +222,17 @@ def _units_and_rounds(s: Scenario, county: np.ndarray, index: np.ndarray, rng: n
         county_unit = (offsets_county[county, strength_v]
                        + (pick * sizes_county[county, strength_v]).astype(int))
         unit = np.where(city, high_unit, county_unit)
-        # Team members come from the county's own departments, any strength.
+        # Team members come from the county's own departments, any strength; in the 2021 round a city-level
+        # secretary's members come from strong departments more often (多级合治).
         team_strength = rng.integers(0, 3, (n, s.team_members))
+        if period == "transition":
+            strong_member = rng.random((n, s.team_members)) < s.strong_members_with_city
+            other = rng.integers(1, 3, (n, s.team_members))
+            team_strength = np.where(city[:, None], np.where(strong_member, 0, other), team_strength)
         team_pick = rng.random((n, s.team_members))
         team = (offsets_county[county[:, None], team_strength]
                 + (team_pick * sizes_county[county[:, None], team_strength]).astype(int))
-        rounds[period] = _Round(city, strength_v, unit, team)
+        rounds[period] = _Round(city, strength_v, unit, team, (2.0 - team_strength).mean(axis=1))
     return units, rounds
 
 
@@ -258,7 +277,7 @@ def _assignments(s: Scenario, village_id: np.ndarray, units: pd.DataFrame, round
 
 
 def _designations(s: Scenario, villages: pd.DataFrame, index: np.ndarray, city_transition: np.ndarray,
-                  rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+                  rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     n = len(index)
     cohort = np.zeros(n, dtype=np.int64)
     for year, hazard in zip(s.demonstration_cohorts, s.demonstration_hazard, strict=True):
@@ -276,7 +295,7 @@ def _designations(s: Scenario, villages: pd.DataFrame, index: np.ndarray, city_t
         pd.DataFrame({"village_id": vid[cohort > 0], "year": cohort[cohort > 0], "kind": "demonstration"}),
     ]
     table = pd.concat(frames, ignore_index=True).sort_values(["year", "kind", "village_id"], kind="mergesort")
-    return table.reset_index(drop=True), cohort
+    return table.reset_index(drop=True), cohort, deep
 
 
 def _neighbours_designated(township: np.ndarray, treated: np.ndarray) -> np.ndarray:
@@ -308,15 +327,16 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     # Streams 0–4 are those of the first version of the process; later mechanisms draw from their own, so the
     # seed_true data do not change when one is added.
     streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(7)]
-    rng_villages, rng_assign, rng_design, rng_funding, rng_outcomes, _, rng_hidden = streams
-    villages, county = _villages(s, rng_villages)
+    rng_villages, rng_assign, rng_design, rng_funding, rng_outcomes, rng_need, rng_hidden = streams
+    villages, county = _villages(s, rng_villages, rng_need)
     index_series = endowment_index(villages)
     index = index_series.to_numpy()
+    need_score = need_index(villages).to_numpy()
     rich = rich_flag(index_series, villages["county"], quantile=s.rich_quantile).to_numpy(dtype=bool)
     hidden = rng_hidden.normal(0, 1, s.n_villages)  # a village trait the records do not show (hidden_selection)
     units, rounds = _units_and_rounds(s, county, index, rng_assign, hidden)
     assignments = _assignments(s, villages["village_id"].to_numpy(), units, rounds, rng_assign)
-    designations, cohort = _designations(s, villages, index, rounds["transition"].city, rng_design)
+    designations, cohort, deep = _designations(s, villages, index, rounds["transition"].city, rng_design)
 
     n, years = s.n_villages, s.years
     n_years = len(years)
@@ -325,12 +345,19 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     city = np.where(post[None, :], rounds["transition"].city[:, None], rounds["campaign"].city[:, None])
     strong = np.where(post[None, :], (rounds["transition"].strength == 0)[:, None],
                       (rounds["campaign"].strength == 0)[:, None])
+    members = np.where(post[None, :], rounds["transition"].members_score[:, None],
+                       rounds["campaign"].members_score[:, None])
     log_mean = np.zeros((n, n_years))
     for period, mask in (("campaign", ~post), ("transition", post)):
         b = s.coefficients(period)
         part = (b["city_unit"] * city + b["rich"] * rich[:, None] + b["city_x_rich"] * city * rich[:, None]
-                + b["strong_unit"] * strong + b["endowment_index"] * index[:, None])
+                + b["strong_unit"] * strong + b["endowment_index"] * index[:, None]
+                + b["need_index"] * need_score[:, None]
+                + b["deep_poverty"] * deep[:, None] + b["members_strength"] * members
+                + b["city_x_members_strength"] * city * (members - 1.0))
         log_mean[:, mask] = part[:, mask]
+    county_matching = np.where(post[None, :], s.county_matching_city_transition,
+                               s.county_matching_city_campaign) * city
     poor_2015 = villages["poor_village_2015"].to_numpy(dtype=bool)
     if s.former_poor_effect_transition:  # need_decline: former poor villages' needs met after 2020
         log_mean[:, post] += s.former_poor_effect_transition * poor_2015[:, None]
@@ -342,13 +369,15 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     event_time = years[None, :] - cohort[:, None]
     treated = (cohort[:, None] > 0) & (event_time >= 0)
     demo_effect = np.where(treated, s.demonstration_effect + s.demonstration_effect_growth * event_time, 0.0)
-    diverted = _neighbours_designated(villages["township"].to_numpy(), treated) if s.designation_spillover else 0.0
+    diverted = (_neighbours_designated(villages["township"].to_numpy(), treated) if s.designation_spillover
+                else np.zeros((n, n_years)))
     base = dict(s.base_funding)
     zero = dict(s.zero_probability)
-    mean_without_demo = np.exp(log_mean) * sum(base.values())
-    amounts = {}
-    shocks = {}
+    amounts = {source: np.zeros((n, n_years)) for source in FUNDING_SOURCES}
+    shocks, positive, projects = {}, {}, {}
     sd, rho = s.funding_log_sd, s.funding_persistence
+    project_types = sorted({t for kinds in _PROJECT_TYPES.values() for t in kinds})
+    serves = np.array([PROJECT_NEED.get(t, "") for t in project_types], dtype=object)
     for source in FUNDING_SOURCES:
         shock = np.empty((n, n_years))
         shock[:, 0] = rng_funding.normal(0, sd, n)
@@ -356,28 +385,71 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         for t in range(1, n_years):
             shock[:, t] = rho * shock[:, t - 1] + innovations[:, t]
         shocks[source] = shock
-        positive = rng_funding.random((n, n_years)) >= zero[source]
-        mean = base[source] * np.exp(log_mean + demo_effect)
-        if source == "county" and s.designation_spillover:  # spillover: designation diverts county money
-            mean = mean * np.exp(s.designation_spillover * diverted)
-        amounts[source] = np.where(positive, mean * np.exp(shock - sd**2 / 2) / (1 - zero[source]), 0.0)
+        positive[source] = rng_funding.random((n, n_years)) >= zero[source]
+        kinds = np.array([project_types.index(t) for t in _PROJECT_TYPES[source]])
+        projects[source] = kinds[rng_funding.integers(0, len(kinds), (n, n_years))]
+
+    # Outcomes respond to this year's funding with diminishing returns (asinh), less so in richer villages
+    # (H10); a bad year (a high county-funding shock) also lowers incomes, so funding is endogenous. The share of
+    # the year's funding whose projects serve no need of the village's need list lowers incomes (低效 as mismatch).
+    # Funding responds to last year's growth of collective income (强者愈强: results attract resources), so the
+    # years are simulated in order.
+    need = s.outcome_need_shock * shocks["county"] / sd
+    since_2020 = years[None, :] - (s.transition_start - 1)
+    theta_collective = s.collective_income_response + s.collective_income_response_endowment * index
+    theta_per_capita = s.per_capita_income_response + s.per_capita_income_response_endowment * index
+    noise_collective = rng_outcomes.normal(0, 0.12, (n, n_years))
+    noise_per_capita = rng_outcomes.normal(0, 0.06, (n, n_years))
+    main_need = villages["main_need"].to_numpy(dtype=object)
+    feedback = np.where(post, s.performance_feedback_transition, s.performance_feedback_campaign)
+    log_collective = np.zeros((n, n_years))
+    matched = np.zeros((n, n_years))  # funding whose project serves the village's main need
+    recorded = np.zeros((n, n_years))
+    for t in range(n_years):
+        if t >= 2 and feedback[t]:
+            log_mean[:, t] += feedback[t] * (log_collective[:, t - 1] - log_collective[:, t - 2])
+        for source in FUNDING_SOURCES:
+            mean = base[source] * np.exp(log_mean[:, t] + demo_effect[:, t])
+            if source == "county" and s.designation_spillover:  # spillover: designation diverts county money
+                mean = mean * np.exp(s.designation_spillover * diverted[:, t])
+            if source == "county":  # 县级配套: the county matches what a city-level unit brings
+                mean = mean * np.exp(county_matching[:, t])
+            amount = np.where(positive[source][:, t],
+                              mean * np.exp(shocks[source][:, t] - sd**2 / 2) / (1 - zero[source]), 0.0)
+            amounts[source][:, t] = amount
+            rounded = np.where(np.round(amount, 4) > 0, np.round(amount, 4), 0.0)
+            recorded[:, t] += rounded
+            matched[:, t] += np.where(serves[projects[source][:, t]] == main_need, rounded, 0.0)
+        total_t = sum(amounts[source][:, t] for source in FUNDING_SOURCES)
+        unmatched_t = np.where(recorded[:, t] > 0, (recorded[:, t] - matched[:, t])
+                               / np.where(recorded[:, t] > 0, recorded[:, t], 1.0), 0.0)
+        log_collective[:, t] = (np.log(villages["collective_income_2020"].to_numpy())
+                                + s.collective_income_growth * since_2020[0, t]
+                                + theta_collective * (np.arcsinh(total_t) - 3.0) + s.mismatch_cost * unmatched_t
+                                - need[:, t] + noise_collective[:, t])
+    mean_without_demo = np.exp(log_mean) * (sum(base.values()) + base["county"] * (np.exp(county_matching) - 1))
     total = sum(amounts.values())
+    unmatched_share = np.where(recorded > 0, (recorded - matched) / np.where(recorded > 0, recorded, 1.0), 0.0)
+    asinh_total = np.arcsinh(total)
+    collective = np.exp(log_collective)
+    per_capita = s.per_capita_income_base * np.exp(
+        0.2 * index[:, None] + s.per_capita_income_growth * (years[None, :] - s.first_year)
+        + theta_per_capita[:, None] * (asinh_total - 3.0) + 0.4 * s.mismatch_cost * unmatched_share - need
+        + noise_per_capita)
 
     # Funding records: one row per village, year and source with a positive amount.
     vid = villages["village_id"].to_numpy()
     unit_ids = units["unit_id"].to_numpy()
     fs_unit = np.where(post[None, :], rounds["transition"].unit[:, None], rounds["campaign"].unit[:, None])
-    project_types = sorted({t for kinds in _PROJECT_TYPES.values() for t in kinds})
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("village", "year", "amount", "source", "project",
                                                           "unit")}
     for code, source in enumerate(FUNDING_SOURCES):
         rows, cols = np.nonzero(np.round(amounts[source], 4) > 0)
-        kinds = np.array([project_types.index(t) for t in _PROJECT_TYPES[source]])
         parts["village"].append(rows)
         parts["year"].append(years[cols])
         parts["amount"].append(np.round(amounts[source][rows, cols], 4))
         parts["source"].append(np.full(len(rows), code, dtype=np.int8))
-        parts["project"].append(kinds[rng_funding.integers(0, len(kinds), len(rows))])
+        parts["project"].append(projects[source][rows, cols])
         parts["unit"].append(fs_unit[rows, cols] if source == "unit" else np.full(len(rows), -1))
     col = {k: np.concatenate(v) for k, v in parts.items()}
     order = np.lexsort((col["source"], col["year"], col["village"]))
@@ -389,23 +461,12 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         "project_type": pd.Categorical.from_codes(col["project"][order], categories=project_types),
         "unit_id": pd.Categorical.from_codes(col["unit"][order], categories=pd.Index(unit_ids, dtype=object)),
     })
-
-    # Outcomes respond to this year's funding with diminishing returns (asinh), less so in richer villages
-    # (H10); a bad year (a high county-funding shock) also lowers incomes, so funding is endogenous.
-    asinh_total = np.arcsinh(total)
-    need = s.outcome_need_shock * shocks["county"] / sd
-    since_2020 = years[None, :] - (s.transition_start - 1)
-    theta_collective = s.collective_income_response + s.collective_income_response_endowment * index
-    theta_per_capita = s.per_capita_income_response + s.per_capita_income_response_endowment * index
-    collective = villages["collective_income_2020"].to_numpy()[:, None] * np.exp(
-        s.collective_income_growth * since_2020 + theta_collective[:, None] * (asinh_total - 3.0) - need
-        + rng_outcomes.normal(0, 0.12, (n, n_years)))
-    per_capita = s.per_capita_income_base * np.exp(
-        0.2 * index[:, None] + s.per_capita_income_growth * (years[None, :] - s.first_year)
-        + theta_per_capita[:, None] * (asinh_total - 3.0) - need + rng_outcomes.normal(0, 0.06, (n, n_years)))
-    industry = rng_outcomes.random((n, n_years)) < expit(
-        s.industry_intercept + s.industry_slope_endowment * index[:, None]
-        + s.industry_response * (asinh_total - 3.0))
+    # Industries of weak villages collapse when the campaign's unit leaves at the 2021 rotation.
+    unit_left = rounds["campaign"].unit != rounds["transition"].unit
+    collapse = s.industry_collapse_weak * (~rich & unit_left)[:, None] * post[None, :]
+    industry_probability = expit(s.industry_intercept + s.industry_slope_endowment * index[:, None]
+                                 + s.industry_response * (asinh_total - 3.0) + collapse)
+    industry = rng_outcomes.random((n, n_years)) < industry_probability
     outcomes = pd.DataFrame({
         "village_id": pd.Categorical.from_codes(np.repeat(np.arange(n), n_years),
                                                 categories=pd.Index(vid, dtype=object)),
@@ -443,7 +504,78 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     truth = _truth(s, seed, index, rich, rounds, cohort, years, mean_without_demo, demo_effect, amounts, city,
                    poor_2015, theta_collective, theta_per_capita)
     truth["effects"]["H10_arrival"] = arrival_truth
+    truth["effects"].update(_new_claims_truth(s, rich, unit_left, post, industry_probability, theta_collective,
+                                              matched, recorded))
+    truth["effects"]["H7_concentration"] = _concentration_truth(mean_without_demo * np.exp(demo_effect), index,
+                                                                need_score, post)
     return SimulatedData(tables, truth)
+
+
+def _concentration_truth(expected: np.ndarray, index: np.ndarray, need: np.ndarray, post: np.ndarray
+                         ) -> dict[str, Any]:
+    """Change at 2021 of the concentration index of expected funding, ranked by endowment and from the neediest."""
+    from villageaid.estimators.concentration import concentration_indices
+
+    out: dict[str, Any] = {}
+    for name, rank_by in (("endowment", index), ("need", -need)):
+        yearly = concentration_indices(expected, rank_by)
+        out[name] = float(yearly[post].mean() - yearly[~post].mean())
+    out["note"] = ("Standard concentration index of each village's expected funding in each year (given its "
+                   "draws of units, designation and feedback; without the spillover scenario's diversion), ranked "
+                   "by the endowment index and from the neediest; the change is the transition mean minus the "
+                   "campaign mean. The estimate uses realised funding, so the truth is approximate.")
+    return out
+
+
+def _new_claims_truth(s: Scenario, rich: np.ndarray, unit_left: np.ndarray, post: np.ndarray,
+                      industry_probability: np.ndarray, theta_collective: np.ndarray, matched: np.ndarray,
+                      recorded: np.ndarray) -> dict[str, Any]:
+    """Truths of the need, team, county-matching, industry and mismatch claims (the source paper as stated)."""
+    bc, bt = s.coefficients("campaign"), s.coefficients("transition")
+
+    def by_period(name: str) -> dict[str, float]:
+        return {"campaign": bc[name], "transition": bt[name]}
+
+    def change(probability: np.ndarray, rows: np.ndarray) -> float:
+        return float(probability[np.ix_(rows, post)].mean() - probability[np.ix_(rows, ~post)].mean())
+
+    weak_left, strong_left = ~rich & unit_left, rich & unit_left
+    collapse = (change(industry_probability, weak_left) - change(industry_probability, strong_left)
+                if weak_left.any() and strong_left.any() else None)
+    funded = recorded > 0
+    return {
+        "H2_need_index": by_period("need_index"),
+        "H2_deep_poverty": by_period("deep_poverty"),
+        "H4_post_x_need_index": bt["need_index"] - bc["need_index"],
+        "H11_county_city_unit": {"campaign": bc["city_unit"] + s.county_matching_city_campaign,
+                                 "transition": bt["city_unit"] + s.county_matching_city_transition},
+        "H11_county_matching_city": {"campaign": s.county_matching_city_campaign,
+                                     "transition": s.county_matching_city_transition},
+        "H12_members_strength": by_period("members_strength"),
+        "H8_city_minus_strong": {"campaign": bc["city_unit"] - bc["strong_unit"],
+                                 "transition": bt["city_unit"] - bt["strong_unit"]},
+        "H9_assignment_logit_change": s.assignment_slope_transition - s.assignment_slope_campaign,
+        "H6_lagged_growth": {"campaign": s.performance_feedback_campaign,
+                             "transition": s.performance_feedback_transition},
+        "H6_post_x_lagged_growth": s.performance_feedback_transition - s.performance_feedback_campaign,
+        "H12_city_x_members_strength": by_period("city_x_members_strength"),
+        "H10_industry_collapse": {
+            "logit_shift_weak_after_unit_left": s.industry_collapse_weak,
+            "probability_change_weak_minus_rich": collapse,
+            "note": ("Among villages whose campaign unit left at the 2021 rotation: the change from the campaign to "
+                     "the transition in the mean probability that the assisted industry is still active, in villages "
+                     "that are not rich minus rich ones (what the difference in differences of industry_active "
+                     "estimates), with every mechanism of the process, funding included."),
+        },
+        "H10_mismatch": {
+            "unmatched_share_on_log_collective_income": s.mismatch_cost,
+            "unmatched_share_on_log_per_capita_income": 0.4 * s.mismatch_cost,
+            "share_funding_matched": float(matched[funded].sum() / recorded[funded].sum()) if funded.any() else None,
+            "note": ("Log collective income falls by mismatch_cost times the share of the year's funding whose "
+                     "projects serve no need of the village's need list (log per-capita income by 0.4 times it), "
+                     "beside the return theta × asinh(total funding)."),
+        },
+    }
 
 
 def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: dict[str, _Round],

@@ -17,7 +17,8 @@ from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
 from villageaid.schema import FUNDING_SOURCES
 
 #: The variables whose effects on log expected funding a scenario sets, in order.
-COEFFICIENT_NAMES = ("city_unit", "rich", "city_x_rich", "strong_unit", "endowment_index")
+COEFFICIENT_NAMES = ("city_unit", "rich", "city_x_rich", "strong_unit", "endowment_index", "need_index",
+                     "deep_poverty", "members_strength", "city_x_members_strength")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,30 @@ class Scenario:
     county_year_sd : float
         Standard deviation of county × year shocks to log expected funding.
     coefficients_campaign, coefficients_transition : tuple of (str, float)
-        Effects on log expected funding of city_unit, rich, city_x_rich, strong_unit, endowment_index.
+        Effects on log expected funding of city_unit, rich, city_x_rich, strong_unit, endowment_index, need_index
+        (the need gradient: graded targeting, 雨露均沾, when positive), deep_poverty (a deep-poverty village,
+        深度贫困村, first), members_strength (the team members' mean strength score, strong 2 … marginal 0) and
+        city_x_members_strength (多级合治: a city-level secretary with strong members; it multiplies city ×
+        (members' score − 1), so that city_unit is the effect of a city-level secretary with general members).
+    need_endowment_correlation : float
+        Correlation of the latent need (which drives the 2015 poverty register, monitored households and
+        infrastructure gaps) with the latent endowment (which drives geography and baseline): need is not the
+        mirror of endowment.
+    strong_members_with_city : float
+        In the 2021 round, the probability that a team member of a village with a city-level first secretary
+        comes from a strong county department (多级合治); elsewhere members' strength is uniform.
+    county_matching_city_campaign, county_matching_city_transition : float
+        Extra effect of a city-level first secretary on log expected county funding (县级配套: the county matches
+        what a strong unit brings), beyond its effect on every source.
+    industry_collapse_weak : float
+        From 2021, the shift of the logit of industry still active in villages that are not rich and whose
+        campaign unit left at the 2021 rotation (industries collapse when support ends).
+    performance_feedback_campaign, performance_feedback_transition : float
+        Effect on log expected funding of the village's growth of log collective income in the previous year
+        (强者愈强: resources follow results already achieved), in each period.
+    mismatch_cost : float
+        Effect on log collective income of the share of the year's funding whose projects serve no need the
+        village's need list names (低效 as mismatch; 0.4 times it on log per-capita income).
     demonstration_cohorts : tuple of int
         Designation waves.
     demonstration_hazard : tuple of float
@@ -138,8 +162,8 @@ class Scenario:
     team_members: int = 2
     villages_per_unit: float = 2.0
     rich_quantile: float = DEFAULT_RICH_QUANTILE
-    base_funding: tuple[tuple[str, float], ...] = (("unit", 18.0), ("county", 26.0), ("higher", 23.0),
-                                                   ("social", 5.0))
+    base_funding: tuple[tuple[str, float], ...] = (("unit", 11.5), ("county", 15.0), ("higher", 12.0),
+                                                   ("social", 2.4))
     zero_probability: tuple[tuple[str, float], ...] = (("unit", 0.3), ("county", 0.65), ("higher", 0.75),
                                                        ("social", 0.9))
     funding_log_sd: float = 1.0
@@ -149,10 +173,20 @@ class Scenario:
     county_year_sd: float = 0.05
     coefficients_campaign: tuple[tuple[str, float], ...] = (
         ("city_unit", 0.25), ("rich", -0.5), ("city_x_rich", 0.0), ("strong_unit", 0.15),
-        ("endowment_index", -0.15))
+        ("endowment_index", -0.15), ("need_index", 0.4), ("deep_poverty", 0.3), ("members_strength", 0.1),
+        ("city_x_members_strength", 0.0))
     coefficients_transition: tuple[tuple[str, float], ...] = (
         ("city_unit", 0.35), ("rich", 0.3), ("city_x_rich", 0.6), ("strong_unit", 0.15),
-        ("endowment_index", 0.25))
+        ("endowment_index", 0.25), ("need_index", 0.0), ("deep_poverty", 0.0), ("members_strength", 0.1),
+        ("city_x_members_strength", 0.3))
+    need_endowment_correlation: float = -0.5
+    strong_members_with_city: float = 0.7
+    county_matching_city_campaign: float = 0.0
+    county_matching_city_transition: float = 0.5
+    industry_collapse_weak: float = -1.0
+    mismatch_cost: float = -0.15
+    performance_feedback_campaign: float = 0.0
+    performance_feedback_transition: float = 1.0
     demonstration_cohorts: tuple[int, ...] = (2021, 2022, 2023)
     demonstration_hazard: tuple[float, ...] = (0.04, 0.05, 0.05)
     demonstration_slope_endowment: float = 0.8
@@ -191,6 +225,10 @@ class Scenario:
         for name in ("city_unit_share", "strong_unit_share", "rich_quantile"):
             if not 0 < getattr(self, name) < 1:
                 problems.append(f"{name} must be strictly between 0 and 1")
+        if not -1 < self.need_endowment_correlation < 1:
+            problems.append("need_endowment_correlation must be strictly between -1 and 1")
+        if not 0 <= self.strong_members_with_city <= 1:
+            problems.append("strong_members_with_city must lie in [0, 1]")
         for pairs in (self.base_funding, self.zero_probability):
             if tuple(k for k, _ in pairs) != FUNDING_SOURCES:
                 problems.append(f"funding parameters must name the sources {FUNDING_SOURCES} in order")
@@ -276,7 +314,9 @@ def null() -> Scenario:
     No effect of unit level, strength, richness, the endowment or their combination on funding in either period
     (so no change at 2021), no change of assignment at 2021 (units ignore endowment in both rounds), no capture
     by designation, no persistence of funding beyond village traits and no feedback from results to resources,
-    and homogeneous returns — here zero: funding changes no income.
+    and homogeneous returns — here zero: funding changes no income. Need does not grade funding, teams do not
+    matter, the county does not match strong units, industries do not collapse when a unit leaves, and a project
+    is worth the same whatever need it serves.
     """
     base = seed_true()
     return replace(base, name="null", description="The full null: no claim of the source paper holds.",
@@ -285,7 +325,9 @@ def null() -> Scenario:
                    assignment_slope_campaign=0.0, assignment_slope_transition=0.0, strength_slope_campaign=0.0,
                    strength_slope_transition=0.0, demonstration_effect=0.0, demonstration_effect_growth=0.0,
                    funding_persistence=0.0, collective_income_response=0.0, collective_income_response_endowment=0.0,
-                   per_capita_income_response=0.0, per_capita_income_response_endowment=0.0, industry_response=0.0)
+                   per_capita_income_response=0.0, per_capita_income_response_endowment=0.0, industry_response=0.0,
+                   strong_members_with_city=1 / 3, county_matching_city_transition=0.0, industry_collapse_weak=0.0,
+                   mismatch_cost=0.0, performance_feedback_transition=0.0)
 
 
 def complementarity() -> Scenario:

@@ -20,10 +20,15 @@ import numpy as np
 import pandas as pd
 
 from villageaid.analysis.allocation import allocation_models
+from villageaid.analysis.concentration import concentration_models
+from villageaid.analysis.county_matching import county_matching_models
 from villageaid.analysis.demonstration import designation_effects, designation_frame
+from villageaid.analysis.industry import industry_models
 from villageaid.analysis.inequality import inequality_models
 from villageaid.analysis.logic_shift import logic_shift_models
-from villageaid.analysis.matching import MatchingResults, assignment_logits
+from villageaid.analysis.matching import MatchingResults, assignment_change, assignment_logits
+from villageaid.analysis.mismatch import mismatch_models
+from villageaid.analysis.performance import divergence_models, lagged_performance_models
 from villageaid.analysis.persistence import persistence_models
 from villageaid.analysis.returns import return_models
 from villageaid.analysis.truth import key_truth
@@ -77,7 +82,13 @@ def _estimates(panel: pd.DataFrame, vcov: object, seeds: BuildSettings) -> tuple
             designation_frame(panel), "not_yet_treated").aggregate("dynamic")},
         "persistence": lambda: persistence_models(panel),
         "inequality": lambda: inequality_models(panel, draws=199, seed=_seed(seeds, "inequality")),
-        "matching": lambda: MatchingResults(assignment_logits(panel), pd.DataFrame()),
+        "matching": lambda: MatchingResults(assignment_logits(panel), pd.DataFrame(), assignment_change(panel)),
+        "performance": lambda: lagged_performance_models(panel, vcov=vcov),
+        "divergence": lambda: divergence_models(panel, draws=199, seed=_seed(seeds, "divergence")),
+        "concentration": lambda: concentration_models(panel, draws=199, seed=_seed(seeds, "concentration")),
+        "county_matching": lambda: county_matching_models(panel, vcov=vcov, models=_read("county_matching")),
+        "industry": lambda: industry_models(panel, vcov=vcov),
+        "mismatch": lambda: mismatch_models(panel, vcov=vcov),
         # the claims read the returns on collective income only
         "returns": lambda: dict(zip(("frame", "iv", "heterogeneity"),
                                     return_models(panel, ("log_collective_income",)), strict=True)),
@@ -92,8 +103,12 @@ def _estimates(panel: pd.DataFrame, vcov: object, seeds: BuildSettings) -> tuple
 
 
 def _read(analysis: str) -> tuple[str, ...]:
-    """Return the results of an analysis that the claims read (the models to estimate)."""
-    return tuple(k.source.result for k in CLAIMS if isinstance(k.source, ModelSpec) and k.source.analysis == analysis)
+    """Return the results of an analysis that the claims read (the models to estimate).
+
+    The one-sided H8 gap is computed from the PPML model, so reading it means estimating that model.
+    """
+    read = {k.source.result for k in CLAIMS if isinstance(k.source, ModelSpec) and k.source.analysis == analysis}
+    return tuple(sorted({"ppml" if result == "vertical_gap_ppml" else result for result in read}))
 
 
 def _seed(settings: BuildSettings, analysis: str) -> int:

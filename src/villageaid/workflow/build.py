@@ -67,6 +67,8 @@ class BuildConfig:
         Options of reading real records (see ``villageaid validate``).
     rich_quantile : float
         County quantile of the endowment index at or above which a village is rich.
+    reference_years : tuple of int
+        The transition's reference years (see :class:`~villageaid.panel.village_year.PanelOptions`).
     bootstrap_draws : int
         Wild cluster bootstrap draws of the tables.
     vcov : {"auto", "CRV3", "CRV1", "CRV1-county"}
@@ -89,6 +91,7 @@ class BuildConfig:
     amount_unit: str | None = None
     date_years: tuple[int, int] = (1949, 2100)
     rich_quantile: float = 2 / 3
+    reference_years: tuple[int, ...] = (2019,)
     bootstrap_draws: int = 9999
     vcov: str = "auto"
     pdf: str = "auto"
@@ -141,14 +144,20 @@ def input_files(folder: Path) -> dict[str, str]:
             if p.is_file() and not p.name.startswith((".", "~$"))}
 
 
+def code_files() -> list[Path]:
+    """Return every source file of the villageaid package (Python and TOML), in a fixed order."""
+    package = Path(__file__).resolve().parents[1]  # the whole package, not only its workflow folder
+    return [file for file in sorted(package.rglob("*"))
+            if file.suffix in (".py", ".toml") and "__pycache__" not in file.parts]
+
+
 def code_fingerprint() -> str:
     """Return the SHA-256 over villageaid's own source files: a change to the code rebuilds its outputs."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for file in sorted(package.rglob("*")):
-        if file.suffix in (".py", ".toml") and "__pycache__" not in file.parts:
-            digest.update(str(file.relative_to(package)).encode())
-            digest.update(file.read_bytes())
+    for file in code_files():
+        digest.update(str(file.relative_to(package)).encode())
+        digest.update(file.read_bytes())
     return digest.hexdigest()
 
 
@@ -314,7 +323,7 @@ def _run_validate(config: BuildConfig) -> None:
 
 def _fp_panel(config: BuildConfig, code: str) -> dict:
     return {"validated": _digest(hash_tree(config.path(VALIDATED))), "rich_quantile": config.rich_quantile,
-            "code": code}
+            "reference_years": list(config.reference_years), "code": code}
 
 
 def _run_panel(config: BuildConfig) -> None:
@@ -328,7 +337,8 @@ def _run_panel(config: BuildConfig) -> None:
     except ValueError as exc:
         raise BuildError(str(exc)) from exc
     try:
-        panel = build_panel(tables, PanelOptions(rich_quantile=config.rich_quantile))
+        panel = build_panel(tables, PanelOptions(rich_quantile=config.rich_quantile,
+                                                  reference_years=config.reference_years))
     except ValueError as exc:
         raise BuildError(f"cannot build the panel: {exc}") from exc
     write_parquet(label_panel(panel, folder), config.path(PANEL))

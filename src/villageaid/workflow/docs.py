@@ -18,7 +18,7 @@ BEGIN, END = "<!-- outputs:begin -->", "<!-- outputs:end -->"
 #: Where the tables and figures go, relative to the project folder.
 TABLES_FOLDER, FIGURES_FOLDER = "paper/tables", "paper/figures"
 #: The paper's sections that hold outputs, in order; ``main.tex`` inputs ``outputs_<section>.tex`` in each.
-SECTIONS = ("data", "results", "consequences", "policy", "truth")
+SECTIONS = ("claims", "data", "results", "consequences", "policy", "truth")
 
 
 def _files(output: OutputSpec) -> str:

@@ -12,6 +12,7 @@ from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
 from villageaid.io.headers import AMOUNT_UNIT_CHOICES
 from villageaid.io.write import write_text
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
+from villageaid.panel.village_year import REFERENCE_CHOICES
 from villageaid.workflow.cli.common import (
     DEFAULT_DATE_YEARS,
     EXIT_INTERNAL,
@@ -32,7 +33,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         root=Path(args.root), data=Path(args.data) if args.data else None, seed=args.seed, scenario=args.scenario,
         figure_lang=args.lang, salt_file=args.salt_file, header_maps=tuple(args.header_map),
         amount_unit=args.amount_unit, date_years=parse_date_years(args.date_years), rich_quantile=args.rich_quantile,
-        bootstrap_draws=args.bootstrap_draws, pdf=args.pdf, workers=args.workers, vcov=args.vcov)
+        reference_years=REFERENCE_CHOICES[args.reference_year], bootstrap_draws=args.bootstrap_draws, pdf=args.pdf,
+        workers=args.workers, vcov=args.vcov)
     start = time.perf_counter()
     try:
         results = build(config, until=args.until, log=lambda message: log(f"build: {message}"))
@@ -173,6 +175,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels in English or Chinese")
     p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
                    help="county quantile of the endowment index at or above which a village is rich (default 2/3)")
+    p.add_argument("--reference-year", choices=tuple(REFERENCE_CHOICES), default="2019",
+                   help="the transition's reference year(s): where a village stood when the transition began "
+                        "(2019, the default, before the campaign's final push; 2016-2019, the mean of the "
+                        "campaign's first years; or 2020)")
     p.add_argument("--bootstrap-draws", type=int, default=9999, help="wild cluster bootstrap draws (default 9999)")
     add_vcov_option(p)
     p.add_argument("--pdf", choices=("auto", "yes", "no"), default="auto",

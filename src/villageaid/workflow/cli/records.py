@@ -19,7 +19,7 @@ from villageaid.io.provenance import (
 from villageaid.io.read import RawData
 from villageaid.io.write import write_dataset, write_parquet, write_text
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
-from villageaid.panel.village_year import PANEL_INPUTS, PanelOptions, build_panel
+from villageaid.panel.village_year import PANEL_INPUTS, REFERENCE_CHOICES, PanelOptions, build_panel
 from villageaid.schema import RAW_TABLES, codebook_markdown
 from villageaid.simulation import SCENARIOS, national, simulate
 from villageaid.workflow.cli.common import (
@@ -129,7 +129,8 @@ def cmd_panel(args: argparse.Namespace) -> int:
         if raw.report.problems:
             _print_report(raw, args)
         tables, read_what = raw.tables, ", ".join(sorted(raw.files))
-    options = PanelOptions(first_year=args.first_year, last_year=args.last_year, rich_quantile=args.rich_quantile)
+    options = PanelOptions(first_year=args.first_year, last_year=args.last_year, rich_quantile=args.rich_quantile,
+                           reference_years=REFERENCE_CHOICES[args.reference_year])
     try:
         panel = build_panel(tables, options)
     except ValueError as exc:
@@ -211,6 +212,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
                    help="county quantile of the endowment index at or above which a village is rich "
                         "(default 2/3, the upper tercile; 0.5 is the median split)")
+    p.add_argument("--reference-year", choices=tuple(REFERENCE_CHOICES), default="2019",
+                   help="the transition's reference year(s): where a village stood when the transition began "
+                        "(2019, the default, before the campaign's final push; 2016-2019, the mean of the "
+                        "campaign's first years; or 2020)")
     add_ingest_options(p)
     p.set_defaults(func=cmd_panel)
 
