@@ -821,10 +821,10 @@ ARGUMENTS: tuple[Argument, ...] = (
              (key_for(CAMPAIGN_PPML, "need_index"), key_for(CAMPAIGN_PPML, "deep_poverty")),
              "Withdrawal on exit (退出) needs each village's exit year from the poverty register."),
     Argument(6, "The shift to 强强联合 after 2021", "2021年后转向强强联合", "§二(三)", "H4",
-             "the change at 2021 of the endowment and need gradients; the triple difference with its event study "
-             "and sensitivity (Tables 4, 5, 5b)",
+             "the change at 2021 of the endowment and need gradients and of the assignment of city-level units by "
+             "endowment; the triple difference with its event study and sensitivity (Tables 4, 5, 5b, 8)",
              (key_for(SHIFT_PPML, "post:city_x_rich"), key_for(SHIFT_PPML, "post:endowment_index"),
-              key_for(SHIFT_PPML, "post:need_index"))),
+              key_for(SHIFT_PPML, "post:need_index"), key_for(H9_LOGIT_CHANGE, "endowment_index:transition"))),
     Argument(7, "多级合治: a city first secretary plus two members from strong county departments, township support "
              "for key villages", "多级合治：市派第一书记＋县强势部门队员", "lines 346, 368–372", "H12",
              "the members' strength and its interaction with a city-level secretary (Table 3)",
