@@ -313,6 +313,9 @@ PANEL_VARIABLES: tuple[DerivedVariable, ...] = (
                     "Administrative level of that unit; missing when no first secretary served in the year."),
     DerivedVariable("first_secretary_strength", "First secretary's unit strength", "第一书记单位实力", "",
                     "strong, general or marginal."),
+    DerivedVariable("first_secretary_sector", "First secretary's unit sector", "第一书记单位性质", "",
+                    "party organ, government department, state enterprise or public institution; missing where the "
+                    "units table does not record it."),
     DerivedVariable("city_unit", "City-level first secretary", "市级及以上派出单位", "0/1",
                     "1 if the first secretary's unit is at city level or above (central, provincial, city)."),
     DerivedVariable("strong_unit", "Strong department", "强势部门", "0/1",

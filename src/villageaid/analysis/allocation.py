@@ -55,6 +55,8 @@ class AllocationResults:
     level_vs_strength_ppml: WaldTest | None
     strong_alliance_bootstrap: WildBootstrapResult | None
     vertical_gap_ppml: OneSidedTest | None = None
+    sector_ppml: RegressionResults | None = None
+    sectors_ppml: WaldTest | None = None
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,9 @@ def one_sided_gap(model: RegressionResults, larger: str, smaller: str, *, level:
                         estimate - z * error, estimate + z * error, level)
 
 
-#: The models an allocation analysis estimates, by where its results keep them.
-ALLOCATION_MODELS = ("asinh_ols", "ppml", "types_ols")
+#: The models an allocation analysis estimates, by where its results keep them (``sector_ppml``, transition only:
+#: the PPML model with the first secretary's sector, where the records give it).
+ALLOCATION_MODELS = ("asinh_ols", "ppml", "types_ols", "sector_ppml")
 
 
 def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootstrap_draws: int = 9999,
@@ -136,8 +139,8 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
     fitted = {name: fit_with_fallback(fepois if name == "ppml" else feols,
                                       specs[name].formula(controls, demonstration=demonstration, available=optional),
                                       frame,
-                                      vcov=variance) for name in ALLOCATION_MODELS if name in models}
-    asinh_ols, ppml, types_ols = (fitted.get(name) for name in ALLOCATION_MODELS)
+                                      vcov=variance) for name in ALLOCATION_MODELS[:3] if name in models}
+    asinh_ols, ppml, types_ols = (fitted.get(name) for name in ALLOCATION_MODELS[:3])
     restriction = {"city": 1.0, "strong": -1.0}
     tests = []
     for model in (asinh_ols, ppml):
@@ -152,4 +155,32 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
                                            draws=bootstrap_draws, weights="webb", seed=seed)
     gap = one_sided_gap(ppml, "city", "strong") if ppml is not None and {"city", "strong"} <= set(ppml.params.index) \
         else None
-    return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap, gap)
+    sector_model, sector_test = None, None
+    if "sector_ppml" in models and period == "transition":
+        sector_model, sector_test = _sector_model(
+            frame, specs["ppml"].formula(controls, demonstration=demonstration, available=optional), variance)
+    return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap, gap, sector_model,
+                             sector_test)
+
+
+def _sector_model(frame: pd.DataFrame, formula: str, variance: object
+                  ) -> tuple[RegressionResults | None, WaldTest | None]:
+    """Return the PPML model with the first secretary's sector added, and the joint test of the sector terms.
+
+    The sector (党政机关, 事业单位, 国有企业) is a second horizontal dimension; where the records do not give it
+    for every village-year, or give one sector only, neither is estimated.
+    """
+    if "first_secretary_sector" not in frame or frame["first_secretary_sector"].isna().any():
+        return None, None
+    sectors = frame["first_secretary_sector"].astype(str)
+    if sectors.nunique() < 2:
+        return None, None
+    reference = "government" if "government" in set(sectors) else sectors.value_counts().index[0]
+    lhs, rhs = formula.split("~", 1)
+    terms, effects = rhs.split("|", 1)
+    full = f"{lhs}~{terms.rstrip()} + i(first_secretary_sector, ref={reference!r}) |{effects}"
+    model = fit_with_fallback(fepois, full, frame.assign(first_secretary_sector=sectors), vcov=variance)
+    names = [name for name in model.params.index if name.startswith("first_secretary_sector")]
+    restriction = [[1.0 if name == term else 0.0 for name in model.params.index] for term in names]
+    test = model.wald_test(restriction=restriction, hypothesis="no sector gaps") if names else None
+    return model, test

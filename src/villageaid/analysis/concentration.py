@@ -8,8 +8,9 @@ the poorest or the richest. The concentration index ranks villages first and ask
 * ranked by **need** from the neediest to the least needy, a positive index means funding sits with the less
   needy (a negative one is pro-poor targeting, 雨露均沾).
 
-Both are computed for every year in the standard form (Kakwani, Wagstaff & van Doorslaer 1997) and in Erreygers'
-(2009) corrected form with funding bounded by 0 and the largest amount of any village-year, with percentile
+Both are computed for every year in the standard form (Kakwani, Wagstaff & van Doorslaer 1997) and in Wagstaff's
+(2005) and Erreygers' (2009) corrected forms with funding bounded by 0 and the largest amount of any village-year
+(the corrections for a bounded variable; funding has no natural upper bound, so read them as checks), with percentile
 bootstrap intervals resampling villages (each keeps all its years; ranks are recomputed in every resample). The
 claim is the change at 2021: the mean over the transition's years minus the mean over the campaign's.
 """
@@ -30,7 +31,7 @@ RANKINGS = {
     "need": ("need_index", -1, "funding concentrated among the less needy"),
 }
 #: The forms reported.
-FORMS = ("standard", "erreygers")
+FORMS = ("standard", "wagstaff", "erreygers")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def concentration_models(panel: pd.DataFrame, *, draws: int = 999, seed: int = 1
         keep = np.isfinite(rank_by)
         for form in FORMS:
             table = concentration_bootstrap(values[keep], direction * rank_by[keep], draws=draws, seed=seed,
-                                            form=form, bounds=(0.0, top) if form == "erreygers" else None,
+                                            form=form, bounds=None if form == "standard" else (0.0, top),
                                             groups=labels)
             yearly = table.loc[table["column"] != "change"].reset_index(drop=True)
             by_year.append(pd.DataFrame({

@@ -14,7 +14,14 @@ import pandas as pd
 from villageaid.io.normalize import codes_and_uniques
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE, endowment_index, need_index, rich_flag
 from villageaid.panel.typology import village_type
-from villageaid.schema import CITY_OR_ABOVE, FUNDING_SOURCES, PROJECT_NEED, UNIT_LEVELS, UNIT_STRENGTHS
+from villageaid.schema import (
+    CITY_OR_ABOVE,
+    FUNDING_SOURCES,
+    PROJECT_NEED,
+    UNIT_LEVELS,
+    UNIT_SECTORS,
+    UNIT_STRENGTHS,
+)
 
 _STRENGTH_SCORE = {"strong": 2.0, "general": 1.0, "marginal": 0.0}
 PERIODS = ("before_campaign", "campaign", "transition", "after_transition")
@@ -26,7 +33,7 @@ REFERENCE_CHOICES: dict[str, tuple[int, ...]] = {"2019": (2019,), "2016-2019": (
 #: Raw-table columns the panel is built from (every column of villages: its baseline columns are carried).
 PANEL_INPUTS: dict[str, tuple[str, ...] | None] = {
     "villages": None,
-    "units": ("unit_id", "level", "strength"),
+    "units": ("unit_id", "level", "strength", "sector"),
     "assignments": ("village_id", "unit_id", "role", "start_date", "end_date"),
     "funding": ("village_id", "year", "amount", "source", "project_type"),
     "designations": ("village_id", "year", "kind"),
@@ -253,6 +260,8 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     safe_unit = np.maximum(fs_unit, 0)
     level_code = np.where(has_fs, _category_codes(units["level"], UNIT_LEVELS)[safe_unit], -1)
     strength_code = np.where(has_fs, _category_codes(units["strength"], UNIT_STRENGTHS)[safe_unit], -1)
+    sector_code = (np.where(has_fs, _category_codes(units["sector"], UNIT_SECTORS)[safe_unit], -1)
+                   if "sector" in units else np.full(len(fs_unit), -1))
 
     funding = tables["funding"]
     fv, fy = _by_year(funding, village_ids, years)
@@ -308,6 +317,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
             fs_unit, categories=pd.Index(units["unit_id"].astype(object), dtype=object)),
         "first_secretary_level": pd.Categorical.from_codes(level_code, categories=list(UNIT_LEVELS)),
         "first_secretary_strength": pd.Categorical.from_codes(strength_code, categories=list(UNIT_STRENGTHS)),
+        "first_secretary_sector": pd.Categorical.from_codes(sector_code, categories=list(UNIT_SECTORS)),
         "city_unit": city,
         "strong_unit": strong,
         "team_size": measures["team_size"].ravel(),

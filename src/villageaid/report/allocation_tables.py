@@ -19,6 +19,7 @@ from villageaid.registry import (
     H8_ASINH,
     H8_GAP,
     H8_PPML,
+    H8_SECTOR,
     H9_AME_CAMPAIGN,
     H9_AME_TRANSITION,
     H9_LOGIT_CAMPAIGN,
@@ -189,6 +190,16 @@ def table8(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
                  ["One-sided 95% lower bound; p against a gap ≤ 0", "",
                   f"{row['conf_low']:+.3f}; p = {row['p_value']:.3f}"]]
         tidy_rows.append({"panel": "A", "model_id": H8_GAP.id, "model": H8_GAP.label, **row})
+    if allocation.sector_ppml is not None:
+        sector = context.model(H8_SECTOR).tidy().set_index("term")
+        for term in [t for t in sector.index if t.startswith("first_secretary_sector")]:
+            row = sector.loc[term]
+            value, error = estimate_cells(row["estimate"], row["std_error"], row["p_value"])
+            label = term.split("::", 1)[-1].replace("_", " ")
+            rows += [[f"Sector: {label} (PPML with sector, against government)", "", value], ["", "", error]]
+            tidy_rows.append({"panel": "A", "model_id": H8_SECTOR.id, "model": H8_SECTOR.label, "term": term,
+                              **row.to_dict()})
+        rows.append(["Wald test, no sector gaps: p-value", "", f"{allocation.sectors_ppml.p_value:.3f}"])
     rows.append(["Panel B. Logit of city-level assignment on endowment"])
     periods = [period for period in H9_MODELS if period in matching.logits]
     rows.append(["", *[period.capitalize() for period in periods]])
@@ -227,9 +238,10 @@ def table8(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     notes = ["H8: are vertical gaps (unit level) larger than horizontal ones (department strength)? Panel A is "
              "the Table 3 transition model; the Wald test is of equal coefficients, and the claim is tested one-"
              "sided: the gap city − strong with its one-sided 95% lower bound (normal) and p-value against a gap "
-             "of zero or less. The unit's sector (党政机关, 事业单位, 国有企业) is not in the models: see the "
-             "claims table. H9: Panel B is a logit of a city-level first secretary on the endowment index with "
-             "county dummies, one observation per village and period, errors clustered by township, and the "
+             "of zero or less. Where the units table records the sector (党政机关, 事业单位, 国有企业), the PPML "
+             "model is refitted with the first secretary's sector, against government departments, and the sector "
+             "gaps are tested jointly. H9: Panel B is a logit of a city-level first secretary on the endowment "
+             "index with county dummies, one observation per village and period, errors clustered by township, and the "
              "claim is its change at 2021 (the pooled logit's endowment × transition term). The paper's 双向选择 "
              "(two-sided choice) is not observed: the records show where units ended up, not who chose whom. "
              "Panel C is the rank correlation of the first "

@@ -86,7 +86,7 @@ def table7b(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
                  f"{wide.loc[year, ('conf_high', r)]:+.3f}]" for r in rankings]
         rows.append([str(int(year)), *cells])
     rows.append(["Change at 2021: transition mean − campaign mean"])
-    for form in ("standard", "erreygers"):
+    for form in ("standard", "wagstaff", "erreygers"):
         block = results.change.loc[results.change["form"] == form].set_index("ranking")
         rows.append([f"{form.capitalize()} form",
                      *[f"{block.loc[r, 'change']:+.3f} [{block.loc[r, 'conf_low']:+.3f}, "
@@ -95,9 +95,10 @@ def table7b(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     notes = ["H7 as the paper states it: where funding sits, not how unequal it is. Concentration index of total "
              "funding across villages (Kakwani, Wagstaff & van Doorslaer 1997): positive when funding is "
              "concentrated among the villages ranked high — the better endowed, or the less needy — and negative "
-             "when among those ranked low (pro-poor targeting, 雨露均沾). The Erreygers (2009) form bounds funding "
-             "by 0 and the largest amount of any village-year. Brackets: 95% percentile bootstrap intervals "
-             "resampling villages (ranks recomputed in each resample). The claim: both changes are positive.",
+             "when among those ranked low (pro-poor targeting, 雨露均沾). The Wagstaff (2005) and Erreygers (2009) "
+             "forms bound funding by 0 and the largest amount of any village-year. Brackets: 95% percentile "
+             "bootstrap intervals resampling villages (ranks recomputed in each resample). The claim: both changes "
+             "are positive.",
              context.note]
     return results.tidy(), FormattedTable(context.title, context.label, ["Year", *[labels[r] for r in rankings]],
                                           rows, [], notes)
