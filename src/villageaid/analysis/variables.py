@@ -49,8 +49,9 @@ def fit_with_fallback(fit: Callable[..., T], formula_or_data: object, *args: obj
     return fit(formula_or_data, *args, vcov=fallback, **options).with_fallback(vcov, fallback)
 
 
-#: Baseline controls of the allocation models: size and remoteness. The other baseline indicators make up
-#: the endowment index, which enters the models itself.
+#: Baseline controls of the allocation models: size and remoteness. They are also two of the four indicators of
+#: the endowment index, which enters the models itself: the index's coefficient is then what endowment adds to a
+#: village's size and remoteness (terrain and road access, weighted as in the index).
 BASELINE_CONTROLS = ("log_population", "log_distance")
 
 

@@ -133,10 +133,14 @@ def table3(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
             models.append(context.model(spec))
             columns.append(Column(spec.label, models[-1], rows, model_id=spec.id))
     groups = [ColumnGroup("", 1), ColumnGroup("Transition 2021–2025", 3), ColumnGroup("Campaign 2016–2020", 3)]
-    notes = ["H1: city-level first secretary; H2: rich village and endowment index; H3: city-level × rich "
-             "(the strong alliance, 强强联合), and types A, B, D against C (county-level unit + poor village). "
-             "County × year fixed effects; baseline controls are log population and log(1 + distance to the "
-             "county seat). Columns (2) and (5) are Poisson pseudo-maximum likelihood on funding in 万元 "
+    notes = ["H1: city-level first secretary; H2: rich village and endowment index, and need: the need index and "
+             "deep-poverty designation (雨露均沾 is need-graded targeting; the claim is a positive need gradient in "
+             "the campaign); H3: city-level × rich (the strong alliance, 强强联合), and types A, B, D against C "
+             "(county-level unit + poor village); H12: the members' strength and its product with a city-level "
+             "secretary (多级合治, centred at general strength). Richness and the types use the endowment index "
+             "(pre-campaign geography and baseline); targeting uses the need index (the 2015 poverty register); "
+             "terms whose variables the records lack are left out. County × year fixed effects; baseline controls "
+             "are log population and log(1 + distance to the county seat). Columns (2) and (5) are Poisson pseudo-maximum likelihood on funding in 万元 "
              "(coefficients are semi-elasticities); the others OLS on asinh(funding).",
              inference_note(models, context.analysis(TRANSITION_ASINH.analysis).strong_alliance_bootstrap,
                             context.panel),
