@@ -140,8 +140,9 @@ def table3(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
              "secretary (多级合治, centred at general strength). Richness and the types use the endowment index "
              "(pre-campaign geography and baseline); targeting uses the need index (the 2015 poverty register); "
              "terms whose variables the records lack are left out. County × year fixed effects; baseline controls "
-             "are log population and log(1 + distance to the county seat). Columns (2) and (5) are Poisson pseudo-maximum likelihood on funding in 万元 "
-             "(coefficients are semi-elasticities); the others OLS on asinh(funding).",
+             "are log population and log(1 + distance to the county seat). Columns (2) and (5) are Poisson "
+             "pseudo-maximum likelihood on funding in 万元 (coefficients are semi-elasticities); the others OLS on "
+             "asinh(funding).",
              inference_note(models, context.analysis(TRANSITION_ASINH.analysis).strong_alliance_bootstrap,
                             context.panel),
              context.note]
