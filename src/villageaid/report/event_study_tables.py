@@ -252,6 +252,15 @@ def table6(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     levels = results.cs_levels_simple
     rows.append(["Simple ATT in 万元 (CS, funding in levels)", "", "", "", fmt(levels.overall_estimate, 1)])
     rows.append(["", "", "", "", f"({fmt(levels.overall_std_error, 1)})"])
+    anticipated = results.cs_anticipation_simple
+    if anticipated is not None:
+        years = f"{results.anticipation} year{'s' * (results.anticipation > 1)}"
+        rows.append([f"Simple ATT allowing {years} of anticipation (CS)", "", "", "",
+                     fmt(anticipated.overall_estimate)])
+        rows.append(["", "", "", "", f"({fmt(anticipated.overall_std_error)})"])
+        tidy_parts.append(pd.DataFrame([{"model_id": "cs_anticipation", "model": "CS, not yet treated, anticipation",
+                                         "event_time": np.nan, "estimate": anticipated.overall_estimate,
+                                         "std_error": anticipated.overall_std_error}]))
     pre_never, pre_not_yet = results.cs_never.pre_trend_test(), results.cs_not_yet.pre_trend_test()
     rows.append(["Pre-trend test p-value (CS, all pre-periods)", "", "",
                  *[f"{test.p_value:.3f}" if test is not None else "–" for test in (pre_never, pre_not_yet)]])
@@ -259,6 +268,17 @@ def table6(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     rows.append(["Panel C. Goodman-Bacon decomposition of the static TWFE coefficient"])
     for row in results.bacon.by_type().itertuples(index=False):
         rows.append([f"{row.type}: weight, estimate", f"{row.weight:.3f}", fmt(row.estimate), "", ""])
+    if results.selection is not None:
+        rows.append(["Panel D. Who is designated: logit of ever being designated (villages)"])
+        selection = results.selection.tidy().set_index("term")
+        for term, label in (("endowment_index", "Endowment index"), ("need_index", "Need index"),
+                            ("city", "City-level first secretary (2021)"), ("strong", "Strong department (2021)")):
+            if term in selection.index:
+                value, error = estimate_cells(selection.loc[term, "estimate"], selection.loc[term, "std_error"],
+                                              selection.loc[term, "p_value"])
+                rows += [[label, value, "", "", ""], ["", error, "", "", ""]]
+        tidy_parts.append(selection.reset_index().assign(model_id="designation_selection",
+                                                         model="Selection into designation (logit)"))
     tidy = pd.concat(tidy_parts, ignore_index=True)
     notes = ["H5: funding after designation as a demonstration village (乡村振兴示范村), cohorts by first year "
              "of designation. TWFE: relative-time dummies with village and year effects. Sun–Abraham: cohort × "
@@ -268,6 +288,9 @@ def table6(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
              "not comparable with the TWFE and Sun–Abraham leads, which are relative to e = −1). Errors "
              "clustered by village (TWFE, Sun–Abraham) or from influence functions (CS; uniform bands in the "
              "figure from a multiplier bootstrap). Bacon: where the static TWFE coefficient gets its weight; "
-             "'later vs earlier' comparisons use already-treated villages as controls.",
+             "'later vs earlier' comparisons use already-treated villages as controls. The CS row with "
+             "anticipation lets effects start before the designation year (lists are drawn up and announced "
+             "first); Panel D shows that designation is not random (errors clustered by township), which the "
+             "doubly robust CS estimates adjust for through the endowment covariates only.",
              STAR_NOTE, context.note]
     return tidy, FormattedTable(context.title, context.label, ["", *columns], rows, [], notes)
