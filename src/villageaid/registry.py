@@ -224,6 +224,7 @@ RICH_ASINH = ModelSpec("rich_asinh", "logic_shift", "rich_event_study", "Rich ×
 CITY_ASINH = ModelSpec("city_asinh", "logic_shift", "city_event_study", "City-level × year, asinh", **_STUDY)
 RICH_PPML = ModelSpec("rich_ppml", "logic_shift", "rich_event_study_ppml", "Rich × year, PPML", **_STUDY)
 CITY_PPML = ModelSpec("city_ppml", "logic_shift", "city_event_study_ppml", "City-level × year, PPML", **_STUDY)
+TRIPLE_ASINH = ModelSpec("triple_asinh", "logic_shift", "triple_event_study", "City × rich × year, asinh", **_STUDY)
 _H5 = {"analysis": "demonstration", "hypotheses": ("H5",)}
 TWFE_DYNAMIC = ModelSpec("twfe", result="twfe_dynamic", label="TWFE event study", estimator="TWFE event study", **_H5)
 SUN_ABRAHAM = ModelSpec("sun_abraham", result="sun_abraham", label="Sun–Abraham", estimator="Sun–Abraham", **_H5)
@@ -394,14 +395,18 @@ TABLE4 = OutputSpec(
     needs=("logic_shift",), writer=f"{_R}.allocation_tables:table4", models=(SHIFT_ASINH, SHIFT_LOG1P, SHIFT_PPML),
     label="tab:logic-shift", program="analysis/logic_shift.py")
 TABLE5 = OutputSpec(
-    "table5_event_study", "table", "Table 5. Event studies: rich × year and city-level × year (2020 = 0)",
-    "表5 事件研究：富裕村×年份与市级单位×年份（2020年为基准）", needs=("logic_shift", "logic_shift_power"),
-    writer=f"{_R}.event_study_tables:table5", models=(RICH_ASINH, CITY_ASINH, RICH_PPML, CITY_PPML),
+    "table5_event_study", "table",
+    "Table 5. Event studies: rich × year, city-level × year and city-level × rich × year (2020 = 0)",
+    "表5 事件研究：富裕村×年份、市级单位×年份与市级单位×富裕村×年份（2020年为基准）",
+    needs=("logic_shift", "logic_shift_power"),
+    writer=f"{_R}.event_study_tables:table5",
+    models=(RICH_ASINH, CITY_ASINH, RICH_PPML, CITY_PPML, TRIPLE_ASINH),
     label="tab:event-study", program="analysis/logic_shift.py, estimators/event_study.py")
 TABLE5B = OutputSpec(
     "table5b_sensitivity", "table", "Table 5b. Sensitivity of the 2021 effect to violations of parallel trends (H4)",
     "表5b 2021年效应对平行趋势偏离的敏感性（H4）", needs=("logic_shift", "logic_shift_sensitivity"),
-    writer=f"{_R}.event_study_tables:table5b", models=(RICH_ASINH, RICH_PPML), label="tab:sensitivity",
+    writer=f"{_R}.event_study_tables:table5b", models=(RICH_ASINH, RICH_PPML, TRIPLE_ASINH),
+    label="tab:sensitivity",
     program="analysis/logic_shift.py, estimators/honest.py")
 FIGURE_SENSITIVITY = OutputSpec(
     "figure_sensitivity", "figure", "Sensitivity to violations of parallel trends", "对平行趋势偏离的敏感性",

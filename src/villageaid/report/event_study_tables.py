@@ -188,7 +188,8 @@ def table5b(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     columns = [(spec, column) for spec in context.spec.models
                for column in sensitivity_columns(spec, sensitivity[spec.result])]
     tidy, formatted = _sensitivity_table(
-        context, columns, "H4: robust 95% confidence intervals for the 2021 coefficient of rich × year (against 2020)")
+        context, columns, "H4: robust 95% confidence intervals for the 2021 coefficient of rich × year and of "
+        "city-level × rich × year, the triple difference's own event study (against 2020)")
     studies = {spec.label: context.model(spec) for spec in context.spec.models}
     notes = [f"The event-study coefficients and their variance come from Table 5: "
              f"{variance_sentence([s.model for s in studies.values()])}",
