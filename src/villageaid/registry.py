@@ -579,7 +579,8 @@ class KeyEstimate:
         Direction the paper's claim predicts: +1, -1, or 0 for a descriptive number.
     scale : str
         How to describe the size: "semi_elasticity" (PPML, log points), "asinh", "elasticity", "index",
-        "logit", "return" (log outcome on asinh funding), "return_change", "count" or "plain".
+        "logit", "return" (log outcome on asinh funding), "return_change", "per_growth" (PPML per unit of
+        lagged log growth), "count" or "plain".
     description : str
         What the number is, for the text.
     macro : str or None
@@ -710,7 +711,7 @@ KEY_ESTIMATES += (
                 description="the change after 2021 of the endowment gradient of funding (post × endowment index, "
                             "PPML)"),
     KeyEstimate("post_lag_growth", "H6", LAGGED_PPML, {"term": "post:lag_growth"}, "estimate", claim=+1,
-                scale="semi_elasticity", macro="HSixResults",
+                scale="per_growth", macro="HSixResults",
                 description="how much more funding follows last year's growth of collective income after 2021 "
                             "(post × lagged growth, PPML): results attract resources",
                 truth="H6_post_x_lagged_growth", truth_approximate=True),

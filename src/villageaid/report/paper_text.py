@@ -69,6 +69,8 @@ def describe_size(value: float, scale: str) -> str:
     if scale == "return":
         return (f"about {100 * (math.exp(value) - 1):+.1f}% in the outcome per unit of asinh(funding), i.e. "
                 "per e-fold increase in funding")
+    if scale == "per_growth":
+        return f"{100 * (math.exp(0.1 * value) - 1):+.1f}% in funding per 10 points of last year's income growth"
     if scale == "return_change":
         return f"{100 * value:+.1f} percentage points of that return per standard deviation of endowment"
     return f"{value:.3f}"
