@@ -146,3 +146,17 @@ def test_every_new_claim_has_its_truth_in_the_default_edition(default) -> None:
                    "allocation.transition_ppml.city_x_members.estimate"):
         value, _ = key_truth(truth, BY_ID[key_id])
         assert value is not None and np.isfinite(value), key_id
+
+
+def test_the_triple_difference_has_its_own_event_study(default) -> None:
+    from villageaid.analysis.logic_shift import logic_shift_models
+
+    panel, truth = default
+    results = logic_shift_models(panel, bootstrap_draws=0, vcov=CRV1)
+    study = results.triple_event_study.tidy().set_index("period")
+    assert study.loc[2020, "term"] == "(reference)" and results.triple_event_study.pre_trend is not None
+    # the alliance coefficient moves from 0 to 0.6 in log expected funding at 2021 (asinh: about 0.52 of it)
+    after = study.loc[[2021, 2022, 2023, 2024, 2025], "estimate"].mean()
+    before = study.loc[[2016, 2017, 2018, 2019], "estimate"].mean()
+    assert after - before > 0
+    assert truth["effects"]["H4_post_x_city_x_rich"] == pytest.approx(0.6)
