@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from villageaid.registry import ARGUMENTS, KEY_ESTIMATES, TABLE0
 from villageaid.report.claims import key_verdicts
@@ -49,3 +50,18 @@ def test_verdicts_are_read_from_the_tables(tmp_path: Path) -> None:
     missing = sorted({k.id for a in ARGUMENTS for k in a.keys if k.file != key.file})
     assert (verdicts.loc[missing, "verdict"] == "not estimated").all()
     assert (verdicts.loc[verdicts.index == "", "verdict"] == "not testable with these records").all()
+
+
+def test_a_table_of_text_is_a_longtable_of_wrapped_columns() -> None:
+    from villageaid.report.render import FormattedTable
+
+    table = FormattedTable("Table 0. Claims", "tab:claims", ["#", "Argument"], [["1", "雨露均沾 & 10%"], ["Panel"]],
+                           [], ["A note."], paragraph_widths=("0.1", "0.8"))
+    latex = table.to_latex()
+    assert r"\begin{longtable}{p{0.1\linewidth}p{0.8\linewidth}}" in latex and r"\endhead" in latex
+    assert r"\renewcommand{\thetable}{0}" in latex and r"雨露均沾 \& 10\%" in latex
+    assert latex.count(r"\begingroup") == latex.count(r"\endgroup") == 1
+    assert "adjustbox" not in latex
+    bad = FormattedTable("Table 0. Claims", "tab:claims", ["#", "Argument"], [], paragraph_widths=("1",))
+    with pytest.raises(ValueError, match="1 paragraph widths for 2 columns"):
+        bad.to_latex()

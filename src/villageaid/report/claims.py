@@ -68,5 +68,5 @@ def table0(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
              "contradicted (on the other side) or undetermined; where the records cannot test an argument, what "
              "data would. Descriptive numbers carry no verdict.", context.note]
     formatted = FormattedTable(context.title, context.label, ["#", "Argument", "Hypothesis", "Test", "Result"],
-                               rows, [], notes)
+                               rows, [], notes, paragraph_widths=("0.03", "0.25", "0.07", "0.22", "0.33"))
     return verdicts, formatted

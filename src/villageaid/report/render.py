@@ -80,6 +80,10 @@ class FormattedTable:
         Optional spanning header above ``columns`` (must cover all columns).
     notes : list of str
         Notes printed under the table.
+    paragraph_widths : tuple of str
+        For a table of text (long cells): the width of each column as a fraction of the line width. LaTeX then
+        sets wrapped paragraph columns in a ``longtable`` that may run over several pages, instead of one line
+        per row scaled down to the text width.
     """
 
     title: str
@@ -88,6 +92,7 @@ class FormattedTable:
     rows: list[list[str]]
     groups: list[ColumnGroup] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    paragraph_widths: tuple[str, ...] = ()
 
     def to_markdown(self) -> str:
         """Render as a GitHub-flavoured Markdown table with the title above and notes below."""
@@ -109,7 +114,12 @@ class FormattedTable:
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
-        """Render as a booktabs ``table`` environment (needs ``booktabs``; CJK text needs xeCJK)."""
+        """Render as a booktabs ``table`` environment (needs ``booktabs``; CJK text needs xeCJK).
+
+        With :attr:`paragraph_widths`, a ``longtable`` of wrapped columns instead (needs ``longtable``).
+        """
+        if self.paragraph_widths:
+            return self._to_longtable()
         width = len(self.columns)
         number = _TABLE_NUMBER.match(self.title)
         lines = [r"\begin{table}[htbp]", r"\centering"]
@@ -148,4 +158,28 @@ class FormattedTable:
             lines.append(" ".join(latex_escape(n) for n in self.notes))
             lines.append(r"\end{minipage}")
         lines.append(r"\end{table}")
+        return "\n".join(lines) + "\n"
+
+    def _to_longtable(self) -> str:
+        if len(self.paragraph_widths) != len(self.columns):
+            raise ValueError(f"{self.label}: {len(self.paragraph_widths)} paragraph widths for "
+                             f"{len(self.columns)} columns")
+        spec = "".join(rf"p{{{w}\linewidth}}" for w in self.paragraph_widths)
+        header = " & ".join(latex_escape(c) for c in self.columns) + r" \\"
+        number = _TABLE_NUMBER.match(self.title)
+        lines = [r"\begingroup", r"\footnotesize"]
+        if number:
+            lines.append(rf"\renewcommand{{\thetable}}{{{number.group(1)}}}")
+        lines += [rf"\begin{{longtable}}{{{spec}}}",
+                  rf"\caption{{{latex_escape(_TABLE_PREFIX.sub('', self.title))}}}\label{{{self.label}}} \\",
+                  r"\toprule", header, r"\midrule", r"\endfirsthead", r"\toprule", header, r"\midrule", r"\endhead"]
+        for row in self.rows:
+            if len(row) == 1:
+                lines.append(rf"\multicolumn{{{len(self.columns)}}}{{l}}{{\textit{{{latex_escape(row[0])}}}}} \\")
+            else:
+                lines.append(" & ".join(latex_escape(c) for c in row) + r" \\")
+        lines += [r"\bottomrule", r"\end{longtable}"]
+        if self.notes:
+            lines.append(" ".join(latex_escape(n) for n in self.notes))
+        lines.append(r"\par\endgroup")
         return "\n".join(lines) + "\n"
