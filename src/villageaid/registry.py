@@ -32,11 +32,13 @@ TYPE_TERMS = ("i(village_type, ref='C')", "endowment_index", "need_index", "deep
 #: Terms of the H4 triple differences: the change at 2021 of the level, richness and strong-alliance terms and of
 #: the endowment and need gradients.
 DID_TERMS = ("post:rich_village", "post:city", "post:city_x_rich", "city", "city_x_rich", "post:endowment_index",
-             "post:need_index", "strong", "members_strength", "city_x_members", "post:city_x_members")
+             "post:need_index", "post:deep_poverty", "strong", "members_strength", "city_x_members",
+             "post:city_x_members")
 #: Terms entered only where the data have what they need (the analysis frame's columns that must vary): records
 #: without the poverty register, deep-poverty designations or team members keep the other terms.
 OPTIONAL_TERMS: dict[str, str] = {
     "need_index": "need_index", "post:need_index": "need_index", "deep_poverty": "deep_poverty",
+    "post:deep_poverty": "deep_poverty",
     "members_strength": "members_strength", "city_x_members": "members_strength",
     "post:city_x_members": "members_strength"}
 #: Terms added when the data have demonstration villages.

@@ -92,7 +92,8 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
     asinh_ols, log1p_ols, ppml = (fitted.get(name) for name in SHIFT_MODELS)
     demo = ("demo", "demo_years") if frame["demo"].any() else ()
     common = dict(time="year", unit="village", reference=REFERENCE_YEAR, fixed_effects=("village", "county_year"))
-    extra = tuple(t for t in ("post:need_index", "members_strength", "city_x_members", "post:city_x_members")
+    extra = tuple(t for t in ("post:need_index", "post:deep_poverty", "members_strength", "city_x_members",
+                              "post:city_x_members")
                   if registry.OPTIONAL_TERMS[t] in optional)
     rich_controls = ("city", "city_x_rich", "post:city", "post:city_x_rich", "post:endowment_index", "strong", *extra,
                      *demo)

@@ -98,9 +98,10 @@ def selection_models(panel: pd.DataFrame, *, vcov: VcovSpec | None = None) -> Se
         d_demo=years["demo"] - previous["demo"], d_demo_years=years["demo_years"] - previous["demo_years"],
         changed=(years["unit"] != previous["unit"]) & previous["unit"].notna())
     terms = list(ROTATION_TERMS)
-    if "need_index" in available_optional(years):  # the need gradient changes at 2021 too (H4)
-        changes = changes.assign(d_post_need=(years["post"] - previous["post"]) * years["need_index"])
-        terms.append("d_post_need")
+    for name, column in (("d_post_need", "need_index"), ("d_post_deep", "deep_poverty")):
+        if column in available_optional(years):  # need-graded targeting changes at 2021 too (H4)
+            changes = changes.assign(**{name: (years["post"] - previous["post"]) * years[column]})
+            terms.append(name)
     if "members_strength" in available_optional(years):
         changes = changes.assign(d_members_strength=years["members_strength"] - previous["members_strength"],
                                  d_city_x_members=years["city_x_members"] - previous["city_x_members"])

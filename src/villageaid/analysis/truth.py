@@ -23,6 +23,7 @@ TERM_TRUTH = {"city": "H1_city_unit", "rich_village": "H2_rich", "endowment_inde
               "post:rich_village": "H4_post_x_rich", "post:city_x_rich": "H4_post_x_city_x_rich",
               "post:endowment_index": "H4_post_x_endowment_index", "need_index": "H2_need_index",
               "deep_poverty": "H2_deep_poverty", "post:need_index": "H4_post_x_need_index",
+              "post:deep_poverty": "H4_post_x_deep_poverty",
               "members_strength": "H12_members_strength", "city_x_members": "H12_city_x_members_strength"}
 #: Truths that differ from :data:`TERM_TRUTH` for a model of one source's funding: (outcome, term) → key. Every
 #: other term acts on every source alike in the simulation, so its truth is the same for any source.

@@ -488,7 +488,7 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     city_part = np.zeros((n, n_years))
     for period, mask in (("campaign", ~post), ("transition", post)):
         b = s.coefficients(period)
-        city_part[:, mask] = (city * (b["city_unit"] + b["city_x_rich"] * rich[:, None]))[:, mask]
+        city_part[:, mask] = (city * (_city_on_total(s, period) + b["city_x_rich"] * rich[:, None]))[:, mask]
     arrival = ~rounds["campaign"].city & rounds["transition"].city
     gain = theta_collective[:, None] * (asinh_total - np.arcsinh(total * np.exp(-city_part)))
     arrival_truth = {
@@ -527,6 +527,19 @@ def _concentration_truth(expected: np.ndarray, index: np.ndarray, need: np.ndarr
     return out
 
 
+def _city_on_total(s: Scenario, period: str) -> float:
+    """Effect of a city-level secretary on log expected total funding: its own plus the county's matching.
+
+    The county multiplies its own funding by exp(matching) where a city-level unit is posted, so expected total
+    funding rises by log(1 + w (exp(matching) − 1)) besides the unit's own effect, w the county's share of the
+    expected funding (every other term multiplies all sources alike, so the share is the same for every village).
+    """
+    base = dict(s.base_funding)
+    matching = s.county_matching_city_transition if period == "transition" else s.county_matching_city_campaign
+    weight = base["county"] / sum(base.values())
+    return s.coefficients(period)["city_unit"] + math.log1p(weight * math.expm1(matching))
+
+
 def _new_claims_truth(s: Scenario, rich: np.ndarray, unit_left: np.ndarray, post: np.ndarray,
                       industry_probability: np.ndarray, theta_collective: np.ndarray, matched: np.ndarray,
                       recorded: np.ndarray) -> dict[str, Any]:
@@ -552,8 +565,9 @@ def _new_claims_truth(s: Scenario, rich: np.ndarray, unit_left: np.ndarray, post
         "H11_county_matching_city": {"campaign": s.county_matching_city_campaign,
                                      "transition": s.county_matching_city_transition},
         "H12_members_strength": by_period("members_strength"),
-        "H8_city_minus_strong": {"campaign": bc["city_unit"] - bc["strong_unit"],
-                                 "transition": bt["city_unit"] - bt["strong_unit"]},
+        "H8_city_minus_strong": {"campaign": _city_on_total(s, "campaign") - bc["strong_unit"],
+                                 "transition": _city_on_total(s, "transition") - bt["strong_unit"]},
+        "H4_post_x_deep_poverty": bt["deep_poverty"] - bc["deep_poverty"],
         "H9_assignment_logit_change": s.assignment_slope_transition - s.assignment_slope_campaign,
         "H6_lagged_growth": {"campaign": s.performance_feedback_campaign,
                              "transition": s.performance_feedback_transition},
@@ -589,8 +603,10 @@ def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: 
     def by_period(name: str) -> dict[str, float]:
         return {"campaign": bc[name], "transition": bt[name]}
 
-    def types(b: dict[str, float]) -> dict[str, float]:
-        return {"A": b["city_unit"] + b["rich"] + b["city_x_rich"], "B": b["rich"], "D": b["city_unit"]}
+    city_total = {period: _city_on_total(s, period) for period in ("campaign", "transition")}
+
+    def types(b: dict[str, float], period: str) -> dict[str, float]:
+        return {"A": city_total[period] + b["rich"] + b["city_x_rich"], "B": b["rich"], "D": city_total[period]}
 
     att_rows = []
     for g in sorted(set(cohort[cohort > 0].tolist())):
@@ -606,12 +622,15 @@ def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: 
         "scale": ("Effects are on the log of expected funding (what PPML estimates). OLS of log(funding) on "
                   "positive amounts has the same slopes; OLS of asinh(funding) has slopes close to "
                   "(1 - share of village-years with no funding) times these, given in asinh_approx."),
-        "H1_city_unit": by_period("city_unit"),
+        "H1_city_unit": city_total,
+        "H1_note": ("The effect of a city-level secretary on total funding: its own (city_unit in the scenario) and "
+                    "the county's matching of it (H11), log(1 + w (exp(matching) − 1)) with w the county's share "
+                    "of expected funding."),
         "H2_rich": by_period("rich"),
         "H2_endowment_index": by_period("endowment_index"),
         "H3_city_x_rich": by_period("city_x_rich"),
-        "H3_type_vs_C": {"campaign": types(bc), "transition": types(bt)},
-        "H4_post_x_city": bt["city_unit"] - bc["city_unit"],
+        "H3_type_vs_C": {"campaign": types(bc, "campaign"), "transition": types(bt, "transition")},
+        "H4_post_x_city": city_total["transition"] - city_total["campaign"],
         "H4_post_x_rich": bt["rich"] - bc["rich"],
         "H4_post_x_city_x_rich": bt["city_x_rich"] - bc["city_x_rich"],
         "H4_post_x_endowment_index": bt["endowment_index"] - bc["endowment_index"],
@@ -624,7 +643,7 @@ def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: 
         "H5_note": ("att_level is the expected gain in total funding (万元) of cohort g in year t, averaged "
                     "over its villages given their characteristics; 0 before designation."),
         "H6_funding_shock_persistence": s.funding_persistence,
-        "H8_city_unit": by_period("city_unit"),
+        "H8_city_unit": city_total,
         "H8_strong_unit": by_period("strong_unit"),
         "H9_assignment_logit_slope": {"campaign": s.assignment_slope_campaign,
                                       "transition": s.assignment_slope_transition},

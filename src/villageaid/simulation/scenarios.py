@@ -366,22 +366,23 @@ def spillover() -> Scenario:
 def hidden_selection() -> Scenario:
     """Return a scenario where units do nothing, but strong units pick villages on a trait the records lack.
 
-    Unit level, strength and their combination with richness have no effect on funding; in the 2021 round city-
-    level units and strong departments choose villages on an unobserved trait (logit slope 1.5) that also raises
-    their funding (0.5 log points per standard deviation, every year). Richness and the endowment act as in
-    seed_true.
+    Unit level, strength, the team's members and their combination with richness have no effect on funding, and
+    the county matches nothing; in the 2021 round city-level units and strong departments choose villages on an
+    unobserved trait (logit slope 1.5) that also raises their funding (0.5 log points per standard deviation, every
+    year). Richness and the endowment act as in seed_true.
     """
     base = seed_true()
 
     def no_unit_effect(pairs: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
-        return tuple((k, 0.0 if k in ("city_unit", "strong_unit", "city_x_rich") else v) for k, v in pairs)
+        units = ("city_unit", "strong_unit", "city_x_rich", "members_strength", "city_x_members_strength")
+        return tuple((k, 0.0 if k in units else v) for k, v in pairs)
 
     return replace(base, name="hidden_selection",
                    description="Units have no effect; strong units select villages on an unobserved trait that "
                                "also draws funding.",
                    coefficients_campaign=no_unit_effect(base.coefficients_campaign),
                    coefficients_transition=no_unit_effect(base.coefficients_transition),
-                   hidden_selection=1.5, hidden_funding_effect=0.5)
+                   hidden_selection=1.5, hidden_funding_effect=0.5, county_matching_city_transition=0.0)
 
 
 def many_counties() -> Scenario:
