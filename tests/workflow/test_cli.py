@@ -67,7 +67,7 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
                 for kind in ("table", "figure")}
     assert set(tree_hashes(tmp_path / "t1" / "tables")) == declared["table"] | set(BUILD_FILES)
     assert set(tree_hashes(tmp_path / "t1" / "figures")) == declared["figure"]
-    assert len(declared["table"]) == 3 * 20 and len(declared["figure"]) == 2 * 10 + 7  # Table 10: simulated data
+    assert len(declared["table"]) == 3 * 21 and len(declared["figure"]) == 2 * 10 + 7  # Table 10: simulated data
 
 
 BAD = {

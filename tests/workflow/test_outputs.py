@@ -181,10 +181,11 @@ def test_each_analysis_is_estimated_once_and_writers_never_estimate(panel: pd.Da
     monkeypatch.setattr(outputs, "write_output", write_forbidding_estimation)
     build_outputs(panel, tmp_path / "t", tmp_path / "f", bootstrap_draws=0, log=lambda message: None, workers=1)
     assert {name: calls[f"analysis {name}"] for name in ANALYSES} == dict.fromkeys(ANALYSES, 1)
-    # Sensitivity: ΔSD and ΔRM for the two rich × year studies (H4), designation (H5) and arrival (H10).
-    assert calls["villageaid.estimators.honest.sensitivity_of"] == 2 * (2 + 1 + 1)
-    # Pre-test power: 50% and 80% for the four H4 studies and designation, 80% for arrival.
-    assert calls["villageaid.estimators.pretrends.slope_of"] == 2 * 4 + 2 + 1
+    # Sensitivity: ΔSD and ΔRM for the two rich × year studies and the triple difference's (H4), designation (H5)
+    # and arrival (H10).
+    assert calls["villageaid.estimators.honest.sensitivity_of"] == 2 * (3 + 1 + 1)
+    # Pre-test power: 50% and 80% for the five H4 studies and designation, 80% for arrival.
+    assert calls["villageaid.estimators.pretrends.slope_of"] == 2 * 5 + 2 + 1
     # The H10 2SLS (two outcomes, with and without the interaction), shared with the policy simulator: no refit.
     assert calls["villageaid.analysis.returns.iv_fe"] == 4
     assert calls["villageaid.estimators.iv.iv_fe from villageaid.analysis.policy_inputs"] == 0
