@@ -81,5 +81,5 @@ def industry_models(panel: pd.DataFrame, *, vcov: VcovSpec | None = None) -> Ind
                                typed["unit_left"].map({True: "left", False: "stayed"}).fillna("unknown")])
                 ["industry"].agg(["mean", "size"]).reset_index())
     survival.columns = ["period", "village_type", "unit", "share_active", "village_years"]
-    survival["share_active"] = survival["share_active"].astype(float).round(12)
+    survival["share_active"] = survival["share_active"].astype(float)
     return IndustryResults(model, survival, n_left, n_stayed)

@@ -36,8 +36,10 @@ from villageaid.estimators import RegressionResults, feols
 from villageaid.estimators.limits import MissingDataError, NoVariationError
 from villageaid.estimators.vcov import VcovSpec
 
-#: Terms of the unit fixed-effects model (the unit's level and strength are absorbed by its effect).
-UNIT_TERMS = ("rich_village", "city_x_rich", "endowment_index", "need_index", "deep_poverty", "members_strength")
+#: Terms of the unit fixed-effects model (the unit's level and strength are absorbed by its effect), and those
+#: entered where the records have them.
+UNIT_TERMS = ("rich_village", "city_x_rich", "endowment_index")
+UNIT_OPTIONAL_TERMS = ("need_index", "deep_poverty", "members_strength")
 #: Terms of the rotation model: changes of the unit's level, strength and the strong alliance; where the records
 #: have team members, the changes of the members' strength and of its product with a city-level secretary, which
 #: change with the secretary at a rotation (多级合治).
@@ -79,7 +81,7 @@ def selection_models(panel: pd.DataFrame, *, vcov: VcovSpec | None = None) -> Se
         raise NoVariationError("no dispatching unit serves both a rich and a poor village in the transition: unit "
                                "fixed effects leave nothing to compare")
     optional = available_optional(transition)
-    terms = [t for t in UNIT_TERMS if t in ("rich_village", "city_x_rich", "endowment_index") or t in optional]
+    terms = [*UNIT_TERMS, *(t for t in UNIT_OPTIONAL_TERMS if t in optional)]
     terms += available_controls(transition) + (["demo", "demo_years"] if transition["demo"].any() else [])
     unit_effects = fit_with_fallback(feols, f"asinh_funding_total ~ {' + '.join(terms)} | county_year + unit",
                                      transition, vcov=variance)

@@ -43,10 +43,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.multiplicity import ALTERNATIVES
 from villageaid.estimators.summary import TIDY_COLUMNS
 
 Alternative = Literal["two-sided", "greater", "less"]
-_ALTERNATIVES = ("two-sided", "greater", "less")
+_ALTERNATIVES = ALTERNATIVES
 #: Relative tolerance with which a permuted statistic counts as at least as extreme as the observed one.
 TIE_TOLERANCE = 1e-12
 

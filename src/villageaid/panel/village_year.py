@@ -201,7 +201,7 @@ def _by_year(frame: pd.DataFrame, village_ids: pd.Index, years: np.ndarray) -> t
 
 
 def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.ndarray, amount: np.ndarray,
-                     cells: int) -> tuple[np.ndarray, np.ndarray] | None:
+                     n_years: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Funding whose project type serves the village's main need, and the rest (None without both records).
 
     A project type serves the need :data:`~villageaid.schema.PROJECT_NEED` gives it; a type it does not list (a
@@ -210,12 +210,13 @@ def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.nda
     if "main_need" not in villages or "project_type" not in funding or not villages["main_need"].notna().any():
         return None
     served = funding["project_type"].astype(object).map(PROJECT_NEED).to_numpy(dtype=object)
-    village_need = villages["main_need"].astype(object).to_numpy()[cell // (cells // len(villages))]
+    cells = len(villages) * n_years
+    village_need = villages["main_need"].astype(object).to_numpy()[cell // n_years]
     known = pd.notna(village_need)
     is_match = known & (served == village_need)
     matched = np.bincount(cell[is_match], weights=amount[is_match], minlength=cells)
     unmatched = np.bincount(cell[known & ~is_match], weights=amount[known & ~is_match], minlength=cells)
-    without_need = np.repeat(~villages["main_need"].notna().to_numpy(), cells // len(villages))
+    without_need = np.repeat(~villages["main_need"].notna().to_numpy(), n_years)
     matched[without_need] = np.nan
     unmatched[without_need] = np.nan
     return matched, unmatched
@@ -272,7 +273,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     by_source = {s: np.bincount(cell[source == k], weights=amount[source == k], minlength=n * n_years)
                  for k, s in enumerate(FUNDING_SOURCES)}
     total = np.bincount(cell, weights=amount, minlength=n * n_years)
-    matched = _matched_funding(funding.loc[inside], villages, cell, amount, n * n_years)
+    matched = _matched_funding(funding.loc[inside], villages, cell, amount, n_years)
 
     designations = tables["designations"]
     demo = designations.loc[designations["kind"].astype(object) == "demonstration"]
