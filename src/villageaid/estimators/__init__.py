@@ -10,7 +10,7 @@ from typing import Any
 #: Where each public name lives, imported on first use (PEP 562): ``import villageaid.estimators`` loads no
 #: estimator module, so using one does not import SciPy's optimisers and statistics for all the others.
 _LOCATIONS = {
-    **dict.fromkeys(("WildBootstrapResult", "wild_cluster_bootstrap"), "bootstrap"),
+    **dict.fromkeys(("WildBootstrapResult", "treated_clusters", "wild_cluster_bootstrap"), "bootstrap"),
     **dict.fromkeys(("EventStudyResult", "event_study"), "event_study"),
     **dict.fromkeys(("SensitivityResult", "honest_did"), "honest"),
     **dict.fromkeys(("LogitResults", "logit"), "logit"),
@@ -36,6 +36,7 @@ _LOCATIONS = {
     **dict.fromkeys(("bonferroni", "bootstrap_p_values", "bootstrap_t_statistics", "holm", "romano_wolf"),
                     "multiplicity"),
     **dict.fromkeys(("PermutationResult", "permutation_interval", "permutation_test"), "randomization"),
+    **dict.fromkeys(("AssignmentResult", "InfeasibleAssignmentError", "solve_assignment"), "assignment"),
 }
 
 
@@ -77,12 +78,14 @@ __all__ = [
     "SSC",
     "ATTgtResult",
     "AggregatedEffects",
+    "AssignmentResult",
     "BaconDecomposition",
     "DynamicPanelResults",
     "EventStudyResult",
     "EventTimeEffects",
     "FEPoisson",
     "IVResults",
+    "InfeasibleAssignmentError",
     "JackknifeUndefinedError",
     "LogitResults",
     "MultipleResults",
@@ -120,8 +123,10 @@ __all__ = [
     "random_effects",
     "romano_wolf",
     "slope_for_power",
+    "solve_assignment",
     "ssc",
     "sun_abraham",
+    "treated_clusters",
     "twfe_event_study",
     "wild_cluster_bootstrap",
 ]

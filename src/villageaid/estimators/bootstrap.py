@@ -6,15 +6,25 @@ the same CRV1 variance as the estimate (the WCR-C / WCU-C variants of MacKinnon,
 and confidence intervals (WCU: percentile-t; WCR: test inversion). Fixed effects are absorbed first
 (Frisch–Waugh–Lovell).
 
+With few *treated* clusters (a treatment present in a handful of townships or counties) the ordinary wild cluster
+bootstrap fails whatever the total number of clusters: WCR under-rejects badly and WCU over-rejects (MacKinnon &
+Webb 2017, "Wild bootstrap inference for wildly different cluster sizes", J. Applied Econometrics 32:233–254;
+2018, "The wild bootstrap for few (treated) clusters", Econometrics Journal 21:114–135). Their remedy is the
+*subcluster* wild bootstrap: the variance and the t statistic stay clustered by the cluster variable, but the
+bootstrap weights are drawn for finer groups nested in the clusters (villages within townships, or single
+observations) — ``bootstrap_cluster``, as ``bootcluster`` in Stata's boottest and R's fwildclusterboot.
+:func:`treated_clusters` counts the treated clusters; below about 10 of them, use the subcluster bootstrap.
+
 Written here because no well-kept Python library offers it (fwildclusterboot and boottest are R/Stata;
 wildboottest for Python has no fixed effects). The computation works on cluster-level sums as in
 Roodman, MacKinnon, Nielsen & Webb (2019, "Fast and wild"): each draw costs O(G²) however many
-observations there are.
+observations there are (O(S·G) with weights drawn for S subclusters).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
@@ -22,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.demean import FixedEffects
-from villageaid.estimators.inference import cluster_codes, clustered_factor, counted_parameters
+from villageaid.estimators.inference import cluster_codes, cluster_sums, clustered_factor, counted_parameters
 from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.ols import FEOLS
 from villageaid.estimators.results import DescriptiveResults, RegressionResults
@@ -50,15 +60,18 @@ class _Inversion:
     scores: tuple[np.ndarray, np.ndarray] | None = None
     t_star: np.ndarray | None = None
 
+    def bootstrap_t(self, null_value: float) -> np.ndarray:
+        """Bootstrap t statistics of the test of ``term = null_value``, one per draw (in the order of the draws)."""
+        if self.restricted:
+            scores = self.scores[0] + null_value * self.scores[1]
+            return (self.numerators[0] + null_value * self.numerators[1]) / np.sqrt(
+                self.factor * (scores**2).sum(axis=1))
+        return self.t_star
+
     def p_value(self, null_value: float) -> float:
         """Symmetric bootstrap p-value of ``term = null_value``."""
         t_observed = (self.estimate - null_value) / self.se_hat
-        if self.restricted:
-            scores = self.scores[0] + null_value * self.scores[1]
-            t_star = (self.numerators[0] + null_value * self.numerators[1]) / np.sqrt(
-                self.factor * (scores**2).sum(axis=1))
-        else:
-            t_star = self.t_star
+        t_star = self.bootstrap_t(null_value)
         return float(np.mean(np.abs(t_star) >= abs(t_observed) * (1 - TIE_TOLERANCE)))
 
     def interval(self, conf_level: float) -> tuple[float, float]:
@@ -86,6 +99,11 @@ class WildBootstrapResult(DescriptiveResults):
 
     ``tidy(conf_level)`` gives one row: the estimate, its CRV1 standard error, the t statistic, the bootstrap
     p-value and the bootstrap confidence interval at ``conf_level`` (found from the same draws).
+
+    ``clusters`` counts the variance clusters (of ``cluster_variable``). The bootstrap weights were drawn for
+    ``bootstrap_groups`` groups of ``bootstrap_level`` (the subcluster bootstrap of MacKinnon & Webb 2018) or,
+    when ``bootstrap_level`` is None, for the variance clusters themselves; ``draws`` and ``full_enumeration``
+    refer to those groups (all 2^``bootstrap_groups`` sign patterns).
     """
 
     term: str
@@ -104,6 +122,9 @@ class WildBootstrapResult(DescriptiveResults):
     full_enumeration: bool
     nobs: int = 0
     inversion: _Inversion | None = field(default=None, compare=False)
+    cluster_variable: str | None = None
+    bootstrap_level: str | None = None
+    bootstrap_groups: int | None = None
 
     no_variance_reason: ClassVar[str] = ("its p-value and interval come from the bootstrap distribution of the t "
                                          "statistic, not from a variance matrix (the standard error shown is CRV1's)")
@@ -129,6 +150,8 @@ class WildBootstrapResult(DescriptiveResults):
     def etable_rows(self) -> dict[str, str]:
         """Return the bootstrap p-value and interval as rows of a regression table."""
         kind = "WCR" if self.restricted else "WCU"
+        if self.bootstrap_level is not None:
+            kind += f", weights by {self.bootstrap_level} ({self.bootstrap_groups})"
         return {f"Wild bootstrap p ({kind}, G = {self.clusters})": f"{self.p_value:.3f}",
                 f"Wild bootstrap {100 * self.conf_level:g}% CI": f"[{self.conf_low:.3f}, {self.conf_high:.3f}]"}
 
@@ -138,7 +161,12 @@ class WildBootstrapResult(DescriptiveResults):
     def __str__(self) -> str:
         kind = "WCR" if self.restricted else "WCU"
         draws = f"all {self.draws} sign patterns" if self.full_enumeration else f"B = {self.draws}"
-        return (f"Wild cluster bootstrap ({kind}, {self.weights} weights, {draws}, G = {self.clusters}) "
+        level = f"G = {self.clusters}"
+        if self.bootstrap_level is not None:
+            clusters = f"{self.cluster_variable} clusters" if self.cluster_variable else "clusters"
+            level = (f"bootstrap weights by {self.bootstrap_level} ({self.bootstrap_groups}) within "
+                     f"{self.clusters} {clusters}")
+        return (f"Wild cluster bootstrap ({kind}, {self.weights} weights, {draws}, {level}) "
                 f"of {self.term} = {self.null:g}: t = {self.t_stat:.3f}, p = {self.p_value:.4f}, "
                 f"{100 * self.conf_level:g}% CI [{self.conf_low:.4g}, {self.conf_high:.4g}]")
 
@@ -200,12 +228,65 @@ class _ClusterSums:
             Q = Q + N
         return e, Q
 
+    @staticmethod
+    def scores(v: np.ndarray, e: np.ndarray, Q: np.ndarray) -> np.ndarray:
+        """Return the draws' cluster score projections q = v ⊙ e − Q v, (draws × G), from :meth:`pieces`."""
+        return v * e[None, :] - v @ Q.T
 
-def _t_stats(sums: _ClusterSums, v: np.ndarray, beta_base: np.ndarray, center: float,
+
+class _SubclusterSums:
+    """Pieces of the bootstrap whose weights vary by S groups nested in the G variance clusters (subclusters).
+
+    With weights v (one per bootstrap group s) the bootstrap residuals are u ⊙ v[s(i)]. As in
+    :meth:`_ClusterSums.pieces`, with d_s = X_s'u_s and e_s = a_j'd_s: the estimate moves by v·e and cluster g's
+    score projection is q_g = Σ_{s in g} v_s e_s − Σ_s (M[g, s] + N[g, s]) v_s, M[g, s] = a_j' H_g A d_s
+    (re-estimating the slopes) and N[g, s] = a_j' X_g' P(u ⊙ 1_s)_g (re-absorbing the fixed effects). P being
+    symmetric, N[g, s] = Σ_{i in s} u_i P(X a_j ⊙ 1_g)_i: the G columns P(X a_j ⊙ 1_g) are projected once, whatever S
+    and whatever the residuals (an n × G array, as for the cluster-level bootstrap).
+
+    :meth:`pieces` returns e (S,) and R (G × S), R[g, s] = e_s·[s in g] − M[g, s] − N[g, s], so that a draw's
+    scores are R v. Each call costs O(n·(k + G) + S·G·k); a set of B draws costs O(B·S·G) time and O(B·(S + G))
+    memory (the weights and the scores), against O(B·G²) for the cluster-level bootstrap.
+    """
+
+    def __init__(self, sums: _ClusterSums, codes: np.ndarray) -> None:
+        self.sums = sums
+        self.j = sums.j
+        self.codes = codes
+        self.S = int(codes.max()) + 1
+        self.parent = np.empty(self.S, dtype=np.int64)  # the variance cluster of each bootstrap group
+        self.parent[codes] = sums.codes
+        self.projected = None
+        if sums.fixed is not None:
+            n = len(codes)
+            spread = np.zeros((n, sums.G), order="F")
+            spread[np.arange(n), sums.codes] = sums.X @ sums.a
+            demeaned, _ = sums.fixed.demean(spread)
+            self.projected = spread - demeaned  # P(X a_j ⊙ 1_g), one column per cluster g
+
+    def pieces(self, beta_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return e (S,) and R (G × S) for residuals u = y − X·beta_base: a draw v gives scores q = R v."""
+        sums = self.sums
+        u = sums.y - sums.X @ beta_base
+        d = cluster_sums(sums.X * u[:, None], self.codes, self.S)  # X_s'u_s, (S × k)
+        e = d @ sums.a
+        R = -(sums.aH @ sums.A @ d.T)
+        if self.projected is not None:
+            R -= cluster_sums(self.projected * u[:, None], self.codes, self.S).T
+        R[self.parent, np.arange(self.S)] += e
+        return e, R
+
+    @staticmethod
+    def scores(v: np.ndarray, e: np.ndarray, R: np.ndarray) -> np.ndarray:
+        """Return the draws' cluster score projections R v, (draws × G), from :meth:`pieces`."""
+        return v @ R.T
+
+
+def _t_stats(sums: _ClusterSums | _SubclusterSums, v: np.ndarray, beta_base: np.ndarray, center: float,
              factor: float) -> np.ndarray:
     e, Q = sums.pieces(beta_base)
     beta_j = beta_base[sums.j] + v @ e
-    q = v * e[None, :] - v @ Q.T
+    q = sums.scores(v, e, Q)
     se = np.sqrt(factor * (q**2).sum(axis=1))
     return (beta_j - center) / se
 
@@ -225,11 +306,96 @@ def _restricted_beta(X: np.ndarray, y: np.ndarray, j: int, null: float) -> np.nd
 TIE_TOLERANCE = 1e-10
 
 
+#: Treated clusters below which MacKinnon & Webb (2017, 2018) find the ordinary wild cluster bootstrap unreliable.
+FEW_TREATED_CLUSTERS = 10
+
+
+def _as_columns(columns: str | Sequence[str] | None, what: str) -> tuple[str, ...]:
+    if columns is None:
+        return ()
+    names = (columns,) if isinstance(columns, str) else tuple(columns)
+    if not names or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{what} must be a column name or a non-empty sequence of column names, got {columns!r}")
+    return names
+
+
+def _bootstrap_group_codes(data: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """Integer codes, by first appearance, of the groups of ``columns`` (of their intersection when several)."""
+    codes = []
+    for column in columns:
+        if data[column].isna().any():
+            raise ValueError(f"bootstrap_cluster column {column!r} has missing values in the estimation sample")
+        codes.append(pd.factorize(data[column], sort=False)[0].astype(np.int64))
+    if len(codes) == 1:
+        return codes[0]
+    return pd.factorize(pd.MultiIndex.from_arrays(codes), sort=False)[0].astype(np.int64)
+
+
+def _require_nested(data: pd.DataFrame, boot_codes: np.ndarray, codes: np.ndarray, columns: tuple[str, ...],
+                    cluster: str) -> None:
+    """Raise ValueError naming a bootstrap group that spans two variance clusters, if there is one."""
+    parent = np.empty(int(boot_codes.max()) + 1, dtype=np.int64)
+    parent[boot_codes] = codes  # the last cluster seen for each group
+    spanning = np.flatnonzero(parent[boot_codes] != codes)
+    if spanning.size == 0:
+        return
+    row = int(spanning[0])
+    other = int(np.flatnonzero((boot_codes == boot_codes[row]) & (codes == parent[boot_codes[row]]))[0])
+    group = ", ".join(f"{column} = {data[column].iloc[row]}" for column in columns)
+    names = " × ".join(repr(column) for column in columns)
+    raise ValueError(f"bootstrap_cluster {names} is not nested in cluster {cluster!r}: the group {group} spans "
+                     f"{cluster} = {data[cluster].iloc[row]} and {cluster} = {data[cluster].iloc[other]}; each "
+                     "bootstrap group must lie within one variance cluster (e.g. villages within townships)")
+
+
+def treated_clusters(data: pd.DataFrame, treatment: str, cluster: str | Sequence[str]) -> int:
+    """Count the clusters in which ``treatment`` is non-zero for at least one observation.
+
+    MacKinnon & Webb (2017, J. Applied Econometrics 32:233–254; 2018, Econometrics Journal 21:114–135) show that
+    what governs the wild cluster bootstrap (and cluster-robust t tests) with a cluster-level treatment is not the
+    number of clusters but the number of *treated* clusters (or, symmetrically, of untreated ones): with fewer
+    than about 10 (:data:`FEW_TREATED_CLUSTERS`) the restricted bootstrap (WCR) under-rejects badly — its
+    p-values are seldom small — and the unrestricted one (WCU) over-rejects, however many clusters there are in
+    all. Their remedy is the subcluster wild bootstrap, :func:`wild_cluster_bootstrap` with ``bootstrap_cluster``
+    set to a level nested in the clusters (villages within townships, or observations). It is not exact either:
+    with a single treated cluster and errors strongly correlated within clusters it too can under-reject.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The estimation sample.
+    treatment : str
+        Numeric or boolean treatment column; non-zero (True) means treated. Missing values count as untreated.
+    cluster : str or sequence of str
+        Column(s) defining the clusters (their intersection when several); rows with a missing cluster are
+        ignored.
+
+    Returns
+    -------
+    int
+        Number of clusters with at least one treated observation.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"township": [1, 1, 2, 2, 3, 3], "aid": [0, 1, 0, 0, 1, 1]})
+    >>> treated_clusters(data, "aid", "township")
+    2
+    """
+    columns = _as_columns(cluster, "cluster")
+    for column in (treatment, *columns):
+        if column not in data.columns:
+            raise KeyError(f"column {column!r} is not in the data")
+    treated = data[treatment].fillna(0).ne(0)
+    return int(treated.groupby([data[column] for column in columns], dropna=True).any().sum())
+
+
 def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster: str, *, null: float = 0.0,
                            draws: int = 9999,
                            weights: WeightKind = "rademacher", restricted: bool = True, seed: int | None = None,
                            conf_level: float = 0.95, enumerate_all: bool | None = None,
-                           ssc: SSC | None = None) -> WildBootstrapResult:
+                           ssc: SSC | None = None,
+                           bootstrap_cluster: str | Sequence[str] | None = None) -> WildBootstrapResult:
     """Test ``term = null`` in a linear model by the wild cluster bootstrap, clustering by ``cluster``.
 
     Parameters
@@ -240,14 +406,17 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     term : str
         Coefficient to test.
     cluster : str
-        Column defining the bootstrap (and variance) clusters, e.g. township.
+        Column defining the variance clusters, e.g. township: the CRV1 t statistics of the estimate and of every
+        bootstrap sample are clustered by it. Unless ``bootstrap_cluster`` is given, the bootstrap weights are
+        drawn by it too.
     null : float
         Value under the null hypothesis.
     draws : int
-        Bootstrap draws B. With Rademacher weights and 2^G ≤ B, all 2^G sign patterns are enumerated
-        instead (the exact bootstrap distribution).
+        Bootstrap draws B. With Rademacher weights and 2^G ≤ B (G the number of bootstrap groups: clusters, or
+        ``bootstrap_cluster`` groups), all 2^G sign patterns are enumerated instead (the exact bootstrap
+        distribution).
     weights : {"rademacher", "webb"}
-        Webb's six-point weights are recommended with fewer than about 12 clusters.
+        Webb's six-point weights are recommended with fewer than about 12 bootstrap groups.
     restricted : bool
         Impose the null when generating bootstrap samples (WCR, recommended) or not (WCU).
     seed : int, optional
@@ -258,10 +427,29 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
         Enumerate all 2^G Rademacher sign patterns; by default when 2^G ≤ ``draws``.
     ssc : SSC, optional
         Small-sample correction of the CRV1 t statistics (default fixest's, the same as ``feols``).
+    bootstrap_cluster : str or sequence of str, optional
+        Column(s) whose groups (their intersection when several) receive the bootstrap weights: the
+        *subcluster* wild bootstrap of MacKinnon & Webb (2018, "The wild bootstrap for few (treated) clusters",
+        Econometrics Journal 21:114–135), Stata boottest's and fwildclusterboot's ``bootcluster``. Each group must
+        lie within one cluster of ``cluster`` (villages within townships; a column unique by row bootstraps
+        single observations). The variance stays clustered by ``cluster``. Use it when few clusters are treated
+        (or few untreated; :func:`treated_clusters`): below about 10, the ordinary WCR under-rejects badly and
+        WCU over-rejects. None (default): the weights are drawn by ``cluster``, the ordinary wild cluster
+        bootstrap. A draw costs O(S·G) for S bootstrap groups in G clusters (O(G²) without subclusters) and the
+        draws are held in memory, O(B·(S + G)) numbers: fine for S up to a few thousand.
 
     Returns
     -------
     WildBootstrapResult
+
+    Raises
+    ------
+    KeyError
+        ``term`` is not a coefficient, or a column of ``cluster`` or ``bootstrap_cluster`` is not in the data.
+    ValueError
+        A bootstrap group spans two clusters (not nested), or has missing values; unknown ``weights``.
+    TooFewError
+        Fewer than two clusters or two bootstrap groups.
 
     Examples
     --------
@@ -274,6 +462,13 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     >>> result = wild_cluster_bootstrap(fit, "x", "g", seed=1)
     >>> result.full_enumeration, result.draws
     (True, 256)
+
+    Weights drawn by subcluster (here five of each cluster's rows), the variance still clustered by ``g``:
+
+    >>> data["village"] = np.arange(200) // 5
+    >>> sub = wild_cluster_bootstrap(fit, "x", "g", seed=1, draws=999, bootstrap_cluster="village")
+    >>> sub.bootstrap_groups, sub.clusters, sub.full_enumeration
+    (40, 8, False)
     """
     if isinstance(model, RegressionResults):
         if not isinstance(model.model, FEOLS):
@@ -281,6 +476,10 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
         model = model.model
     if model.weights is not None:
         raise ValueError("the wild cluster bootstrap here does not support regression weights")
+    boot_columns = _as_columns(bootstrap_cluster, "bootstrap_cluster")
+    for column in boot_columns:
+        if column not in model.data.columns:
+            raise KeyError(f"bootstrap_cluster column {column!r} is not in the data")
     design = model.design((cluster,))
     if term not in design.names:
         raise KeyError(f"{term!r} is not a coefficient of the model ({', '.join(design.names)})")
@@ -292,16 +491,27 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     G = sums.G
     if G < 2:
         raise TooFewError(f"the wild cluster bootstrap needs at least two clusters of {cluster!r}, found {G}")
+    boot: _ClusterSums | _SubclusterSums = sums
+    groups = G
+    if boot_columns:
+        boot_codes = _bootstrap_group_codes(design.data, boot_columns)
+        groups = int(boot_codes.max()) + 1
+        if groups < 2:
+            raise TooFewError(f"the subcluster wild bootstrap needs at least two groups of bootstrap_cluster "
+                              f"{' × '.join(boot_columns)}, found {groups}")
+        _require_nested(design.data, boot_codes, codes, boot_columns, cluster)
+        if groups > G:  # nested and as many groups as clusters: the same partition, the cluster-level algebra
+            boot = _SubclusterSums(sums, boot_codes)
     small_sample = ssc or SSC()
     K = counted_parameters(small_sample, k, design.fixed, design.fixed.degrees_of_freedom if design.fixed else 0,
                            [codes])
     factor = clustered_factor(small_sample, n, K, G)  # the CRV1 factor of the core, so t is the estimate's own
 
-    full = weights == "rademacher" and (2**G <= draws if enumerate_all is None else enumerate_all)
+    full = weights == "rademacher" and (2**groups <= draws if enumerate_all is None else enumerate_all)
     if full:
-        v = np.array(list(itertools.product([-1.0, 1.0], repeat=G)))
+        v = np.array(list(itertools.product([-1.0, 1.0], repeat=groups)))
     else:
-        v = bootstrap_weights(weights, draws, G, np.random.default_rng(seed))
+        v = bootstrap_weights(weights, draws, groups, np.random.default_rng(seed))
 
     beta_hat = sums.A @ sums.Xy.sum(axis=0)
     e_hat, _ = sums.pieces(beta_hat)
@@ -313,15 +523,18 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
         # and hence the bootstrap numerator and scores: computing them at b = 0 and b = 1 once gives every b's
         # bootstrap distribution from the same draws without rebuilding or re-demeaning anything — the p-value
         # and the interval's inversion cost a few vector operations each.
-        e0, Q0 = sums.pieces(_restricted_beta(X, y, j, 0.0))
-        e1, Q1 = sums.pieces(_restricted_beta(X, y, j, 1.0))
+        e0, Q0 = boot.pieces(_restricted_beta(X, y, j, 0.0))
+        e1, Q1 = boot.pieces(_restricted_beta(X, y, j, 1.0))
         de, dQ = e1 - e0, Q1 - Q0
         inversion = _Inversion(float(beta_hat[j]), se_hat, factor, True, numerators=(v @ e0, v @ de),
-                               scores=(v * e0[None, :] - v @ Q0.T, v * de[None, :] - v @ dQ.T))
+                               scores=(boot.scores(v, e0, Q0), boot.scores(v, de, dQ)))
     else:
         inversion = _Inversion(float(beta_hat[j]), se_hat, factor, False,
-                               t_star=_t_stats(sums, v, beta_hat, beta_hat[j], factor))
+                               t_star=_t_stats(boot, v, beta_hat, beta_hat[j], factor))
     p = inversion.p_value(null)
     low, high = inversion.interval(conf_level)
     return WildBootstrapResult(term, float(beta_hat[j]), null, float(t_obs), p, float(low), float(high), conf_level,
-                               int(v.shape[0]), weights, restricted, G, seed, full, n, inversion)
+                               int(v.shape[0]), weights, restricted, G, seed, full, n, inversion,
+                               cluster_variable=cluster,
+                               bootstrap_level=" × ".join(boot_columns) if boot_columns else None,
+                               bootstrap_groups=groups)
