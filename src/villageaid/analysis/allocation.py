@@ -29,16 +29,15 @@ from villageaid.analysis.variables import (
     available_optional,
     fit_with_fallback,
     formula_models,
+    township_bootstrap,
     village_variance,
 )
 from villageaid.estimators import (
-    FEOLS,
     RegressionResults,
     WaldTest,
     WildBootstrapResult,
     feols,
     fepois,
-    wild_cluster_bootstrap,
 )
 from villageaid.estimators.vcov import VcovSpec
 
@@ -151,8 +150,8 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
     if (bootstrap_draws and "township" in frame and asinh_ols is not None
             and specs["asinh_ols"].key_term in asinh_ols.params.index):
         # (a term dropped as collinear — no type-A village in a period — has nothing to bootstrap)
-        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh_ols"].key_term, "township",
-                                           draws=bootstrap_draws, weights="webb", seed=seed)
+        bootstrap = township_bootstrap(asinh_formula, frame, specs["asinh_ols"].key_term, draws=bootstrap_draws,
+                                       seed=seed)
     gap = one_sided_gap(ppml, "city", "strong") if ppml is not None and {"city", "strong"} <= set(ppml.params.index) \
         else None
     sector_model, sector_test = None, None

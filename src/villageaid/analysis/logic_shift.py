@@ -26,17 +26,16 @@ from villageaid.analysis.variables import (
     available_optional,
     fit_with_fallback,
     formula_models,
+    township_bootstrap,
     village_variance,
 )
 from villageaid.estimators import (
-    FEOLS,
     EventStudyResult,
     RegressionResults,
     WildBootstrapResult,
     event_study,
     feols,
     fepois,
-    wild_cluster_bootstrap,
 )
 from villageaid.estimators.vcov import VcovSpec
 
@@ -117,8 +116,8 @@ def logic_shift_models(panel: pd.DataFrame, *, bootstrap_draws: int = 9999, seed
     bootstrap = None
     if (bootstrap_draws and "township" in frame and asinh_ols is not None
             and specs["asinh_ols"].key_term in asinh_ols.params.index):
-        bootstrap = wild_cluster_bootstrap(FEOLS(asinh_formula, frame), specs["asinh_ols"].key_term, "township",
-                                           draws=bootstrap_draws, weights="webb", seed=seed)
+        bootstrap = township_bootstrap(asinh_formula, frame, specs["asinh_ols"].key_term, draws=bootstrap_draws,
+                                       seed=seed)
     return LogicShiftResults(asinh_ols, log1p_ols, ppml, rich_es, city_es, rich_es_ppml, city_es_ppml, bootstrap,
                              triple_es)
 

@@ -12,6 +12,7 @@ from villageaid import registry
 from villageaid.estimators.vcov import CRV1, CRV3, VarianceEstimator, VcovSpec, as_vcov
 
 if TYPE_CHECKING:
+    from villageaid.estimators import WildBootstrapResult
     from villageaid.registry import ModelSpec
 
 T = TypeVar("T")
@@ -47,6 +48,28 @@ def fit_with_fallback(fit: Callable[..., T], formula_or_data: object, *args: obj
         return fit(formula_or_data, *args, vcov=vcov, **options)
     fallback = CRV1(vcov.cluster)
     return fit(formula_or_data, *args, vcov=fallback, **options).with_fallback(vcov, fallback)
+
+
+def township_bootstrap(formula: str, frame: pd.DataFrame, term: str, *, draws: int, seed: int
+                       ) -> WildBootstrapResult:
+    """Wild cluster bootstrap p-value of ``term``, errors clustered by township, robust to few treated townships.
+
+    What governs the bootstrap is the number of *treated* townships — those where ``term`` (a column or an
+    interaction ``a:b``, treated where the product is non-zero) is non-zero — or of untreated ones, whichever is
+    smaller (MacKinnon & Webb 2017, 2018). With fewer than :data:`~villageaid.estimators.FEW_TREATED_CLUSTERS`
+    of either, the weights are drawn by village within the townships (the subcluster wild bootstrap), and the
+    result says so (``bootstrap_level``); otherwise by township (Webb weights either way).
+    """
+    from villageaid.estimators import FEOLS, treated_clusters, wild_cluster_bootstrap
+    from villageaid.estimators.bootstrap import FEW_TREATED_CLUSTERS
+
+    treatment = np.prod([frame[name].to_numpy(dtype=float) for name in term.split(":")], axis=0)
+    marked = frame.assign(_treated=treatment)
+    treated = treated_clusters(marked, "_treated", "township")
+    untreated = treated_clusters(marked.assign(_treated=(treatment == 0).astype(float)), "_treated", "township")
+    few = min(treated, untreated) < FEW_TREATED_CLUSTERS and "village" in frame
+    return wild_cluster_bootstrap(FEOLS(formula, frame), term, "township", draws=draws, weights="webb", seed=seed,
+                                  bootstrap_cluster="village" if few else None)
 
 
 #: Baseline controls of the allocation models: size and remoteness. They are also two of the four indicators of

@@ -11,6 +11,7 @@ import pandas as pd
 
 from villageaid.analysis.truth import carrying_villages
 from villageaid.estimators import WildBootstrapResult
+from villageaid.estimators.bootstrap import FEW_TREATED_CLUSTERS
 from villageaid.estimators.results import RegressionResults
 from villageaid.registry import (
     CAMPAIGN_ASINH,
@@ -106,8 +107,15 @@ def inference_note(models: Sequence[RegressionResults], bootstrap: WildBootstrap
                      f"rich in {PERIOD_YEARS[period]} {'carries' if carrying == 1 else 'carry'} the city × rich "
                      "coefficient of that period; it is fragile.")
     if bootstrap is not None:
-        text += (f" Wild cluster bootstrap p-values impose the null and resample the {bootstrap.clusters} "
-                 f"townships (Webb weights, B = {bootstrap.draws}, seed {bootstrap.seed}).")
+        if bootstrap.bootstrap_level is None:
+            text += (f" Wild cluster bootstrap p-values impose the null and draw one weight for each of the "
+                     f"{bootstrap.clusters} townships (Webb weights, B = {bootstrap.draws}, seed {bootstrap.seed}).")
+        else:
+            text += (f" Fewer than {FEW_TREATED_CLUSTERS} townships hold (or lack) the tested term, too few treated "
+                     "clusters for the township wild bootstrap (MacKinnon & Webb 2017, 2018): its p-values impose "
+                     f"the null with errors clustered by the {bootstrap.clusters} townships and weights drawn for "
+                     f"each of the {bootstrap.bootstrap_groups} villages (the subcluster wild bootstrap; Webb "
+                     f"weights, B = {bootstrap.draws}, seed {bootstrap.seed}).")
         if bootstrap.clusters < MIN_BOOTSTRAP_CLUSTERS:
             text += (f" Caution: {bootstrap.clusters} bootstrap clusters are fewer than {MIN_BOOTSTRAP_CLUSTERS}; "
                      "the bootstrap p-values are unreliable.")
