@@ -1,6 +1,8 @@
-"""Canonical schema of the six raw tables and the codebook of every variable.
+"""Canonical schema of the raw tables and the codebook of every variable.
 
-The raw tables are long (one fact a row) and keyed by string identifiers (data/README.md). Each column
+The raw tables are long (one fact a row) and keyed by string identifiers (data/README.md): six tables of the
+records (villages, units, assignments, funding, designations, outcomes) and the two lists of the source paper's
+precise matching (两张清单): the villages' needs (需求清单) and the units' resources (资源清单). Each column
 has a type, an allowed range or set of values, and a codebook entry with English and Chinese labels,
 its unit, and a description. Derived variables of the village × year panel are documented here too, so
 that ``data/CODEBOOK.md`` is generated from one place.
@@ -33,6 +35,28 @@ PROJECT_NEED: dict[str, str] = {
     "public_service": "public_service", "education": "public_service",
 }
 
+#: Need dimensions of a village's need list (需求清单), one row each in the ``needs`` table. The three main needs
+#: (:data:`NEED_TYPES`) are dimensions under the same names, so a village's main need is one of its dimensions.
+NEED_DIMENSIONS: tuple[str, ...] = ("infrastructure", "industry", "governance", "public_service",
+                                    "monitored_households")
+#: Resource types of a unit's resource list (资源清单), one row each in the ``unit_resources`` table.
+RESOURCE_TYPES: tuple[str, ...] = ("money", "technical", "market", "cadre")
+#: Resource types whose capacity is a count of slots (a whole number); ``money`` is a budget in 万元 a year.
+SLOT_RESOURCES: frozenset[str] = frozenset({"technical", "market", "cadre"})
+#: The unit of each resource type's capacity.
+RESOURCE_UNITS: dict[str, str] = {"money": "万元 a year", "technical": "slots", "market": "slots",
+                                  "cadre": "cadre slots"}
+#: The need dimensions each resource type serves (资源类型 → 需求维度), fixed here rather than recorded: money
+#: builds and runs projects of every kind but governance; technical help serves industry, infrastructure and
+#: public services (agronomists, engineers, doctors, teachers); market channels (消费帮扶, orders, sales)
+#: serve industry and monitored households' incomes; cadres serve governance and the monitoring of households.
+RESOURCE_SERVES: dict[str, tuple[str, ...]] = {
+    "money": ("infrastructure", "industry", "public_service", "monitored_households"),
+    "technical": ("infrastructure", "industry", "public_service"),
+    "market": ("industry", "monitored_households"),
+    "cadre": ("governance", "monitored_households"),
+}
+
 #: Chinese forms of the enumerated values, as a county ledger writes them (first form of each in the header map).
 VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "level": {"central": "中央", "provincial": "省级", "city": "市级", "county": "县级", "township": "乡镇"},
@@ -43,6 +67,9 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "kind": {"demonstration": "示范村", "key_assistance": "重点帮扶村", "deep_poverty": "深度贫困村"},
     "terrain": {"plain": "平原", "hill": "丘陵", "mountain": "山区"},
     "main_need": {"industry": "产业发展", "infrastructure": "基础设施", "public_service": "公共服务"},
+    "dimension": {"infrastructure": "基础设施", "industry": "产业发展", "governance": "基层治理",
+                  "public_service": "公共服务", "monitored_households": "监测户帮扶"},
+    "resource_type": {"money": "资金", "technical": "技术帮扶", "market": "市场渠道", "cadre": "干部选派名额"},
 }
 
 #: Plausible calendar years for any ``year`` column; outside this range a value is an error.
@@ -285,9 +312,68 @@ OUTCOMES = TableSchema(
     ),
 )
 
+def _serves_text() -> str:
+    return "; ".join(f"{kind} → {', '.join(dims)}" for kind, dims in RESOURCE_SERVES.items())
+
+
+NEEDS = TableSchema(
+    name="needs",
+    label_zh="需求清单",
+    description=("The villages' need lists (需求清单): one row per village and need dimension, the need as a gap "
+                 "between 0 (met) and 1 (wholly unmet). A dimension a village's list does not name is not "
+                 "assessed (missing), not met. One assessment per village and dimension: keep the latest."),
+    key=("village_id", "dimension"),
+    required=False,
+    columns=(
+        replace(_VILLAGE_ID, required=True),
+        Column("dimension", "enum", "Need dimension", "需求维度", "",
+               "infrastructure (基础设施), industry (产业发展), governance (基层治理), public_service (公共服务) "
+               "or monitored_households (监测户帮扶: help for households monitored against a return to poverty). "
+               "The main needs of villages.main_need are dimensions under the same names.",
+               required=True, allowed=NEED_DIMENSIONS),
+        Column("gap", "float", "Need gap", "需求缺口", "share (0–1)",
+               "How far the need is unmet, as the need list assesses it: 0 = met, 1 = wholly unmet (a share of "
+               "what the need requires; a header in % is divided by 100). Values outside 0–1 are errors.",
+               required=True, minimum=0, maximum=1),
+        replace(_YEAR, required=False, label_en="Assessment year", label_zh="评估年份",
+                description="Year in which the need was assessed."),
+        Column("detail", "text", "Need detail", "需求内容", "",
+               "What is needed, in the list's words (e.g. 村道硬化 3 公里)."),
+    ),
+)
+
+UNIT_RESOURCES = TableSchema(
+    name="unit_resources",
+    label_zh="资源清单",
+    description=("The dispatching units' resource lists (资源清单): one row per unit and resource type with the "
+                 "capacity the unit can offer a year. A unit listed here must have postings in the assignments; "
+                 "its cadre slots must cover the cadres it has in post at once in the latest year the "
+                 "assignments record. The need dimensions each resource type serves are fixed: "
+                 f"{_serves_text()} (schema.RESOURCE_SERVES)."),
+    key=("unit_id", "resource_type"),
+    required=False,
+    columns=(
+        replace(_UNIT_ID, required=True),
+        Column("resource_type", "enum", "Resource type", "资源类型", "",
+               "money (资金: budget for the villages it helps), technical (技术帮扶: technical-assistance slots, "
+               "one a village helped at a time), market (市场渠道: market-channel slots — villages whose produce "
+               "it can take or sell, 消费帮扶) or cadre (干部选派名额: cadres it can post).",
+               required=True, allowed=RESOURCE_TYPES),
+        Column("capacity", "float", "Capacity", "资源容量", "万元 a year (money); slots (other types)",
+               "What the unit can offer a year: 万元 for money, a whole number of slots for technical, market and "
+               "cadre; zero or more. The column mixes units, so its header states none (a header in 元 is an "
+               "error: write the budget in 万元).",
+               required=True, minimum=0, maximum=1_000_000),
+        Column("detail", "text", "Resource detail", "资源内容", "",
+               "What the resource is, in the list's words (e.g. 农技专家 3 名)."),
+    ),
+)
+
 RAW_TABLES: dict[str, TableSchema] = {
-    t.name: t for t in (VILLAGES, UNITS, ASSIGNMENTS, FUNDING, DESIGNATIONS, OUTCOMES)
+    t.name: t for t in (VILLAGES, UNITS, ASSIGNMENTS, FUNDING, DESIGNATIONS, OUTCOMES, NEEDS, UNIT_RESOURCES)
 }
+#: The two lists (两张清单) among the raw tables: optional, checked against the records.
+LIST_TABLES: tuple[str, ...] = ("needs", "unit_resources")
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,25 @@ def test_headers_command_lists_every_accepted_name(capsys: pytest.CaptureFixture
         assert stem in text
     assert "市县联合" in text and "亿元" in text
     assert describe_headers(hmap, "zh").startswith("## 村庄基本情况")
+
+
+def test_template_has_the_two_lists_with_chinese_headers(tmp_path: Path) -> None:
+    path = write_template(tmp_path / "模板.xlsx")
+    book = load_workbook(path)
+    for name, sheet_name, first in (("needs", "需求清单", "村庄编号\nvillage_id"),
+                                    ("unit_resources", "资源清单", "派出单位编号\nunit_id")):
+        sheet = book[sheet_name]
+        headers = [c.value for c in sheet[1]]
+        assert headers == [template_header(c) for c in RAW_TABLES[name].columns] and headers[0] == first
+    assert [c.value for c in book["需求清单"][1]][2] == "需求缺口（比例）\ngap"
+    dimensions = [v for v in book["需求清单"].data_validations.dataValidation if "基层治理" in (v.formula1 or "")]
+    assert dimensions and all(label in dimensions[0].formula1 for label in VALUE_LABELS_ZH["dimension"].values())
+    kinds = [v for v in book["资源清单"].data_validations.dataValidation if "干部选派名额" in (v.formula1 or "")]
+    assert kinds
+    units = [v for v in book["资源清单"].data_validations.dataValidation if "派出单位" in (v.formula1 or "")]
+    assert units  # unit identifiers from the units sheet
+    examples = [[c.value for c in row] for row in book["填写示例"].iter_rows()]
+    assert any(r and r[0] == "需求清单（needs）" for r in examples)
+    assert any(r[:3] == ["U001", "干部选派名额", 3] for r in examples)
+    guide = " ".join(str(c.value) for row in book["填写说明"].iter_rows() for c in row if c.value)
+    assert "需求清单" in guide and "干部选派名额不得少于" in guide

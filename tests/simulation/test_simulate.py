@@ -121,7 +121,7 @@ def test_parquet_output_builds_the_same_panel_as_csv(tmp_path: Path) -> None:
 
     assert main(["simulate", "--out", str(tmp_path / "csv")]) == 0
     assert main(["simulate", "--format", "parquet", "--out", str(tmp_path / "pq")]) == 0
-    assert sorted(p.suffix for p in (tmp_path / "pq").iterdir()) == [".json", *[".parquet"] * 6]
+    assert sorted(p.suffix for p in (tmp_path / "pq").iterdir()) == [".json", *[".parquet"] * 8]
     assert main(["simulate", "--format", "csv", "--out", str(tmp_path / "pq")]) == 2  # never two sources per table
     for name in ("csv", "pq"):
         assert main(["panel", str(tmp_path / name), "--out", str(tmp_path / f"{name}.parquet")]) == 0

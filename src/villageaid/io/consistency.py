@@ -104,7 +104,7 @@ def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[s
         "village_id": ("villages", pd.Index(tables["villages"]["village_id"].dropna().astype(object).unique())),
         "unit_id": ("units", pd.Index(tables["units"]["unit_id"].dropna().astype(object).unique())),
     }
-    for table in ("assignments", "funding", "designations", "outcomes"):
+    for table in ("assignments", "funding", "designations", "outcomes", "needs", "unit_resources"):
         frame = tables[table]
         for column, (home, ids) in defined.items():
             # When the home table or its key column is missing, that is reported once, not once per row.

@@ -134,6 +134,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "{table}.csv, {table}.xlsx or {table_zh}.xlsx",
                                "缺少必需的数据表：没有文件或工作表是“{table_zh}”；请命名为 {table_zh}.xlsx、"
                                "{table}.csv 或 {table}.xlsx"),
+    "unit_no_posts": ("the unit has resources listed but no posting in the assignments: a unit on the resource "
+                      "list (资源清单) must be one that posts cadres; add its postings or remove its rows",
+                      "该单位列入资源清单，但驻村干部选派表中没有它的任何派驻：资源清单中的单位必须选派干部；"
+                      "请补充其派驻记录或删除这些行"),
+    "slots_below_posts": ("cadre slots below the unit's posts: {posts} of its cadres were in post at once in "
+                          "{year} (assignments), so it needs at least {posts} slots",
+                          "干部选派名额少于该单位的在岗人数：{year} 年该单位同时有 {posts} 名干部驻村"
+                          "（驻村干部选派表），名额至少应为 {posts}"),
+    "slots_not_whole": ("{resource} capacity must be a whole number of slots (money alone is in 万元)",
+                        "“{resource_zh}”的容量应为整数个名额（只有资金以万元计）"),
     "normalized_text": ("{count} value(s) cleaned: {what} removed (first at row {first_row})",
                         "{count} 个取值已清理：删除了{what_zh}（首次出现在第 {first_row} 行）"),
     "not_a_table": ("not a schema table; ignored", "不是规范中的数据表；已忽略"),
@@ -204,6 +214,8 @@ def render(code: str, params: dict[str, object], lang: Language) -> str:
         levels = [str(v) for v in params.get("level_list", ())]  # type: ignore[union-attr]
         values.setdefault("levels_zh", "、".join(_LEVELS_ZH.get(v, v) for v in levels))
         values.setdefault("key_zh", str(params.get("key", "")))
+        resource = str(params.get("resource", ""))
+        values.setdefault("resource_zh", VALUE_LABELS_ZH["resource_type"].get(resource, resource))
         for field in ("accepted", "hint"):
             if f"{field}_zh" not in values:
                 values[f"{field}_zh"] = escape(params.get(f"{field}_zh", params.get(field, "")))

@@ -62,6 +62,12 @@ def _example_rows(schema: TableSchema) -> list[list[object]]:
         "designations": [{"village_id": "W001", "year": 2022, "kind": "demonstration"}],
         "outcomes": [{"village_id": "W001", "year": 2022, "collective_income": 8.2, "per_capita_income": 14500,
                       "industry_active": True}],
+        "needs": [{"village_id": "W001", "dimension": "infrastructure", "gap": 0.6, "year": 2021,
+                   "detail": "村道硬化 3 公里"},
+                  {"village_id": "W001", "dimension": "governance", "gap": 0.2, "year": 2021}],
+        "unit_resources": [{"unit_id": "U001", "resource_type": "money", "capacity": 50, "detail": "年度帮扶资金"},
+                           {"unit_id": "U001", "resource_type": "technical", "capacity": 2, "detail": "农技专家 2 名"},
+                           {"unit_id": "U001", "resource_type": "cadre", "capacity": 3}],
     }
     return [[_display_value(c, row.get(c.name)) for c in schema.columns] for row in examples[schema.name]]
 
@@ -72,8 +78,9 @@ def _instructions() -> list[list[object]]:
         [],
         ["怎样填写 / How to fill in"],
         ["1. 每个工作表是一张数据表：村庄基本情况、派出单位、驻村干部选派、帮扶资金是必填表；"
-         "村庄认定、村庄发展结果可选。"],
-        ["   Each sheet is one table; the first four are required, designations and outcomes are optional."],
+         "村庄认定、村庄发展结果和两张清单（需求清单、资源清单）可选。"],
+        ["   Each sheet is one table; the first four are required, designations, outcomes and the two lists "
+         "(needs, unit resources) are optional."],
         ["2. 第一行是表头（中文名称和英文名称），不要修改；从第二行开始每行填一条记录。"],
         ["   Row 1 is the header (Chinese and English names); do not change it. One record per row from row 2."],
         ["3. 带下拉箭头的列请从下拉列表中选择（单位层级、是/否、职务、资金来源等）。"],
@@ -90,6 +97,12 @@ def _instructions() -> list[list[object]]:
         ["   Save as .xlsx in a folder of its own and run: villageaid validate FOLDER --lang zh"],
         ["8. 报告会列出每个问题所在的工作表、行、列和取值；改正后再运行，直到没有错误。"],
         ["   The report names sheet, row, column and value of every problem; fix and rerun until it has no errors."],
+        ["9. 需求清单：每个村每个需求维度一行，“需求缺口”填 0（已满足）到 1（完全未满足）之间的比例。"
+         "资源清单：每个派出单位每种资源一行，资金以万元/年计，技术帮扶、市场渠道、干部选派名额填整数名额；"
+         "干部选派名额不得少于该单位最近一年同时在岗的驻村干部人数。"],
+        ["   Need list: one row per village and need dimension, the gap from 0 (met) to 1 (wholly unmet). "
+         "Resource list: one row per unit and resource type, money in 万元 a year, technical, market and cadre "
+         "as whole slots; cadre slots at least the unit's cadres in post at once in the latest year."],
         [],
         ["表 / table", "列（表头） / column", "英文名 / name", "必填 / required", "类型 / type", "单位 / unit",
          "可选取值 / values", "说明 / description"],

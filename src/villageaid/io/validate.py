@@ -2,9 +2,10 @@
 
 Each cell is parsed according to its column's kind; every unreadable, implausible or out-of-range cell
 becomes one :class:`~villageaid.io.problems.Problem` naming the table, file, row as the user sees it,
-column, value and the rule broken. Keys, exact duplicate records, references between tables and
-overlapping postings (one cadre in two villages, two first secretaries in one village) are checked after
-all files are read. Nothing stops at the first problem, nothing is guessed and nothing is added up twice.
+column, value and the rule broken. Keys, exact duplicate records, references between tables,
+overlapping postings (one cadre in two villages, two first secretaries in one village) and the resource list
+against the postings (:mod:`villageaid.io.lists`) are checked after all files are read. Nothing stops at the
+first problem, nothing is guessed and nothing is added up twice.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from villageaid.io.headers import (
     HeaderMap,
     load_header_map,
 )
+from villageaid.io.lists import check_lists
 from villageaid.io.normalize import (
     DATE_YEARS,
 )
@@ -100,6 +102,7 @@ def validate_sources(
     check_references(tables, available, report)
     if {"cadre_id", "village_id", "start_date"} <= available.get("assignments", set()):
         check_assignments(tables["assignments"], report)
+    check_lists(tables, available, report)
     return {name: _finalize(frame, RAW_TABLES[name]) for name, frame in tables.items()}
 
 

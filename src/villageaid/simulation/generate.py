@@ -19,8 +19,13 @@ The process (data/README.md) follows Lan & Cheng's account of two western counti
 5. Outcomes respond to funding (H10): log collective and per-capita income by θ·asinh(funding), θ falling with
    the endowment index; the unit acts only through its funding; bad years lower incomes and raise county
    funding (endogeneity). Industry still active follows a logit in endowment and funding.
+6. The two lists (两张清单), drawn from a stream of their own so that the six tables do not change: each
+   village's need list gives a gap in [0, 1] on each need dimension, expit of a logit linear in the latent need,
+   the endowment index and deep poverty, its main need carrying its largest gap; each unit with postings lists
+   its money budget and technical and market slots, rising with its level and department strength, and cadre
+   slots covering the cadres it has in post at once in the assignments' latest year.
 
-Every parameter is a field of :class:`Scenario`; :func:`simulate` returns the six raw tables and the
+Every parameter is a field of :class:`Scenario`; :func:`simulate` returns the raw tables and the
 truth (parameters and the true value of each effect the hypothesis tests estimate).
 """
 
@@ -36,8 +41,17 @@ from scipy.optimize import brentq
 from scipy.special import expit, logit
 
 from villageaid.config import DEFAULT_SEED
+from villageaid.io.lists import posts_in_latest_year, present_values
 from villageaid.panel.endowment import endowment_index, need_index, rich_flag
-from villageaid.schema import FUNDING_SOURCES, NEED_TYPES, PROJECT_NEED, UNIT_STRENGTHS
+from villageaid.schema import (
+    FUNDING_SOURCES,
+    NEED_DIMENSIONS,
+    NEED_TYPES,
+    PROJECT_NEED,
+    RESOURCE_SERVES,
+    RESOURCE_TYPES,
+    UNIT_STRENGTHS,
+)
 from villageaid.simulation.scenarios import Scenario, SimulatedData, seed_true
 
 # Departments by strength class (强势职能部门 / 一般部门 / 边缘部门), used to name simulated units.
@@ -59,7 +73,9 @@ def _intercept_for_share(index: np.ndarray, slope: float, share: float) -> float
     return float(brentq(lambda a: expit(a + slope * index).mean() - share, -30.0, 30.0, xtol=1e-12))
 
 
-def _villages(s: Scenario, rng: np.random.Generator, rng_need: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+def _villages(s: Scenario, rng: np.random.Generator, rng_need: np.random.Generator
+              ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Draw the villages table; return it, each village's county number and its latent need."""
     n = s.n_villages
     county = np.repeat(np.arange(len(s.villages_per_county)), s.villages_per_county)
     within = np.concatenate([np.arange(v) for v in s.villages_per_county])
@@ -108,7 +124,7 @@ def _villages(s: Scenario, rng: np.random.Generator, rng_need: np.random.Generat
         "infrastructure_gaps": gaps.astype(np.int64),
         "main_need": main_need,
     })
-    return villages, county
+    return villages, county, need
 
 
 @dataclass(frozen=True)
@@ -308,8 +324,113 @@ def _neighbours_designated(township: np.ndarray, treated: np.ndarray) -> np.ndar
     return np.where(treated, 0.0, others)
 
 
+def _need_list(s: Scenario, villages: pd.DataFrame, latent_need: np.ndarray, index: np.ndarray, deep: np.ndarray,
+               rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Draw the needs table (需求清单): a gap on every dimension of every village, the main need's the largest."""
+    n, k = len(villages), len(NEED_DIMENSIONS)
+    coef = np.array([row[1:] for row in s.need_gap_coefficients], dtype=float)  # (dimension, 3)
+    eta = (coef[None, :, 0] + coef[None, :, 1] * latent_need[:, None] + coef[None, :, 2] * index[:, None]
+           + s.need_gap_deep_poverty * deep[:, None] + rng.normal(0, s.need_gap_noise_sd, (n, k)))
+    main = pd.Categorical(villages["main_need"], categories=list(NEED_DIMENSIONS)).codes.astype(np.int64)
+    rows = np.arange(n)
+    others = eta.copy()
+    others[rows, main] = -np.inf
+    eta[rows, main] = np.maximum(eta[rows, main], others.max(axis=1) + s.need_gap_main_premium)
+    # Gaps to 0.001; the main need stays the largest after rounding (others at most 0.999, the main need at least
+    # 0.001 above them).
+    gap = np.minimum(np.round(expit(eta), 3), 0.999)
+    rounded_others = gap.copy()
+    rounded_others[rows, main] = -np.inf
+    gap[rows, main] = np.round(np.maximum(np.round(expit(eta[rows, main]), 3),
+                                          rounded_others.max(axis=1) + 0.001), 3)
+    vid = villages["village_id"].to_numpy()
+    needs = pd.DataFrame({
+        "village_id": pd.Categorical.from_codes(np.repeat(rows, k), categories=pd.Index(vid, dtype=object)),
+        "dimension": pd.Categorical.from_codes(np.tile(np.arange(k), n), categories=list(NEED_DIMENSIONS)),
+        "gap": gap.ravel(),
+        "year": np.full(n * k, s.transition_start, dtype=np.int64),
+    })
+    truth = {
+        "model": ("gap = expit(eta), eta = intercept_d + latent_need_d × latent need + endowment_index_d × endowment "
+                  "index + deep_poverty × deep-poverty village + N(0, noise_sd²), for village i and dimension d; the "
+                  "main need's eta is raised to max(the village's other eta) + main_need_premium where it is lower. "
+                  "Gaps are rounded to 0.001, the others capped at 0.999 and the main need's kept at least 0.001 "
+                  "above them, so the main need (villages.main_need) always carries the largest gap. The latent "
+                  "need (standard deviation 1) drives the 2015 register, monitored households and infrastructure "
+                  "gaps as well; the analysis's need_index is built from those."),
+        "coefficients": {row[0]: {"intercept": row[1], "latent_need": row[2], "endowment_index": row[3]}
+                         for row in s.need_gap_coefficients},
+        "deep_poverty": s.need_gap_deep_poverty,
+        "noise_sd": s.need_gap_noise_sd,
+        "main_need_premium": s.need_gap_main_premium,
+        "year": int(s.transition_start),
+        "realized": {
+            "mean_gap": {d: float(gap[:, j].mean()) for j, d in enumerate(NEED_DIMENSIONS)},
+            "correlation_with_latent_need": {d: float(np.corrcoef(gap[:, j], latent_need)[0, 1]) if n > 1 else None
+                                             for j, d in enumerate(NEED_DIMENSIONS)},
+            "share_main_need_largest": float((gap[rows, main] > rounded_others.max(axis=1)).mean()) if n else None,
+        },
+    }
+    return needs, truth
+
+
+def _resource_list(s: Scenario, units: pd.DataFrame, assignments: pd.DataFrame, rng: np.random.Generator
+                   ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Draw the unit_resources table (资源清单) for every unit with postings: money, technical, market, cadre."""
+    ids = pd.Index(units["unit_id"].to_numpy(dtype=object), dtype=object)
+    with_posts = np.zeros(len(units), dtype=bool)
+    with_posts[ids.get_indexer(present_values(assignments["unit_id"]))] = True  # every posting's unit is a unit
+    listed = units.loc[with_posts].reset_index(drop=True)
+    m = len(listed)
+    level = listed["level"].astype(object).to_numpy()
+    strength = listed["strength"].astype(object).to_numpy()
+    shift = pd.Series(strength).map(dict(s.unit_resource_strength)).to_numpy(dtype=float)
+
+    def by_level(pairs: tuple[tuple[str, float], ...]) -> np.ndarray:
+        return pd.Series(level).map(dict(pairs)).to_numpy(dtype=float)
+
+    budget = np.round(by_level(s.unit_budget_by_level) * np.exp(shift + rng.normal(0, s.unit_budget_log_sd, m)), 1)
+    technical = rng.poisson(by_level(s.unit_technical_by_level) * np.exp(shift))
+    market = rng.poisson(by_level(s.unit_market_by_level) * np.exp(shift))
+    posts_year, posts = posts_in_latest_year(assignments)
+    current = posts.reindex(listed["unit_id"].astype(object).to_numpy()).fillna(0).to_numpy(dtype=np.int64)
+    cadre = current + rng.poisson(s.cadre_spare_slots, m)
+    capacity = np.column_stack([budget, technical, market, cadre]).astype(float)  # RESOURCE_TYPES order
+    k = len(RESOURCE_TYPES)
+    resources = pd.DataFrame({
+        "unit_id": pd.Categorical.from_codes(np.repeat(np.arange(m), k),
+                                             categories=pd.Index(listed["unit_id"].astype(object), dtype=object)),
+        "resource_type": pd.Categorical.from_codes(np.tile(np.arange(k), m), categories=list(RESOURCE_TYPES)),
+        "capacity": capacity.ravel(),
+    })
+    levels = [lv for lv, _ in s.unit_budget_by_level if (level == lv).any()]
+    truth = {
+        "model": ("For every unit with a posting in the assignments: money = median_level × exp(strength + "
+                  "N(0, budget_log_sd²)) 万元 a year, rounded to 0.1; technical ~ Poisson(technical_level × "
+                  "exp(strength)); market ~ Poisson(market_level × exp(strength)); cadre = the cadres the unit has "
+                  "in post at once in posts_year (villageaid.io.lists.posts_in_latest_year) + Poisson(cadre_spare_"
+                  "slots). strength is the log multiplier of the unit's department strength."),
+        "budget_median_by_level": dict(s.unit_budget_by_level),
+        "technical_mean_by_level": dict(s.unit_technical_by_level),
+        "market_mean_by_level": dict(s.unit_market_by_level),
+        "strength_log_multiplier": dict(s.unit_resource_strength),
+        "budget_log_sd": s.unit_budget_log_sd,
+        "cadre_spare_slots": s.cadre_spare_slots,
+        "posts_year": posts_year,
+        "serves": {kind: list(dims) for kind, dims in RESOURCE_SERVES.items()},
+        "realized": {
+            "units": int(m),
+            "units_without_postings": int(len(units) - m),
+            "mean_capacity_by_level": {lv: {kind: float(capacity[level == lv, j].mean())
+                                            for j, kind in enumerate(RESOURCE_TYPES)} for lv in levels},
+            "cadre_slots_above_posts": int((cadre - current).sum()),
+        },
+    }
+    return resources, truth
+
+
 def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> SimulatedData:
-    """Simulate the six raw tables and the truth.
+    """Simulate the raw tables (the six of the records and the two lists) and the truth.
 
     Parameters
     ----------
@@ -325,10 +446,10 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     """
     s = scenario or seed_true()
     # Streams 0–4 are those of the first version of the process; later mechanisms draw from their own, so the
-    # seed_true data do not change when one is added.
-    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(7)]
-    rng_villages, rng_assign, rng_design, rng_funding, rng_outcomes, rng_need, rng_hidden = streams
-    villages, county = _villages(s, rng_villages, rng_need)
+    # seed_true data do not change when one is added (a child of SeedSequence.spawn depends on its position only).
+    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(8)]
+    rng_villages, rng_assign, rng_design, rng_funding, rng_outcomes, rng_need, rng_hidden, rng_lists = streams
+    villages, county, latent_need = _villages(s, rng_villages, rng_need)
     index_series = endowment_index(villages)
     index = index_series.to_numpy()
     need_score = need_index(villages).to_numpy()
@@ -483,6 +604,11 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         "designations": designations,
         "outcomes": outcomes,
     }
+    # The two lists (两张清单), from their own stream: the six tables above do not depend on them.
+    needs, needs_truth = _need_list(s, villages, latent_need, index, deep, rng_lists)
+    resources, resources_truth = _resource_list(s, units, assignments, rng_lists)
+    tables["needs"] = needs
+    tables["unit_resources"] = resources
     # H10 truth of the arrival of a city-level unit: the same draws with the city-level part of expected
     # funding removed give each village-year's funding without it.
     city_part = np.zeros((n, n_years))
@@ -508,6 +634,12 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
                                               matched, recorded))
     truth["effects"]["H7_concentration"] = _concentration_truth(mean_without_demo * np.exp(demo_effect), index,
                                                                 need_score, post)
+    truth["two_lists"] = {
+        "note": ("How the need list (needs, 需求清单) and the resource list (unit_resources, 资源清单) are drawn; "
+                 "the need dimensions each resource type serves are fixed (schema.RESOURCE_SERVES)."),
+        "needs": needs_truth,
+        "unit_resources": resources_truth,
+    }
     return SimulatedData(tables, truth)
 
 
@@ -658,12 +790,17 @@ def _truth(s: Scenario, seed: int, index: np.ndarray, rich: np.ndarray, rounds: 
         },
         "need_decline_former_poor_transition": s.former_poor_effect_transition,
         "spillover_designation_county": s.designation_spillover,
+        # no process makes designation lift neighbours' incomes (以点带面); with diversion they fall through the
+        # money diverted, by each village's return and county share: no single parameter, so no true value
+        "spillover_designation_income": None if s.designation_spillover else 0.0,
         "hidden_selection": {"assignment_slope_transition": s.hidden_selection,
                              "funding_effect": s.hidden_funding_effect},
         "mechanisms_note": ("need_decline_former_poor_transition: effect on log expected funding from the transition "
                             "on of having been a poor village in 2015 (needs met). spillover_designation_county: "
                             "effect on log expected county funding of a village not designated of the share of the "
-                            "other villages of its township designated. hidden_selection: logit slope of the "
+                            "other villages of its township designated. "
+                            "spillover_designation_income: its effect on log collective income (0 without diversion; "
+                            "none given with it, as no single parameter sets it). hidden_selection: logit slope of the "
                             "transition round's assignment of city-level units and strong departments on a village "
                             "trait the records lack, and that trait's effect on log expected funding. Where they are "
                             "not zero, the models of the tables omit them: the estimates are then biased for the "

@@ -14,7 +14,7 @@ import pandas as pd
 
 from villageaid.config import DEFAULT_SEED
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
-from villageaid.schema import FUNDING_SOURCES
+from villageaid.schema import FUNDING_SOURCES, NEED_DIMENSIONS, UNIT_LEVELS, UNIT_STRENGTHS
 
 #: The variables whose effects on log expected funding a scenario sets, in order.
 COEFFICIENT_NAMES = ("city_unit", "rich", "city_x_rich", "strong_unit", "endowment_index", "need_index",
@@ -138,6 +138,30 @@ class Scenario:
         the records do not show (standard normal; ``hidden_selection``).
     hidden_funding_effect : float
         Effect of that trait on log expected funding in every year.
+    need_gap_coefficients : tuple of (str, float, float, float)
+        The need list (需求清单): per need dimension (schema.NEED_DIMENSIONS, in order) the intercept and the
+        slopes on the latent need and on the endowment index of the logit of the village's gap, gap = expit(η),
+        η = intercept + need slope × latent need + endowment slope × endowment index + deep-poverty shift + noise.
+    need_gap_deep_poverty : float
+        Shift of every dimension's logit gap in a deep-poverty village (深度贫困村).
+    need_gap_noise_sd : float
+        Standard deviation of the village × dimension noise of the logit gap.
+    need_gap_main_premium : float
+        The main need (villages.main_need) carries the village's largest gap: its logit is raised to the largest of
+        the village's logits plus this premium where it is not already that far above them.
+    unit_budget_by_level : tuple of (str, float)
+        The resource list (资源清单): median money budget (万元 a year) of a general-strength unit at each level
+        (schema.UNIT_LEVELS, in order); log-normal around it.
+    unit_technical_by_level, unit_market_by_level : tuple of (str, float)
+        Mean technical-assistance and market-channel slots of a general-strength unit at each level (Poisson).
+    unit_resource_strength : tuple of (str, float)
+        Log multiplier of the budget and of the mean technical and market slots by department strength
+        (schema.UNIT_STRENGTHS, in order): strong departments offer more, marginal ones less.
+    unit_budget_log_sd : float
+        Standard deviation of the log budget around its median.
+    cadre_spare_slots : float
+        Mean number of cadre slots (Poisson) above the cadres the unit has in post at once in the latest year of
+        the assignments, so that its slots always cover its posts.
     """
 
     name: str
@@ -210,6 +234,21 @@ class Scenario:
     designation_spillover: float = 0.0
     hidden_selection: float = 0.0
     hidden_funding_effect: float = 0.0
+    need_gap_coefficients: tuple[tuple[str, float, float, float], ...] = (
+        ("infrastructure", -0.8, 0.8, -0.4), ("industry", -0.4, 0.6, -0.5), ("governance", -1.2, 0.4, -0.1),
+        ("public_service", -0.7, 0.7, -0.3), ("monitored_households", -1.0, 1.0, 0.0))
+    need_gap_deep_poverty: float = 0.5
+    need_gap_noise_sd: float = 0.5
+    need_gap_main_premium: float = 0.5
+    unit_budget_by_level: tuple[tuple[str, float], ...] = (("central", 500.0), ("provincial", 200.0),
+                                                           ("city", 80.0), ("county", 25.0), ("township", 8.0))
+    unit_technical_by_level: tuple[tuple[str, float], ...] = (("central", 6.0), ("provincial", 4.0), ("city", 3.0),
+                                                              ("county", 1.5), ("township", 0.5))
+    unit_market_by_level: tuple[tuple[str, float], ...] = (("central", 5.0), ("provincial", 3.0), ("city", 2.0),
+                                                           ("county", 1.0), ("township", 0.3))
+    unit_resource_strength: tuple[tuple[str, float], ...] = (("strong", 0.5), ("general", 0.0), ("marginal", -0.5))
+    unit_budget_log_sd: float = 0.4
+    cadre_spare_slots: float = 0.5
 
     def __post_init__(self) -> None:
         problems = []
@@ -235,6 +274,19 @@ class Scenario:
         for pairs in (self.coefficients_campaign, self.coefficients_transition):
             if tuple(k for k, _ in pairs) != COEFFICIENT_NAMES:
                 problems.append(f"coefficients must name {COEFFICIENT_NAMES} in order")
+        if tuple(row[0] for row in self.need_gap_coefficients) != NEED_DIMENSIONS:
+            problems.append(f"need_gap_coefficients must name the need dimensions {NEED_DIMENSIONS} in order")
+        for name in ("unit_budget_by_level", "unit_technical_by_level", "unit_market_by_level"):
+            pairs = getattr(self, name)
+            if tuple(k for k, _ in pairs) != UNIT_LEVELS:
+                problems.append(f"{name} must name the unit levels {UNIT_LEVELS} in order")
+            elif any(not v >= 0 for _, v in pairs):
+                problems.append(f"{name} must be zero or more at every level")
+        if tuple(k for k, _ in self.unit_resource_strength) != UNIT_STRENGTHS:
+            problems.append(f"unit_resource_strength must name the strengths {UNIT_STRENGTHS} in order")
+        for name in ("need_gap_noise_sd", "need_gap_main_premium", "unit_budget_log_sd", "cadre_spare_slots"):
+            if not getattr(self, name) >= 0:
+                problems.append(f"{name} must be zero or more")
         if any(min(t, v) < 1 for t, v in zip(self.townships_per_county, self.villages_per_county, strict=False)):
             problems.append("every county needs at least one township and one village")
         if problems:
@@ -402,7 +454,7 @@ SCENARIOS = {"seed_true": seed_true, "null": null, "complementarity": complement
 
 @dataclass(frozen=True)
 class SimulatedData:
-    """The six raw tables and the truth of one simulated data set."""
+    """The raw tables (the six of the records and the two lists) and the truth of one simulated data set."""
 
     tables: dict[str, pd.DataFrame]
     truth: dict[str, Any]
