@@ -31,6 +31,7 @@ from villageaid.analysis.mismatch import mismatch_models
 from villageaid.analysis.performance import divergence_models, lagged_performance_models
 from villageaid.analysis.persistence import persistence_models
 from villageaid.analysis.returns import return_models
+from villageaid.analysis.spillover import spillover_models
 from villageaid.analysis.truth import key_truth
 from villageaid.estimators.limits import DATA_LIMITS, NoVariationError
 from villageaid.io.validate import validate_tables
@@ -89,6 +90,7 @@ def _estimates(panel: pd.DataFrame, vcov: object, seeds: BuildSettings) -> tuple
         "county_matching": lambda: county_matching_models(panel, vcov=vcov, models=_read("county_matching")),
         "industry": lambda: industry_models(panel, vcov=vcov),
         "mismatch": lambda: mismatch_models(panel, vcov=vcov),
+        "spillover": lambda: spillover_models(panel, vcov=vcov),
         # the claims read the returns on collective income only
         "returns": lambda: dict(zip(("frame", "iv", "heterogeneity"),
                                     return_models(panel, ("log_collective_income",)), strict=True)),
@@ -130,6 +132,30 @@ def _key_row(key: KeyEstimate, results: dict, panel: pd.DataFrame) -> pd.Series:
     return select_row(tidy, key.where)
 
 
+def claim_reading(key: KeyEstimate, results: dict, limits: dict[str, str], panel: pd.DataFrame) -> dict:
+    """Read one claim from a replication's results: estimate, interval, verdict, or why it was not estimated.
+
+    Returns the columns ``estimate``, ``conf_low``, ``conf_high``, ``verdict``, ``not_estimated`` (the data limit
+    met, or "") and ``variance_fallback`` (why the errors are CRV1 instead of the jackknife, or "").
+    """
+    analysis = key.source.analysis if isinstance(key.source, ModelSpec) else key.source.needs[0]
+    reading = {"estimate": np.nan, "conf_low": np.nan, "conf_high": np.nan, "verdict": "not estimated",
+               "not_estimated": limits.get(analysis, ""), "variance_fallback": ""}
+    if analysis not in results:
+        return reading
+    try:
+        found = _key_row(key, results, panel)
+    except DATA_LIMITS as exc:
+        reading["not_estimated"] = f"{type(exc).__name__}: {exc}"
+        return reading
+    low, high = (float(found.get(column, np.nan)) for column in key.interval)
+    estimate = float(found[key.column])
+    reading.update(estimate=estimate, conf_low=low, conf_high=high, verdict=verdict(estimate, low, high, key.claim))
+    if isinstance(key.source, ModelSpec):
+        reading["variance_fallback"] = getattr(key.source.find(results), "fallback_reason", "") or ""
+    return reading
+
+
 def replication(seed: int, scenario_name: str, design: str) -> list[dict]:
     """One replication: each claim's estimate, 95% interval, truth and the paper's verdict."""
     data = simulate(design_scenario(scenario_name, design), seed=seed)
@@ -141,23 +167,9 @@ def replication(seed: int, scenario_name: str, design: str) -> list[dict]:
     results, limits = _estimates(panel, paper_variance(vcov_name), BuildSettings())
     rows = []
     for key in CLAIMS:
-        analysis = key.source.analysis if isinstance(key.source, ModelSpec) else key.source.needs[0]
         row = {"seed": seed, "scenario": scenario_name, "design": design, "vcov": vcov_name, "key": key.id,
                "hypothesis": key.hypothesis, "claim": key.claim, "truth": key_truth(data.truth, key)[0],
-               "estimate": np.nan, "conf_low": np.nan, "conf_high": np.nan, "verdict": "not estimated",
-               "not_estimated": limits.get(analysis, ""), "variance_fallback": ""}
-        if analysis in results:
-            try:
-                found = _key_row(key, results, panel)
-            except DATA_LIMITS as exc:
-                row["not_estimated"] = f"{type(exc).__name__}: {exc}"
-            else:
-                low, high = (float(found.get(column, np.nan)) for column in key.interval)
-                estimate = float(found[key.column])
-                row.update(estimate=estimate, conf_low=low, conf_high=high,
-                           verdict=verdict(estimate, low, high, key.claim))
-                if isinstance(key.source, ModelSpec):
-                    row["variance_fallback"] = getattr(key.source.find(results), "fallback_reason", "") or ""
+               **claim_reading(key, results, limits, panel)}
         rows.append(row)
     return rows
 

@@ -44,32 +44,91 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
     return EXIT_OK if not result.failures else EXIT_INTERNAL
 
 def cmd_power(args: argparse.Namespace) -> int:
-    """Power of the H3 and H4 tests against counties, villages per county and effect size."""
+    """Power for study design: of each claim against the number of counties, or of the H3 and H4 tests.
+
+    With ``--claims``, the power-by-claim study; without, the H3/H4 study against counties, villages per county and
+    effect size.
+    """
     import itertools
 
     from villageaid.report.figures import power_figure, save_figure
-    from villageaid.studies.power import power_task, summarize_power
+    from villageaid.studies.discrimination import STUDY_SCENARIOS
+    from villageaid.studies.power import (
+        claim_power_task,
+        power_sentence,
+        power_task,
+        select_claims,
+        summarize_claim_power,
+        summarize_power,
+    )
 
-    def numbers(text: str, kind: type) -> list:
+    def numbers(text: str, kind: type, option: str, least: float | None = None) -> list:
         try:
-            return [kind(v) for v in text.split(",") if v.strip()]
+            values = [kind(v) for v in text.split(",") if v.strip()]
         except ValueError as exc:
-            raise UserError(f"cannot read the list {text!r}: {exc}") from exc
+            raise UserError(f"{option}: cannot read the list {text!r}: {exc}") from exc
+        if not values:
+            raise UserError(f"{option}: give at least one number")
+        if least is not None and min(values) < least:
+            raise UserError(f"{option} {text!r}: every number must be at least {least}")
+        return values
 
-    designs = list(itertools.product(numbers(args.counties, int), numbers(args.villages, int),
-                                     numbers(args.effects, float)))
-    tasks = [design for design in designs for _ in range(args.reps)]
-    result = run_study(power_task, len(tasks), args, (tuple(tasks),), with_index=True)
-    rows = pd.DataFrame([r for r in result.results if r is not None])
-    power, needed = summarize_power(rows)
+    if args.reps < 1:
+        raise UserError("--reps must be at least 1")
+    counties = numbers(args.counties, int, "--counties", 1)
     out = Path(args.out)
-    write_parquet(rows, out / "power_replications.parquet")
-    write_csv(power, out / "power.csv")
-    write_csv(needed, out / "counties_for_80pct_power.csv")
-    note = f"SIMULATED data; {args.reps} replications per design; root seed {args.seed}."
-    save_figure(power_figure(power, note=note), out / "figure_power")
-    print(needed.to_string(index=False))
+    if args.claims is None:  # the effect-size study of the H3 and H4 tests
+        for option, value in (("--scenario", args.scenario), ("--vcov", args.vcov)):
+            if value is not None:
+                raise UserError(f"{option} belongs to the power-by-claim study: add --claims all (or some claims)")
+        designs = list(itertools.product(counties, numbers(args.villages or "60,135", int, "--villages", 1),
+                                         numbers(args.effects or "0.3,0.6", float, "--effects")))
+        tasks = [design for design in designs for _ in range(args.reps)]
+        result = run_study(power_task, len(tasks), args, (tuple(tasks),), with_index=True)
+        rows = pd.DataFrame([r for r in result.results if r is not None])
+        if rows.empty:
+            raise UserError("no replication could be run (see the failures above)")
+        power, needed = summarize_power(rows)
+        write_parquet(rows, out / "power_replications.parquet")
+        write_csv(power, out / "power.csv")
+        write_csv(needed, out / "counties_for_80pct_power.csv")
+        note = f"SIMULATED data; {args.reps} replications per design; root seed {args.seed}."
+        save_figure(power_figure(power, note=note), out / "figure_power")
+        print(needed.to_string(index=False))
+        return EXIT_OK if not result.failures else EXIT_INTERNAL
+
+    # The power-by-claim study: every chosen claim, at each number of counties (and villages per county).
+    if args.effects is not None:
+        raise UserError("--effects belongs to the effect-size study of H3 and H4: leave out --claims to run it")
+    try:
+        claims = select_claims(args.claims)
+    except ValueError as exc:
+        raise UserError(f"--claims: {exc}") from exc
+    scenario = args.scenario or "seed_true"
+    if scenario not in STUDY_SCENARIOS:
+        raise UserError(f"--scenario {scenario!r}: use one of {', '.join(STUDY_SCENARIOS)}")
+    villages = sorted(set(numbers(args.villages, int, "--villages", 1))) if args.villages else [None]
+    designs = [(scenario, c, v) for v in villages for c in sorted(set(counties))]
+    tasks = tuple(design for design in designs for _ in range(args.reps))
+    ids = tuple(k.id for k in claims)
+    result = run_study(claim_power_task, len(tasks), args, (tasks, ids, args.vcov or "auto"), with_index=True)
+    rows = pd.DataFrame([row for rows in result.results if rows for row in rows])
+    if rows.empty:
+        raise UserError("no replication could be run (see the failures above)")
+    by_claim, needed = summarize_claim_power(rows)
+    write_parquet(rows, out / "power_by_claim_replications.parquet")
+    write_csv(by_claim, out / "power_by_claim.csv")
+    write_csv(needed, out / "counties_for_80pct_power_by_claim.csv")
+    log(f"power by claim: SIMULATED data, scenario {scenario}, {args.reps} replications per design, root seed "
+        f"{args.seed}; {len(result.failures)} failed, {int(by_claim['not_estimated'].sum())} estimates not "
+        "estimable (counted as not supported)")
+    shown = needed.assign(description=needed["description"].str.slice(0, 60))
+    print(shown.drop(columns=["claim_id", "scenario", "fewest_counties_tried", "most_counties_tried"])
+          .round(3).to_string(index=False))
+    for _, table in needed.groupby("villages_per_county", sort=False):
+        print(power_sentence(table))
     return EXIT_OK if not result.failures else EXIT_INTERNAL
+
 
 def cmd_speccurve(args: argparse.Namespace) -> int:
     """Specification curve of the H3 and H4 estimates on a panel."""
@@ -152,13 +211,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_executor_options(p)
     p.set_defaults(func=cmd_montecarlo)
 
-    p = sub.add_parser("power", help="power of the H3 and H4 tests for study design",
-                       description="Power of the strong-alliance (H3) and logic-shift (H4) tests against the number "
-                                   "of counties, villages per county and effect size; answers 'how many "
-                                   "counties for 80% power?'.")
-    p.add_argument("--counties", default="2,4,8,16", help="comma-separated numbers of counties")
-    p.add_argument("--villages", default="60,135", help="comma-separated villages per county")
-    p.add_argument("--effects", default="0.3,0.6", help="comma-separated effect sizes (log scale)")
+    p = sub.add_parser("power", help="power for study design: how many counties each claim needs (--claims), or "
+                                     "the H3 and H4 tests against effect size",
+                       description="Two studies. With --claims (all, hypotheses such as H3,H4, or claim ids): the "
+                                   "scenario's process (--scenario, default seed_true) is simulated in each number of "
+                                   "--counties (villages per county as the scenario's own counties, repeated in turn, "
+                                   "unless --villages), every chosen claim is estimated as the discrimination study "
+                                   "does, and the share of --reps replications whose verdict reads supported is its "
+                                   "power (its false-support rate where the scenario makes the claim false); writes "
+                                   "power_by_claim.csv, counties_for_80pct_power_by_claim.csv (the fewest counties "
+                                   "reaching 80% power, or a note that none in the grid does) and the replications "
+                                   "(Parquet), and prints the table and a sentence for the paper. The village "
+                                   "jackknife that --vcov auto uses below 30 counties takes minutes a replication "
+                                   "from 8 counties of 135 villages; --vcov CRV1 is the fast approximation. Without "
+                                   "--claims: the power of the strong-alliance (H3) and logic-shift (H4) PPML tests "
+                                   "against --counties, --villages (default 60,135) and --effects (default 0.3,0.6); "
+                                   "writes power.csv, counties_for_80pct_power.csv and a figure. The same seed gives "
+                                   "the same files, serially or on workers.")
+    p.add_argument("--claims", default=None, metavar="CLAIMS",
+                   help="run the power-by-claim study for these claims: all, comma-separated hypotheses (H1, ..., "
+                        "H12) and/or claim ids (as in power_by_claim.csv)")
+    p.add_argument("--counties", default="2,4,8,16", help="comma-separated numbers of counties (default 2,4,8,16)")
+    p.add_argument("--villages", default=None,
+                   help="comma-separated villages per county (default: the scenario's own with --claims, else "
+                        "60,135)")
+    p.add_argument("--effects", default=None,
+                   help="comma-separated effect sizes (log scale) of the H3/H4 study (default 0.3,0.6; not with "
+                        "--claims)")
+    p.add_argument("--scenario", default=None,
+                   help="scenario of the power-by-claim study (with --claims only): seed_true (the default), or "
+                        "another of the discrimination study's (null, complementarity, need_decline, spillover, "
+                        "hidden_selection)")
+    p.add_argument("--vcov", choices=("auto", "CRV3", "CRV1", "CRV1-county"), default=None,
+                   help="variance of the power-by-claim study (with --claims only): auto (the default: as the build "
+                        "chooses, the village jackknife CRV3 below 30 counties, CRV1 by county from 30), CRV3, CRV1 "
+                        "by village (fast) or CRV1-county")
     p.add_argument("--reps", type=int, default=100, help="replications per design (default 100)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
