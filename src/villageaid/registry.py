@@ -132,6 +132,7 @@ ANALYSES: dict[str, AnalysisSpec] = {a.id: a for a in (
     AnalysisSpec("industry", "villageaid.analysis.industry:industry_models", {}, {"vcov": "vcov"}),
     AnalysisSpec("mismatch", "villageaid.analysis.mismatch:mismatch_models", {}, {"vcov": "vcov"}),
     AnalysisSpec("selection", "villageaid.analysis.selection:selection_models", {}, {"vcov": "vcov"}),
+    AnalysisSpec("spillover", "villageaid.analysis.spillover:spillover_models", {}, {"vcov": "vcov"}),
 )}
 
 
@@ -303,6 +304,16 @@ UNIT_EFFECTS = ModelSpec("unit_effects_asinh", "selection", "unit_effects", "Uni
                          ("H1", "H3"), "feols")
 ROTATION = ModelSpec("rotation_asinh", "selection", "rotation", "Rotation: changes of the sending unit", ("H1", "H3"),
                      "feols")
+SPILLOVER_NONE = ModelSpec("spillover_none", "spillover", "without_exposure", "County funding, no exposure",
+                           ("H5",), "fepois")
+SPILLOVER_DESIGNATION = ModelSpec("spillover_designation", "spillover", "designation_exposure",
+                                  "County funding, exposure to designation", ("H5",), "fepois")
+SPILLOVER_BOTH = ModelSpec("spillover_both", "spillover", "both_exposures", "County funding, both exposures",
+                           ("H5",), "fepois")
+SPILLOVER_TOTAL = ModelSpec("spillover_total", "spillover", "total_funding", "Total funding, both exposures",
+                            ("H5",), "fepois")
+SPILLOVER_INCOME = ModelSpec("spillover_income", "spillover", "neighbour_income",
+                             "Log collective income (以点带面)", ("H5",), "feols")
 MISMATCH_RETURNS = ModelSpec("mismatch_returns", "mismatch", "returns", "log collective income", ("H10",), "feols")
 
 MODEL_SPECS: dict[str, ModelSpec] = {m.id: m for m in globals().copy().values() if isinstance(m, ModelSpec)}
@@ -529,6 +540,21 @@ TABLE6D = OutputSpec(
     "表6d 强者愈强：资源追随既有成绩与村庄分化（H6）", needs=("performance", "divergence"),
     writer=f"{_S}:table6d", models=(LAGGED_PPML, LAGGED_ASINH, BETA_CONVERGENCE), label="tab:strong-stronger",
     program="analysis/performance.py")
+TABLE6E = OutputSpec(
+    "table6e_spillover", "table", "Table 6e. Diversion and demonstration: exposure to designated neighbours (H5)",
+    "表6e 虹吸与带动：同镇示范村对邻村的影响（H5）", needs=("spillover",), writer=f"{_R}.tables:models_table",
+    models=(SPILLOVER_NONE, SPILLOVER_DESIGNATION, SPILLOVER_BOTH, SPILLOVER_TOTAL, SPILLOVER_INCOME),
+    label="tab:spillover", program="analysis/spillover.py",
+    caption="Exposure design (treated, exposed-untreated and unexposed villages): exposure_designation is, for a "
+            "village not designated, the share of the other villages of its township designated demonstration "
+            "villages by that year (0 for a designated village); exposure_city the same share with a city-level "
+            "first secretary. Columns 1–4: PPML of county funding (县级配套) and, in column 4, total funding, with "
+            "village and county × year fixed effects and the designation and H4 terms; a negative exposure "
+            "coefficient is money diverted from the neighbours of designated villages (示范村虹吸). Column 5: OLS "
+            "of log collective income on the same terms, the demonstration effect on neighbours (以点带面). "
+            "Identifying assumption: exposure changes as cohorts are designated, and no other township-level change "
+            "coincides with a designation; the design needs townships with both designated and never-designated "
+            "villages over several years.")
 TABLE7B = OutputSpec(
     "table7b_concentration", "table", "Table 7b. Where the money sits: concentration by endowment and by need (H7)",
     "表7b 资金集中于谁：按禀赋与按需求的集中指数（H7）", needs=("concentration",), writer=f"{_S}:table7b",
@@ -564,8 +590,8 @@ TABLE0 = OutputSpec(
 OUTPUTS: tuple[OutputSpec, ...] = (
     TABLE1, TABLE1B, TABLE2, FIGURE_FUNDING_BY_TYPE, TABLE3, TABLE3B, TABLE4, TABLE5, TABLE5B, FIGURE_SENSITIVITY,
     FIGURE_EVENT_STUDY, TABLE6, FIGURE_DESIGNATION_DYNAMIC, TABLE6C, FIGURE_SENSITIVITY_DESIGNATION, TABLE6B, TABLE6D,
-    TABLE7, TABLE7B, FIGURE_INEQUALITY, TABLE8, FIGURE_MATCHING, FIGURE_COEFFICIENTS, TABLE8C, TABLE8B, TABLE8D,
-    FIGURE_ARRIVAL, TABLE9, FIGURE_FRONTIER, TABLE10, TABLE0)
+    TABLE6E, TABLE7, TABLE7B, FIGURE_INEQUALITY, TABLE8, FIGURE_MATCHING, FIGURE_COEFFICIENTS, TABLE8C, TABLE8B,
+    TABLE8D, FIGURE_ARRIVAL, TABLE9, FIGURE_FRONTIER, TABLE10, TABLE0)
 
 #: The outputs by stem.
 OUTPUTS_BY_STEM: dict[str, OutputSpec] = {o.stem: o for o in OUTPUTS}
@@ -713,6 +739,19 @@ KEY_ESTIMATES: tuple[KeyEstimate, ...] = (
                             "(2SLS, asinh(funding) × endowment index: the heterogeneity of returns, not the paper's "
                             "低效, which is the mismatch of resources and needs)",
                 truth="H10_returns.log_collective_income.asinh_funding_x_endowment_index"),
+)
+
+KEY_ESTIMATES += (
+    KeyEstimate("exposure_designation", "H5", SPILLOVER_DESIGNATION, {"term": "exposure_designation"}, "estimate",
+                claim=-1, scale="semi_elasticity", macro="HFiveDiversion",
+                description="county funding of a village not designated on the share of its township's other "
+                            "villages designated (PPML; the diversion of county money, 示范村虹吸)",
+                truth="spillover_designation_county"),
+    KeyEstimate("exposure_designation", "H5", SPILLOVER_INCOME, {"term": "exposure_designation"}, "estimate",
+                claim=+1, scale="plain", macro="HFiveNeighbours",
+                description="log collective income of a village not designated on the share of its township's other "
+                            "villages designated (OLS; the demonstration effect on neighbours, 以点带面)",
+                truth="spillover_designation_income"),
 )
 
 KEY_ESTIMATES += (
@@ -868,10 +907,10 @@ ARGUMENTS: tuple[Argument, ...] = (
              "initial type, β- and σ-convergence (Table 6d); AR(1) persistence descriptive (Table 6b)",
              (key_for(LAGGED_PPML, "post:lag_growth"), key_for(BETA_CONVERGENCE, "transition:log_initial"))),
     Argument(9, "Demonstration villages capture key projects", "示范村虹吸重点项目", "lines 479, 505–512", "H5",
-             "staggered difference in differences with anticipation, and its sensitivity (Tables 6, 6c)",
-             (next(k for k in KEY_ESTIMATES if k.source is CS_NOT_YET),),
-             "Diversion from neighbours is estimated only in the spillover scenario of the simulations; on records "
-             "it needs townships with both designated and never-designated villages over several years."),
+             "staggered difference in differences with anticipation, and its sensitivity (Tables 6, 6c); the "
+             "diversion of county money from the other villages of the township (exposure design, Table 6e)",
+             (next(k for k in KEY_ESTIMATES if k.source is CS_NOT_YET), key_for(SPILLOVER_DESIGNATION,
+                                                                                 "exposure_designation"))),
     Argument(10, "County matching funds follow strong units (县里面也需要进行大量配套)", "县级配套追随强势单位",
              "line 511", "H11", "county funding on the unit's level and the village's endowment (Table 8c)",
              (key_for(COUNTY_TRANSITION, "city"),)),
@@ -905,20 +944,21 @@ ARGUMENTS: tuple[Argument, ...] = (
              "Not testable with county records: needs measures of village governance (committee capacity, "
              "collective decisions, disputes) over time, in villages with and without strong postings."),
     Argument(16, "The rational side: demonstration effects, 以点带面", "示范带动、以点带面", "line 479", "H5",
-             "spillovers to neighbouring villages of the same township", (),
-             "Estimated only in the simulations (the spillover scenario); on records it needs the outcomes of "
-             "neighbouring villages of designated ones, before and after designation, in many townships."),
+             "neighbours' collective income on their exposure to designated villages of the same township "
+             "(exposure design, Table 6e column 5)", (key_for(SPILLOVER_INCOME, "exposure_designation"),)),
     Argument(17, "Recommendation 1: a resource list and a need list, precise matching, dynamic adjustment",
              "建议一：资源库与需求清单，精准匹配，动态调整", "line 779", "policy",
-             "type-specific matching of resources to needs under capacities (Table 9)", (),
-             "A counterfactual, not a claim about the records: Table 9 shows what it would change under the "
-             "estimated returns."),
+             "type-specific matching of the resource list to the need list under unit capacities, maximising "
+             "need-weighted welfare, budget-neutral and cross-fitted (Table 9)", (),
+             "A counterfactual, not a claim about the records: Table 9 shows what it would change under four "
+             "return shapes."),
     Argument(18, "Recommendation 2: county pooling and sharing, multidimensional evaluation, no over-concentration",
              "建议二：县级统筹共享，多维评价，避免过度集中", "line 796 onward", "policy",
-             "a pooled fund with a concentration cap (Table 9, the frontier figure)", (),
-             "A counterfactual: the frontier shows its trade-off under the estimated returns."),
+             "a pooled fund of indivisible projects with a concentration cap (Table 9, the cap curve)", (),
+             "A counterfactual: the cap curve shows what the cap changes under each return shape."),
     Argument(19, "Recommendation 3: 开源节流; 重点派、精准派、派精干 — more higher-level cadres, fewer county ones, "
              "smaller teams for ordinary villages", "建议三：开源节流；重点派、精准派、派精干", "lines 806–822",
-             "policy", "changing the number and level of posts and team sizes under a budget (Table 9)", (),
+             "policy", "fewer county posts, more high-level posts for key villages and smaller teams for ordinary "
+             "ones under a cadre-cost budget; 开源 as added money (Table 9)", (),
              "A counterfactual; the added social and market channel (开源) is not in the records."),
 )

@@ -97,6 +97,10 @@ def test_every_claim_has_a_truth_in_every_study_scenario() -> None:
             value, _ = key_truth(truth, key)
             if key.source is BETA_CONVERGENCE:  # convergence describes the incomes: no parameter of the process
                 continue
+            if name == "spillover" and key.truth == "spillover_designation_income":
+                # neighbours' incomes fall through the diverted money, by each village's return: no single value
+                assert value is None
+                continue
             assert value is not None and np.isfinite(value), (name, key.id)
     assert {k.id for k in CLAIMS} <= {k.id for k in KEY_ESTIMATES}
 

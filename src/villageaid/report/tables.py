@@ -180,11 +180,18 @@ def models_table(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
 
     Any output whose models are regressions can use it (``writer="villageaid.report.tables:models_table"``):
     rows are the models' terms in order of appearance, the notes say what the table shows (the output's
-    ``caption``), how the errors were computed and where the data come from.
+    ``caption``), which declared models the data could not give (an analysis leaves those None), how the errors
+    were computed and where the data come from.
     """
-    columns = [Column(spec.label, context.model(spec), model_id=spec.id) for spec in context.spec.models]
+    fitted = [(spec, context.model(spec)) for spec in context.spec.models]
+    columns = [Column(spec.label, result, model_id=spec.id) for spec, result in fitted if result is not None]
+    missing = [spec.label for spec, result in fitted if result is None]
+    if not columns:
+        raise ValueError(f"{context.spec.stem}: none of its models could be estimated on these data")
     terms = {term: term for column in columns for term in column.result.tidy()["term"]}
-    notes = [note for note in (context.spec.caption, context.note) if note]
+    absent = (f"Not estimated on these data (what they need does not vary or is missing): {'; '.join(missing)}."
+              if missing else "")
+    notes = [note for note in (context.spec.caption, absent, context.note) if note]
     return regression_table(columns, terms, title=context.title, label=context.label, notes=notes)
 
 
