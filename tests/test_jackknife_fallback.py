@@ -20,7 +20,7 @@ from villageaid.analysis.variables import fit_with_fallback
 from villageaid.estimators import CRV1, CRV3, JackknifeUndefinedError, feols, fepois
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.simulation import SCENARIOS, simulate
+from villageaid.simulation import SCENARIOS, restrict_to_villages, simulate
 from villageaid.workflow.build import TABLES, BuildConfig, build
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,17 +34,10 @@ def one_county_ledger(directory: Path | None = None) -> dict[str, pd.DataFrame]:
     villages = data.tables["villages"]
     county = villages.loc[villages["county"] == "W", "village_id"].tolist()
     keep = set(np.random.default_rng(34).choice(county, 40, replace=False))
-    tables = {}
-    for name, frame in data.tables.items():
-        if "village_id" in frame:
-            frame = frame.loc[frame["village_id"].isin(keep)]
-        if name == "units":
-            used = set(data.tables["assignments"].loc[data.tables["assignments"]["village_id"].isin(keep), "unit_id"])
-            used |= set(data.tables["funding"].loc[data.tables["funding"]["village_id"].isin(keep), "unit_id"].dropna())
-            frame = frame.loc[frame["unit_id"].isin(used)]
-        tables[name] = frame
-        if directory is not None:
-            directory.mkdir(parents=True, exist_ok=True)
+    tables = restrict_to_villages(data.tables, keep)
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
             frame.to_csv(directory / f"{name}.csv", index=False)
     return tables
 

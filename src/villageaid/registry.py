@@ -133,6 +133,8 @@ ANALYSES: dict[str, AnalysisSpec] = {a.id: a for a in (
     AnalysisSpec("mismatch", "villageaid.analysis.mismatch:mismatch_models", {}, {"vcov": "vcov"}),
     AnalysisSpec("selection", "villageaid.analysis.selection:selection_models", {}, {"vcov": "vcov"}),
     AnalysisSpec("spillover", "villageaid.analysis.spillover:spillover_models", {}, {"vcov": "vcov"}),
+    AnalysisSpec("claim_family", "villageaid.analysis.claim_family:claim_family", {}, {"vcov": "vcov", "seed": "seed"},
+                 121),
 )}
 
 
@@ -583,8 +585,9 @@ TABLE10 = OutputSpec(
 
 TABLE0 = OutputSpec(
     "table0_claims", "table", "Table 0. The source paper's arguments and what tests them",
-    "表0 原文的论点及其检验", needs=(), writer="villageaid.report.claims:table0", section="claims",
-    label="tab:claims", reads="tables", program="registry.py (ARGUMENTS), report/claims.py")
+    "表0 原文的论点及其检验", needs=("claim_family",), writer="villageaid.report.claims:table0", section="claims",
+    label="tab:claims", reads="tables",
+    program="registry.py (ARGUMENTS), report/claims.py, analysis/claim_family.py")
 
 #: Every output, in the order the paper places them.
 OUTPUTS: tuple[OutputSpec, ...] = (

@@ -5,15 +5,20 @@ perfectly correlated and independent limits, and Holm/Bonferroni on hand-worked 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from villageaid.estimators import feols, ssc
 from villageaid.estimators.multiplicity import (
     bonferroni,
     bootstrap_p_values,
     bootstrap_t_statistics,
+    cluster_influence,
+    gaussian_romano_wolf,
     holm,
+    joint_correlation,
     romano_wolf,
 )
 
@@ -291,3 +296,78 @@ def test_other_functions_reject_bad_input() -> None:
         bootstrap_t_statistics(np.zeros(2), np.ones(2), np.zeros((2, 2)), draw_std_errors=[[1.0, 1.0], [1.0, -1.0]])
     with pytest.raises(ValueError, match=r"draws contains NaN"):
         bootstrap_t_statistics(np.zeros(1), np.ones(1), [[np.nan]])
+
+
+# --- joint tests of estimates from different models: cluster influences and the Gaussian step-down -----------
+
+def _two_models(seed: int = 3) -> tuple[pd.DataFrame, object, object]:
+    rng = np.random.default_rng(seed)
+    n, clusters = 400, 40
+    data = pd.DataFrame({"g": rng.integers(0, clusters, n), "x": rng.normal(size=n), "z": rng.normal(size=n)})
+    shock = rng.normal(size=clusters)[data["g"]]
+    data["y1"] = 0.5 * data["x"] + shock + rng.normal(size=n)
+    data["y2"] = 0.3 * data["x"] - 0.2 * data["z"] + 0.8 * shock + 0.5 * data["y1"] + rng.normal(size=n)
+    first = feols("y1 ~ x", data, vcov={"CRV1": "g"})
+    second = feols("y2 ~ x + z", data, vcov={"CRV1": "g"})
+    return data, first, second
+
+
+def test_cluster_influence_squares_sum_to_the_crv1_variance_without_its_factors() -> None:
+    _, first, _ = _two_models()
+    influence = cluster_influence(first, "x", "g")
+    plain = first.with_vcov({"CRV1": "g"}, ssc=ssc(adj=False, cluster_adj=False))
+    np.testing.assert_allclose((influence ** 2).sum(), plain.vcov.loc["x", "x"], rtol=1e-10, atol=0)
+    assert len(influence) == 40
+
+
+def test_joint_correlation_equals_the_stacked_covariance_by_hand() -> None:
+    data, first, second = _two_models()
+    influences = []
+    for outcome, columns in (("y1", ["x"]), ("y2", ["x", "z"])):
+        design = np.column_stack([np.ones(len(data)), data[columns].to_numpy()])
+        inverse = np.linalg.inv(design.T @ design)
+        residual = data[outcome].to_numpy() - design @ (inverse @ design.T @ data[outcome].to_numpy())
+        per_row = (design * residual[:, None]) @ inverse  # row i's pull on every coefficient
+        influences.append(pd.Series(per_row[:, 1]).groupby(data["g"].to_numpy()).sum())
+    by_hand = np.corrcoef(np.vstack(influences), rowvar=True)  # (means are zero: same as the raw cross-products)
+    raw = np.vstack(influences) @ np.vstack(influences).T
+    raw = raw / np.sqrt(np.outer(np.diag(raw), np.diag(raw)))
+    found = joint_correlation([cluster_influence(first, "x", "g"), cluster_influence(second, "x", "g")])
+    np.testing.assert_allclose(found, raw, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(found, by_hand, rtol=0, atol=1e-8)
+    assert found[0, 1] > 0.3  # the shared cluster shock and y1 in y2 make the two estimates move together
+
+
+def test_joint_correlation_fills_clusters_absent_from_a_model_with_zero() -> None:
+    a = pd.Series([1.0, -1.0, 2.0], index=["u", "v", "w"])
+    b = pd.Series([1.0, 1.0], index=["u", "x"])
+    found = joint_correlation([a, b])
+    np.testing.assert_allclose(found[0, 1], 1.0 / np.sqrt(6.0 * 2.0), rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="zero variance"):
+        joint_correlation([a, pd.Series([0.0], index=["u"])])
+    with pytest.raises(ValueError, match="at least one"):
+        joint_correlation([])
+
+
+def test_gaussian_romano_wolf_keeps_a_single_p_value_and_gives_step_down_sidak_when_independent() -> None:
+    p_alone = gaussian_romano_wolf(np.array([stats.norm.isf(0.03)]), np.eye(1), alternative="greater",
+                                   draws=99_999, seed=1)
+    np.testing.assert_allclose(p_alone, [0.03], rtol=0, atol=0.002)
+    p = np.array([0.01, 0.02, 0.2])
+    adjusted = gaussian_romano_wolf(stats.norm.isf(p), np.eye(3), alternative="greater", draws=99_999, seed=2)
+    sidak = np.maximum.accumulate([1 - (1 - 0.01) ** 3, 1 - (1 - 0.02) ** 2, 0.2])
+    np.testing.assert_allclose(adjusted, sidak, rtol=0, atol=0.004)
+    # perfectly correlated tests need no adjustment
+    same = gaussian_romano_wolf(stats.norm.isf(p), np.ones((3, 3)), alternative="greater", draws=99_999, seed=3)
+    np.testing.assert_allclose(same, p, rtol=0, atol=0.003)
+
+
+def test_gaussian_romano_wolf_refuses_bad_correlations() -> None:
+    with pytest.raises(ValueError, match="2 × 2"):
+        gaussian_romano_wolf(np.zeros(2), np.eye(3))
+    with pytest.raises(ValueError, match="unit diagonal"):
+        gaussian_romano_wolf(np.zeros(2), 2 * np.eye(2))
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        gaussian_romano_wolf(np.zeros(2), np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="draws"):
+        gaussian_romano_wolf(np.zeros(1), np.eye(1), draws=0)

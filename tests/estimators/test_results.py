@@ -113,3 +113,14 @@ def test_a_wald_test_beyond_the_rank_of_a_clustered_variance_is_refused() -> Non
     assert np.isfinite(fit.wald_test(["x1", "x2"]).statistic)  # within the rank: defined
     hetero = feols("y ~ x1 + x2 + x3 + x4", data, vcov="HC1")
     assert np.isfinite(hetero.fit_statistics["wald_f"])
+
+
+def test_a_poisson_sample_emptied_by_its_fixed_effects_is_a_clear_data_limit() -> None:
+    """Every group all zeros: nothing is left to estimate from (it was a bare 'zero-size array' error)."""
+    from villageaid.estimators import fepois
+    from villageaid.estimators.limits import TooFewError
+
+    data = pd.DataFrame({"y": [0.0, 0.0, 0.0, 0.0], "x": [0.0, 1.0, 2.0, 3.0], "g": [1, 1, 2, 2],
+                         "v": [1, 2, 3, 4]})
+    with pytest.raises(TooFewError, match=r"no observation is left.*only zero outcomes"):
+        fepois("y ~ x | g", data, vcov={"CRV1": "v"})

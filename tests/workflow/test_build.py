@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import VALID_CSV, write_tables
-from villageaid.simulation import SCENARIOS, simulate
+from villageaid.simulation import SCENARIOS, restrict_to_villages, simulate
 from villageaid.workflow import build as build_module
 from villageaid.workflow.build import (
     MANIFEST,
@@ -33,16 +33,11 @@ def _records(directory: Path, *, designations: bool = True, villages: int | None
     """A valid folder of records: the simulated data, optionally without designations or cut to N villages."""
     data = simulate(SCENARIOS["seed_true"](), seed=7)
     directory.mkdir(parents=True, exist_ok=True)
-    keep = None if villages is None else set(data.tables["villages"]["village_id"].iloc[:villages])
-    for name, frame in data.tables.items():
+    tables = data.tables if villages is None else restrict_to_villages(
+        data.tables, data.tables["villages"]["village_id"].iloc[:villages])
+    for name, frame in tables.items():
         if name == "designations" and not designations:
             continue
-        if keep is not None and "village_id" in frame:
-            frame = frame.loc[frame["village_id"].isin(keep)]
-        if keep is not None and name == "units":
-            used = set(data.tables["assignments"].loc[data.tables["assignments"]["village_id"].isin(keep), "unit_id"])
-            used |= set(data.tables["funding"].loc[data.tables["funding"]["village_id"].isin(keep), "unit_id"].dropna())
-            frame = frame.loc[frame["unit_id"].isin(used)]
         frame.to_csv(directory / f"{name}.csv", index=False)
     return directory
 

@@ -33,7 +33,7 @@ def test_simulate_is_byte_identical(tmp_path: Path) -> None:
     assert main(["simulate", "--out", str(tmp_path / "b")]) == 0
     hashes = tree_hashes(tmp_path / "a")
     assert set(hashes) == {"villages.csv", "units.csv", "assignments.csv", "funding.csv", "designations.csv",
-                           "outcomes.csv", "truth.json"}
+                           "outcomes.csv", "needs.csv", "unit_resources.csv", "truth.json"}
     assert hashes == tree_hashes(tmp_path / "b")
     assert main(["simulate", "--seed", "7", "--out", str(tmp_path / "c")]) == 0
     assert tree_hashes(tmp_path / "c")["funding.csv"] != hashes["funding.csv"]
@@ -67,7 +67,7 @@ def test_pipeline_from_simulated_data(tmp_path: Path) -> None:
                 for kind in ("table", "figure")}
     assert set(tree_hashes(tmp_path / "t1" / "tables")) == declared["table"] | set(BUILD_FILES)
     assert set(tree_hashes(tmp_path / "t1" / "figures")) == declared["figure"]
-    assert len(declared["table"]) == 3 * 21 and len(declared["figure"]) == 2 * 10 + 7  # Table 10: simulated data
+    assert len(declared["table"]) == 3 * 22 and len(declared["figure"]) == 2 * 10 + 7  # Table 10: simulated data
 
 
 BAD = {
@@ -156,8 +156,9 @@ def test_validated_tables_step_keeps_provenance(tmp_path: Path) -> None:
     assert main(["simulate", "--out", str(data)]) == 0
     assert main(["validate", str(data), "--out", str(tmp_path / "validated")]) == 0
     written = sorted(p.name for p in (tmp_path / "validated").iterdir())
-    assert written == ["assignments.parquet", "designations.parquet", "funding.parquet", "outcomes.parquet",
-                       "provenance.json", "units.parquet", "villages.parquet"]
+    assert written == ["assignments.parquet", "designations.parquet", "funding.parquet", "needs.parquet",
+                       "outcomes.parquet", "provenance.json", "unit_resources.parquet", "units.parquet",
+                       "villages.parquet"]
     assert main(["panel", str(tmp_path / "validated"), "--out", str(tmp_path / "a.parquet")]) == 0
     assert main(["panel", str(data), "--out", str(tmp_path / "b.parquet")]) == 0
     from_validated, from_raw = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")

@@ -200,6 +200,9 @@ def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResu
     """Compute the variance ``choice`` from a model's :class:`InferenceInputs` (checks support first)."""
     require_supported(inputs.estimator, choice, inputs.supported)
     n, k = inputs.nobs, inputs.n_coef
+    if n < 1 or len(inputs.sample) == 0:
+        raise TooFewError(f"{choice.label}: no observations are left in the estimation sample (all were dropped: "
+                          "missing values, singletons or observations separated by the fixed effects)")
     if isinstance(choice, CRV3):
         codes = cluster_codes(inputs.sample, choice.clusters, inputs.known_codes)
         groups = int(codes[0].max()) + 1

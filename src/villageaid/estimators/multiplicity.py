@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 Alternative = Literal["two-sided", "greater", "less"]
 
@@ -295,3 +296,117 @@ def bootstrap_t_statistics(estimates: np.ndarray, std_errors: np.ndarray, draws:
     if not (draw_se > 0.0).all():
         raise ValueError(f"draw_std_errors must be positive; {int((~(draw_se > 0.0)).sum())} entries are not")
     return estimate / se, centred / draw_se
+
+
+def cluster_influence(result: object, term: str, cluster: str) -> pd.Series:
+    """Return each cluster's linearised influence on one coefficient of a fitted model.
+
+    For a model whose cluster-robust (CRV1) variance is ``bread @ meat @ bread`` with ``meat = Σ_g s_g s_g'``
+    (``s_g`` the scores summed within cluster g), the influence of cluster g on coefficient j is
+    ``(bread @ s_g)_j``: the sum of their squares is the CRV1 variance of the coefficient before its small-sample
+    factor. Stacking the influences of coefficients from *different* models fitted on the same clusters gives
+    their joint cluster-robust covariance (the device of Stata's ``suest``), which :func:`joint_correlation`
+    turns into the correlation a joint test needs.
+
+    Parameters
+    ----------
+    result : RegressionResults
+        A fitted model that kept its inference inputs (scores, bread and estimation sample).
+    term : str
+        The coefficient.
+    cluster : str
+        Column of the estimation sample defining the clusters.
+
+    Returns
+    -------
+    Series
+        Influence by cluster label.
+
+    Raises
+    ------
+    ValueError
+        If the result has no inference inputs, lacks the term or the sample lacks the cluster column.
+    """
+    inputs = getattr(result, "inference", None)
+    params = getattr(result, "params", None)
+    if inputs is None or params is None:
+        raise ValueError("cluster_influence needs a fitted model that kept its scores (not one after "
+                         "remove_data(), nor a result without a variance of its own)")
+    if term not in params.index:
+        raise ValueError(f"term {term!r} is not among the model's coefficients ({', '.join(params.index)})")
+    if cluster not in inputs.sample.columns:
+        raise ValueError(f"cluster variable {cluster!r} is not in the model's estimation sample")
+    labels = inputs.sample[cluster]
+    if labels.isna().any():
+        raise ValueError(f"cluster variable {cluster!r} has missing values in the estimation sample")
+    scores = np.asarray(inputs.scores, dtype=float)
+    if scores.shape[0] != len(labels):
+        raise ValueError("the model's scores and its estimation sample have different numbers of rows")
+    j = list(params.index).index(term)
+    contributions = scores @ np.asarray(inputs.bread, dtype=float)[j, :]
+    return pd.Series(contributions, index=labels.to_numpy()).groupby(level=0, sort=True).sum()
+
+
+def joint_correlation(influences: Sequence[pd.Series]) -> np.ndarray:
+    """Return the correlation matrix of estimates from their cluster influences (:func:`cluster_influence`).
+
+    Clusters absent from one model's sample have zero influence on it. Raises ValueError when an estimate has no
+    influence at all (its variance is zero) or no influences are given.
+    """
+    if not influences:
+        raise ValueError("joint_correlation needs at least one estimate")
+    frame = pd.concat(list(influences), axis=1, sort=True).fillna(0.0).to_numpy()
+    covariance = frame.T @ frame
+    scale = np.sqrt(np.diag(covariance))
+    if not (scale > 0).all():
+        raise ValueError("an estimate has no cluster influence (zero variance): it cannot enter a joint test")
+    correlation = covariance / np.outer(scale, scale)
+    np.fill_diagonal(correlation, 1.0)
+    return correlation
+
+
+def gaussian_romano_wolf(statistics: np.ndarray, correlation: np.ndarray, *,
+                         alternative: Alternative | Sequence[Alternative] = "two-sided", draws: int = 9_999,
+                         seed: int | None = None) -> np.ndarray:
+    """Romano–Wolf step-down p-values with the null distribution drawn from a joint normal.
+
+    Where the tests come from different models, a joint bootstrap is often out of reach; their statistics are
+    jointly normal in large samples with the ``correlation`` of the estimates (e.g. :func:`joint_correlation`).
+    ``draws`` rows of N(0, correlation) are the bootstrap statistics of :func:`romano_wolf` (a parametric
+    bootstrap). The statistics should be on the normal scale: pass ``norm.isf(p)`` of one-sided p-values from
+    other reference distributions (t), so that each single-test p-value is the one reported.
+
+    Parameters
+    ----------
+    statistics : array_like, shape (K,)
+        Observed statistics on the standard normal scale.
+    correlation : array_like, shape (K, K)
+        Their correlation under the null (symmetric, unit diagonal); a slightly indefinite matrix has its negative
+        eigenvalues set to zero.
+    alternative : as in :func:`romano_wolf`
+    draws : int
+        Number of normal draws (at least 1).
+    seed : int, optional
+        Seed of the draws.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        Adjusted p-values in the order of ``statistics``.
+    """
+    observed = _vector(statistics, "statistics")
+    matrix = np.asarray(correlation, dtype=float)
+    k = len(observed)
+    if matrix.shape != (k, k) or not np.isfinite(matrix).all():
+        raise ValueError(f"correlation must be a finite {k} × {k} matrix, got shape {matrix.shape}")
+    if not np.allclose(matrix, matrix.T, rtol=0, atol=1e-10) or not np.allclose(np.diag(matrix), 1.0, rtol=0,
+                                                                                atol=1e-10):
+        raise ValueError("correlation must be symmetric with a unit diagonal")
+    if int(draws) != draws or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    values, vectors = np.linalg.eigh(matrix)
+    if values.min() < -1e-8:
+        raise ValueError(f"correlation is not positive semi-definite (smallest eigenvalue {values.min():.3g})")
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    normal = np.random.default_rng(seed).standard_normal((int(draws), k)) @ root.T
+    return romano_wolf(observed, normal, alternative=alternative)

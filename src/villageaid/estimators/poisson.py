@@ -29,6 +29,7 @@ from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, InferenceInputs, collinear_on_gram, compute_vcov
 from villageaid.estimators.jackknife import labels_of, poisson_leave_one_out, undefined_error
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.ols import drop_collinear
 from villageaid.estimators.predict import Predictor
@@ -148,6 +149,9 @@ class FEPoisson:
             keep[np.flatnonzero(keep)[separated]] = False
             fixed = fixed_all.subset(keep) if fixed_all is not None else None
         y, X = y_all[keep], X_all[keep]
+        if not keep.any():
+            raise TooFewError("fepois: no observation is left to estimate from: " + "; ".join(notes or [
+                "the sample is empty"]))
         check = fixed.demean(X)[0] if fixed is not None else X
         _, kept = drop_collinear(check, names, (X**2).sum(axis=0), None, notes)
         X = X[:, [names.index(name) for name in kept]]

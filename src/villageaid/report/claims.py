@@ -12,14 +12,19 @@ import math
 
 import pandas as pd
 
+from villageaid.analysis.claim_family import ClaimFamily, one_sided_p
 from villageaid.registry import ARGUMENTS, BY_ID
 from villageaid.report.context import OutputContext
 from villageaid.report.paper_text import _row, verdict
 from villageaid.report.render import FormattedTable
 
 
-def key_verdicts(tables_dir: object) -> pd.DataFrame:
-    """Return one row per argument and key estimate: the value, its interval and the verdict."""
+def key_verdicts(tables_dir: object, family: ClaimFamily | None = None) -> pd.DataFrame:
+    """Return one row per argument and key estimate: the value, its interval, the verdict and its p-values.
+
+    ``p_one_sided`` is the p-value of the claimed direction as the tables report the test; ``p_romano_wolf`` the
+    step-down adjusted one over ``family`` (NaN outside it, or without a family).
+    """
     rows = []
     for argument in ARGUMENTS:
         for key in argument.keys or (None,):
@@ -35,13 +40,42 @@ def key_verdicts(tables_dir: object) -> pd.DataFrame:
                                  else (math.nan, math.nan))
                     record.update(estimate=value, conf_low=low, conf_high=high,
                                   verdict=verdict(value, low, high, key.claim) if key.claim else "descriptive")
+                    if key.claim and "p_value" in row and "statistic" in row:
+                        record["p_one_sided"] = one_sided_p(value, float(row["statistic"]), float(row["p_value"]),
+                                                            key.claim)
             rows.append(record)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["p_one_sided"] = frame.get("p_one_sided", pd.Series(math.nan, index=frame.index)).astype(float)
+    adjusted = {} if family is None else family.adjust(
+        frame.drop_duplicates("key").set_index("key")["p_one_sided"].dropna().to_dict())
+    frame["p_romano_wolf"] = frame["key"].map(adjusted).astype(float)
+    return frame
+
+
+def family_note(family: ClaimFamily, verdicts: pd.DataFrame) -> str:
+    """Say how the p-values were adjusted for testing many claims, and which claims stay outside the family."""
+    tested = verdicts.dropna(subset=["p_romano_wolf"]).drop_duplicates("key")
+    if tested.empty:
+        return "No claim could enter the Romano–Wolf family on these data: p-values are not adjusted."
+    passing = int((tested["p_one_sided"] <= 0.05).sum())
+    adjusted = int((tested["p_romano_wolf"] <= 0.05).sum())
+    outside = verdicts.loc[verdicts["key"].isin(list(family.excluded)) & verdicts["estimate"].notna()]
+    text = (f"p is one-sided in the claimed direction, from each table's own variance; Romano–Wolf p adjusts it "
+            f"for testing the {len(tested)} claims with a model of their own together (familywise error; step-down "
+            "with normal draws correlated as the estimates, from their influences by "
+            f"{family.cluster}, {family.draws:,} draws, seed {family.seed}). {passing} of them have p ≤ 0.05, "
+            f"{adjusted} keep it after adjustment.")
+    if len(outside):
+        reasons = "; ".join(f"{BY_ID[k].description.split(' (')[0]}: {family.excluded[k]}"
+                            for k in dict.fromkeys(outside["key"]))
+        text += f" Outside the family: {reasons}."
+    return text
 
 
 def table0(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     """Table 0: the source paper's arguments, their tests and verdicts, and what cannot be tested."""
-    verdicts = key_verdicts(context.tables_dir)
+    family: ClaimFamily = context.analysis("claim_family")
+    verdicts = key_verdicts(context.tables_dir, family)
     rows: list[list[str]] = []
     for argument in ARGUMENTS:
         found = verdicts.loc[verdicts["argument"] == argument.number]
@@ -55,8 +89,13 @@ def table0(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
                 results.append(f"{key.description}: {value} — {r.verdict}")
             elif math.isfinite(r.estimate):
                 bounds = "one-sided bounds" if key.one_sided else "95% CI"
-                results.append(f"{key.description}: {r.estimate:.3f} ({bounds} {r.conf_low:.3f}, {r.conf_high:.3f}) "
-                               f"— {r.verdict}")
+                p_values = ""
+                if math.isfinite(r.p_one_sided):
+                    p_values = f"; p = {r.p_one_sided:.3f}"
+                    p_values += (f", Romano–Wolf p = {r.p_romano_wolf:.3f}" if math.isfinite(r.p_romano_wolf)
+                                 else ", outside the Romano–Wolf family")
+                results.append(f"{key.description}: {r.estimate:.3f} ({bounds} {r.conf_low:.3f}, {r.conf_high:.3f}"
+                               f"{p_values}) — {r.verdict}")
             else:
                 results.append(f"{key.description}: not estimated on these data")
         if argument.untestable:
@@ -66,7 +105,7 @@ def table0(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     notes = ["Every argument of the source paper (Lan & Cheng), the test of it as the paper states it and its "
              "verdict on these data at the 5% level: supported (the interval excludes zero on the claimed side), "
              "contradicted (on the other side) or undetermined; where the records cannot test an argument, what "
-             "data would. Descriptive numbers carry no verdict.", context.note]
+             "data would. Descriptive numbers carry no verdict.", family_note(family, verdicts), context.note]
     formatted = FormattedTable(context.title, context.label, ["#", "Argument", "Hypothesis", "Test", "Result"],
                                rows, [], notes, paragraph_widths=("0.03", "0.25", "0.07", "0.22", "0.33"))
     return verdicts, formatted

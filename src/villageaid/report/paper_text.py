@@ -231,6 +231,11 @@ POLICY_NAMES_TEXT = {"benefits_all": "the equal split", "strong_alliance": "the 
                      "cadre_reform": "sending strong cadres to key villages"}
 
 
+#: The hypotheses about a county's allocation decisions (funding, postings, designation, county matching): with
+#: few counties they rest on few decision-makers.
+COUNTY_DECIDED = ("H1", "H2", "H3", "H4", "H5", "H8", "H9", "H11", "H12")
+
+
 def fallback_sentences(tables_dir: Path) -> list[str]:
     """Return one sentence per table whose jackknife was undefined for a model, read from the tidy tables."""
     out = []
@@ -286,9 +291,19 @@ def limitations(panel: pd.DataFrame, failed_pre_trends: list[str], tables_dir: P
     else:
         out.append(f"The estimates describe the records used ({facts['source']}); they are associations "
                    "in these counties and years, identified under the assumptions stated with each table.")
+    if facts["counties"] < MIN_VARIANCE_CLUSTERS:
+        counties = facts["counties"]
+        out.append(f"Funding, postings and designations are allocated by each county: with {counties} "
+                   f"count{'y' if counties == 1 else 'ies'}, the claims about allocation ("
+                   f"{', '.join(COUNTY_DECIDED)}) rest on {counties} decision-maker{'' if counties == 1 else 's'}' "
+                   "choices, however many villages they hold; the village-clustered errors describe villages within "
+                   "these counties, not other counties. The claims about outcomes (H6, H10) and inequality (H7) "
+                   "rest on villages' responses, but in these counties' settings only.")
     if facts["townships"] < MIN_BOOTSTRAP_CLUSTERS:
-        out.append(f"The wild bootstrap resamples {facts['townships']} townships, fewer than "
-                   f"{MIN_BOOTSTRAP_CLUSTERS}: its p-values are unreliable.")
+        out.append(f"The wild bootstrap clusters by {facts['townships']} townships, fewer than "
+                   f"{MIN_BOOTSTRAP_CLUSTERS}; where fewer than ten of them hold the tested term its weights are "
+                   "drawn by village within them (the subcluster bootstrap), which is not exact either: its p-values "
+                   "are a rough guide.")
     if facts["villages"] < MIN_VARIANCE_CLUSTERS:
         out.append(f"The variances rest on {facts['villages']} villages, fewer than {MIN_VARIANCE_CLUSTERS} "
                    "clusters.")

@@ -18,6 +18,8 @@ from villageaid.simulation.scenarios import (
     seed_true,
     spillover,
 )
+from villageaid.simulation.subset import restrict_to_villages
 
 __all__ = ["COEFFICIENT_NAMES", "SCENARIOS", "Scenario", "SimulatedData", "complementarity", "hidden_selection",
-           "many_counties", "national", "need_decline", "null", "seed_true", "simulate", "spillover"]
+           "many_counties", "national", "need_decline", "null", "restrict_to_villages", "seed_true", "simulate",
+           "spillover"]

@@ -19,24 +19,16 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from villageaid.analysis.allocation import allocation_models
+from villageaid.analysis.claim_family import CLAIMS, model_steps, run_steps
 from villageaid.analysis.concentration import concentration_models
-from villageaid.analysis.county_matching import county_matching_models
 from villageaid.analysis.demonstration import designation_effects, designation_frame
-from villageaid.analysis.industry import industry_models
 from villageaid.analysis.inequality import inequality_models
-from villageaid.analysis.logic_shift import logic_shift_models
-from villageaid.analysis.matching import MatchingResults, assignment_change, assignment_logits
-from villageaid.analysis.mismatch import mismatch_models
-from villageaid.analysis.performance import divergence_models, lagged_performance_models
 from villageaid.analysis.persistence import persistence_models
-from villageaid.analysis.returns import return_models
-from villageaid.analysis.spillover import spillover_models
 from villageaid.analysis.truth import key_truth
 from villageaid.estimators.limits import DATA_LIMITS, NoVariationError
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.registry import CS_NOT_YET, KEY_ESTIMATES, KeyEstimate, ModelSpec, OutputSpec
+from villageaid.registry import CS_NOT_YET, KeyEstimate, ModelSpec, OutputSpec
 from villageaid.report.context import OutputContext
 from villageaid.report.key_numbers import select_row
 from villageaid.report.paper_text import verdict
@@ -48,8 +40,6 @@ from villageaid.workflow.outputs import BuildSettings, paper_variance, resolve, 
 STUDY_SCENARIOS = tuple(name for name in SCENARIOS if name not in ("national", "many_counties"))
 #: The designs: the scenario's own counties, or its process in many_counties' 40 counties of 80 villages.
 DESIGNS = ("two_county", "many_county")
-#: The claims: every key estimate whose direction the source paper asserts.
-CLAIMS: tuple[KeyEstimate, ...] = tuple(k for k in KEY_ESTIMATES if k.claim != 0 and k.interval is not None)
 VERDICTS = ("supported", "contradicted", "undetermined")
 
 
@@ -72,45 +62,15 @@ def _estimates(panel: pd.DataFrame, vcov: object, seeds: BuildSettings) -> tuple
     Returns the results by analysis and the data limits met, by analysis.
     """
     steps = {
-        "allocation_transition": lambda: allocation_models(panel, period="transition", bootstrap_draws=0, vcov=vcov,
-                                                           models=_read("allocation_transition")),
-        "allocation_campaign": lambda: allocation_models(panel, period="campaign", bootstrap_draws=0, vcov=vcov,
-                                                         models=_read("allocation_campaign")),
-        "logic_shift": lambda: logic_shift_models(panel, bootstrap_draws=0, event_studies=False, vcov=vcov,
-                                                  models=_read("logic_shift")),
+        **model_steps(panel, vcov, draws=199, seed=_seed(seeds, "divergence")),
         # the pointwise intervals of the claim come from influence functions: no bootstrap needed
         "demonstration": lambda: {CS_NOT_YET.result: designation_effects(
             designation_frame(panel), "not_yet_treated").aggregate("dynamic")},
         "persistence": lambda: persistence_models(panel),
         "inequality": lambda: inequality_models(panel, draws=199, seed=_seed(seeds, "inequality")),
-        "matching": lambda: MatchingResults(assignment_logits(panel), pd.DataFrame(), assignment_change(panel)),
-        "performance": lambda: lagged_performance_models(panel, vcov=vcov),
-        "divergence": lambda: divergence_models(panel, draws=199, seed=_seed(seeds, "divergence")),
         "concentration": lambda: concentration_models(panel, draws=199, seed=_seed(seeds, "concentration")),
-        "county_matching": lambda: county_matching_models(panel, vcov=vcov, models=_read("county_matching")),
-        "industry": lambda: industry_models(panel, vcov=vcov),
-        "mismatch": lambda: mismatch_models(panel, vcov=vcov),
-        "spillover": lambda: spillover_models(panel, vcov=vcov),
-        # the claims read the returns on collective income only
-        "returns": lambda: dict(zip(("frame", "iv", "heterogeneity"),
-                                    return_models(panel, ("log_collective_income",)), strict=True)),
     }
-    results, limits = {}, {}
-    for name, step in steps.items():
-        try:
-            results[name] = step()
-        except DATA_LIMITS as exc:
-            limits[name] = f"{type(exc).__name__}: {exc}"
-    return results, limits
-
-
-def _read(analysis: str) -> tuple[str, ...]:
-    """Return the results of an analysis that the claims read (the models to estimate).
-
-    The one-sided H8 gap is computed from the PPML model, so reading it means estimating that model.
-    """
-    read = {k.source.result for k in CLAIMS if isinstance(k.source, ModelSpec) and k.source.analysis == analysis}
-    return tuple(sorted({"ppml" if result == "vertical_gap_ppml" else result for result in read}))
+    return run_steps(steps)
 
 
 def _seed(settings: BuildSettings, analysis: str) -> int:

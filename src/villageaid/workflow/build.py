@@ -504,7 +504,7 @@ def build(config: BuildConfig, *, until: str | None = None, log: Callable[[str],
         have been removed, so nothing left behind comes from earlier inputs.
     """
     for stray in remove_strays(config):
-        log(f"removed {stray.relative_to(config.root)} (left by an interrupted run)")
+        log(f"removed {stray.relative_to(config.root.resolve())} (left by an interrupted run)")
     check_data_folder(config)
     code = code_fingerprint()
     results: list[StageResult] = []

@@ -283,17 +283,26 @@ def groups_sharing_analyses(outputs: Sequence[OutputSpec]) -> list[list[OutputSp
 _SHARED: dict[str, object] = {}
 
 
-def _group_task(seed: int, stems: tuple[str, ...], tables_dir: Path,
-                figures_dir: Path) -> tuple[dict[str, list[Path]], list[str], tuple[str, str, str] | None]:
-    """Write one group of outputs (a task of the executor); return the paths, log lines and a bug if any."""
+def _group_task(seed: int, stems: tuple[str, ...], readers: tuple[str, ...], tables_dir: Path,
+                figures_dir: Path) -> tuple[dict[str, list[Path]], list[str], tuple[str, str, str] | None,
+                                            tuple[dict[str, object], dict[str, str]]]:
+    """Write one group of outputs (a task of the executor); return the paths, log lines and a bug if any.
+
+    For ``readers`` (outputs written later from the tables), only estimate what they need and return it with the
+    data limits met: (results, failures) by analysis.
+    """
     messages: list[str] = []
     estimates: _Estimates = _SHARED["estimates"]  # type: ignore[assignment]
     estimates.log = messages.append  # this process's estimates: shared by the groups it writes
     try:
         written = _write_group([OUTPUTS_BY_STEM[s] for s in stems], estimates, tables_dir, figures_dir)
+        for stem in readers:
+            estimates.ensure(OUTPUTS_BY_STEM[stem])
     except OutputError as exc:
-        return {}, messages, (exc.stem, str(exc), exc.details)
-    return written, messages, None
+        return {}, messages, (exc.stem, str(exc), exc.details), ({}, {})
+    wanted = analyses_needed([OUTPUTS_BY_STEM[s] for s in readers])
+    return written, messages, None, ({n: estimates.results[n] for n in wanted if n in estimates.results},
+                                     {n: estimates.failures[n] for n in wanted if n in estimates.failures})
 
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
@@ -338,23 +347,31 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     groups = sorted(groups_sharing_analyses([o for o in chosen if o.reads == "analyses"]), key=len,
                     reverse=True)  # the long ones do not start last
     written_by_stem: dict[str, list[Path]] = {}
+    # the analyses of the outputs written from the tables are estimated in a task of their own, beside the others
+    tasks = [(tuple(o.stem for o in g), ()) for g in groups]
+    if any(o.needs for o in readers):
+        tasks.append(((), tuple(o.stem for o in readers if o.needs)))
+    reader_results: dict[str, object] = {}
+    reader_failures: dict[str, str] = {}
 
     def collect(index: int, outcome: tuple) -> None:
-        paths, messages, _ = outcome
+        paths, messages, _, (results, failures) = outcome
         written_by_stem.update(paths)
+        reader_results.update(results)
+        reader_failures.update(failures)
         for message in messages:
             log(message)
 
     _SHARED["estimates"] = _Estimates(panel, settings, log)
     try:
-        run = run_tasks(_group_task, len(groups), root_seed=settings.seed, workers=workers if workers > 1 else 0,
-                        pool="fork", progress=False, task_args=[(tuple(o.stem for o in g),) for g in groups],
-                        args=(tables_dir, figures_dir), on_result=collect)
+        run = run_tasks(_group_task, len(tasks), root_seed=settings.seed, workers=workers if workers > 1 else 0,
+                        pool="fork", progress=False, task_args=tasks, args=(tables_dir, figures_dir),
+                        on_result=collect)
     finally:
         _SHARED.clear()
     if run.failures:  # the task itself failed outside any output: a bug
         failure = run.failures[0]
-        stems = ", ".join(o.stem for o in groups[failure.index])
+        stems = ", ".join(tasks[failure.index][0] or tasks[failure.index][1])
         raise OutputError(stems, failure.error.splitlines()[0], failure.error)
     bugs = [outcome[2] for outcome in run.results if outcome[2] is not None]
     if bugs:
@@ -362,8 +379,9 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
         error = OutputError(stem, message.removeprefix(f"{stem}: "), details)
         raise error from _RemoteTraceback(details)
     for output in readers:
-        context = OutputContext(output, panel, {}, tables_dir)
-        written_by_stem[output.stem] = _write_or_explain(output, context, "", tables_dir, figures_dir, log)
+        context = OutputContext(output, panel, reader_results, tables_dir)
+        reason = "; ".join(dict.fromkeys(reader_failures[n] for n in output.needs if n in reader_failures))
+        written_by_stem[output.stem] = _write_or_explain(output, context, reason, tables_dir, figures_dir, log)
         log(f"{output.stem}: wrote {', '.join(p.name for p in written_by_stem[output.stem])}")
     written = [path for output in chosen for path in written_by_stem[output.stem]]
     written.append(write_build_options(tables_dir, settings))
