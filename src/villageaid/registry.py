@@ -79,7 +79,9 @@ class AnalysisSpec:
         Fixed keyword arguments.
     settings : dict
         Keyword → build setting: ``bootstrap_draws``, ``small_draws`` (the bootstrap draws capped at 999),
-        ``policy_draws``, ``seed`` (the root seed plus ``seed_offset``) or ``vcov`` (the village variance).
+        ``randomization_draws`` (the same, 0 when the bootstrap is off),
+        ``policy_draws``, ``policy_lists`` (the two lists), ``seed`` (the root seed plus ``seed_offset``) or ``vcov``
+        (the village variance).
     seed_offset : int
         Offset of its seed from the root seed, so that each analysis has its own fixed seed.
     needs : tuple of str
@@ -105,9 +107,11 @@ _SMALL = {"draws": "small_draws", "seed": "seed"}
 
 ANALYSES: dict[str, AnalysisSpec] = {a.id: a for a in (
     AnalysisSpec("allocation_transition", "villageaid.analysis.allocation:allocation_models",
-                 {"period": "transition"}, _BOOT, 31, repeatable=True),
+                 {"period": "transition"}, {**_BOOT, "randomization_draws": "randomization_draws"}, 31,
+                 repeatable=True),
     AnalysisSpec("allocation_campaign", "villageaid.analysis.allocation:allocation_models",
-                 {"period": "campaign"}, _BOOT, 32, repeatable=True),
+                 {"period": "campaign"}, {**_BOOT, "randomization_draws": "randomization_draws"}, 32,
+                 repeatable=True),
     AnalysisSpec("logic_shift", "villageaid.analysis.logic_shift:logic_shift_models", {}, _BOOT, 41),
     AnalysisSpec("logic_shift_power", "villageaid.analysis.pretrends:event_study_power", needs=("logic_shift",)),
     AnalysisSpec("logic_shift_sensitivity", "villageaid.analysis.pretrends:event_study_sensitivity",

@@ -16,7 +16,7 @@ H8 is the Wald test that the city-level and strong-department coefficients are e
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +39,7 @@ from villageaid.estimators import (
     feols,
     fepois,
 )
+from villageaid.estimators.randomization import PermutationResult, permutation_test
 from villageaid.estimators.vcov import VcovSpec
 
 
@@ -56,6 +57,9 @@ class AllocationResults:
     vertical_gap_ppml: OneSidedTest | None = None
     sector_ppml: RegressionResults | None = None
     sectors_ppml: WaldTest | None = None
+    #: Randomisation inference on the city × rich coefficient of the asinh model: the sharp null that the first
+    #: secretary's unit (its level, strength and team) does nothing, units permuted among villages within county.
+    strong_alliance_randomization: PermutationResult | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,8 @@ ALLOCATION_MODELS = ("asinh_ols", "ppml", "types_ols", "sector_ppml")
 
 def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootstrap_draws: int = 9999,
                       seed: int = 1, vcov: VcovSpec | None = None,
-                      models: Collection[str] = ALLOCATION_MODELS) -> AllocationResults:
+                      models: Collection[str] = ALLOCATION_MODELS,
+                      randomization_draws: int = 0) -> AllocationResults:
     """Estimate the H1–H3 models and the H8 test for ``period``.
 
     Parameters
@@ -123,6 +128,9 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
     models : collection of str
         Which of :data:`ALLOCATION_MODELS` to estimate (the others are None; the H8 test of a model not estimated
         too). The Monte Carlo studies estimate only the models their claims read.
+    randomization_draws : int
+        Random permutations of the randomisation test of city × rich (0 to skip; every permutation when there
+        are fewer distinct ones, and the p-value is then exact): see :func:`unit_randomization`.
     """
     frame = analysis_frame(panel)
     frame = frame.loc[frame["period"] == period]
@@ -158,8 +166,78 @@ def allocation_models(panel: pd.DataFrame, *, period: str = "transition", bootst
     if "sector_ppml" in models and period == "transition":
         sector_model, sector_test = _sector_model(
             frame, specs["ppml"].formula(controls, demonstration=demonstration, available=optional), variance)
+    randomization = None
+    if (randomization_draws and asinh_ols is not None and "city_x_rich" in asinh_ols.params.index
+            and not frame[[t for t in UNIT_TRAITS if t in frame]].isna().any().any()):
+        randomization = unit_randomization(asinh_formula, frame, "city_x_rich", draws=randomization_draws,
+                                           seed=seed)
     return AllocationResults(period, asinh_ols, ppml, types_ols, tests[0], tests[1], bootstrap, gap, sector_model,
-                             sector_test)
+                             sector_test, randomization)
+
+
+#: The unit's traits that move with it when units are permuted among villages, and the products rebuilt after.
+UNIT_TRAITS = ("city", "strong", "members_strength")
+
+
+def unit_randomization(formula: str, frame: pd.DataFrame, term: str, *, draws: int, seed: int
+                       ) -> PermutationResult:
+    """Randomisation test of ``term`` in an OLS model: first secretaries' units permuted within each county.
+
+    The sharp null is that the unit a village receives — its level, its department's strength and its team's
+    strength — changes no village's funding. Each county decides its own postings, so the units (their traits'
+    paths over the period's years, whole by village) are permuted among the county's villages, each county
+    keeping its posts; ``city_x_rich`` and ``city_x_members`` are rebuilt from the permuted traits and each
+    village's own richness. The statistic is the OLS coefficient of ``term`` refitted on each assignment: its
+    p-value needs no variance estimate and no large number of clusters, only the exchangeability of postings
+    within county that the null asserts (it is exact when every assignment is enumerated).
+    """
+    traits = [t for t in UNIT_TRAITS if t in frame]
+    ordered = frame.sort_values(["village", "year"], kind="stable")
+
+    def rebuilt(data: pd.DataFrame) -> pd.DataFrame:
+        data = data.assign(city_x_rich=data["city"] * data["rich_village"])
+        if "members_strength" in data and "city_x_members" in data:
+            data = data.assign(city_x_members=data["city"] * (data["members_strength"] - 1.0))  # as in the frame
+        return data
+
+    coefficient = _fast_coefficient(formula, ordered, term, rebuilt)
+
+    return permutation_test(coefficient, ordered, traits, strata="county", clusters="village", draws=draws,
+                            seed=seed)
+
+
+def _fast_coefficient(formula: str, data: pd.DataFrame, term: str,
+                      rebuilt: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[pd.DataFrame], float]:
+    """Return ``frame -> OLS coefficient of term`` for a model of plain columns and one fixed effect.
+
+    A randomisation test refits the model a thousand times; ``feols`` parses and checks the formula each time
+    (about 5 ms here). With plain regressors and a single fixed effect the coefficient is a least-squares solve on
+    columns demeaned within the fixed effect's groups, which takes a tenth of that; the test checks it equals
+    ``feols``. Any other formula uses ``feols``.
+    """
+    left, _, right = formula.partition("~")
+    terms_part, _, fixed_part = right.partition("|")
+    terms = [t.strip() for t in terms_part.split("+")]
+    fixed = [f.strip() for f in fixed_part.split("+") if f.strip()]
+    if len(fixed) != 1 or any(not t.isidentifier() for t in terms) or term not in terms:
+        return lambda frame: float(feols(formula, rebuilt(frame), vcov="iid").params[term])
+    codes = pd.factorize(data[fixed[0]])[0]
+    dummies = np.zeros((len(data), codes.max() + 1))
+    dummies[np.arange(len(data)), codes] = 1.0
+    sizes = dummies.sum(axis=0)
+
+    def demeaned(matrix: np.ndarray) -> np.ndarray:
+        return matrix - dummies @ ((dummies.T @ matrix) / sizes[:, None])
+
+    outcome = demeaned(data[[left.strip()]].to_numpy(dtype=float))[:, 0]
+    position = terms.index(term)
+
+    def coefficient(frame: pd.DataFrame) -> float:
+        design = demeaned(rebuilt(frame)[terms].to_numpy(dtype=float))
+        solution, *_ = np.linalg.lstsq(design, outcome, rcond=None)
+        return float(solution[position])
+
+    return coefficient
 
 
 def _sector_model(frame: pd.DataFrame, formula: str, variance: object

@@ -12,6 +12,7 @@ import pandas as pd
 from villageaid.analysis.truth import carrying_villages
 from villageaid.estimators import WildBootstrapResult
 from villageaid.estimators.bootstrap import FEW_TREATED_CLUSTERS
+from villageaid.estimators.randomization import PermutationResult
 from villageaid.estimators.results import RegressionResults
 from villageaid.registry import (
     CAMPAIGN_ASINH,
@@ -122,6 +123,19 @@ def inference_note(models: Sequence[RegressionResults], bootstrap: WildBootstrap
     return text
 
 
+def randomization_note(result: PermutationResult | None) -> str:
+    """Say what the randomisation p-values of city × rich test and how they were drawn."""
+    if result is None:
+        return ""
+    how = (f"all {result.assignments:,} assignments (exact)" if result.exact else
+           f"{result.assignments - 1:,} random assignments and the observed one")
+    return ("Randomisation p: the sharp null that the first secretary's unit (its level, strength and team) "
+            "changes no village's funding, tested by permuting the units among each county's villages (each county "
+            f"keeps its posts; city × rich rebuilt from each village's own richness) and refitting the OLS "
+            f"coefficient of city × rich two-sided, over {how}; it needs no variance and no number of clusters, "
+            "only that postings within a county are exchangeable under the null.")
+
+
 def _bootstrap_cell(result: WildBootstrapResult | None) -> str:
     return "" if result is None else f"{result.p_value:.3f}"
 
@@ -134,6 +148,8 @@ def table3(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
                                (CAMPAIGN_ASINH, CAMPAIGN_PPML, CAMPAIGN_TYPES)):
         results = context.analysis(asinh.analysis)
         boot = {"Wild bootstrap p, city × rich": _bootstrap_cell(results.strong_alliance_bootstrap)}
+        if results.strong_alliance_randomization is not None:
+            boot["Randomisation p, city × rich"] = f"{results.strong_alliance_randomization.p_value:.3f}"
         h8 = {"H8 p-value: city = strong": f"{results.level_vs_strength_ols.p_value:.3f}"}
         h8_ppml = {"H8 p-value: city = strong": f"{results.level_vs_strength_ppml.p_value:.3f}"}
         controls = {"Baseline controls": "Yes"}
@@ -153,8 +169,10 @@ def table3(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
              "asinh(funding).",
              inference_note(models, context.analysis(TRANSITION_ASINH.analysis).strong_alliance_bootstrap,
                             context.panel),
+             randomization_note(context.analysis(TRANSITION_ASINH.analysis).strong_alliance_randomization),
              context.note]
-    return regression_table(columns, TERM_LABELS, title=context.title, label=context.label, notes=notes,
+    return regression_table(columns, TERM_LABELS, title=context.title, label=context.label,
+                            notes=[note for note in notes if note],
                             fixed_effect_labels=FE_LABELS, groups=groups)
 
 

@@ -82,7 +82,9 @@ class BuildSettings:
 
     def value(self, setting: str, analysis: AnalysisSpec) -> object:
         """Return the value of a named setting for an analysis."""
+        # randomisation tests refit a model per permutation: at most 999, none when the bootstrap is off
         values = {"bootstrap_draws": self.bootstrap_draws, "small_draws": min(self.bootstrap_draws, 999) or 199,
+                  "randomization_draws": min(self.bootstrap_draws, 999),
                   "policy_draws": self.policy_draws, "seed": self.seed + analysis.seed_offset,
                   "vcov": paper_variance(self.vcov)}
         return values[setting]
