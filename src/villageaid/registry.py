@@ -125,7 +125,7 @@ ANALYSES: dict[str, AnalysisSpec] = {a.id: a for a in (
     AnalysisSpec("returns", "villageaid.analysis.returns:returns_models"),
     AnalysisSpec("returns_sensitivity", "villageaid.analysis.pretrends:arrival_sensitivity", needs=("returns",)),
     AnalysisSpec("policy", "villageaid.analysis.policy_inputs:policy_analysis", {},
-                 {"draws": "policy_draws", "seed": "seed"}, 101, uses=("returns",)),
+                 {"draws": "policy_draws", "seed": "seed", "lists": "policy_lists"}, 101, uses=("returns",)),
     AnalysisSpec("performance", "villageaid.analysis.performance:lagged_performance_models", {}, {"vcov": "vcov"}),
     AnalysisSpec("divergence", "villageaid.analysis.performance:divergence_models", {}, _SMALL, 61,
                  repeatable=True),
@@ -529,11 +529,15 @@ TABLE9 = OutputSpec(
     "表9 政策建议会带来什么变化：资源配置政策", needs=("policy",), writer=f"{_R}.consequence_tables:table9",
     section="policy", label="tab:policies", program="analysis/policy.py, analysis/policy_inputs.py")
 FIGURE_FRONTIER = OutputSpec(
-    "figure_frontier", "figure", "Fairness–efficiency frontier", "公平与效率的权衡", needs=("policy",),
-    writer=f"{_R}.paper_figures:write_frontier", section="policy", width="0.75", program="analysis/policy.py",
-    caption="Fairness and efficiency: predicted change in collective income against the Gini of funding within "
-            "counties, as the pooling cap varies from an equal split (1$\\times$ the county mean) to no cap, with the "
-            "named policies beside it; bars are 95\\% intervals over coefficient draws")
+    "figure_frontier", "figure", "County pooling: the cap curve under four return shapes",
+    "县级统筹：集中上限曲线（四种回报形态）", needs=("policy",),
+    writer=f"{_R}.paper_figures:write_frontier", section="policy", width="0.95",
+    program="analysis/policy.py, analysis/policy_rules.py",
+    caption="County pooling as its concentration cap varies from 1$\\times$ the county mean to no cap: the change in "
+            "need-weighted welfare (left) and in collective income (right) against the Gini of funding within "
+            "counties, one curve per return shape (linear, concave as estimated, complementarity, lumpy "
+            "projects), with the named policies under the estimated shape; a curve, not a frontier: which end is "
+            "better depends on the shape")
 
 _S = "villageaid.report.stated_tables"
 TABLE1B = OutputSpec(

@@ -1,448 +1,481 @@
-"""Allocation policy simulator: what the source paper's recommendations would change, county by county.
+"""Allocation policy simulator: what the source paper's logics and recommendations would change, county by county.
 
-Within each county the first-secretary posts of the transition period (each village's dispatching unit, with its
-level and department strength) are reassigned among the county's villages under a policy, and each village's
-funding and collective income are predicted from the estimated models:
+Within each county the transition-period first-secretary posts and the county's money are reallocated under a
+policy (:mod:`villageaid.analysis.policy_rules`: status quo; the campaign logic 雨露均沾 — bottom-line, need-graded
+targeting; the strong alliance 强强联合; precise matching of the two lists 两张清单; county pooling 县级统筹; fewer but
+stronger cadres; 开源; or the user's own), and each village's funding, collective income and per-capita income are
+predicted (:mod:`villageaid.analysis.policy_model`). Every policy keeps each county's total money (budget-neutral;
+开源's added channel is reported apart), and results are given under four return shapes, because which policy
+ranks first depends on the shape: with the same return everywhere (linear) a budget-neutral reallocation cannot
+change total collective income, with diminishing returns (concave, the estimated model) spreading raises it, with
+returns rising with endowment (complementarity) concentration on the well endowed does, and with indivisible
+projects (lumpy) spreading thin wastes money.
 
-* **allocation**: PPML of funding on the unit's level (city), strength (strong), city × rich and the village's
-  endowment (county and year effects, transition years). A village's funding under another unit is its own mean
-  transition funding times exp(Δη), Δη the model's change in the linear index — village heterogeneity is kept,
-  and no fixed effect has to be recovered;
-* **returns** (H10): log collective income rises by θ_i·asinh(funding), θ_i = θ₀ + θ₁·endowment index (2SLS,
-  :mod:`villageaid.analysis.returns`). A village's collective income under funding F is its observed mean times
-  exp(θ_i·(asinh F − asinh F̄_i)); the gain of a policy is the change in the county's total collective income per
-  year (万元) against the status quo, which is zero by construction.
+Measures (:data:`MEASURES`), each summed exactly over counties: the change in collective income (万元 a year) and in
+per-capita income (元, population-weighted); the change in need-weighted Atkinson welfare (its equally distributed
+equivalent income, 元); villages below the bottom line of per-capita income; the concentration index of funding by
+need (villages ranked from the neediest, within counties: negative = funding sits with the needy, as in H7); the
+share of funding reaching each county's poorest 40% (by endowment); the Gini of funding within counties; the share
+of city-level (and higher) posts held by rich villages and by high-need villages (each county's neediest third);
+the share of the need gaps the units' technical and market slots meet (with the two lists); cadres and their cost;
+the county totals and the largest difference of any county's total from the status quo's.
 
-Policies (:data:`POLICIES`): ``status_quo``; ``benefits_all`` (雨露均沾: the county's funding split equally);
-``strong_alliance`` (强强联合: the strongest units to the richest villages); ``need_based`` (两张清单 precise
-matching: the assignment that maximises the county's predicted gain — an assignment problem solved by
-``scipy.optimize.linear_sum_assignment``); ``need_based_capped`` (county pooling: need-based, then no village above
-``cap`` × the county mean, the excess shared equally by the others); ``cadre_reform`` (fewer but stronger cadres:
-the strongest first secretaries to the key — neediest — villages). Users add their own as a Python function or a
-CSV of assignments (:func:`assignments_policy`).
+Uncertainty and the optimiser's curse. The allocation (PPML) and the two return (H10 2SLS) models' coefficients are
+drawn from their estimated normal distributions (parametric bootstrap; the models are drawn independently). The
+draws are split in two halves; a planned policy (campaign, precise matching, pooling, a user's function) is planned
+with the mean coefficients of one half and evaluated on the draws of the other, so no assignment is judged on the
+draws it was optimised on (cross-fitting). The estimate is the value at the estimated coefficients under the plan of
+the first half; the interval the 2.5 and 97.5 percentiles over the cross-fitted draws. With fewer than two draws the
+plan is made and judged on the estimate (noted).
 
-Team size does not enter the allocation model (only the first secretary's unit does), so the cadre reform is
-represented by who gets the strong first secretaries, not by smaller teams.
-
-Uncertainty: the allocation (city, strong, city × rich) and return (θ₀, θ₁) coefficients are drawn from their
-estimated normal distributions (parametric bootstrap); every policy, including the optimisation, is recomputed for
-each draw. Counties are independent: they run serially, on a local Dask cluster or on an existing scheduler
-(:func:`villageaid.executor.run_tasks`); the draws are made once from one seed, so the results are the same
-whatever the number of workers.
-
-Fairness measures, all aggregated exactly over counties: the Gini coefficient of funding within each county,
-averaged over counties weighted by villages (the policies act within counties); the Theil T index over all
-villages with its split between and within village types A–D (types under each policy's assignment); the share of
-funding reaching each county's poorest 40% of villages (by endowment); and the number of villages of high
-infrastructure need (no road access at baseline; without that column, each county's 20% with the lowest endowment)
-left without a strong first secretary (city-level or strong department).
+Counties are independent: they run serially, on a local Dask cluster or on an existing scheduler
+(:func:`villageaid.executor.run_tasks`); the draws are made once from one seed and the task boundaries do not depend
+on the number of workers, so the numbers are bit-identical whatever the workers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from villageaid.analysis.policy_model import (
+    COEFFICIENTS,
+    DEFAULT_SHAPE,
+    SHAPE_LABELS,
+    SHAPES,
+    Allocation,
+    County,
+    CountyModel,
+    CountyUnits,
+    PolicySettings,
+    equivalent_income,
+    utility,
+)
+from villageaid.analysis.policy_rules import (
+    RULES,
+    county_pooling,
+    match_slots,
+    precise_matching,
+    slots_following_posts,
+)
+from villageaid.estimators.limits import DataLimitError
+
+__all__ = ["COEFFICIENTS", "DEFAULT_SHAPE", "MEASURES", "POLICIES", "POLICY_LABELS", "SHAPES", "SHAPE_LABELS",
+           "Allocation", "County", "CountyModel", "CountyUnits", "CustomPolicy", "PolicyInputError", "PolicyModels",
+           "PolicyResults", "PolicySettings", "simulate_policies"]
+
 #: The built-in policies, in the order tables print them.
-POLICIES = ("status_quo", "benefits_all", "strong_alliance", "need_based", "need_based_capped", "cadre_reform")
-POLICY_LABELS = {"status_quo": "Status quo (observed assignment)", "benefits_all": "Benefits all (equal split)",
-                 "strong_alliance": "Strong alliance (assortative)", "need_based": "Need-based matching",
-                 "need_based_capped": "Need-based with county pooling", "cadre_reform": "Strong cadres to key villages",
-                 "custom": "User policy"}
-#: Default concentration cap: no village above this multiple of its county's mean funding.
+POLICIES = tuple(RULES)
+POLICY_LABELS = {
+    "status_quo": "Status quo (observed posts and funding)",
+    "campaign": "Campaign logic: 雨露均沾（兜底、按需分级）",
+    "strong_alliance": "Strong alliance: 强强联合",
+    "precise_matching": "Precise matching: 两张清单",
+    "county_pooling": "County pooling: 县级统筹",
+    "cadre_reform": "Fewer but stronger cadres: 重点派、精准派、派精干",
+    "opening": "开源: an added social or market channel",
+    "custom": "User policy",
+}
+#: Default concentration cap of county pooling (a multiple of the county mean).
 DEFAULT_CAP = 2.0
-#: Caps of the fairness–efficiency frontier (∞: need-based without a cap; 1: everyone at the county mean).
-FRONTIER_CAPS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, np.inf)
 #: Tasks the counties are split into (independent of the number of workers).
 TASKS = 64
 POOREST_SHARE = 0.4
-HIGH_NEED_SHARE = 0.2
+HIGH_NEED_SHARE = 1 / 3
 ALLOCATION_TERMS = ("city", "strong", "city_x_rich")
 RETURN_TERMS = ("asinh_funding_total", "asinh_funding_x_endowment")
-STATISTICS = ("villages", "gain", "funding", "gini_weighted", "poorest_funding", "high_need_without_strong",
-              "sum_flogf", *(f"{k}_{t}" for t in "ABCD" for k in ("n", "f", "flogf")))
+#: Summed statistics of a county (draws × statistics).
+STATISTICS = ("villages", "population", "funding", "added", "collective_change", "income_sum", "income_base_sum",
+              "weight", "weighted_utility", "below_line", "funding_need_rank", "gini_villages", "poorest_funding",
+              "city_posts", "city_posts_rich", "city_posts_high_need", "gaps_met", "gaps_servable", "cadres",
+              "cadre_cost")
+#: Measures and their labels, in the order tables print them.
+MEASURES = {
+    "welfare_change": "Need-weighted welfare (Atkinson EDE, 元/person)",
+    "per_capita_income_change": "Per-capita income (元/person)",
+    "collective_income_change": "Collective income (万元/year)",
+    "villages_below_line": "Villages below the bottom line",
+    "concentration_by_need": "Concentration of funding by need (− = to the needy)",
+    "share_poorest_40": "Share of funding to the poorest 40%",
+    "gini_within_county": "Gini of funding within counties",
+    "city_posts_rich_share": "City-level posts held by rich villages (share)",
+    "city_posts_high_need_share": "City-level posts held by high-need villages (share)",
+    "need_gaps_met": "Need gaps met by technical and market slots (share)",
+    "city_posts": "City-level (and higher) posts",
+    "cadres": "Cadres posted",
+    "cadre_cost": "Cadre cost (county cadre = 1)",
+    "total_funding": "County funding (万元/year)",
+    "added_funding": "Added channel (开源, 万元/year)",
+    "county_total_difference": "Largest county total − status quo (万元)",
+}
 
 
-class PolicyInputError(ValueError):
-    """A user policy that cannot be applied: every problem, in one report."""
+class PolicyInputError(DataLimitError):
+    """A user policy or a list that cannot be used: every problem, in one report (a data limit, not a bug)."""
 
 
 @dataclass(frozen=True)
-class County:
-    """One county's villages and first-secretary posts (arrays in village order)."""
+class CustomPolicy:
+    """A user's policy for one county: the post of each village and, optionally, its funding (万元 a year)."""
 
-    name: str
-    village_id: np.ndarray
-    unit_id: np.ndarray  # status-quo first secretary's unit of each village (its post)
-    city: np.ndarray  # of each village's status-quo post
-    strong: np.ndarray
-    rich: np.ndarray
-    endowment: np.ndarray
-    funding: np.ndarray  # mean transition funding (万元, > 0)
-    income: np.ndarray  # mean transition collective income (万元)
-    poorest: np.ndarray  # among the county's poorest 40% by endowment
-    high_need: np.ndarray  # high infrastructure need: no road access (or, without that column, lowest 20%)
-    need_definition: str = "no road access"
-
-    @property
-    def size(self) -> int:
-        """Number of villages."""
-        return len(self.village_id)
-
-
-@dataclass(frozen=True)
-class Coefficients:
-    """One draw (or the estimate) of the allocation and return coefficients."""
-
-    city: float
-    strong: float
-    city_x_rich: float
-    theta0: float
-    theta1: float
+    post: np.ndarray
+    funding: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class PolicyModels:
-    """The estimated models the simulator needs: point estimates and covariances."""
+    """The estimated models the simulator needs: point estimates and covariances.
+
+    ``returns`` is the H10 heterogeneity model of log collective income and ``returns_per_capita`` that of log
+    per-capita income (each: asinh funding and asinh funding × endowment index).
+    """
 
     allocation: pd.Series
     allocation_vcov: pd.DataFrame
     returns: pd.Series
     returns_vcov: pd.DataFrame
+    returns_per_capita: pd.Series
+    returns_per_capita_vcov: pd.DataFrame
 
-    def draws(self, n: int, seed: int) -> list[Coefficients]:
-        """Return the estimate, then ``n`` parametric-bootstrap draws (one seed: the same at any worker count)."""
-        rng = np.random.default_rng(seed)
-        a = rng.multivariate_normal(self.allocation.to_numpy(), self.allocation_vcov.to_numpy(), size=n)
-        r = rng.multivariate_normal(self.returns.to_numpy(), self.returns_vcov.to_numpy(), size=n)
-        rows = np.vstack([np.r_[self.allocation.to_numpy(), self.returns.to_numpy()], np.hstack([a, r])])
-        return [Coefficients(*map(float, row)) for row in rows]
+    def draws(self, n: int, seed: int) -> np.ndarray:
+        """Return the estimate, then ``n`` parametric-bootstrap draws: (n + 1) × :data:`COEFFICIENTS`.
 
-
-def _funding_index(coef_city: object, coef_strong: object, coef_city_x_rich: object, city: np.ndarray,
-                   strong: np.ndarray, rich: np.ndarray) -> np.ndarray:
-    """Return the allocation model's linear index of a post (level, strength, level × rich); broadcasts."""
-    return coef_city * city + coef_strong * strong + coef_city_x_rich * city * rich
-
-
-def _income_gain(income: np.ndarray, theta: np.ndarray, funding: np.ndarray, base_asinh: np.ndarray) -> np.ndarray:
-    """Return the change in collective income (万元 per year) when funding moves to ``funding``."""
-    return income * (np.exp(theta * (np.arcsinh(funding) - base_asinh)) - 1)
-
-
-def _cap(funding: np.ndarray, cap: float) -> np.ndarray:
-    """No village above ``cap`` × the mean: the excess is shared equally by the villages below (water-filling)."""
-    return _cap_rows(funding[None, :], cap)[0]
-
-
-class Simulator:
-    """Predicted funding and gains of one county for one coefficient draw."""
-
-    def __init__(self, county: County, c: Coefficients) -> None:
-        self.county, self.c = county, c
-        self.theta = c.theta0 + c.theta1 * county.endowment
-        self.base_index = self._index(county.city, county.strong)
-        self.base_asinh = np.arcsinh(county.funding)
-
-    def _index(self, city: np.ndarray, strong: np.ndarray) -> np.ndarray:
-        return _funding_index(self.c.city, self.c.strong, self.c.city_x_rich, city, strong, self.county.rich)
-
-    def funding(self, post: np.ndarray) -> np.ndarray:
-        """Funding of each village when village i holds post ``post[i]`` (an index into the county's posts)."""
-        city, strong = self.county.city[post], self.county.strong[post]
-        return self.county.funding * np.exp(self._index(city, strong) - self.base_index)
-
-    def gains(self, funding: np.ndarray) -> np.ndarray:
-        """Change in each village's collective income (万元 per year) against the status quo."""
-        return _income_gain(self.county.income, self.theta, funding, self.base_asinh)
-
-    def post_kinds(self) -> np.ndarray:
-        """Return the kind of each post: 2 × city-level + strong (0–3)."""
-        return self.county.city.astype(np.intp) * 2 + self.county.strong.astype(np.intp)
-
-    def gain_by_kind(self) -> np.ndarray:
-        """Return the gain of village i holding a post of kind k (villages × 4 kinds)."""
-        county = self.county
-        city, strong = np.array([[0.0, 0.0, 1.0, 1.0]]), np.array([[0.0, 1.0, 0.0, 1.0]])
-        index = _funding_index(self.c.city, self.c.strong, self.c.city_x_rich, city, strong, county.rich[:, None])
-        funding = county.funding[:, None] * np.exp(index - self.base_index[:, None])
-        return _income_gain(county.income[:, None], self.theta[:, None], funding, self.base_asinh[:, None])
-
-    def gain_matrix(self) -> np.ndarray:
-        """Return the gain of village i holding post j (villages × posts)."""
-        return self.gain_by_kind()[:, self.post_kinds()]
-
-    def strength_order(self) -> np.ndarray:
-        """Return the posts from the strongest down: city-level first, then strong departments (the paper's ranking).
-
-        The ranking is by the post's attributes, not by estimated funding multipliers, so that "the strongest
-        units" means the same in every draw.
+        One seed: the same at any worker count. The three models are drawn independently.
         """
-        county = self.county
-        score = 2 * county.city.astype(int) + county.strong.astype(int)
-        return np.lexsort((np.arange(county.size), -score))
+        rng = np.random.default_rng(seed)
+        parts = [(self.allocation, self.allocation_vcov), (self.returns, self.returns_vcov),
+                 (self.returns_per_capita, self.returns_per_capita_vcov)]
+        estimate = np.concatenate([p.to_numpy(float) for p, _ in parts])
+        drawn = [rng.multivariate_normal(p.to_numpy(float), v.to_numpy(float), size=n) for p, v in parts]
+        return np.vstack([estimate[None, :], np.hstack(drawn)])
 
 
-def need_based_assignment(gain_by_kind: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """Return the post of each village maximising the total gain (``scipy.optimize.linear_sum_assignment``).
+def _gini_times_n(funding: np.ndarray) -> np.ndarray:
+    """Return n × the Gini of each row (0 for a row without money)."""
+    n = funding.shape[1]
+    ordered = np.sort(funding, axis=1)
+    totals = funding.sum(axis=1)
+    weights = 2 * np.arange(1, n + 1) - n - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gini = np.where(totals > 0, np.clip(ordered @ weights / (n * totals), 0.0, None), 0.0)
+    return n * gini
 
-    Posts of one kind are interchangeable, so the villages × posts assignment problem is solved in an exact,
-    smaller form: taking the most common kind as the base, only the other ("scarce") posts are assigned, each to
-    a different village, to maximise the gain over the base kind; the villages left take the base posts. The
-    total is the same as the full problem's (Σ base gains + the scarce posts' extra gains), and the rectangular
-    problem (scarce posts × villages) is several times faster than the square one.
+
+def need_ranks(county: County) -> np.ndarray:
+    """Fractional ranks within the county from the neediest (near 0) to the least needy (near 1), ties averaged."""
+    from scipy.stats import rankdata
+
+    return (rankdata(-county.need, method="average") - 0.5) / county.size
+
+
+def allocation_statistics(county: County, model: CountyModel, allocation: Allocation, bottom_line: float
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the summed :data:`STATISTICS` of one county under an allocation (draws × statistics).
+
+    Also returns, per draw, the absolute difference between the county's funding and its status-quo total.
     """
-    from scipy.optimize import linear_sum_assignment
+    settings = model.settings
+    funding = allocation.money(model)
+    difference = np.abs(funding.sum(axis=1) - county.total)
+    spent = funding if allocation.added is None else funding + allocation.added
+    income = model.per_capita(spent)
+    collective = model.level("collective", spent) - county.income
+    held_city = allocation.post_city(county)
+    teams = county.team_size if allocation.team_size is None else allocation.team_size
+    cost = settings.cadre_cost
+    member = cost.get("county", 1.0)
+    first = np.array([cost.get(level, member) for level in county.level])
+    high = max((c for c, h in zip(first, county.city, strict=True) if h), default=cost.get("city", member))
+    secretary = np.where(allocation.post >= 0, first[np.maximum(allocation.post, 0)], high)
+    out = np.empty((model.draws, len(STATISTICS)))
+    col = {name: k for k, name in enumerate(STATISTICS)}
+    out[:, col["villages"]] = county.size
+    out[:, col["population"]] = county.population.sum()
+    out[:, col["funding"]] = funding.sum(axis=1)
+    out[:, col["added"]] = 0.0 if allocation.added is None else allocation.added.sum()
+    out[:, col["collective_change"]] = collective.sum(axis=1)
+    out[:, col["income_sum"]] = income @ county.population
+    out[:, col["income_base_sum"]] = county.per_capita @ county.population
+    out[:, col["weight"]] = model.weights.sum()
+    out[:, col["weighted_utility"]] = utility(income, settings.epsilon) @ model.weights
+    out[:, col["below_line"]] = (income < bottom_line).sum(axis=1)
+    out[:, col["funding_need_rank"]] = spent @ (need_ranks(county) - 0.5)
+    out[:, col["gini_villages"]] = _gini_times_n(spent)
+    out[:, col["poorest_funding"]] = spent[:, county.poorest].sum(axis=1)
+    out[:, col["city_posts"]] = held_city.sum()
+    out[:, col["city_posts_rich"]] = (held_city & county.rich).sum()
+    out[:, col["city_posts_high_need"]] = (held_city & county.high_need).sum()
+    met, servable = allocation.gaps_served if allocation.gaps_served is not None else (0.0, 0.0)
+    out[:, col["gaps_met"]] = met
+    out[:, col["gaps_servable"]] = servable
+    out[:, col["cadres"]] = teams.sum()
+    out[:, col["cadre_cost"]] = secretary.sum() + (teams - 1).sum() * member
+    return out, difference
 
-    n = len(kinds)
-    counts = np.bincount(kinds, minlength=gain_by_kind.shape[1])
-    base = int(np.argmax(counts))
-    scarce = np.flatnonzero(kinds != base)
-    post = np.empty(n, dtype=np.intp)
-    if scarce.size == 0:
-        return np.arange(n)
-    extra = (gain_by_kind[:, kinds[scarce]] - gain_by_kind[:, [base]]).T  # scarce posts × villages
-    rows, cols = linear_sum_assignment(extra, maximize=True)
-    post[cols] = scarce[rows]
-    taken = np.zeros(n, dtype=bool)
-    taken[cols] = True
-    post[~taken] = np.flatnonzero(kinds == base)
-    return post
+
+def _halves(coefficients: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return the cross-fitting plans: (rows judged, planning coefficients), each half planned on the other's."""
+    draws = len(coefficients) - 1
+    if draws < 2:
+        return [(np.arange(draws + 1), coefficients[[0]])]
+    half = (draws + 1) // 2
+    first, second = np.arange(1, half + 1), np.arange(half + 1, draws + 1)
+    return [(np.r_[0, second], coefficients[first].mean(axis=0, keepdims=True)),
+            (first, coefficients[second].mean(axis=0, keepdims=True))]
 
 
-def _ranked(posts: np.ndarray, villages: np.ndarray) -> np.ndarray:
-    post = np.empty(len(villages), dtype=np.intp)
-    post[villages] = posts
-    return post
-
-
-PolicyFunction = Callable[[County, Simulator], np.ndarray]
-
-
-def builtin_policies() -> dict[str, PolicyFunction]:
-    """Return the built-in policies as functions (county, simulator) → post of each village.
-
-    ``benefits_all`` keeps the posts (it changes funding, not units); ``need_based_capped`` takes the need-based
-    posts (the cap acts on funding).
-    """
-    def status_quo(county: County, sim: Simulator) -> np.ndarray:
-        return np.arange(county.size)
-
-    def strong_alliance(county: County, sim: Simulator) -> np.ndarray:
-        richest = np.lexsort((np.arange(county.size), -county.endowment))
-        return _ranked(sim.strength_order(), richest)
-
-    def cadre_reform(county: County, sim: Simulator) -> np.ndarray:
-        neediest = np.lexsort((np.arange(county.size), county.endowment))
-        return _ranked(sim.strength_order(), neediest)
-
-    def need_based(county: County, sim: Simulator) -> np.ndarray:
-        return need_based_assignment(sim.gain_by_kind(), sim.post_kinds())
-
-    return {"status_quo": status_quo, "benefits_all": status_quo, "strong_alliance": strong_alliance,
-            "need_based": need_based, "need_based_capped": need_based, "cadre_reform": cadre_reform}
+PolicyFunction = Callable[[County, CountyModel], "np.ndarray | Allocation"]
 
 
 @dataclass(frozen=True)
 class PolicyTask:
-    """What one worker needs: its counties, the coefficient draws, the policies and the caps."""
+    """What one worker needs: its counties, the coefficient draws, the settings and any user policy."""
 
     counties: list[County]
-    draws: list[Coefficients]
-    cap: float = DEFAULT_CAP
-    frontier_caps: tuple[float, ...] = FRONTIER_CAPS
-    custom: dict[str, np.ndarray] | None = None  # county name → post of each village
+    coefficients: np.ndarray
+    settings: PolicySettings
+    bottom_line: float
+    shapes: tuple[str, ...] = SHAPES
+    custom: dict[str, CustomPolicy] | None = None
     custom_function: PolicyFunction | None = None
 
 
-#: Village type of (city-level post, rich village) as an index into "ABCD": A city & rich, B rich, C neither, D city.
-_TYPE_INDEX = np.array([[2, 1], [3, 0]])
+def _custom_allocation(county: County, result: object) -> Allocation:
+    """Turn what a user's function returned (posts or an Allocation) into a checked Allocation."""
+    allocation = result if isinstance(result, Allocation) else Allocation(np.asarray(result, dtype=np.intp))
+    post = allocation.post
+    if post.shape != (county.size,) or not np.array_equal(np.sort(post), np.arange(county.size)):
+        raise PolicyInputError(f"county {county.name}: a policy function must give each of the {county.size} "
+                               "villages a different post of the county (a permutation of 0 … n − 1)")
+    check_budget({county.name: allocation.funding}, [county])
+    if allocation.gaps_served is None:
+        allocation = replace(allocation, gaps_served=slots_following_posts(county, post))
+    return allocation
 
 
-def _cap_rows(funding: np.ndarray, cap: float) -> np.ndarray:
-    """Apply :func:`_cap` to every row of a (draws × villages) array at once."""
-    if not np.isfinite(cap):
-        return funding
-    level = cap * funding.mean(axis=1, keepdims=True)
-    out = funding.copy()
-    for _ in range(funding.shape[1] + 1):
-        excess = np.clip(out - level, 0, None).sum(axis=1, keepdims=True)
-        if np.all(excess <= 1e-12 * np.maximum(1.0, out.sum(axis=1, keepdims=True))):
-            break
-        out = np.minimum(out, level)
-        below = out < level - 1e-12
-        out = out + np.where(below, excess / np.maximum(below.sum(axis=1, keepdims=True), 1), 0.0)
-    return out
+def check_budget(funding: dict[str, np.ndarray | None], counties: list[County], *, source: str = "policy",
+                 rtol: float = 1e-12, atol: float = 1e-9, atol_per_village: float = 0.0) -> None:
+    """Refuse funding that changes a county's total: every county's difference, in one report.
 
-
-class _CountyDraws:
-    """One county under every coefficient draw at once: (draws × villages) arrays."""
-
-    def __init__(self, county: County, draws: list[Coefficients]) -> None:
-        self.county = county
-        coef = np.array([[d.city, d.strong, d.city_x_rich, d.theta0, d.theta1] for d in draws])
-        self.b_city, self.b_strong, self.b_cxr = coef[:, [0]], coef[:, [1]], coef[:, [2]]
-        self.theta = coef[:, [3]] + coef[:, [4]] * county.endowment[None, :]
-        self.base_index = self._index(county.city[None, :], county.strong[None, :])
-        self.base_asinh = np.arcsinh(county.funding)[None, :]
-        self.rows = np.arange(len(draws))[:, None]
-
-    def _index(self, city: np.ndarray, strong: np.ndarray) -> np.ndarray:
-        return _funding_index(self.b_city, self.b_strong, self.b_cxr, city, strong, self.county.rich[None, :])
-
-    def funding(self, post: np.ndarray) -> np.ndarray:
-        """Funding (draws × villages) when village i holds post ``post[..., i]`` (one row or one per draw)."""
-        county = self.county
-        return county.funding[None, :] * np.exp(self._index(county.city[post], county.strong[post])
-                                                - self.base_index)
-
-    def statistics(self, post: np.ndarray, funding: np.ndarray) -> np.ndarray:
-        """Return the summed statistics of :data:`STATISTICS` for every draw (draws × statistics)."""
-        county = self.county
-        draws = funding.shape[0]
-        post = np.broadcast_to(post, funding.shape)
-        city, strong = county.city[post], county.strong[post]
-        types = _TYPE_INDEX[city.astype(np.intp), np.broadcast_to(county.rich.astype(np.intp), funding.shape)]
-        flogf = funding * np.log(np.where(funding > 0, funding, 1.0))
-        gains = _income_gain(county.income[None, :], self.theta, funding, self.base_asinh)
-        ordered = np.sort(funding, axis=1)
-        n = county.size
-        totals = funding.sum(axis=1)
-        weights = 2 * np.arange(1, n + 1) - n - 1
-        with np.errstate(invalid="ignore", divide="ignore"):
-            gini = np.where(totals > 0, np.clip(ordered @ weights / (n * totals), 0.0, None), 0.0)
-        out = np.empty((draws, len(STATISTICS)))
-        out[:, 0] = n
-        out[:, 1] = gains.sum(axis=1)
-        out[:, 2] = totals
-        out[:, 3] = n * gini
-        out[:, 4] = funding[:, county.poorest].sum(axis=1)
-        out[:, 5] = (county.high_need[None, :] & ~(city | strong)).sum(axis=1)
-        out[:, 6] = flogf.sum(axis=1)
-        for t in range(4):
-            member = types == t
-            out[:, 7 + 3 * t] = member.sum(axis=1)
-            out[:, 8 + 3 * t] = np.where(member, funding, 0.0).sum(axis=1)
-            out[:, 9 + 3 * t] = np.where(member, flogf, 0.0).sum(axis=1)
-        return out
-
-
-def run_counties(seed: int, task: PolicyTask) -> dict[str, np.ndarray]:
-    """Sum the statistics of every policy over the task's counties: policy → (draws, statistics).
-
-    Every draw is computed at once per county; only the need-based assignment is solved draw by draw.
+    Parameters
+    ----------
+    funding : dict of str to array or None
+        County name → each village's funding (万元 a year); None keeps the money following the posts.
+    counties : list of County
+    source : str
+        Where the funding comes from, for the message.
+    rtol, atol : float
+        Tolerance of the comparison with the status-quo total.
+    atol_per_village : float
+        Added to ``atol`` for each village of the county (rounded amounts).
     """
-    policies = builtin_policies()
-    names = [*POLICIES, *(["custom"] if task.custom is not None or task.custom_function is not None else []),
-             *(f"frontier_{c:g}" for c in task.frontier_caps)]
-    totals = {name: np.zeros((len(task.draws), len(STATISTICS))) for name in names}
+    problems = []
+    for county in counties:
+        values = funding.get(county.name)
+        if values is None:
+            continue
+        values = np.asarray(values, dtype=float)
+        if values.shape != (county.size,) or not np.isfinite(values).all() or (values < 0).any():
+            problems.append(f"{source}: county {county.name}: funding must be {county.size} finite amounts ≥ 0")
+            continue
+        total = float(values.sum())
+        if not np.isclose(total, county.total, rtol=rtol, atol=atol + atol_per_village * county.size):
+            problems.append(f"{source}: county {county.name}: funding totals {total:,.4f} 万元 against the status "
+                            f"quo's {county.total:,.4f} (difference {total - county.total:+,.4f} 万元)")
+    if problems:
+        raise PolicyInputError("the policy is not budget-neutral (every county must keep its total money):\n"
+                               + "\n".join(problems))
+
+
+def _county_rules(task: PolicyTask, county: County) -> dict[str, tuple[Callable, bool]]:
+    rules: dict[str, tuple[Callable, bool]] = dict(RULES)
+    slots = match_slots(county)  # the lists' matching of slots: the same under every plan
+    rules["precise_matching"] = (lambda c, plan, line: precise_matching(c, plan, line, slots=slots), True)
+    if task.custom is not None:
+        chosen = task.custom[county.name]
+        rules["custom"] = (lambda c, plan, line: Allocation(chosen.post, funding=chosen.funding,
+                                                            gaps_served=slots_following_posts(c, chosen.post)),
+                           False)
+    elif task.custom_function is not None:
+        function = task.custom_function
+        rules["custom"] = (lambda c, plan, line: _custom_allocation(c, function(c, plan)), True)
+    for cap in task.settings.curve_caps:
+        rules[f"curve_{cap:g}"] = (lambda c, plan, line, cap=cap: county_pooling(c, plan, line, cap=cap), True)
+    return rules
+
+
+def run_counties(seed: int, task: PolicyTask) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """Sum the statistics of every policy and shape over the task's counties.
+
+    Returns (policy, shape) → (draws × statistics sums, draws largest county-total difference).
+    """
+    plans = _halves(task.coefficients)
+    totals: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+    draws = len(task.coefficients)
     for county in task.counties:
-        batch = _CountyDraws(county, task.draws)
-        status = np.arange(county.size)
-        status_funding = batch.funding(status)
-        first = Simulator(county, task.draws[0])
-        fixed = {"status_quo": status, "strong_alliance": policies["strong_alliance"](county, first),
-                 "cadre_reform": policies["cadre_reform"](county, first)}
-        for name, post in fixed.items():
-            totals[name] += batch.statistics(post, status_funding if name == "status_quo" else batch.funding(post))
-        equal = np.repeat(status_funding.mean(axis=1, keepdims=True), county.size, axis=1)
-        totals["benefits_all"] += batch.statistics(status, equal)
-        need_post = np.vstack([policies["need_based"](county, Simulator(county, c)) for c in task.draws])
-        need_funding = batch.funding(need_post)
-        totals["need_based"] += batch.statistics(need_post, need_funding)
-        totals["need_based_capped"] += batch.statistics(need_post, _cap_rows(need_funding, task.cap))
-        for cap in task.frontier_caps:
-            totals[f"frontier_{cap:g}"] += batch.statistics(need_post, _cap_rows(need_funding, cap))
-        if task.custom is not None:
-            post = task.custom[county.name]
-            totals["custom"] += batch.statistics(post, batch.funding(post))
-        elif task.custom_function is not None:
-            post = np.vstack([task.custom_function(county, Simulator(county, c)) for c in task.draws])
-            totals["custom"] += batch.statistics(post, batch.funding(post))
+        rules = _county_rules(task, county)
+        for shape in task.shapes:
+            model = CountyModel(county, task.coefficients, shape, task.settings)
+            planning = [CountyModel(county, coefficients, shape, task.settings) for _, coefficients in plans]
+            for name, (rule, planned) in rules.items():
+                stats = np.empty((draws, len(STATISTICS)))
+                difference = np.empty(draws)
+                for k, (rows, _) in enumerate(plans if planned else plans[:1]):
+                    allocation = rule(county, planning[k], task.bottom_line)
+                    values, gaps = allocation_statistics(county, model, allocation, task.bottom_line)
+                    if planned:
+                        stats[rows], difference[rows] = values[rows], gaps[rows]
+                    else:
+                        stats, difference = values, gaps
+                key = (name, shape)
+                if key in totals:
+                    totals[key] = (totals[key][0] + stats, np.maximum(totals[key][1], difference))
+                else:
+                    totals[key] = (stats, difference)
     return totals
+
+
+def _measures(stats: np.ndarray, difference: np.ndarray, status: np.ndarray, epsilon: float
+              ) -> dict[str, np.ndarray]:
+    """Measures from summed statistics (draws × statistics); ``status`` is the status quo's."""
+    col = {name: stats[:, k] for k, name in enumerate(STATISTICS)}
+    base = {name: status[:, k] for k, name in enumerate(STATISTICS)}
+    spent = col["funding"] + col["added"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ede = equivalent_income(col["weighted_utility"] / col["weight"], epsilon)
+        ede_status = equivalent_income(base["weighted_utility"] / base["weight"], epsilon)
+        return {
+            "welfare_change": ede - ede_status,
+            "per_capita_income_change": (col["income_sum"] - col["income_base_sum"]) / col["population"],
+            "collective_income_change": col["collective_change"],
+            "villages_below_line": col["below_line"],
+            "concentration_by_need": 2 * col["funding_need_rank"] / spent,
+            "share_poorest_40": col["poorest_funding"] / spent,
+            "gini_within_county": col["gini_villages"] / col["villages"],
+            "city_posts_rich_share": col["city_posts_rich"] / col["city_posts"],
+            "city_posts_high_need_share": col["city_posts_high_need"] / col["city_posts"],
+            "need_gaps_met": np.where(col["gaps_servable"] > 0, col["gaps_met"] / col["gaps_servable"], np.nan),
+            "city_posts": col["city_posts"],
+            "cadres": col["cadres"],
+            "cadre_cost": col["cadre_cost"],
+            "total_funding": col["funding"],
+            "added_funding": col["added"],
+            "county_total_difference": difference,
+        }
+
+
+def summarise(totals: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], epsilon: float
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table rows (policy × shape × measure) and the pooling curve, from the summed statistics."""
+    rows, curve = [], []
+    for (name, shape), (stats, difference) in totals.items():
+        status = totals[("status_quo", shape)][0]
+        for measure, values in _measures(stats, difference, status, epsilon).items():
+            row = {"policy": name, "shape": shape, "measure": measure, "estimate": float(values[0])}
+            rest = values[1:][np.isfinite(values[1:])]
+            if len(rest):
+                row |= {"conf_low": float(np.percentile(rest, 2.5)), "conf_high": float(np.percentile(rest, 97.5))}
+            else:
+                row |= {"conf_low": np.nan, "conf_high": np.nan}
+            (curve if name.startswith("curve_") else rows).append(row)
+    table = pd.DataFrame(rows)
+    table.insert(1, "label", table["policy"].map(POLICY_LABELS))
+    front = pd.DataFrame(curve)
+    front.insert(1, "cap", front["policy"].str.removeprefix("curve_").astype(float))
+    return table, front
 
 
 @dataclass(frozen=True)
 class PolicyResults:
-    """Table 9 (policies) and the frontier, with intervals over the coefficient draws."""
+    """Table 9 (policies × shapes × measures) and the pooling cap curve, with intervals over coefficient draws.
+
+    Attributes
+    ----------
+    table : DataFrame
+        policy, label, shape, measure, estimate, conf_low, conf_high.
+    curve : DataFrame
+        The same for county pooling at each cap of ``settings.curve_caps`` (with a ``cap`` column).
+    draws, counties, villages : int
+    backend : str
+    seconds : float
+    notes : tuple of str
+    settings : PolicySettings
+    bottom_line : float
+        The bottom line of per-capita income used (元).
+    cross_fitted : bool
+        Whether plans were made on one half of the draws and judged on the other.
+    """
 
     table: pd.DataFrame
-    frontier: pd.DataFrame
+    curve: pd.DataFrame
     draws: int
     counties: int
     villages: int
     backend: str
     seconds: float
     notes: tuple[str, ...] = field(default_factory=tuple)
-    cap: float = DEFAULT_CAP
+    settings: PolicySettings = field(default_factory=PolicySettings)
+    bottom_line: float = float("nan")
+    cross_fitted: bool = True
+
+    @property
+    def cap(self) -> float:
+        """County pooling's concentration cap."""
+        return self.settings.cap
+
+    @property
+    def frontier(self) -> pd.DataFrame:
+        """The pooling cap curve (an older name, kept for scripts)."""
+        return self.curve
 
     def tidy(self) -> pd.DataFrame:
-        """Policies × measures: estimate (at the estimated coefficients) and the 2.5/97.5 percentiles."""
+        """Policies × shapes × measures: estimate (at the estimated coefficients) and the 2.5/97.5 percentiles."""
         return self.table.copy()
 
-
-def _measures(stats: np.ndarray) -> dict[str, np.ndarray]:
-    """Measures from summed statistics (draws × statistics)."""
-    col = {name: stats[:, i] for i, name in enumerate(STATISTICS)}
-    n, total = col["villages"], col["funding"]
-    mean = total / n
-    theil = col["sum_flogf"] / total - np.log(mean)
-    between = np.zeros_like(total)
-    for letter in "ABCD":
-        n_g, f_g = col[f"n_{letter}"], col[f"f_{letter}"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            part = np.where(f_g > 0, (f_g / total) * np.log((f_g / n_g) / mean), 0.0)
-        between += part
-    return {"total_gain": col["gain"], "gini_within_county": col["gini_weighted"] / n, "theil": theil,
-            "theil_between_types": between, "theil_within_types": theil - between,
-            "share_poorest_40": col["poorest_funding"] / total,
-            "high_need_without_strong": col["high_need_without_strong"], "total_funding": total}
+    def estimates(self, shape: str = DEFAULT_SHAPE) -> pd.DataFrame:
+        """Policies × measures of one shape (estimates only)."""
+        part = self.table.loc[self.table["shape"] == shape]
+        return part.pivot(index="policy", columns="measure", values="estimate").reindex(
+            [p for p in (*POLICIES, "custom") if p in set(part["policy"])])[list(MEASURES)]
 
 
-def summarise(totals: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Table rows (policy × measure) and the frontier, from the summed statistics."""
-    rows, frontier = [], []
-    for name, stats in totals.items():
-        for measure, values in _measures(stats).items():
-            row = {"policy": name, "measure": measure, "estimate": float(values[0])}
-            if len(values) > 1:
-                row |= {"conf_low": float(np.percentile(values[1:], 2.5)),
-                        "conf_high": float(np.percentile(values[1:], 97.5))}
-            else:
-                row |= {"conf_low": np.nan, "conf_high": np.nan}
-            (frontier if name.startswith("frontier_") else rows).append(row)
-    table = pd.DataFrame(rows)
-    table.insert(1, "label", table["policy"].map(POLICY_LABELS))
-    front = pd.DataFrame(frontier)
-    front.insert(1, "cap", front["policy"].str.removeprefix("frontier_").astype(float))
-    return table, front
+def default_bottom_line(counties: list[County], settings: PolicySettings) -> float:
+    """Return the bottom line of per-capita income: the settings' own, or its share of the median income."""
+    if settings.bottom_line is not None:
+        return float(settings.bottom_line)
+    incomes = np.concatenate([c.per_capita for c in counties]) if counties else np.array([np.nan])
+    return float(settings.bottom_line_share * np.median(incomes))
 
 
 def simulate_policies(counties: list[County], models: PolicyModels, *, draws: int = 200, seed: int = 0,
-                      cap: float = DEFAULT_CAP, workers: int = 0, scheduler: str | None = None,
-                      custom: dict[str, np.ndarray] | None = None, custom_function: PolicyFunction | None = None,
-                      counties_per_task: int | None = None, client: object = None, pool: str = "dask"
-                      ) -> PolicyResults:
-    """Run every policy on every county for the estimate and ``draws`` coefficient draws.
+                      settings: PolicySettings | None = None, shapes: tuple[str, ...] = SHAPES, workers: int = 0,
+                      scheduler: str | None = None, custom: dict[str, CustomPolicy] | None = None,
+                      custom_function: PolicyFunction | None = None, counties_per_task: int | None = None,
+                      client: object = None, pool: str = "dask") -> PolicyResults:
+    """Run every policy on every county under every return shape, for the estimate and ``draws`` draws.
 
     Parameters
     ----------
     counties : list of County
-        From :func:`counties_from_panel`.
+        From :func:`villageaid.analysis.policy_inputs.counties_from_panel`.
     models : PolicyModels
-        From :func:`estimate_policy_models`.
+        From :func:`villageaid.analysis.policy_inputs.estimate_policy_models`.
     draws, seed : int
         Parametric-bootstrap draws of the coefficients, from one seed.
-    cap : float
-        The pooling policy's cap (multiple of the county mean funding); must be at least 1.
+    settings : PolicySettings, optional
+        Welfare, bottom line, projects, caps, cadre costs and 开源 (defaults: :class:`PolicySettings`).
+    shapes : tuple of str
+        Return shapes to compute (all of :data:`SHAPES` by default; the first is Table 9's).
     workers, scheduler :
         As every study command: 0 serial, K a local Dask cluster of K processes, or an existing scheduler.
     custom, custom_function :
-        A user policy: posts per county (from :func:`assignments_policy`) or a function (county, simulator) →
-        post of each village (must be picklable to run on a cluster).
+        A user policy: per county the posts and optional funding (from
+        :func:`~villageaid.analysis.policy_inputs.assignments_policy`), or a function (county, planning model) →
+        post of each village or an :class:`Allocation` (must be picklable to run on a cluster). Funding that
+        changes a county's total is refused (:class:`PolicyInputError`, each county's difference).
     counties_per_task : int, optional
         Counties per task (default: the counties split into :data:`TASKS` tasks, whatever the workers).
     client : distributed.Client, optional
@@ -454,17 +487,25 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
 
     from villageaid.executor import run_tasks
 
-    if not cap >= 1:
-        raise ValueError(f"the cap must be at least 1 (the county mean), got {cap}")
+    settings = settings or PolicySettings()
     if draws < 0:
         raise ValueError("draws must be zero or more")
+    unknown = [s for s in shapes if s not in SHAPES]
+    if unknown or not shapes:
+        raise ValueError(f"shapes must be among {SHAPES}, got {shapes!r}")
+    if custom is not None:
+        missing = [c.name for c in counties if c.name not in custom]
+        if missing:
+            raise PolicyInputError(f"the user policy has no posts for the counties {', '.join(missing)}")
+        check_budget({name: policy.funding for name, policy in custom.items()}, counties)
     started = time.perf_counter()
-    coefficient_draws = models.draws(draws, seed)
+    coefficients = models.draws(draws, seed)
+    bottom_line = default_bottom_line(counties, settings)
     # Task boundaries do not depend on the number of workers, so the sums over tasks are added in the same order
     # and serial and parallel runs give bit-identical numbers.
     size = counties_per_task or max(1, -(-len(counties) // TASKS))
     chunks = [counties[i:i + size] for i in range(0, len(counties), size)]
-    tasks = [(PolicyTask(chunk, coefficient_draws, cap, FRONTIER_CAPS,
+    tasks = [(PolicyTask(chunk, coefficients, settings, bottom_line, tuple(shapes),
                          None if custom is None else {c.name: custom[c.name] for c in chunk}, custom_function),)
              for chunk in chunks]
     run = run_tasks(run_counties, len(tasks), root_seed=seed, task_args=tasks, workers=workers,
@@ -472,13 +513,22 @@ def simulate_policies(counties: list[County], models: PolicyModels, *, draws: in
     if run.failures:
         raise RuntimeError("policy simulation failed in " + "; ".join(
             f"task {f.index}: {f.error.splitlines()[0]}" for f in run.failures))
-    totals = {name: sum(result[name] for result in run.results) for name in run.results[0]}
-    table, frontier = summarise(totals)
-    notes = [f"High infrastructure need: {counties[0].need_definition}."] if counties else []
-    unfunded = sum(int((c.funding <= 0).sum()) for c in counties)
-    if unfunded:
-        notes.append(f"{unfunded} villages had no funding in any transition year: under the multiplicative "
-                     "allocation model their funding stays zero whatever post they hold (only the equal split and "
-                     "pooling give them money).")
-    return PolicyResults(table, frontier, draws, len(counties), sum(c.size for c in counties), run.backend,
-                         time.perf_counter() - started, tuple(notes), cap)
+    totals: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+    for result in run.results:
+        for key, (stats, difference) in result.items():
+            if key in totals:
+                totals[key] = (totals[key][0] + stats, np.maximum(totals[key][1], difference))
+            else:
+                totals[key] = (stats, difference)
+    table, curve = summarise(totals, settings.epsilon)
+    notes = []
+    if counties:
+        notes.append(f"Need: {counties[0].need_definition}.")
+        if counties[0].units is None:
+            notes.append("No resource list (资源清单): no spare cadre slots for the cadre reform and no type-specific "
+                         "matching of technical and market slots.")
+    if draws < 2:
+        notes.append("Fewer than two coefficient draws: plans were made and judged on the estimate (not "
+                     "cross-fitted), so the optimised policies' gains are biased upward (the optimiser's curse).")
+    return PolicyResults(table, curve, draws, len(counties), sum(c.size for c in counties), run.backend,
+                         time.perf_counter() - started, tuple(notes), settings, bottom_line, draws >= 2)

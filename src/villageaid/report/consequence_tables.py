@@ -169,41 +169,88 @@ def table8b(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
     return tidy, FormattedTable(context.title, context.label, header, rows, [], notes)
 
 
-#: Table 9's measures: label and digits.
-POLICY_MEASURES = {"total_gain": ("Change in collective income (万元/year)", 1),
-                   "gini_within_county": ("Gini of funding within counties", 3),
-                   "theil_between_types": ("Theil T between types A–D", 3),
-                   "share_poorest_40": ("Share of funding to the poorest 40%", 3),
-                   "high_need_without_strong": ("High-need villages without a strong secretary", 0)}
+#: Table 9's columns: measure, short label and digits; the first four carry intervals in the estimated shape's panel.
+POLICY_MEASURES = {"welfare_change": ("Need-weighted welfare (元)", 0),
+                   "per_capita_income_change": ("Per-capita income (元)", 0),
+                   "collective_income_change": ("Collective income (万元/yr)", 1),
+                   "villages_below_line": ("Below the bottom line", 0),
+                   "concentration_by_need": ("Concentration by need", 3),
+                   "share_poorest_40": ("Poorest 40% share", 3),
+                   "city_posts_rich_share": ("City posts: rich", 2),
+                   "city_posts_high_need_share": ("City posts: high need", 2),
+                   "need_gaps_met": ("Gaps met by slots", 2)}
+_WITH_INTERVALS = ("welfare_change", "per_capita_income_change", "collective_income_change", "villages_below_line")
+
+
+def _policy_cell(row: pd.Series, digits: int, interval: bool) -> str:
+    if not np.isfinite(row["estimate"]):
+        return "—"
+    text = f"{row['estimate']:.{digits}f}"
+    if interval and np.isfinite(row["conf_low"]):
+        text += f" [{row['conf_low']:.{digits}f}, {row['conf_high']:.{digits}f}]"
+    return text
 
 
 def table9(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
-    """Table 9: what the paper's recommendations would change — each policy's gain and fairness, with intervals."""
+    """Table 9: what the paper's logics and recommendations would change, budget-neutral, under four return shapes.
+
+    One panel per return shape (the estimated concave shape first, with intervals); the changes are against the
+    status quo, whose row gives the levels it starts from where a change makes no sense (villages below the
+    bottom line, shares).
+    """
+    from villageaid.analysis.policy import POLICY_LABELS, SHAPE_LABELS
+
     results = context.analysis("policy")
     table = results.tidy()
-    rows = []
-    for policy in table["policy"].unique():
-        part = table.loc[table["policy"] == policy].set_index("measure")
-        cells = [str(part["label"].iloc[0])]
-        for measure, (_, digits) in POLICY_MEASURES.items():
-            row = part.loc[measure]
-            interval = (f" [{row['conf_low']:.{digits}f}, {row['conf_high']:.{digits}f}]"
-                        if np.isfinite(row["conf_low"]) else "")
-            cells.append(f"{row['estimate']:.{digits}f}{interval}")
-        rows.append(cells)
-    notes = [f"Counterfactual allocations within each county ({results.counties} counties, {results.villages:,} "
-             "villages), transition-period posts reassigned among the county's villages. Funding under another "
-             "post: the village's mean transition funding times the PPML multiplier of the post's level, strength "
-             "and level × rich; collective income: the village's mean times exp(θ·Δasinh(funding)), θ from the H10 "
-             "heterogeneity model (Table 8b). Benefits all: the county's funding split equally. Strong alliance: "
-             "strongest posts to the richest villages. Need-based matching: the assignment that maximises the "
-             "county's predicted gain (linear assignment problem). County pooling: need-based, then no village above "
-             f"{results.cap:g} × the county mean, the excess shared by the others. Strong cadres to key villages: "
-             "the strongest first secretaries to the neediest villages. The change in collective income is against "
-             "the status quo (zero by construction). The Gini is computed within each county and averaged "
-             "(weighted by villages); Theil T between types uses the types under each policy; the poorest 40% (by "
-             "endowment) are within counties; a strong secretary is city-level or from a strong department. "
-             f"Brackets: 2.5 and 97.5 percentiles over {results.draws} parametric-bootstrap draws of the allocation "
-             "and return coefficients (every policy re-optimised in each draw).", *results.notes, context.note]
+    rows: list[list[str]] = []
+    shapes = list(dict.fromkeys(table["shape"]))
+    for k, shape in enumerate(shapes):
+        rows.append([f"{chr(65 + k)}. Returns {SHAPE_LABELS.get(shape, shape)}"])
+        part = table.loc[table["shape"] == shape]
+        for policy in dict.fromkeys(part["policy"]):
+            values = part.loc[part["policy"] == policy].set_index("measure")
+            rows.append([POLICY_LABELS.get(policy, policy), *(
+                _policy_cell(values.loc[measure], digits, k == 0 and measure in _WITH_INTERVALS)
+                for measure, (_, digits) in POLICY_MEASURES.items())])
+    estimated = table.loc[table["shape"] == shapes[0]].set_index(["policy", "measure"])["estimate"]
+
+    def value(policy: str, measure: str) -> float:
+        return float(estimated.get((policy, measure), np.nan))
+
+    settings = results.settings
+    notes = [
+        f"Counterfactual allocations within each county ({results.counties} counties, {results.villages:,} villages); "
+        "every policy keeps each county's total money (largest difference of any county's total from the status "
+        f"quo's: {table.loc[table['measure'] == 'county_total_difference', 'estimate'].abs().max():.1e} 万元). "
+        "Money follows the posts: the allocation model (PPML) splits each village's mean transition funding into "
+        "what its post brings and what it keeps. Changes are against the status quo.",
+        "Campaign logic (雨露均沾, 兜底、按需分级 — not an equal split): the strongest posts to the neediest villages; "
+        "the county's money first, neediest first, to what lifts each village to the bottom line (at most "
+        f"{settings.campaign_cap:g}× the county mean), the rest in proportion to need. Strong alliance: the strongest "
+        "posts to the best-endowed villages. Precise matching (两张清单): posts assigned to maximise need-weighted "
+        "welfare (linear assignment), technical and market slots to the need gaps of the types they serve under the "
+        f"units' capacities. County pooling (县级统筹): all money as projects of {settings.project_size:g} 万元, no "
+        f"village above {settings.cap:g}× the county mean. Fewer but stronger cadres: ordinary villages' teams cut "
+        f"to {settings.ordinary_team_size}, the cadre cost saved paying for high-level first secretaries from spare "
+        f"slots (city-level posts {value('status_quo', 'city_posts'):.0f} → {value('cadre_reform', 'city_posts'):.0f}; "
+        f"cadres {value('status_quo', 'cadres'):.0f} → {value('cadre_reform', 'cadres'):.0f}; cadre cost "
+        f"{value('status_quo', 'cadre_cost'):.0f} → {value('cadre_reform', 'cadre_cost'):.0f}), the high-level posts "
+        f"to the neediest villages. 开源: the status quo plus {100 * settings.opening_share:g}% added money "
+        f"({value('opening', 'added_funding'):,.0f} 万元 a year, shared by need), outside the budget-neutral "
+        "comparison.",
+        f"Need-weighted welfare: the change in the equally distributed equivalent per-capita income (Atkinson, ε = "
+        f"{settings.epsilon:g}), villages weighted by population × (1 + need), need the village's mean gap on the "
+        f"need list. Bottom line: per-capita income of {results.bottom_line:,.0f} 元. Concentration by need: "
+        "villages ranked from the neediest within counties (negative: funding sits with the needy). Poorest 40%: "
+        "by endowment within counties. City posts: city-level or higher first secretaries held by rich villages "
+        "and by each county's neediest third. Gaps met: share of the need gaps technical and market slots could "
+        "meet that they meet.",
+        "Return shapes: concave is the estimated H10 model (Table 8b); linear gives every 万元 the same return "
+        "everywhere (so a budget-neutral policy cannot change total collective income); complementarity makes "
+        "returns rise with endowment; lumpy counts money only in whole projects. Brackets (panel A): 2.5 and 97.5 "
+        f"percentiles over {results.draws} parametric-bootstrap draws of the allocation and return coefficients; "
+        + ("planned policies are planned on one half of the draws and judged on the other (cross-fitted)."
+           if results.cross_fitted else "plans were judged on the coefficients they were made with."),
+        *results.notes, context.note]
     return table, FormattedTable(context.title, context.label,
                                  ["Policy", *[label for label, _ in POLICY_MEASURES.values()]], rows, [], notes)

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from villageaid.analysis.policy import POLICY_LABELS
 from villageaid.estimators import EventStudyResult
 from villageaid.io.write import write_with
 
@@ -54,12 +53,15 @@ _ZH = {
     "Designation, CS (universal base): ΔSD": "示范村认定，CS（统一基期）：ΔSD",
     "Designation, CS (universal base): ΔRM": "示范村认定，CS（统一基期）：ΔRM",
     "†: reaches the end of the test grid": "†：区间到达检验网格端点",
-    "Need-based with a cap (frontier)": "按需匹配加集中度上限（前沿）",
-    "Status quo (observed assignment)": "现状（实际派驻）",
-    "Benefits all (equal split)": "雨露均沾（平均分配）",
-    "Strong alliance (assortative)": "强强联合（同类匹配）",
-    "Strong cadres to key villages": "强干部派往重点村",
+    "Status quo": "现状（实际派驻与资金）",
+    "Campaign logic (bottom line, graded by need)": "雨露均沾（兜底、按需分级）",
+    "Strong alliance": "强强联合",
+    "Precise matching (two lists)": "精准匹配（两张清单）",
+    "Fewer but stronger cadres": "重点派、精准派、派精干",
     "User policy": "用户政策",
+    "concave": "凹（估计）", "linear": "线性", "complementarity": "互补", "lumpy": "项目不可分",
+    "return shape / policy": "回报形态／政策",
+    "Change in need-weighted welfare (yuan/person)": "按需加权福利变化（元/人）",
     "Gini of funding within counties": "县内资金基尼系数",
     "Change in collective income (10,000 yuan/year)": "村集体收入变化（万元/年）",
     "Years since the first city-level first secretary": "首位市级第一书记到任后的年数",
@@ -197,37 +199,59 @@ def _finish_event_time(figure: plt.Figure, ax: plt.Axes, xlabel: str, ylabel: st
     return figure
 
 
-def frontier_figure(frontier: pd.DataFrame, policies: pd.DataFrame, *, note: str) -> plt.Figure:
-    """Fairness–efficiency frontier: total gain against the within-county Gini as the pooling cap varies.
+#: The named policies on the cap curve: marker, colour and legend label (Latin script: the English figures' font
+#: has no CJK glyphs; the Chinese figures translate them).
+_POLICY_MARKERS = {"status_quo": ("s", "black", "Status quo"),
+                   "campaign": ("D", "teal", "Campaign logic (bottom line, graded by need)"),
+                   "strong_alliance": ("^", "crimson", "Strong alliance"),
+                   "precise_matching": ("*", "navy", "Precise matching (two lists)"),
+                   "cadre_reform": ("v", "darkorange", "Fewer but stronger cadres"),
+                   "custom": ("P", "purple", "User policy")}
 
-    The named policies are marked beside the frontier; bars are 95% intervals over coefficient draws.
+
+def cap_curve_figure(curve: pd.DataFrame, policies: pd.DataFrame, *, note: str) -> plt.Figure:
+    """County pooling's cap curve: welfare and collective income against the Gini of funding, one curve per shape.
+
+    Each curve joins county pooling at its caps (1× the county mean … no cap) under one return shape; the named
+    policies are marked under the first shape of ``policies`` (the estimated one). A curve, not a frontier: which
+    end is better depends on the shape.
     """
     sns.set_theme(**THEME)
-    figure, ax = plt.subplots(figsize=(6.4, 4.0))
-    wide = frontier.pivot(index="cap", columns="measure", values="estimate").sort_index()
-    low = frontier.pivot(index="cap", columns="measure", values="conf_low").sort_index()
-    high = frontier.pivot(index="cap", columns="measure", values="conf_high").sort_index()
-    ax.plot(wide["gini_within_county"], wide["total_gain"], "-", color="navy", linewidth=1.2,
-            label=tr("Need-based with a cap (frontier)"))
-    ax.errorbar(wide["gini_within_county"], wide["total_gain"],
-                yerr=[wide["total_gain"] - low["total_gain"], high["total_gain"] - wide["total_gain"]], fmt="o",
-                color="navy", markersize=3.5, capsize=2)
-    for cap, row in wide.iterrows():
-        ax.annotate("no cap" if not np.isfinite(cap) else f"{cap:g}×", (row["gini_within_county"], row["total_gain"]),
-                    textcoords="offset points", xytext=(4, 4), fontsize=6)
-    points = policies.pivot(index="policy", columns="measure", values="estimate")
-    markers = {"status_quo": ("s", "black"), "benefits_all": ("D", "seagreen"), "strong_alliance": ("^", "firebrick"),
-               "cadre_reform": ("v", "darkorange"), "custom": ("P", "purple")}
-    for policy, (marker, color) in markers.items():
-        if policy in points.index:
-            ax.plot(points.loc[policy, "gini_within_county"], points.loc[policy, "total_gain"], marker, color=color,
-                    markersize=6, linestyle="none", label=tr(POLICY_LABELS.get(policy, policy)))
-    ax.axhline(0, color="0.4", linewidth=0.8)
-    ax.set_xlabel(tr("Gini of funding within counties"))
-    ax.set_ylabel(tr("Change in collective income (10,000 yuan/year)"))
-    ax.legend(fontsize=6.5, loc="best")
+    figure, axes = plt.subplots(1, 2, figsize=(9.6, 4.0))
+    shapes = list(dict.fromkeys(curve["shape"])) if "shape" in curve else [None]
+    colors = dict(zip(shapes, ("navy", "seagreen", "firebrick", "darkorange", "purple"), strict=False))
+    first = shapes[0]
+    for ax, measure, label in ((axes[0], "welfare_change", "Change in need-weighted welfare (yuan/person)"),
+                               (axes[1], "collective_income_change", "Change in collective income (10,000 yuan/year)")):
+        for shape in shapes:
+            part = curve if shape is None else curve.loc[curve["shape"] == shape]
+            wide = part.pivot(index="cap", columns="measure", values="estimate").sort_index()
+            if measure not in wide:
+                continue
+            ax.plot(wide["gini_within_county"], wide[measure], "o-", color=colors[shape], markersize=3.5,
+                    linewidth=1.2, label=tr(f"{shape}" if shape else "county pooling"))
+            if shape == first:
+                for cap, row in wide.iterrows():
+                    ax.annotate("no cap" if not np.isfinite(cap) else f"{cap:g}×",
+                                (row["gini_within_county"], row[measure]), textcoords="offset points",
+                                xytext=(4, 4), fontsize=6)
+        named = policies if "shape" not in policies or first is None else policies.loc[policies["shape"] == first]
+        points = named.pivot(index="policy", columns="measure", values="estimate")
+        for policy, (marker, color, name) in _POLICY_MARKERS.items():
+            if policy in points.index and measure in points:
+                ax.plot(points.loc[policy, "gini_within_county"], points.loc[policy, measure], marker, color=color,
+                        markersize=6, linestyle="none", label=tr(name))
+        ax.axhline(0, color="0.4", linewidth=0.8)
+        ax.set_xlabel(tr("Gini of funding within counties"))
+        ax.set_ylabel(tr(label))
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].legend(handles, labels, fontsize=6, loc="best", title=tr("return shape / policy"), title_fontsize=6)
     _add_note(figure, note, y=-0.03, fontsize=6.5)
     return figure
+
+
+#: The older name of :func:`cap_curve_figure` (the figure is a curve, not a frontier).
+frontier_figure = cap_curve_figure
 
 
 def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str) -> plt.Figure:

@@ -26,10 +26,10 @@ from villageaid.report.context import OutputContext
 from villageaid.report.event_study_tables import sensitivity_columns
 from villageaid.report.figures import (
     arrival_figure,
+    cap_curve_figure,
     coefficient_figure,
     dynamic_effects_figure,
     event_study_figure,
-    frontier_figure,
     funding_by_type_figure,
     inequality_figure,
     matching_figure,
@@ -132,6 +132,6 @@ def write_arrival(context: OutputContext) -> Drawn:
 
 
 def write_frontier(context: OutputContext) -> Drawn:
-    """Draw the fairness–efficiency frontier of the pooling cap, with the named policies."""
+    """Draw county pooling's cap curve under each return shape, with the named policies (the CSV holds the curve)."""
     policy = context.analysis("policy")
-    return frontier_figure(policy.frontier, policy.table, note=context.note), policy.frontier
+    return cap_curve_figure(policy.curve, policy.table, note=context.note), policy.curve

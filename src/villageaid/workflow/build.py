@@ -344,8 +344,16 @@ def _run_panel(config: BuildConfig) -> None:
     write_parquet(label_panel(panel, folder), config.path(PANEL))
 
 
+def _list_files(config: BuildConfig) -> dict[str, str | None]:
+    """Hashes of the validated tables the policy simulator reads beside the panel (the two lists, assignments)."""
+    folder = config.path(VALIDATED)
+    return {name: sha256_file(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file() else None
+            for name in ("needs", "unit_resources", "assignments")}
+
+
 def _fp_tables(config: BuildConfig, code: str) -> dict:
     return {"panel": sha256_file(config.path(PANEL)) if config.path(PANEL).is_file() else None,
+            "policy_lists": _list_files(config),
             "figure_lang": config.figure_lang, "bootstrap_draws": config.bootstrap_draws, "vcov": config.vcov,
             "code": code}
 
@@ -353,12 +361,17 @@ def _fp_tables(config: BuildConfig, code: str) -> dict:
 def _run_tables(config: BuildConfig) -> None:
     import pandas as pd
 
+    from villageaid.analysis.policy_inputs import read_policy_lists
     from villageaid.report.figures import FontMissingError
     from villageaid.workflow.outputs import staged_outputs
 
     panel = pd.read_parquet(config.path(PANEL))
     try:
-        staged_outputs(panel, config.path(TABLES), config.path(FIGURES), whole_folders=True,
+        lists = read_policy_lists(config.path(VALIDATED))  # the two lists, proven unchanged by their hashes
+    except ValueError as exc:
+        raise BuildError(str(exc)) from exc
+    try:
+        staged_outputs(panel, config.path(TABLES), config.path(FIGURES), whole_folders=True, policy_lists=lists,
                        language=config.figure_lang, bootstrap_draws=config.bootstrap_draws,
                        log=lambda message: print(f"villageaid: tables: {message}", flush=True),
                        workers=config.workers, vcov=config.vcov)

@@ -73,12 +73,16 @@ class BuildSettings:
         The root seed; each analysis adds its own offset, so every analysis has its own fixed seed.
     policy_draws : int
         Coefficient draws of the policy simulator.
+    policy_lists : PolicyLists or None
+        The two lists (两张清单) and the units' current posts for the policy simulator
+        (:func:`villageaid.analysis.policy_inputs.read_policy_lists`); None: stand-ins from the panel.
     """
 
     bootstrap_draws: int = 9999
     vcov: str = "CRV3"
     seed: int = DEFAULT_SEED
     policy_draws: int = 200
+    policy_lists: object = None
 
     def value(self, setting: str, analysis: AnalysisSpec) -> object:
         """Return the value of a named setting for an analysis."""
@@ -86,7 +90,7 @@ class BuildSettings:
         values = {"bootstrap_draws": self.bootstrap_draws, "small_draws": min(self.bootstrap_draws, 999) or 199,
                   "randomization_draws": min(self.bootstrap_draws, 999),
                   "policy_draws": self.policy_draws, "seed": self.seed + analysis.seed_offset,
-                  "vcov": paper_variance(self.vcov)}
+                  "vcov": paper_variance(self.vcov), "policy_lists": self.policy_lists}
         return values[setting]
 
 
@@ -309,7 +313,8 @@ def _group_task(seed: int, stems: tuple[str, ...], readers: tuple[str, ...], tab
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
                   log: Callable[[str], None] = print, workers: int | None = 1,
-                  outputs: Sequence[OutputSpec] | None = None, vcov: str = "auto") -> list[Path]:
+                  outputs: Sequence[OutputSpec] | None = None, vcov: str = "auto",
+                  policy_lists: object = None) -> list[Path]:
     """Estimate every analysis once and write the tables, the figures and the paper's generated text.
 
     An analysis the data do not support (no designated village, one funding record, no variation) is not
@@ -335,13 +340,16 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     vcov : {"auto", "CRV3", "CRV1", "CRV1-county"}
         Variance of the H1–H4 models (:func:`resolve_variance`); the one used is recorded in
         ``build_options.json``.
+    policy_lists : PolicyLists, optional
+        The two lists for the policy simulator (:attr:`BuildSettings.policy_lists`).
     """
     from villageaid.executor import run_tasks
     from villageaid.report.key_numbers import write_key_numbers
     from villageaid.report.paper_text import write_paper_text
 
     # an unknown name is refused before anything is estimated
-    settings = BuildSettings(bootstrap_draws=bootstrap_draws, vcov=resolve_variance(vcov, panel))
+    settings = BuildSettings(bootstrap_draws=bootstrap_draws, vcov=resolve_variance(vcov, panel),
+                             policy_lists=policy_lists)
     workers = (os.cpu_count() or 1) if workers is None else max(workers, 1)  # 0, as elsewhere: this process
     simulated = panel_truth(panel) is not None
     chosen = [o for o in (OUTPUTS if outputs is None else outputs) if o.editions == "all" or simulated]

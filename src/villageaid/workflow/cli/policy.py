@@ -1,4 +1,4 @@
-"""The policy command: counterfactual allocations within counties (Table 9 and its curve)."""
+"""The policy command: budget-neutral counterfactual allocations within counties (Table 9 and the cap curve)."""
 
 from __future__ import annotations
 
@@ -17,25 +17,50 @@ from villageaid.workflow.cli.common import (
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
-    """Counterfactual allocation policies within counties (Table 9 and the fairness–efficiency frontier)."""
-    from villageaid.analysis.policy import PolicyInputError, simulate_policies
-    from villageaid.analysis.policy_inputs import assignments_policy, counties_from_panel, estimate_policy_models
+    """Counterfactual allocation policies within counties (Table 9 and county pooling's cap curve)."""
+    from villageaid.analysis.policy import PolicyInputError, PolicySettings, simulate_policies
+    from villageaid.analysis.policy_inputs import (
+        assignments_policy,
+        counties_from_panel,
+        estimate_policy_models,
+        read_policy_lists,
+    )
     from villageaid.estimators.limits import DATA_LIMITS
     from villageaid.io.assignments import read_assignments
+    from villageaid.io.problems import DataError
     from villageaid.registry import OUTPUTS
     from villageaid.report.context import OutputContext
     from villageaid.workflow.outputs import write_output
 
     if args.draws < 0:
         raise UserError("--draws must be zero or more")
-    if not args.cap >= 1:
-        raise UserError(f"--cap must be at least 1 (a multiple of the county's mean funding), got {args.cap}")
+    try:
+        settings = PolicySettings(epsilon=args.epsilon, bottom_line=args.bottom_line, project_size=args.project_size,
+                                  cap=args.cap, opening_share=args.opening_share,
+                                  ordinary_team_size=args.ordinary_team)
+    except ValueError as exc:
+        raise UserError(f"bad policy option: {exc}") from exc
     try:
         panel = pd.read_parquet(args.panel)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
+    lists = None
+    if args.lists is not None:
+        try:
+            lists = read_policy_lists(args.lists)
+        except DataError as exc:
+            raise UserError(f"the records in {args.lists} have errors:\n{exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot read the two lists from {args.lists}: {exc}") from exc
+        if lists is None:
+            log(f"policy: {args.lists} has no need or resource list; using stand-ins from the panel")
     try:
-        counties = counties_from_panel(panel)
+        counties = counties_from_panel(panel, lists)
+    except PolicyInputError as exc:
+        raise UserError(f"the two lists contradict the panel:\n{exc}") from exc
+    except DATA_LIMITS as exc:
+        raise UserError(f"the policy simulator cannot use this panel ({type(exc).__name__}: {exc})") from exc
+    try:
         models = estimate_policy_models(panel)
     except DATA_LIMITS as exc:
         raise UserError(f"the policy models cannot be estimated from this panel ({type(exc).__name__}: {exc})") \
@@ -48,36 +73,52 @@ def cmd_policy(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from exc
     workers, scheduler = study_workers(args)
     log(f"policy: {len(counties)} counties, {sum(c.size for c in counties):,} villages, {args.draws} draws")
-    result = simulate_policies(counties, models, draws=args.draws, seed=args.seed, cap=args.cap, workers=workers,
-                               scheduler=scheduler, custom=custom, pool=args.pool)
+    result = simulate_policies(counties, models, draws=args.draws, seed=args.seed, settings=settings,
+                               workers=workers, scheduler=scheduler, custom=custom, pool=args.pool)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for output in OUTPUTS:  # the paper's outputs of the policy analysis (Table 9 and the frontier)
+    for output in OUTPUTS:  # the paper's outputs of the policy analysis (Table 9 and the cap curve)
         if output.needs == ("policy",):
             written += write_output(output, OutputContext(output, panel, {"policy": result}), out, out)
     log(f"policy: done on {result.backend} in {result.seconds:.1f} s; wrote {', '.join(p.name for p in written)}")
-    print(result.table.pivot(index="policy", columns="measure", values="estimate").round(3).to_string())
+    shown = ["welfare_change", "collective_income_change", "villages_below_line", "concentration_by_need",
+             "city_posts_rich_share", "city_posts_high_need_share", "county_total_difference"]
+    print(result.estimates()[shown].round(3).to_string())
     return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this family's commands to the ``villageaid`` parser."""
-    p = sub.add_parser("policy", help="counterfactual allocation policies within counties (Table 9, frontier)",
-                       description="Reassign the transition-period first-secretary posts within each county under "
-                                   "the source paper's alternatives (equal split, strong alliance, need-based "
-                                   "matching, county pooling, strong cadres to key villages, or your own "
-                                   "assignments), predict funding and collective income from the estimated "
-                                   "allocation and H10 return models, and compare gains and fairness with "
-                                   "intervals over coefficient draws. Counties run serially, on a local Dask "
-                                   "cluster or an existing one, with identical results.")
+    p = sub.add_parser("policy", help="budget-neutral counterfactual allocation policies (Table 9, cap curve)",
+                       description="Reallocate the transition-period first-secretary posts and money within each "
+                                   "county, keeping each county's total, under the source paper's two logics "
+                                   "(the campaign's 雨露均沾: bottom-line, need-graded targeting; the strong "
+                                   "alliance) and its recommendations (precise matching of the two lists, county "
+                                   "pooling, fewer but stronger cadres, 开源), or your own assignments; predict "
+                                   "per-capita and collective income under four return shapes and compare "
+                                   "need-weighted welfare, the bottom line and who holds the high-level posts, "
+                                   "with cross-fitted intervals over coefficient draws. Counties run serially, on "
+                                   "a local Dask cluster or an existing one, with identical results.")
     p.add_argument("panel", type=Path, help="panel (Parquet) from 'villageaid panel'")
+    p.add_argument("--lists", type=Path, default=None,
+                   help="the two lists: a validated set ('villageaid validate --out') or a folder of records with "
+                        "the needs and unit_resources tables (without: stand-ins from the panel)")
     p.add_argument("--draws", type=int, default=200, help="parametric-bootstrap draws of the coefficients (200)")
     p.add_argument("--cap", type=float, default=2.0,
                    help="county pooling: no village above this multiple of its county's mean funding (2)")
+    p.add_argument("--epsilon", type=float, default=1.0, help="inequality aversion of the need-weighted welfare (1)")
+    p.add_argument("--bottom-line", type=float, default=None,
+                   help="bottom line of per-capita income in 元 (default: 0.8 × the median village's)")
+    p.add_argument("--project-size", type=float, default=25.0, help="size of an indivisible project, 万元 (25)")
+    p.add_argument("--opening-share", type=float, default=0.1,
+                   help="开源: added channel as a share of each county's funding (0.1)")
+    p.add_argument("--ordinary-team", type=int, default=2,
+                   help="the cadre reform's team size for ordinary villages (2)")
     p.add_argument("--assignments", type=Path, default=None,
-                   help="your own policy: CSV with columns village_id, unit_id (one unit per village; a unit "
-                        "serves at most as many villages of a county as it does now)")
+                   help="your own policy: CSV with columns village_id, unit_id and optionally funding (万元 a "
+                        "year; each county's total must stay the status quo's). One unit per village; a unit "
+                        "serves at most as many villages of a county as it does now")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
     p.set_defaults(func=cmd_policy)
