@@ -287,3 +287,26 @@ def test_panel_refuses_ingest_options_on_a_validated_set(tmp_path: Path, valid_d
     capsys.readouterr()
     assert main(["panel", str(folder), "--out", str(tmp_path / "p.parquet"), "--amount-unit", "yuan"]) == 2
     assert "--amount-unit cannot apply" in capsys.readouterr().err
+
+
+def test_tables_read_the_two_lists_or_say_why_not(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "sim"
+    assert main(["simulate", "--out", str(data)]) == 0
+    assert main(["validate", str(data), "--out", str(tmp_path / "validated")]) == 0
+    assert main(["panel", str(tmp_path / "validated"), "--out", str(tmp_path / "panel.parquet")]) == 0
+    capsys.readouterr()
+    # a folder that is not there is a clear error, before anything is estimated
+    assert main(["tables", str(tmp_path / "panel.parquet"), "--out", str(tmp_path / "t"), "--lists",
+                 str(tmp_path / "missing"), "--bootstrap-draws", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "lists" in err and "missing" in err and "Traceback" not in err
+    # records without the lists: the panel's stand-ins, said in the log
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("villages", "units", "assignments", "funding", "designations", "outcomes"):
+        (bare / f"{name}.csv").write_bytes((data / f"{name}.csv").read_bytes())
+    from villageaid.workflow.cli.common import read_lists_option
+
+    assert read_lists_option(bare, "tables") is None
+    assert "no need or resource list" in capsys.readouterr().err
+    assert read_lists_option(tmp_path / "validated", "tables") is not None

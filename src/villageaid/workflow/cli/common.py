@@ -135,3 +135,31 @@ def study_workers(args: argparse.Namespace) -> tuple[int, str | None]:
     if scheduler:
         return 0, scheduler
     return (os.cpu_count() or 1) if args.workers is None else args.workers, None
+
+
+def add_lists_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--lists``: where the policy simulator reads the two lists (需求清单, 资源清单)."""
+    parser.add_argument("--lists", type=Path, default=None,
+                        help="the two lists: a validated set ('villageaid validate --out') or a folder of records "
+                             "with the needs and unit_resources tables (without: stand-ins from the panel)")
+
+
+def read_lists_option(folder: Path | None, command: str) -> object:
+    """Read ``--lists`` for ``command``: the two lists, or None (without the option, or a folder without lists).
+
+    Unreadable or invalid lists are a :class:`UserError` naming the folder; a folder without them is said in the log.
+    """
+    if folder is None:
+        return None
+    from villageaid.analysis.policy_inputs import read_policy_lists
+    from villageaid.io.problems import DataError
+
+    try:
+        lists = read_policy_lists(folder)
+    except DataError as exc:
+        raise UserError(f"the records in {folder} have errors:\n{exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the two lists from {folder}: {exc}") from exc
+    if lists is None:
+        log(f"{command}: {folder} has no need or resource list; using stand-ins from the panel")
+    return lists

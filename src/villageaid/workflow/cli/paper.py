@@ -18,10 +18,12 @@ from villageaid.workflow.cli.common import (
     EXIT_INTERNAL,
     EXIT_OK,
     UserError,
+    add_lists_option,
     add_output_workers_option,
     add_vcov_option,
     log,
     parse_date_years,
+    read_lists_option,
 )
 
 
@@ -57,10 +59,11 @@ def cmd_tables(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
     log(f"tables: read {args.panel} ({len(panel)} village-years)")
+    lists = read_lists_option(args.lists, "tables")
     try:
         written = staged_outputs(panel, Path(args.out), Path(args.figures), whole_folders=False, language=args.lang,
                                  bootstrap_draws=args.bootstrap_draws, log=lambda message: log(f"tables: {message}"),
-                                 workers=args.workers, vcov=args.vcov)
+                                 workers=args.workers, vcov=args.vcov, policy_lists=lists)
     except FontMissingError as exc:
         raise UserError(str(exc)) from exc
     log(f"tables: wrote {len(written)} files in {time.perf_counter() - start:.2f} s")
@@ -204,6 +207,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap-draws", type=int, default=9999,
                    help="wild cluster bootstrap draws (default 9999; 0 skips the bootstrap)")
     add_vcov_option(p)
+    add_lists_option(p)
     p.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="figure labels in English (default) or Chinese (needs a CJK font: make fonts)")
     add_output_workers_option(p)
