@@ -132,3 +132,35 @@ def test_bad_assignments_are_all_reported(data: tuple) -> None:
         assert expected in text
     with pytest.raises(PolicyInputError, match="missing column 'unit_id'"):
         assignments_policy(pd.DataFrame({"village_id": ["x"]}), counties)
+
+
+def test_the_model_frames_hold_the_analysis_frame_values(data: tuple) -> None:
+    """The policy models' narrow frames carry exactly the values of the H10 analysis frame (no drift)."""
+    from villageaid.analysis.policy_inputs import _allocation_frame, _return_frame
+    from villageaid.analysis.returns import returns_frame
+
+    panel = data[0]
+    full = returns_frame(panel)
+    transition = (panel["period"] == "transition").to_numpy()
+    narrow = _allocation_frame(panel, transition)
+    for column in ("funding_total", "city", "strong", "city_x_rich", "rich_village", "endowment_index"):
+        np.testing.assert_array_equal(narrow[column].to_numpy(), full.loc[transition, column].to_numpy())
+    assert (narrow["village"].astype(str).to_numpy() == full.loc[transition, "village"].to_numpy()).all()
+    rows = panel["period"].isin(["campaign", "transition"]).to_numpy()
+    for outcome in ("log_collective_income", "log_per_capita_income"):
+        frame = _return_frame(panel, rows, outcome)
+        for column in frame.columns.drop(["village_id", "year"]):
+            np.testing.assert_array_equal(frame[column].to_numpy(), full.loc[rows, column].to_numpy())
+
+
+def test_a_panel_read_with_only_the_policy_columns_gives_the_same_models(data: tuple, tmp_path: object) -> None:
+    from villageaid.analysis.policy_inputs import read_policy_panel
+
+    panel = data[0]
+    path = tmp_path / "panel.parquet"  # type: ignore[operator]
+    panel.to_parquet(path)
+    narrow = read_policy_panel(path)
+    assert len(narrow.columns) < len(panel.columns) and narrow.attrs.keys() == panel.attrs.keys()
+    one, two = estimate_policy_models(panel), estimate_policy_models(narrow)
+    for name in ("allocation", "allocation_vcov", "returns", "returns_vcov"):
+        np.testing.assert_array_equal(getattr(one, name).to_numpy(), getattr(two, name).to_numpy())

@@ -182,3 +182,51 @@ def test_every_rule_keeps_the_county_total() -> None:
             allocation: Allocation = rule(county, plan, float(np.median(county.per_capita)))
             np.testing.assert_allclose(allocation.money(model).sum(axis=1), county.total, rtol=0, atol=1e-9,
                                        err_msg=f"{name} under {shape}")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_knapsack_program_is_exact_on_values_of_any_shape(seed: int) -> None:
+    """The dynamic program (pooling where the greedy is not exact) against every combination of projects."""
+    from villageaid.analysis.policy_rules import _knapsack_projects
+
+    rng = np.random.default_rng(seed)
+    values = np.cumsum(rng.normal(size=(4, 5)), axis=1)  # neither concave nor monotone
+    for projects in (0, 3, 6, 16):
+        count = _knapsack_projects(values, projects)
+        best = max(values[np.arange(4), list(k)].sum() for k in itertools.product(range(5), repeat=4)
+                   if sum(k) <= projects)
+        assert count.sum() <= projects
+        assert values[np.arange(4), count].sum() == pytest.approx(best, rel=1e-12, abs=1e-12)
+
+
+def test_slot_matching_equals_the_transportation_program() -> None:
+    """Sorting the gains of each slot type equals the full transportation problem solved by solve_assignment."""
+    from villageaid.analysis.policy_rules import _best_gaps, _slot_capacity
+    from villageaid.estimators.assignment import solve_assignment
+
+    for seed in range(3):
+        county = with_lists(small_county(n=12, seed=seed))
+        best, capacity = _best_gaps(county), _slot_capacity(county)
+        value = np.full((capacity.shape[0] * 2, county.size * 2), -np.inf)
+        for k in range(2):
+            value[k::2, k::2] = best[:, k][None, :]
+        program = solve_assignment(value, capacity.reshape(-1), 1.0)
+        assert match_slots(county)[0] == pytest.approx(program.objective, rel=1e-12)
+
+
+def test_slots_following_posts_serve_the_neediest_of_each_unit_first() -> None:
+    county = with_lists(small_county(n=15, seed=2))
+    rng = np.random.default_rng(1)
+    for post in (np.arange(15), rng.permutation(15), np.where(np.arange(15) < 3, -1, rng.permutation(15))):
+        best = np.column_stack([np.nan_to_num(county.gaps)[:, [0, 1, 3]].max(axis=1),
+                                np.nan_to_num(county.gaps)[:, [1, 4]].max(axis=1)])
+        capacity = np.floor(county.units.capacity[:, [1, 2]])
+        unit = np.where(post >= 0, county.units.post_unit[np.maximum(post, 0)], -1)
+        served = 0.0
+        for k in range(2):  # the rule written out as loops
+            left = capacity[:, k].copy()
+            for village in county.need_order():
+                if unit[village] >= 0 and left[unit[village]] >= 1:
+                    left[unit[village]] -= 1
+                    served += best[village, k]
+        assert slots_following_posts(county, post) == (served, float(best.sum()))

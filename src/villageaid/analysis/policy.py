@@ -64,8 +64,8 @@ from villageaid.analysis.policy_rules import (
 from villageaid.estimators.limits import DataLimitError
 
 __all__ = ["COEFFICIENTS", "DEFAULT_SHAPE", "MEASURES", "POLICIES", "POLICY_LABELS", "SHAPES", "SHAPE_LABELS",
-           "Allocation", "County", "CountyModel", "CountyUnits", "CustomPolicy", "PolicyInputError", "PolicyModels",
-           "PolicyResults", "PolicySettings", "simulate_policies"]
+           "Allocation", "County", "CountyFacts", "CountyModel", "CountyUnits", "CustomPolicy", "PolicyInputError",
+           "PolicyModels", "PolicyResults", "PolicySettings", "simulate_policies"]
 
 #: The built-in policies, in the order tables print them.
 POLICIES = tuple(RULES)
@@ -171,13 +171,37 @@ def need_ranks(county: County) -> np.ndarray:
     return (rankdata(-county.need, method="average") - 0.5) / county.size
 
 
-def allocation_statistics(county: County, model: CountyModel, allocation: Allocation, bottom_line: float
-                          ) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class CountyFacts:
+    """What judging an allocation needs of a county that no policy, shape or draw changes (made once a county)."""
+
+    need_rank: np.ndarray  # fractional rank from the neediest, centred (need_ranks − 0.5)
+    first_cost: np.ndarray  # yearly cost of each post's first secretary (by its unit's level)
+    high_cost: float  # the cost of a created high-level post
+    member_cost: float  # the cost of a team member (a county cadre)
+    population: float
+    income_base: float  # Σ status-quo per-capita income × population
+
+    @classmethod
+    def of(cls, county: County, settings: PolicySettings) -> CountyFacts:
+        """Return the county's facts under the settings' cadre costs."""
+        cost = settings.cadre_cost
+        member = cost.get("county", 1.0)
+        first = np.array([cost.get(level, member) for level in county.level])
+        high = max((c for c, h in zip(first, county.city, strict=True) if h), default=cost.get("city", member))
+        return cls(need_ranks(county) - 0.5, first, high, member, county.population.sum(),
+                   county.per_capita @ county.population)
+
+
+def allocation_statistics(county: County, model: CountyModel, allocation: Allocation, bottom_line: float,
+                          facts: CountyFacts | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return the summed :data:`STATISTICS` of one county under an allocation (draws × statistics).
 
     Also returns, per draw, the absolute difference between the county's funding and its status-quo total.
+    ``facts`` (:meth:`CountyFacts.of` the county) saves recomputing them for every allocation.
     """
     settings = model.settings
+    facts = facts or CountyFacts.of(county, settings)
     funding = allocation.money(model)
     difference = np.abs(funding.sum(axis=1) - county.total)
     spent = funding if allocation.added is None else funding + allocation.added
@@ -185,24 +209,21 @@ def allocation_statistics(county: County, model: CountyModel, allocation: Alloca
     collective = model.level("collective", spent) - county.income
     held_city = allocation.post_city(county)
     teams = county.team_size if allocation.team_size is None else allocation.team_size
-    cost = settings.cadre_cost
-    member = cost.get("county", 1.0)
-    first = np.array([cost.get(level, member) for level in county.level])
-    high = max((c for c, h in zip(first, county.city, strict=True) if h), default=cost.get("city", member))
-    secretary = np.where(allocation.post >= 0, first[np.maximum(allocation.post, 0)], high)
+    member = facts.member_cost
+    secretary = np.where(allocation.post >= 0, facts.first_cost[np.maximum(allocation.post, 0)], facts.high_cost)
     out = np.empty((model.draws, len(STATISTICS)))
     col = {name: k for k, name in enumerate(STATISTICS)}
     out[:, col["villages"]] = county.size
-    out[:, col["population"]] = county.population.sum()
+    out[:, col["population"]] = facts.population
     out[:, col["funding"]] = funding.sum(axis=1)
     out[:, col["added"]] = 0.0 if allocation.added is None else allocation.added.sum()
     out[:, col["collective_change"]] = collective.sum(axis=1)
     out[:, col["income_sum"]] = income @ county.population
-    out[:, col["income_base_sum"]] = county.per_capita @ county.population
+    out[:, col["income_base_sum"]] = facts.income_base
     out[:, col["weight"]] = model.weights.sum()
     out[:, col["weighted_utility"]] = utility(income, settings.epsilon) @ model.weights
     out[:, col["below_line"]] = (income < bottom_line).sum(axis=1)
-    out[:, col["funding_need_rank"]] = spent @ (need_ranks(county) - 0.5)
+    out[:, col["funding_need_rank"]] = spent @ facts.need_rank
     out[:, col["gini_villages"]] = _gini_times_n(spent)
     out[:, col["poorest_funding"]] = spent[:, county.poorest].sum(axis=1)
     out[:, col["city_posts"]] = held_city.sum()
@@ -214,6 +235,12 @@ def allocation_statistics(county: County, model: CountyModel, allocation: Alloca
     out[:, col["cadres"]] = teams.sum()
     out[:, col["cadre_cost"]] = secretary.sum() + (teams - 1).sum() * member
     return out, difference
+
+
+def _fingerprint(allocation: Allocation) -> tuple:
+    """Return what an allocation's statistics depend on, as a key: equal keys, equal statistics (bit for bit)."""
+    arrays = (allocation.post, allocation.funding, allocation.team_size, allocation.added)
+    return (*(None if a is None else (a.dtype.str, a.tobytes()) for a in arrays), allocation.gaps_served)
 
 
 def _halves(coefficients: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -294,6 +321,16 @@ def _county_rules(task: PolicyTask, county: County) -> dict[str, tuple[Callable,
     rules: dict[str, tuple[Callable, bool]] = dict(RULES)
     slots = match_slots(county)  # the lists' matching of slots: the same under every plan
     rules["precise_matching"] = (lambda c, plan, line: precise_matching(c, plan, line, slots=slots), True)
+    # County pooling at the settings' cap is also a point of the cap curve: each (cap, plan) is solved once.
+    pooled: dict[tuple[float, CountyModel], Allocation] = {}
+
+    def pooling(c: County, plan: CountyModel, line: float, cap: float) -> Allocation:
+        key = (float(cap), plan)  # the plan object itself: kept alive by the key, never confused with another
+        if key not in pooled:
+            pooled[key] = county_pooling(c, plan, line, cap=cap)
+        return pooled[key]
+
+    rules["county_pooling"] = (lambda c, plan, line: pooling(c, plan, line, task.settings.cap), True)
     if task.custom is not None:
         chosen = task.custom[county.name]
         rules["custom"] = (lambda c, plan, line: Allocation(chosen.post, funding=chosen.funding,
@@ -303,7 +340,7 @@ def _county_rules(task: PolicyTask, county: County) -> dict[str, tuple[Callable,
         function = task.custom_function
         rules["custom"] = (lambda c, plan, line: _custom_allocation(c, function(c, plan)), True)
     for cap in task.settings.curve_caps:
-        rules[f"curve_{cap:g}"] = (lambda c, plan, line, cap=cap: county_pooling(c, plan, line, cap=cap), True)
+        rules[f"curve_{cap:g}"] = (lambda c, plan, line, cap=cap: pooling(c, plan, line, cap), True)
     return rules
 
 
@@ -311,25 +348,41 @@ def run_counties(seed: int, task: PolicyTask) -> dict[tuple[str, str], tuple[np.
     """Sum the statistics of every policy and shape over the task's counties.
 
     Returns (policy, shape) → (draws × statistics sums, draws largest county-total difference).
+
+    Work that gives the same numbers is done once: a rule that does not plan with the model (it uses the county
+    and the settings only) is applied once a county, not once a shape; an allocation equal to one already judged
+    under the shape (the two halves' plans often agree; pooling at the settings' cap is a point of the curve) takes
+    its statistics, bit for bit the same as judging it again; and the county's own facts are made once.
     """
     plans = _halves(task.coefficients)
     totals: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
     draws = len(task.coefficients)
     for county in task.counties:
         rules = _county_rules(task, county)
+        facts = CountyFacts.of(county, task.settings)
+        unplanned: dict[str, Allocation] = {}
         for shape in task.shapes:
             model = CountyModel(county, task.coefficients, shape, task.settings)
             planning = [CountyModel(county, coefficients, shape, task.settings) for _, coefficients in plans]
+            judged: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
             for name, (rule, planned) in rules.items():
                 stats = np.empty((draws, len(STATISTICS)))
                 difference = np.empty(draws)
                 for k, (rows, _) in enumerate(plans if planned else plans[:1]):
-                    allocation = rule(county, planning[k], task.bottom_line)
-                    values, gaps = allocation_statistics(county, model, allocation, task.bottom_line)
+                    if planned:
+                        allocation = rule(county, planning[k], task.bottom_line)
+                    else:
+                        if name not in unplanned:
+                            unplanned[name] = rule(county, planning[k], task.bottom_line)
+                        allocation = unplanned[name]
+                    key = _fingerprint(allocation)
+                    if key not in judged:
+                        judged[key] = allocation_statistics(county, model, allocation, task.bottom_line, facts)
+                    values, gaps = judged[key]
                     if planned:
                         stats[rows], difference[rows] = values[rows], gaps[rows]
                     else:
-                        stats, difference = values, gaps
+                        stats, difference = values.copy(), gaps.copy()
                 key = (name, shape)
                 if key in totals:
                     totals[key] = (totals[key][0] + stats, np.maximum(totals[key][1], difference))

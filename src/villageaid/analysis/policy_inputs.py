@@ -104,45 +104,109 @@ def read_policy_lists(folder: object) -> PolicyLists | None:
     return policy_lists(raw.tables)
 
 
+#: Panel columns the allocation and return models use.
+MODEL_COLUMNS = ("village_id", "year", "county", "period", "city_unit", "strong_unit", "rich", "endowment_index",
+                 "funding_total", "asinh_funding_total", "collective_income", "per_capita_income")
+#: Panel columns :func:`counties_from_panel` uses (the optional ones, when the panel has them).
+COUNTY_COLUMNS = ("village_id", "year", "county", "period", "first_secretary_unit_id", "first_secretary_level",
+                  "city_unit", "strong_unit", "rich", "endowment_index", "funding_total", "collective_income",
+                  "per_capita_income")
+OPTIONAL_COUNTY_COLUMNS = ("population", "team_size", "need_index")
+
+
+def read_policy_panel(path: object) -> pd.DataFrame:
+    """Read the columns of a panel (Parquet) that the policy simulator uses, and the panel's attributes.
+
+    The national panel has some 45 columns over 5 million village-years; the simulator needs 16 of them, so
+    reading only those keeps the peak memory of estimating its models within a few GB.
+    """
+    import pyarrow.parquet as pq
+
+    present = set(pq.read_schema(str(path)).names)
+    wanted = dict.fromkeys([*MODEL_COLUMNS, *COUNTY_COLUMNS, *OPTIONAL_COUNTY_COLUMNS])
+    return pd.read_parquet(str(path), columns=[c for c in wanted if c in present])
+
+
+def _as_float(column: pd.Series) -> np.ndarray:
+    """Return a 0/1 (nullable boolean) or numeric column as float64, missing as NaN (as analysis_frame)."""
+    return column.astype("Float64").astype(float).to_numpy()
+
+
+def _allocation_frame(panel: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """Return the allocation model's variables on ``rows`` (the transition years), as the analysis frame has them.
+
+    Only the model's columns, built from the panel's own without copying it (the national panel is large);
+    the same values as :func:`villageaid.analysis.variables.analysis_frame` (tested). ``village`` (the cluster)
+    keeps the panel's categorical ids: the clusters are numbered by first appearance either way.
+    """
+    part = panel.loc[rows, ["county", "year", "village_id", "city_unit", "strong_unit", "rich", "endowment_index",
+                            "funding_total"]]
+    city, strong, rich = (_as_float(part[c]) for c in ("city_unit", "strong_unit", "rich"))
+    return pd.DataFrame({"funding_total": part["funding_total"].to_numpy(), "city": city, "strong": strong,
+                         "city_x_rich": city * rich, "rich_village": rich,
+                         "endowment_index": part["endowment_index"].to_numpy(), "county": part["county"].to_numpy(),
+                         "year": part["year"].to_numpy(), "village": part["village_id"].to_numpy()}, copy=False)
+
+
+def _return_frame(panel: pd.DataFrame, rows: np.ndarray, outcome: str) -> pd.DataFrame:
+    """Return one H10 return model's variables on ``rows``, as :func:`~villageaid.analysis.returns.returns_frame`."""
+    from villageaid.analysis.returns import FUNDING, INTERACTION
+
+    part = panel.loc[rows, ["village_id", "year", "city_unit", "strong_unit", "endowment_index", FUNDING,
+                            outcome.removeprefix("log_")]]
+    values = part[outcome.removeprefix("log_")].astype(float)
+    endowment = part["endowment_index"]
+    city, strong = _as_float(part["city_unit"]), _as_float(part["strong_unit"])
+    return pd.DataFrame({outcome: np.log(values.where(values > 0)).to_numpy(), FUNDING: part[FUNDING].to_numpy(),
+                         INTERACTION: (part[FUNDING] * endowment).to_numpy(), "city": city, "strong": strong,
+                         "city_x_endowment": city * endowment.to_numpy(),
+                         "strong_x_endowment": strong * endowment.to_numpy(),
+                         "village_id": part["village_id"].to_numpy(), "year": part["year"].to_numpy()}, copy=False)
+
+
 def estimate_policy_models(panel: pd.DataFrame, returns: ReturnsResults | None = None) -> PolicyModels:
     """Estimate the allocation (PPML, transition years) and the two return (H10 heterogeneity 2SLS) models.
 
-    ``returns`` (the H10 analysis of the same panel) supplies the 2SLS models instead of fitting them again.
+    ``returns`` (the H10 analysis of the same panel) supplies the 2SLS models instead of fitting them again. Each
+    model gets a frame of its own columns only, dropped once it is fitted, so the peak memory stays a small
+    multiple of one model's data (a panel read with :func:`read_policy_panel` keeps the whole run small).
     """
-    from villageaid.analysis.returns import FUNDING, INSTRUMENTS, INTERACTION, returns_frame
+    from villageaid.analysis.returns import FUNDING, INSTRUMENTS, INTERACTION
     from villageaid.estimators import fepois
     from villageaid.estimators.iv import iv_fe
 
-    needed = ["village_id", "year", "county", "period", "city_unit", "strong_unit", "rich", "endowment_index",
-              "funding_total", "asinh_funding_total", "collective_income", "per_capita_income", "demonstration",
-              "demonstration_cohort"]
-    missing = [c for c in needed if c not in panel.columns]
+    missing = [c for c in MODEL_COLUMNS if c not in panel.columns]
     if missing:
         raise MissingDataError(f"the panel lacks the columns {', '.join(missing)} (build it with 'villageaid panel')")
-    frame = returns_frame(panel[needed])  # only the columns the models use: the national panel is large
-    transition = frame.loc[frame["period"] == "transition"]
-    if transition.empty:
+    transition = (panel["period"] == "transition").to_numpy(dtype=bool)
+    if not transition.any():
         raise MissingDataError("the panel has no transition-period years (2021 on): the policies reassign its posts")
+    frame = _allocation_frame(panel, transition)
     allocation = fepois("funding_total ~ city + strong + city_x_rich + rich_village + endowment_index | county + year",
-                        transition, vcov={"CRV1": "village"})
+                        frame, vcov={"CRV1": "village"})
+    del frame
     missing = [t for t in ALLOCATION_TERMS if t not in allocation.params.index]
     if missing:
         raise NoVariationError(f"the allocation model cannot estimate {', '.join(missing)} on these data "
                                "(no variation)")
+    terms, returns_terms = list(ALLOCATION_TERMS), list(RETURN_TERMS)
+    allocation_params, allocation_vcov = allocation.params[terms], allocation.vcov.loc[terms, terms]
+    del allocation
     models = {}
+    sample = panel["period"].isin(["campaign", "transition"]).to_numpy(dtype=bool)
     for outcome in (POLICY_OUTCOME, POLICY_OUTCOME_PER_CAPITA):
         if returns is not None and outcome in returns.heterogeneity:
-            models[outcome] = returns.heterogeneity[outcome].iv
+            fit = returns.heterogeneity[outcome].iv
         else:
-            sample = frame.loc[frame["period"].isin(["campaign", "transition"])]
-            models[outcome] = iv_fe(sample, outcome=outcome, endogenous=[FUNDING, INTERACTION],
-                                    instruments=[*INSTRUMENTS, *(f"{i}_x_endowment" for i in INSTRUMENTS)],
-                                    fixed_effects=("village_id", "year"), cluster="village_id").iv
-    terms, returns_terms = list(ALLOCATION_TERMS), list(RETURN_TERMS)
-    collective, per_capita = models[POLICY_OUTCOME], models[POLICY_OUTCOME_PER_CAPITA]
-    return PolicyModels(allocation.params[terms], allocation.vcov.loc[terms, terms],
-                        collective.params[returns_terms], collective.vcov.loc[returns_terms, returns_terms],
-                        per_capita.params[returns_terms], per_capita.vcov.loc[returns_terms, returns_terms])
+            frame = _return_frame(panel, sample, outcome)
+            fit = iv_fe(frame, outcome=outcome, endogenous=[FUNDING, INTERACTION],
+                        instruments=[*INSTRUMENTS, *(f"{i}_x_endowment" for i in INSTRUMENTS)],
+                        fixed_effects=("village_id", "year"), cluster="village_id").iv
+            del frame
+        models[outcome] = (fit.params[returns_terms], fit.vcov.loc[returns_terms, returns_terms])
+        del fit
+    return PolicyModels(allocation_params, allocation_vcov, *models[POLICY_OUTCOME],
+                        *models[POLICY_OUTCOME_PER_CAPITA])
 
 
 def policy_analysis(panel: pd.DataFrame, *, returns: ReturnsResults | None = None, draws: int = 200,
@@ -293,14 +357,12 @@ def counties_from_panel(panel: pd.DataFrame, lists: PolicyLists | None = None) -
         The two lists (:func:`policy_lists`); checked against the panel, every problem reported with its table,
         row, column and value (:class:`~villageaid.analysis.policy.PolicyInputError`).
     """
-    needed = ["village_id", "year", "county", "period", "first_secretary_unit_id", "first_secretary_level",
-              "city_unit", "strong_unit", "rich", "endowment_index", "funding_total", "collective_income",
-              "per_capita_income"]
-    missing = [c for c in needed if c not in panel.columns]
+    missing = [c for c in COUNTY_COLUMNS if c not in panel.columns]
     if missing:
         raise MissingDataError(f"the policy simulator needs the panel columns {', '.join(missing)} (incomes come "
                                "from the outcomes table)")
-    frame = panel.loc[panel["period"] == "transition"]
+    used = [c for c in (*COUNTY_COLUMNS, *OPTIONAL_COUNTY_COLUMNS) if c in panel.columns]
+    frame = panel.loc[(panel["period"] == "transition").to_numpy(dtype=bool), used]  # only what is used: a copy
     if frame.empty:
         raise MissingDataError("the panel has no transition-period years (2021 on)")
     first = frame.sort_values(["village_id", "year"]).groupby("village_id", observed=True, sort=True)

@@ -12,11 +12,12 @@ rule here, applied within a county and keeping its total money (see :mod:`villag
 * :func:`precise_matching` — 两张清单 (建议一): the posts assigned to villages to maximise need-weighted welfare
   (a one-to-one assignment: ``linear_sum_assignment`` through :func:`~villageaid.estimators.assignment.
   solve_assignment`), and the units' technical and market slots assigned to the need dimensions they serve, under
-  each unit's capacity (a transportation problem over the two lists, also through ``solve_assignment``);
+  each unit's capacity (a transportation problem over the two lists whose gains do not depend on the unit, so
+  solved exactly by sorting; the tests hold it to ``solve_assignment`` on the full problem);
 * :func:`county_pooling` — 县级统筹 (建议二): the county's money pooled and given out as indivisible projects of L
   万元 to maximise need-weighted welfare, no village above ``cap`` × the county mean (a multiple-choice knapsack:
-  ``scipy.optimize.milp`` through ``solve_assignment``, or the exact greedy where every village's value is concave
-  in its number of projects);
+  the exact greedy where every village's value is concave in its number of projects, otherwise an exact dynamic
+  program; ``scipy.optimize.milp`` through ``solve_assignment`` as the tests' independent check);
 * :func:`cadre_reform` — 重点派、精准派、派精干 (建议三): ordinary villages' teams cut to ``ordinary_team_size``, the
   cadres saved paying (at the cadre costs of :class:`PolicySettings`) for high-level first secretaries from the
   high-level units' spare cadre slots, and the high-level posts going to the neediest (key) villages;
@@ -29,6 +30,7 @@ one half of the coefficient draws and evaluates on the other (:func:`villageaid.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -69,44 +71,48 @@ def slots_following_posts(county: County, post: np.ndarray) -> tuple[float, floa
 
     A unit serves the villages holding its posts, neediest first, up to its slots of each type; a village takes
     at most one slot of a type. Returns (gaps met, gaps the slot types could meet), or None without the lists.
+    The gaps met are added in that order (type by type, villages from the neediest), one after the other.
     """
     best, capacity = _best_gaps(county), _slot_capacity(county)
     if best is None or capacity is None:
         return None
     units = county.units
     assert units is not None
-    holder_unit = np.where(post >= 0, units.post_unit[np.maximum(post, 0)], -1)
-    served = 0.0
     order = county.need_order()
-    for k in range(len(SLOT_TYPES)):
-        left = capacity[:, k].copy()
-        for village in order:
-            unit = holder_unit[village]
-            if unit >= 0 and left[unit] >= 1:
-                left[unit] -= 1
-                served += best[village, k]
-    return served, float(best.sum())
+    holder = np.where(post >= 0, units.post_unit[np.maximum(post, 0)], -1)[order]  # in need order
+    held = holder >= 0
+    # each village's rank among the villages its unit serves, in need order (0 = the unit's neediest)
+    by_unit = np.argsort(np.where(held, holder, -1), kind="stable")
+    sorted_units = np.where(held, holder, -1)[by_unit]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_units)) + 1]
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[by_unit] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    unit = np.maximum(holder, 0)
+    served = [best[order, k][held & (rank < capacity[unit, k])] for k in range(len(SLOT_TYPES))]
+    # one after the other, as a running sum (not pairwise): the same number whatever the vector width
+    return float(np.cumsum(np.concatenate([[0.0], *served]))[-1]), float(best.sum())
 
 
 def match_slots(county: County) -> tuple[float, float] | None:
     """Assign the units' technical and market slots to the villages' needs of the types they serve (两张清单).
 
-    Rows are (unit, slot type) with the unit's whole slots as supply; columns (village, slot type) take one slot
-    each; a slot serves only its own type's column, gaining the village's largest gap among the dimensions the type
-    serves (:data:`~villageaid.schema.RESOURCE_SERVES`). Solved by :func:`~villageaid.estimators.assignment.
-    solve_assignment` (a transportation problem). Returns (gaps met, gaps the slot types could meet).
+    A transportation problem: rows (unit, slot type) with the unit's whole slots as supply, columns (village,
+    slot type) taking one slot each; a slot serves only its own type's column, gaining the village's largest gap
+    among the dimensions the type serves (:data:`~villageaid.schema.RESOURCE_SERVES`). The gain does not depend
+    on the unit, so the slots of one type are interchangeable and the optimum fills, type by type, the largest
+    gaps up to the type's slots over all units: solved by sorting (the tests hold it to
+    :func:`~villageaid.estimators.assignment.solve_assignment` on the full problem), which keeps it in
+    milliseconds on counties of hundreds of units. Returns (gaps met, gaps the slot types could meet); the gaps
+    met are summed exactly (``math.fsum``).
     """
     best, capacity = _best_gaps(county), _slot_capacity(county)
     if best is None or capacity is None:
         return None
-    n_units, n_types, n = capacity.shape[0], len(SLOT_TYPES), county.size
-    value = np.full((n_units * n_types, n * n_types), -np.inf)
-    for k in range(n_types):
-        value[k::n_types, k::n_types] = best[:, k][None, :]
-    if not np.isfinite(value).any() or capacity.sum() == 0:
-        return 0.0, float(best.sum())
-    result = solve_assignment(value, capacity.reshape(-1), 1.0)
-    return float(result.objective), float(best.sum())
+    chosen = []
+    for k in range(len(SLOT_TYPES)):
+        gains = np.sort(best[:, k][best[:, k] > 0])[::-1]  # a pair gaining nothing carries no slot
+        chosen.append(gains[:int(capacity[:, k].sum())])
+    return math.fsum(np.concatenate(chosen)), float(best.sum())
 
 
 def status_quo(county: County, plan: CountyModel, bottom_line: float) -> Allocation:
@@ -192,8 +198,11 @@ def pool_projects(county: County, plan: CountyModel, cap: float, *, method: str 
     K = ⌊total / L⌋ projects; a village gets at most ⌊cap × mean / L⌋ (at least one); each village's value of k
     projects is its need-weighted utility at k·L plus an equal share of the remainder. With ``method="auto"`` the
     exact greedy (the K largest marginal values) is used where every village's value is concave in k, and otherwise
-    a multiple-choice knapsack through :func:`~villageaid.estimators.assignment.solve_assignment` (``milp``):
-    columns (village, k) of value ω·u, one per village, cost k·L within the fund. ``method="milp"`` forces it.
+    the exact dynamic program over villages and projects (:func:`_knapsack_projects`, O(villages × K × most)).
+    ``method="milp"`` solves the same multiple-choice knapsack through
+    :func:`~villageaid.estimators.assignment.solve_assignment` (``milp``): columns (village, k) of value ω·u, one per
+    village, cost k·L within the fund — an independent check (the tests hold the three to each other), but a
+    minute or more where the cap does not bind on a county of hundreds of projects.
     """
     size = plan.settings.project_size
     total, n = county.total, county.size
@@ -202,10 +211,9 @@ def pool_projects(county: County, plan: CountyModel, cap: float, *, method: str 
     most = min(most, projects)
     remainder = total - projects * size
     values = _project_values(county, plan, most, remainder)
-    if method == "auto" and most > 0:
-        count = _greedy_projects(values, projects)
-        if count is not None:
-            return count
+    if method == "auto":
+        count = _greedy_projects(values, projects) if most > 0 else None
+        return count if count is not None else _knapsack_projects(values, projects)
     shifted = values - values.min() + 1.0  # every level gains: each village takes exactly one (tie rule 1)
     scale = shifted.max()
     cost = np.tile(np.arange(most + 1) * size, n)[None, :]
@@ -251,6 +259,32 @@ def _greedy_projects(values: np.ndarray, projects: int) -> np.ndarray | None:
     order = order[gains[order] > 0]
     count = np.bincount(order // (levels - 1), minlength=n)
     return count if vertex[np.arange(n), count].all() else None
+
+
+def _knapsack_projects(values: np.ndarray, projects: int) -> np.ndarray:
+    """Return the projects of each village that maximise Σ values[i, kᵢ] with Σ kᵢ ≤ ``projects`` (exact).
+
+    Dynamic programming over the villages: ``best[j]``, the most the villages so far reach with at most j projects,
+    becomes maxₖ best[j − k] + values[i, k]; then the choices are read back from the last village. Ties go to the
+    fewest projects for the later village. For values of any shape (where the greedy is not exact).
+    """
+    n, levels = values.shape
+    width = projects + 1
+    steps = np.arange(levels)
+    best = np.zeros(width)
+    choice = np.zeros((n, width), dtype=np.int64)
+    budget = np.arange(width)[:, None] - steps[None, :]  # j − k
+    possible = budget >= 0
+    for village in range(n):
+        candidates = np.where(possible, best[np.maximum(budget, 0)] + values[village][None, :], -np.inf)
+        choice[village] = np.argmax(candidates, axis=1)  # the first maximum: the fewest projects
+        best = candidates[np.arange(width), choice[village]]
+    count = np.zeros(n, dtype=np.int64)
+    left = projects
+    for village in range(n - 1, -1, -1):
+        count[village] = choice[village, left]
+        left -= count[village]
+    return count
 
 
 def county_pooling(county: County, plan: CountyModel, bottom_line: float, *, cap: float | None = None

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
 from villageaid.workflow.cli.common import (
     EXIT_OK,
     UserError,
     add_executor_options,
+    add_lists_option,
     log,
+    read_lists_option,
     study_workers,
 )
 
@@ -23,11 +23,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
         assignments_policy,
         counties_from_panel,
         estimate_policy_models,
-        read_policy_lists,
+        read_policy_panel,
     )
     from villageaid.estimators.limits import DATA_LIMITS
     from villageaid.io.assignments import read_assignments
-    from villageaid.io.problems import DataError
     from villageaid.registry import OUTPUTS
     from villageaid.report.context import OutputContext
     from villageaid.workflow.outputs import write_output
@@ -41,19 +40,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(f"bad policy option: {exc}") from exc
     try:
-        panel = pd.read_parquet(args.panel)
+        panel = read_policy_panel(args.panel)  # only the columns the simulator uses: the national panel is large
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
-    lists = None
-    if args.lists is not None:
-        try:
-            lists = read_policy_lists(args.lists)
-        except DataError as exc:
-            raise UserError(f"the records in {args.lists} have errors:\n{exc}") from exc
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read the two lists from {args.lists}: {exc}") from exc
-        if lists is None:
-            log(f"policy: {args.lists} has no need or resource list; using stand-ins from the panel")
+    lists = read_lists_option(args.lists, "policy")
     try:
         counties = counties_from_panel(panel, lists)
     except PolicyInputError as exc:
@@ -101,9 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "with cross-fitted intervals over coefficient draws. Counties run serially, on "
                                    "a local Dask cluster or an existing one, with identical results.")
     p.add_argument("panel", type=Path, help="panel (Parquet) from 'villageaid panel'")
-    p.add_argument("--lists", type=Path, default=None,
-                   help="the two lists: a validated set ('villageaid validate --out') or a folder of records with "
-                        "the needs and unit_resources tables (without: stand-ins from the panel)")
+    add_lists_option(p)
     p.add_argument("--draws", type=int, default=200, help="parametric-bootstrap draws of the coefficients (200)")
     p.add_argument("--cap", type=float, default=2.0,
                    help="county pooling: no village above this multiple of its county's mean funding (2)")
