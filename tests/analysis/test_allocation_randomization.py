@@ -29,6 +29,7 @@ def test_the_fast_refit_equals_feols_on_a_permuted_frame(panel: pd.DataFrame) ->
                            city_x_members=data["city"] * (data["members_strength"] - 1.0))
 
     fast = _fast_coefficient(formula, frame, "city_x_rich", rebuilt)
+    assert fast.__name__ == "coefficient"  # the least-squares path, not the feols fallback
     np.testing.assert_allclose(fast(frame), results.asinh_ols.params["city_x_rich"], rtol=1e-9, atol=1e-12)
     # move the units of two villages of one county between them: the fast refit still equals feols
     villages = frame.loc[frame["county"] == frame["county"].iloc[0], "village"].unique()[:2]

@@ -35,7 +35,7 @@ from villageaid.analysis.policy import (
 )
 from villageaid.analysis.policy_model import UNIT_RESOURCE_COLUMNS
 from villageaid.estimators.limits import MissingDataError, NoVariationError
-from villageaid.schema import NEED_DIMENSIONS
+from villageaid.schema import CITY_OR_ABOVE, NEED_DIMENSIONS
 
 if TYPE_CHECKING:
     from villageaid.analysis.returns import ReturnsResults
@@ -47,8 +47,6 @@ POLICY_OUTCOME_PER_CAPITA = "log_per_capita_income"
 #: How far (万元 a year) a user's county total may be from the status quo's, per village: amounts rounded to
 #: 0.01 万元 (100 元), nothing more.
 FUNDING_ROUNDING = 0.005
-#: Levels whose units count as city-level or higher.
-HIGH_LEVELS = ("central", "provincial", "city")
 
 
 @dataclass(frozen=True)
@@ -289,7 +287,7 @@ def _unit_columns(villages: pd.DataFrame, resources: pd.DataFrame, unit_posts: p
     counts = pd.Series(unit).value_counts()
     everywhere = counts.to_numpy(float)[pd.Index(counts.index.to_numpy(dtype=object)).get_indexer(unit)]
     return _UnitColumns(unit, matrix[codes], np.where(posted >= 0, unit_posts.to_numpy(float)[posted], 0.0),
-                        everywhere, villages["level"].astype(str).isin(HIGH_LEVELS).to_numpy(bool))
+                        everywhere, villages["level"].astype(str).isin(sorted(CITY_OR_ABOVE)).to_numpy(bool))
 
 
 def _county_units(columns: _UnitColumns | None, rows: np.ndarray) -> CountyUnits | None:
