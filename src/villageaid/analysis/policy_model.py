@@ -245,6 +245,7 @@ class CountyModel:
         self.own_money = county.funding - self.post_money
         self.weights = county.population * (1.0 + county.need)
         e = county.endowment
+        self._asinh_funding = np.arcsinh(county.funding)  # used by every call of level(): computed once
         self._theta = {}
         self._slope = {}
         for outcome, base, t0, t1 in (("collective", county.income, c["theta0"], c["theta1"]),
@@ -269,7 +270,7 @@ class CountyModel:
         county = self.county
         base = county.income if outcome == "collective" else county.per_capita
         if self.shape in ("concave", "complementarity"):
-            return base * np.exp(self._theta[outcome] * (np.arcsinh(funding) - np.arcsinh(county.funding)))
+            return base * np.exp(self._theta[outcome] * (np.arcsinh(funding) - self._asinh_funding))
         slope = self._slope[outcome]
         if self.shape == "linear":
             return base + slope * (funding - county.funding)

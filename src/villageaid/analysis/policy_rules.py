@@ -255,7 +255,14 @@ def _greedy_projects(values: np.ndarray, projects: int) -> np.ndarray | None:
     for village in np.flatnonzero(~concave):
         envelope[village], vertex[village] = _upper_hull(values[village])
     gains = np.diff(envelope, axis=1).ravel()
-    order = np.lexsort((np.arange(gains.size), -gains))[:projects]
+    if projects >= gains.size:
+        order = np.arange(gains.size)
+    else:
+        # The ``projects`` largest gains, ties to the lower index: a partition, not a full sort (the set is what
+        # counts, and it is the one a stable sort by gain would take; the national run spends its time here).
+        threshold = np.partition(gains, gains.size - projects)[gains.size - projects]
+        above = np.flatnonzero(gains > threshold)
+        order = np.concatenate([above, np.flatnonzero(gains == threshold)[:projects - above.size]])
     order = order[gains[order] > 0]
     count = np.bincount(order // (levels - 1), minlength=n)
     return count if vertex[np.arange(n), count].all() else None
