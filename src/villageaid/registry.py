@@ -529,9 +529,9 @@ TABLE9 = OutputSpec(
     "表9 政策建议会带来什么变化：资源配置政策", needs=("policy",), writer=f"{_R}.consequence_tables:table9",
     section="policy", label="tab:policies", program="analysis/policy.py, analysis/policy_inputs.py")
 FIGURE_FRONTIER = OutputSpec(
-    "figure_frontier", "figure", "County pooling: the cap curve under four return shapes",
+    "figure_cap_curve", "figure", "County pooling: the cap curve under four return shapes",
     "县级统筹：集中上限曲线（四种回报形态）", needs=("policy",),
-    writer=f"{_R}.paper_figures:write_frontier", section="policy", width="0.95",
+    writer=f"{_R}.paper_figures:write_cap_curve", section="policy", width="0.95",
     program="analysis/policy.py, analysis/policy_rules.py",
     caption="County pooling as its concentration cap varies from 1$\\times$ the county mean to no cap: the change in "
             "need-weighted welfare (left) and in collective income (right) against the Gini of funding within "

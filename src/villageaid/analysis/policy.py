@@ -479,11 +479,6 @@ class PolicyResults:
         """County pooling's concentration cap."""
         return self.settings.cap
 
-    @property
-    def frontier(self) -> pd.DataFrame:
-        """The pooling cap curve (an older name, kept for scripts)."""
-        return self.curve
-
     def tidy(self) -> pd.DataFrame:
         """Policies × shapes × measures: estimate (at the estimated coefficients) and the 2.5/97.5 percentiles."""
         return self.table.copy()

@@ -250,9 +250,6 @@ def cap_curve_figure(curve: pd.DataFrame, policies: pd.DataFrame, *, note: str) 
     return figure
 
 
-#: The older name of :func:`cap_curve_figure` (the figure is a curve, not a frontier).
-frontier_figure = cap_curve_figure
-
 
 def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str) -> plt.Figure:
     """Gini and Theil T by year with bootstrap intervals, and Lorenz curves of two years."""

@@ -131,7 +131,7 @@ def write_arrival(context: OutputContext) -> Drawn:
     return arrival_figure(dynamic, note=context.note), dynamic
 
 
-def write_frontier(context: OutputContext) -> Drawn:
+def write_cap_curve(context: OutputContext) -> Drawn:
     """Draw county pooling's cap curve under each return shape, with the named policies (the CSV holds the curve)."""
     policy = context.analysis("policy")
     return cap_curve_figure(policy.curve, policy.table, note=context.note), policy.curve
