@@ -155,6 +155,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "不是普通文件，而是{kind_zh}：不会打开它（读取它可能永远等待）"),
     "not_finite_column": ("not a finite number ({count} such values in this column; the first is shown)",
                           "不是有限的数字（该列共 {count} 个；显示第一个）"),
+    "validated_value_out_of_range": ("{count} value(s) in this column of the validated set are not finite or out "
+                                     "of range (expected {expected}; the first is shown): the set was edited after "
+                                     "validation; run villageaid validate --out again",
+                                     "已校验数据集该列有 {count} 个值不是有限数或超出范围"
+                                     "（应为 {expected}；显示第一个）：数据集在校验后被改动；"
+                                     "请重新运行 villageaid validate --out"),
     "input_missing": ("file not found", "找不到文件"),
     "input_is_folder": ("a folder, where a file is expected", "这是文件夹，应为文件"),
     "input_too_large": ("the file holds {size} bytes, more than the {limit} a {kind} may hold",
