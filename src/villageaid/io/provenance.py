@@ -108,7 +108,11 @@ def write_validated_set(tables: dict, provenance: dict, data_dir: Path, folder: 
 
 def is_validated_set(folder: Path) -> bool:
     """Return True when ``folder`` holds a set written by ``villageaid validate --out`` (its provenance.json)."""
-    return (Path(folder) / PROVENANCE_FILE).is_file()
+    import os
+
+    # Any provenance.json, even a FIFO or a broken link, makes the folder a set: it is then refused as one
+    # (check_validated_set), never read as a folder of records beside a provenance nobody could read.
+    return os.path.lexists(Path(folder) / PROVENANCE_FILE)
 
 
 def read_validated_set(folder: Path, columns: dict[str, tuple[str, ...] | None] | None = None) -> dict:
