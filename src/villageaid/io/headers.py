@@ -365,22 +365,22 @@ def read_header_map_file(path: Path | str) -> dict:
     try:
         text = read_input_text(path, "header map", max_bytes=MAX_HEADER_MAP_BYTES)
     except DataError as exc:
-        raise ValueError(f"header map {path}: cannot be read:\n{exc.report.format()}") from exc
+        raise ValueError(f"{path}: cannot read header map:\n{exc.report.format()}") from exc
     depth = _bracket_depth(text)
     if depth > _MAX_TOML_DEPTH:
-        raise ValueError(f"header map {path}: arrays or inline tables nested {depth} deep; a header map is a few "
-                         f"sections of key = \"value\" lines (at most {_MAX_TOML_DEPTH} levels are read)")
+        raise ValueError(f"{path}: cannot read header map: arrays or inline tables nested {depth} deep; a header map "
+                         f"is a few sections of key = \"value\" lines (at most {_MAX_TOML_DEPTH} levels are read)")
     try:
         content = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"header map {path}: not valid TOML: {exc}") from exc
+        raise ValueError(f"{path}: cannot read header map: not valid TOML: {exc}") from exc
     except RecursionError as exc:
-        raise ValueError(f"header map {path}: nested too deep to read; a header map is a few sections of "
+        raise ValueError(f"{path}: cannot read header map: nested too deep to read; a header map is a few sections of "
                          "key = \"value\" lines") from exc
     keys = _count_keys(content)
     if keys > MAX_HEADER_MAP_KEYS:
-        raise ValueError(f"header map {path}: {keys:,} keys, more than the {MAX_HEADER_MAP_KEYS:,} a header map may "
-                         "hold")
+        raise ValueError(f"{path}: cannot read header map: {keys:,} keys, more than the {MAX_HEADER_MAP_KEYS:,} a "
+                         "header map may hold")
     return content
 
 
