@@ -124,6 +124,23 @@ def refuse_overlap(command: str, outputs: dict[str, Path | None], inputs: dict[s
                                 "an output outside every input (inputs are never modified)")
 
 
+def staged_out(command: object) -> object:
+    """Wrap a command that writes files into ``args.out`` so that it writes them into a staging folder instead.
+
+    The files move into ``--out`` only when the command returns (all of them, or none when it fails).
+    """
+    import functools
+
+    from villageaid.io.write import staged_folder
+
+    @functools.wraps(command)  # type: ignore[arg-type]
+    def run(args: argparse.Namespace) -> int:
+        with staged_folder(Path(args.out)) as staging:
+            return command(argparse.Namespace(**{**vars(args), "out": staging}))  # type: ignore[operator]
+
+    return run
+
+
 def read_panel_option(path: Path, command: str, reader: object = None) -> object:
     """Read a panel (Parquet) given to ``command`` by the rules of every input, or raise a UserError naming it.
 

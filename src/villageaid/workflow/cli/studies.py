@@ -21,6 +21,7 @@ from villageaid.workflow.cli.common import (
     read_panel_option,
     refuse_overlap,
     run_study,
+    staged_out,
 )
 
 #: Most counties of a simulated design, villages per county and numbers in a list option of the power study.
@@ -238,7 +239,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=REPS, default=200, help=f"replications (default 200; at most {MAX_REPS:,})")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
-    p.set_defaults(func=cmd_montecarlo)
+    p.set_defaults(func=staged_out(cmd_montecarlo))
 
     p = sub.add_parser("power", help="power for study design: how many counties each claim needs (--claims), or "
                                      "the H3 and H4 tests against effect size",
@@ -280,7 +281,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"replications per design (default 100; at most {MAX_REPS:,})")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
-    p.set_defaults(func=cmd_power)
+    p.set_defaults(func=staged_out(cmd_power))
 
     p = sub.add_parser("discrimination", help="what the design can tell apart: the paper's verdicts across scenarios",
                        description="For each claim of the source paper, the share of replications in which the "
@@ -296,7 +297,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--designs", default="all", help="comma-separated designs (two_county, many_county), or all")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
-    p.set_defaults(func=cmd_discrimination)
+    p.set_defaults(func=staged_out(cmd_discrimination))
 
     p = sub.add_parser("speccurve", help="specification curve of the H3 and H4 estimates",
                        description="Estimate H3 and H4 under 162 specifications each (outcome, endowment "
