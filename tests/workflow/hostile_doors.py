@@ -213,7 +213,7 @@ def build_doors() -> list[Door]:
     # --- numeric options: refused by the parser, the bound stated --------------------------------------------
     add("policy_draws_1e9", _option("policy", "PANEL", "--draws", "1000000000"), "--draws", "at most 10,000",
         "draws × counties")
-    add("policy_draws_negative", _option("policy", "PANEL", "--draws", "-1"), "--draws", "at least 0")
+    add("policy_draws_negative", _option("policy", "PANEL", "--draws", "-1"), "--draws must be at least 0")
     add("policy_draws_text", _option("policy", "PANEL", "--draws", "many"), "--draws", "whole number")
     add("policy_seed_negative", _option("policy", "PANEL", "--seed", "-1"), "--seed", "at least 0")
     add("policy_seed_huge", _option("policy", "PANEL", "--seed", str(2**40)), "--seed", "2^32")

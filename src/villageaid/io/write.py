@@ -42,8 +42,10 @@ def staged_folder(out: Path | str) -> Iterator[Path]:
     import shutil
 
     out = Path(out)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    done = False
     try:
         yield staging
         for path in sorted(staging.rglob("*")):
@@ -51,8 +53,11 @@ def staged_folder(out: Path | str) -> Iterator[Path]:
                 target = out / path.relative_to(staging)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 path.replace(target)
+        done = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not done and created and not any(out.iterdir()):
+            out.rmdir()  # a folder made for outputs that never came is not left behind
 
 
 def write_text(target: Path | str, text: str) -> Path:

@@ -76,15 +76,15 @@ def bounded(name: str, kind: type, low: float | None, high: float | None, why: s
     return parse
 
 
-SEED = bounded("the seed", int, 0, MAX_SEED, "a seed is a whole number from 0 to 2^32 - 1")
-WORKERS = bounded("the number of workers", int, 0, MAX_WORKERS,
+SEED = bounded("--seed", int, 0, MAX_SEED, "a seed is a whole number from 0 to 2^32 - 1")
+WORKERS = bounded("--workers", int, 0, MAX_WORKERS,
                   "each worker is a process with its own copy of the data; 0 runs in this process")
-REPS = bounded("the number of replications", int, 1, MAX_REPS,
+REPS = bounded("--reps", int, 1, MAX_REPS,
                "each replication simulates and estimates a whole data set")
-BOOTSTRAP_DRAWS = bounded("the number of bootstrap draws", int, 0, MAX_BOOTSTRAP_DRAWS,
+BOOTSTRAP_DRAWS = bounded("--bootstrap-draws", int, 0, MAX_BOOTSTRAP_DRAWS,
                           "the draws' weights are a draws × clusters matrix; 0 skips the bootstrap")
 
-RICH_QUANTILE = bounded("the rich quantile", float, 0, 0.99, "a county quantile of the endowment index",
+RICH_QUANTILE = bounded("--rich-quantile", float, 0, 0.99, "a county quantile of the endowment index",
                         low_open=True)
 
 

@@ -102,24 +102,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "a local Dask cluster or an existing one, with identical results.")
     p.add_argument("panel", type=Path, help="panel (Parquet) from 'villageaid panel'")
     add_lists_option(p)
-    p.add_argument("--draws", type=bounded("the number of draws", int, 0, MAX_POLICY_DRAWS,
+    p.add_argument("--draws", type=bounded("--draws", int, 0, MAX_POLICY_DRAWS,
                                            "each draw re-solves every county: work and memory grow with draws × "
                                            "counties"), default=200,
                    help=f"parametric-bootstrap draws of the coefficients (200; at most {MAX_POLICY_DRAWS:,})")
-    p.add_argument("--cap", type=bounded("the cap", float, 1, 1000, "a multiple of the county's mean funding"),
+    p.add_argument("--cap", type=bounded("--cap", float, 1, 1000, "a multiple of the county's mean funding"),
                    default=2.0,
                    help="county pooling: no village above this multiple of its county's mean funding (2)")
-    p.add_argument("--epsilon", type=bounded("epsilon", float, 0, 100, "inequality aversion"), default=1.0,
+    p.add_argument("--epsilon", type=bounded("--epsilon", float, 0, 100, "inequality aversion"), default=1.0,
                    help="inequality aversion of the need-weighted welfare (1)")
-    p.add_argument("--bottom-line", type=bounded("the bottom line", float, 0, 1e7, "元 per person a year",
+    p.add_argument("--bottom-line", type=bounded("--bottom-line", float, 0, 1e7, "元 per person a year",
                                                  low_open=True), default=None,
                    help="bottom line of per-capita income in 元 (default: 0.8 × the median village's)")
-    p.add_argument("--project-size", type=bounded("the project size", float, 0, 1e6, "万元", low_open=True),
+    p.add_argument("--project-size", type=bounded("--project-size", float, 0, 1e6, "万元", low_open=True),
                    default=25.0, help="size of an indivisible project, 万元 (25)")
-    p.add_argument("--opening-share", type=bounded("the opening share", float, 0, 1, "a share of the county's "
+    p.add_argument("--opening-share", type=bounded("--opening-share", float, 0, 1, "a share of the county's "
                                                    "funding"), default=0.1,
                    help="开源: added channel as a share of each county's funding (0.1)")
-    p.add_argument("--ordinary-team", type=bounded("the team size", int, 1, 50, "cadres a village"), default=2,
+    p.add_argument("--ordinary-team", type=bounded("--ordinary-team", int, 1, 50, "cadres a village"), default=2,
                    help="the cadre reform's team size for ordinary villages (2)")
     p.add_argument("--assignments", type=Path, default=None,
                    help="your own policy: CSV with columns village_id, unit_id and optionally funding (万元 a "

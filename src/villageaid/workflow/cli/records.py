@@ -184,7 +184,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default=DEFAULT_SCENARIO,
                    help=f"scenario (default {DEFAULT_SCENARIO}: counties W and P, 270 villages)")
     p.add_argument("--seed", type=SEED, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    p.add_argument("--villages", type=bounded("the number of villages", int, 1, 2_000_000,
+    p.add_argument("--villages", type=bounded("--villages", int, 1, 2_000_000,
                                               "China has about 500,000 villages; memory grows with the villages"),
                    default=None, help="number of villages (national scenario only; "
                                                               "default 500000)")
@@ -213,9 +213,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR",
                    help="directory holding the raw tables, or a validated set from `validate --out`")
     p.add_argument("--out", type=Path, required=True, help="output Parquet file")
-    p.add_argument("--first-year", type=bounded("the first year", int, 1949, 2100), default=None,
+    p.add_argument("--first-year", type=bounded("--first-year", int, 1949, 2100), default=None,
                    help="first panel year (default: from the data)")
-    p.add_argument("--last-year", type=bounded("the last year", int, 1949, 2100), default=None,
+    p.add_argument("--last-year", type=bounded("--last-year", int, 1949, 2100), default=None,
                    help="last panel year (default: from the data)")
     p.add_argument("--rich-quantile", type=RICH_QUANTILE, default=DEFAULT_RICH_QUANTILE,
                    help="county quantile of the endowment index at or above which a village is rich "
