@@ -385,7 +385,7 @@ def build_doors() -> list[Door]:
         return argv
     add("set_optional_removed", remove_optional(False), "provenance.json was changed after validation")
     add("set_optional_removed_digest_recomputed", remove_optional(True),
-        "the designations table (1 rows at validation) was removed")
+        "the designations table (1 row at validation) was removed")
 
     def provenance(content: bytes | None, fifo: bool = False) -> Callable[[Base, Path], list[str]]:
         def argv(base: Base, folder: Path) -> list[str]:

@@ -232,7 +232,8 @@ def check_validated_set(folder: Path) -> dict[str, str]:
         for table, count in sorted(rows.items()):
             name = f"{table}.parquet"
             if name in allowed and isinstance(count, int) and count > 0 and name not in listed:
-                problems.append(f"the {table} table ({count:,} rows at validation) was removed from the set")
+                problems.append(f"the {table} table ({count:,} row{'s' if count != 1 else ''} at validation) was "
+                                "removed from the set")
     for name, digest in sorted(listed.items()):
         path = folder / name
         special = special_file_problem(path, allowed[name], name)
@@ -289,8 +290,10 @@ def check_table_values(tables: dict[str, pd.DataFrame], folder: Path | str) -> N
                     bad |= array > col.maximum
             if bad.any():
                 first = int(np.flatnonzero(bad)[0])
-                expected = (f"from {low:g}" if low is not None else "any finite number") + \
-                    (f" to {col.maximum:g}" if col.maximum is not None else "")
+                def shown(bound: float) -> str:
+                    return f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
+                expected = (f"from {shown(low)}" if low is not None else "any finite number") + \
+                    (f" to {shown(col.maximum)}" if col.maximum is not None else "")
                 report.add(Problem.of("error", name, label, first + 1, col.name, str(array[first]),
                                       "validated_value_out_of_range", count=f"{int(bad.sum()):,}", expected=expected))
     if not report.ok:
