@@ -120,3 +120,24 @@ def test_on_a_county_ledger_and_on_records_too_small(tmp_path: Path, valid_dir: 
     assert main(["policy", str(tmp_path / "small.parquet"), "--workers", "0", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
+
+
+# The English figures' font has no CJK glyphs: 县 in a folder name is drawn as a box, with matplotlib's warning.
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+def test_a_data_source_with_formula_and_latex_characters_is_written_as_text(records: tuple, tmp_path: Path) -> None:
+    """A provenance text or records folder such as ``=HYPERLINK(..)|\\input{..}$x^$`` or ``W县$x^$`` reaches Table 9's
+    note and the cap curve's figure: escaped for LaTeX, drawn as text (not mathtext), never a formula in a CSV."""
+    _, panel_path = records
+    panel = pd.read_parquet(panel_path)
+    source = '=HYPERLINK("http://x")|\\input{/etc/passwd} records in W县$x^$'
+    panel.attrs["data_source"] = source
+    hostile = tmp_path / "hostile.parquet"
+    panel.to_parquet(hostile)
+    out = tmp_path / "out"
+    assert main(["policy", str(hostile), "--draws", "2", "--workers", "0", "--out", str(out)]) == 0
+    tex = (out / f"{TABLE9.stem}.tex").read_text(encoding="utf-8")
+    assert "\\textbackslash{}input\\{/etc/passwd\\}" in tex and "W县\\$x\\textasciicircum{}\\$" in tex
+    for csv in out.glob("*.csv"):
+        cells = pd.read_csv(csv, dtype=str, keep_default_na=False).to_numpy().ravel()
+        assert not any(cell.startswith(("=", "@")) for cell in cells), csv.name
+    assert (out / f"{FIGURE_FRONTIER.stem}.png").stat().st_size > 0

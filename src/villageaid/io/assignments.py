@@ -6,7 +6,31 @@ from pathlib import Path
 
 import pandas as pd
 
+from villageaid.io.problems import DataError
+
 
 def read_assignments(path: Path) -> pd.DataFrame:
-    """Read a policy CSV (village_id, unit_id) as text, never modifying it."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    """Read a policy CSV (village_id, unit_id[, funding]) as text, by the reading rules of the records.
+
+    The file is read as ``validate`` reads a table (:func:`villageaid.io.inputs.read_csv_input`): UTF-8, UTF-16 with
+    a BOM or GBK/GB18030; a FIFO or device is refused before it is opened; an empty file, a header without rows or
+    a line with more fields than the header is an error. Lines with no value at all are left out.
+
+    Returns
+    -------
+    DataFrame
+        Every cell as stripped text, numbered from 0 (row ``i`` is line ``i + 2`` of a file without blank lines).
+
+    Raises
+    ------
+    DataError
+        With the report of every problem, naming the file.
+    """
+    from villageaid.io.inputs import read_csv_input
+
+    frame, report = read_csv_input(path, "assignments CSV", table="assignments")
+    if frame is None or not report.ok:
+        raise DataError(report)
+    frame = frame.apply(lambda column: column.str.strip())
+    frame = frame.loc[(frame != "").any(axis=1)]
+    return frame.reset_index(drop=True)

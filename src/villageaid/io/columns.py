@@ -319,6 +319,9 @@ def _map_headers(source: SourceFrame, schema: TableSchema, hmap: HeaderMap, coll
         found[column] = position
         shown[column] = str(header) if resolved.key == column else f"{header} ({column})"
         specs[column] = resolved.unit
+        if resolved.other_unit is not None and resolved.unit is not None:
+            collect.file("header_units_disagree", shown[column], first=resolved.unit.text,
+                         second=resolved.other_unit.text)
     by_column = {c.name: c for c in schema.columns}
     for column, spec in specs.items():
         if column in by_column:

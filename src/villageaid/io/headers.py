@@ -129,12 +129,16 @@ class ResolvedHeader:
         A unit stated in the header.
     key : str
         The normalised name that was looked up (for "did you mean").
+    other_unit : UnitSpec or None
+        A second unit stated on another line of a two-line header (``帮扶资金（元）`` above ``amount (万元)``) that
+        disagrees with ``unit``: the header is contradictory and must be reported.
     """
 
     header: str
     column: str | None
     unit: UnitSpec | None
     key: str
+    other_unit: UnitSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -175,11 +179,21 @@ class HeaderMap:
         text = str(header)
         parts = [p for p in _HEADER_PARTS.split(text.strip()) if p.strip()] or [text]
         first_key = ""
-        for part in parts:
+        for i, part in enumerate(parts):
             resolved = self._resolve_part(table, part)
             first_key = first_key or resolved.key
             if resolved.column is not None:
-                return ResolvedHeader(text, resolved.column, resolved.unit, resolved.key)
+                # A unit may be stated on either line of a two-line header (帮扶资金 above amount (yuan)); two
+                # lines stating two different units contradict each other.
+                units = [resolved.unit] if resolved.unit is not None else []
+                for other in parts[i + 1:]:
+                    more = self._resolve_part(table, other)
+                    if more.column == resolved.column and more.unit is not None:
+                        units.append(more.unit)
+                unit = units[0] if units else None
+                clash = next((u for u in units[1:] if (u.family, u.factor) != (unit.family, unit.factor)), None) \
+                    if unit is not None else None
+                return ResolvedHeader(text, resolved.column, unit, resolved.key, clash)
         return ResolvedHeader(text, None, None, first_key)
 
     def _resolve_part(self, table: str, text: str) -> ResolvedHeader:
@@ -240,40 +254,175 @@ def _codebook_names(merged: dict) -> None:
                     target.setdefault(bare, col.name)
 
 
-def _merge(into: dict, extra: dict, origin: str) -> None:
-    for section in ("tables", "columns", "values", "levels"):
+#: Sections of a header map.
+HEADER_MAP_SECTIONS = ("tables", "columns", "values", "levels")
+#: Largest header-map file read (a map of every table's columns in several languages is a few KB).
+MAX_HEADER_MAP_BYTES = 1024 * 1024
+#: Most keys a header map may hold over all its sections.
+MAX_HEADER_MAP_KEYS = 50_000
+
+
+def _enumerated_columns() -> dict[str, tuple[str, ...]]:
+    """Columns with a fixed list of values (the ones ``[values.COLUMN]`` may map free text onto)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for table in RAW_TABLES.values():
+        for col in table.columns:
+            if col.allowed:
+                out.setdefault(col.name, tuple(col.allowed))
+    return out
+
+
+def _hint(name: object, known: list[str] | tuple[str, ...]) -> str:
+    """Return " (did you mean X?)" for the known name closest to ``name``, or ""."""
+    matches = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
+def _merge(into: dict, extra: dict, origin: str, problems: list[str] | None = None) -> None:
+    """Add a parsed header map to ``into``; every problem is a line of ``problems`` (raised at once if None)."""
+    found: list[str] = [] if problems is None else problems
+    enumerated = _enumerated_columns()
+    for section in extra:
+        if section not in HEADER_MAP_SECTIONS:
+            found.append(f"{origin}: unknown section [{section}]{_hint(section, HEADER_MAP_SECTIONS)}; expected "
+                         f"{', '.join(f'[{s}]' for s in HEADER_MAP_SECTIONS)}")
+    for section in HEADER_MAP_SECTIONS:
         part = extra.get(section, {})
         if not isinstance(part, dict):
-            raise ValueError(f"{origin}: [{section}] must be a table of key = value pairs")
+            found.append(f"{origin}: [{section}] must be a table of key = value pairs")
+            continue
         if section == "tables":
             for stem, table in part.items():
-                if table not in RAW_TABLES:
-                    raise ValueError(f"{origin}: [tables] {stem!r} maps to unknown table {table!r}; "
-                                     f"expected one of {', '.join(RAW_TABLES)}")
+                if not isinstance(table, str) or table not in RAW_TABLES:
+                    found.append(f"{origin}: [tables] {stem!r} maps to unknown table {table!r}"
+                                 f"{_hint(table, tuple(RAW_TABLES))}; expected one of {', '.join(RAW_TABLES)}")
+                    continue
                 into["tables"][normalize_key(stem)] = table
         elif section == "levels":
             for form, level in part.items():
-                if level not in UNIT_LEVELS:
-                    raise ValueError(f"{origin}: [levels] {form!r} maps to unknown level {level!r}; expected "
-                                     f"one of {', '.join(UNIT_LEVELS)}")
+                if not isinstance(level, str) or level not in UNIT_LEVELS:
+                    found.append(f"{origin}: [levels] {form!r} maps to unknown level {level!r}"
+                                 f"{_hint(level, UNIT_LEVELS)}; expected one of {', '.join(UNIT_LEVELS)}")
+                    continue
                 into["levels"][str(form).strip().replace(" ", "").replace("\u3000", "")] = level
         else:
             for name, mapping in part.items():
                 if section == "columns" and name not in RAW_TABLES:
-                    raise ValueError(f"{origin}: [columns.{name}] names unknown table {name!r}")
+                    found.append(f"{origin}: [columns.{name}] names unknown table {name!r}"
+                                 f"{_hint(name, tuple(RAW_TABLES))}; expected one of {', '.join(RAW_TABLES)}")
+                    continue
+                if section == "values" and name not in enumerated:
+                    found.append(f"{origin}: [values.{name}] names no column with a list of values"
+                                 f"{_hint(name, tuple(enumerated))}; expected one of {', '.join(enumerated)}")
+                    continue
                 if not isinstance(mapping, dict):
-                    raise ValueError(f"{origin}: [{section}.{name}] must be a table of key = value pairs")
+                    found.append(f"{origin}: [{section}.{name}] must be a table of key = value pairs")
+                    continue
                 target = into[section].setdefault(name, {})
+                allowed = (*RAW_TABLES[name].column_names, "name", "cadre_name") if section == "columns" \
+                    else enumerated[name]
                 for key, value in mapping.items():
+                    if not isinstance(value, str) or value not in allowed:
+                        what = "column" if section == "columns" else "value"
+                        shown = value if isinstance(value, str) else type(value).__name__
+                        found.append(f"{origin}: [{section}.{name}] {key!r} maps to unknown {what} {shown!r}"
+                                     f"{_hint(shown, allowed)}; expected one of {', '.join(allowed)}")
+                        continue
                     if section == "columns":
-                        allowed = (*RAW_TABLES[name].column_names, "name", "cadre_name")
-                        if value not in allowed:
-                            raise ValueError(f"{origin}: [columns.{name}] {key!r} maps to unknown column "
-                                             f"{value!r}; expected one of {', '.join(allowed)}")
                         target[split_header(key)[0]] = value
                     else:
                         target[str(key).strip()] = str(value)
                         target[normalize_key(key)] = str(value)
+    if problems is None and found:
+        raise ValueError("\n".join(found))
+
+
+def _count_keys(content: dict) -> int:
+    """Count the keys of a parsed map, iteratively (a map nested deep must not exhaust the stack)."""
+    count, stack = 0, [content]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            count += len(item)
+            stack.extend(item)
+    return count
+
+
+def read_header_map_file(path: Path | str) -> dict:
+    """Parse one header-map file by the reading rules of every input; raise ValueError naming it and the problem.
+
+    The file must be a regular file (a FIFO or device is refused before it is opened) of at most
+    :data:`MAX_HEADER_MAP_BYTES`, in UTF-8 (or UTF-16 with a BOM, or GBK/GB18030), valid TOML, nested no deeper than
+    a header map is (a TOML nested thousands deep is refused, not a RecursionError) and of at most
+    :data:`MAX_HEADER_MAP_KEYS` keys.
+    """
+    from villageaid.io.inputs import read_input_text
+    from villageaid.io.problems import DataError
+
+    try:
+        text = read_input_text(path, "header map", max_bytes=MAX_HEADER_MAP_BYTES)
+    except DataError as exc:
+        raise ValueError(f"{path}: cannot read header map:\n{exc.report.format()}") from exc
+    depth = _bracket_depth(text)
+    if depth > _MAX_TOML_DEPTH:
+        raise ValueError(f"{path}: cannot read header map: arrays or inline tables nested {depth} deep; a header map "
+                         f"is a few sections of key = \"value\" lines (at most {_MAX_TOML_DEPTH} levels are read)")
+    try:
+        content = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: cannot read header map: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ValueError(f"{path}: cannot read header map: nested too deep to read; a header map is a few sections of "
+                         "key = \"value\" lines") from exc
+    keys = _count_keys(content)
+    if keys > MAX_HEADER_MAP_KEYS:
+        raise ValueError(f"{path}: cannot read header map: {keys:,} keys, more than the {MAX_HEADER_MAP_KEYS:,} a "
+                         "header map may hold")
+    return content
+
+
+#: Deepest nesting of arrays and inline tables read from a header map (it needs none).
+_MAX_TOML_DEPTH = 16
+
+
+def _bracket_depth(text: str) -> int:
+    """Deepest nesting of ``[``/``{`` in TOML text outside strings and comments (an upper bound is enough).
+
+    Hand-written: tomllib has no depth limit and recurses once per level, so 100,000 nested arrays would exhaust
+    the stack; this scan is linear and never recurses. A line starting with ``[`` is a table header, not nesting.
+    """
+    deepest = depth = 0
+    quote = ""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 2
+                continue
+            if ch == quote or ch == "\n":
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "[{":
+            line_start = text.rfind("\n", 0, i) + 1
+            if depth == 0 and not text[line_start:i].strip():
+                end = text.find("\n", i)  # a [table] or [[array of tables]] header line
+                i = n if end < 0 else end
+                continue
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return deepest
 
 
 def load_header_map(extra: list[Path] | tuple[Path, ...] = ()) -> HeaderMap:
@@ -297,10 +446,9 @@ def load_header_map(extra: list[Path] | tuple[Path, ...] = ()) -> HeaderMap:
     shipped = resources.files("villageaid").joinpath("data/header_map.toml").read_text(encoding="utf-8")
     _merge(merged, tomllib.loads(shipped), "villageaid/data/header_map.toml")
     _codebook_names(merged)
+    problems: list[str] = []
     for path in extra:
-        try:
-            content = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ValueError(f"{path}: cannot read header map: {exc}") from exc
-        _merge(merged, content, str(path))
+        _merge(merged, read_header_map_file(path), str(path), problems)
+    if problems:
+        raise ValueError("\n".join(problems))
     return HeaderMap(merged["tables"], merged["columns"], merged["values"], merged["levels"])

@@ -72,6 +72,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "one of the two, or make them agree",
                       "表头注明金额单位为 {header_unit}，而 --amount-unit 指定为 {option_unit}："
                       "请去掉其一或使两者一致"),
+    "header_units_disagree": ("the header's two lines state two units, {first} and {second}: keep one (the amounts "
+                              "are not read)",
+                              "表头两行注明了两个不同的单位：{first} 和 {second}。请只保留一个（该列金额未读取）"),
     "unit_mismatch": ("the header states the unit {unit}, which does not fit this column (expected {expected})",
                       "表头注明的单位“{unit}”与该列不符（应为 {expected}）"),
     "unknown_level": ("unknown unit level: expected {accepted}, or a unit name such as X市民政局 (add your "
@@ -148,6 +151,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "{count} 个取值已清理：删除了{what_zh}（首次出现在第 {first_row} 行）"),
     "not_a_table": ("not a schema table; ignored", "不是规范中的数据表；已忽略"),
     "read_failed": ("could not be read: {detail}", "无法读取：{detail}"),
+    "special_file": ("not a regular file but {kind}: it is never opened (reading it could wait forever)",
+                     "不是普通文件，而是{kind_zh}：不会打开它（读取它可能永远等待）"),
+    "not_finite_column": ("not a finite number ({count} such values in this column; the first is shown)",
+                          "不是有限的数字（该列共 {count} 个；显示第一个）"),
+    "validated_value_out_of_range": ("{count} value(s) in this column of the validated set are not finite or out "
+                                     "of range (expected {expected}; the first is shown): the set was edited after "
+                                     "validation; run villageaid validate --out again",
+                                     "已校验数据集该列有 {count} 个值不是有限数或超出范围"
+                                     "（应为 {expected}；显示第一个）：数据集在校验后被改动；"
+                                     "请重新运行 villageaid validate --out"),
+    "input_missing": ("file not found", "找不到文件"),
+    "input_is_folder": ("a folder, where a file is expected", "这是文件夹，应为文件"),
+    "input_too_large": ("the file holds {size} bytes, more than the {limit} a {kind} may hold",
+                        "文件有 {size} 字节，超过{kind}的上限 {limit} 字节"),
+    "input_unreadable": ("cannot read the file: {detail}", "无法读取文件：{detail}"),
     "more_of_same": ("… and {count} more cells with this problem in this column",
                      "……该列另有 {count} 个单元格有同样问题"),
 }
@@ -156,6 +174,8 @@ _SCRIPT_ZH = {"Traditional Chinese": "繁体中文", "Japanese": "日文", "Kore
 _WHAT_ZH = {"lists": "列表", "nested records": "嵌套记录", "binary data": "二进制数据",
             "invisible or control characters": "不可见字符或控制字符",
             "extra spaces": "多余的空格", "full-width characters": "全角字符"}
+_KIND_ZH = {"a FIFO (named pipe)": "命名管道（FIFO）", "a character device": "字符设备", "a block device": "块设备",
+            "a socket": "套接字", "a broken link": "失效的链接", "an unknown kind of file": "未知类型的文件"}
 _LEVELS_ZH = {"central": "中央", "provincial": "省级", "city": "市级", "county": "县级", "township": "乡镇"}
 
 
@@ -216,6 +236,7 @@ def render(code: str, params: dict[str, object], lang: Language) -> str:
         values.setdefault("key_zh", str(params.get("key", "")))
         resource = str(params.get("resource", ""))
         values.setdefault("resource_zh", VALUE_LABELS_ZH["resource_type"].get(resource, resource))
+        values.setdefault("kind_zh", _KIND_ZH.get(str(params.get("kind", "")), str(params.get("kind", ""))))
         for field in ("accepted", "hint"):
             if f"{field}_zh" not in values:
                 values[f"{field}_zh"] = escape(params.get(f"{field}_zh", params.get(field, "")))

@@ -299,6 +299,8 @@ def parse_numbers_detailed(values: pd.Series) -> ParsedNumbers:
         unique_separator = np.zeros(len(uniques), dtype=bool)
         for k, cell in enumerate(uniques):
             cleaned = unicodedata.normalize("NFKC", str(cell)).strip().replace("\u3000", " ")
+            if "_" in cleaned:  # 1_000 is Python's way of writing a number, not a ledger's: float() must not read it
+                continue
             if _GROUPED.match(cleaned):
                 cleaned = re.sub(r"[,\s]", "", cleaned)
             elif ("," in cleaned or " " in cleaned) and _NUMERIC_LOOKING.match(cleaned):

@@ -58,6 +58,12 @@ def load_salt(salt_file: Path | None = None) -> bytes | None:
         If the file cannot be read or the salt is empty or weak (:class:`WeakSaltError`).
     """
     if salt_file is not None:
+        from villageaid.io.inputs import require_regular_file
+
+        require_regular_file(salt_file, "salt file")  # a FIFO or device is refused, never opened
+        if Path(salt_file).stat().st_size > 4096:
+            raise WeakSaltError(f"{salt_file}: a salt file holds one line of random characters, not "
+                                f"{Path(salt_file).stat().st_size:,} bytes; make a salt with: {SALT_HINT}")
         salt = Path(salt_file).read_bytes().strip()
         if not salt:
             raise WeakSaltError(f"{salt_file}: salt file is empty; make a salt with: {SALT_HINT}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from villageaid.io.columns import SourceFrame
 from villageaid.io.headers import AmountUnit, HeaderMap, load_header_map, normalize_key
+from villageaid.io.inputs import special_file_problem
 from villageaid.io.normalize import DATE_YEARS
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import check_salt
@@ -80,6 +82,21 @@ def _gb2312_common(ch: str) -> bool:
     return len(encoded) == 2 and (encoded[0] >= 0xB0 or encoded[0] in (0xA1, 0xA3))
 
 
+def _gb18030_plausible(ch: str) -> bool:
+    """Return True for a character of Chinese text decoded as GB18030.
+
+    A common GB2312 character, or a letter GB18030 writes in four bytes (CJK extension B and beyond, 𠮷): no
+    Big5, Shift-JIS or EUC-KR text decodes to a four-byte sequence (their second bytes are never ASCII digits),
+    so such a letter is evidence of GB18030, not of another encoding read wrongly.
+    """
+    if _gb2312_common(ch):
+        return True
+    try:
+        return len(ch.encode("gb18030")) == 4 and unicodedata.category(ch) == "Lo"
+    except UnicodeEncodeError:
+        return False
+
+
 def _script_plausible(ch: str, encoding: str) -> bool:
     """Return True for a character the text of ``encoding`` (Big5, Shift-JIS, EUC-KR) is made of."""
     code = ord(ch)
@@ -115,7 +132,7 @@ def decode_text(data: bytes, label: str, table: str, report: ValidationReport) -
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         text = None
-    if text is not None and _share(text, _gb2312_common) >= 0.9:
+    if text is not None and _share(text, _gb18030_plausible) >= 0.9:
         return text
     for codec, name, script in _FOREIGN:
         try:
@@ -158,7 +175,12 @@ def _csv_records(text: str, label: str, table: str, report: ValidationReport) ->
     return records, rows
 
 
-def _read_csv(path: Path, label: str, table: str, report: ValidationReport) -> SourceFrame | None:
+def read_csv_source(path: Path, label: str, table: str, report: ValidationReport) -> SourceFrame | None:
+    """Read one CSV file by the records' rules: decoded (:func:`decode_text`), ragged lines reported and left out.
+
+    Returns None (with the reason in ``report``) when the file cannot be decoded or holds only white space. The
+    caller checks first that ``path`` is a regular, non-empty file (:func:`villageaid.io.inputs.read_csv_input`).
+    """
     text = decode_text(path.read_bytes(), label, table, report)
     if text is None:
         return None
@@ -380,11 +402,16 @@ def read_sources(directory: Path, hmap: HeaderMap, report: ValidationReport) -> 
     sources: list[SourceFrame] = []
     table_files = 0
     for path in sorted(directory.iterdir()):
-        if path.name.startswith((".", "~$")) or not path.is_file():
+        if path.name.startswith((".", "~$")) or path.is_dir():
             continue
         suffix = path.suffix.lower()
         label = path.name
         table = hmap.table_for(path.stem)
+        special = special_file_problem(path, table or "", label)
+        if special is not None:  # a FIFO, device or broken link: never opened (reading one would hang)
+            if table is not None or suffix in TABLE_SUFFIXES:
+                report.add(special)
+            continue
         if suffix not in TABLE_SUFFIXES:
             if suffix in UNREAD_SUFFIXES and (table is not None or normalize_key(path.stem) not in _IGNORED_NAMES):
                 severity = "error" if table is not None else "warning"
@@ -410,7 +437,7 @@ def read_sources(directory: Path, hmap: HeaderMap, report: ValidationReport) -> 
                 report.add(Problem.of("error", table, label, None, None, None, "empty_file"))
                 continue
             if suffix == ".csv":
-                source = _read_csv(path, label, table, report)
+                source = read_csv_source(path, label, table, report)
             else:
                 try:
                     source = _read_parquet(path, label, table)

@@ -32,6 +32,34 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+@contextmanager
+def staged_folder(out: Path | str) -> Iterator[Path]:
+    """Yield a staging folder inside ``out``; on success move every file written there into ``out``.
+
+    A command that writes several files writes them all or none: a failure halfway leaves ``out`` as it was (the
+    staging folder is removed). Files of ``out`` the command does not write are left alone.
+    """
+    import shutil
+
+    out = Path(out)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    done = False
+    try:
+        yield staging
+        for path in sorted(staging.rglob("*")):
+            if path.is_file():
+                target = out / path.relative_to(staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.replace(target)
+        done = True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not done and created and not any(out.iterdir()):
+            out.rmdir()  # a folder made for outputs that never came is not left behind
+
+
 def write_text(target: Path | str, text: str) -> Path:
     """Write UTF-8 text atomically (Unix newlines)."""
     with atomic_path(target) as tmp:

@@ -105,8 +105,13 @@ _PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 
 
 def _add_note(figure: plt.Figure, note: str, *, y: float, fontsize: float) -> None:
-    """Put the data note under the figure and lay it out."""
-    figure.text(0.01, y, note, fontsize=fontsize, ha="left", va="top", wrap=True)
+    """Put the data note under the figure and lay it out.
+
+    The note is plain text: it carries the data source (a folder name, a provenance text) that may hold ``$x^$``,
+    which matplotlib's mathtext would parse (and fail on). Each ``$`` is escaped (``parse_math=False`` is not
+    enough: matplotlib's line wrapping measures the text as mathtext regardless).
+    """
+    figure.text(0.01, y, note.replace("$", r"\$"), fontsize=fontsize, ha="left", va="top", wrap=True)
     figure.tight_layout()
 
 

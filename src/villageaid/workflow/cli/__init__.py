@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from villageaid import __version__
+from villageaid.io.problems import DataError
 from villageaid.workflow.cli import paper, policy, records, studies
 from villageaid.workflow.cli.common import EXIT_INTERNAL, EXIT_INVALID, UserError, log
 
@@ -40,7 +41,12 @@ FIGURE_COMMANDS = ("tables", "montecarlo", "power", "speccurve", "policy")
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a refused option (argparse printed why) is an invalid input; --help still exits
+        if exc.code in (0, None):
+            raise
+        return EXIT_INVALID
     if getattr(args, "command", None) == "tables" and args.figures is None:
         args.figures = Path(args.out).parent / "figures"
     if getattr(args, "command", None) in FIGURE_COMMANDS:
@@ -51,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except UserError as exc:
         log(f"error: {exc}")
+        return EXIT_INVALID
+    except DataError as exc:  # an input read by the records' rules: its report
+        log(f"error: {args.command}: an input cannot be used:\n{exc.report.format(max_lines=50)}")
         return EXIT_INVALID
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         if args.debug:

@@ -29,6 +29,154 @@ class UserError(Exception):
 DEFAULT_DATE_YEARS = f"{DATE_YEARS[0]}-{DATE_YEARS[1]}"
 
 
+# --- numeric options: range-checked by the parser, with the bound on work and memory stated -------------------
+
+#: Largest root seed (numpy's seed sequences take any non-negative integer; 2^32 - 1 is what other tools accept).
+MAX_SEED = 2**32 - 1
+#: Most worker processes: each holds its own copy of the data, so more than this exhausts any machine's memory.
+MAX_WORKERS = 256
+#: Most parametric-bootstrap draws of the policy command: each draw re-solves every county (work and memory grow
+#: with draws × counties).
+MAX_POLICY_DRAWS = 10_000
+#: Most wild-bootstrap draws: the weights are a draws × clusters matrix.
+MAX_BOOTSTRAP_DRAWS = 99_999
+#: Most replications of a simulation study: each simulates and estimates a whole data set.
+MAX_REPS = 100_000
+
+
+def bounded(name: str, kind: type, low: float | None, high: float | None, why: str = "",
+            *, low_open: bool = False) -> object:
+    """Return an argparse ``type`` that reads a number of ``kind`` and refuses it outside [low, high].
+
+    Non-finite numbers (``nan``, ``inf``) are refused; the message names the option's meaning, the bounds and,
+    with ``why``, what the upper bound protects (work and memory).
+    """
+    import math
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be {'a whole number' if kind is int else 'a number'}, "
+                                             f"not {text!r}") from None
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number, not {text!r}")
+        below = low is not None and (value <= low if low_open else value < low)
+        if below or (high is not None and value > high):
+            if low is not None and high is not None:
+                bounds = f"{'above' if low_open else 'at least'} {low:,} and at most {high:,}"
+            elif low is not None:
+                bounds = f"{'above' if low_open else 'at least'} {low:,}"
+            else:
+                bounds = f"at most {high:,}"
+            raise argparse.ArgumentTypeError(f"{name} must be {bounds}, not {text}{f' ({why})' if why else ''}")
+        return value
+
+    parse.__name__ = name  # argparse names the type in its own messages
+    return parse
+
+
+SEED = bounded("--seed", int, 0, MAX_SEED, "a seed is a whole number from 0 to 2^32 - 1")
+WORKERS = bounded("--workers", int, 0, MAX_WORKERS,
+                  "each worker is a process with its own copy of the data; 0 runs in this process")
+REPS = bounded("--reps", int, 1, MAX_REPS,
+               "each replication simulates and estimates a whole data set")
+BOOTSTRAP_DRAWS = bounded("--bootstrap-draws", int, 0, MAX_BOOTSTRAP_DRAWS,
+                          "the draws' weights are a draws × clusters matrix; 0 skips the bootstrap")
+
+RICH_QUANTILE = bounded("--rich-quantile", float, 0, 0.99, "a county quantile of the endowment index",
+                        low_open=True)
+
+
+def refuse_overlap(command: str, outputs: dict[str, Path | None], inputs: dict[str, object]) -> None:
+    """Refuse an output that is, contains or lies inside one of the command's inputs (inputs are never modified).
+
+    Parameters
+    ----------
+    command : str
+        The command, for the message.
+    outputs : dict of str to Path or None
+        Option (``--out``) → the file or folder written (None: not given).
+    inputs : dict of str to Path, list of Path or None
+        Option or argument → the file(s) or folder(s) read (None: not given).
+
+    Raises
+    ------
+    UserError
+        Naming the output, the input and how they overlap.
+    """
+    for out_option, out in outputs.items():
+        if out is None:
+            continue
+        for in_option, given in inputs.items():
+            paths = given if isinstance(given, list | tuple) else [given]
+            for path in paths:
+                if path is None:
+                    continue
+                if is_inside(out, path):
+                    how = "is" if Path(out).resolve() == Path(path).resolve() else "lies inside"
+                elif is_inside(path, out):
+                    how = "contains"
+                else:
+                    continue
+                kind = "folder" if Path(path).is_dir() else "file"
+                raise UserError(f"{command}: {out_option} {out} {how} the input {kind} {path} ({in_option}); choose "
+                                "an output outside every input (inputs are never modified)")
+
+
+def staged_out(command: object) -> object:
+    """Wrap a command that writes files into ``args.out`` so that it writes them into a staging folder instead.
+
+    The files move into ``--out`` only when the command returns (all of them, or none when it fails).
+    """
+    import functools
+
+    from villageaid.io.write import staged_folder
+
+    @functools.wraps(command)  # type: ignore[arg-type]
+    def run(args: argparse.Namespace) -> int:
+        with staged_folder(Path(args.out)) as staging:
+            return command(argparse.Namespace(**{**vars(args), "out": staging}))  # type: ignore[operator]
+
+    return run
+
+
+def read_panel_option(path: Path, command: str, reader: object = None) -> object:
+    """Read a panel (Parquet) given to ``command`` by the rules of every input, or raise a UserError naming it.
+
+    The file must be a regular file (a FIFO or device is refused before it is opened), readable as Parquet, with
+    rows, and without infinite values in its numeric columns (reported in the records' report format).
+
+    Parameters
+    ----------
+    path : Path
+        The panel.
+    command : str
+        The command, for messages.
+    reader : callable, optional
+        Reads the file (default :func:`pandas.read_parquet`); the policy command reads only its columns.
+    """
+    import pandas as pd
+
+    from villageaid.io.inputs import check_finite_columns, require_regular_file
+    from villageaid.io.problems import ValidationReport
+
+    try:
+        require_regular_file(path, "panel")
+        panel = (reader or pd.read_parquet)(path)  # type: ignore[operator]
+    except (OSError, ValueError, MemoryError) as exc:
+        raise UserError(f"{command}: cannot read panel {path}: {exc}") from exc
+    except Exception as exc:  # pyarrow raises several error types for corrupt files
+        raise UserError(f"{command}: cannot read panel {path} as Parquet ({type(exc).__name__}: {exc})") from exc
+    if panel.empty:
+        raise UserError(f"{command}: panel {path} has no village-years")
+    report = ValidationReport()
+    check_finite_columns(panel, str(path), report, table="panel")
+    if not report.ok:
+        raise UserError(f"{command}: panel {path} holds values that are not finite numbers:\n{report.format()}")
+    return panel
+
+
 def log(message: str) -> None:
     """Write one line to stderr, prefixed with the program name."""
     print(f"villageaid: {message}", file=sys.stderr)
@@ -48,7 +196,7 @@ def add_ingest_options(parser: argparse.ArgumentParser) -> None:
                              f"{SALT_ENV}); at least 16 random characters, kept outside the data directory")
     parser.add_argument("--date-years", default=DEFAULT_DATE_YEARS, metavar="FIRST-LAST",
                         help=f"calendar years within which dates are plausible (default {DEFAULT_DATE_YEARS})")
-    parser.add_argument("--max-problems", type=int, default=1000,
+    parser.add_argument("--max-problems", type=bounded("--max-problems", int, 0, 10_000_000), default=1000,
                         help="print at most this many problems (default 1000); the rest are counted per file, "
                              "column and problem")
     parser.add_argument("--lang", choices=("en", "zh"), default=None,
@@ -66,7 +214,7 @@ def add_vcov_option(parser: argparse.ArgumentParser) -> None:
 
 def add_output_workers_option(parser: argparse.ArgumentParser) -> None:
     """Add --workers for the tables and figures."""
-    parser.add_argument("--workers", type=int, default=None, metavar="K",
+    parser.add_argument("--workers", type=WORKERS, default=None, metavar="K",
                         help="processes for the tables and figures (default: one per core); the files are the "
                              "same bytes whatever K")
 
@@ -79,6 +227,8 @@ def parse_date_years(text: str) -> tuple[int, int]:
         raise UserError(f"--date-years {text!r}: expected two years such as 1949-2100") from exc
     if first > last:
         raise UserError(f"--date-years {text!r}: the first year is after the last")
+    if first < 1000 or last > 9999:
+        raise UserError(f"--date-years {text!r}: years are written with four digits (1000-9999)")
     return first, last
 
 
@@ -93,15 +243,18 @@ def ingest(args: argparse.Namespace) -> RawData:
 
 def refuse_output_inside(data_dir: Path, out: Path | None, command: str) -> None:
     """Never write into the folder of the records being read (it must stay as the county sent it)."""
-    if out is not None and is_inside(out, data_dir):
-        raise UserError(f"{command}: --out {out} is inside the input folder {data_dir}; choose a folder outside "
-                        "it (the input is never modified)")
+    refuse_overlap(command, {"--out": out}, {"DATA_DIR": data_dir})
+
+
+def ingest_inputs(args: argparse.Namespace) -> dict[str, object]:
+    """Return the inputs the ingest options name (records folder, header maps, salt file) for :func:`refuse_overlap`."""
+    return {"DATA_DIR": args.data_dir, "--header-map": list(args.header_map), "--salt-file": args.salt_file}
 
 
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
     """Add --workers, --scheduler and --seed for the simulation studies."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=int, default=None,
+    group.add_argument("--workers", type=WORKERS, default=None,
                        help="K local worker processes (default: the number of cores; 0 runs serially in this "
                             "process)")
     group.add_argument("--scheduler", default=None,
@@ -110,7 +263,7 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pool", choices=("fork", "dask"), default="fork",
                         help="how local workers start: fork (the default on Linux: processes forked from this one, "
                              "which start at once) or dask (a local Dask cluster); the numbers are the same")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    parser.add_argument("--seed", type=SEED, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
 
 
 def run_study(function: object, n_tasks: int, args: argparse.Namespace, task_args: tuple,

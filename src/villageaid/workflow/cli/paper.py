@@ -6,17 +6,20 @@ import argparse
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
 from villageaid.io.headers import AMOUNT_UNIT_CHOICES
+from villageaid.io.read import is_inside
 from villageaid.io.write import write_text
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
 from villageaid.panel.village_year import REFERENCE_CHOICES
 from villageaid.workflow.cli.common import (
+    BOOTSTRAP_DRAWS,
     DEFAULT_DATE_YEARS,
     EXIT_INTERNAL,
     EXIT_OK,
+    MAX_BOOTSTRAP_DRAWS,
+    RICH_QUANTILE,
+    SEED,
     UserError,
     add_lists_option,
     add_output_workers_option,
@@ -24,6 +27,8 @@ from villageaid.workflow.cli.common import (
     log,
     parse_date_years,
     read_lists_option,
+    read_panel_option,
+    refuse_overlap,
 )
 
 
@@ -54,10 +59,9 @@ def cmd_tables(args: argparse.Namespace) -> int:
     from villageaid.workflow.outputs import staged_outputs
 
     start = time.perf_counter()
-    try:
-        panel = pd.read_parquet(args.panel)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
+    refuse_overlap("tables", {"--out": args.out, "--figures": args.figures}, {"PANEL": args.panel,
+                                                                              "--lists": args.lists})
+    panel = read_panel_option(args.panel, "tables")
     log(f"tables: read {args.panel} ({len(panel)} village-years)")
     lists = read_lists_option(args.lists, "tables")
     try:
@@ -110,6 +114,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
     root = Path(args.root).resolve()
     paths = [Path(p).resolve() for p in args.paths]
+    refuse_overlap("manifest", {"--out": args.out}, {"PATH": paths})
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise UserError(f"cannot write a manifest: {', '.join(missing)} not found")
@@ -121,6 +126,7 @@ def cmd_expected(args: argparse.Namespace) -> int:
     """Write paper/expected.json from built tables."""
     from villageaid.workflow.replicate import write_expected
 
+    refuse_overlap("expected", {"--out": args.out}, {"--tables": args.tables})
     write_expected(Path(args.tables), Path(args.out), provenance=f"Written by 'villageaid expected' from "
                    f"{args.tables} (default scenario, seed {DEFAULT_SEED}).")
     log(f"expected: wrote {args.out}")
@@ -133,6 +139,10 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     if not Path(args.expected).is_file():
         raise UserError(f"{args.expected} not found")
+    refuse_overlap("replicate", {"--workdir": args.workdir}, {"--expected": args.expected})
+    if is_inside(Path.cwd(), args.workdir):  # the work folder is emptied first
+        raise UserError(f"replicate: --workdir {args.workdir} holds the current folder; it is emptied first, so give "
+                        "a folder of its own (default build/replicate)")
 
     from villageaid.workflow.cli import main
 
@@ -169,20 +179,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None, metavar="DIR",
                    help="folder of county records (default: the simulated data, generated with --seed)")
     p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: the current one)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+    p.add_argument("--seed", type=SEED, default=DEFAULT_SEED,
                    help=f"seed of the simulated default data (default {DEFAULT_SEED})")
     p.add_argument("--scenario", default=DEFAULT_SCENARIO, metavar="NAME",
                    help=f"edition of the simulated data (default {DEFAULT_SCENARIO}, the source paper's claims built "
                         "in; null, complementarity, need_decline, spillover, hidden_selection, many_counties: see "
                         "data/README.md)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="figure labels in English or Chinese")
-    p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
+    p.add_argument("--rich-quantile", type=RICH_QUANTILE, default=DEFAULT_RICH_QUANTILE,
                    help="county quantile of the endowment index at or above which a village is rich (default 2/3)")
     p.add_argument("--reference-year", choices=tuple(REFERENCE_CHOICES), default="2019",
                    help="the transition's reference year(s): where a village stood when the transition began "
                         "(2019, the default, before the campaign's final push; 2016-2019, the mean of the "
                         "campaign's first years; or 2020)")
-    p.add_argument("--bootstrap-draws", type=int, default=9999, help="wild cluster bootstrap draws (default 9999)")
+    p.add_argument("--bootstrap-draws", type=BOOTSTRAP_DRAWS, default=9999,
+                   help=f"wild cluster bootstrap draws (default 9999; at most {MAX_BOOTSTRAP_DRAWS:,})")
     add_vcov_option(p)
     p.add_argument("--pdf", choices=("auto", "yes", "no"), default="auto",
                    help="build paper/main.pdf: auto (where xelatex is installed), yes, or no")
@@ -204,8 +215,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output directory for tables (e.g. paper/tables)")
     p.add_argument("--figures", type=Path, default=None,
                    help="output directory for figures (default: a 'figures' folder beside --out)")
-    p.add_argument("--bootstrap-draws", type=int, default=9999,
-                   help="wild cluster bootstrap draws (default 9999; 0 skips the bootstrap)")
+    p.add_argument("--bootstrap-draws", type=BOOTSTRAP_DRAWS, default=9999,
+                   help=f"wild cluster bootstrap draws (default 9999; 0 skips the bootstrap; at most "
+                        f"{MAX_BOOTSTRAP_DRAWS:,})")
     add_vcov_option(p)
     add_lists_option(p)
     p.add_argument("--lang", choices=("en", "zh"), default="en",

@@ -7,11 +7,15 @@ from pathlib import Path
 
 from villageaid.workflow.cli.common import (
     EXIT_OK,
+    MAX_POLICY_DRAWS,
     UserError,
     add_executor_options,
     add_lists_option,
+    bounded,
     log,
     read_lists_option,
+    read_panel_option,
+    refuse_overlap,
     study_workers,
 )
 
@@ -27,22 +31,29 @@ def cmd_policy(args: argparse.Namespace) -> int:
     )
     from villageaid.estimators.limits import DATA_LIMITS
     from villageaid.io.assignments import read_assignments
+    from villageaid.io.problems import DataError
+    from villageaid.io.write import staged_folder
     from villageaid.registry import OUTPUTS
     from villageaid.report.context import OutputContext
     from villageaid.workflow.outputs import write_output
 
-    if args.draws < 0:
-        raise UserError("--draws must be zero or more")
+    refuse_overlap("policy", {"--out": args.out}, {"PANEL": args.panel, "--lists": args.lists,
+                                                   "--assignments": args.assignments})
     try:
         settings = PolicySettings(epsilon=args.epsilon, bottom_line=args.bottom_line, project_size=args.project_size,
                                   cap=args.cap, opening_share=args.opening_share,
                                   ordinary_team_size=args.ordinary_team)
     except ValueError as exc:
         raise UserError(f"bad policy option: {exc}") from exc
-    try:
-        panel = read_policy_panel(args.panel)  # only the columns the simulator uses: the national panel is large
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
+    # only the columns the simulator uses: the national panel is large
+    panel = read_panel_option(args.panel, "policy", read_policy_panel)
+    custom_table = None
+    if args.assignments is not None:  # read (and refused) before hours of estimation, not after
+        try:
+            custom_table = read_assignments(args.assignments)
+        except DataError as exc:
+            raise UserError(f"policy: the assignments {args.assignments} cannot be read:\n{exc.report.format()}") \
+                from exc
     lists = read_lists_option(args.lists, "policy")
     try:
         counties = counties_from_panel(panel, lists)
@@ -56,21 +67,20 @@ def cmd_policy(args: argparse.Namespace) -> int:
         raise UserError(f"the policy models cannot be estimated from this panel ({type(exc).__name__}: {exc})") \
             from exc
     custom = None
-    if args.assignments is not None:
+    if custom_table is not None:
         try:
-            custom = assignments_policy(read_assignments(args.assignments), counties, source=str(args.assignments))
+            custom = assignments_policy(custom_table, counties, source=str(args.assignments))
         except PolicyInputError as exc:
             raise UserError(str(exc)) from exc
     workers, scheduler = study_workers(args)
     log(f"policy: {len(counties)} counties, {sum(c.size for c in counties):,} villages, {args.draws} draws")
     result = simulate_policies(counties, models, draws=args.draws, seed=args.seed, settings=settings,
                                workers=workers, scheduler=scheduler, custom=custom, pool=args.pool)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     written = []
-    for output in OUTPUTS:  # the paper's outputs of the policy analysis (Table 9 and the cap curve)
-        if output.needs == ("policy",):
-            written += write_output(output, OutputContext(output, panel, {"policy": result}), out, out)
+    with staged_folder(Path(args.out)) as staging:  # all the files or none
+        for output in OUTPUTS:  # the paper's outputs of the policy analysis (Table 9 and the cap curve)
+            if output.needs == ("policy",):
+                written += write_output(output, OutputContext(output, panel, {"policy": result}), staging, staging)
     log(f"policy: done on {result.backend} in {result.seconds:.1f} s; wrote {', '.join(p.name for p in written)}")
     shown = ["welfare_change", "collective_income_change", "villages_below_line", "concentration_by_need",
              "city_posts_rich_share", "city_posts_high_need_share", "county_total_difference"]
@@ -92,16 +102,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "a local Dask cluster or an existing one, with identical results.")
     p.add_argument("panel", type=Path, help="panel (Parquet) from 'villageaid panel'")
     add_lists_option(p)
-    p.add_argument("--draws", type=int, default=200, help="parametric-bootstrap draws of the coefficients (200)")
-    p.add_argument("--cap", type=float, default=2.0,
+    p.add_argument("--draws", type=bounded("--draws", int, 0, MAX_POLICY_DRAWS,
+                                           "each draw re-solves every county: work and memory grow with draws × "
+                                           "counties"), default=200,
+                   help=f"parametric-bootstrap draws of the coefficients (200; at most {MAX_POLICY_DRAWS:,})")
+    p.add_argument("--cap", type=bounded("--cap", float, 1, 1000, "a multiple of the county's mean funding"),
+                   default=2.0,
                    help="county pooling: no village above this multiple of its county's mean funding (2)")
-    p.add_argument("--epsilon", type=float, default=1.0, help="inequality aversion of the need-weighted welfare (1)")
-    p.add_argument("--bottom-line", type=float, default=None,
+    p.add_argument("--epsilon", type=bounded("--epsilon", float, 0, 100, "inequality aversion"), default=1.0,
+                   help="inequality aversion of the need-weighted welfare (1)")
+    p.add_argument("--bottom-line", type=bounded("--bottom-line", float, 0, 1e7, "元 per person a year",
+                                                 low_open=True), default=None,
                    help="bottom line of per-capita income in 元 (default: 0.8 × the median village's)")
-    p.add_argument("--project-size", type=float, default=25.0, help="size of an indivisible project, 万元 (25)")
-    p.add_argument("--opening-share", type=float, default=0.1,
+    p.add_argument("--project-size", type=bounded("--project-size", float, 0, 1e6, "万元", low_open=True),
+                   default=25.0, help="size of an indivisible project, 万元 (25)")
+    p.add_argument("--opening-share", type=bounded("--opening-share", float, 0, 1, "a share of the county's "
+                                                   "funding"), default=0.1,
                    help="开源: added channel as a share of each county's funding (0.1)")
-    p.add_argument("--ordinary-team", type=int, default=2,
+    p.add_argument("--ordinary-team", type=bounded("--ordinary-team", int, 1, 50, "cadres a village"), default=2,
                    help="the cadre reform's team size for ordinary villages (2)")
     p.add_argument("--assignments", type=Path, default=None,
                    help="your own policy: CSV with columns village_id, unit_id and optionally funding (万元 a "

@@ -26,11 +26,15 @@ from villageaid.workflow.cli.common import (
     DEFAULT_DATE_YEARS,
     EXIT_INVALID,
     EXIT_OK,
+    RICH_QUANTILE,
+    SEED,
     UserError,
     add_ingest_options,
+    bounded,
     ingest,
+    ingest_inputs,
     log,
-    refuse_output_inside,
+    refuse_overlap,
 )
 
 
@@ -82,7 +86,7 @@ def _print_report(raw: RawData, args: argparse.Namespace) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print the validation report; exit 2 when there are errors."""
-    refuse_output_inside(args.data_dir, args.out, "validate")
+    refuse_overlap("validate", {"--out": args.out}, ingest_inputs(args))
     raw = ingest(args)
     report = raw.report
     _print_report(raw, args)
@@ -104,7 +108,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_panel(args: argparse.Namespace) -> int:
     """Validate a data directory and write the village × year panel."""
     start = time.perf_counter()
-    refuse_output_inside(args.data_dir, args.out, "panel")
+    refuse_overlap("panel", {"--out": args.out}, ingest_inputs(args))
     if is_validated_set(args.data_dir):
         # A set written by `validate --out`: proven unchanged by its hashes, not validated a second time.
         given = [flag for flag, value, default in (
@@ -179,8 +183,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "files.")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default=DEFAULT_SCENARIO,
                    help=f"scenario (default {DEFAULT_SCENARIO}: counties W and P, 270 villages)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    p.add_argument("--villages", type=int, default=None, help="number of villages (national scenario only; "
+    p.add_argument("--seed", type=SEED, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    p.add_argument("--villages", type=bounded("--villages", int, 1, 2_000_000,
+                                              "China has about 500,000 villages; memory grows with the villages"),
+                   default=None, help="number of villages (national scenario only; "
                                                               "default 500000)")
     p.add_argument("--format", choices=["csv", "parquet"], default=None,
                    help="file format of the tables (default: parquet for the national scenario, csv otherwise)")
@@ -207,9 +213,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR",
                    help="directory holding the raw tables, or a validated set from `validate --out`")
     p.add_argument("--out", type=Path, required=True, help="output Parquet file")
-    p.add_argument("--first-year", type=int, default=None, help="first panel year (default: from the data)")
-    p.add_argument("--last-year", type=int, default=None, help="last panel year (default: from the data)")
-    p.add_argument("--rich-quantile", type=float, default=DEFAULT_RICH_QUANTILE,
+    p.add_argument("--first-year", type=bounded("--first-year", int, 1949, 2100), default=None,
+                   help="first panel year (default: from the data)")
+    p.add_argument("--last-year", type=bounded("--last-year", int, 1949, 2100), default=None,
+                   help="last panel year (default: from the data)")
+    p.add_argument("--rich-quantile", type=RICH_QUANTILE, default=DEFAULT_RICH_QUANTILE,
                    help="county quantile of the endowment index at or above which a village is rich "
                         "(default 2/3, the upper tercile; 0.5 is the median split)")
     p.add_argument("--reference-year", choices=tuple(REFERENCE_CHOICES), default="2019",

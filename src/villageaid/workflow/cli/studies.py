@@ -7,17 +7,25 @@ from pathlib import Path
 
 import pandas as pd
 
-from villageaid.io.write import write_csv, write_parquet, write_text
+from villageaid.io.write import staged_folder, write_csv, write_parquet, write_text
 from villageaid.report.render import latex_escape
 from villageaid.simulation import SCENARIOS
 from villageaid.workflow.cli.common import (
     EXIT_INTERNAL,
     EXIT_OK,
+    MAX_REPS,
+    REPS,
     UserError,
     add_executor_options,
     log,
+    read_panel_option,
+    refuse_overlap,
     run_study,
+    staged_out,
 )
+
+#: Most counties of a simulated design, villages per county and numbers in a list option of the power study.
+MAX_COUNTIES, MAX_VILLAGES, MAX_LIST = 1_000, 5_000, 50
 
 
 def cmd_montecarlo(args: argparse.Namespace) -> int:
@@ -62,27 +70,39 @@ def cmd_power(args: argparse.Namespace) -> int:
         summarize_power,
     )
 
-    def numbers(text: str, kind: type, option: str, least: float | None = None) -> list:
+    def numbers(text: str, kind: type, option: str, least: float | None = None, most: float | None = None,
+                why: str = "") -> list:
+        import math
+
         try:
             values = [kind(v) for v in text.split(",") if v.strip()]
         except ValueError as exc:
             raise UserError(f"{option}: cannot read the list {text!r}: {exc}") from exc
         if not values:
             raise UserError(f"{option}: give at least one number")
+        if not all(math.isfinite(v) for v in values):
+            raise UserError(f"{option} {text!r}: every number must be finite")
         if least is not None and min(values) < least:
             raise UserError(f"{option} {text!r}: every number must be at least {least}")
+        if most is not None and max(values) > most:
+            raise UserError(f"{option} {text!r}: every number must be at most {most:,}{f' ({why})' if why else ''}")
+        if len(values) > MAX_LIST:
+            raise UserError(f"{option} {text!r}: at most {MAX_LIST} numbers (each is a design of --reps "
+                            "replications)")
         return values
 
     if args.reps < 1:
         raise UserError("--reps must be at least 1")
-    counties = numbers(args.counties, int, "--counties", 1)
+    counties = numbers(args.counties, int, "--counties", 1, MAX_COUNTIES,
+                       "each replication simulates every county: work and memory grow with the counties")
     out = Path(args.out)
     if args.claims is None:  # the effect-size study of the H3 and H4 tests
         for option, value in (("--scenario", args.scenario), ("--vcov", args.vcov)):
             if value is not None:
                 raise UserError(f"{option} belongs to the power-by-claim study: add --claims all (or some claims)")
-        designs = list(itertools.product(counties, numbers(args.villages or "60,135", int, "--villages", 1),
-                                         numbers(args.effects or "0.3,0.6", float, "--effects")))
+        villages = numbers(args.villages or "60,135", int, "--villages", 1, MAX_VILLAGES, "villages per county")
+        effects = numbers(args.effects or "0.3,0.6", float, "--effects", -10, 10, "effects on the log scale")
+        designs = list(itertools.product(counties, villages, effects))
         tasks = [design for design in designs for _ in range(args.reps)]
         result = run_study(power_task, len(tasks), args, (tuple(tasks),), with_index=True)
         rows = pd.DataFrame([r for r in result.results if r is not None])
@@ -107,7 +127,8 @@ def cmd_power(args: argparse.Namespace) -> int:
     scenario = args.scenario or "seed_true"
     if scenario not in STUDY_SCENARIOS:
         raise UserError(f"--scenario {scenario!r}: use one of {', '.join(STUDY_SCENARIOS)}")
-    villages = sorted(set(numbers(args.villages, int, "--villages", 1))) if args.villages else [None]
+    villages = sorted(set(numbers(args.villages, int, "--villages", 1, MAX_VILLAGES, "villages per county"))) \
+        if args.villages else [None]
     designs = [(scenario, c, v) for v in villages for c in sorted(set(counties))]
     tasks = tuple(design for design in designs for _ in range(args.reps))
     ids = tuple(k.id for k in claims)
@@ -146,15 +167,13 @@ def cmd_speccurve(args: argparse.Namespace) -> int:
     from villageaid.report.figures import save_figure, speccurve_figure
     from villageaid.studies.speccurve import scale_note, specification_curve
 
-    try:
-        panel = pd.read_parquet(args.panel)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read panel {args.panel}: {exc}") from exc
+    refuse_overlap("speccurve", {"--out": args.out}, {"PANEL": args.panel})
+    panel = read_panel_option(args.panel, "speccurve")
     table = specification_curve(panel)
-    out = Path(args.out)
-    write_csv(table, out / "speccurve.csv")
-    note = f"{panel.attrs.get('data_source', '')}. {scale_note()}"
-    save_figure(speccurve_figure(table, note=note), out / "figure_speccurve")
+    with staged_folder(Path(args.out)) as out:  # both files or neither
+        write_csv(table, out / "speccurve.csv")
+        note = f"{panel.attrs.get('data_source', '')}. {scale_note()}"
+        save_figure(speccurve_figure(table, note=note), out / "figure_speccurve")
     estimated = table.loc[table["estimate"].notna()]
     summary = estimated.groupby("hypothesis").agg(specifications=("estimate", "size"),
                                                   median=("estimate", "median"),
@@ -217,10 +236,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "cluster, with the same numbers.")
     p.add_argument("--scenario", choices=[name for name in SCENARIOS if name != "national"], default="seed_true",
                    help="scenario of the simulated data (default seed_true; see data/README.md)")
-    p.add_argument("--reps", type=int, default=200, help="replications (default 200)")
+    p.add_argument("--reps", type=REPS, default=200, help=f"replications (default 200; at most {MAX_REPS:,})")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
-    p.set_defaults(func=cmd_montecarlo)
+    p.set_defaults(func=staged_out(cmd_montecarlo))
 
     p = sub.add_parser("power", help="power for study design: how many counties each claim needs (--claims), or "
                                      "the H3 and H4 tests against effect size",
@@ -258,10 +277,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="variance of the power-by-claim study (with --claims only): auto (the default: as the build "
                         "chooses, the village jackknife CRV3 below 30 counties, CRV1 by county from 30), CRV3, CRV1 "
                         "by village (fast) or CRV1-county")
-    p.add_argument("--reps", type=int, default=100, help="replications per design (default 100)")
+    p.add_argument("--reps", type=REPS, default=100,
+                   help=f"replications per design (default 100; at most {MAX_REPS:,})")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
-    p.set_defaults(func=cmd_power)
+    p.set_defaults(func=staged_out(cmd_power))
 
     p = sub.add_parser("discrimination", help="what the design can tell apart: the paper's verdicts across scenarios",
                        description="For each claim of the source paper, the share of replications in which the "
@@ -271,12 +291,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "coverage of the 95% intervals. Writes Tables 11 and 12, the replications "
                                    "(Parquet), the summary (CSV) and the paper's robustness text. Serial, a local "
                                    "Dask cluster or an existing one give the same numbers.")
-    p.add_argument("--reps", type=int, default=200, help="replications per scenario and design (default 200)")
+    p.add_argument("--reps", type=REPS, default=200,
+                   help=f"replications per scenario and design (default 200; at most {MAX_REPS:,})")
     p.add_argument("--scenarios", default="all", help="comma-separated scenarios, or all (default)")
     p.add_argument("--designs", default="all", help="comma-separated designs (two_county, many_county), or all")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_executor_options(p)
-    p.set_defaults(func=cmd_discrimination)
+    p.set_defaults(func=staged_out(cmd_discrimination))
 
     p = sub.add_parser("speccurve", help="specification curve of the H3 and H4 estimates",
                        description="Estimate H3 and H4 under 162 specifications each (outcome, endowment "
