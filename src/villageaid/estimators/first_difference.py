@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import refuse_infinite, require_columns, require_frame, require_text
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import RegressionResults
@@ -56,8 +57,11 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     >>> round(float(fit.params["x"]))
     2
     """
+    require_text(formula, "formula", "first_difference")
+    require_frame(data, "first_difference")
+    require_columns(data, {"entity": entity, "time": time}, "first_difference")
     if gaps not in ("time", "row"):
-        raise ValueError("gaps must be 'time' or 'row'")
+        raise ValueError(f"first_difference: gaps must be 'time' or 'row', got {gaps!r}")
     choice = as_vcov(vcov, ssc)
     require_supported("first_difference", choice, FD_SUPPORTED_VCOV)
     if choice.clusters and choice.clusters != (entity,):
@@ -66,6 +70,12 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     if parsed.fixed_effects:
         raise ValueError("first differences take no '| fixed effects' part")
     names, X = model_matrix(data, parsed)
+    if parsed.depvar not in data.columns:
+        raise KeyError(f"dependent variable {parsed.depvar!r} is not in the data")
+    infinite = np.isinf(X).any(axis=0)
+    if infinite.any() or np.isinf(data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)).any():
+        refuse_infinite(pd.DataFrame(X, columns=names).assign(**{parsed.depvar: data[parsed.depvar].to_numpy()})
+                        .set_axis(data.index), [parsed.depvar, *names], "first_difference")
     names = [n for n in names if n != "Intercept"]
     X = X[:, 1:] if parsed.has_intercept else X
     frame = pd.DataFrame(X, columns=names)

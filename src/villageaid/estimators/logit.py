@@ -15,8 +15,10 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import require_frame, require_text, sample_mask
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.inference import InferenceInputs, compute_vcov
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.vcov import SSC, VcovSpec, as_vcov, require_supported
@@ -80,6 +82,8 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     """
     import statsmodels.api as sm
 
+    require_text(formula, "formula", "logit")
+    require_frame(data, "logit")
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError("logit takes no '| fixed effects' part; add dummies with i(variable)")
@@ -87,11 +91,15 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     require_supported("logit", choice, SUPPORTED_VCOV)
     names, X = model_matrix(data, parsed)
     y = data[parsed.depvar].astype("float64").to_numpy(na_value=np.nan)
-    ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
+    absent = np.zeros(len(data), dtype=bool)
     for column in choice.clusters:
         if column not in data.columns:
             raise KeyError(f"cluster variable {column!r} is not in the data")
-        ok &= data[column].notna().to_numpy()
+        absent |= data[column].isna().to_numpy()
+    notes_list: list[str] = []
+    ok = sample_mask([y, X], [parsed.depvar, *names], "logit", notes=notes_list, data=data, also_missing=absent)
+    if not ok.any():
+        raise TooFewError("logit: no observation is left to estimate from: " + "; ".join(notes_list))
     if not set(np.unique(y[ok])) <= {0.0, 1.0}:
         raise ValueError(f"{parsed.depvar} must be 0/1 for a logit")
     y, X = y[ok], X[ok]
@@ -108,7 +116,7 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     v = compute_vcov(choice, inputs)
     params = pd.Series(beta, index=names)
     cov = pd.DataFrame(v.matrix, index=names, columns=names)
-    notes = (f"{int((~ok).sum()):,} observations removed because of missing values",) if (~ok).any() else ()
+    notes = tuple(notes_list)
     # Average marginal effects of the slopes and their Jacobian with respect to all coefficients:
     # ∂AME_j/∂b_l = mean(φ(1 − 2p) x_l) b_j + 1[j = l] mean(φ), φ = p(1 − p).
     slopes = [j for j, name in enumerate(names) if name != "Intercept"]

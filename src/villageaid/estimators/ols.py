@@ -17,11 +17,19 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from villageaid.estimators.checks import (
+    check_scale,
+    require_collinear,
+    require_columns,
+    require_frame,
+    require_text,
+    sample_mask,
+)
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import ParsedFormula, model_matrix, parse_formula
 from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, InferenceInputs, collinear_on_gram, compute_vcov
 from villageaid.estimators.jackknife import labels_of, linear_leave_one_out
-from villageaid.estimators.limits import NoVariationError
+from villageaid.estimators.limits import NoVariationError, TooFewError
 from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
@@ -70,6 +78,8 @@ def drop_collinear(X: np.ndarray, names: list[str], raw_ss: np.ndarray, weights:
     """Drop columns that are (nearly) linear combinations of earlier ones, with a note for each."""
     gram = (X * weights[:, None]).T @ X if weights is not None else X.T @ X
     dropped = collinear_on_gram(gram, raw_ss, COLLINEARITY_TOLERANCE)
+    if dropped:
+        require_collinear(gram, raw_ss, dropped, names)
     for j in dropped:
         notes.append(f"term {names[j]} is collinear with the fixed effects or other terms and was dropped")
     if not dropped:
@@ -101,20 +111,24 @@ class FEOLS:
 
     def design(self, extra_columns: tuple[str, ...] = ()) -> Design:
         """Build the estimation sample; ``extra_columns`` (e.g. clusters) must be non-missing too."""
+        require_text(self.formula, "formula", "feols")
+        require_frame(self.data, "feols")
         parsed = parse_formula(self.formula)
         notes: list[str] = []
         names, matrix = model_matrix(self.data, parsed, depvar=parsed.depvar)
-        ok = np.isfinite(matrix).all(axis=1)
         weights = None
         if self.weights is not None:
+            require_columns(self.data, {"weights": self.weights}, "feols")
             weights = self.data[self.weights].to_numpy(dtype=float, na_value=np.nan)
-            ok &= np.isfinite(weights) & (weights > 0)
+        absent = np.zeros(len(self.data), dtype=bool)
         for column in (*[p for fe in parsed.fixed_effects for p in fe.split("^")], *extra_columns):
             if column not in self.data.columns:
                 raise KeyError(f"column {column!r} is not in the data")
-            ok &= self.data[column].notna().to_numpy()
-        if (~ok).any():
-            notes.append(f"{int((~ok).sum()):,} observations removed because of missing values")
+            absent |= self.data[column].isna().to_numpy()
+        ok = sample_mask([matrix], [parsed.depvar, *names], "feols", notes=notes, weights=weights,
+                         weights_column=self.weights, data=self.data, also_missing=absent)
+        if not ok.any():
+            raise TooFewError("feols: no observation is left to estimate from: " + "; ".join(notes))
         fixed = None
         if parsed.fixed_effects:
             fixed = FixedEffects.from_data(self.data, parsed.fixed_effects)
@@ -137,6 +151,7 @@ class FEOLS:
             if weights is not None:
                 weights = weights[ok]
         y = matrix[:, 0].copy()
+        check_scale(names, matrix[:, 1:], "feols", outcome=y, depvar=parsed.depvar)
         raw_ss = (matrix[:, 1:] ** 2).sum(axis=0)
         if fixed is not None:  # absorb in place: the design is ours, no copy needed
             matrix, _ = fixed.demean(matrix, weights, copy=False)
