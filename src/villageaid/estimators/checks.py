@@ -323,6 +323,22 @@ def refuse_infinite(data: pd.DataFrame, columns: Sequence[str], who: str) -> Non
                          f"{'; '.join(problems)}")
 
 
+def require_panel(data: object, who: str, *, refuse_infinite_in: Sequence[str] = (),
+                  **columns: str | Sequence[str] | None) -> pd.DataFrame:
+    """Check a panel estimator's inputs: a non-empty DataFrame, every column argument present, no infinite value.
+
+    ``refuse_infinite_in`` are the columns that may hold no infinite value (periods and cohorts always; outcomes
+    where the estimator refuses rather than drops them).
+    """
+    frame = require_frame(data, who)
+    for argument, value in columns.items():
+        if value is not None and not isinstance(value, str):
+            require_names(value, argument, who)
+    require_columns(frame, dict(columns), who)
+    refuse_infinite(frame, list(refuse_infinite_in), who)
+    return frame
+
+
 def check_scale(names: Sequence[str], columns: np.ndarray, who: str, *, outcome: np.ndarray | None = None,
                 depvar: str = "") -> None:
     """Refuse columns too large or too small to square in float64: they would overflow or be read as collinear.

@@ -26,6 +26,8 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     formula : str
         ``"y ~ x1 + x2"`` in levels; differenced before estimation.
     data : DataFrame
+        Missing values drop the differences they enter (counted in the notes); infinite values are refused
+        (``ValueError`` naming the column and row): a difference with an infinite level is not a number.
     entity, time : str
         Panel identifiers.
     vcov : VarianceEstimator, str or dict

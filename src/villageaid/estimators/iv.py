@@ -360,7 +360,9 @@ def iv_fe(data: pd.DataFrame, *, outcome: str, endogenous: list[str], instrument
     Parameters
     ----------
     data : DataFrame
-        Rows with a missing value in any model column are dropped.
+        Rows with a missing value in any model column are dropped with a counted note, rows with an infinite value
+        with their own counted note naming the columns; empty data and columns too large or small for float64 are
+        refused.
     outcome : str
         Dependent variable.
     endogenous, instruments : list of str

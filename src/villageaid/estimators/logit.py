@@ -58,6 +58,8 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     formula : str
         ``"d ~ x1 + x2"`` (no fixed effects; use ``i(f)`` for dummies); d must be 0/1.
     data : DataFrame
+        Missing values drop their observations with a counted note, infinite ones with their own counted note;
+        empty data is refused.
     vcov : VarianceEstimator, str or dict
         ``IID``, ``HC1`` (default) or one-way ``CRV1`` (module notes); anything else raises ``ValueError``.
     ssc : SSC, optional

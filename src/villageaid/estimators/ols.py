@@ -97,8 +97,13 @@ class FEOLS:
     formula : str
         ``"y ~ x1 + x2 | fe1 + fe2"`` (see :mod:`villageaid.estimators.formula`).
     data : DataFrame
+        Observations with a missing value (outcome, regressors, weights, fixed effects, clusters) are dropped with
+        a counted note; those with an infinite outcome or regressor with their own counted note naming the columns
+        (fixest's convention). Empty data, and a column too large or too small to square in float64 (a problem of
+        scale, not collinearity), are refused. A regressor dropped as collinear is named in the notes.
     weights : str, optional
-        Column of analytic weights.
+        Column of analytic weights: negative or infinite weights are refused (``ValueError`` naming the column and
+        the first row); zero weights drop their observations with a counted note.
     drop_singletons : bool
         Drop observations alone in a fixed-effect group (reghdfe's default). fixest keeps them by
         default, and so does this class, with a note giving their number.
@@ -269,12 +274,14 @@ def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, ssc
         outcomes (``"y1 + y2 ~ x"``) or a stepwise function (``sw``, ``sw0``, ``csw``, ``csw0``) estimate
         several models (see :mod:`villageaid.estimators.multiple`).
     data : DataFrame
+        Missing values drop their observations with a counted note, infinite ones with their own counted note;
+        empty data and badly scaled columns are refused (see :class:`FEOLS`).
     vcov : VarianceEstimator, str or dict, optional
         See :meth:`FEOLS.fit`.
     ssc : SSC, optional
         Small-sample correction (default fixest's).
     weights : str, optional
-        Column of analytic weights.
+        Column of analytic weights (negative or infinite refused; zero dropped with a counted note).
     drop_singletons : bool
         Drop observations alone in a fixed-effect group.
     split, fsplit : str, optional
@@ -302,6 +309,8 @@ def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, ssc
     def fit(text: str, sample: pd.DataFrame) -> RegressionResults:
         return FEOLS(text, sample, weights=weights, drop_singletons=drop_singletons).fit(vcov=vcov, ssc=ssc)
 
+    require_text(formula, "formula", "feols")
+    require_frame(data, "feols")
     if is_multiple(formula, split, fsplit):
         return estimate_multiple(formula, data, fit, split=split, fsplit=fsplit)
     return fit(formula, data)

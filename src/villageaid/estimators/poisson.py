@@ -105,6 +105,8 @@ class FEPoisson:
     formula : str
         ``"y ~ x1 + x2 | fe1 + fe2"``; y must be non-negative (zeros allowed).
     data : DataFrame
+        Missing values drop their observations with a counted note, infinite ones with their own counted note
+        naming the columns; empty data, negative outcomes and columns too large or small for float64 are refused.
     """
 
     formula: str
@@ -327,6 +329,8 @@ def fepois(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, ss
     def fit(text: str, sample: pd.DataFrame) -> RegressionResults:
         return FEPoisson(text, sample).fit(vcov=vcov, ssc=ssc)
 
+    require_text(formula, "formula", "fepois")
+    require_frame(data, "fepois")
     if is_multiple(formula, split, fsplit):
         return estimate_multiple(formula, data, fit, split=split, fsplit=fsplit)
     return fit(formula, data)

@@ -40,6 +40,8 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
     formula : str
         ``"y ~ x1 + x2"`` (no fixed effects).
     data : DataFrame
+        Missing values drop their observations with a counted note, infinite ones with their own counted note;
+        empty data is refused.
     entity, time : str
         Panel identifiers.
     vcov : VarianceEstimator, str or dict
