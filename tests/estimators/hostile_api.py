@@ -58,6 +58,8 @@ class Case:
         Regular expression the message must match (``re.search``); for a success, one of the result's notes.
     in_summary : bool
         For a success: the matching note must also be printed by ``summary()``.
+    absent : str
+        For a success: a regular expression no note may match (e.g. a test refused because of the units).
     """
 
     name: str
@@ -65,6 +67,7 @@ class Case:
     error: type[BaseException] | None
     match: str
     in_summary: bool = False
+    absent: str = ""
 
 
 _rng = np.random.default_rng(29)
@@ -158,6 +161,10 @@ CASES: list[Case] = [
     Case("feols collinear regressor named in notes and summary",
          lambda: feols("y ~ x + x2", CROSS.assign(x2=2 * CROSS["x"])),
          None, r"^term x2 is collinear with the fixed effects or other terms and was dropped$", in_summary=True),
+    Case("feols regressor in units 1e8 apart keeps its overall F test",
+         lambda: feols("y ~ x + big | g", CROSS.assign(big=CROSS["z"] * 1e8)), None, r"", absent=r"no overall F"),
+    Case("feols weights named by a number", lambda: feols("y ~ x", CROSS, weights=1), TypeError,
+         r"feols: weights must be a column name \(a string\), got int 1"),
     Case("feols empty data", lambda: feols("y ~ x", CROSS.iloc[:0]), MissingDataError, r"feols: data has no rows"),
     Case("feols data is a list", lambda: feols("y ~ x", [[1, 2]]), TypeError,
          r"feols: data must be a pandas DataFrame, got list"),

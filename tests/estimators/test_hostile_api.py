@@ -28,8 +28,11 @@ def test_hostile_call(case: Case) -> None:
         else:
             result = case.call()
             notes = [str(note) for note in getattr(result, "notes", ())]
-            matching = [note for note in notes if re.search(case.match, note)]
-            assert matching, f"{case.name}: no note matches {case.match!r}; notes: {notes}"
-            if case.in_summary:
-                assert matching[0] in result.summary().as_text()
+            if case.match:
+                matching = [note for note in notes if re.search(case.match, note)]
+                assert matching, f"{case.name}: no note matches {case.match!r}; notes: {notes}"
+                if case.in_summary:
+                    assert matching[0] in result.summary().as_text()
+            if case.absent:
+                assert not [note for note in notes if re.search(case.absent, note)], f"{case.name}: {notes}"
     assert time.perf_counter() - started < 5, f"{case.name} took too long"

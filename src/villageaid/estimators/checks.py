@@ -98,7 +98,8 @@ def require_columns(data: pd.DataFrame, columns: dict[str, str | Sequence[str] |
     for argument, value in columns.items():
         if value is None:
             continue
-        for name in ([value] if isinstance(value, str) else value):
+        names = value if isinstance(value, list | tuple) else [value]
+        for name in names:
             if not isinstance(name, str):
                 raise TypeError(f"{who}: {argument} must be a column name (a string), got {type(name).__name__} "
                                 f"{_shown(name)}")
