@@ -38,7 +38,7 @@ from villageaid.estimators import (
     wild_cluster_bootstrap,
 )
 from villageaid.estimators.inequality import bootstrap_inequality, gini
-from villageaid.estimators.limits import MissingDataError, TooFewError
+from villageaid.estimators.limits import MissingDataError, NoVariationError, TooFewError
 from villageaid.report.etable import etable
 
 
@@ -207,6 +207,19 @@ CASES: list[Case] = [
     Case("first_difference infinite regressor",
          lambda: first_difference("y ~ x", _with(CROSS, "x", 13, np.inf), entity="unit", time="year"),
          ValueError, r"first_difference: infinite values.*'x' has 1 \(first at row 13: inf\)"),
+    Case("logit collinear regressor named", lambda: logit("d ~ x + x2", CROSS.assign(x2=2 * CROSS["x"])),
+         NoVariationError, r"logit: term\(s\) 'x2' are collinear with the other terms"),
+    Case("logit regressor scaled by 1e200", lambda: logit("d ~ big", CROSS.assign(big=CROSS["x"] * 1e200)),
+         ValueError, r"logit: regressor 'big' is too large"),
+    Case("random_effects collinear regressor named",
+         lambda: random_effects("y ~ x + x2", CROSS.assign(x2=2 * CROSS["x"]), entity="unit", time="year"),
+         NoVariationError, r"random_effects: term\(s\) 'x2' are collinear"),
+    Case("first_difference collinear regressor named by its own name",
+         lambda: first_difference("y ~ x + x2", CROSS.assign(x2=2 * CROSS["x"]), entity="unit", time="year"),
+         None, r"^term x2 is collinear with the fixed effects or other terms and was dropped$", in_summary=True),
+    Case("first_difference regressor scaled by 1e200",
+         lambda: first_difference("y ~ big", CROSS.assign(big=CROSS["x"] * 1e200), entity="unit", time="year"),
+         ValueError, r"first_difference: regressor 'big' is too large"),
     Case("first_difference unknown gaps",
          lambda: first_difference("y ~ x", CROSS, entity="unit", time="year", gaps="weird"),
          ValueError, r"gaps must be 'time' or 'row', got 'weird'"),

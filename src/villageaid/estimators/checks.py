@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.limits import MissingDataError, TooFewError
+from villageaid.estimators.limits import MissingDataError, NoVariationError, TooFewError
 
 #: Upper bound on the numbers a resampling method holds at once: draws × (clusters, groups or observations per
 #: draw). 2**28 float64 numbers are 2 GiB; the project's own analyses use about 1 % of it.
@@ -364,6 +364,20 @@ def check_scale(names: Sequence[str], columns: np.ndarray, who: str, *, outcome:
     for name, largest in zip(names, largest_by_column, strict=True):
         if largest > LARGEST_SCALE or 0 < largest < 1 / LARGEST_SCALE:
             refuse(name, "regressor", float(largest))
+
+
+def refuse_collinear(X: np.ndarray, names: Sequence[str], who: str) -> None:
+    """Refuse regressors that are linear combinations of earlier ones, naming them (estimators that cannot drop them).
+
+    The test is :func:`~villageaid.estimators.inference.collinear_on_gram`'s, the one ``feols`` drops columns by.
+    """
+    from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, collinear_on_gram
+
+    dropped = collinear_on_gram(X.T @ X, (X**2).sum(axis=0), COLLINEARITY_TOLERANCE)
+    if dropped:
+        terms = ", ".join(repr(names[j]) for j in dropped)
+        raise NoVariationError(f"{who}: term(s) {terms} are collinear with the other terms (a linear combination of "
+                               "them, or constant): remove them and refit")
 
 
 def require_collinear(gram: np.ndarray, raw_ss: np.ndarray, dropped: Sequence[int], names: Sequence[str]) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.checks import refuse_infinite, require_columns, require_frame, require_text
+from villageaid.estimators.checks import (
+    check_scale,
+    refuse_infinite,
+    require_columns,
+    require_frame,
+    require_text,
+)
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import RegressionResults
@@ -94,8 +101,12 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     columns = [f"x{j}" for j in range(len(names))]
     diffed = pd.DataFrame(diffs, columns=["dy", *columns])
     diffed[entity] = frame["__entity__"].to_numpy()[1:][consecutive[1:]]
+    usable = np.isfinite(diffs).all(axis=1)
+    check_scale(names, diffs[usable, 1:], "first_difference", outcome=diffs[usable, 0], depvar=parsed.depvar)
     result = feols("dy ~ " + " + ".join(columns), diffed, vcov=choice)
     rename = {"Intercept": "Intercept", **dict(zip(columns, names, strict=True))}
+    # the notes name the differenced columns by their own names, not the internal x0, x1, ...
+    result = replace(result, notes=tuple(_renamed(note, rename) for note in result.notes))
     params = result.params.rename(index=rename)
     cov = result.vcov.rename(index=rename, columns=rename)
     return RegressionResults(
@@ -105,3 +116,8 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
         inference=replace(result.inference, estimator="first_difference", supported=FD_SUPPORTED_VCOV),
         df_resid=result.df_resid, ssc=result.ssc,
     )
+
+
+def _renamed(note: str, rename: dict[str, str]) -> str:
+    """Put the regressors' own names in a note of the feols fit on the internal columns x0, x1, ..."""
+    return re.sub(r"\bterm (x\d+) ", lambda match: f"term {rename.get(match.group(1), match.group(1))} ", note)

@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.checks import require_frame, require_text, sample_mask
+from villageaid.estimators.checks import check_scale, refuse_collinear, require_frame, require_text, sample_mask
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.inference import InferenceInputs, compute_vcov
 from villageaid.estimators.limits import TooFewError
@@ -105,6 +105,8 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     if not set(np.unique(y[ok])) <= {0.0, 1.0}:
         raise ValueError(f"{parsed.depvar} must be 0/1 for a logit")
     y, X = y[ok], X[ok]
+    check_scale(names, X, "logit")
+    refuse_collinear(X, names, "logit")  # statsmodels would stop on a singular matrix without naming the term
     fit = sm.Logit(y, X).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
     beta = np.asarray(fit.params)
     p = 1 / (1 + np.exp(-(X @ beta)))

@@ -7,7 +7,14 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from villageaid.estimators.checks import require_columns, require_frame, require_text, sample_mask
+from villageaid.estimators.checks import (
+    check_scale,
+    refuse_collinear,
+    require_columns,
+    require_frame,
+    require_text,
+    sample_mask,
+)
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.inference import InferenceInputs, cluster_sums, compute_vcov
 from villageaid.estimators.limits import TooFewError
@@ -86,6 +93,8 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
                      also_missing=absent)
     if not ok.any():
         raise TooFewError("random_effects: no observation is left to estimate from: " + "; ".join(notes_list))
+    check_scale(names, X[ok], "random_effects", outcome=y[ok], depvar=parsed.depvar)
+    refuse_collinear(X[ok], names, "random_effects")  # linearmodels would stop on the rank without naming the term
     index = pd.MultiIndex.from_arrays([data[entity].to_numpy()[ok], data[time].to_numpy()[ok]])
     fit = RandomEffects(pd.Series(y[ok], index=index, name=parsed.depvar),
                         pd.DataFrame(X[ok], index=index, columns=names)).fit(small_sample=True)
