@@ -34,6 +34,7 @@ from villageaid.estimators import (
     random_effects,
     romano_wolf,
     solve_assignment,
+    treated_clusters,
     twfe_event_study,
     wild_cluster_bootstrap,
 )
@@ -270,6 +271,8 @@ CASES: list[Case] = [
          lambda: pretrend_power(BETA, SIGMA, TIMES, delta=np.array([np.inf, 0.0, 0.0])), ValueError,
          r"pretrend_power: delta has 1 non-finite entries .*delta\[0\] = inf"),
     # --- wild_cluster_bootstrap ------------------------------------------------------------------------------------
+    Case("treated_clusters of a list", lambda: treated_clusters([1, 2], "d", "g"), TypeError,
+         r"treated_clusters: data must be a pandas DataFrame, got list"),
     Case("wild bootstrap one cluster", _wcb(cluster="one"), TooFewError, r"at least two clusters of 'one', found 1"),
     Case("wild bootstrap 10^9 draws", _wcb(draws=10**9, enumerate_all=False), ValueError,
          r"wild_cluster_bootstrap: draws=1,000,000,000 .*447\.0 GiB.*the bound is 268,435,456 numbers \(2 GiB\)"),

@@ -33,6 +33,7 @@ import pandas as pd
 
 from villageaid.estimators.checks import (
     require_draws,
+    require_frame,
     require_int,
     require_level,
     require_real,
@@ -390,6 +391,7 @@ def treated_clusters(data: pd.DataFrame, treatment: str, cluster: str | Sequence
     >>> treated_clusters(data, "aid", "township")
     2
     """
+    require_frame(data, "treated_clusters")
     columns = _as_columns(cluster, "cluster")
     for column in (treatment, *columns):
         if column not in data.columns:
