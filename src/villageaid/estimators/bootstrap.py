@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.checks import (
+    require_clusters,
     require_draws,
     require_frame,
     require_int,
@@ -42,7 +43,6 @@ from villageaid.estimators.checks import (
 )
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.inference import cluster_codes, cluster_sums, clustered_factor, counted_parameters
-from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.ols import FEOLS
 from villageaid.estimators.results import DescriptiveResults, RegressionResults
 from villageaid.estimators.summary import TIDY_COLUMNS
@@ -511,16 +511,14 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     sums = _ClusterSums(X, y, codes, j, design.fixed)
     n, k = X.shape
     G = sums.G
-    if G < 2:
-        raise TooFewError(f"the wild cluster bootstrap needs at least two clusters of {cluster!r}, found {G}")
+    require_clusters(G, "the wild cluster bootstrap", kind=f"clusters of {cluster!r}")
     boot: _ClusterSums | _SubclusterSums = sums
     groups = G
     if boot_columns:
         boot_codes = _bootstrap_group_codes(design.data, boot_columns)
         groups = int(boot_codes.max()) + 1
-        if groups < 2:
-            raise TooFewError(f"the subcluster wild bootstrap needs at least two groups of bootstrap_cluster "
-                              f"{' × '.join(boot_columns)}, found {groups}")
+        require_clusters(groups, "the subcluster wild bootstrap",
+                         kind=f"groups of bootstrap_cluster {' × '.join(boot_columns)}")
         _require_nested(design.data, boot_codes, codes, boot_columns, cluster)
         if groups > G:  # nested and as many groups as clusters: the same partition, the cluster-level algebra
             boot = _SubclusterSums(sums, boot_codes)

@@ -174,11 +174,15 @@ def require_draws(draws: object, per_draw: int, who: str, *, argument: str = "dr
     return count
 
 
-def require_clusters(groups: int, who: str, argument: str, column: object) -> None:
-    """Refuse a clustered variance or a cluster bootstrap with fewer than two clusters."""
+def require_clusters(groups: int, subject: str, *, kind: str = "clusters") -> None:
+    """Refuse a clustered variance or a cluster bootstrap with fewer than two clusters (``TooFewError``).
+
+    With one cluster the cluster sums of the scores are their total, zero at the estimate: the variance would be
+    zero (or rounding noise such as 2.6e-16) rather than undefined. The message reads "{subject} needs at least
+    two {kind}, found {groups}".
+    """
     if groups < 2:
-        raise TooFewError(f"{who}: {argument} {column!r} has {groups} cluster(s) in the estimation sample; a clustered "
-                          "variance or a cluster bootstrap needs at least two")
+        raise TooFewError(f"{subject} needs at least two {kind}, found {groups}")
 
 
 def _entries(bad: np.ndarray, argument: str, values: np.ndarray, labels: Sequence[object] | None = None) -> str:
