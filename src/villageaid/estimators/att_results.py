@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from villageaid.estimators.checks import require_clusters
 from villageaid.estimators.inference import cluster_sums, influence_standard_errors, influence_vcov
 from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.results import VarianceResults
@@ -117,8 +118,7 @@ def influence_variance(variance: VcovSpec | None, ssc: SSC | None, unit_frame: p
                              f"re-cluster by: {', '.join([unit, *[c for c in unit_frame.columns if c != unit]])}")
         codes = pd.factorize(unit_frame[name].to_numpy())[0].astype(np.int64)
     groups = int(codes.max()) + 1 if len(codes) else 0
-    if groups < 2:
-        raise TooFewError(f"att_gt: clustering by {name!r} needs at least two clusters, found {groups}")
+    require_clusters(groups, f"att_gt: clustering by {name!r}")
     return InfluenceVariance(choice, used, codes, {name: groups}, bootstrap, unit_frame, unit)
 
 

@@ -31,9 +31,18 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import (
+    require_clusters,
+    require_draws,
+    require_frame,
+    require_int,
+    require_level,
+    require_real,
+    require_seed,
+    require_text,
+)
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.inference import cluster_codes, cluster_sums, clustered_factor, counted_parameters
-from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.ols import FEOLS
 from villageaid.estimators.results import DescriptiveResults, RegressionResults
 from villageaid.estimators.summary import TIDY_COLUMNS
@@ -382,6 +391,7 @@ def treated_clusters(data: pd.DataFrame, treatment: str, cluster: str | Sequence
     >>> treated_clusters(data, "aid", "township")
     2
     """
+    require_frame(data, "treated_clusters")
     columns = _as_columns(cluster, "cluster")
     for column in (treatment, *columns):
         if column not in data.columns:
@@ -414,7 +424,8 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     draws : int
         Bootstrap draws B. With Rademacher weights and 2^G ≤ B (G the number of bootstrap groups: clusters, or
         ``bootstrap_cluster`` groups), all 2^G sign patterns are enumerated instead (the exact bootstrap
-        distribution).
+        distribution). The draws are held in memory: B × (G + 2 × clusters) numbers may not exceed
+        :data:`~villageaid.estimators.checks.MAX_DRAW_CELLS` (2 GiB), else ``ValueError`` stating the bound.
     weights : {"rademacher", "webb"}
         Webb's six-point weights are recommended with fewer than about 12 bootstrap groups.
     restricted : bool
@@ -470,6 +481,17 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     >>> sub.bootstrap_groups, sub.clusters, sub.full_enumeration
     (40, 8, False)
     """
+    who = "wild_cluster_bootstrap"
+    require_text(term, "term", who)
+    require_text(cluster, "cluster", who)
+    require_real(null, "null", who)
+    require_int(draws, "draws", who, minimum=1)
+    require_level(conf_level, who)
+    require_seed(seed, who)
+    if weights not in ("rademacher", "webb"):
+        raise ValueError(f"unknown weights {weights!r}: use 'rademacher' or 'webb'")
+    if not isinstance(model, FEOLS | RegressionResults):
+        raise TypeError(f"{who}: model must be an FEOLS model or results of feols, got {type(model).__name__}")
     if isinstance(model, RegressionResults):
         if not isinstance(model.model, FEOLS):
             raise ValueError(f"the wild cluster bootstrap needs a linear model fitted by feols, not {model.estimator}")
@@ -489,16 +511,14 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     sums = _ClusterSums(X, y, codes, j, design.fixed)
     n, k = X.shape
     G = sums.G
-    if G < 2:
-        raise TooFewError(f"the wild cluster bootstrap needs at least two clusters of {cluster!r}, found {G}")
+    require_clusters(G, "the wild cluster bootstrap", kind=f"clusters of {cluster!r}")
     boot: _ClusterSums | _SubclusterSums = sums
     groups = G
     if boot_columns:
         boot_codes = _bootstrap_group_codes(design.data, boot_columns)
         groups = int(boot_codes.max()) + 1
-        if groups < 2:
-            raise TooFewError(f"the subcluster wild bootstrap needs at least two groups of bootstrap_cluster "
-                              f"{' × '.join(boot_columns)}, found {groups}")
+        require_clusters(groups, "the subcluster wild bootstrap",
+                         kind=f"groups of bootstrap_cluster {' × '.join(boot_columns)}")
         _require_nested(design.data, boot_codes, codes, boot_columns, cluster)
         if groups > G:  # nested and as many groups as clusters: the same partition, the cluster-level algebra
             boot = _SubclusterSums(sums, boot_codes)
@@ -508,6 +528,10 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
     factor = clustered_factor(small_sample, n, K, G)  # the CRV1 factor of the core, so t is the estimate's own
 
     full = weights == "rademacher" and (2**groups <= draws if enumerate_all is None else enumerate_all)
+    # held at once: the weights (draws × groups) and, restricted, two sets of scores (draws × clusters)
+    require_draws(2**groups if full else draws, groups + 2 * G, who,
+                  argument=f"enumerate_all ({groups} groups, 2^{groups} sign patterns)" if full else "draws",
+                  what="bootstrap weights and cluster scores")
     if full:
         v = np.array(list(itertools.product([-1.0, 1.0], repeat=groups)))
     else:

@@ -33,6 +33,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from villageaid.estimators.checks import require_draws, require_finite_array, require_seed
+
 Form = Literal["standard", "generalized", "wagstaff", "erreygers"]
 
 #: Forms accepted by :func:`concentration_index` and friends.
@@ -120,8 +122,8 @@ def _matrix(matrix: ArrayLike, n: int, bounds: tuple[float, float] | None) -> np
         raise ValueError(f"values have {values.shape[0]} rows but rank_by has {n} units")
     if values.shape[1] == 0:
         raise ValueError("the matrix has no columns")
-    if not np.isfinite(values).all():
-        raise ValueError("values contain NaN or infinite entries: concentration indices need finite values")
+    if not np.isfinite(values).all():  # named entries, as every estimator's check (module checks)
+        require_finite_array(values, "values", "concentration indices (which need finite values)")
     if bounds is not None and ((values < bounds[0]).any() or (values > bounds[1]).any()):
         raise ValueError(f"values lie outside the bounds [{bounds[0]}, {bounds[1]}]")
     return values
@@ -322,10 +324,12 @@ def concentration_bootstrap(matrix: ArrayLike, rank_by: ArrayLike, *, draws: int
         raise ValueError(f"draws must be an integer >= 1, got {draws!r}")
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")
+    require_seed(seed, "concentration_bootstrap")
     keys = _ranking(rank_by)
     checked = _check_form(form, bounds)
     values = _matrix(matrix, keys.size, checked)
     n, columns = values.shape
+    require_draws(draws, columns, "concentration_bootstrap", what="indices")  # the draws' indices are held
     split = None if groups is None else _group_columns(groups, columns)
     estimate = concentration_indices(values, keys, form=form, bounds=checked)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from villageaid.estimators.checks import require_panel
 from villageaid.estimators.iv import IVResults, iv_fe
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import DelegatedResults, RegressionResults
@@ -95,7 +96,8 @@ def anderson_hsiao(data: pd.DataFrame, *, outcome: str, unit: str, time: str, la
     Parameters
     ----------
     data : DataFrame
-        Long panel; rows with a missing outcome (e.g. the log of a zero) simply drop out.
+        Long panel; rows with a missing or infinite outcome (e.g. the log of a zero) drop out, counted in the
+        notes (as :func:`~villageaid.estimators.iv.iv_fe`); infinite periods are refused.
     outcome : str
         y; its first lag is the persistence term.
     unit, time : str
@@ -134,6 +136,12 @@ def anderson_hsiao(data: pd.DataFrame, *, outcome: str, unit: str, time: str, la
     >>> bool(abs(result.params["L.y"] - 0.5) < 0.15), result.df_t
     (True, 299.0)
     """
+    require_panel(data, "anderson_hsiao", outcome=outcome, unit=unit, time=time, lagged=lagged, exogenous=exogenous,
+                  refuse_infinite_in=(time,))
+    if equations is not None and (not isinstance(equations, pd.Series) or len(equations) != len(data)):
+        raise TypeError(f"anderson_hsiao: equations must be a Series of bool with one value per row of data "
+                        f"({len(data):,}), got {type(equations).__name__}"
+                        + (f" of length {len(equations):,}" if hasattr(equations, "__len__") else ""))
     vcov = CRV1(unit) if vcov is None else vcov
     endogenous = [outcome, *lagged]
     data = data.assign(_equation=True if equations is None else equations.astype(bool).to_numpy())

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import require_choice, require_names, require_panel
 from villageaid.estimators.limits import MissingDataError
 from villageaid.estimators.ols import feols
 from villageaid.estimators.poisson import fepois
@@ -116,7 +117,9 @@ def event_study(data: pd.DataFrame, *, outcome: str, treatment: str, time: str, 
     Parameters
     ----------
     data : DataFrame
-        A panel.
+        A panel. Missing and infinite values in the model's columns drop their observations with counted notes
+        (as :func:`~villageaid.estimators.feols` and :func:`~villageaid.estimators.fepois`); infinite periods are
+        refused.
     outcome, treatment, time, unit : str
         Columns: the outcome, the (binary or continuous) treatment whose effect may vary by period, the
         period and the unit identifiers.
@@ -148,6 +151,10 @@ def event_study(data: pd.DataFrame, *, outcome: str, treatment: str, time: str, 
     >>> study.pre_trend_test().df_num
     2
     """
+    require_panel(data, "event_study", outcome=outcome, treatment=treatment, time=time, unit=unit,
+                  fixed_effects=fixed_effects, refuse_infinite_in=(time,))
+    require_names(controls, "controls", "event_study")
+    require_choice(estimator, "estimator", ("ols", "ppml"), "event_study")
     fixed_effects = fixed_effects or (unit, time)
     vcov = vcov or CRV1(unit)
     if not (data[time] == reference).any():

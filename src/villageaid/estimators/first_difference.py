@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import (
+    check_scale,
+    refuse_infinite,
+    require_columns,
+    require_frame,
+    require_text,
+)
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import RegressionResults
@@ -25,6 +33,8 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     formula : str
         ``"y ~ x1 + x2"`` in levels; differenced before estimation.
     data : DataFrame
+        Missing values drop the differences they enter (counted in the notes); infinite values are refused
+        (``ValueError`` naming the column and row): a difference with an infinite level is not a number.
     entity, time : str
         Panel identifiers.
     vcov : VarianceEstimator, str or dict
@@ -56,8 +66,11 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     >>> round(float(fit.params["x"]))
     2
     """
+    require_text(formula, "formula", "first_difference")
+    require_frame(data, "first_difference")
+    require_columns(data, {"entity": entity, "time": time}, "first_difference")
     if gaps not in ("time", "row"):
-        raise ValueError("gaps must be 'time' or 'row'")
+        raise ValueError(f"first_difference: gaps must be 'time' or 'row', got {gaps!r}")
     choice = as_vcov(vcov, ssc)
     require_supported("first_difference", choice, FD_SUPPORTED_VCOV)
     if choice.clusters and choice.clusters != (entity,):
@@ -66,6 +79,12 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     if parsed.fixed_effects:
         raise ValueError("first differences take no '| fixed effects' part")
     names, X = model_matrix(data, parsed)
+    if parsed.depvar not in data.columns:
+        raise KeyError(f"dependent variable {parsed.depvar!r} is not in the data")
+    infinite = np.isinf(X).any(axis=0)
+    if infinite.any() or np.isinf(data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)).any():
+        refuse_infinite(pd.DataFrame(X, columns=names).assign(**{parsed.depvar: data[parsed.depvar].to_numpy()})
+                        .set_axis(data.index), [parsed.depvar, *names], "first_difference")
     names = [n for n in names if n != "Intercept"]
     X = X[:, 1:] if parsed.has_intercept else X
     frame = pd.DataFrame(X, columns=names)
@@ -82,8 +101,12 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
     columns = [f"x{j}" for j in range(len(names))]
     diffed = pd.DataFrame(diffs, columns=["dy", *columns])
     diffed[entity] = frame["__entity__"].to_numpy()[1:][consecutive[1:]]
+    usable = np.isfinite(diffs).all(axis=1)
+    check_scale(names, diffs[usable, 1:], "first_difference", outcome=diffs[usable, 0], depvar=parsed.depvar)
     result = feols("dy ~ " + " + ".join(columns), diffed, vcov=choice)
     rename = {"Intercept": "Intercept", **dict(zip(columns, names, strict=True))}
+    # the notes name the differenced columns by their own names, not the internal x0, x1, ...
+    result = replace(result, notes=tuple(_renamed(note, rename) for note in result.notes))
     params = result.params.rename(index=rename)
     cov = result.vcov.rename(index=rename, columns=rename)
     return RegressionResults(
@@ -93,3 +116,8 @@ def first_difference(formula: str, data: pd.DataFrame, *, entity: str, time: str
         inference=replace(result.inference, estimator="first_difference", supported=FD_SUPPORTED_VCOV),
         df_resid=result.df_resid, ssc=result.ssc,
     )
+
+
+def _renamed(note: str, rename: dict[str, str]) -> str:
+    """Put the regressors' own names in a note of the feols fit on the internal columns x0, x1, ..."""
+    return re.sub(r"\bterm (x\d+) ", lambda match: f"term {rename.get(match.group(1), match.group(1))} ", note)

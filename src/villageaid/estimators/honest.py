@@ -30,6 +30,13 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.arp import MomentInequalities, conditional_test, least_favorable_cv, problem_vertices
+from villageaid.estimators.checks import (
+    require_covariance,
+    require_draws,
+    require_finite_array,
+    require_int,
+    require_seed,
+)
 from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.pretrends import _check_inputs
 from villageaid.estimators.results import DescriptiveResults
@@ -395,7 +402,9 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
     Parameters
     ----------
     betahat, sigma : array
-        Event-study coefficients (pre periods first, reference period omitted) and their covariance.
+        Event-study coefficients (pre periods first, reference period omitted) and their covariance. NaN or
+        infinite entries are refused (``ValueError`` naming them), as is a sigma that is not symmetric and
+        positive semi-definite.
     num_pre, num_post : int
         Numbers of pre- and post-period coefficients.
     restriction : {"smoothness", "relative_magnitudes"}
@@ -439,7 +448,13 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
     """
     import warnings
 
-    betahat, sigma = np.asarray(betahat, float), np.asarray(sigma, float)
+    who = "honest_did"
+    betahat = require_finite_array(betahat, "betahat", who, ndim=1)
+    sigma = require_covariance(sigma, who)
+    num_pre, num_post = require_int(num_pre, "num_pre", who), require_int(num_post, "num_post", who)
+    require_int(grid_points, "grid_points", who)
+    require_draws(draws, len(betahat), who, what="coefficients")
+    require_seed(seed, who)
     if restriction not in _RESTRICTIONS:
         raise ValueError(f"unknown restriction {restriction!r}; expected 'smoothness' or 'relative_magnitudes'")
     if bias_direction is not None or monotonicity_direction is not None:
@@ -463,10 +478,12 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
         raise ValueError(f"alpha must lie between 0 and 1, got {alpha}")
     if int(grid_points) < 2:
         raise ValueError(f"grid_points must be 2 or more, got {grid_points}")
+    if grid_bounds is not None:
+        require_finite_array(grid_bounds, "grid_bounds", who)
     if grid_bounds is not None and not float(grid_bounds[0]) < float(grid_bounds[1]):
         raise ValueError(f"grid_bounds must be (lower, upper) with lower < upper, got {grid_bounds}")
-    _check_inputs(betahat, sigma, np.arange(num_pre + num_post))  # square, symmetric, positive variances
-    l_vec = np.eye(num_post)[0] if l_vec is None else np.asarray(l_vec, float)
+    _check_inputs(betahat, sigma, np.arange(num_pre + num_post), who)  # finite, symmetric, positive semi-definite
+    l_vec = np.eye(num_post)[0] if l_vec is None else require_finite_array(l_vec, "l_vec", who)
     if not np.any(l_vec != 0):
         raise ValueError("l_vec must have a non-zero weight")
     if grid is None:
@@ -476,9 +493,9 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
             grid = np.linspace(0.0, float(np.sqrt(sigma[0, 0])), 10)
         else:
             grid = np.linspace(0.0, smoothness_m_upper_bound(betahat, sigma, num_pre), 10)
-    grid = np.asarray(grid, float)
-    if np.any(grid < 0) or not np.all(np.isfinite(grid)):
-        raise ValueError("values of M must be finite and zero or more")
+    grid = require_finite_array(grid, "grid (the values of M)", who)
+    if np.any(grid < 0):
+        raise ValueError(f"{who}: grid (the values of M) must be zero or more, got {grid[grid < 0][:5].tolist()}")
     post = slice(num_pre, num_pre + num_post)
     sd_theta = float(np.sqrt(l_vec @ sigma[post, post] @ l_vec))
     rows = []

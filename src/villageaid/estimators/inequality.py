@@ -12,16 +12,20 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import require_draws, require_finite_array, require_level, require_seed
 from villageaid.estimators.results import DescriptiveResults
 from villageaid.estimators.summary import TIDY_COLUMNS
 
 
-def _values(x: np.ndarray | pd.Series) -> np.ndarray:
-    values = np.asarray(x, dtype=float)
+def _values(x: np.ndarray | pd.Series, who: str = "inequality measures") -> np.ndarray:
+    """Return the values as a float array: one-dimensional, non-empty, finite, non-negative (else ``ValueError``)."""
+    values = require_finite_array(x, "x", who)  # NaN and infinite values refused, naming them
     if values.ndim != 1 or values.size == 0:
-        raise ValueError("inequality measures need a non-empty one-dimensional array")
-    if np.isnan(values).any() or (values < 0).any():
-        raise ValueError("inequality measures need non-negative values without missing ones")
+        raise ValueError(f"{who}: x must be a non-empty one-dimensional array, got shape {values.shape}")
+    if (values < 0).any():
+        first = int(np.flatnonzero(values < 0)[0])
+        raise ValueError(f"{who}: x must hold non-negative values; {int((values < 0).sum())} are negative "
+                         f"(first x[{first}] = {values[first]:g})")
     return values
 
 
@@ -31,7 +35,7 @@ def gini(x: np.ndarray | pd.Series) -> float:
     Parameters
     ----------
     x : array or Series
-        Non-negative values (e.g. funding per village).
+        Non-negative values (e.g. funding per village); NaN, infinite and negative values are refused.
 
     Returns
     -------
@@ -56,7 +60,7 @@ def theil_t(x: np.ndarray | pd.Series) -> float:
     Parameters
     ----------
     x : array or Series
-        Non-negative values (e.g. funding per village).
+        Non-negative values (e.g. funding per village); NaN, infinite and negative values are refused.
 
     Returns
     -------
@@ -158,7 +162,7 @@ def theil_decomposition(x: np.ndarray | pd.Series, groups: np.ndarray | pd.Serie
     Parameters
     ----------
     x : array or Series
-        Non-negative values (e.g. funding per village).
+        Non-negative values (e.g. funding per village); NaN, infinite and negative values are refused.
     groups : array or Series
         Group label of each value.
 
@@ -172,10 +176,13 @@ def theil_decomposition(x: np.ndarray | pd.Series, groups: np.ndarray | pd.Serie
     >>> parts.within, round(parts.between, 6) == round(parts.total, 6)
     (0.0, True)
     """
-    values = _values(x)
+    values = _values(x, "theil_decomposition")
     labels = np.asarray(groups, dtype=object)
     if labels.shape != values.shape:
-        raise ValueError("x and groups must have the same length")
+        raise ValueError(f"theil_decomposition: x and groups must have the same length, got {values.shape} and "
+                         f"{labels.shape}")
+    if pd.isna(labels).any():
+        raise ValueError(f"theil_decomposition: groups has {int(pd.isna(labels).sum())} missing labels")
     total_sum, mean = values.sum(), values.mean()
     rows, between, within = [], 0.0, 0.0
     for label in pd.unique(labels):
@@ -196,7 +203,7 @@ def lorenz_curve(x: np.ndarray | pd.Series) -> pd.DataFrame:
     Parameters
     ----------
     x : array or Series
-        Non-negative values (e.g. funding per village).
+        Non-negative values (e.g. funding per village); NaN, infinite and negative values are refused.
 
     Returns
     -------
@@ -222,7 +229,7 @@ def bootstrap_inequality(x: np.ndarray | pd.Series, *, draws: int = 999, seed: i
     Parameters
     ----------
     x : array or Series
-        Non-negative values (e.g. funding per village).
+        Non-negative values (e.g. funding per village); NaN, infinite and negative values are refused.
     draws : int
         Bootstrap samples.
     seed : int, optional
@@ -238,7 +245,10 @@ def bootstrap_inequality(x: np.ndarray | pd.Series, *, draws: int = 999, seed: i
     >>> result.tidy()["term"].tolist()
     ['gini', 'theil']
     """
-    values = _values(x)
+    values = _values(x, "bootstrap_inequality")
+    require_draws(draws, values.size, "bootstrap_inequality", what="resampled values")
+    require_seed(seed, "bootstrap_inequality")
+    require_level(conf_level, "bootstrap_inequality")
     rng = np.random.default_rng(seed)
     samples = values[rng.integers(0, values.size, size=(draws, values.size))]
     stats = {"gini": np.array([gini(s) for s in samples]), "theil": np.array([theil_t(s) for s in samples])}

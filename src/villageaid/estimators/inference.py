@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import require_clusters
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.vcov import (
@@ -206,8 +207,7 @@ def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResu
     if isinstance(choice, CRV3):
         codes = cluster_codes(inputs.sample, choice.clusters, inputs.known_codes)
         groups = int(codes[0].max()) + 1
-        if groups < 2:
-            raise TooFewError(f"{choice.label}: needs at least two clusters, found {groups}")
+        require_clusters(groups, f"{choice.label}:")
         if inputs.leave_one_out is None:  # guarded by require_supported; kept for estimators built by hand
             raise ValueError(f"{inputs.estimator} has no leave-one-cluster-out computation for CRV3")
         estimates = inputs.leave_one_out(codes[0], choice.cluster)
@@ -227,8 +227,7 @@ def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResu
         return VcovResult(adj * base, t_degrees_of_freedom(ssc, n, K, None, inputs.linear), {}, ssc=ssc)
     codes = cluster_codes(inputs.sample, choice.clusters, inputs.known_codes)
     sizes = [int(c.max()) + 1 for c in codes]
-    if min(sizes[: len(choice.clusters)]) < 2:
-        raise TooFewError(f"{choice.label}: needs at least two clusters, found {min(sizes)}")
+    require_clusters(min(sizes[: len(choice.clusters)]), f"{choice.label}:")
     K = counted_parameters(ssc, k, inputs.fixed, inputs.absorbed, codes[: len(choice.clusters)])
     _require_residual_df(n, K, choice, ssc)
     adj = (n - 1) / (n - K) if ssc.adj else 1.0

@@ -29,6 +29,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import (
+    check_scale,
+    require_frame,
+    require_level,
+    require_names,
+    require_text,
+    sample_mask,
+)
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.inference import (
     COLLINEARITY_TOLERANCE,
@@ -39,7 +47,7 @@ from villageaid.estimators.inference import (
     counted_parameters,
 )
 from villageaid.estimators.jackknife import labels_of, undefined_error
-from villageaid.estimators.limits import NoVariationError
+from villageaid.estimators.limits import NoVariationError, TooFewError
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import DelegatedResults, RegressionResults
 from villageaid.estimators.vcov import CRV1, IID, SSC, VcovSpec, as_vcov
@@ -352,7 +360,9 @@ def iv_fe(data: pd.DataFrame, *, outcome: str, endogenous: list[str], instrument
     Parameters
     ----------
     data : DataFrame
-        Rows with a missing value in any model column are dropped.
+        Rows with a missing value in any model column are dropped with a counted note, rows with an infinite value
+        with their own counted note naming the columns; empty data and columns too large or small for float64 are
+        refused.
     outcome : str
         Dependent variable.
     endogenous, instruments : list of str
@@ -386,8 +396,13 @@ def iv_fe(data: pd.DataFrame, *, outcome: str, endogenous: list[str], instrument
     >>> bool(abs(result.params["x"] - 0.5) < 0.1), result.df_t
     (True, 199.0)
     """
-    exogenous, endogenous, instruments = list(exogenous or []), list(endogenous), list(instruments)
-    fixed_effects = tuple(fixed_effects)
+    require_frame(data, "iv_fe")
+    require_text(outcome, "outcome", "iv_fe")
+    endogenous, instruments = require_names(endogenous, "endogenous", "iv_fe"), \
+        require_names(instruments, "instruments", "iv_fe")
+    exogenous = require_names(exogenous or [], "exogenous", "iv_fe")
+    fixed_effects = tuple(require_names(fixed_effects, "fixed_effects", "iv_fe"))
+    require_level(level, "iv_fe", "level")
     if not endogenous:
         raise ValueError("iv_fe needs at least one endogenous regressor")
     if len(instruments) < len(endogenous):
@@ -405,13 +420,17 @@ def iv_fe(data: pd.DataFrame, *, outcome: str, endogenous: list[str], instrument
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise KeyError(f"columns not in the data: {missing}")
-    frame = data.loc[data[needed].notna().all(axis=1).to_numpy()].reset_index(drop=True)
-    raw = frame[[outcome, *endogenous, *exogenous, *instruments]].to_numpy(dtype=float)
-    finite = np.isfinite(raw).all(axis=1)
-    if not finite.all():
-        frame, raw = frame.loc[finite].reset_index(drop=True), raw[finite]
-    notes = [f"{len(data) - len(frame):,} observations removed because of missing values"] if len(frame) < len(data) \
-        else []
+    model_columns = [outcome, *endogenous, *exogenous, *instruments]
+    others = [c for c in needed if c not in columns]
+    notes: list[str] = []
+    raw = data[model_columns].to_numpy(dtype=float, na_value=np.nan)
+    ok = sample_mask([raw], model_columns, "iv_fe", notes=notes, data=data,
+                     also_missing=data[others].isna().any(axis=1).to_numpy() if others else None)
+    if not ok.any():
+        raise TooFewError("iv_fe: no observation is left to estimate from: " + "; ".join(notes))
+    frame = data.loc[ok].reset_index(drop=True) if not ok.all() else data.reset_index(drop=True)
+    raw = raw[ok] if not ok.all() else raw
+    check_scale(model_columns[1:], raw[:, 1:], "iv_fe", outcome=raw[:, 0], depvar=outcome)
     fixed = FixedEffects.from_data(frame, fixed_effects) if fixed_effects else None
     if fixed is None:  # an intercept, as the last exogenous regressor
         at = 1 + len(endogenous) + len(exogenous)

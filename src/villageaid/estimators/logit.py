@@ -15,8 +15,10 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import check_scale, refuse_collinear, require_frame, require_text, sample_mask
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.inference import InferenceInputs, compute_vcov
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.vcov import SSC, VcovSpec, as_vcov, require_supported
@@ -56,6 +58,8 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     formula : str
         ``"d ~ x1 + x2"`` (no fixed effects; use ``i(f)`` for dummies); d must be 0/1.
     data : DataFrame
+        Missing values drop their observations with a counted note, infinite ones with their own counted note;
+        empty data is refused.
     vcov : VarianceEstimator, str or dict
         ``IID``, ``HC1`` (default) or one-way ``CRV1`` (module notes); anything else raises ``ValueError``.
     ssc : SSC, optional
@@ -80,6 +84,8 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     """
     import statsmodels.api as sm
 
+    require_text(formula, "formula", "logit")
+    require_frame(data, "logit")
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError("logit takes no '| fixed effects' part; add dummies with i(variable)")
@@ -87,14 +93,20 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     require_supported("logit", choice, SUPPORTED_VCOV)
     names, X = model_matrix(data, parsed)
     y = data[parsed.depvar].astype("float64").to_numpy(na_value=np.nan)
-    ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
+    absent = np.zeros(len(data), dtype=bool)
     for column in choice.clusters:
         if column not in data.columns:
             raise KeyError(f"cluster variable {column!r} is not in the data")
-        ok &= data[column].notna().to_numpy()
+        absent |= data[column].isna().to_numpy()
+    notes_list: list[str] = []
+    ok = sample_mask([y, X], [parsed.depvar, *names], "logit", notes=notes_list, data=data, also_missing=absent)
+    if not ok.any():
+        raise TooFewError("logit: no observation is left to estimate from: " + "; ".join(notes_list))
     if not set(np.unique(y[ok])) <= {0.0, 1.0}:
         raise ValueError(f"{parsed.depvar} must be 0/1 for a logit")
     y, X = y[ok], X[ok]
+    check_scale(names, X, "logit")
+    refuse_collinear(X, names, "logit")  # statsmodels would stop on a singular matrix without naming the term
     fit = sm.Logit(y, X).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
     beta = np.asarray(fit.params)
     p = 1 / (1 + np.exp(-(X @ beta)))
@@ -108,7 +120,7 @@ def logit(formula: str, data: pd.DataFrame, *, vcov: VcovSpec = "hetero", ssc: S
     v = compute_vcov(choice, inputs)
     params = pd.Series(beta, index=names)
     cov = pd.DataFrame(v.matrix, index=names, columns=names)
-    notes = (f"{int((~ok).sum()):,} observations removed because of missing values",) if (~ok).any() else ()
+    notes = tuple(notes_list)
     # Average marginal effects of the slopes and their Jacobian with respect to all coefficients:
     # ∂AME_j/∂b_l = mean(φ(1 − 2p) x_l) b_j + 1[j = l] mean(φ), φ = p(1 − p).
     slopes = [j for j, name in enumerate(names) if name != "Intercept"]

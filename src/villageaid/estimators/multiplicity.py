@@ -44,6 +44,8 @@ def _vector(values: object, name: str) -> np.ndarray:
         raise ValueError(f"{name} is empty: there must be at least one hypothesis (K >= 1)")
     if np.isnan(array).any():
         raise ValueError(f"{name} contains NaN at positions {np.flatnonzero(np.isnan(array)).tolist()}")
+    if np.isinf(array).any():  # e.g. a statistic divided by a zero standard error: refused, not ranked first
+        raise ValueError(f"{name} contains infinite values at positions {np.flatnonzero(np.isinf(array)).tolist()}")
     return array
 
 
@@ -61,6 +63,10 @@ def _draw_matrix(values: object, name: str, k: int) -> np.ndarray:
         rows = np.unique(np.nonzero(np.isnan(array))[0])
         raise ValueError(f"{name} contains NaN in {rows.size} of its {array.shape[0]} draws (first: row {rows[0]}); "
                          "drop or redo those draws first")
+    if np.isinf(array).any():
+        rows = np.unique(np.nonzero(np.isinf(array))[0])
+        raise ValueError(f"{name} contains infinite values in {rows.size} of its {array.shape[0]} draws (first: row "
+                         f"{rows[0]}); drop or redo those draws first")
     return array
 
 

@@ -17,11 +17,19 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from villageaid.estimators.checks import (
+    check_scale,
+    require_collinear,
+    require_columns,
+    require_frame,
+    require_text,
+    sample_mask,
+)
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import ParsedFormula, model_matrix, parse_formula
 from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, InferenceInputs, collinear_on_gram, compute_vcov
 from villageaid.estimators.jackknife import labels_of, linear_leave_one_out
-from villageaid.estimators.limits import NoVariationError
+from villageaid.estimators.limits import NoVariationError, TooFewError
 from villageaid.estimators.multiple import MultipleResults, estimate_multiple, is_multiple
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
@@ -70,6 +78,8 @@ def drop_collinear(X: np.ndarray, names: list[str], raw_ss: np.ndarray, weights:
     """Drop columns that are (nearly) linear combinations of earlier ones, with a note for each."""
     gram = (X * weights[:, None]).T @ X if weights is not None else X.T @ X
     dropped = collinear_on_gram(gram, raw_ss, COLLINEARITY_TOLERANCE)
+    if dropped:
+        require_collinear(gram, raw_ss, dropped, names)
     for j in dropped:
         notes.append(f"term {names[j]} is collinear with the fixed effects or other terms and was dropped")
     if not dropped:
@@ -87,8 +97,13 @@ class FEOLS:
     formula : str
         ``"y ~ x1 + x2 | fe1 + fe2"`` (see :mod:`villageaid.estimators.formula`).
     data : DataFrame
+        Observations with a missing value (outcome, regressors, weights, fixed effects, clusters) are dropped with
+        a counted note; those with an infinite outcome or regressor with their own counted note naming the columns
+        (fixest's convention). Empty data, and a column too large or too small to square in float64 (a problem of
+        scale, not collinearity), are refused. A regressor dropped as collinear is named in the notes.
     weights : str, optional
-        Column of analytic weights.
+        Column of analytic weights: negative or infinite weights are refused (``ValueError`` naming the column and
+        the first row); zero weights drop their observations with a counted note.
     drop_singletons : bool
         Drop observations alone in a fixed-effect group (reghdfe's default). fixest keeps them by
         default, and so does this class, with a note giving their number.
@@ -101,20 +116,24 @@ class FEOLS:
 
     def design(self, extra_columns: tuple[str, ...] = ()) -> Design:
         """Build the estimation sample; ``extra_columns`` (e.g. clusters) must be non-missing too."""
+        require_text(self.formula, "formula", "feols")
+        require_frame(self.data, "feols")
         parsed = parse_formula(self.formula)
         notes: list[str] = []
         names, matrix = model_matrix(self.data, parsed, depvar=parsed.depvar)
-        ok = np.isfinite(matrix).all(axis=1)
         weights = None
         if self.weights is not None:
+            require_columns(self.data, {"weights": self.weights}, "feols")
             weights = self.data[self.weights].to_numpy(dtype=float, na_value=np.nan)
-            ok &= np.isfinite(weights) & (weights > 0)
+        absent = np.zeros(len(self.data), dtype=bool)
         for column in (*[p for fe in parsed.fixed_effects for p in fe.split("^")], *extra_columns):
             if column not in self.data.columns:
                 raise KeyError(f"column {column!r} is not in the data")
-            ok &= self.data[column].notna().to_numpy()
-        if (~ok).any():
-            notes.append(f"{int((~ok).sum()):,} observations removed because of missing values")
+            absent |= self.data[column].isna().to_numpy()
+        ok = sample_mask([matrix], [parsed.depvar, *names], "feols", notes=notes, weights=weights,
+                         weights_column=self.weights, data=self.data, also_missing=absent)
+        if not ok.any():
+            raise TooFewError("feols: no observation is left to estimate from: " + "; ".join(notes))
         fixed = None
         if parsed.fixed_effects:
             fixed = FixedEffects.from_data(self.data, parsed.fixed_effects)
@@ -137,6 +156,7 @@ class FEOLS:
             if weights is not None:
                 weights = weights[ok]
         y = matrix[:, 0].copy()
+        check_scale(names, matrix[:, 1:], "feols", outcome=y, depvar=parsed.depvar)
         raw_ss = (matrix[:, 1:] ** 2).sum(axis=0)
         if fixed is not None:  # absorb in place: the design is ours, no copy needed
             matrix, _ = fixed.demean(matrix, weights, copy=False)
@@ -254,12 +274,14 @@ def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, ssc
         outcomes (``"y1 + y2 ~ x"``) or a stepwise function (``sw``, ``sw0``, ``csw``, ``csw0``) estimate
         several models (see :mod:`villageaid.estimators.multiple`).
     data : DataFrame
+        Missing values drop their observations with a counted note, infinite ones with their own counted note;
+        empty data and badly scaled columns are refused (see :class:`FEOLS`).
     vcov : VarianceEstimator, str or dict, optional
         See :meth:`FEOLS.fit`.
     ssc : SSC, optional
         Small-sample correction (default fixest's).
     weights : str, optional
-        Column of analytic weights.
+        Column of analytic weights (negative or infinite refused; zero dropped with a counted note).
     drop_singletons : bool
         Drop observations alone in a fixed-effect group.
     split, fsplit : str, optional
@@ -287,6 +309,8 @@ def feols(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, ssc
     def fit(text: str, sample: pd.DataFrame) -> RegressionResults:
         return FEOLS(text, sample, weights=weights, drop_singletons=drop_singletons).fit(vcov=vcov, ssc=ssc)
 
+    require_text(formula, "formula", "feols")
+    require_frame(data, "feols")
     if is_multiple(formula, split, fsplit):
         return estimate_multiple(formula, data, fit, split=split, fsplit=fsplit)
     return fit(formula, data)

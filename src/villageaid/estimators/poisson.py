@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import linalg
 from scipy.special import gammaln
 
+from villageaid.estimators.checks import check_scale, require_frame, require_text, sample_mask
 from villageaid.estimators.demean import FixedEffects
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, InferenceInputs, collinear_on_gram, compute_vcov
@@ -104,6 +105,8 @@ class FEPoisson:
     formula : str
         ``"y ~ x1 + x2 | fe1 + fe2"``; y must be non-negative (zeros allowed).
     data : DataFrame
+        Missing values drop their observations with a counted note, infinite ones with their own counted note
+        naming the columns; empty data, negative outcomes and columns too large or small for float64 are refused.
     """
 
     formula: str
@@ -118,20 +121,24 @@ class FEPoisson:
         (see :mod:`villageaid.estimators.jackknife`). ``ssc`` is the small-sample correction (default
         fixest's). Inference is normal (z), as in fixest's ``fepois``.
         """
+        require_text(self.formula, "formula", "fepois")
+        require_frame(self.data, "fepois")
         parsed = parse_formula(self.formula)
         if vcov is None:
             vcov = CRV1(parsed.fixed_effects[0]) if parsed.fixed_effects else HC1()
         choice = as_vcov(vcov, ssc)
+        if parsed.depvar not in self.data.columns:
+            raise KeyError(f"dependent variable {parsed.depvar!r} is not in the data")
         y_all = self.data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)
         names, X_all = model_matrix(self.data, parsed)
-        keep = np.isfinite(y_all) & np.isfinite(X_all).all(axis=1)
+        absent = np.zeros(len(self.data), dtype=bool)
         for column in (*[p for fe in parsed.fixed_effects for p in fe.split("^")], *choice.clusters):
             if column not in self.data.columns:
                 raise KeyError(f"column {column!r} is not in the data")
-            keep &= self.data[column].notna().to_numpy()
-        notes = []
-        if (~keep).any():
-            notes.append(f"{int((~keep).sum()):,} observations removed because of missing values")
+            absent |= self.data[column].isna().to_numpy()
+        notes: list[str] = []
+        keep = sample_mask([y_all, X_all], [parsed.depvar, *names], "fepois", notes=notes, data=self.data,
+                           also_missing=absent)
         if (y_all[keep] < 0).any():
             raise ValueError(f"{parsed.depvar} has negative values; Poisson pseudo-ML needs y >= 0")
         fixed_all = FixedEffects.from_data(self.data, parsed.fixed_effects) if parsed.fixed_effects else None
@@ -152,6 +159,7 @@ class FEPoisson:
         if not keep.any():
             raise TooFewError("fepois: no observation is left to estimate from: " + "; ".join(notes or [
                 "the sample is empty"]))
+        check_scale(names, X, "fepois", outcome=y, depvar=parsed.depvar)
         check = fixed.demean(X)[0] if fixed is not None else X
         _, kept = drop_collinear(check, names, (X**2).sum(axis=0), None, notes)
         X = X[:, [names.index(name) for name in kept]]
@@ -321,6 +329,8 @@ def fepois(formula: str, data: pd.DataFrame, *, vcov: VcovSpec | None = None, ss
     def fit(text: str, sample: pd.DataFrame) -> RegressionResults:
         return FEPoisson(text, sample).fit(vcov=vcov, ssc=ssc)
 
+    require_text(formula, "formula", "fepois")
+    require_frame(data, "fepois")
     if is_multiple(formula, split, fsplit):
         return estimate_multiple(formula, data, fit, split=split, fsplit=fsplit)
     return fit(formula, data)

@@ -25,6 +25,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import require_covariance, require_finite_array, require_real
 from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.results import DescriptiveResults
 from villageaid.estimators.summary import normal_inference
@@ -90,17 +91,16 @@ def _pre_indices(t: np.ndarray, reference: float) -> np.ndarray:
     return pre
 
 
-def _check_inputs(betahat: np.ndarray | None, sigma: np.ndarray, t: np.ndarray) -> None:
-    if sigma.ndim != 2 or sigma.shape[0] != sigma.shape[1]:
-        raise ValueError(f"sigma must be a square matrix, got shape {sigma.shape}")
-    if not np.allclose(sigma, sigma.T, rtol=1e-8, atol=1e-12):
-        raise ValueError("sigma must be symmetric")
+def _check_inputs(betahat: np.ndarray | None, sigma: np.ndarray, t: np.ndarray, who: str = "pretrend_power") -> None:
+    """Refuse non-finite or ill-shaped inputs, naming the offending entries (shared with ``honest_did``)."""
+    if betahat is not None:
+        require_finite_array(betahat, "betahat", who, ndim=1)
+    require_finite_array(t, "t", who, ndim=1)
+    require_covariance(sigma, who)  # square, finite, symmetric, positive variances, positive semi-definite
     if len(t) != sigma.shape[0]:
         raise ValueError(f"t has {len(t)} relative times but sigma is {sigma.shape[0]} × {sigma.shape[0]}")
     if betahat is not None and len(betahat) != len(t):
         raise ValueError(f"betahat has {len(betahat)} coefficients but t has {len(t)} relative times")
-    if np.any(np.diag(sigma) <= 0):
-        raise ValueError("sigma must have positive variances on its diagonal")
 
 
 def pretest_power(delta_pre: np.ndarray, sigma_pre: np.ndarray,
@@ -140,7 +140,7 @@ def slope_for_power(sigma: np.ndarray, t: np.ndarray, *, reference: float = -1, 
     from scipy import optimize
 
     sigma, t = np.asarray(sigma, float), np.asarray(t, float)
-    _check_inputs(None, sigma, t)
+    _check_inputs(None, sigma, t, "slope_for_power")
     pre = _pre_indices(t, reference)
     sigma_pre = sigma[np.ix_(pre, pre)]
     distance = t[pre] - reference
@@ -271,7 +271,10 @@ def pretrend_power(betahat: np.ndarray, sigma: np.ndarray, t: np.ndarray, *, ref
     _check_inputs(betahat, sigma, t)
     if (delta is None) == (slope is None):
         raise ValueError("give exactly one of delta (a hypothesised violation) and slope (a linear one)")
-    delta = slope * (t - reference) if slope is not None else np.asarray(delta, float)
+    if slope is not None:
+        require_real(slope, "slope", "pretrend_power")
+    require_real(critical_value, "critical_value", "pretrend_power", low=0, open_low=True)
+    delta = slope * (t - reference) if slope is not None else require_finite_array(delta, "delta", "pretrend_power")
     if len(delta) != len(t):
         raise ValueError(f"delta has {len(delta)} values but t has {len(t)} relative times")
     pre = _pre_indices(t, reference)

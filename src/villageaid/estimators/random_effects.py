@@ -7,8 +7,17 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import (
+    check_scale,
+    refuse_collinear,
+    require_columns,
+    require_frame,
+    require_text,
+    sample_mask,
+)
 from villageaid.estimators.formula import model_matrix, parse_formula
 from villageaid.estimators.inference import InferenceInputs, cluster_sums, compute_vcov
+from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.vcov import SSC, VcovSpec, as_vcov, require_supported
@@ -38,6 +47,8 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
     formula : str
         ``"y ~ x1 + x2"`` (no fixed effects).
     data : DataFrame
+        Missing values drop their observations with a counted note, infinite ones with their own counted note;
+        empty data is refused.
     entity, time : str
         Panel identifiers.
     vcov : VarianceEstimator, str or dict
@@ -62,6 +73,9 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
     """
     from linearmodels import RandomEffects
 
+    require_text(formula, "formula", "random_effects")
+    require_frame(data, "random_effects")
+    require_columns(data, {"entity": entity, "time": time}, "random_effects")
     parsed = parse_formula(formula)
     if parsed.fixed_effects:
         raise ValueError("random effects takes no '| fixed effects' part")
@@ -69,11 +83,18 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
     require_supported("random_effects", choice, RE_SUPPORTED_VCOV)
     names, X = model_matrix(data, parsed)
     y = data[parsed.depvar].to_numpy(dtype=float, na_value=np.nan)
-    ok = np.isfinite(y) & np.isfinite(X).all(axis=1) & data[entity].notna().to_numpy() & data[time].notna().to_numpy()
+    absent = data[entity].isna().to_numpy() | data[time].isna().to_numpy()
     for column in choice.clusters:
         if column not in data.columns:
             raise KeyError(f"cluster variable {column!r} is not in the data")
-        ok &= data[column].notna().to_numpy()
+        absent |= data[column].isna().to_numpy()
+    notes_list: list[str] = []
+    ok = sample_mask([y, X], [parsed.depvar, *names], "random_effects", notes=notes_list, data=data,
+                     also_missing=absent)
+    if not ok.any():
+        raise TooFewError("random_effects: no observation is left to estimate from: " + "; ".join(notes_list))
+    check_scale(names, X[ok], "random_effects", outcome=y[ok], depvar=parsed.depvar)
+    refuse_collinear(X[ok], names, "random_effects")  # linearmodels would stop on the rank without naming the term
     index = pd.MultiIndex.from_arrays([data[entity].to_numpy()[ok], data[time].to_numpy()[ok]])
     fit = RandomEffects(pd.Series(y[ok], index=index, name=parsed.depvar),
                         pd.DataFrame(X[ok], index=index, columns=names)).fit(small_sample=True)
@@ -93,7 +114,7 @@ def random_effects(formula: str, data: pd.DataFrame, *, entity: str, time: str,
                              absorbed=0, fixed=None, sample=sample, params=beta, rss=float(resid @ resid),
                              linear=False)
     v = compute_vcov(choice, inputs)
-    notes = (f"{int((~ok).sum()):,} observations removed because of missing values",) if (~ok).any() else ()
+    notes = tuple(notes_list)
     return RegressionResults(
         estimator="Random effects", formula=formula, depvar=parsed.depvar, params=pd.Series(beta, index=names),
         vcov=pd.DataFrame(v.matrix, index=names, columns=names), vcov_type=choice.label, nobs=n, df_t=np.inf,

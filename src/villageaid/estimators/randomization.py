@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -43,6 +44,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import refuse_infinite, require_draws, require_level, require_seed
 from villageaid.estimators.multiplicity import ALTERNATIVES
 from villageaid.estimators.summary import TIDY_COLUMNS
 
@@ -283,13 +285,22 @@ def _extreme(null: np.ndarray, observed: float, alternative: str) -> np.ndarray:
     return null <= observed + tolerance
 
 
-def _validate(draws: int, exact_limit: int, alternative: str) -> None:
+def _validate(draws: int, exact_limit: int, alternative: str, statistic: object, seed: object, frame: object,
+              who: str) -> None:
     if alternative not in _ALTERNATIVES:
         raise ValueError(f"unknown alternative {alternative!r}: use one of {', '.join(_ALTERNATIVES)}")
-    if int(draws) != draws or draws < 1:
+    if isinstance(draws, bool) or not isinstance(draws, numbers.Real) or int(draws) != draws or draws < 1:
         raise ValueError(f"draws must be an integer of at least 1, got {draws!r}")
-    if int(exact_limit) != exact_limit or exact_limit < 0:
+    if isinstance(exact_limit, bool) or not isinstance(exact_limit, numbers.Real) or int(exact_limit) != exact_limit \
+            or exact_limit < 0:
         raise ValueError(f"exact_limit must be a non-negative integer, got {exact_limit!r}")
+    if not callable(statistic):
+        raise TypeError(f"{who}: statistic must be a function of a data frame returning a number, got "
+                        f"{type(statistic).__name__}")
+    require_seed(seed, who)
+    # each assignment re-assigns every row: draws × rows is the work (and the assignments' memory) bounded here
+    rows = len(frame) if isinstance(frame, pd.DataFrame) else 1
+    require_draws(int(draws), rows, who, what="rows re-assigned")
 
 
 def _prepare(frame: pd.DataFrame, treatment: str | Sequence[str], strata: str | Sequence[str] | None,
@@ -389,7 +400,7 @@ def permutation_test(statistic: Callable[[pd.DataFrame], float], frame: pd.DataF
     >>> result.assignments, result.exact, result.p_value
     (4, True, 0.5)
     """
-    _validate(draws, exact_limit, alternative)
+    _validate(draws, exact_limit, alternative, statistic, seed, frame, "permutation_test")
     columns, design = _prepare(frame, treatment, strata, clusters)
     observed = _evaluate(statistic, frame)
     generate, _, exact = _assignments(design, draws, seed, exact_limit)
@@ -476,14 +487,14 @@ def permutation_interval(statistic: Callable[[pd.DataFrame], float], frame: pd.D
     >>> bool(low < gap(data) < high)
     True
     """
-    _validate(draws, exact_limit, "two-sided")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    _validate(draws, exact_limit, "two-sided", statistic, seed, frame, "permutation_interval")
+    require_level(level, "permutation_interval", "level")
     if not isinstance(treatment, str):
         raise ValueError("permutation_interval needs one 0/1 treatment column (a column name)")
     columns, design = _prepare(frame, treatment, strata, clusters, outcome=outcome)
     if not pd.api.types.is_numeric_dtype(frame[outcome]) or frame[outcome].isna().any():
         raise ValueError(f"the outcome {outcome!r} must be numeric without missing values")
+    refuse_infinite(frame, [outcome], "permutation_interval")
     d = frame[treatment].to_numpy()
     if not np.isin(d, (0, 1)).all():
         raise ValueError(f"the treatment {treatment!r} must be 0/1 to define a constant additive effect")

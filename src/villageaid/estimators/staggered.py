@@ -27,8 +27,19 @@ from villageaid.estimators.att_results import (
     ATTgtResult,
     influence_variance,
 )
+from villageaid.estimators.checks import (
+    refuse_infinite,
+    require_choice,
+    require_columns,
+    require_draws,
+    require_frame,
+    require_int,
+    require_level,
+    require_names,
+    require_seed,
+)
 from villageaid.estimators.drdid import Method, OverlapError, did_panel
-from villageaid.estimators.limits import NoComparisonError
+from villageaid.estimators.limits import MissingDataError, NoComparisonError
 from villageaid.estimators.vcov import CRV1, HC1, SSC, VcovSpec, as_vcov, require_supported
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
@@ -46,7 +57,9 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     Parameters
     ----------
     data : DataFrame
-        Long panel: one row per unit and period.
+        Long panel: one row per unit and period. Rows with a missing value in a used column are dropped (counted in
+        the notes; the balanced panel then drops their units, also counted); infinite values are refused
+        (``ValueError`` naming the column and row), as is empty data.
     outcome, time, unit, cohort : str
         Columns: outcome, period (integer), unit identifier, first treated period (0 = never treated).
     covariates : list of str, optional
@@ -64,7 +77,9 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     ssc : SSC, optional
         Small-sample correction; by default none (R did's): ``SSC(adj=False, cluster_adj=True)`` adds G/(G − 1).
     bootstrap : bool
-        Add a multiplier bootstrap (Rademacher, ``draws``, ``seed``) for uniform confidence bands.
+        Add a multiplier bootstrap (Rademacher, ``draws``, ``seed``) for uniform confidence bands. The draws of
+        every ATT(g, t) are held in memory: draws × estimates may not exceed
+        :data:`~villageaid.estimators.checks.MAX_DRAW_CELLS` (2 GiB). Clustered by a column with one value: refused.
     conf_level : float
 
     Returns
@@ -84,24 +99,34 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
     >>> bool(abs(simple.overall_estimate - 1.0) < 4 * simple.overall_std_error)
     True
     """
+    who = "att_gt"
+    require_frame(data, who)
     if control_group not in ("never_treated", "not_yet_treated"):
-        raise ValueError("control_group must be 'never_treated' or 'not_yet_treated'")
+        raise ValueError(f"control_group must be 'never_treated' or 'not_yet_treated', got {control_group!r}")
     if method not in ("dr", "reg", "ipw"):
-        raise ValueError("method must be 'dr', 'reg' or 'ipw'")
+        raise ValueError(f"method must be 'dr', 'reg' or 'ipw', got {method!r}")
+    require_choice(base_period, "base_period", ("varying", "universal"), who)
+    require_int(anticipation, "anticipation", who, minimum=0)
+    require_level(conf_level, who)
+    require_seed(seed, who)
+    if bootstrap:
+        require_int(draws, "draws", who, minimum=1)
     if vcov is not None and cluster is not None:
         raise ValueError("give vcov or cluster (a shorthand for vcov=CRV1(cluster)), not both")
     choice = as_vcov(CRV1(cluster) if cluster is not None else (vcov if vcov is not None else HC1()), ssc)
     require_supported("att_gt (influence functions)", choice, SUPPORTED_VCOV)
     cluster = choice.clusters[0] if isinstance(choice, CRV1) and len(choice.clusters) == 1 else None
-    covariates = list(covariates or [])
+    covariates = require_names(covariates or [], "covariates", who)
+    require_columns(data, {"outcome": outcome, "time": time, "unit": unit, "cohort": cohort,
+                           "covariates": covariates, "cluster": cluster}, who)
     needed = list(dict.fromkeys([outcome, time, unit, cohort, *covariates, *([cluster] if cluster else [])]))
-    missing = [c for c in needed if c not in data.columns]
-    if missing:
-        raise KeyError(f"columns not in the data: {missing}")
+    refuse_infinite(data, [outcome, time, cohort, *covariates], who)
     frame = data[needed].dropna()
     notes = []
     if len(frame) < len(data):
         notes.append(f"{len(data) - len(frame):,} rows with missing values dropped")
+    if frame.empty:
+        raise MissingDataError(f"{who}: every row has a missing value in {', '.join(map(repr, needed))}")
     # Balanced panel as a units × periods array, with integer codes instead of pandas group-bys (fast at
     # millions of rows).
     unit_codes, unit_values = pd.factorize(frame[unit], sort=True)
@@ -163,6 +188,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohort: st
                              f"varies for {int(varying.sum())} units (e.g. {', '.join(map(str, units[varying][:5]))})")
         unit_frame[cluster] = by_unit[:, 0]
     cohorts = np.sort(np.unique(G[G > 0]))
+    if bootstrap:  # the draws of every ATT(g, t) are held: draws × cohorts × periods numbers
+        require_draws(draws, len(cohorts) * len(periods), who, what="ATT(g, t) estimates")
     by_period = np.ascontiguousarray(Y.T)  # periods × units
     varying = base_period == "varying"
     tfac = 1 if varying else 0

@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from villageaid.estimators.checks import require_panel
 from villageaid.estimators.limits import MissingDataError, NoComparisonError
 from villageaid.estimators.ols import feols
 from villageaid.estimators.results import DescriptiveResults, ModelBackedResults, RegressionResults
@@ -124,7 +125,8 @@ def twfe_event_study(data: pd.DataFrame, *, outcome: str, time: str, unit: str, 
     Parameters
     ----------
     data : DataFrame
-        Long panel.
+        Long panel. Observations with a missing or infinite outcome are dropped with a counted note (as
+        :func:`~villageaid.estimators.feols`); infinite periods or cohorts are refused.
     outcome, time, unit, cohort : str
         Columns: outcome, period, unit, first treated period (0 = never treated).
     reference : int
@@ -148,6 +150,8 @@ def twfe_event_study(data: pd.DataFrame, *, outcome: str, time: str, unit: str, 
     >>> int(effects.tidy().query("event_time == -1")["estimate"].iloc[0])
     0
     """
+    require_panel(data, "twfe_event_study", outcome=outcome, time=time, unit=unit, cohort=cohort,
+                  refuse_infinite_in=(time, cohort))
     frame = data.copy()
     relative = _relative_time(frame, time, cohort)
     names = _event_dummies(frame, relative, reference, "rel_")
@@ -193,6 +197,8 @@ def sun_abraham(data: pd.DataFrame, *, outcome: str, time: str, unit: str, cohor
     >>> effects.method
     'Sun-Abraham'
     """
+    require_panel(data, "sun_abraham", outcome=outcome, time=time, unit=unit, cohort=cohort,
+                  refuse_infinite_in=(time, cohort))
     frame = data.copy()
     if not (frame[cohort] == 0).any():
         raise NoComparisonError("Sun-Abraham needs never-treated units (cohort 0) as the control")
@@ -273,7 +279,8 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, time: str, unit: st
     Parameters
     ----------
     data : DataFrame
-        Balanced long panel.
+        Balanced long panel. Rows with a missing value are dropped (the panel must stay balanced); infinite values
+        are refused (``ValueError`` naming the column and row).
     outcome, time, unit, cohort : str
         Columns: outcome, period, unit, first treated period (0 = never treated).
 
@@ -293,7 +300,12 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, time: str, unit: st
     >>> bool(abs(bacon.weighted_sum - bacon.twfe_estimate) < 1e-10)
     True
     """
+    require_panel(data, "bacon_decomposition", outcome=outcome, time=time, unit=unit, cohort=cohort,
+                  refuse_infinite_in=(outcome, time, cohort))
     frame = data[[outcome, time, unit, cohort]].dropna()
+    if frame.empty:
+        raise MissingDataError(f"bacon_decomposition: every row has a missing value in {outcome!r}, {time!r}, "
+                               f"{unit!r} or {cohort!r}")
     periods = np.sort(frame[time].unique())
     sizes = frame.groupby(unit)[time].nunique()
     if (sizes != len(periods)).any():

@@ -51,7 +51,7 @@ def wald_from(params: pd.Series, vcov: pd.DataFrame, df_denom: float,
     diff = restriction @ params.to_numpy() - rhs
     middle = restriction @ vcov.to_numpy() @ restriction.T
     q = restriction.shape[0]
-    rank = int(np.linalg.matrix_rank(middle)) if np.isfinite(middle).all() else -1
+    rank = int(np.linalg.matrix_rank(_unit_diagonal(middle))) if np.isfinite(middle).all() else -1
     if rank < q:
         # A clustered variance has rank at most (clusters - 1): with few clusters, many combinations cannot
         # be tested jointly. Refused rather than inverted into a meaningless statistic.
@@ -65,6 +65,19 @@ def wald_from(params: pd.Series, vcov: pd.DataFrame, df_denom: float,
         return WaldTest(statistic / q, q, float(df_denom), float(stats.f.sf(statistic / q, q, df_denom)), "F",
                         hypothesis or "R b = r")
     return WaldTest(statistic, q, np.inf, float(stats.chi2.sf(statistic, q)), "chi2", hypothesis or "R b = r")
+
+
+def _unit_diagonal(matrix: np.ndarray) -> np.ndarray:
+    """Scale a variance matrix to unit diagonal (a correlation matrix) when its variances are positive.
+
+    Its rank is then judged independently of the units of the coefficients: a regressor measured in yuan beside
+    one in 10,000 yuan has variances 10⁸ apart, which numpy's relative rank tolerance would read as rank
+    deficiency (a problem of scale, not of identification).
+    """
+    scale = np.sqrt(np.diag(matrix))
+    if not (scale > 0).all():
+        return matrix
+    return matrix / scale[:, None] / scale[None, :]
 
 
 @dataclass(frozen=True)

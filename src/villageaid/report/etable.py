@@ -92,18 +92,22 @@ class ETable:
                 + (f"<ul>{notes}</ul>" if notes else ""))
 
 
-def _models(models: object) -> list[object]:
+def _models(models: object, argument: str = "models", _position: str = "") -> list[object]:
     """Flatten what etable, coefplot and iplot take: a result, a Column, a collection, or a sequence of those."""
     from villageaid.estimators.multiple import MultipleResults, NotEstimated
 
     if isinstance(models, MultipleResults):
         return [m for m in models if not isinstance(m, NotEstimated)]
     if isinstance(models, list | tuple):
-        return [item for model in models for item in _models(model)]
+        if not _position and not models:
+            raise ValueError(f"{argument} is empty: give at least one result")
+        return [item for i, model in enumerate(models) for item in _models(model, argument, f"{_position}[{i}]")]
     if isinstance(models, Column) or callable(getattr(models, "tidy", None)):
         return [models]
-    raise TypeError(f"expected results with a tidy() method (a fit, an event study, an aggregation...), a "
-                    f"MultipleResults or a sequence of them, got {type(models).__name__}")
+    shown = repr(models)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    raise TypeError(f"{argument}{_position} must be results with a tidy() method (a fit, an event study, an "
+                    f"aggregation...), a MultipleResults or a sequence of them, got {type(models).__name__} {shown}")
 
 
 def _attribute(result: object, name: str, default: object) -> object:
@@ -198,7 +202,14 @@ def etable(models: object, *, labels: Sequence[str] | None = None, terms: Mappin
     >>> table.to_frame().loc["Standard errors"].tolist()
     ['iid', 'clustered (CRV1) by g (20)']
     """
+    if isinstance(digits, bool) or not isinstance(digits, int | np.integer):
+        raise TypeError(f"etable: digits must be a whole number of decimals, got {type(digits).__name__} {digits!r}")
+    if not 0 <= digits <= 15:
+        raise ValueError(f"etable: digits must be from 0 to 15 (float64 holds about 15 significant digits), got "
+                         f"{digits!r}")
     items = _models(models)
+    if labels is not None and (isinstance(labels, str) or not isinstance(labels, Sequence)):
+        raise TypeError(f"etable: labels must be a sequence of column labels, got {type(labels).__name__} {labels!r}")
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"{len(labels)} labels for {len(items)} models")
     columns = [m if isinstance(m, Column) else

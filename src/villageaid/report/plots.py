@@ -61,7 +61,7 @@ def coefplot(results: object, *, terms: Sequence[str] | None = None, labels: Seq
     """
     from villageaid.report.etable import _models, select_terms
 
-    models = [m.result if hasattr(m, "result") and not hasattr(m, "tidy") else m for m in _models(results)]
+    models = [m.result if hasattr(m, "result") and not hasattr(m, "tidy") else m for m in _models(results, "results")]
     labels = list(labels) if labels is not None else [f"({i})" for i in range(1, len(models) + 1)]
     tables = [m.tidy(conf_level) for m in models]
     shown = list(terms) if terms is not None else select_terms(list(dict.fromkeys(
@@ -154,7 +154,7 @@ def iplot(results: object, *, labels: Sequence[str] | None = None, conf_level: f
     """
     from villageaid.report.etable import _models
 
-    models = [m.result if hasattr(m, "result") and not hasattr(m, "tidy") else m for m in _models(results)]
+    models = [m.result if hasattr(m, "result") and not hasattr(m, "tidy") else m for m in _models(results, "results")]
     labels = list(labels) if labels is not None else [type(m).__name__ for m in models]
     ax = _axes(ax)
     width = 0.08 * max(len(models) - 1, 0)
