@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from villageaid import __version__
-from villageaid.workflow.cli import paper, policy, records, studies
+from villageaid.workflow.cli import imports, paper, policy, records, studies
 from villageaid.workflow.cli.common import EXIT_INTERNAL, EXIT_INVALID, UserError, log
 
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    for family in (records, paper, studies, policy):
+    for family in (records, paper, studies, policy, imports):
         family.register(sub)
     return parser
 
