@@ -12,7 +12,6 @@ import pytest
 from tests.conftest import tree_hashes
 from tests.io.importers.fixtures import (
     MERGED_2022,
-    PROJECTS_2021,
     PROJECTS_2022,
     expected_funding,
     project_rows_2022,
@@ -76,11 +75,12 @@ def test_same_project_in_two_ledgers(tmp_path: Path) -> None:
     villages = write_villages(tmp_path / "in")
     files = write_projects(tmp_path / "in")
     third = tmp_path / "in" / "2022年项目台账.csv"
-    third.write_text("项目名称,乡镇,村,资金（万元）,资金来源\n石桥村茶叶加工厂,城关镇,石桥村,20,衔接资金\n", encoding="utf-8")
+    head = "项目名称,乡镇,村,资金（万元）,资金来源\n"
+    third.write_text(head + "石桥村茶叶加工厂,城关镇,石桥村,20,衔接资金\n", encoding="utf-8")
     result = import_projects([*files, third], villages, hmap=load_header_map())
     assert where(result, "project_two_ledgers") == [("2022年项目台账.csv", 2, "项目名称", "石桥村茶叶加工厂")]
     assert result.report.ok  # a warning: the amounts differ
-    third.write_text("项目名称,乡镇,村,资金（万元）,资金来源\n石桥村茶叶加工厂,城关镇,石桥村,50,衔接资金\n", encoding="utf-8")
+    third.write_text(head + "石桥村茶叶加工厂,城关镇,石桥村,50,衔接资金\n", encoding="utf-8")
     result = import_projects([*files, third], villages, hmap=load_header_map())
     assert where(result, "project_recorded_twice") == [("2022年项目台账.csv", 2, "项目名称", "石桥村茶叶加工厂")]
     assert not result.report.ok

@@ -28,7 +28,7 @@ import pandas as pd
 
 from villageaid.io.headers import HeaderMap
 from villageaid.io.importers.common import ImportResult, fill_merged, find_header, link_details, village_linker
-from villageaid.io.normalize import classify_level, parse_dates
+from villageaid.io.normalize import _ADMIN_MARK, _MARK_LEVEL, _NOT_ADMIN, classify_level, parse_dates
 from villageaid.io.problems import Problem
 from villageaid.io.pseudonym import pseudonymize
 from villageaid.io.sheets import cell_text, read_grids
@@ -103,6 +103,24 @@ def unit_strength(name: str, words: dict[str, tuple[str, ...]]) -> tuple[str | N
 def unit_sector(name: str) -> str | None:
     """Return the sector a unit's name shows (enterprise, public institution, party, government), or None."""
     return next((sector for sector, pattern in _SECTOR_RULES if pattern.search(name)), None)
+
+
+def name_level(text: str, user_levels: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
+    """Return the level a unit's name (or level cell) names, as :func:`classify_level` does, and more strictly.
+
+    A name that begins as a central unit but names a lower administrative area too (``中国农业银行W县支行``,
+    ``国家税务总局W县税务局``: a central system's county branch) names two levels: ambiguous, never guessed — unless
+    the user's ``[levels]`` map gives it.
+    """
+    raw = text.strip().replace(" ", "").replace("\u3000", "")
+    if raw in user_levels:
+        return user_levels[raw], ()
+    level, named = classify_level(text, user_levels)
+    if level == "central":
+        lower = [_MARK_LEVEL[m] for m in _ADMIN_MARK.findall(_NOT_ADMIN.sub("", raw))]
+        if lower:
+            return None, tuple(dict.fromkeys(["central", *lower]))
+    return level, named
 
 
 def _unit_key(name: str) -> str:
@@ -228,7 +246,7 @@ def _unit(name: str, level_text: str | None, units: dict, hmap: HeaderMap, words
     key = _unit_key(name)
     if key in units:
         return units[key]["unit_id"]
-    level, named = classify_level(level_text if level_text else name, hmap.levels)
+    level, named = name_level(level_text if level_text else name, hmap.levels)
     column, value = (level_column, level_text) if level_text else (unit_column, name)
     unit_id = f"U{sum(u['unit_id'] is not None for u in units.values()) + 1:03d}"
     if level is None:
