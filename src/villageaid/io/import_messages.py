@@ -51,7 +51,7 @@ IMPORT_MESSAGES: dict[str, tuple[str, str]] = {
                         "经规范化（全半角、“村/村委会/社区”等后缀、空格）后匹配到 {target}"),
     "matches_file": ("matches file: {detail}", "匹配确认文件：{detail}"),
     # --- project lists
-    "merged_filled": ("merged cells {range}: the value {value!s} is filled into rows {rows}",
+    "merged_filled": ("merged cells {range}: the value {value!s} is filled into row(s) {rows}",
                       "合并单元格 {range}：值 {value!s} 已填入第 {rows} 行"),
     "merged_header": ("a merged header cell spanning columns {range}: the header must have one name per column "
                       "(unmerge it and name each column, e.g. 资金（万元）)",

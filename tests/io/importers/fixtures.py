@@ -7,12 +7,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-VILLAGES_CSV = """village_id,county,township,village_name,population
-W001,W县,城关镇,石桥村,800
-W002,W县,城关镇,新民村,1200
-W003,W县,河西乡,红星村,950
-W004,W县,河西乡,新民村,700
-W005,W县,城关镇,柳树社区,1500
+VILLAGES_CSV = """village_id,county,township,village_name,population,distance_to_county_km
+W001,W县,城关镇,石桥村,800,12.5
+W002,W县,城关镇,新民村,1200,8.0
+W003,W县,河西乡,红星村,950,30.2
+W004,W县,河西乡,新民村,700,25.0
+W005,W县,城关镇,柳树社区,1500,3.1
 """
 
 PROJECTS_2022 = "W县2022年衔接推进乡村振兴补助资金项目库.xlsx"
