@@ -143,3 +143,26 @@ def test_panel_command_with_crosswalk(tmp_path: Path) -> None:
         panel = pd.read_parquet(out)
         assert set(panel["village_id"].astype(str)) == {V1, V3}
         assert np.array_equal(panel.loc[panel["village_id"].astype(str) == V1, "merged_from"].unique(), [V2])
+
+
+def test_build_stages_apply_the_crosswalk(tmp_path: Path) -> None:
+    from villageaid.workflow import build
+
+    folder = write_tables(tmp_path / "d", coded_tables())
+    (folder / "crosswalk.csv").write_text(CROSSWALK, encoding="utf-8")
+    config = build.BuildConfig(root=tmp_path / "project", data=folder)
+    build._run_validate(config)
+    assert (config.path(build.VALIDATED) / "crosswalk.parquet").is_file()
+    build._run_panel(config)
+    panel = pd.read_parquet(config.path(build.PANEL))
+    assert set(panel["village_id"].astype(str)) == {V1, V3}
+    assert panel.loc[panel["village_id"].astype(str) == V1, "merged_from"].eq(V2).all()
+
+
+def test_code_problems_render_in_chinese(tmp_path: Path) -> None:
+    tables = coded_tables()
+    tables["villages"] = tables["villages"].replace(f"{V3},520123,", f"{V3},520124,").replace(V2, "52012310120")
+    raw = read_raw(write_tables(tmp_path / "d", tables))
+    lines = [p.format("zh") for p in raw.report.problems if p.code in ("code_prefix", "code_format")]
+    assert any("县级前缀 520123 与“所属县”列不符" in line for line in lines)
+    assert any("村级代码为 12 位数字" in line for line in lines)
