@@ -96,6 +96,9 @@ IMPORT_MESSAGES: dict[str, tuple[str, str]] = {
                               "无法从名称判断部门实力：实力留空（可在表头对照表的 [strength] 中添加该部门）"),
     "unit_strength_ambiguous": ("the unit name names departments of two strengths ({strengths}): strength left "
                                 "empty", "单位名称含有两种实力的部门（{strengths}）：实力留空"),
+    "unit_new": ("no unit of this name in the units table: it is added as a new unit; close names (written to the "
+                 "candidates file — confirm one to use it instead): {candidates}",
+                 "单位表中没有这个名称：作为新单位添加；相近的名称（已写入候选文件，确认其一即改用该单位）：{candidates}"),
     "roster_no_date": ("no start date: add a 驻村时间/选派时间 column or give --start-date",
                        "没有驻村开始时间：请添加“驻村时间/选派时间”列，或使用 --start-date"),
     "unknown_role": ("unknown post: expected 第一书记 or 队员 (工作队员, 工作队长)",

@@ -90,11 +90,14 @@ class NameLinker:
     confirmed : dict, optional
         (county, township, name as written) → identifier, from a confirmed-matches file
         (:func:`read_confirmed`).
+    suffixes : tuple of str
+        Suffixes the normalised step removes (village suffixes by default; none for units).
     """
 
     targets: pd.DataFrame
     kind: str = "village"
     confirmed: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    suffixes: tuple[str, ...] = NAME_SUFFIXES
     candidate_rows: list[dict[str, object]] = field(default_factory=list)
     links: list[dict[str, object]] = field(default_factory=list)
 
@@ -103,7 +106,7 @@ class NameLinker:
         self._ids = frame["id"].astype(str).tolist()
         self._names = frame["name"].astype(object).tolist()
         self._exact = [str(n).strip() if pd.notna(n) else "" for n in self._names]
-        self._norm = [normalize_name(n) if pd.notna(n) else "" for n in self._names]
+        self._norm = [normalize_name(n, self.suffixes) if pd.notna(n) else "" for n in self._names]
         self._county = [normalize_name(c, ("县", "区", "市", "旗")) if "county" in frame and pd.notna(c) else ""
                         for c in (frame["county"] if "county" in frame else [None] * len(frame))]
         self._township = [normalize_township(t) if "township" in frame and pd.notna(t) else ""
@@ -128,7 +131,7 @@ class NameLinker:
         exact = [i for i in scope if self._exact[i] == name.strip()]
         if len(exact) == 1:
             return Link(self._ids[exact[0]], "exact")
-        key = normalize_name(name)
+        key = normalize_name(name, self.suffixes)
         normal = exact or [i for i in scope if self._norm[i] == key]
         if len(normal) == 1:
             return Link(self._ids[normal[0]], "normalised")

@@ -3,6 +3,7 @@ name naming two levels is reported (file, row, column, value), never guessed; in
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -105,3 +106,35 @@ def test_village_names_and_salt_are_required(tmp_path: Path) -> None:
     assert where(result, "name_ambiguous") == [(SHEET, 9, "驻村村名", "新民村委会")]
     result = import_roster([roster], villages, hmap=load_header_map(), salt=SALT)
     assert len(where(result, "roster_no_date")) == 7
+
+
+def test_unit_names_linked_to_a_units_table(tmp_path: Path) -> None:
+    villages = write_villages(tmp_path / "in")
+    roster = write_roster(tmp_path / "in")
+    units = tmp_path / "in" / "units.csv"
+    units.write_text("unit_id,unit_name,level,strength\nU001,W县民政局,县级,一般\nX9,X市财政局,市级,强势\n"
+                     "X10,W县农业农村局 ,县级,强势\n", encoding="utf-8")
+    result = import_roster([roster], villages, hmap=load_header_map(), salt=SALT, start_date="2021-06-01",
+                           units_file=units)
+    assert result.report.ok, result.report.format()
+    table = result.tables["units"]
+    # the given units first (as written), then the names the table does not hold, with ids not already taken
+    assert table["unit_id"].tolist() == ["U001", "X9", "X10", "U002", "U003", "U004"]
+    assert table["unit_name"].tolist()[3:] == ["W县档案馆", "省农业农村厅", "W县妇联"]
+    assert table["level"].tolist()[:3] == ["县级", "市级", "县级"]  # as written: validate maps them
+    assert result.tables["assignments"]["unit_id"].tolist() == ["X9", "X10", "U002", "U003", "U004", "X9", "U001"]
+    links = result.details["units_links.csv"]
+    assert ",X市财政局,X9,exact" in links and ",W县民政局,U001,exact" in links and ",W县档案馆,,new" in links
+    # a close name is never used unconfirmed: 省农业农村厅 is a new unit, W县农业农村局 only its candidate
+    new = [p for p in result.report.problems if p.code == "unit_new"]
+    assert [(p.row, p.value) for p in new] == [(6, "省农业农村厅")]
+    candidates = pd.read_csv(io.StringIO(result.details["units_candidates.csv"]), dtype=str)
+    assert candidates.loc[candidates["name"] == "省农业农村厅", "candidate_id"].tolist()[0] == "X10"
+    # confirmed, the candidate is used
+    candidates["confirm"] = (candidates["name"] == "省农业农村厅") & (candidates["candidate_id"] == "X10")
+    candidates["confirm"] = candidates["confirm"].map({True: "是", False: ""})
+    matches = tmp_path / "matches.csv"
+    candidates.to_csv(matches, index=False)
+    result = import_roster([roster], villages, hmap=load_header_map(), salt=SALT, start_date="2021-06-01",
+                           units_file=units, matches=matches)
+    assert result.tables["assignments"]["unit_id"].tolist() == ["X9", "X10", "U002", "X10", "U003", "X9", "U001"]

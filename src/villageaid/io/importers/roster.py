@@ -22,14 +22,16 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from villageaid.io.headers import HeaderMap
 from villageaid.io.importers.common import ImportResult, fill_merged, find_header, link_details, village_linker
+from villageaid.io.linking import NameLinker, candidates_text, links_text, read_confirmed
 from villageaid.io.normalize import _ADMIN_MARK, _MARK_LEVEL, _NOT_ADMIN, classify_level, parse_dates
-from villageaid.io.problems import Problem
+from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import pseudonymize
 from villageaid.io.sheets import cell_text, read_grids
 from villageaid.schema import ASSIGNMENTS, UNIT_STRENGTHS, UNITS
@@ -141,7 +143,8 @@ def _role(text: str | None, hmap: HeaderMap) -> str | None:
 
 def import_roster(files: list[Path], villages: Path, *, hmap: HeaderMap, salt: bytes | None,
                   header_maps: list[Path] | tuple[Path, ...] = (), matches: Path | None = None,
-                  start_date: str | None = None, county: str | None = None) -> ImportResult:
+                  start_date: str | None = None, county: str | None = None,
+                  units_file: Path | None = None) -> ImportResult:
     """Read announcement lists and return the units and assignments they give, and the report.
 
     Parameters
@@ -162,12 +165,20 @@ def import_roster(files: list[Path], villages: Path, *, hmap: HeaderMap, salt: b
         Start date of postings of lists without a start-date column (the announcement's date).
     county : str, optional
         The county of lists without a county column.
+    units_file : Path, optional
+        A units table the unit names are linked to (exact, normalised, or a confirmed candidate): a linked name
+        is that unit; a name it does not hold becomes a new unit, with a warning naming the close ones (written
+        to the candidates file: confirm one to use it instead). The output units table is this table's rows
+        followed by the new units.
     """
     result = ImportResult()
     report = result.report
     linker = village_linker(villages, hmap, report, matches)
     words = strength_words(header_maps)
     units: dict[str, dict[str, object]] = {}
+    book = _UnitBook(units, hmap, words, report)
+    if units_file is not None:
+        book.load(Path(units_file), matches)
     postings: list[dict[str, object]] = []
     origins: list[dict[str, object]] = []
     if salt is None:
@@ -201,8 +212,9 @@ def import_roster(files: list[Path], villages: Path, *, hmap: HeaderMap, salt: b
                         ok = False
                 if not ok:
                     continue
-                unit_id = _unit(unit_name, cell(cells, "level"), units, hmap, words, report, grid.label, line,  # type: ignore[arg-type]
-                                header[position["unit"]], header[position["level"]] if "level" in position else None)
+                unit_id = book.unit(unit_name, cell(cells, "level"), grid.label, line,  # type: ignore[arg-type]
+                                    header[position["unit"]],
+                                    header[position["level"]] if "level" in position else None)
                 role = _role(post, hmap)
                 if role is None:
                     report.add(Problem.of("error", "assignments", grid.label, line, header[position["post"]], post,
@@ -231,39 +243,100 @@ def import_roster(files: list[Path], villages: Path, *, hmap: HeaderMap, salt: b
         assignments.insert(0, "cadre_id", pseudonymize(assignments.pop("name"), salt))
     else:
         assignments = assignments.drop(columns="name").reindex(columns=_ASSIGNMENT_COLUMNS)
-    result.tables["units"] = pd.DataFrame([u for u in units.values() if u["unit_id"] is not None],
-                                          columns=_UNIT_COLUMNS).reset_index(drop=True)
+    new_units = pd.DataFrame([u for u in units.values() if u["unit_id"] is not None and not u.get("given")],
+                             columns=_UNIT_COLUMNS)
+    result.tables["units"] = (pd.concat([book.given, new_units], ignore_index=True) if len(book.given)
+                              else new_units.reset_index(drop=True))
     result.tables["assignments"] = assignments[_ASSIGNMENT_COLUMNS]
     result.details.update(link_details(linker))
+    if book.linker is not None:
+        result.details["units_links.csv"] = links_text(book.linker.links)
+        result.details["units_candidates.csv"] = candidates_text(book.linker.candidate_rows)
     result.details["rows.csv"] = pd.DataFrame(origins, columns=["assignments_row", "file", "row"]).to_csv(
         index=False, lineterminator="\n")
     return result
 
 
-def _unit(name: str, level_text: str | None, units: dict, hmap: HeaderMap, words: dict, report, label: str,
-          line: int, unit_column: str, level_column: str | None) -> str | None:
-    """Return the unit_id of a unit name, adding the unit (its level, sector and strength) on first sight."""
-    key = _unit_key(name)
-    if key in units:
-        return units[key]["unit_id"]
-    level, named = name_level(level_text if level_text else name, hmap.levels)
-    column, value = (level_column, level_text) if level_text else (unit_column, name)
-    unit_id = f"U{sum(u['unit_id'] is not None for u in units.values()) + 1:03d}"
-    if level is None:
-        if named:
-            report.add(Problem.of("error", "units", label, line, column, value, "unit_level_ambiguous",
-                                  levels=", ".join(named), level_list=named))
-        else:
-            report.add(Problem.of("error", "units", label, line, column, value, "unit_level_unknown"))
-        units[key] = {"unit_id": None}
-        return None
-    strength, strengths = unit_strength(name, words)
-    if strength is None:
-        if strengths:
-            report.add(Problem.of("warning", "units", label, line, unit_column, name, "unit_strength_ambiguous",
-                                  strengths=", ".join(strengths)))
-        else:
-            report.add(Problem.of("warning", "units", label, line, unit_column, name, "unit_strength_unknown"))
-    units[key] = {"unit_id": unit_id, "level": level, "unit_name": name, "sector": unit_sector(name),
-                  "strength": strength}
-    return unit_id
+@dataclass
+class _UnitBook:
+    """The units of an import: those of a given units table and those added from the lists' names."""
+
+    units: dict[str, dict[str, object]]
+    hmap: HeaderMap
+    words: dict[str, tuple[str, ...]]
+    report: ValidationReport
+    given: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_UNIT_COLUMNS))
+    linker: NameLinker | None = None
+
+    def load(self, path: Path, matches: Path | None) -> None:
+        """Read a units table (schema headers or the header map's forms) to link unit names to."""
+        rows = []
+        for grid in read_grids(path, "units", self.report)[:1]:
+            header = grid.header if not grid.has_header else [cell_text(c) or "" for c in grid.cells[0]]
+            body = grid.cells if not grid.has_header else grid.cells[1:]
+            position: dict[str, int] = {}
+            for i, text in enumerate(header):
+                column = self.hmap.resolve("units", text).column
+                if column in _UNIT_COLUMNS and column not in position:
+                    position[column] = i
+            if not {"unit_id", "unit_name"} <= set(position):
+                self.report.add(Problem.of("error", "units", grid.label, 1, None, None, "missing_import_column",
+                                           what="unit_id and unit_name", what_zh="派出单位编号和派出单位名称",
+                                           expected="派出单位编号 (unit_id), 派出单位名称 (unit_name)"))
+                continue
+            for cells in body:
+                values = {c: cell_text(cells[i]) if i < len(cells) else None for c, i in position.items()}
+                if values.get("unit_id"):
+                    rows.append(values)
+        self.given = pd.DataFrame(rows, columns=_UNIT_COLUMNS)
+        targets = pd.DataFrame({"id": self.given["unit_id"], "name": self.given["unit_name"]})
+        confirmed = read_confirmed(matches, "unit", set(targets["id"]), self.report) if matches else {}
+        self.linker = NameLinker(targets, "unit", confirmed, suffixes=())
+
+    def unit(self, name: str, level_text: str | None, label: str, line: int, unit_column: str,
+             level_column: str | None) -> str | None:
+        """Return the unit_id of a unit name, adding the unit (its level, sector and strength) on first sight."""
+        key = _unit_key(name)
+        if key in self.units:
+            return self.units[key]["unit_id"]  # type: ignore[return-value]
+        report = self.report
+        if self.linker is not None:
+            found = self.linker.link(name)
+            self.linker.links.append({"kind": "unit", "file": label, "row": line, "column": unit_column,
+                                      "county": "", "township": "", "name": name, "id": found.target or "",
+                                      "method": found.method if found.target else "new"})
+            if found.target is not None:
+                self.units[key] = {"unit_id": found.target, "given": True}
+                return found.target
+            for cid, cname, score in found.candidates:
+                self.linker.candidate_rows.append({"kind": "unit", "file": label, "row": line, "column": unit_column,
+                                                   "county": "", "township": "", "name": name, "candidate_id": cid,
+                                                   "candidate_name": cname, "score": score, "confirm": ""})
+            if found.candidates:
+                report.add(Problem.of("warning", "units", label, line, unit_column, name, "unit_new",
+                                      candidates=", ".join(f"{n} ({i})" for i, n, _ in found.candidates)))
+        level, named = name_level(level_text if level_text else name, self.hmap.levels)
+        column, value = (level_column, level_text) if level_text else (unit_column, name)
+        taken = set(self.given["unit_id"]) | {u["unit_id"] for u in self.units.values()}
+        number = sum(u["unit_id"] is not None and not u.get("given") for u in self.units.values()) + 1
+        while f"U{number:03d}" in taken:
+            number += 1
+        unit_id = f"U{number:03d}"
+        if level is None:
+            if named:
+                report.add(Problem.of("error", "units", label, line, column, value, "unit_level_ambiguous",
+                                      levels=", ".join(named), level_list=named))
+            else:
+                report.add(Problem.of("error", "units", label, line, column, value, "unit_level_unknown"))
+            self.units[key] = {"unit_id": None}
+            return None
+        strength, strengths = unit_strength(name, self.words)
+        if strength is None:
+            if strengths:
+                report.add(Problem.of("warning", "units", label, line, unit_column, name, "unit_strength_ambiguous",
+                                      strengths=", ".join(strengths)))
+            else:
+                report.add(Problem.of("warning", "units", label, line, unit_column, name, "unit_strength_unknown"))
+        self.units[key] = {"unit_id": unit_id, "level": level, "unit_name": name, "sector": unit_sector(name),
+                           "strength": strength}
+        return unit_id

@@ -60,7 +60,7 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
     """Turn announcement lists into units and assignments."""
     from villageaid.io.importers import import_roster
 
-    _check_inputs(args.files, args.villages, args.out)
+    _check_inputs([*args.files, *([args.units] if args.units else [])], args.villages, args.out)
     try:
         hmap = load_header_map(args.header_map)
         salt = load_salt(args.salt_file)
@@ -68,7 +68,8 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     try:
         result = import_roster(list(args.files), args.villages, hmap=hmap, salt=salt, header_maps=args.header_map,
-                               matches=args.matches, start_date=args.start_date, county=args.county)
+                               matches=args.matches, start_date=args.start_date, county=args.county,
+                               units_file=args.units)
     except ValueError as exc:  # a [strength] section that cannot be read
         raise UserError(str(exc)) from exc
     return _finish(result, args, "roster")
@@ -142,6 +143,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--salt-file", type=Path, default=None,
                    help=f"file holding your secret salt for the cadre ids (or set {SALT_ENV})")
     q.add_argument("--start-date", default=None, help="start date of postings of lists without a 驻村时间 column")
+    q.add_argument("--units", type=Path, default=None,
+                   help="a units table (unit_id, unit_name, ...) the unit names are linked to; names it does not "
+                        "hold become new units (close names written as candidates to confirm)")
     q.set_defaults(func=cmd_import_roster)
 
     p = sub.add_parser("export", help="write the panel for Stata (.dta), R or CSV with the codebook's labels",
