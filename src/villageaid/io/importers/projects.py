@@ -243,27 +243,22 @@ def import_projects(files: list[Path], villages: Path, *, hmap: HeaderMap, match
                 amount_origin = origin.get((r, position["amount"]), (r, position["amount"]))
                 group_key = (amount_origin[0], 0)
                 if group_key not in groups:
-                    if cell_text(raw_amount) is None:
-                        report.add(Problem.of("error", "funding", grid.label, line, amount_header, None,
-                                              "required_missing"))
-                        continue
-                    amount, problem = _amount(raw_amount, factor)
-                    if amount is None:
-                        code = problem or "not_amount"
+                    amount, problem = (None, "required_missing") if cell_text(raw_amount) is None else \
+                        _amount(raw_amount, factor)
+                    if amount is not None and amount < 0:
+                        amount, problem = None, "negative_amount"
+                    if amount is None:  # reported; its villages are still linked, so one run reports everything
                         report.add(Problem.of("error", "funding", grid.label, line, amount_header,
-                                              cell_text(raw_amount), code))
-                        continue
-                    if amount < 0:
-                        report.add(Problem.of("error", "funding", grid.label, line, amount_header,
-                                              cell_text(raw_amount), "negative_amount"))
-                        continue
-                    since_subtotal.append(amount)
-                    sheet_projects.append(amount)
+                                              cell_text(raw_amount), problem or "not_amount"))
+                    else:
+                        since_subtotal.append(amount)
+                        sheet_projects.append(amount)
                     groups[group_key] = {"line": line, "amount": amount, "project": cell_text(cell(cells, "project")),
                                          "year": _year(cell(cells, "year")) or sheet_year,
                                          "year_text": cell_text(cell(cells, "year")),
                                          "source": cell_text(cell(cells, "source")),
-                                         "type": cell_text(cell(cells, "type")), "villages": [], "label": grid.label}
+                                         "type": cell_text(cell(cells, "type")), "villages": [], "label": grid.label,
+                                         "bad": amount is None}
                     order.append(group_key)
                 group = groups[group_key]
                 village_text = cell_text(cell(cells, "village"))
@@ -280,8 +275,6 @@ def import_projects(files: list[Path], villages: Path, *, hmap: HeaderMap, match
                     group["villages"].append((name, stated, unit, share, line, township, county_text))  # type: ignore[union-attr]
             for key in order:
                 group = groups[key]
-                if group.get("bad"):
-                    continue
                 _emit(group, linker, report, rows, origins, seen, source, hmap, header, position, unit_label)
     if totals_excluded:
         report.add(Problem.of("warning", "funding", ", ".join(str(Path(f).name) for f in files), None, None, None,
@@ -330,7 +323,7 @@ def _emit(group: dict, linker: NameLinker, report: ValidationReport, rows: list,
         target = linker.resolve(name, report, table="funding", file=label, row=village_line, column=village_column,
                                 county=county, township=township, candidates_file="import/projects_candidates.csv")
         ids.append(target)
-    if None in ids or not ok:
+    if None in ids or not ok or group["bad"]:
         return
     amounts, problem, detail = _split(group["amount"], [(n, s, u) for n, s, u, *_ in group["villages"]],
                                       [v[3] for v in group["villages"]])
