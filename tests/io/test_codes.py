@@ -166,3 +166,16 @@ def test_code_problems_render_in_chinese(tmp_path: Path) -> None:
     lines = [p.format("zh") for p in raw.report.problems if p.code in ("code_prefix", "code_format")]
     assert any("县级前缀 520123 与“所属县”列不符" in line for line in lines)
     assert any("村级代码为 12 位数字" in line for line in lines)
+
+
+def test_crosswalk_as_a_sheet_of_the_records_workbook(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    with pd.ExcelWriter(folder / "台账.xlsx") as writer:
+        for name, text in coded_tables().items():
+            pd.read_csv(__import__("io").StringIO(text), dtype=str).to_excel(writer, sheet_name=name, index=False)
+        pd.DataFrame({"原代码": [V2], "新代码": [V1], "变更年份": [2021]}).to_excel(writer, sheet_name="合村并居",
+                                                                             index=False)
+    raw = read_raw(folder)
+    assert raw.report.ok, raw.report.format()
+    assert raw.crosswalk is not None and raw.crosswalk.frame["source_file"].tolist() == ["台账.xlsx:合村并居"]

@@ -13,7 +13,9 @@ Codes change as villages merge (合村并居) and are renamed. The optional cros
 one year, a code changed again after it was retired, a code that is not a village of the villages table, each
 reported with file, row, column and value — and applied when the panel is built: every record of a predecessor
 (funding, postings, designations, outcomes) joins its final successor, the predecessor leaves the panel, and the
-successor's ``merged_from`` column names the codes whose history it carries. Without a crosswalk nothing changes.
+successor's ``merged_from`` column names the codes whose history it carries. The successor keeps its own row of
+the villages table as its baseline (write the merged village's baseline there). The crosswalk may also be a sheet
+of a records workbook. Without a crosswalk nothing changes.
 """
 
 from __future__ import annotations
@@ -76,20 +78,23 @@ def code_problem(code: str) -> tuple[str, str, str] | None:
 def read_division_codes(directory: Path, report: ValidationReport) -> dict[str, str]:
     """Read ``division_codes`` (code, name) if the folder has it: name → code of counties and townships."""
     mapping: dict[str, str] = {}
-    for path in _files_named(directory, DIVISION_CODE_STEMS):
-        for grid in read_grids(path, "villages", report):
-            header, rows = _split_header(grid)
-            keys = [normalize_key(h or "") for h in header]
-            code_names = ("code", "代码", "区划代码", "统计用区划代码")
-            code_col = next((i for i, k in enumerate(keys) if k in code_names), None)
-            name_col = next((i for i, k in enumerate(keys) if k in ("name", "名称", "单位名称", "区划名称")), None)
-            if code_col is None or name_col is None:
-                continue
-            for _, cells in rows:
-                code = cell_text(cells[code_col]) if code_col < len(cells) else None
-                name = cell_text(cells[name_col]) if name_col < len(cells) else None
-                if code and name:
-                    mapping[normalize_key(name)] = code
+    code_names = ("code", "代码", "区划代码", "统计用区划代码")
+    name_names = ("name", "名称", "单位名称", "区划名称")
+    for grid in _grids_named(directory, DIVISION_CODE_STEMS, "villages", report):
+        header, rows = _split_header(grid)
+        keys = [normalize_key(h or "") for h in header]
+        code_col = next((i for i, k in enumerate(keys) if k in code_names), None)
+        name_col = next((i for i, k in enumerate(keys) if k in name_names), None)
+        if code_col is None or name_col is None:
+            report.add(Problem.of("error", "villages", grid.label, 1 if grid.has_header else None, None, None,
+                                  "missing_import_column", what="code and name", what_zh="代码和名称",
+                                  expected="code (代码), name (名称)"))
+            continue
+        for _, cells in rows:
+            code = cell_text(cells[code_col]) if code_col < len(cells) else None
+            name = cell_text(cells[name_col]) if name_col < len(cells) else None
+            if code and name:
+                mapping[normalize_key(name)] = code
     return mapping
 
 
@@ -187,6 +192,35 @@ def _files_named(directory: Path, stems: frozenset[str]) -> list[Path]:
             and normalize_key(p.stem) in stems]
 
 
+def _grids_named(directory: Path, stems: frozenset[str], table: str, report: ValidationReport) -> list[Grid]:
+    """Grids of the files named one of ``stems``, and of the sheets so named in the folder's other workbooks.
+
+    A records workbook with a sheet per table may hold the crosswalk (or the division codes) as a sheet: it is
+    read, not ignored. Only the sheet names of a workbook are read to find it.
+    """
+    import openpyxl
+
+    grids: list[Grid] = []
+    named = _files_named(directory, stems)
+    for path in named:
+        grids.extend(read_grids(path, table, report))
+    if not directory.is_dir():
+        return grids
+    for path in sorted(directory.iterdir()):
+        if path in named or path.suffix.lower() not in (".xlsx", ".xlsm") or path.name.startswith((".", "~$")):
+            continue
+        try:
+            book = openpyxl.load_workbook(path, read_only=True)
+            titles = list(book.sheetnames)
+            book.close()
+        except Exception:  # an unreadable workbook is reported by the reading of the records
+            continue
+        wanted = {f"{path.name}:{t}" for t in titles if normalize_key(t) in stems}
+        if wanted:
+            grids.extend(g for g in read_grids(path, table, report) if g.label in wanted)
+    return grids
+
+
 def _split_header(grid: Grid) -> tuple[list[str | None], list[tuple[int, list[object]]]]:
     """Return the header and the data rows (with their row numbers as the file shows them) of a grid."""
     if not grid.has_header:
@@ -199,13 +233,12 @@ def _split_header(grid: Grid) -> tuple[list[str | None], list[tuple[int, list[ob
 
 def read_crosswalk(directory: Path, report: ValidationReport) -> Crosswalk | None:
     """Read the crosswalk of ``directory`` (None when it has none); problems of its cells go into ``report``."""
-    paths = _files_named(directory, CROSSWALK_STEMS)
-    if not paths:
+    grids = _grids_named(directory, CROSSWALK_STEMS, "crosswalk", report)
+    if not grids:
         return None
     records: list[dict[str, object]] = []
-    for path in paths:
-        for grid in read_grids(path, "crosswalk", report):
-            records.extend(_crosswalk_rows(grid, report))
+    for grid in grids:
+        records.extend(_crosswalk_rows(grid, report))
     frame = pd.DataFrame(records, columns=["old_code", "new_code", "year", "change", "note", "source_file",
                                            "source_row", "old_header", "new_header"])
     frame["year"] = frame["year"].astype(np.int64)
