@@ -111,6 +111,13 @@ def test_crosswalk_outcomes_combine(tmp_path: Path) -> None:
     assert row["collective_income"] == pytest.approx(1.6 + 2.4)
     assert row["per_capita_income"] == pytest.approx((9000 * 800 + 6000 * 1200) / 2000)
     assert bool(row["industry_active"]) is True
+    # an unknown part cannot be added: a missing collective income of one merged village leaves the sum missing
+    tables["outcomes"] = tables["outcomes"].replace(f"{V2},2020,2.4,6000,0", f"{V2},2020,,6000,")
+    folder = write_tables(tmp_path / "e", tables)
+    (folder / "crosswalk.csv").write_text(CROSSWALK, encoding="utf-8")
+    raw = read_raw(folder)
+    row = build_panel_with_crosswalk(raw.tables, None, raw.crosswalk).set_index(["village_id", "year"]).loc[(V1, 2020)]
+    assert np.isnan(row["collective_income"]) and bool(row["industry_active"]) is True
 
 
 @pytest.mark.parametrize(("text", "code", "where"), [

@@ -389,24 +389,47 @@ def apply_crosswalk(tables: dict[str, pd.DataFrame], crosswalk: Crosswalk) -> tu
     out["designations"] = designations.drop_duplicates(["village_id", "year", "kind"]).reset_index(drop=True)
     outcomes = tables["outcomes"]
     if not outcomes.empty:
-        weights = (outcomes["village_id"].astype(object).map(population).astype(float)
-                   if population is not None else pd.Series(np.nan, index=outcomes.index))
-        combined = rekey(outcomes)
-        combined["_w"] = weights.to_numpy()
-        combined["_wx"] = combined["_w"] * combined["per_capita_income"].astype(float)
-        group = combined.groupby(["village_id", "year"], sort=False)
-        merged = group.agg(collective_income=("collective_income", lambda s: s.sum(min_count=1)),
-                           _wx=("_wx", lambda s: s.sum(min_count=1) if s.notna().all() else np.nan),
-                           _w=("_w", lambda s: s.sum(min_count=1) if s.notna().all() else np.nan),
-                           _n=("per_capita_income", "size"),
-                           _pc=("per_capita_income", "first"),
-                           industry_active=("industry_active", lambda s: s.astype("boolean").any(skipna=True)
-                                            if s.notna().any() else pd.NA)).reset_index()
-        single = merged["_n"] == 1
-        merged["per_capita_income"] = np.where(single, merged["_pc"].astype(float), merged["_wx"] / merged["_w"])
-        merged["industry_active"] = merged["industry_active"].astype("boolean")
-        out["outcomes"] = merged[list(outcomes.columns)]
+        out["outcomes"] = _combine_outcomes(rekey(outcomes), outcomes, population)
     return out, merged_from
+
+
+def _combine_outcomes(combined: pd.DataFrame, original: pd.DataFrame, population: pd.Series | None
+                      ) -> pd.DataFrame:
+    """Combine the outcomes of one year that several merged villages report (vectorised; the rest pass as they are).
+
+    Collective income is summed (missing if any of them is missing: an unknown part cannot be added), per-capita
+    income is the mean weighted by the villages' populations (missing if a population or an income is missing),
+    and the industry is active if any of them reports it active (missing when none does and one is unknown).
+    """
+    weights = (original["village_id"].astype(object).map(population).astype(float).to_numpy()
+               if population is not None else np.full(len(original), np.nan))
+    keys = ["village_id", "year"]
+    repeated = combined.duplicated(keys, keep=False).to_numpy()
+    if not repeated.any():
+        return combined
+    part = combined.loc[repeated, keys].copy()
+    income = combined.loc[repeated, "collective_income"].astype(float)
+    per_capita = combined.loc[repeated, "per_capita_income"].astype(float)
+    active = combined.loc[repeated, "industry_active"].astype("boolean")
+    part["_ci"] = income.fillna(0.0)
+    part["_ci_missing"] = income.isna()
+    part["_w"] = weights[repeated]
+    part["_wx"] = part["_w"] * per_capita
+    part["_pc_missing"] = per_capita.isna() | np.isnan(part["_w"])
+    part["_true"] = active.fillna(False).astype(bool)
+    part["_unknown"] = active.isna()
+    group = part.groupby(keys, sort=False)
+    summary = group.agg(_ci=("_ci", "sum"), _ci_missing=("_ci_missing", "any"), _wx=("_wx", "sum"),
+                        _w=("_w", "sum"), _pc_missing=("_pc_missing", "any"), _true=("_true", "any"),
+                        _unknown=("_unknown", "any")).reset_index()
+    result = summary[keys].copy()
+    result["collective_income"] = summary["_ci"].where(~summary["_ci_missing"])
+    result["per_capita_income"] = (summary["_wx"] / summary["_w"]).where(~summary["_pc_missing"])
+    industry = pd.array(summary["_true"].to_numpy(), dtype="boolean")
+    industry[(~summary["_true"] & summary["_unknown"]).to_numpy()] = pd.NA
+    result["industry_active"] = industry
+    single = combined.loc[~repeated]
+    return pd.concat([single, result.reindex(columns=single.columns)], ignore_index=True)
 
 
 def add_merged_from(panel: pd.DataFrame, merged_from: dict[str, list[str]]) -> pd.DataFrame:
