@@ -49,6 +49,19 @@ class ImportResult:
     details: dict[str, str] = field(default_factory=dict)
 
 
+#: Formats of the lists an importer reads (a list is a ledger as the county keeps it: a sheet with a header row).
+LIST_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+def read_list(path: Path, table: str, report: ValidationReport) -> list[Grid]:
+    """Read the sheets of one list (CSV or Excel); another format is reported, not read."""
+    if Path(path).suffix.lower() not in LIST_SUFFIXES:
+        report.add(Problem.of("error", table, Path(path).name, None, None, None, "read_failed",
+                              detail="a list is read from CSV or Excel (.xlsx); save it as one of those"))
+        return []
+    return read_grids(Path(path), table, report)
+
+
 def read_villages(path: Path, hmap: HeaderMap, report: ValidationReport) -> pd.DataFrame:
     """Read the villages that names are linked to: a villages table (id, name, county, township).
 

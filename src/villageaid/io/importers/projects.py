@@ -35,12 +35,13 @@ from villageaid.io.importers.common import (
     find_header,
     link_details,
     merged_header_problems,
+    read_list,
     title_year,
     village_linker,
 )
 from villageaid.io.linking import NameLinker, split_names
 from villageaid.io.problems import Problem, ValidationReport
-from villageaid.io.sheets import cell_text, read_grids
+from villageaid.io.sheets import cell_text
 from villageaid.schema import FUNDING, FUNDING_SOURCES
 
 #: Headers of a project list (normalised, without unit and spaces) → field.
@@ -186,7 +187,7 @@ def import_projects(files: list[Path], villages: Path, *, hmap: HeaderMap, match
     totals_excluded = 0
     expected = "项目名称, 村 (or 实施地点), 资金（万元）"
     for path in files:
-        for grid in read_grids(Path(path), "funding", report):
+        for grid in read_list(Path(path), "funding", report):
             found = find_header(grid, PROJECT_HEADERS, ("project", "village", "amount"), report, "funding", expected)
             if found is None:
                 continue

@@ -28,7 +28,14 @@ from pathlib import Path
 import pandas as pd
 
 from villageaid.io.headers import HeaderMap
-from villageaid.io.importers.common import ImportResult, fill_merged, find_header, link_details, village_linker
+from villageaid.io.importers.common import (
+    ImportResult,
+    fill_merged,
+    find_header,
+    link_details,
+    read_list,
+    village_linker,
+)
 from villageaid.io.linking import NameLinker, candidates_text, links_text, read_confirmed
 from villageaid.io.normalize import _ADMIN_MARK, _MARK_LEVEL, _NOT_ADMIN, classify_level, parse_dates
 from villageaid.io.problems import Problem, ValidationReport
@@ -185,7 +192,7 @@ def import_roster(files: list[Path], villages: Path, *, hmap: HeaderMap, salt: b
         report.add(Problem.of("error", "assignments", ", ".join(Path(f).name for f in files), None, None, None,
                               "name_no_salt", env="VILLAGEAID_SALT"))
     for path in files:
-        for grid in read_grids(Path(path), "assignments", report):
+        for grid in read_list(Path(path), "assignments", report):
             found = find_header(grid, ROSTER_HEADERS, ("name", "unit", "post", "village"), report, "assignments",
                                 "姓名, 派出单位, 驻村职务, 驻村村名")
             if found is None:
