@@ -72,8 +72,10 @@ IMPORT_MESSAGES: dict[str, tuple[str, str]] = {
                         "没有年份：该项目没有“年度”，标题中也没有年份，且未给出 --year"),
     "project_no_source": ("no funding source: add a 资金来源 column or give --source",
                           "没有资金来源：请添加“资金来源”列，或使用 --source"),
-    "shares_bad": ("the stated shares of the villages add up to {total}, not 100%",
-                   "各村所占比例之和为 {total}，不是 100%"),
+    "shares_bad": ("the villages' stated shares cannot split the amount: {total}; state a percentage for each "
+                   "(they add up to 100%) or an amount for each (they add up to the project's)",
+                   "各村所注份额无法用于分配资金：{total}；"
+                   "请给每个村注明百分比（合计 100%）或金额（合计等于项目金额）"),
     "split_equally": ("{count} villages and no stated shares: the amount is split equally ({each} {unit} each)",
                       "{count} 个村且未注明比例：资金平均分配（每村 {each} {unit}）"),
     "project_two_ledgers": ("the same project ({project}, {year}) is in {other}: check it is not counted twice",

@@ -131,3 +131,25 @@ def test_fuzzy_candidate_is_used_only_when_confirmed(tmp_path: Path) -> None:
     assert main([*args, "--matches", str(confirmed)]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "funding.csv", dtype={"village_id": str}).iloc[:1, :3],
                                   expected_funding().iloc[:1, :3], check_dtype=False)
+
+
+@pytest.mark.parametrize(("cell", "factor", "expected"), [
+    ("红星村（60%）、新民村（40%）", 1.0, [15.0, 10.0]),
+    ("红星村（15万元）、新民村（10万元）", 1.0, [15.0, 10.0]),
+    ("红星村（60）、新民村（40）", 1.0, [15.0, 10.0]),      # bare numbers adding up to 100: percentages
+    ("红星村（20）、新民村（5）", 1.0, [20.0, 5.0]),        # adding up to the amount: amounts in the header's unit
+    ("红星村（0.2）、新民村（0.8）", 1.0, [5.0, 20.0]),     # adding up to 1: fractions
+    ("红星村（200000）、新民村（50000）", 1e-4, [20.0, 5.0]),  # the header in 元
+    ("红星村（30）、新民村（30）", 1.0, None),              # none of these: an error, never a guess
+    ("红星村（60%）、新民村", 1.0, None),
+    ("红星村（60%）、新民村（10万元）", 1.0, None),
+])
+def test_shares(cell: str, factor: float, expected: list[float] | None) -> None:
+    from villageaid.io.importers.projects import _split
+    from villageaid.io.linking import split_names
+
+    amounts, problem, _ = _split(25.0, split_names(cell), [None, None], factor)
+    if expected is None:
+        assert amounts is None and problem == "shares_bad"
+    else:
+        assert amounts == pytest.approx(expected) and problem is None

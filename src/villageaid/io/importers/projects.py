@@ -125,34 +125,51 @@ def _project_type(text: str | None) -> str | None:
     return PROJECT_TYPES.get(key, text)
 
 
-def _split(amount: float, villages: list[tuple[str, float | None, str | None]], row_shares: list[float | None]
+def _split(amount: float, villages: list[tuple[str, float | None, str | None]],
+           row_shares: list[tuple[float, str | None] | None], factor: float | None
            ) -> tuple[list[float] | None, str | None, str]:
-    """Split a project's amount among its villages: by stated shares, else equally.
+    """Split a project's amount (万元) among its villages: by the stated shares, else equally.
 
-    Returns (amounts, problem code or None, detail) — amounts None when the stated shares are unusable.
+    A share is stated in a village's cell (``红星村（60%）``, ``红星村（24万元）``) or in a share column
+    (分配比例). With a unit (%, 万元, 元) it is read in that unit. A bare number is read as a percentage when
+    the numbers add up to 100, as an amount in the header's unit when they add up to the project's amount, as a
+    fraction when they add up to 1 — and is an error otherwise (never guessed).
+
+    Returns (amounts, problem code or None, detail): amounts None when the stated shares are unusable.
     """
     n = len(villages)
-    stated = [s for _, s, _ in villages]
-    units = [u for _, _, u in villages]
+    stated: list[tuple[float, str | None] | None] = [(s, u) if s is not None else None for _, s, u in villages]
     if all(s is None for s in stated) and any(s is not None for s in row_shares):
         stated = list(row_shares)
-        units = ["%" if s is not None and s > 1 else "share" for s in stated]
     if all(s is None for s in stated):
         return [amount / n] * n, ("split_equally" if n > 1 else None), ""
     if any(s is None for s in stated):
         return None, "shares_bad", "some villages have a share and some do not"
-    if all(u in ("%", "％") for u in units) or all(u == "share" for u in units) or all(u is None for u in units):
-        total = sum(stated)  # type: ignore[arg-type]
-        scale = 100.0 if all(u in ("%", "％") for u in units) or total > 1.5 else 1.0
-        if abs(total - scale) > 1e-6 * scale:
-            return None, "shares_bad", f"{total:g}{'%' if scale == 100 else ''}"
-        return [amount * s / scale for s in stated], None, ""  # type: ignore[operator]
-    if all(u in ("万元", "万", "元") for u in units):
-        parts = [s * parse_unit(u).factor for s, u in zip(stated, units, strict=True)]  # type: ignore[operator]
-        if abs(sum(parts) - amount) > 1e-6 * max(1.0, amount):
+    values = [s[0] for s in stated]  # type: ignore[index]
+    units = {s[1] for s in stated}  # type: ignore[index]
+    total = sum(values)
+    if len(units) > 1:
+        return None, "shares_bad", "shares in mixed units"
+    unit = units.pop()
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+    if unit in ("%", "％"):
+        return ([amount * v / 100 for v in values], None, "") if close(total, 100) else (None, "shares_bad",
+                                                                                          f"{total:g}%")
+    if unit is not None:  # 万元, 万, 元
+        parts = [v * parse_unit(unit).factor for v in values]
+        if not close(sum(parts), amount):
             return None, "shares_bad", f"{sum(parts):g} 万元 of {amount:g} 万元"
         return parts, None, ""
-    return None, "shares_bad", "shares in mixed units"
+    if close(total, 100):
+        return [amount * v / 100 for v in values], None, ""
+    if factor is not None and close(total * factor, amount):
+        return [v * factor for v in values], None, ""
+    if close(total, 1):
+        return [amount * v for v in values], None, ""
+    return None, "shares_bad", f"{total:g} (neither 100%, 1, nor the project's amount)"
 
 
 def import_projects(files: list[Path], villages: Path, *, hmap: HeaderMap, matches: Path | None = None,
@@ -259,7 +276,7 @@ def import_projects(files: list[Path], villages: Path, *, hmap: HeaderMap, match
                                          "year_text": cell_text(cell(cells, "year")),
                                          "source": cell_text(cell(cells, "source")),
                                          "type": cell_text(cell(cells, "type")), "villages": [], "label": grid.label,
-                                         "bad": amount is None}
+                                         "bad": amount is None, "factor": factor}
                     order.append(group_key)
                 group = groups[group_key]
                 village_text = cell_text(cell(cells, "village"))
@@ -288,13 +305,15 @@ def import_projects(files: list[Path], villages: Path, *, hmap: HeaderMap, match
     return result
 
 
-def _share(value: object) -> float | None:
+def _share(value: object) -> tuple[float, str | None] | None:
+    """Return a share column's cell: (number, "%" when written with a percent sign, else None), or None."""
     text = cell_text(value)
     if text is None:
         return None
-    text = unicodedata.normalize("NFKC", text).replace("%", "").strip()
+    text = unicodedata.normalize("NFKC", text).strip()
+    unit = "%" if text.endswith("%") else None
     try:
-        return float(text)
+        return float(text.removesuffix("%").strip()), unit
     except ValueError:
         return None
 
@@ -327,7 +346,7 @@ def _emit(group: dict, linker: NameLinker, report: ValidationReport, rows: list,
     if None in ids or not ok or group["bad"]:
         return
     amounts, problem, detail = _split(group["amount"], [(n, s, u) for n, s, u, *_ in group["villages"]],
-                                      [v[3] for v in group["villages"]])
+                                      [v[3] for v in group["villages"]], group["factor"])
     if amounts is None:
         report.add(Problem.of("error", "funding", label, line, village_column, None, "shares_bad", total=detail))
         return
