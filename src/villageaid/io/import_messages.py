@@ -46,9 +46,6 @@ IMPORT_MESSAGES: dict[str, tuple[str, str]] = {
     "name_fuzzy": ("no exact match; candidates written to {file} for you to confirm (an unconfirmed candidate is "
                    "never used): {candidates}",
                    "没有完全相同的名称；候选已写入 {file}，请确认（未确认的候选一律不用）：{candidates}"),
-    "name_normalized": ("matched {target} after normalisation (Unicode forms, suffixes such as 村/村委会/社区, white "
-                        "space)",
-                        "经规范化（全半角、“村/村委会/社区”等后缀、空格）后匹配到 {target}"),
     "matches_file": ("matches file: {detail}", "匹配确认文件：{detail}"),
     # --- project lists
     "merged_filled": ("merged cells {range}: the value {value!s} is filled into row(s) {rows}",
@@ -105,13 +102,7 @@ IMPORT_MESSAGES: dict[str, tuple[str, str]] = {
                        "没有驻村开始时间：请添加“驻村时间/选派时间”列，或使用 --start-date"),
     "unknown_role": ("unknown post: expected 第一书记 or 队员 (工作队员, 工作队长)",
                      "无法识别的职务：应为 第一书记 或 队员（工作队员、工作队长）"),
-    "import_wrote": ("wrote {detail}", "已写入 {detail}"),
     "dta_labels": ("cannot honour the value labels: {detail}", "无法使用取值标签：{detail}"),
 }
-
-#: Chinese forms of the parameters the templates above name.
-ZH_WORDS = {"county": "县", "township": "乡镇", "village": "村", "villages": "村", "village(s)": "村",
-            "unit(s)": "单位", "units": "单位", "subtotal": "小计", "total": "合计", "Subtotal": "小计",
-            "Total": "合计"}
 
 MESSAGES.update(IMPORT_MESSAGES)
