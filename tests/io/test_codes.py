@@ -186,3 +186,22 @@ def test_crosswalk_as_a_sheet_of_the_records_workbook(tmp_path: Path) -> None:
     raw = read_raw(folder)
     assert raw.report.ok, raw.report.format()
     assert raw.crosswalk is not None and raw.crosswalk.frame["source_file"].tolist() == ["台账.xlsx:合村并居"]
+
+
+def test_crosswalk_chain_joins_the_final_successor(tmp_path: Path) -> None:
+    tables = coded_tables()
+    v4 = "520123102202"
+    tables["villages"] += f"{v4},520123,520123102,600,0,0.10,5.0,22.0\n"
+    tables["funding"] += f"{v4},2021,3,county,\n"
+    folder = write_tables(tmp_path / "d", tables)
+    (folder / "crosswalk.csv").write_text(f"old_code,new_code,year\n{V3},{V2},2019\n{V2},{V1},2021\n",
+                                          encoding="utf-8")
+    raw = read_raw(folder)
+    assert raw.report.ok, raw.report.format()
+    panel = build_panel_with_crosswalk(raw.tables, None, raw.crosswalk)
+    assert set(panel["village_id"].astype(str)) == {V1, v4}
+    panel = panel.loc[panel["village_id"].astype(str) == V1]
+    assert panel["merged_from"].eq(f"{V2};{V3}").all()
+    plain = build_panel(raw.tables)
+    predecessors = plain.loc[plain["village_id"].astype(str).isin([V1, V2, V3]), "funding_total"].sum()
+    assert panel["funding_total"].sum() == pytest.approx(predecessors)
