@@ -57,6 +57,9 @@ IMPORT_MESSAGES: dict[str, tuple[str, str]] = {
                   "前 {rows} 行中找不到表头：应有一行含 {expected}"),
     "missing_import_column": ("no column for {what}: expected a header such as {expected}",
                               "缺少“{what_zh}”列：表头应如 {expected}"),
+    "column_twice": ("this column names the {field} as {first} does; {first} is read and this one is not (rename "
+                     "or delete one to choose)",
+                     "该列与“{first}”都对应“{field_zh}”：读取“{first}”，不读取该列（请改名或删除其一）"),
     "no_amount_unit": ("the amount header states no unit: write 万元 or 元 in it (e.g. 资金（万元）), or give "
                        "--amount-unit",
                        "金额列的表头没有注明单位：请写明万元或元（如“资金（万元）”），或使用 --amount-unit"),

@@ -153,3 +153,13 @@ def test_shares(cell: str, factor: float, expected: list[float] | None) -> None:
         assert amounts is None and problem == "shares_bad"
     else:
         assert amounts == pytest.approx(expected) and problem is None
+
+
+def test_header_with_a_year_and_two_amount_columns(tmp_path: Path) -> None:
+    villages = write_villages(tmp_path / "in")
+    ledger = tmp_path / "in" / "plan.csv"
+    ledger.write_text("项目名称,乡镇,村,总投资（万元）,2022年衔接资金（万元）,年度,资金来源\n"
+                      "产业路,城关镇,石桥村,80,50,2022,衔接资金\n", encoding="utf-8")
+    result = import_projects([ledger], villages, hmap=load_header_map())
+    assert where(result, "column_twice") == [("plan.csv", 1, "2022年衔接资金（万元）", None)]
+    assert result.tables["funding"]["amount"].tolist() == [80.0]

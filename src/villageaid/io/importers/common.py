@@ -28,6 +28,11 @@ from villageaid.io.write import write_text
 IMPORT_DIR = "import"
 HEADER_SEARCH_ROWS = 12
 _YEAR_IN_TITLE = re.compile(r"(20\d\d)\s*年")
+#: Chinese names of the fields of the lists (for messages).
+FIELD_ZH = {"project": "项目名称", "county": "县", "township": "乡镇", "village": "村", "amount": "金额",
+            "year": "年度", "source": "资金来源", "type": "项目类型", "share": "分配比例", "name": "姓名",
+            "unit": "派出单位", "level": "单位层级", "post": "驻村职务", "start": "驻村时间"}
+_LEADING_YEAR = re.compile(r"^(19|20)\d\d年(度)?")
 
 
 @dataclass
@@ -120,6 +125,9 @@ def find_header(grid: Grid, vocabulary: dict[str, str], needed: tuple[str, ...],
                 table: str, expected: str) -> tuple[int, dict[str, int], dict[str, str | None], str | None] | None:
     """Find the header row: the first of the first rows naming every ``needed`` field.
 
+    A header may begin with a year (``2022年衔接资金（万元）``). When two columns name one field (``总投资`` and
+    ``衔接资金``), the first is read and a warning names both: nothing is added up or chosen silently.
+
     Returns
     -------
     (row index, field → column, field → stated amount unit, title text above the header), or None (reported).
@@ -128,13 +136,20 @@ def find_header(grid: Grid, vocabulary: dict[str, str], needed: tuple[str, ...],
     for r, cells in enumerate(grid.cells[:HEADER_SEARCH_ROWS]):
         position: dict[str, int] = {}
         units: dict[str, str | None] = {}
+        twice: list[tuple[str, int]] = []
         for c, cell in enumerate(cells):
             key, unit, _ = header_key(cell_text(cell) or "")
-            name = vocabulary.get(key)
+            name = vocabulary.get(key) or vocabulary.get(_LEADING_YEAR.sub("", key))
             if name is not None and name not in position:
                 position[name] = c
                 units[name] = unit
+            elif name is not None:
+                twice.append((name, c))
         if all(n in position for n in needed):
+            for name, c in twice:
+                first = cell_text(cells[position[name]])
+                report.add(Problem.of("warning", table, grid.label, r + 1, cell_text(cells[c]), None,
+                                      "column_twice", first=first, field=name, field_zh=FIELD_ZH.get(name, name)))
             return r, position, units, " ".join(title_parts) or None
         title_parts.extend(t for t in (cell_text(c) for c in cells) if t)
     report.add(Problem.of("error", table, grid.label, None, None, None, "no_header", rows=HEADER_SEARCH_ROWS,
