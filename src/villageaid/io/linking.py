@@ -29,6 +29,7 @@ import pandas as pd
 
 from villageaid.io import import_messages  # noqa: F401  (registers the messages)
 from villageaid.io.problems import Problem, ValidationReport
+from villageaid.io.write import neutralize_cell
 
 #: Suffixes removed by the normalised step, longest first.
 NAME_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会", "社区", "村")
@@ -178,12 +179,16 @@ class NameLinker:
 
 
 def candidates_text(rows: list[dict[str, object]]) -> str:
-    """Return the candidates file: one row per candidate, ``confirm`` left empty for the user (CSV, UTF-8)."""
+    """Return the candidates file: one row per candidate, ``confirm`` left empty for the user (CSV, UTF-8).
+
+    Text a spreadsheet would run as a formula is prefixed with an apostrophe (:func:`~villageaid.io.write.
+    neutralize_cell`); :func:`read_confirmed` removes it again.
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(CANDIDATE_COLUMNS), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({k: neutralize_cell(v) for k, v in row.items()})
     return buffer.getvalue()
 
 
@@ -193,7 +198,7 @@ def links_text(links: list[dict[str, object]]) -> str:
     columns = ["kind", "file", "row", "column", "county", "township", "name", "id", "method"]
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(links)
+    writer.writerows({k: neutralize_cell(v) for k, v in row.items()} for row in links)
     return buffer.getvalue()
 
 
@@ -222,8 +227,9 @@ def read_confirmed(path: Path, kind: str, known_ids: set[str], report: Validatio
             continue
         if _squash(row.get("confirm") or "").lower() not in _YES:
             continue
-        key = ((row.get("county") or "").strip(), (row.get("township") or "").strip(), (row.get("name") or "").strip())
-        target = (row.get("candidate_id") or "").strip()
+        county, township, name, target = (_unneutralize((row.get(c) or "").strip())
+                                          for c in ("county", "township", "name", "candidate_id"))
+        key = (county, township, name)
         if target not in known_ids:
             report.add(Problem.of("error", "", label, number, "candidate_id", target, "matches_file",
                                   detail=f"not a {kind} identifier"))
@@ -233,6 +239,11 @@ def read_confirmed(path: Path, kind: str, known_ids: set[str], report: Validatio
         else:
             confirmed[key] = target
     return confirmed
+
+
+def _unneutralize(text: str) -> str:
+    """Undo :func:`~villageaid.io.write.neutralize_cell` (the apostrophe before a formula-like text)."""
+    return text[1:] if text.startswith("'") and neutralize_cell(text[1:]) != text[1:] else text
 
 
 _NAME_SPLIT = re.compile(r"[、，,;；/／\n]+")

@@ -138,3 +138,22 @@ def test_unit_names_linked_to_a_units_table(tmp_path: Path) -> None:
     result = import_roster([roster], villages, hmap=load_header_map(), salt=SALT, start_date="2021-06-01",
                            units_file=units, matches=matches)
     assert result.tables["assignments"]["unit_id"].tolist() == ["X9", "X10", "U002", "X10", "U003", "X9", "U001"]
+
+
+def test_formula_like_names_are_neutralised_and_confirmations_still_read(tmp_path: Path) -> None:
+    villages = write_villages(tmp_path / "in")
+    rows = roster_rows()
+    rows[2][5] = "@石桥"  # a village name a spreadsheet would run as a formula (and no exact match)
+    roster = write_roster(tmp_path / "in", rows)
+    salt = tmp_path / "salt.txt"
+    salt.write_bytes(SALT)
+    out = tmp_path / "out"
+    args = ["import", "roster", str(roster), "--villages", str(villages), "--out", str(out), "--salt-file",
+            str(salt), "--start-date", "2021-06-01"]
+    assert main(args) == 2
+    candidates = pd.read_csv(out / "import" / "roster_candidates.csv", dtype=str, keep_default_na=False)
+    assert candidates.loc[0, "name"] == "'@石桥" and candidates.loc[0, "candidate_id"] == "W001"
+    candidates.loc[0, "confirm"] = "yes"
+    candidates.to_csv(tmp_path / "ok.csv", index=False)
+    assert main([*args, "--matches", str(tmp_path / "ok.csv")]) == 0
+    assert pd.read_csv(out / "assignments.csv")["village_id"].tolist()[0] == "W001"

@@ -22,7 +22,7 @@ from villageaid.io.headers import HeaderMap, normalize_key, split_header
 from villageaid.io.linking import NameLinker, candidates_text, links_text, read_confirmed
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.sheets import Grid, cell_text, column_letter, read_grids
-from villageaid.io.write import write_text
+from villageaid.io.write import write_csv, write_text
 
 #: Sub-folder of the output folder holding the import's report, links and candidates.
 IMPORT_DIR = "import"
@@ -222,9 +222,8 @@ def write_import(result: ImportResult, out: Path, prefix: str, villages: Path | 
     written.append(write_text(details / f"{prefix}_report_zh.txt", result.report.format(lang="zh") + "\n"))
     if not result.report.ok:
         return written
-    for name, frame in result.tables.items():
-        text = frame.to_csv(index=False, lineterminator="\n")
-        written.append(write_text(out / f"{name}.csv", text))
+    for name, frame in result.tables.items():  # text a spreadsheet would run as a formula is neutralised
+        written.append(write_csv(frame, out / f"{name}.csv"))
     if villages is not None and not any(normalize_key(p.stem) in ("villages", "村庄", "村庄基本情况")
                                         for p in out.iterdir() if p.is_file()):
         target = out / f"villages{Path(villages).suffix.lower()}"

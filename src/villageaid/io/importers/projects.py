@@ -42,6 +42,7 @@ from villageaid.io.importers.common import (
 from villageaid.io.linking import NameLinker, split_names
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.sheets import cell_text
+from villageaid.io.write import neutralize_frame
 from villageaid.schema import FUNDING, FUNDING_SOURCES
 
 #: Headers of a project list (normalised, without unit and spaces) → field.
@@ -300,8 +301,8 @@ def import_projects(files: list[Path], villages: Path, *, hmap: HeaderMap, match
     funding = pd.DataFrame(rows, columns=_FUNDING_COLUMNS)
     result.tables["funding"] = funding
     result.details.update(link_details(linker))
-    result.details["rows.csv"] = pd.DataFrame(origins, columns=["funding_row", "file", "row", "project"]).to_csv(
-        index=False, lineterminator="\n")
+    result.details["rows.csv"] = neutralize_frame(pd.DataFrame(
+        origins, columns=["funding_row", "file", "row", "project"])).to_csv(index=False, lineterminator="\n")
     return result
 
 
