@@ -18,7 +18,7 @@ import pandas as pd
 from villageaid.io import import_messages  # noqa: F401  (registers the messages)
 from villageaid.io.columns import SourceFrame
 from villageaid.io.problems import Problem, ValidationReport
-from villageaid.io.write import write_with
+from villageaid.io.write import write_csv, write_with
 
 #: Stata's limits (format 118): variable names, variable and data labels, and fixed-width strings.
 STATA_NAME_CHARS = 32
@@ -136,14 +136,14 @@ def export_panel(panel: pd.DataFrame, fmt: str, out: Path) -> list[Path]:
                                                    variable_labels=variable_labels, data_label=data_label,
                                                    time_stamp=STATA_TIME_STAMP))
         return written
-    if fmt == "csv":
-        write_with(out, lambda tmp: panel.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))
+    if fmt == "csv":  # text a spreadsheet would run as a formula is neutralised (io.write.write_csv)
+        write_csv(panel, out)
     else:
         write_with(out, lambda tmp: panel.to_parquet(tmp, index=False))
     book = pd.DataFrame({"variable": list(panel.columns),
                          "label_en": [labels[c][0] for c in panel.columns],
                          "label_zh": [labels[c][1] for c in panel.columns]})
     codebook = out.with_name(f"{out.stem}_codebook.csv")
-    write_with(codebook, lambda tmp: book.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))
+    write_csv(book, codebook)
     written.append(codebook)
     return written
