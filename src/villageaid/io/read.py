@@ -19,6 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from villageaid.io.codes import (
+    CROSSWALK_STEMS,
+    DIVISION_CODE_STEMS,
+    Crosswalk,
+    check_directory_codes,
+    read_division_codes,
+)
 from villageaid.io.columns import SourceFrame
 from villageaid.io.headers import AmountUnit, HeaderMap, load_header_map, normalize_key
 from villageaid.io.inputs import special_file_problem
@@ -28,13 +35,13 @@ from villageaid.io.pseudonym import check_salt
 from villageaid.io.validate import validate_sources
 from villageaid.schema import RAW_TABLES
 
-TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xlsm")
+TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xlsm", ".dta")
 #: Formats a ledger may come in that villageaid does not read: reported, never skipped silently.
 UNREAD_SUFFIXES = {".xls": "Excel 97-2003 (.xls)", ".et": "WPS (.et)", ".ods": "OpenDocument (.ods)",
                    ".numbers": "Apple Numbers", ".tsv": "tab-separated (.tsv)", ".txt": "text (.txt)",
-                   ".json": "JSON", ".dta": "Stata (.dta)", ".sav": "SPSS (.sav)", ".xlsb": "Excel binary (.xlsb)"}
+                   ".json": "JSON", ".sav": "SPSS (.sav)", ".xlsb": "Excel binary (.xlsb)"}
 _IGNORED_NAMES = {"readme", "truth", "codebook", "provenance", "说明", "填写说明", "示例", "填写示例",
-                  "instructions", "examples", "lists", "选项"}
+                  "instructions", "examples", "lists", "选项"} | CROSSWALK_STEMS | DIVISION_CODE_STEMS
 _HEADER_SEARCH_ROWS = 10
 
 
@@ -60,6 +67,8 @@ class RawData:
     report: ValidationReport
     files: dict[str, list[str]] = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+    #: The checked crosswalk of merged and renamed village codes, when the folder has one (io.codes).
+    crosswalk: Crosswalk | None = None
 
 
 # --- encodings -------------------------------------------------------------------------------------
@@ -438,6 +447,15 @@ def read_sources(directory: Path, hmap: HeaderMap, report: ValidationReport) -> 
                 continue
             if suffix == ".csv":
                 source = read_csv_source(path, label, table, report)
+            elif suffix == ".dta":  # Stata: value labels honoured (io.stata)
+                from villageaid.io.stata import read_dta_source
+
+                try:
+                    source = read_dta_source(path, label, table, report)
+                except Exception as exc:  # pandas raises several error types for corrupt .dta files
+                    report.add(Problem.of("error", table, label, None, None, None, "read_failed",
+                                          detail=f"{type(exc).__name__}: {exc}"))
+                    source = None
             else:
                 try:
                     source = _read_parquet(path, label, table)
@@ -516,13 +534,16 @@ def read_raw(
     units: dict[str, dict[str, str]] = {}
     unreadable = {p.table for p in report.errors if p.table}
     tables = validate_sources(sources, hmap, report, amount_unit=amount_unit, salt=salt, date_years=years,
-                              units=units, found=unreadable)
+                              units=units, found=unreadable, division_codes=read_division_codes(directory, report))
+    crosswalk = check_directory_codes(directory, tables, report)
     files: dict[str, list[str]] = {}
     for source in sources:
         files.setdefault(source.table, []).append(source.label)
     provenance = {"files": files, "amount_units": units, "date_years": list(years),
                   "amount_unit_option": amount_unit}
-    return RawData(tables, report, files, provenance)
+    if crosswalk is not None:
+        provenance["crosswalk"] = sorted(set(crosswalk.frame["source_file"]))
+    return RawData(tables, report, files, provenance, crosswalk)
 
 
 def read_records(directory: Path | str, *, header_maps: list[Path] | tuple[Path, ...] = (),

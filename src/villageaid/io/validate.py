@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from villageaid.io.codes import check_village_codes
 from villageaid.io.columns import SourceFrame, typed_source
 from villageaid.io.consistency import check_assignments, check_keys, check_references
 from villageaid.io.headers import (
@@ -53,13 +54,16 @@ def validate_sources(
     date_years: tuple[int, int] = DATE_YEARS,
     units: dict | None = None,
     found: set[str] | None = None,
+    division_codes: dict[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Type and check every source, then check keys and references across tables.
 
     Problems go into ``report``; the returned tables have schema columns and types. Each source's cells are
     released once typed (its ``frame`` is left empty). ``units`` (when given)
     receives the amount unit of every money column and where it was stated. ``found`` names tables whose
-    files exist but could not be read (already reported, so not reported again as missing).
+    files exist but could not be read (already reported, so not reported again as missing). Village codes
+    (统计用区划代码) are checked where ``village_id`` holds them; ``division_codes`` maps county and township
+    names to their codes (:mod:`villageaid.io.codes`).
     """
     typed: dict[str, list[pd.DataFrame]] = {name: [] for name in RAW_TABLES}
     available: dict[str, set[str]] = {}
@@ -103,6 +107,8 @@ def validate_sources(
     if {"cadre_id", "village_id", "start_date"} <= available.get("assignments", set()):
         check_assignments(tables["assignments"], report)
     check_lists(tables, available, report)
+    if "village_id" in available.get("villages", set()):
+        check_village_codes(tables["villages"], report, division_codes)
     return {name: _finalize(frame, RAW_TABLES[name]) for name, frame in tables.items()}
 
 

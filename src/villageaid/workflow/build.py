@@ -300,6 +300,7 @@ def _fp_validate(config: BuildConfig, code: str) -> dict:
 
 
 def _run_validate(config: BuildConfig) -> None:
+    from villageaid.io.codes import write_crosswalk
     from villageaid.io.provenance import write_validated_set
     from villageaid.io.read import is_inside, read_records
 
@@ -318,6 +319,7 @@ def _run_validate(config: BuildConfig) -> None:
     target = config.path(VALIDATED)
     staging = staging_for(target)
     write_validated_set(raw.tables, raw.provenance, folder, staging)
+    write_crosswalk(raw.crosswalk, staging)  # a crosswalk of merged village codes, when the records have one
     swap_in(staging, target)
 
 
@@ -327,18 +329,20 @@ def _fp_panel(config: BuildConfig, code: str) -> dict:
 
 
 def _run_panel(config: BuildConfig) -> None:
+    from villageaid.io.codes import build_panel_with_crosswalk, read_validated_crosswalk
     from villageaid.io.provenance import label_panel, read_validated_set
     from villageaid.io.write import write_parquet
-    from villageaid.panel.village_year import PANEL_INPUTS, PanelOptions, build_panel
+    from villageaid.panel.village_year import PANEL_INPUTS, PanelOptions
 
     folder = config.path(VALIDATED)
     try:
         tables = read_validated_set(folder, PANEL_INPUTS)
+        crosswalk = read_validated_crosswalk(folder, tables["villages"])
     except ValueError as exc:
         raise BuildError(str(exc)) from exc
     try:
-        panel = build_panel(tables, PanelOptions(rich_quantile=config.rich_quantile,
-                                                  reference_years=config.reference_years))
+        panel = build_panel_with_crosswalk(tables, PanelOptions(rich_quantile=config.rich_quantile,
+                                                                reference_years=config.reference_years), crosswalk)
     except ValueError as exc:
         raise BuildError(f"cannot build the panel: {exc}") from exc
     write_parquet(label_panel(panel, folder), config.path(PANEL))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from villageaid import __version__
 from villageaid.io.problems import DataError
-from villageaid.workflow.cli import paper, policy, records, studies
+from villageaid.workflow.cli import imports, paper, policy, records, studies
 from villageaid.workflow.cli.common import EXIT_INTERNAL, EXIT_INVALID, UserError, log
 
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    for family in (records, paper, studies, policy):
+    for family in (records, paper, studies, policy, imports):
         family.register(sub)
     return parser
 

@@ -7,6 +7,12 @@ import time
 from pathlib import Path
 
 from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
+from villageaid.io.codes import (
+    VALIDATED_CROSSWALK,
+    build_panel_with_crosswalk,
+    read_validated_crosswalk,
+    write_crosswalk,
+)
 from villageaid.io.headers import load_header_map
 from villageaid.io.messages import LANG_ENV, escape, language
 from villageaid.io.provenance import (
@@ -19,7 +25,7 @@ from villageaid.io.provenance import (
 from villageaid.io.read import RawData
 from villageaid.io.write import write_dataset, write_parquet, write_text
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
-from villageaid.panel.village_year import PANEL_INPUTS, REFERENCE_CHOICES, PanelOptions, build_panel
+from villageaid.panel.village_year import PANEL_INPUTS, REFERENCE_CHOICES, PanelOptions
 from villageaid.schema import RAW_TABLES, codebook_markdown
 from villageaid.simulation import SCENARIOS, national, simulate
 from villageaid.workflow.cli.common import (
@@ -73,6 +79,9 @@ def _write_validated(raw: RawData, data_dir: Path, out: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".validated.", dir=out))
     try:
         names = write_validated_set(raw.tables, raw.provenance, data_dir, staging)
+        names += write_crosswalk(raw.crosswalk, staging)
+        if raw.crosswalk is None and (out / VALIDATED_CROSSWALK).exists():
+            (out / VALIDATED_CROSSWALK).unlink()
         for name in RAW_TABLES:
             if f"{name}.parquet" not in names and (out / f"{name}.parquet").exists():
                 (out / f"{name}.parquet").unlink()
@@ -121,6 +130,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
                             "cannot apply; give these options to `villageaid validate` on the records instead")
         try:
             tables = read_validated_set(args.data_dir, PANEL_INPUTS)
+            crosswalk = read_validated_crosswalk(Path(args.data_dir), tables["villages"])
         except ValueError as exc:
             raise UserError(f"panel: {exc}") from exc
         read_what = "the validated set"
@@ -132,11 +142,11 @@ def cmd_panel(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         if raw.report.problems:
             _print_report(raw, args)
-        tables, read_what = raw.tables, ", ".join(sorted(raw.files))
+        tables, read_what, crosswalk = raw.tables, ", ".join(sorted(raw.files)), raw.crosswalk
     options = PanelOptions(first_year=args.first_year, last_year=args.last_year, rich_quantile=args.rich_quantile,
                            reference_years=REFERENCE_CHOICES[args.reference_year])
     try:
-        panel = build_panel(tables, options)
+        panel = build_panel_with_crosswalk(tables, options, crosswalk)
     except ValueError as exc:
         raise UserError(f"cannot build the panel: {exc}") from exc
     label_panel(panel, Path(args.data_dir))
