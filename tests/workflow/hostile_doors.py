@@ -532,6 +532,40 @@ def build_doors() -> list[Door]:
                      .replace("10.5", "105000")), "OK:", exit=0)
     add("records_fifo_table", lambda b, f: ["validate", str(_fifo_in(_records(f), "funding.csv"))],
         "funding.csv", "FIFO")
+
+    # --- import and export: the same rules --------------------------------------------------------------------
+    def villages_csv(folder: Path) -> Path:
+        path = folder / "villages.csv"
+        path.write_text(VALID_CSV["villages"], encoding="utf-8")
+        return path
+
+    def import_case(kind: str, files: Callable[[Path], Path], out: Callable[[Path, Path], Path] | None = None
+                    ) -> Callable[[Base, Path], list[str]]:
+        def argv(base: Base, folder: Path) -> list[str]:
+            given = files(folder)
+            target = out(folder, given) if out is not None else folder / "imported"
+            return ["import", kind, str(given), "--villages", str(villages_csv(folder)), "--out", str(target)]
+        return argv
+
+    add("import_projects_fifo", import_case("projects", lambda f: _fifo(f / "projects.csv")), "projects.csv",
+        "FIFO")
+    add("import_roster_fifo", import_case("roster", lambda f: _fifo(f / "roster.csv")), "roster.csv", "FIFO")
+    add("import_projects_folder", import_case("projects", _make_dir("projects.csv")), "projects.csv")
+    add("import_projects_out_holds_input",
+        import_case("projects", _write("projects.csv", "项目名称,村名,金额（万元）\nA,T1村,10\n".encode()),
+                    lambda f, given: f), "--out", "contains the input")
+    add("import_projects_out_is_input",
+        import_case("projects", _write("projects.csv", "项目名称,村名,金额（万元）\nA,T1村,10\n".encode()),
+                    lambda f, given: given), "--out", "the input")
+    add("import_year_out_of_range",
+        lambda b, f: ["import", "projects", "x.csv", "--villages", "v.csv", "--out", "o", "--year", "20210"],
+        "--year", "at most 2,100")
+    add("export_panel_fifo", lambda b, f: ["export", str(_fifo(f / "panel.parquet")), "--out",
+                                           str(f / "panel.dta")], "panel.parquet", "FIFO")
+    add("export_out_is_panel", lambda b, f: ["export", str(b.panel), "--out", str(b.panel)], "--out",
+        "the input")
+    add("export_panel_not_parquet", lambda b, f: ["export", str(_write("panel.parquet", b"not parquet")(f)),
+                                                  "--out", str(f / "panel.dta")], "panel.parquet", "Parquet")
     return doors
 
 

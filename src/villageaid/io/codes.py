@@ -464,7 +464,7 @@ def write_crosswalk(crosswalk: Crosswalk | None, folder: Path) -> list[str]:
     import json
 
     from villageaid.digest import sha256_file
-    from villageaid.io.provenance import PROVENANCE_FILE, TABLE_HASHES
+    from villageaid.io.provenance import PROVENANCE_DIGEST, PROVENANCE_FILE, TABLE_HASHES, provenance_digest
     from villageaid.io.write import write_parquet, write_text
 
     if crosswalk is None:
@@ -472,6 +472,7 @@ def write_crosswalk(crosswalk: Crosswalk | None, folder: Path) -> list[str]:
     write_parquet(crosswalk.frame.reset_index(drop=True), folder / VALIDATED_CROSSWALK)
     provenance = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
     provenance[TABLE_HASHES][VALIDATED_CROSSWALK] = sha256_file(folder / VALIDATED_CROSSWALK)
+    provenance[PROVENANCE_DIGEST] = provenance_digest(provenance)  # the list changed: its digest is made again
     write_text(folder / PROVENANCE_FILE, json.dumps(provenance, ensure_ascii=False, indent=1) + "\n")
     return [VALIDATED_CROSSWALK]
 

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from villageaid.schema import RAW_TABLES, UNIT_LEVELS
+from villageaid.schema import RAW_TABLES, UNIT_LEVELS, UNIT_STRENGTHS
 
 AmountUnit = Literal["yuan", "thousand", "wan", "million", "yi"]
 
@@ -256,6 +256,9 @@ def _codebook_names(merged: dict) -> None:
 
 #: Sections of a header map.
 HEADER_MAP_SECTIONS = ("tables", "columns", "values", "levels")
+#: Sections read by one command only (``[strength]``: department words → strength, for ``import roster``);
+#: checked here so every command reports a wrong one, used where they apply.
+COMMAND_SECTIONS = ("strength",)
 #: Largest header-map file read (a map of every table's columns in several languages is a few KB).
 MAX_HEADER_MAP_BYTES = 1024 * 1024
 #: Most keys a header map may hold over all its sections.
@@ -282,10 +285,20 @@ def _merge(into: dict, extra: dict, origin: str, problems: list[str] | None = No
     """Add a parsed header map to ``into``; every problem is a line of ``problems`` (raised at once if None)."""
     found: list[str] = [] if problems is None else problems
     enumerated = _enumerated_columns()
+    known = HEADER_MAP_SECTIONS + COMMAND_SECTIONS
     for section in extra:
-        if section not in HEADER_MAP_SECTIONS:
-            found.append(f"{origin}: unknown section [{section}]{_hint(section, HEADER_MAP_SECTIONS)}; expected "
-                         f"{', '.join(f'[{s}]' for s in HEADER_MAP_SECTIONS)}")
+        if section not in known:
+            found.append(f"{origin}: unknown section [{section}]{_hint(section, known)}; expected "
+                         f"{', '.join(f'[{s}]' for s in known)}")
+    strength = extra.get("strength", {})
+    if not isinstance(strength, dict):
+        found.append(f"{origin}: [strength] must be a table of key = value pairs")
+    else:
+        for word, value in strength.items():
+            if not isinstance(value, str) or value not in UNIT_STRENGTHS:
+                shown = value if isinstance(value, str) else type(value).__name__
+                found.append(f"{origin}: [strength] {word!r} maps to unknown strength {shown!r}"
+                             f"{_hint(shown, UNIT_STRENGTHS)}; expected one of {', '.join(UNIT_STRENGTHS)}")
     for section in HEADER_MAP_SECTIONS:
         part = extra.get(section, {})
         if not isinstance(part, dict):

@@ -38,9 +38,14 @@ def provenance_digest(content: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: Files a validated set may hold beside the raw tables: the checked crosswalk of merged village codes
+#: (:data:`villageaid.io.codes.VALIDATED_CROSSWALK`, written by :func:`villageaid.io.codes.write_crosswalk`).
+EXTRA_SET_TABLES = {"crosswalk.parquet": "crosswalk"}
+
+
 def table_file_names() -> dict[str, str]:
     """Return the only names a table of a validated set may have (``villages.parquet`` …) → the table."""
-    return {f"{name}.parquet": name for name in RAW_TABLES}
+    return {**{f"{name}.parquet": name for name in RAW_TABLES}, **EXTRA_SET_TABLES}
 
 
 def data_source(data_dir: Path) -> str:

@@ -12,16 +12,37 @@ from villageaid.io.headers import AMOUNT_UNIT_CHOICES, load_header_map
 from villageaid.io.messages import LANG_ENV, escape, language
 from villageaid.io.pseudonym import SALT_ENV, load_salt
 from villageaid.schema import FUNDING_SOURCES
-from villageaid.workflow.cli.common import EXIT_INVALID, EXIT_OK, UserError, log
+from villageaid.workflow.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UserError,
+    bounded,
+    log,
+    read_panel_option,
+    refuse_overlap,
+)
 
 
-def _check_inputs(files: list[Path], villages: Path, out: Path) -> None:
-    for path in [*files, villages]:
-        if not path.is_file():
-            raise UserError(f"{path}: no such file")
-        if out.resolve() in path.resolve().parents or path.resolve() == out.resolve():
-            raise UserError(f"--out {out}: the output folder holds the input {path}; write elsewhere (inputs are "
-                            "never overwritten)")
+def _check_inputs(command: str, out: Path, inputs: dict[str, object]) -> None:
+    """Hold an import to every command's input rules.
+
+    Each input must be a regular file (a FIFO or device is refused before it is opened), and ``--out`` neither one
+    of them nor holding one (inputs are never overwritten).
+    """
+    from villageaid.io.inputs import require_regular_file
+
+    problems = []
+    for option, given in inputs.items():
+        for path in given if isinstance(given, list | tuple) else [given]:
+            if path is None:
+                continue
+            try:
+                require_regular_file(path, option)
+            except ValueError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise UserError(f"{command}: " + "; ".join(problems))
+    refuse_overlap(command, {"--out": out}, inputs)
 
 
 def _finish(result, args: argparse.Namespace, prefix: str) -> int:
@@ -45,7 +66,8 @@ def cmd_import_projects(args: argparse.Namespace) -> int:
     """Turn project lists into funding rows."""
     from villageaid.io.importers import import_projects
 
-    _check_inputs(args.files, args.villages, args.out)
+    _check_inputs("import projects", args.out, {"FILE": list(args.files), "--villages": args.villages,
+                                                "--matches": args.matches, "--header-map": list(args.header_map)})
     try:
         hmap = load_header_map(args.header_map)
     except (OSError, ValueError) as exc:
@@ -60,7 +82,9 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
     """Turn announcement lists into units and assignments."""
     from villageaid.io.importers import import_roster
 
-    _check_inputs([*args.files, *([args.units] if args.units else [])], args.villages, args.out)
+    _check_inputs("import roster", args.out, {"FILE": list(args.files), "--villages": args.villages,
+                                              "--matches": args.matches, "--units": args.units,
+                                              "--header-map": list(args.header_map), "--salt-file": args.salt_file})
     try:
         hmap = load_header_map(args.header_map)
         salt = load_salt(args.salt_file)
@@ -81,12 +105,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from villageaid.io.stata import export_panel
 
-    if not Path(args.panel).is_file():
-        raise UserError(f"{args.panel}: no such panel file (build it with villageaid panel)")
-    try:
-        panel = pd.read_parquet(args.panel)
-    except Exception as exc:  # pyarrow raises several error types for files that are not Parquet
-        raise UserError(f"{args.panel}: cannot read the panel: {type(exc).__name__}: {exc}") from exc
+    refuse_overlap("export", {"--out": Path(args.out)}, {"PANEL": Path(args.panel)})
+    panel = read_panel_option(Path(args.panel), "export")
+    if not isinstance(panel, pd.DataFrame):  # pragma: no cover - read_panel_option returns a frame
+        raise UserError(f"export: {args.panel} is not a panel")
     fmt = args.format or Path(args.out).suffix.lower().lstrip(".")
     try:
         written = export_panel(panel, fmt, Path(args.out))
@@ -107,7 +129,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--county", default=None, help="the county of lists without a county column")
     p.add_argument("--header-map", type=Path, action="append", default=[], metavar="TOML",
                    help="extra header map ([levels] for unit levels; [strength] for departments); may be repeated")
-    p.add_argument("--max-problems", type=int, default=1000, help="print at most this many problems")
+    p.add_argument("--max-problems", type=bounded("--max-problems", int, 0, 10_000_000), default=1000,
+                   help="print at most this many problems")
     p.add_argument("--lang", choices=("en", "zh"), default=None,
                    help=f"language of the report: en or zh (中文); default from {LANG_ENV}, else en")
 
@@ -127,7 +150,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "rows (小计/合计/总计) checked and excluded; several villages split by stated "
                                      "shares or equally (with a warning); the same project in two ledgers flagged.")
     _common(q)
-    q.add_argument("--year", type=int, default=None, help="year of lists whose rows and title state none")
+    q.add_argument("--year", type=bounded("--year", int, 1949, 2100), default=None,
+                   help="year of lists whose rows and title state none")
     q.add_argument("--source", choices=FUNDING_SOURCES, default=None,
                    help="funding source of lists without a 资金来源 column")
     q.add_argument("--amount-unit", choices=sorted(AMOUNT_UNIT_CHOICES), default=None,
