@@ -19,7 +19,7 @@ from villageaid.workflow.build import PDF, TABLES, BuildConfig, build
 
 pytestmark = [pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex is not installed (make latex)"),
               pytest.mark.integration]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _project(root: Path) -> Path:
