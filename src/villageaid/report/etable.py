@@ -81,7 +81,7 @@ class ETable:
         return self.formatted.to_markdown()
 
     def to_latex(self) -> str:
-        """LaTeX (booktabs ``table`` environment)."""
+        r"""LaTeX: a ``\VAtable`` (booktabs, 8 pt, never scaled), which needs ``paper/villageaid.sty``."""
         return self.formatted.to_latex()
 
     def __str__(self) -> str:
