@@ -45,6 +45,7 @@ SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 
 all: $(INSTALLED)
 	$(VA) build $(BUILD_OPTS) --pdf $(PDF)
+	@echo "villageaid is installed in $(VENV): run $(VA) --help, or activate it first (. $(BIN)/activate) and run villageaid --help"
 
 help:
 	@echo "make all    build the data, panel, tables, figures, manifest and (with xelatex) the PDF"

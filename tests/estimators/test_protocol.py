@@ -161,10 +161,10 @@ def test_bootstrap_accepts_fitted_results_and_counts_ties_robustly() -> None:
 def test_etable_and_plots(results: dict[str, object]) -> None:
     table = etable([results["ols"], results["ppml"]], labels=["OLS", "PPML"])
     frame = table.to_frame()
-    assert frame.loc["Standard errors"].tolist() == ["clustered (CRV1) by unit (150)",
-                                                      "cluster jackknife (CRV3) by grp (15)"]
+    assert frame.loc["Standard errors"].tolist() == ["CRV1 by unit (150)", "CRV3 by grp (15)"]
+    assert set(table.tidy["vcov"]) == {"clustered (CRV1) by unit (150)", "cluster jackknife (CRV3) by grp (15)"}
     assert "Observations" in frame.index and "unit" in frame.index
-    assert "\\begin{table}" in table.to_latex() and "(1) OLS" in table.to_markdown()
+    assert "\\VAtable{" in table.to_latex() and "(1) OLS" in table.to_markdown()
     ax = coefplot([results["ols"], results["ppml"]], labels=["OLS", "PPML"])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["x1", "x2"]
     ax = iplot([results["aggregate"], results["sun_abraham"]])

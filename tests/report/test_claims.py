@@ -58,7 +58,8 @@ def test_a_table_of_text_is_a_longtable_of_wrapped_columns() -> None:
     table = FormattedTable("Table 0. Claims", "tab:claims", ["#", "Argument"], [["1", "雨露均沾 & 10%"], ["Panel"]],
                            [], ["A note."], paragraph_widths=("0.1", "0.8"))
     latex = table.to_latex()
-    assert r"\begin{longtable}{p{0.1\linewidth}p{0.8\linewidth}}" in latex and r"\endhead" in latex
+    assert (r"\begin{longtable}{>{\raggedright\arraybackslash\hspace{0pt}}p{0.1\linewidth}"
+            r">{\raggedright\arraybackslash\hspace{0pt}}p{0.8\linewidth}}") in latex and r"\endhead" in latex
     assert r"\renewcommand{\thetable}{0}" in latex and r"雨露均沾 \& 10\%" in latex
     assert latex.count(r"\begingroup") == latex.count(r"\endgroup") == 1
     assert "adjustbox" not in latex

@@ -29,4 +29,4 @@ def test_regression_table_layout() -> None:
     assert rows["Controls"][1:] == ["No", ""]
     assert table.notes[-1].startswith("Standard errors in parentheses")
     assert set(tidy["model"]) == {"(1) OLS", "(2) PPML"}
-    assert r"\begin{tabular}{lrr}" in table.to_latex()
+    assert r"\VApanel{}{rr}" in table.to_latex()

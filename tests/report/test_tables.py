@@ -37,7 +37,7 @@ def test_table1_says_the_data_are_simulated(panel: pd.DataFrame) -> None:
     assert "SIMULATED" in formatted.to_markdown()
     latex = formatted.to_latex()
     assert "SIMULATED" in latex
-    for piece in (r"\toprule", r"\midrule", r"\bottomrule", r"\cmidrule(lr)", r"\label{tab:typology}"):
+    for piece in (r"\VAtable{1}", r"\VApanel{}", r"\midrule", r"\cmidrule(lr)", r"{tab:typology}"):
         assert piece in latex
     assert "60.0\\%" in latex
 

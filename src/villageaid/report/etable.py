@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.estimators.results import ResultsBase
-from villageaid.report.render import ColumnGroup, FormattedTable
+from villageaid.report.render import ColumnGroup, FormattedTable, Spanning
 
 STARS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 STAR_NOTE = "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01."
@@ -71,7 +71,8 @@ class ETable:
     def to_frame(self) -> pd.DataFrame:
         """Return the formatted cells as a DataFrame (row labels as index, one column per model)."""
         width = len(self.formatted.columns)
-        rows = [row + [""] * (width - len(row)) for row in self.formatted.rows]
+        rows = [[row[0]] + [row[1]] * (width - 1) if len(row) == 2 and isinstance(row[1], Spanning)
+                else row + [""] * (width - len(row)) for row in self.formatted.rows]
         frame = pd.DataFrame(rows, columns=self.formatted.columns)
         return frame.set_index(self.formatted.columns[0])
 
@@ -80,7 +81,7 @@ class ETable:
         return self.formatted.to_markdown()
 
     def to_latex(self) -> str:
-        """LaTeX (booktabs ``table`` environment)."""
+        r"""LaTeX: a ``\VAtable`` (booktabs, 8 pt, never scaled), which needs ``paper/villageaid.sty``."""
         return self.formatted.to_latex()
 
     def __str__(self) -> str:
@@ -200,7 +201,7 @@ def etable(models: object, *, labels: Sequence[str] | None = None, terms: Mappin
     >>> data["y"] = data["x"] + rng.normal(size=100)
     >>> table = etable([feols("y ~ x", data), feols("y ~ x | g", data)])
     >>> table.to_frame().loc["Standard errors"].tolist()
-    ['iid', 'clustered (CRV1) by g (20)']
+    ['iid', 'CRV1 by g (20)']
     """
     if isinstance(digits, bool) or not isinstance(digits, int | np.integer):
         raise TypeError(f"etable: digits must be a whole number of decimals, got {type(digits).__name__} {digits!r}")
@@ -291,7 +292,7 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
             rows.append([shown, *[(c.fixed_effects_shown or {}).get(name, "Yes" if name in fe else "No")
                                   for c, fe in zip(columns, effects, strict=True)]])
     rows.append(["Estimator", *[str(_attribute(c.result, "estimator", type(c.result).__name__)) for c in columns]])
-    rows.append(["Standard errors", *[_cluster_label(c.result) for c in columns]])
+    rows.append(standard_errors_row(columns))
     rows.append(["Observations", *[f"{c.result.nobs:,}" for c in columns]])
     statistics = [dict(_attribute(c.result, "fit_statistics", {})) for c in columns]
     for key, shown in (("r2", "R²"), ("within_r2", "Within R²"), ("pseudo_r2", "Pseudo R²")):
@@ -305,6 +306,39 @@ def regression_table(columns: Sequence[Column], terms: Mapping[str, str], *, tit
     return tidy, formatted
 
 
+def standard_errors_row(columns: Sequence[Column]) -> list[str]:
+    """Return the "Standard errors" row: the short label of each column's variance, once when all columns share it.
+
+    Examples
+    --------
+    ``["Standard errors", Spanning("CRV3 by village (270)")]`` when every column has the cluster jackknife by
+    village; the variance notes say what the abbreviations mean.
+    """
+    labels = [short_cluster_label(c.result) for c in columns]
+    if len(columns) > 1 and len(set(labels)) == 1:
+        return ["Standard errors", Spanning(labels[0])]
+    return ["Standard errors", *labels]
+
+
+#: The abbreviations of variance labels and what they stand for (the variance notes spell out those in use).
+VARIANCE_ABBREVIATIONS = {"CRV3": "the exact cluster jackknife", "CRV1": "cluster-robust (sandwich)",
+                          "HC1": "heteroskedasticity-robust"}
+_ABBREVIATED = re.compile(r"^[^()]*\((CRV3|CRV1|HC1)\)\s*")
+
+
+def short_cluster_label(result: object) -> str:
+    """Return a column's variance in short: "CRV3 by village (270)" for "cluster jackknife (CRV3) by village".
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> short_cluster_label(SimpleNamespace(vcov_type="cluster jackknife (CRV3) by village",
+    ...                                     clusters={"village": 270}))
+    'CRV3 by village (270)'
+    """
+    return _ABBREVIATED.sub(lambda m: m.group(1) + " ", _cluster_label(result)).strip()
+
+
 def variance_notes(columns: Sequence[Column]) -> list[str]:
     """Return the notes that say how each column's errors were computed: the small-sample correction, fallbacks."""
     notes = []
@@ -313,6 +347,12 @@ def variance_notes(columns: Sequence[Column]) -> list[str]:
         correction = _attribute(column.result, "ssc", None)
         if correction is not None and hasattr(correction, "describe"):
             corrections.setdefault(correction.describe(), []).append(number)
+    used = [code for code in VARIANCE_ABBREVIATIONS
+            if any(short_cluster_label(c.result).startswith(code) for c in columns)]
+    if used:
+        counted = any("(" in short_cluster_label(c.result) for c in columns)
+        notes.append("Standard errors: " + "; ".join(f"{code}, {VARIANCE_ABBREVIATIONS[code]}" for code in used)
+                     + ("; the number of clusters in parentheses." if counted else "."))
     if corrections:
         notes.append("Small-sample correction: " + "; ".join(
             f"{_numbers(numbers, len(columns))} {text}" for text, numbers in corrections.items()) + ".")

@@ -154,9 +154,10 @@ def _sensitivity_table(context: OutputContext, columns: Sequence[tuple[ModelSpec
     rows = [["Method", *[r.method for r in results.values()]],
             ["Original 95% interval", *[f"[{fmt(r.original[0])}, {fmt(r.original[1])}]" for r in results.values()]]]
     tables = {label: r.tidy() for label, r in results.items()}
-    for i in range(max(len(t) for t in tables.values())):
-        rows.append([f"Grid point {i + 1}", *[_robust_cell(t.iloc[i]) if i < len(t) else ""
-                                              for t in tables.values()]])
+    for i in range(max(len(t) for t in tables.values())):  # the bound on one line, its interval under it
+        cells = [_robust_cell(t.iloc[i]).split(": ", 1) if i < len(t) else ["", ""] for t in tables.values()]
+        rows.append([f"Grid point {i + 1}", *[cell[0] for cell in cells]])
+        rows.append(["", *[cell[1] for cell in cells]])
     rows.append(["Breakdown value (M or M̄)", *["none" if r.breakdown is None else fmt(r.breakdown, 3)
                                                for r in results.values()]])
     if any(column.slopes for _, column in columns):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -13,6 +14,15 @@ from villageaid.estimators import EventStudyResult
 from villageaid.io.write import write_with
 
 THEME = {"style": "whitegrid", "context": "paper", "font": "DejaVu Sans"}
+#: The paper's line width in inches (an 11 pt article with 2.2 cm margins on US letter paper: 489.1 pt). A figure
+#: is drawn at the size it is printed (``width`` × this), so that its font sizes are the printed ones.
+LINE_WIDTH_INCHES = 489.1 / 72.27
+#: Font sizes in points at print size: no text of a figure below 7 pt in the paper.
+PRINT_FONT_SIZES = {"font.size": 8.0, "axes.titlesize": 8.5, "axes.labelsize": 8.0, "xtick.labelsize": 7.5,
+                    "ytick.labelsize": 7.5, "legend.fontsize": 7.5, "legend.title_fontsize": 7.5,
+                    "figure.titlesize": 8.5}
+#: The smallest text of a figure (notes, annotations), in points at print size.
+SMALL_FONT = 7.5
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei")
 _ZH = {
     "Year (2020 = reference; dashed line: 2021 break)": "年份（2020年为基准；虚线：2021年转折）",
@@ -99,20 +109,53 @@ def use_language(language: str) -> None:
 def tr(text: str) -> str:
     """Translate a figure label into the current language."""
     return _ZH.get(text, text) if _LANGUAGE["current"] == "zh" else text
+def _theme() -> None:
+    """Apply the figures' theme with the print font sizes."""
+    sns.set_theme(**THEME, rc=PRINT_FONT_SIZES)
+
+
+def print_size(width: float, design: tuple[float, float]) -> tuple[float, float]:
+    """Return the size in inches of a figure printed at ``width`` of the paper's line, with ``design``'s aspect.
+
+    Examples
+    --------
+    >>> [round(x, 2) for x in print_size(1.0, (8.0, 4.0))]
+    [6.77, 3.38]
+    """
+    inches = width * LINE_WIDTH_INCHES
+    return inches, design[1] * inches / design[0]
+
+
 # Fixed metadata so that two runs write identical files (no creation dates or version strings).
 _PNG_METADATA = {"Software": None}
 _PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 
 
-def _add_note(figure: plt.Figure, note: str, *, y: float, fontsize: float) -> None:
-    """Put the data note under the figure and lay it out.
+def _add_note(figure: plt.Figure, note: str, *, y: float, fontsize: float, top: float = 1.0) -> None:
+    """Put the data note under the figure and lay it out (the axes below ``top``, a figure legend above it).
 
     The note is plain text: it carries the data source (a folder name, a provenance text) that may hold ``$x^$``,
     which matplotlib's mathtext would parse (and fail on). Each ``$`` is escaped (``parse_math=False`` is not
     enough: matplotlib's line wrapping measures the text as mathtext regardless).
     """
     figure.text(0.01, y, note.replace("$", r"\$"), fontsize=fontsize, ha="left", va="top", wrap=True)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, top))
+
+
+def _figure_legend(figure: plt.Figure, axes: object, *, columns: int) -> float:
+    """Draw one legend for all panels above them (each label once); return the top of the panels' area."""
+    seen: dict[str, object] = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    if not seen:
+        return 1.0
+    rows = -(-len(seen) // columns)
+    height = figure.get_size_inches()[1]
+    top = 1.0 - (0.06 + 0.16 * rows) / height  # the legend's rows at print size, in figure coordinates
+    figure.legend(list(seen.values()), list(seen), loc="upper center", ncol=columns, fontsize=SMALL_FONT,
+                  frameon=False, bbox_to_anchor=(0.5, 1.0))
+    return top
 
 
 def save_figure(figure: plt.Figure, stem: Path) -> list[Path]:
@@ -127,13 +170,14 @@ def save_figure(figure: plt.Figure, stem: Path) -> list[Path]:
 
 
 def event_study_figure(studies: dict[str, EventStudyResult], *, note: str,
-                       truths: dict[str, float] | None = None) -> plt.Figure:
+                       truths: dict[str, float] | None = None, width: float = 1.0) -> plt.Figure:
     """Coefficients by year with 95% intervals, one panel per study, the 2021 break marked.
 
     ``truths`` (a simulated edition): study → the true change after 2020, drawn as a step (0 before 2021).
     """
-    sns.set_theme(**THEME)
-    figure, axes = plt.subplots(1, len(studies), figsize=(4.2 * len(studies), 3.4), sharey=False, squeeze=False)
+    _theme()
+    figure, axes = plt.subplots(1, len(studies), figsize=print_size(width, (4.2 * len(studies), 3.4)),
+                                sharey=False, squeeze=False)
     for ax, (title, study) in zip(axes[0], studies.items(), strict=True):
         table = study.tidy()
         table["period"] = table["period"].astype(int)
@@ -146,13 +190,13 @@ def event_study_figure(studies: dict[str, EventStudyResult], *, note: str,
             years = np.sort(table["period"].unique())
             ax.step(years, np.where(years >= 2021, truths[title], 0.0), where="mid", color="firebrick",
                     linewidth=1.0, label=tr("Truth of the simulation"))
-            ax.legend(fontsize=6.5, loc="upper left")
-        ax.set_title(tr(title), fontsize=10)
+            ax.legend(fontsize=SMALL_FONT, loc="upper left")
+        ax.set_title(tr(title))
         ax.set_xlabel(tr("Year (2020 = reference; dashed line: 2021 break)"))
         ax.set_ylabel(tr("Coefficient (95% CI)"))
         ax.set_xticks(sorted(table["period"].unique()))
         ax.tick_params(axis="x", labelrotation=45)
-    _add_note(figure, note, y=-0.04, fontsize=7)
+    _add_note(figure, note, y=-0.04, fontsize=SMALL_FONT)
     return figure
 
 
@@ -166,10 +210,10 @@ def tidy_for_figure(studies: dict[str, EventStudyResult]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def dynamic_effects_figure(cs: pd.DataFrame, sun_abraham: pd.DataFrame, *, note: str) -> plt.Figure:
+def dynamic_effects_figure(cs: pd.DataFrame, sun_abraham: pd.DataFrame, *, note: str, width: float = 1.0) -> plt.Figure:
     """Callaway–Sant'Anna effects by event time with pointwise intervals and the uniform band; Sun–Abraham beside."""
-    sns.set_theme(**THEME)
-    figure, ax = plt.subplots(figsize=(6.4, 3.6))
+    _theme()
+    figure, ax = plt.subplots(figsize=print_size(width, (6.4, 3.6)))
     e = cs["event_time"].astype(float)
     ax.fill_between(e, cs["conf_low_uniform"], cs["conf_high_uniform"], color="steelblue", alpha=0.18,
                     label=tr("CS 95% uniform band"))
@@ -181,10 +225,10 @@ def dynamic_effects_figure(cs: pd.DataFrame, sun_abraham: pd.DataFrame, *, note:
                               "Effect on asinh(funding)", note)
 
 
-def arrival_figure(dynamic: pd.DataFrame, *, note: str) -> plt.Figure:
+def arrival_figure(dynamic: pd.DataFrame, *, note: str, width: float = 1.0) -> plt.Figure:
     """Callaway–Sant'Anna effects of the arrival of a city-level first secretary by years since arrival (H10)."""
-    sns.set_theme(**THEME)
-    figure, ax = plt.subplots(figsize=(6.4, 3.6))
+    _theme()
+    figure, ax = plt.subplots(figsize=print_size(width, (6.4, 3.6)))
     e = dynamic["event_time"].astype(float)
     ax.errorbar(e, dynamic["estimate"], yerr=[dynamic["estimate"] - dynamic["conf_low"],
                                               dynamic["conf_high"] - dynamic["estimate"]],
@@ -199,8 +243,8 @@ def _finish_event_time(figure: plt.Figure, ax: plt.Axes, xlabel: str, ylabel: st
     ax.axvline(-0.5, color="firebrick", linestyle="--", linewidth=0.9)
     ax.set_xlabel(tr(xlabel))
     ax.set_ylabel(tr(ylabel))
-    ax.legend(fontsize=7, loc="upper left")
-    _add_note(figure, note, y=-0.03, fontsize=6.5)
+    ax.legend(fontsize=SMALL_FONT, loc="upper left")
+    _add_note(figure, note, y=-0.03, fontsize=SMALL_FONT)
     return figure
 
 
@@ -214,15 +258,16 @@ _POLICY_MARKERS = {"status_quo": ("s", "black", "Status quo"),
                    "custom": ("P", "purple", "User policy")}
 
 
-def cap_curve_figure(curve: pd.DataFrame, policies: pd.DataFrame, *, note: str) -> plt.Figure:
+def cap_curve_figure(curve: pd.DataFrame, policies: pd.DataFrame, *, note: str, width: float = 1.0) -> plt.Figure:
     """County pooling's cap curve: welfare and collective income against the Gini of funding, one curve per shape.
 
     Each curve joins county pooling at its caps (1× the county mean … no cap) under one return shape; the named
     policies are marked under the first shape of ``policies`` (the estimated one). A curve, not a frontier: which
     end is better depends on the shape.
     """
-    sns.set_theme(**THEME)
-    figure, axes = plt.subplots(1, 2, figsize=(9.6, 4.0))
+    _theme()
+    figure, axes = plt.subplots(1, 2, figsize=print_size(width, (9.6, 6.0)))
+    labels_wanted: list[tuple[plt.Axes, str, float, float]] = []
     shapes = list(dict.fromkeys(curve["shape"])) if "shape" in curve else [None]
     colors = dict(zip(shapes, ("navy", "seagreen", "firebrick", "darkorange", "purple"), strict=False))
     first = shapes[0]
@@ -236,10 +281,8 @@ def cap_curve_figure(curve: pd.DataFrame, policies: pd.DataFrame, *, note: str) 
             ax.plot(wide["gini_within_county"], wide[measure], "o-", color=colors[shape], markersize=3.5,
                     linewidth=1.2, label=tr(f"{shape}" if shape else "county pooling"))
             if shape == first:
-                for cap, row in wide.iterrows():
-                    ax.annotate("no cap" if not np.isfinite(cap) else f"{cap:g}×",
-                                (row["gini_within_county"], row[measure]), textcoords="offset points",
-                                xytext=(4, 4), fontsize=6)
+                labels_wanted += [(ax, "no cap" if not np.isfinite(cap) else f"{cap:g}×",
+                                   row["gini_within_county"], row[measure]) for cap, row in wide.iterrows()]
         named = policies if "shape" not in policies or first is None else policies.loc[policies["shape"] == first]
         points = named.pivot(index="policy", columns="measure", values="estimate")
         for policy, (marker, color, name) in _POLICY_MARKERS.items():
@@ -249,17 +292,47 @@ def cap_curve_figure(curve: pd.DataFrame, policies: pd.DataFrame, *, note: str) 
         ax.axhline(0, color="0.4", linewidth=0.8)
         ax.set_xlabel(tr("Gini of funding within counties"))
         ax.set_ylabel(tr(label))
-    handles, labels = axes[0].get_legend_handles_labels()
-    axes[0].legend(handles, labels, fontsize=6, loc="best", title=tr("return shape / policy"), title_fontsize=6)
-    _add_note(figure, note, y=-0.03, fontsize=6.5)
+    top = _figure_legend(figure, axes[:1], columns=3)
+    _add_note(figure, note, y=-0.03, fontsize=SMALL_FONT, top=top)
+    _place_labels(figure, labels_wanted)
     return figure
 
 
+def _place_labels(figure: plt.Figure, labels: list[tuple[plt.Axes, str, float, float]]) -> None:
+    """Label points where the label overprints no other label, marker or the axes' edge; leave out the others.
 
-def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str) -> plt.Figure:
+    Each label tries four positions around its point, in turn; called after the layout is final. Written here
+    because matplotlib has no label placement (adjustText is not a dependency).
+    """
+    renderer = figure.canvas.get_renderer()
+    pixels_per_point = figure.dpi / 72
+    taken = []  # display boxes of the markers and of the labels placed so far
+    for ax in figure.axes:
+        for line in ax.get_lines():
+            if line.get_marker() not in (None, "None", "", " "):
+                half = line.get_markersize() / 2 * pixels_per_point
+                for x, y in ax.transData.transform(np.column_stack(line.get_data()).astype(float)):
+                    taken.append((x - half, y - half, x + half, y + half))
+    for ax, text, x, y in labels:
+        inside = ax.get_window_extent(renderer)
+        for dx, dy, ha, va in ((5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"),
+                               (-5, -4, "right", "top")):
+            label = ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha, va=va,
+                                fontsize=SMALL_FONT)
+            box = label.get_window_extent(renderer)
+            inside_axes = (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0
+                           and box.y1 <= inside.y1)
+            if inside_axes and not any(a < box.x1 and box.x0 < c and b < box.y1 and box.y0 < d
+                                       for a, b, c, d in taken):
+                taken.append((box.x0, box.y0, box.x1, box.y1))
+                break
+            label.remove()
+
+
+def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str, width: float = 1.0) -> plt.Figure:
     """Gini and Theil T by year with bootstrap intervals, and Lorenz curves of two years."""
-    sns.set_theme(**THEME)
-    figure, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    _theme()
+    figure, axes = plt.subplots(1, 2, figsize=print_size(width, (9.0, 3.6)))
     ax = axes[0]
     for measure, color in (("gini", "navy"), ("theil", "darkorange")):
         ax.plot(by_year["year"], by_year[measure], "o-", color=color, markersize=3.5,
@@ -269,48 +342,49 @@ def inequality_figure(by_year: pd.DataFrame, lorenz: pd.DataFrame, *, note: str)
     ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
     ax.set_xlabel(tr("Year (dashed line: 2021 break)"))
     ax.set_ylabel(tr("Inequality of funding between villages"))
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=SMALL_FONT)
     ax = axes[1]
     for (year, curve), style in zip(lorenz.groupby("year"), ("-", "--"), strict=False):
         ax.plot(curve["population_share"], curve["income_share"], style, label=str(year))
     if lorenz.empty:  # the years of the curves are not in these data
         ax.text(0.5, 0.5, tr("no Lorenz curve: its years are not in these data"), ha="center", va="center",
-                fontsize=7, transform=ax.transAxes)
+                fontsize=SMALL_FONT, transform=ax.transAxes)
     ax.plot([0, 1], [0, 1], color="0.6", linewidth=0.8)
     ax.set_xlabel(tr("Cumulative share of villages"))
     ax.set_ylabel(tr("Cumulative share of funding"))
     if not lorenz.empty:
-        ax.legend(fontsize=7, title=tr("Lorenz curve"), title_fontsize=7)
-    _add_note(figure, note, y=-0.03, fontsize=6.5)
+        ax.legend(fontsize=SMALL_FONT, title=tr("Lorenz curve"), title_fontsize=SMALL_FONT)
+    _add_note(figure, note, y=-0.03, fontsize=SMALL_FONT)
     return figure
 
 
-def funding_by_type_figure(panel: pd.DataFrame, *, note: str) -> plt.Figure:
-    """Mean annual funding by village type A–D over the years, with 95% intervals and the 2021 break."""
-    sns.set_theme(**THEME)
+def funding_by_type_figure(panel: pd.DataFrame, *, note: str, width: float = 1.0) -> plt.Figure:
+    """Mean annual funding by village type A–D over the years, 95% intervals truncated at zero, the 2021 break."""
+    _theme()
     frame = panel.loc[panel["village_type"].notna(), ["year", "village_type", "funding_total"]].copy()
     frame["village_type"] = frame["village_type"].astype(str)
     summary = frame.groupby(["village_type", "year"])["funding_total"].agg(["mean", "std", "count"]).reset_index()
     summary["half"] = 1.96 * summary["std"] / np.sqrt(summary["count"])
-    figure, ax = plt.subplots(figsize=(6.4, 3.6))
+    figure, ax = plt.subplots(figsize=print_size(width, (6.4, 3.6)))
     palette = dict(zip("ABCD", sns.color_palette("deep", 4), strict=True))
     for vtype, rows in summary.groupby("village_type"):
         ax.plot(rows["year"], rows["mean"], "o-", color=palette.get(vtype), markersize=3.5,
                 label=f"{tr('Type')} {vtype}")
-        ax.fill_between(rows["year"], rows["mean"] - rows["half"], rows["mean"] + rows["half"],
+        # Funding is never negative: the interval is truncated at zero.
+        ax.fill_between(rows["year"], np.maximum(rows["mean"] - rows["half"], 0.0), rows["mean"] + rows["half"],
                         color=palette.get(vtype), alpha=0.15)
     ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
     ax.set_xlabel(tr("Year (dashed line: 2021 break)"))
     ax.set_ylabel(tr("Mean funding per village (10,000 yuan)"))
-    ax.legend(fontsize=7, ncol=4)
-    _add_note(figure, note, y=-0.03, fontsize=6.5)
+    ax.legend(fontsize=SMALL_FONT, ncol=4)
+    _add_note(figure, note, y=-0.03, fontsize=SMALL_FONT)
     return figure
 
 
-def matching_figure(index: pd.DataFrame, *, note: str) -> plt.Figure:
+def matching_figure(index: pd.DataFrame, *, note: str, width: float = 1.0) -> plt.Figure:
     """Assortative matching by year: rank correlation of unit level and strength with endowment (95% CI)."""
-    sns.set_theme(**THEME)
-    figure, ax = plt.subplots(figsize=(6.4, 3.4))
+    _theme()
+    figure, ax = plt.subplots(figsize=print_size(width, (6.4, 3.4)))
     for (dimension, rows), color, shift in zip(index.groupby("dimension"), ("navy", "darkorange"), (-0.1, 0.1),
                                                strict=False):
         ax.errorbar(rows["year"] + shift, rows["estimate"],
@@ -321,15 +395,15 @@ def matching_figure(index: pd.DataFrame, *, note: str) -> plt.Figure:
     ax.axvline(2020.5, color="firebrick", linestyle="--", linewidth=0.9)
     ax.set_xlabel(tr("Year (dashed line: 2021 break)"))
     ax.set_ylabel(tr("Spearman ρ with endowment"))
-    ax.legend(fontsize=7)
-    _add_note(figure, note, y=-0.03, fontsize=6.5)
+    ax.legend(fontsize=SMALL_FONT)
+    _add_note(figure, note, y=-0.03, fontsize=SMALL_FONT)
     return figure
 
 
-def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
+def coefficient_figure(rows: pd.DataFrame, *, note: str, width: float = 1.0) -> plt.Figure:
     """Coefficient plot of the main models: one row per (model, term) with its 95% interval."""
-    sns.set_theme(**THEME)
-    figure, ax = plt.subplots(figsize=(6.4, 0.32 * len(rows) + 1.2))
+    _theme()
+    figure, ax = plt.subplots(figsize=print_size(width, (6.4, 0.32 * len(rows) + 1.2)))
     positions = np.arange(len(rows))[::-1]
     ax.errorbar(rows["estimate"], positions, xerr=[rows["estimate"] - rows["conf_low"],
                                                    rows["conf_high"] - rows["estimate"]],
@@ -337,25 +411,27 @@ def coefficient_figure(rows: pd.DataFrame, *, note: str) -> plt.Figure:
     if "truth" in rows and rows["truth"].notna().any():  # a simulated edition: the value put in
         ax.plot(rows["truth"], positions, "x", color="firebrick", markersize=6, mew=1.5,
                 label=tr("Truth of the simulation"))
-        ax.legend(fontsize=6.5, loc="best")
+        ax.legend(fontsize=SMALL_FONT, loc="best")
     ax.axvline(0, color="0.4", linewidth=0.8)
     ax.set_yticks(positions)
-    ax.set_yticklabels(rows["label"], fontsize=7)
+    ax.set_yticklabels(rows["label"], fontsize=SMALL_FONT)
     ax.set_xlabel(tr("Estimate (95% CI); PPML: effect on log expected funding"))
-    _add_note(figure, note, y=-0.02, fontsize=6.5)
+    _add_note(figure, note, y=-0.02, fontsize=SMALL_FONT)
     return figure
 
 
-def sensitivity_figure(results: dict, *, note: str) -> plt.Figure:
+def sensitivity_figure(results: dict, *, note: str, width: float = 1.0) -> plt.Figure:
     """Robust intervals against M (or M̄) beside the original interval, one panel per model and restriction.
 
     As HonestDiD's plots; an interval that reaches the end of the test grid is drawn with an open marker and
     flagged in the legend, an empty one is left out and named in the panel.
     """
-    sns.set_theme(**THEME)
-    columns = min(len(results), 4)
+    _theme()
+    columns = 2 if len(results) in (2, 4) else min(len(results), 3)  # panels at least 2 inches wide in print
     rows = -(-len(results) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.0 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(width * LINE_WIDTH_INCHES, 2.0 * rows + 0.5),
+                                squeeze=False)
+    characters = int(width * LINE_WIDTH_INCHES / columns * 72 / 5.2)  # of a title at 8.5 pt in a panel's width
     for ax in axes.flat[len(results):]:
         ax.set_visible(False)
     for ax, (title, result) in zip(axes.flat, results.items(), strict=False):
@@ -375,36 +451,38 @@ def sensitivity_figure(results: dict, *, note: str) -> plt.Figure:
                     markersize=4, label=tr("†: reaches the end of the test grid"))
         if empty.any():
             ax.text(0.02, 0.02, "empty at " + ", ".join(f"{m:.2f}" for m in table.loc[empty, "M"]),
-                    transform=ax.transAxes, fontsize=6)
+                    transform=ax.transAxes, fontsize=SMALL_FONT)
         ax.axhline(0, color="0.4", linewidth=0.8)
-        ax.set_title(tr(title), fontsize=8)
+        ax.set_title(textwrap.fill(tr(title), max(characters, 12)))
         relative = result.restriction.startswith("relative")
         ax.set_xlabel(tr("M̄ (relative magnitude bound)" if relative else "M (smoothness bound)"))
-        ax.legend(fontsize=6)
-    _add_note(figure, note, y=-0.04, fontsize=6.5)
+    top = _figure_legend(figure, axes, columns=2)
+    _add_note(figure, note, y=-0.04, fontsize=SMALL_FONT, top=top)
     return figure
 
 
-def montecarlo_figure(replications: pd.DataFrame, *, note: str) -> plt.Figure:
+def montecarlo_figure(replications: pd.DataFrame, *, note: str, width: float = 1.0) -> plt.Figure:
     """Distribution of the estimates over replications, with the true value marked, by hypothesis."""
-    sns.set_theme(**THEME)
+    _theme()
     keys = list(replications.groupby(["scenario", "hypothesis"]).groups)
-    figure, axes = plt.subplots(1, len(keys), figsize=(3.0 * len(keys), 3.0), squeeze=False)
+    figure, axes = plt.subplots(1, len(keys), figsize=print_size(width, (3.0 * len(keys), 3.0)),
+                                squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         rows = replications.loc[(replications["scenario"] == key[0]) & (replications["hypothesis"] == key[1])]
         ax.hist(rows["estimate"], bins=25, color="steelblue", alpha=0.8)
         ax.axvline(rows["truth"].mean(), color="firebrick", linestyle="--", linewidth=1.0)
-        ax.set_title(f"{key[1]} ({key[0]})", fontsize=8)
-        ax.set_xlabel("Estimate (dashed: truth)", fontsize=7)
-    _add_note(figure, note, y=-0.04, fontsize=6.5)
+        ax.set_title(f"{key[1]} ({key[0]})")
+        ax.set_xlabel("Estimate (dashed: truth)", fontsize=SMALL_FONT)
+    _add_note(figure, note, y=-0.04, fontsize=SMALL_FONT)
     return figure
 
 
-def power_figure(power: pd.DataFrame, *, note: str) -> plt.Figure:
+def power_figure(power: pd.DataFrame, *, note: str, width: float = 0.75) -> plt.Figure:
     """Power against the number of counties, by hypothesis, effect size and villages per county."""
-    sns.set_theme(**THEME)
+    _theme()
     hypotheses = sorted(power["hypothesis"].unique())
-    figure, axes = plt.subplots(1, len(hypotheses), figsize=(4.4 * len(hypotheses), 3.4), squeeze=False)
+    figure, axes = plt.subplots(1, len(hypotheses), figsize=print_size(width, (4.4 * len(hypotheses), 3.4)),
+                                squeeze=False)
     for ax, hypothesis in zip(axes[0], hypotheses, strict=True):
         rows = power.loc[power["hypothesis"] == hypothesis]
         for (effect, villages), group in rows.groupby(["effect", "villages_per_county"]):
@@ -412,20 +490,21 @@ def power_figure(power: pd.DataFrame, *, note: str) -> plt.Figure:
                     label=f"effect {effect:g}, {villages} villages/county")
         ax.axhline(0.8, color="firebrick", linestyle="--", linewidth=0.9)
         ax.set_ylim(0, 1)
-        ax.set_title(hypothesis, fontsize=9)
+        ax.set_title(hypothesis)
         ax.set_xlabel("Number of counties")
         ax.set_ylabel("Power (5% test)")
-        ax.legend(fontsize=6)
-    _add_note(figure, note, y=-0.04, fontsize=6.5)
+        ax.legend(fontsize=SMALL_FONT)
+    _add_note(figure, note, y=-0.04, fontsize=SMALL_FONT)
     return figure
 
 
-def speccurve_figure(table: pd.DataFrame, *, note: str) -> plt.Figure:
+def speccurve_figure(table: pd.DataFrame, *, note: str, width: float = 0.85) -> plt.Figure:
     """Draw the two-panel specification curve: sorted estimates with intervals above, the choices below."""
-    sns.set_theme(**THEME)
+    _theme()
     hypotheses = sorted(table["hypothesis"].unique())
     choices = ["outcome", "endowment", "fixed_effects", "cluster", "sample"]
-    figure, axes = plt.subplots(2, len(hypotheses), figsize=(6.0 * len(hypotheses), 6.0), squeeze=False,
+    figure, axes = plt.subplots(2, len(hypotheses), figsize=print_size(width, (6.0 * len(hypotheses), 6.0)),
+                                squeeze=False,
                                 gridspec_kw={"height_ratios": [1.2, 1.6]}, sharex="col")
     for col, hypothesis in enumerate(hypotheses):
         rows = table.loc[(table["hypothesis"] == hypothesis) & table["estimate"].notna()].sort_values(
@@ -438,7 +517,7 @@ def speccurve_figure(table: pd.DataFrame, *, note: str) -> plt.Figure:
         ax.scatter(x, rows["estimate"], c=colors, s=6)
         ax.axhline(0, color="0.4", linewidth=0.8)
         not_estimated = f"; {skipped} not estimable on these data" if skipped else ""
-        ax.set_title(f"{hypothesis}: {len(rows)} specifications (dark: p < 0.05){not_estimated}", fontsize=9)
+        ax.set_title(f"{hypothesis}: {len(rows)} specifications (dark: p < 0.05){not_estimated}")
         ax.set_ylabel("Estimate (95% CI)")
         ax = axes[1, col]
         labels, y = [], 0
@@ -449,8 +528,8 @@ def speccurve_figure(table: pd.DataFrame, *, note: str) -> plt.Figure:
                 labels.append(f"{choice}: {value}")
                 y += 1
         ax.set_yticks(range(len(labels)))
-        ax.set_yticklabels(labels, fontsize=5.5)
+        ax.set_yticklabels(labels, fontsize=SMALL_FONT)
         ax.invert_yaxis()
         ax.set_xlabel("Specifications, sorted by estimate")
-    _add_note(figure, note, y=-0.02, fontsize=6.5)
+    _add_note(figure, note, y=-0.02, fontsize=SMALL_FONT)
     return figure

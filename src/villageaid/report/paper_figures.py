@@ -40,9 +40,14 @@ from villageaid.report.figures import (
 Drawn = tuple[plt.Figure, "pd.DataFrame | None"]
 
 
+def _width(context: OutputContext) -> float:
+    """Return the figure's width in the paper (a fraction of the line), as the registry declares it."""
+    return float(context.spec.width or 1)
+
+
 def write_funding_by_type(context: OutputContext) -> Drawn:
     """Draw mean funding by village type (from the panel)."""
-    return funding_by_type_figure(context.panel, note=context.note), None
+    return funding_by_type_figure(context.panel, note=context.note, width=_width(context)), None
 
 
 def write_event_study(context: OutputContext) -> Drawn:
@@ -53,7 +58,8 @@ def write_event_study(context: OutputContext) -> Drawn:
     truths = None if truth is None else {  # the change after 2020 the triple difference's terms carry
         title: model_truth(truth, SHIFT_ASINH, term)[0]
         for title, term in zip(studies, ("post:rich_village", "post:city"), strict=True)}
-    return event_study_figure(studies, note=context.note, truths=truths), tidy_for_figure(studies)
+    figure = event_study_figure(studies, note=context.note, truths=truths, width=_width(context))
+    return figure, tidy_for_figure(studies)
 
 
 def _sensitivity(context: OutputContext, analysis: str) -> dict:
@@ -65,7 +71,8 @@ def _sensitivity(context: OutputContext, analysis: str) -> dict:
 
 def write_h4_sensitivity(context: OutputContext) -> Drawn:
     """Draw robust intervals of the 2021 rich × year effect against M and M̄."""
-    return sensitivity_figure(_sensitivity(context, "logic_shift_sensitivity"), note=context.note), None
+    results = _sensitivity(context, "logic_shift_sensitivity")
+    return sensitivity_figure(results, note=context.note, width=_width(context)), None
 
 
 def write_designation_dynamic(context: OutputContext) -> Drawn:
@@ -74,24 +81,26 @@ def write_designation_dynamic(context: OutputContext) -> Drawn:
     sa_dynamic = context.model(SUN_ABRAHAM).tidy()
     data = pd.concat([cs_dynamic.assign(method="Callaway-Sant'Anna, not yet treated"),
                       sa_dynamic.assign(method="Sun-Abraham")], ignore_index=True)
-    return dynamic_effects_figure(cs_dynamic, sa_dynamic, note=context.note), data
+    return dynamic_effects_figure(cs_dynamic, sa_dynamic, note=context.note, width=_width(context)), data
 
 
 def write_h5_sensitivity(context: OutputContext) -> Drawn:
     """Draw robust intervals of the effect of designation in its first year against M and M̄."""
-    return sensitivity_figure(_sensitivity(context, "demonstration_sensitivity"), note=context.note), None
+    results = _sensitivity(context, "demonstration_sensitivity")
+    return sensitivity_figure(results, note=context.note, width=_width(context)), None
 
 
 def write_inequality(context: OutputContext) -> Drawn:
     """Draw gini and Theil by year, and Lorenz curves (the CSV holds the curves)."""
     inequality = context.analysis("inequality")
-    return inequality_figure(inequality.by_year, inequality.lorenz, note=context.note), inequality.lorenz
+    figure = inequality_figure(inequality.by_year, inequality.lorenz, note=context.note, width=_width(context))
+    return figure, inequality.lorenz
 
 
 def write_matching(context: OutputContext) -> Drawn:
     """Draw assortative matching by year."""
     index = context.analysis("matching").matching_index
-    return matching_figure(index, note=context.note), index
+    return matching_figure(index, note=context.note, width=_width(context)), index
 
 
 #: The coefficient plot: each PPML model's label and the terms it shows.
@@ -122,16 +131,16 @@ def main_coefficients(context: OutputContext) -> pd.DataFrame:
 def write_coefficients(context: OutputContext) -> Drawn:
     """Draw the main PPML coefficients of H1–H4 with 95% intervals."""
     coefficients = main_coefficients(context)
-    return coefficient_figure(coefficients, note=context.note), coefficients
+    return coefficient_figure(coefficients, note=context.note, width=_width(context)), coefficients
 
 
 def write_arrival(context: OutputContext) -> Drawn:
     """Draw effect of a city-level first secretary's arrival by years since arrival."""
     dynamic = context.model(H10_ARRIVAL_DYNAMIC).tidy()
-    return arrival_figure(dynamic, note=context.note), dynamic
+    return arrival_figure(dynamic, note=context.note, width=_width(context)), dynamic
 
 
 def write_cap_curve(context: OutputContext) -> Drawn:
     """Draw county pooling's cap curve under each return shape, with the named policies (the CSV holds the curve)."""
     policy = context.analysis("policy")
-    return cap_curve_figure(policy.curve, policy.table, note=context.note), policy.curve
+    return cap_curve_figure(policy.curve, policy.table, note=context.note, width=_width(context)), policy.curve

@@ -89,4 +89,4 @@ def table10(context: OutputContext) -> tuple[pd.DataFrame, FormattedTable]:
              "of a year) have no truth beyond the data.", context.note]
     return tidy, FormattedTable(context.title, context.label,
                                 ["Key estimate", "Estimate [95% CI]", "Truth", "Covered", "Carried by (villages)"],
-                                rows, [], notes)
+                                rows, [], notes, paragraph_widths=("0.42", "0.17", "0.07", "0.07", "0.17"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -446,8 +447,12 @@ def _run_pdf(config: BuildConfig) -> None:
         steps = [[xelatex, "-interaction=nonstopmode", "-halt-on-error", "main.tex"]]
         if bibtex and any(work.glob("*.bib")):
             steps += [[bibtex, "main"]]
-        steps += [[xelatex, "-interaction=nonstopmode", "-halt-on-error", "main.tex"]] * 2
-        for step in steps:
+        # Then xelatex again until the cross-references and longtable widths are stable (as latexmk does).
+        steps += [[xelatex, "-interaction=nonstopmode", "-halt-on-error", "main.tex"]] * MAX_LATEX_RERUNS
+        for number, step in enumerate(steps):
+            if number > 1 and step[0] == xelatex and steps[number - 1][0] == xelatex \
+                    and not _needs_rerun(work / "main.log"):
+                break
             done = subprocess.run(step, cwd=work, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 tail = "\n".join((done.stdout or "").splitlines()[-25:])
@@ -458,6 +463,16 @@ def _run_pdf(config: BuildConfig) -> None:
         shutil.copy2(work / "main.log", paper / "main.log")  # for overfull boxes and missing glyphs
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+#: Most runs of xelatex after bibtex; the build stops earlier when the log asks for no rerun.
+MAX_LATEX_RERUNS = 4
+_RERUN = re.compile(r"Rerun to get|Rerun LaTeX|Label\(s\) may have changed|There were undefined references")
+
+
+def _needs_rerun(log: Path) -> bool:
+    """Return whether a LaTeX log asks for another run (changed labels, longtable widths, undefined references)."""
+    return log.is_file() and _RERUN.search(log.read_text(encoding="utf-8", errors="replace")) is not None
 
 
 def _pdf_applies(config: BuildConfig) -> bool:
