@@ -63,7 +63,8 @@ def test_a_second_build_does_nothing_and_a_changed_folder_rebuilds(tmp_path: Pat
     # a folder without designations does not inherit the previous run's designations.parquet
     assert not (root / VALIDATED / "designations.parquet").exists()
     assert (panel["demonstration_cohort"] == 0).all()
-    assert "B" in json.loads((root / VALIDATED / "provenance.json").read_text(encoding="utf-8"))["data_source"]
+    provenance = json.loads((root / VALIDATED / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["folder"] == "B" and provenance["data_source"] == "records of W county"
     # back to the simulated default data: a plain build does not keep B's results
     build(_config(root), until="panel", log=lambda m: None)
     assert _panel(root)["village_id"].nunique() == 270
