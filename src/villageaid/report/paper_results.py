@@ -18,7 +18,27 @@ import numpy as np
 import pandas as pd
 
 from villageaid.analysis.truth import INDICATORS, carrying_villages
-from villageaid.registry import ARGUMENTS, KEY_ESTIMATES, OUTPUTS, KeyEstimate
+from villageaid.registry import (
+    ARGUMENTS,
+    CAMPAIGN_ASINH,
+    CAMPAIGN_PPML,
+    CITY_ASINH,
+    CITY_PPML,
+    KEY_ESTIMATES,
+    OUTPUTS,
+    RICH_ASINH,
+    RICH_PPML,
+    SHIFT_ASINH,
+    SHIFT_LOG1P,
+    SHIFT_PPML,
+    TABLE3,
+    TABLE4,
+    TABLE5,
+    TRANSITION_ASINH,
+    TRANSITION_PPML,
+    TRIPLE_ASINH,
+    KeyEstimate,
+)
 from villageaid.report.key_numbers import select_row
 from villageaid.report.tables import MIN_BOOTSTRAP_CLUSTERS, MIN_CARRYING_VILLAGES, MIN_VARIANCE_CLUSTERS
 
@@ -127,20 +147,20 @@ class Opposing:
     context: str  # "campaign", "robustness", "event_study"
 
 
-#: (hypothesis, table stem, model ids (prefix), term, the claim's sign, context): related estimates read for
-#: signs against the claim. The campaign's city × rich is listed under H3 because a negative one runs against a
-#: strong alliance present throughout, and is what need-graded targeting (H2) predicts.
+#: (hypothesis, table, models, term, the claim's sign, context): related estimates read for signs against the
+#: claim. The campaign's city × rich is listed under H3 because a negative one runs against a strong alliance
+#: present throughout, and is what need-graded targeting (H2) predicts.
 OPPOSING_CHECKS = (
-    ("H1", "table3_level_endowment", "transition_", "city", 1, "robustness"),
-    ("H3", "table3_level_endowment", "transition_", "city_x_rich", 1, "robustness"),
-    ("H3", "table3_level_endowment", "campaign_", "city_x_rich", 1, "campaign"),
-    ("H4", "table4_logic_shift", "shift_", "post:rich_village", 1, "robustness"),
-    ("H4", "table4_logic_shift", "shift_", "post:city_x_rich", 1, "robustness"),
-    ("H4", "table4_logic_shift", "shift_", "post:endowment_index", 1, "robustness"),
-    ("H4", "table4_logic_shift", "shift_", "post:need_index", -1, "robustness"),
+    ("H1", TABLE3, (TRANSITION_ASINH, TRANSITION_PPML), "city", 1, "robustness"),
+    ("H3", TABLE3, (TRANSITION_ASINH, TRANSITION_PPML), "city_x_rich", 1, "robustness"),
+    ("H3", TABLE3, (CAMPAIGN_ASINH, CAMPAIGN_PPML), "city_x_rich", 1, "campaign"),
+    ("H4", TABLE4, (SHIFT_ASINH, SHIFT_LOG1P, SHIFT_PPML), "post:rich_village", 1, "robustness"),
+    ("H4", TABLE4, (SHIFT_ASINH, SHIFT_LOG1P, SHIFT_PPML), "post:city_x_rich", 1, "robustness"),
+    ("H4", TABLE4, (SHIFT_ASINH, SHIFT_LOG1P, SHIFT_PPML), "post:endowment_index", 1, "robustness"),
+    ("H4", TABLE4, (SHIFT_ASINH, SHIFT_LOG1P, SHIFT_PPML), "post:need_index", -1, "robustness"),
 )
 #: The event-study models whose post-2021 coefficients the H4 claim predicts positive.
-EVENT_STUDY_MODELS = ("rich_", "city_", "triple_")
+EVENT_STUDY_MODELS = (RICH_ASINH, CITY_ASINH, RICH_PPML, CITY_PPML, TRIPLE_ASINH)
 
 
 def _table_name(stem: str) -> str:
@@ -151,25 +171,25 @@ def _table_name(stem: str) -> str:
 def opposing_estimates(tables_dir: Path) -> list[Opposing]:
     """Return the significant estimates (p < 0.05) of a claim's terms whose sign runs against the claim."""
     out = []
-    for hypothesis, stem, prefix, term, sign, context in OPPOSING_CHECKS:
+    for hypothesis, output, models, term, sign, context in OPPOSING_CHECKS:
         try:
-            table = pd.read_csv(tables_dir / f"{stem}.csv")
+            table = pd.read_csv(tables_dir / f"{output.stem}.csv")
         except OSError:
             continue
         if not {"model_id", "term", "estimate", "p_value"} <= set(table.columns):
             continue
-        rows = table.loc[table["model_id"].astype(str).str.startswith(prefix) & (table["term"] == term)]
+        rows = table.loc[table["model_id"].isin([m.id for m in models]) & (table["term"] == term)]
         for r in rows.itertuples(index=False):
             if np.isfinite(r.p_value) and r.p_value < LEVEL and np.sign(r.estimate) == -sign:
-                out.append(Opposing(hypothesis, _table_name(stem), str(r.model), term, "", float(r.estimate),
+                out.append(Opposing(hypothesis, _table_name(output.stem), str(r.model), term, "", float(r.estimate),
                                     float(r.conf_low), float(r.conf_high), float(r.p_value), context))
     try:
-        table = pd.read_csv(tables_dir / "table5_event_study.csv")
+        table = pd.read_csv(tables_dir / f"{TABLE5.stem}.csv")
     except OSError:
         return out
     if {"model_id", "term", "period", "p_value"} <= set(table.columns):
         period = pd.to_numeric(table["period"], errors="coerce")
-        rows = table.loc[table["model_id"].astype(str).str.startswith(EVENT_STUDY_MODELS) & (period >= 2021)
+        rows = table.loc[table["model_id"].isin([m.id for m in EVENT_STUDY_MODELS]) & (period >= 2021)
                          & table["term"].astype(str).str.startswith("year::")]
         for r in rows.itertuples(index=False):
             if np.isfinite(r.p_value) and r.p_value < LEVEL and r.estimate < 0:
@@ -224,7 +244,7 @@ BOOTSTRAP_TERMS = {"city × rich": "city_x_rich", "post × city × rich": "post:
 def bootstrap_checks(tables_dir: Path) -> list[BootstrapCheck]:
     """Return each wild bootstrap p-value of Tables 3 and 4 with the jackknife interval of its coefficient."""
     out = []
-    for stem in ("table3_level_endowment", "table4_logic_shift"):
+    for stem in (TABLE3.stem, TABLE4.stem):
         header, rows = markdown_rows(tables_dir, stem)
         try:
             tidy = pd.read_csv(tables_dir / f"{stem}.csv")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from villageaid.analysis.truth import panel_truth
 from villageaid.io.write import write_text
-from villageaid.registry import SENSITIVITY_RESTRICTIONS, TABLE5, TABLE9, TABLE10
+from villageaid.registry import RICH_ASINH, RICH_PPML, SENSITIVITY_RESTRICTIONS, TABLE5, TABLE9, TABLE10
 from villageaid.report.paper_results import (
     LEVEL,
     MIN_FIRST_STAGE_F,
@@ -41,46 +41,69 @@ from villageaid.report.tables import (
     sample_facts,
 )
 
-#: What each key estimate is, in Chinese (by the key's stable id).
+#: What each key estimate is, in Chinese, by its English description (the registry's; a test checks that
+#: every key estimate with a claim has one).
 DESCRIPTIONS_ZH = {
-    "allocation.transition_ppml.city_x_rich.estimate": "2021–2025年强强联合系数（市级单位×优势村，PPML）",
-    "allocation.campaign_ppml.rich_village.estimate": "脱贫攻坚期优势村相对其他村的资金差异（PPML）",
-    "allocation.transition_ppml.rich_village.estimate": "2021–2025年优势村相对其他村的资金差异（PPML）",
-    "allocation.transition_ppml.city.estimate": "2021–2025年市级第一书记所驻村的资金差异（PPML）",
-    "logic_shift.shift_ppml.post_rich.estimate": "2021年后优势村资金的变化（过渡期×优势村，PPML）",
-    "logic_shift.shift_ppml.post_city_x_rich.estimate": "2021年后强强联合的变化（过渡期×市级×优势村，PPML）",
-    "logic_shift.shift_asinh.post_rich.estimate": "asinh 线性模型中的过渡期×优势村系数",
-    "demonstration.cs_not_yet.e0.estimate": "示范村认定当年的效应（Callaway–Sant'Anna，以尚未认定村为对照）",
-    "returns.h10_iv_log_collective_income.funding.estimate": "资金对村集体收入（对数）的回报（2SLS，asinh(资金)的系数"
-                                                            "）",
-    "returns.h10_heterogeneity_log_collective_income.interaction.estimate":
-        "资金回报随禀赋指数的变化（2SLS，asinh(资金)×禀赋指数；这是回报的异质性，并非原文所说的低效，即资源与需求错配"
-        "）",
-    "spillover.spillover_designation.exposure_designation.estimate":
+    "the strong-alliance coefficient (city-level unit × rich village, PPML) in 2021–2025":
+        "2021–2025年强强联合系数（市级单位×优势村，PPML）",
+    "funding of rich villages against others in the campaign (PPML)":
+        "脱贫攻坚期优势村相对其他村的资金差异（PPML）",
+    "funding of rich villages against others in 2021–2025 (PPML)":
+        "2021–2025年优势村相对其他村的资金差异（PPML）",
+    "funding of villages with a city-level first secretary in 2021–2025 (PPML)":
+        "2021–2025年市级第一书记所驻村的资金差异（PPML）",
+    "the change after 2021 in the funding of rich villages (post × rich, PPML)":
+        "2021年后优势村资金的变化（过渡期×优势村，PPML）",
+    "the change after 2021 of the strong alliance (post × city-level × rich, PPML)":
+        "2021年后强强联合的变化（过渡期×市级×优势村，PPML）",
+    "post × rich in the asinh OLS model":
+        "asinh 线性模型中的过渡期×优势村系数",
+    ("the Callaway–Sant'Anna effect of designation as a demonstration village in its first year (not-yet-treated contro"
+     "ls)"):
+        "示范村认定当年的效应（Callaway–Sant'Anna，以尚未认定村为对照）",
+    "the return to funding on log collective income (2SLS, coefficient of asinh(funding))":
+        "资金对村集体收入（对数）的回报（2SLS，asinh(资金)的系数）",
+    ("how the return to funding on log collective income changes with the endowment index (2SLS, asinh(funding) × endow"
+     "ment index: the heterogeneity of returns, not the paper's 低效, which is the mismatch of resources and needs)"):
+        ("资金回报随禀赋指数的变化（2SLS，asinh(资金)×禀赋指数；这是回报的异质性，并非原文所说的低效，即资源与需求错"
+         "配）"),
+    ("county funding of a village not designated on the share of its township's other villages designated (PPML; the"
+     " diversion of county money, 示范村虹吸)"):
         "未认定村的县级资金对同乡镇其他村认定比例的回归系数（PPML；示范村对县级资金的虹吸）",
-    "spillover.spillover_income.exposure_designation.estimate":
+    ("log collective income of a village not designated on the share of its township's other villages designated (OLS;"
+     " the demonstration effect on neighbours, 以点带面)"):
         "未认定村的集体收入（对数）对同乡镇其他村认定比例的回归系数（OLS；以点带面的示范效应）",
-    "allocation.campaign_ppml.need_index.estimate": "脱贫攻坚期资金的需求梯度（PPML，需求指数每增加一个标准差）：雨露均"
-                                                    "沾即按需分级",
-    "allocation.campaign_ppml.deep_poverty.estimate": "脱贫攻坚期深度贫困村相对同等需求其他村的资金差异（PPML）",
-    "logic_shift.shift_ppml.post_need.estimate": "2021年后资金需求梯度的变化（过渡期×需求指数，PPML）",
-    "logic_shift.shift_ppml.post_endowment.estimate": "2021年后资金禀赋梯度的变化（过渡期×禀赋指数，PPML）",
-    "performance.lagged_ppml.post_lag_growth.estimate": "2021年后资金对上年集体收入增长的额外响应（过渡期×滞后增长"
-                                                        "，PPML）：资源追随成绩",
-    "divergence.beta_convergence.divergence.estimate": "2021年后集体收入增长对初始水平的β系数的变化（大于0表示村庄分化"
-                                                       "）",
-    "concentration.change.endowment": "2021年前后按禀赋排序的资金集中指数的变化",
-    "concentration.change.need": "2021年前后按需求（从最困难村起）排序的资金集中指数的变化",
-    "allocation.h8_gap_ppml.vertical_over_horizontal.estimate": "纵向差距减横向差距（市级系数减强势部门系数，PPML"
-                                                            "，2021–2025年）",
-    "matching.h9_logit_change.change.estimate": "2021年前后市级单位分配对禀赋的logit斜率的变化",
-    "industry.industry_survival.collapse.estimate": "帮扶单位撤出后，非优势村相对优势村的产业存续概率之差",
-    "mismatch.mismatch_returns.unmatched.estimate": "村集体收入（对数）对不对应任何需求的项目资金占比的系数（低效即错配"
-                                                    "）",
-    "county_matching.county_transition_ppml.city.estimate": "2021–2025年市级第一书记所驻村的县级资金差异（PPML）：县级"
-                                                            "配套资金",
-    "allocation.transition_ppml.city_x_members.estimate": "工作队的多级合治：市级第一书记×队员实力（PPML，2021–2025年"
-                                                          "）",
+    ("the need gradient of funding in the campaign (PPML, per standard deviation of the need index): 雨露均沾 as need-g"
+     "raded targeting"):
+        "脱贫攻坚期资金的需求梯度（PPML，需求指数每增加一个标准差）：雨露均沾即按需分级",
+    "funding of deep-poverty villages (深度贫困村) against others of the same need in the campaign (PPML)":
+        "脱贫攻坚期深度贫困村相对同等需求其他村的资金差异（PPML）",
+    "the change after 2021 of the need gradient of funding (post × need index, PPML)":
+        "2021年后资金需求梯度的变化（过渡期×需求指数，PPML）",
+    "the change after 2021 of the endowment gradient of funding (post × endowment index, PPML)":
+        "2021年后资金禀赋梯度的变化（过渡期×禀赋指数，PPML）",
+    ("how much more funding follows last year's growth of collective income after 2021 (post × lagged growth, PPML):"
+     " results attract resources"):
+        "2021年后资金对上年集体收入增长的额外响应（过渡期×滞后增长，PPML）：资源追随成绩",
+    "the change in β of collective-income growth on its starting level after 2021 (> 0: villages diverge)":
+        "2021年后集体收入增长对初始水平的β系数的变化（大于0表示村庄分化）",
+    "the change at 2021 of the concentration index of funding ranked by endowment":
+        "2021年前后按禀赋排序的资金集中指数的变化",
+    "the change at 2021 of the concentration index of funding ranked from the neediest":
+        "2021年前后按需求（从最困难村起）排序的资金集中指数的变化",
+    "the vertical gap minus the horizontal one (city-level minus strong-department coefficient, PPML, 2021–2025)":
+        "纵向差距减横向差距（市级系数减强势部门系数，PPML，2021–2025年）",
+    "the change at 2021 of the logit slope of city-level assignment on endowment":
+        "2021年前后市级单位分配对禀赋的logit斜率的变化",
+    ("the change in the probability that the assisted industry is still active after the unit left, in villages that"
+     " are not rich against rich ones"):
+        "帮扶单位撤出后，非优势村相对优势村的产业存续概率之差",
+    "log collective income against the share of funding whose projects serve no listed need (低效 as mismatch)":
+        "村集体收入（对数）对不对应任何需求的项目资金占比的系数（低效即错配）",
+    "county funding of villages with a city-level first secretary in 2021–2025 (PPML): county matching, 县级配套":
+        "2021–2025年市级第一书记所驻村的县级资金差异（PPML）：县级配套资金",
+    "the team alliance (多级合治): a city-level secretary × the members' strength, PPML, 2021–2025":
+        "工作队的多级合治：市级第一书记×队员实力（PPML，2021–2025年）",
 }
 _VERDICT_ZH = {"supported": "支持该论断", "contradicted": "与该论断相反",
                "undetermined": "区间包含零，数据无法判断"}
@@ -131,7 +154,7 @@ def _size_zh(fact: EstimateFact, asinh_percent: bool) -> str:
 def estimate_sentence_zh(fact: EstimateFact, asinh_percent: bool) -> str:
     """Return one sentence per key estimate, the same form for every kind (as the English edition)."""
     key = fact.key
-    what = DESCRIPTIONS_ZH.get(key.id, key.description)
+    what = DESCRIPTIONS_ZH.get(key.description, key.description)
     if fact.verdict == "not estimated":
         return f"{what}在本数据上无法估计。"
     interval = (f"单侧95%界为{fact.low:.3f}和{fact.high:.3f}" if key.one_sided
@@ -222,8 +245,8 @@ def pre_trend_zh(tables_dir: Path) -> str:
     text += ("以下模型拒绝原假设，平行趋势存疑：" + "、".join(failed) + "。" if failed else
              "在5%水平上均未拒绝；检验功效较低时，这只是平行趋势的弱证据。")
     slopes = table.loc[table["term"].astype(str).str.startswith("pretrend_slope_")]
-    for model_id, label in (("rich_asinh", "优势村×年份（asinh）"), ("rich_ppml", "优势村×年份（PPML）")):
-        rows = slopes.loc[slopes["model_id"] == model_id].set_index("term")["estimate"]
+    for model, label in ((RICH_ASINH, "优势村×年份（asinh）"), (RICH_PPML, "优势村×年份（PPML）")):
+        rows = slopes.loc[slopes["model_id"] == model.id].set_index("term")["estimate"]
         if {"pretrend_slope_50", "pretrend_slope_80"} <= set(rows.index):
             text += (f"对{label}，每年{rows['pretrend_slope_50']:.3f}的线性趋势偏离有一半的概率通过预检验，"
                      f"每年{rows['pretrend_slope_80']:.3f}的偏离有五分之一的概率通过（Roth 2022）。")
