@@ -15,7 +15,7 @@ import pytest
 from tests.workflow.test_build import _records
 from villageaid.registry import KEY_ESTIMATES
 from villageaid.report.key_numbers import key_value
-from villageaid.workflow.build import PDF, TABLES, BuildConfig, build
+from villageaid.workflow.build import PDF, PDF_ZH, TABLES, BuildConfig, build
 
 pytestmark = [pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex is not installed (make latex)"),
               pytest.mark.integration]
@@ -24,15 +24,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _project(root: Path) -> Path:
     (root / "paper").mkdir(parents=True)
-    for name in ("main.tex", "references.bib"):
+    for name in ("main.tex", "main_zh.tex", "references.bib"):
         shutil.copy2(REPO / "paper" / name, root / "paper" / name)
     return root
 
 
-def _pdf_text(root: Path) -> str:
+def _pdf_text(root: Path, pdf: Path = PDF) -> str:
     from pypdf import PdfReader
 
-    return "\n".join(page.extract_text() for page in PdfReader(root / PDF).pages)
+    return "\n".join(page.extract_text() for page in PdfReader(root / pdf).pages)
 
 
 def test_pdf_on_simulated_data(tmp_path: Path) -> None:
@@ -56,6 +56,15 @@ def test_pdf_on_simulated_data(tmp_path: Path) -> None:
     log = (root / "paper" / "main.log").read_text(encoding="utf-8", errors="replace")
     assert "Overfull \\hbox" not in log
     assert "Missing character" not in log
+    # the Chinese edition, from the same numbers, written as a Chinese journal article
+    chinese = " ".join(_pdf_text(root, PDF_ZH).split())
+    for heading in ("摘要", "关键词", "一、 引言", "二、 制度背景", "十一、 结论"):
+        assert heading in chinese or heading.replace(" ", "") in chinese, heading
+    assert "模拟数据版" in chinese and "十二个可检验的假说" in chinese and "??" not in chinese
+    for key in KEY_ESTIMATES:
+        if key.macro is not None and key.claim and key.interval is not None:
+            assert f"{key_value(root / TABLES, key):.{key.digits}f}" in chinese, key.id
+    assert "Missing character" not in (root / "paper" / "main_zh.log").read_text(encoding="utf-8", errors="replace")
 
 
 def test_pdf_on_county_records_of_another_shape(tmp_path: Path) -> None:
@@ -70,6 +79,9 @@ def test_pdf_on_county_records_of_another_shape(tmp_path: Path) -> None:
     assert "Simulated-data" not in flat and "simulated data" not in flat.lower().replace("simulated data from", "")
     assert "SIMULATED" not in flat
     assert "1 county" in flat
+    assert "records of W county" in flat and "records in" not in flat  # named by the records, not the folder
+    assert "Fragile results" in flat
+    assert "台账：records of W county" in " ".join(_pdf_text(root, PDF_ZH).split())
     assert "not estimated" in flat.lower()  # Table 6 explains why it is empty
     assert "no village is designated a demonstration village" in flat
     typology = pd.read_csv(root / TABLES / "table1_typology.csv")

@@ -1,10 +1,14 @@
-"""The paper's data-dependent text, rendered from the stored results (never re-estimated).
+"""The paper's data-dependent text, rendered from the stored results (never re-estimated): the English edition.
 
-``paper_text.tex`` defines LaTeX macros that ``paper/main.tex`` uses: the edition line of the title page,
-what the data are, one sentence per claim of the source paper (sign, size with its unit, 95% interval and
-whether the claim is supported, contradicted or undetermined at the 5% level), the pre-trend evidence,
-the limitations that apply to these data (few clusters, few villages carrying a coefficient, failed
-pre-trend tests) and the data label of every caption. "Simulated" appears only for simulated data.
+``paper_text.tex`` defines LaTeX macros that ``paper/main.tex`` uses: the edition line of the title page, what
+the data are, the number of hypotheses (counted from the registry), the results grouped by claim (one sentence
+form per kind of result: estimate, claimed sign, 95% interval, size in its unit, verdict at the 5% level; then
+the estimates of related models that run against the claim, the wild bootstrap beside the jackknife, and what
+the evidence means), the pre-trend tests and their power, the breakdown values in one sentence, the fragile
+results (each computed: failed pre-trend tests, few clusters, weak first stages, unbounded Anderson–Rubin sets,
+jackknife fallbacks, coefficients carried by few villages, few treated townships), the limitations, the policy
+text and the conclusion. The facts come from :mod:`villageaid.report.paper_results`, which the Chinese edition
+(:mod:`villageaid.report.paper_text_zh`) shares. "Simulated" appears only for simulated data.
 """
 
 from __future__ import annotations
@@ -19,8 +23,6 @@ from villageaid.analysis.truth import panel_truth
 from villageaid.io.write import write_text
 from villageaid.registry import (
     CS_UNIVERSAL,
-    KEY_ESTIMATES,
-    OUTPUTS,
     RICH_ASINH,
     RICH_PPML,
     SENSITIVITY_RESTRICTIONS,
@@ -29,12 +31,11 @@ from villageaid.registry import (
     TABLE6C,
     TABLE9,
     TABLE10,
-    KeyEstimate,
     Restriction,
     sensitivity_id,
 )
-from villageaid.report.key_numbers import select_row
 from villageaid.report.paper_results import (
+    LEVEL,
     MIN_FIRST_STAGE_F,
     EstimateFact,
     Fragility,
@@ -44,7 +45,6 @@ from villageaid.report.paper_results import (
     fragility,
     hypotheses,
     opposing_estimates,
-    verdict,
     verdict_counts,
     zero_share,
 )
@@ -55,61 +55,6 @@ from villageaid.report.tables import (
     MIN_VARIANCE_CLUSTERS,
     sample_facts,
 )
-
-LEVEL = 0.05
-
-
-def describe_size(value: float, scale: str) -> str:
-    """Describe a coefficient in its unit (percent change for log-scale models)."""
-    if scale in ("semi_elasticity", "asinh"):
-        approx = "about " if scale == "asinh" else ""
-        return f"{approx}{100 * (math.exp(value) - 1):+.0f}% in funding"
-    if scale == "logit":
-        return f"odds multiplied by {math.exp(value):.2f} per standard deviation of endowment"
-    if scale == "elasticity":
-        return f"{value:.2f} of last year's log funding carried into this year's"
-    if scale == "index":
-        return f"{value:+.3f} index points"
-    if scale == "return":
-        return (f"about {100 * (math.exp(value) - 1):+.1f}% in the outcome per unit of asinh(funding), i.e. "
-                "per e-fold increase in funding")
-    if scale == "per_growth":
-        return f"{100 * (math.exp(0.1 * value) - 1):+.1f}% in funding per 10 points of last year's income growth"
-    if scale == "return_change":
-        return f"{100 * value:+.1f} percentage points of that return per standard deviation of endowment"
-    return f"{value:.3f}"
-
-
-def _row(tables_dir: Path, key: KeyEstimate) -> pd.Series | None:
-    try:
-        return select_row(pd.read_csv(tables_dir / key.file), key.selection)
-    except (OSError, KeyError):
-        return None
-
-
-def claim_sentences(tables_dir: Path) -> list[str]:
-    """One sentence per key estimate that tests a claim, from the tidy tables."""
-    sentences = []
-    for key in KEY_ESTIMATES:
-        if key.claim == 0 or key.interval is None:
-            continue
-        row = _row(tables_dir, key)
-        if row is None or not np.isfinite(float(row[key.column])):
-            sentences.append(f"{key.hypothesis}: {key.description} could not be estimated on these data.")
-            continue
-        value = float(row[key.column])
-        low, high = (float(row.get(c, np.nan)) for c in key.interval)
-        result = verdict(value, low, high, key.claim)
-        direction = "positive" if key.claim > 0 else "negative"
-        wording = {"supported": f"the claim ({direction}) is supported at the {LEVEL:.0%} level",
-                   "contradicted": f"the estimate contradicts the claim ({direction}) at the {LEVEL:.0%} level",
-                   "undetermined": f"the data cannot tell at the {LEVEL:.0%} level whether the claim "
-                                   f"({direction}) holds"}[result]
-        interval = (f"one-sided 95% bounds {low:.3f} and {high:.3f}" if key.one_sided
-                    else f"95% CI {low:.3f} to {high:.3f}")
-        sentences.append(f"{key.hypothesis}: {key.description} is {value:.3f} ({describe_size(value, key.scale)}; "
-                         f"{interval}); {wording}.")
-    return sentences
 
 
 def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
@@ -142,60 +87,6 @@ def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
             + f"Of the {len(post)} rich × year coefficients (PPML) from 2021 on, {significant} "
               f"{'is' if significant == 1 else 'are'} significant at 5%." + power_text)
     return text, failed
-
-
-def _breakdown_phrases(tables_dir: Path, restriction: Restriction, bound: str, unit: str) -> list[str]:
-    """Phrases on the breakdown value of each H4/H5 model under one restriction, read from the tidy tables."""
-    parts = []
-    for output, models in ((TABLE5B, ((RICH_ASINH, "the 2021 rich × year effect (asinh)"),
-                                      (RICH_PPML, "the 2021 rich × year effect (PPML)"))),
-                           (TABLE6C, ((CS_UNIVERSAL, "the effect of designation in its first year "
-                                                     "(Callaway–Sant'Anna)"),))):
-        try:
-            table = pd.read_csv(tables_dir / f"{output.stem}.csv")
-        except OSError:
-            continue
-        if "term" not in table or "model_id" not in table:
-            continue
-        for model, label in models:
-            rows = table.loc[table["model_id"] == sensitivity_id(model, restriction)]
-            breakdown = rows.loc[rows["term"] == "breakdown", "estimate"]
-            grid = rows.loc[rows["term"].astype(str).str.startswith("M="), "M"]
-            if breakdown.empty or grid.empty:
-                continue
-            value = float(breakdown.iloc[0])
-            if not np.isfinite(value):
-                parts.append(f"{label} is not significant even under exact parallel trends")
-            elif value >= float(grid.max()):
-                parts.append(f"{label} stays significant over the whole grid (up to {bound} = {value:.3f})")
-            else:
-                parts.append(f"{label} stays significant up to {bound} = {value:.3f}{unit} (the breakdown value)")
-    return parts
-
-
-def sensitivity_sentence(tables_dir: Path) -> str:
-    """Return the sentences on how large a violation of parallel trends would overturn the H4 and H5 effects."""
-    smooth_restriction, relative_restriction = SENSITIVITY_RESTRICTIONS
-    smooth = _breakdown_phrases(tables_dir, smooth_restriction, "M",
-                                " per year of change in the slope of the difference in trends")
-    relative = _breakdown_phrases(tables_dir, relative_restriction, "M̄",
-                                  " times the largest pre-period change in the difference in trends")
-    text = ""
-    if smooth:
-        text += ("Under smoothness restrictions (Rambachan and Roth 2023; Tables 5b and 6c), " + "; ".join(smooth)
-                 + ".")
-    if relative:
-        text += (" Under relative magnitudes, which bound each post-period change in the difference in trends by "
-                 "M̄ times the largest pre-period one, " + "; ".join(relative) + ".")
-    try:
-        table6c = pd.read_csv(tables_dir / f"{TABLE6C.stem}.csv")
-        slopes = table6c.loc[table6c["term"].astype(str).str.startswith("pretrend_slope_")].set_index("term")
-        text += (f" For the designation effects, the pre-test would detect a linear violation of "
-                 f"{slopes.loc['pretrend_slope_50', 'estimate']:.3f} per year half of the time and one of "
-                 f"{slopes.loc['pretrend_slope_80', 'estimate']:.3f} with 80% probability.")
-    except (OSError, KeyError):
-        pass
-    return text
 
 
 def policy_sentence(tables_dir: Path) -> str:
@@ -292,27 +183,6 @@ POLICY_SHAPES_TEXT = {"concave": "the estimated concave returns", "linear": "lin
 #: The hypotheses about a county's allocation decisions (funding, postings, designation, county matching): with
 #: few counties they rest on few decision-makers.
 COUNTY_DECIDED = ("H1", "H2", "H3", "H4", "H5", "H8", "H9", "H11", "H12")
-
-
-def fallback_sentences(tables_dir: Path) -> list[str]:
-    """Return one sentence per table whose jackknife was undefined for a model, read from the tidy tables."""
-    out = []
-    for output in OUTPUTS:
-        path = tables_dir / f"{output.stem}.csv"
-        if output.kind != "table" or not path.is_file():
-            continue
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if "fallback_reason" not in table.columns:
-            continue
-        marked = table.loc[table["fallback_reason"] != "", ["model_id", "fallback_reason"]]
-        if marked.empty:
-            continue
-        models = list(dict.fromkeys(marked["model_id"].astype(str)))
-        reasons = "; ".join(dict.fromkeys(marked["fallback_reason"].astype(str)))
-        out.append(f"In {output.title.split('.')[0]} the cluster jackknife is undefined for "
-                   f"{len(models)} model{'s' if len(models) > 1 else ''} ({reasons}): their errors, marked with a "
-                   "dagger, are CRV1 and too small where so few villages carry a coefficient.")
-    return out
 
 
 def truth_sentences(tables_dir: Path) -> list[str]:
