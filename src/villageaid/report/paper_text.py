@@ -575,7 +575,7 @@ def fragility_text_en(found: Fragility) -> str:
         flags.append(_join_en([f"{table} clusters by {n} {kind}s" for table, kind, n in found.few_clusters])
                      + f", fewer than {MIN_VARIANCE_CLUSTERS} clusters, so those errors rest on few clusters")
     else:
-        passed.append(f"every table clusters by at least {MIN_VARIANCE_CLUSTERS} clusters")
+        passed.append(f"every table that records its clusters has at least {MIN_VARIANCE_CLUSTERS}")
     if found.weak_first_stages:
         by_row: dict[tuple[str, str], list[str]] = {}
         for table, row, column, value in found.weak_first_stages:

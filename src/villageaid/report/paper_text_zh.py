@@ -292,7 +292,7 @@ def fragility_zh(found: Fragility) -> str:
         flags.append("、".join(f"{table}按{n}{kinds.get(kind, kind)}聚类" for table, kind, n in found.few_clusters)
                      + f"，少于{MIN_VARIANCE_CLUSTERS}个聚类，其稳健标准误依据的聚类过少")
     else:
-        passed.append(f"各表的聚类数均不少于{MIN_VARIANCE_CLUSTERS}")
+        passed.append(f"记录了聚类数的各表，其聚类数均不少于{MIN_VARIANCE_CLUSTERS}")
     if found.weak_first_stages:
         flags.append("、".join(f"{table}中{column}的第一阶段F值为{value:.1f}"
                               for table, _, column, value in found.weak_first_stages)
