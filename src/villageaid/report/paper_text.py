@@ -74,13 +74,17 @@ def pre_trend_sentence(tables_dir: Path) -> tuple[str, list[str]]:
                      & (pd.to_numeric(table["period"], errors="coerce") >= 2021)]
     significant = int((post["p_value"] < LEVEL).sum()) if "p_value" in post else 0
     slopes = table.loc[table["term"].astype(str).str.startswith("pretrend_slope_")]
-    power_text = ""
+    power: list[tuple[str, float, float]] = []
     for model, label in ((RICH_ASINH, "rich × year (asinh)"), (RICH_PPML, "rich × year (PPML)")):
         rows = slopes.loc[slopes["model_id"] == model.id].set_index("term")["estimate"]
         if {"pretrend_slope_50", "pretrend_slope_80"} <= set(rows.index):
-            power_text += (f" For {label}, a linear violation of parallel trends of {rows['pretrend_slope_50']:.3f} "
-                           f"per year would pass the pre-test half of the time, and one of "
-                           f"{rows['pretrend_slope_80']:.3f} one time in five (Roth 2022).")
+            power.append((label, float(rows["pretrend_slope_50"]), float(rows["pretrend_slope_80"])))
+    power_text = ""
+    if power:  # one sentence for every model's power (Roth 2022), not one per model
+        power_text = (" A linear violation of parallel trends would pass the pre-test half of the time at "
+                      + _join_en([f"{half:.3f} per year for {label}" for label, half, _ in power])
+                      + ", and one time in five at " + _join_en([f"{fifth:.3f}" for _, _, fifth in power])
+                      + " (Roth 2022).")
     text = (f"Joint tests that all pre-2020 event-study coefficients are zero: {shown}. "
             + ("They reject for " + ", ".join(failed) + ", so parallel trends are in doubt there. " if failed else
                "None rejects at 5%, which is weak evidence for parallel trends when the tests have little power. ")

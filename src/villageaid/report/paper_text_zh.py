@@ -245,11 +245,16 @@ def pre_trend_zh(tables_dir: Path) -> str:
     text += ("以下模型拒绝原假设，平行趋势存疑：" + "、".join(failed) + "。" if failed else
              "在5%水平上均未拒绝；检验功效较低时，这只是平行趋势的弱证据。")
     slopes = table.loc[table["term"].astype(str).str.startswith("pretrend_slope_")]
+    power = []
     for model, label in ((RICH_ASINH, "优势村×年份（asinh）"), (RICH_PPML, "优势村×年份（PPML）")):
         rows = slopes.loc[slopes["model_id"] == model.id].set_index("term")["estimate"]
         if {"pretrend_slope_50", "pretrend_slope_80"} <= set(rows.index):
-            text += (f"对{label}，每年{rows['pretrend_slope_50']:.3f}的线性趋势偏离有一半的概率通过预检验，"
-                     f"每年{rows['pretrend_slope_80']:.3f}的偏离有五分之一的概率通过（Roth 2022）。")
+            power.append((label, float(rows["pretrend_slope_50"]), float(rows["pretrend_slope_80"])))
+    if power:  # one sentence for every model's power, as in the English edition
+        text += ("线性的平行趋势偏离有一半的概率通过预检验的幅度为："
+                 + "、".join(f"{label}每年{half:.3f}" for label, half, _ in power)
+                 + "；有五分之一的概率通过的幅度为：" + "、".join(f"{fifth:.3f}" for _, _, fifth in power)
+                 + "（Roth 2022）。")
     return text
 
 
