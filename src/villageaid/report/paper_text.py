@@ -496,12 +496,11 @@ def asinh_caveat_en(panel: pd.DataFrame) -> str:
     """Return the units caveat of asinh coefficients, with the share of zero village-years computed from the panel."""
     share = zero_share(panel)
     if asinh_reads_as_percent(panel):
-        return ("asinh coefficients are read as approximate percentage changes: few village-years have no funding "
-                "and amounts are large, where asinh(y) is close to log(2y).")
+        return ("here asinh coefficients are read as approximate percentage changes: few village-years have no "
+                "funding and amounts are large, where asinh(y) is close to log(2y).")
     zeros = f"{share:.0%} of village-years have no funding" if np.isfinite(share) else "funding has zeros"
-    return (f"asinh coefficients are differences on the asinh scale, not percentages: {zeros}, and with zeros "
-            "they depend on the unit in which funding is measured (Bellemare and Wichman 2020; Chen and Roth "
-            "2024); PPML coefficients are read as percentage changes of expected funding.")
+    return (f"here asinh coefficients are differences on the asinh scale, not percentages: {zeros}, and with "
+            "zeros they depend on the unit in which funding is measured.")
 
 
 def breakdowns(tables_dir: Path, restriction: Restriction) -> list[tuple[str, float, str]]:

@@ -221,11 +221,10 @@ def results_paragraphs_zh(tables_dir: Path, panel: pd.DataFrame) -> list[tuple[s
 def asinh_caveat_zh(panel: pd.DataFrame) -> str:
     """Return the units caveat of asinh coefficients, in Chinese."""
     if asinh_reads_as_percent(panel):
-        return "asinh 系数可近似读作百分比变化：零资金的村庄-年份很少，且金额较大，此时 asinh(y) 接近 log(2y)。"
+        return "本文的 asinh 系数可近似读作百分比变化：零资金的村庄-年份很少，且金额较大，此时 asinh(y) 接近 log(2y)。"
     share = zero_share(panel)
     zeros = f"{share:.0%}的村庄-年份没有资金" if np.isfinite(share) else "资金存在零值"
-    return (f"asinh 系数是 asinh 尺度上的差异，不能读作百分比：{zeros}，存在零值时系数取决于资金的计量单位"
-            "（Bellemare and Wichman 2020；Chen and Roth 2024）；PPML 系数读作预期资金的百分比变化。")
+    return f"本文的 asinh 系数是 asinh 尺度上的差异，不能读作百分比：{zeros}，存在零值时系数取决于资金的计量单位。"
 
 
 def pre_trend_zh(tables_dir: Path) -> str:
