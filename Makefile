@@ -23,6 +23,7 @@ BOOTSTRAP_DRAWS ?=
 VCOV ?=
 SCENARIO ?=
 PDF ?= auto
+PAPER_LANG ?= both
 
 BUILD_OPTS = $(if $(DATA),--data "$(DATA)") $(if $(SEED),--seed $(SEED)) $(if $(SCENARIO),--scenario $(SCENARIO)) \
 	--lang $(FIGURE_LANG) \
@@ -44,7 +45,7 @@ SRC := $(shell find src -name '*.py' -o -name '*.toml') pyproject.toml
 	fonts simulations lab bench docs
 
 all: $(INSTALLED)
-	$(VA) build $(BUILD_OPTS) --pdf $(PDF)
+	$(VA) build $(BUILD_OPTS) --pdf $(PDF) --paper-lang $(PAPER_LANG)
 	@echo "villageaid is installed in $(VENV): run $(VA) --help, or activate it first (. $(BIN)/activate) and run villageaid --help"
 
 help:
@@ -66,6 +67,8 @@ help:
 	@echo "                    fewer than 30 counties, CRV1 by county with more), CRV3, the exact cluster jackknife"
 	@echo "                    by village (CRV1 where it is undefined, marked), CRV1 by village or by county"
 	@echo "  PDF=auto|yes|no   build paper/main.pdf where xelatex exists (auto), always, or never"
+	@echo "  PAPER_LANG=en|zh|both  the paper's editions: main.pdf, main_zh.pdf (Chinese) or both (default;"
+	@echo "                    the Chinese one where the Noto CJK fonts exist, else a message says why not)"
 	@echo "make test   lint and the fast tests on every core (about a minute)"
 	@echo "make test-integration  the end-to-end tests: paper outputs, PDF, notebooks (CI runs both)"
 	@echo "make replicate  rebuild everything in build/replicate and compare with paper/expected.json"
@@ -94,7 +97,7 @@ panel: $(INSTALLED)
 
 # The companion paper. Needs xelatex and the Noto CJK fonts: `make latex` installs them (Debian, as root).
 pdf: $(INSTALLED)
-	$(VA) build $(BUILD_OPTS) --pdf yes
+	$(VA) build $(BUILD_OPTS) --pdf yes --paper-lang $(PAPER_LANG)
 
 latex: fonts
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -174,7 +177,7 @@ lab: $(INSTALLED)
 clean:
 	rm -rf $(SIM_DIR) $(PROCESSED) build .pytest_cache .ruff_cache src/*.egg-info $(MANIFEST)
 	find $(TABLES) $(FIGURES) -mindepth 1 -not -name .gitkeep -exec rm -rf {} + 2>/dev/null || true
-	rm -f paper/main.pdf paper/*.aux paper/*.log paper/*.out paper/*.bbl paper/*.blg paper/*.toc
+	rm -f paper/main.pdf paper/main_zh.pdf paper/*.aux paper/*.log paper/*.out paper/*.bbl paper/*.blg paper/*.toc
 	find data paper -name '.staging-*' -prune -exec rm -rf {} + 2>/dev/null || true
 	find data paper -name '*.tmp' -type f -delete 2>/dev/null || true
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

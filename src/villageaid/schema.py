@@ -517,4 +517,6 @@ def codebook_markdown() -> str:
         out.append(line)
         if line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("## "):
             out.append("")
-    return "\n".join(out) + "\n"
+    from villageaid.glossary import glossary_markdown
+
+    return "\n".join(out) + "\n\n" + glossary_markdown()

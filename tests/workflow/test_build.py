@@ -63,7 +63,8 @@ def test_a_second_build_does_nothing_and_a_changed_folder_rebuilds(tmp_path: Pat
     # a folder without designations does not inherit the previous run's designations.parquet
     assert not (root / VALIDATED / "designations.parquet").exists()
     assert (panel["demonstration_cohort"] == 0).all()
-    assert "B" in json.loads((root / VALIDATED / "provenance.json").read_text(encoding="utf-8"))["data_source"]
+    provenance = json.loads((root / VALIDATED / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["folder"] == "B" and provenance["data_source"] == "records of W county"
     # back to the simulated default data: a plain build does not keep B's results
     build(_config(root), until="panel", log=lambda m: None)
     assert _panel(root)["village_id"].nunique() == 270
@@ -265,3 +266,29 @@ def test_hidden_shape_records_without_what_a_claim_needs_say_not_estimated_and_t
             == "not estimated").all()
     text = (tables / "table0_claims.md").read_text(encoding="utf-8")
     assert "not estimated on these data" in text
+
+
+def test_the_chinese_edition_is_skipped_with_a_reason_where_the_cjk_fonts_are_missing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_module, "_xelatex", lambda: "/usr/bin/xelatex")
+    monkeypatch.setattr(build_module, "cjk_fonts_installed", lambda: False)
+    config = BuildConfig(root=tmp_path, pdf="auto", paper_lang="zh")
+    assert not build_module._pdf_applies(config) and not build_module._pdf_zh_applies(config)
+    assert build_module._pdf_zh_applies(BuildConfig(root=tmp_path, pdf="yes", paper_lang="both"))
+    assert not build_module._pdf_zh_applies(BuildConfig(root=tmp_path, pdf="yes", paper_lang="en"))
+    with pytest.raises(BuildError, match="Noto CJK fonts"):  # asked for, it is refused with the reason
+        build_module._run_pdf_zh(BuildConfig(root=tmp_path, pdf="yes", paper_lang="zh"))
+    records = write_tables(tmp_path / "records", VALID_CSV)
+    messages: list[str] = []
+    build(BuildConfig(root=tmp_path / "project", data=records, bootstrap_draws=0, pdf="auto", paper_lang="zh"),
+          log=messages.append)
+    assert "pdf_zh: skipped (the Noto CJK fonts are not installed; make fonts installs them)" in messages
+    assert not any(m.startswith("pdf:") for m in messages)  # the English edition was not asked for
+
+
+def test_make_passes_the_paper_language_to_the_build() -> None:
+    done = subprocess.run(["make", "--no-print-directory", "-n", "all", "PAPER_LANG=zh"], cwd=REPO,
+                          capture_output=True, text=True, check=True)
+    assert "--paper-lang zh" in done.stdout
+    assert "--paper-lang both" in subprocess.run(["make", "--no-print-directory", "-n", "all"], cwd=REPO,
+                                                 capture_output=True, text=True, check=True).stdout

@@ -135,7 +135,7 @@ def test_panel_without_optional_tables(tmp_path: Path, valid_csv: dict[str, str]
     panel = pd.read_parquet(out)
     assert len(panel) == 6 and (panel["demonstration_cohort"] == 0).all()
     assert "collective_income" not in panel.columns
-    assert panel.attrs["data_source"] == "records in d"
+    assert panel.attrs["data_source"] == "records of K county"  # named by the records, not by the folder "d"
 
 
 def test_chinese_labels_need_a_cjk_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

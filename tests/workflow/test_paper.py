@@ -15,7 +15,7 @@ import pytest
 from tests.workflow.test_build import _records
 from villageaid.registry import KEY_ESTIMATES
 from villageaid.report.key_numbers import key_value
-from villageaid.workflow.build import PDF, TABLES, BuildConfig, build
+from villageaid.workflow.build import PDF, PDF_ZH, TABLES, BuildConfig, build
 
 pytestmark = [pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex is not installed (make latex)"),
               pytest.mark.integration]
@@ -24,16 +24,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _project(root: Path) -> Path:
     (root / "paper").mkdir(parents=True)
-    for source in sorted((REPO / "paper").iterdir()):  # main.tex (main_zh.tex), references.bib, villageaid.sty
+    for source in sorted((REPO / "paper").iterdir()):  # main.tex, main_zh.tex, references.bib, villageaid.sty
         if source.suffix in (".tex", ".bib", ".sty"):
             shutil.copy2(source, root / "paper" / source.name)
     return root
 
 
-def _pdf_text(root: Path) -> str:
+def _pdf_text(root: Path, pdf: Path = PDF) -> str:
     from pypdf import PdfReader
 
-    return "\n".join(page.extract_text() for page in PdfReader(root / PDF).pages)
+    return "\n".join(page.extract_text() for page in PdfReader(root / pdf).pages)
 
 
 def test_pdf_on_simulated_data(tmp_path: Path) -> None:
@@ -42,6 +42,18 @@ def test_pdf_on_simulated_data(tmp_path: Path) -> None:
     text = _pdf_text(root)
     flat = " ".join(text.split())
     assert "Simulated-data edition" in flat
+    # the Chinese edition, from the same numbers, written as a Chinese journal article
+    chinese = "".join(_pdf_text(root, PDF_ZH).split())  # lines break anywhere in Chinese text
+    for heading in ("摘要", "关键词", "一、引言", "二、制度背景", "、局限", "、结论"):
+        assert heading in chinese, heading
+    assert "模拟数据版" in chinese and "十二个可检验的假说" in chinese and "??" not in chinese
+    for key in KEY_ESTIMATES:
+        if key.macro is not None and key.claim and key.interval is not None:
+            assert f"{key_value(root / TABLES, key):.{key.digits}f}" in chinese, key.id
+    assert "Missing character" not in (root / "paper" / "main_zh.log").read_text(encoding="utf-8", errors="replace")
+    # the English edition: grouped by claim, counted from the registry, one sentence for the breakdown values
+    assert "twelve testable hypotheses" in flat and "Fragile results" in flat and "Conclusion" in flat
+    assert flat.count("(the breakdown value)") == 0 and "H8: vertical gaps exceed horizontal gaps" in flat
     for key in KEY_ESTIMATES:
         if key.macro is None:
             continue
@@ -71,6 +83,9 @@ def test_pdf_on_county_records_of_another_shape(tmp_path: Path) -> None:
     assert "Simulated-data" not in flat and "simulated data" not in flat.lower().replace("simulated data from", "")
     assert "SIMULATED" not in flat
     assert "1 county" in flat
+    assert "records of W county" in flat and "records in" not in flat  # named by the records, not the folder
+    assert "Fragile results" in flat
+    assert "台账：recordsofWcounty" in "".join(_pdf_text(root, PDF_ZH).split())
     assert "not estimated" in flat.lower()  # Table 6 explains why it is empty
     assert "no village is designated a demonstration village" in flat
     typology = pd.read_csv(root / TABLES / "table1_typology.csv")

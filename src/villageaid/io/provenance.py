@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,8 +49,36 @@ def table_file_names() -> dict[str, str]:
     return {**{f"{name}.parquet": name for name in RAW_TABLES}, **EXTRA_SET_TABLES}
 
 
-def data_source(data_dir: Path) -> str:
-    """Return the label of a data folder: its provenance, the simulation that made it, or its name."""
+#: Endings of a county-level name (县, 区, 市, 旗) that make "county" after it redundant.
+COUNTY_SUFFIXES = ("县", "区", "市", "旗", "County", "county")
+#: Most counties a label names one by one; with more it counts them and names the first ones.
+MAX_COUNTIES_NAMED = 4
+
+
+def counties_label(counties: Iterable[object]) -> str | None:
+    """Return how the records name their counties ("records of W county"), or None when they name none.
+
+    The names are the records' own (the villages table's ``county`` column), never the folder's: a folder is
+    often called after its content ("county", "ledger") rather than after the county.
+    """
+    names = sorted({str(c).strip() for c in counties if c is not None and str(c).strip()
+                    and str(c).strip().lower() not in ("nan", "none", "<na>")})
+    if not names:
+        return None
+    if len(names) > MAX_COUNTIES_NAMED:
+        return f"records of {len(names)} counties ({', '.join(names[:MAX_COUNTIES_NAMED])}, ...)"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if all(name.endswith(COUNTY_SUFFIXES) for name in names):  # 平县, 武隆区: the name says what it is
+        return f"records of {listed}"
+    return f"records of {listed} count{'y' if len(names) == 1 else 'ies'}"
+
+
+def data_source(data_dir: Path, counties: Iterable[object] | None = None) -> str:
+    """Return the label of a data folder: its provenance, the simulation that made it, or the counties.
+
+    Records are named by the counties they hold (``counties``, from their villages table); only records that
+    name no county fall back on the folder ("records in folder NAME").
+    """
     provenance = data_dir / PROVENANCE_FILE
     if provenance.is_file():  # a folder of validated tables says where its records came from
         try:
@@ -64,7 +93,8 @@ def data_source(data_dir: Path) -> str:
             meta = {}
         if meta.get("simulated"):
             return f"simulated, scenario {meta['scenario']['name']}, seed {meta['seed']}"
-    return f"records in {data_dir.name}"
+    named = counties_label(counties) if counties is not None else None
+    return named or f"records in folder {data_dir.name}"
 
 
 def data_truth(data_dir: Path) -> dict | None:
@@ -84,7 +114,7 @@ def data_truth(data_dir: Path) -> dict | None:
 
 def label_panel(panel: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
     """Record in ``panel.attrs`` where its records came from and, for simulated records, their truth."""
-    panel.attrs["data_source"] = data_source(data_dir)
+    panel.attrs["data_source"] = data_source(data_dir, panel["county"].unique() if "county" in panel else None)
     truth = data_truth(data_dir)
     if truth is not None:  # a JSON string: cheap to carry through pandas' copies of attrs
         panel.attrs["truth"] = json.dumps(truth, sort_keys=True, ensure_ascii=False)
@@ -100,7 +130,9 @@ def write_validated_set(tables: dict, provenance: dict, data_dir: Path, folder: 
     chosen = {name: frame for name, frame in tables.items() if len(frame) or RAW_TABLES[name].required}
     names = [path.name for path in write_parquet_tables(chosen, folder)]
     # The hashes let a reader prove each table is the one validation wrote (see read_validated_set).
-    content = {"data_source": data_source(data_dir), **provenance,
+    villages = tables.get("villages")
+    counties = villages["county"].unique() if villages is not None and "county" in villages else None
+    content = {"data_source": data_source(data_dir, counties), "folder": data_dir.name, **provenance,
                TABLE_HASHES: {name: sha256_file(folder / name) for name in names},
                TABLE_ROWS: {name: len(tables[name]) if name in tables else 0 for name in RAW_TABLES}}
     truth = data_truth(data_dir)

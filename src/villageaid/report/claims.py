@@ -15,7 +15,7 @@ import pandas as pd
 from villageaid.analysis.claim_family import ClaimFamily, one_sided_p
 from villageaid.registry import ARGUMENTS, BY_ID
 from villageaid.report.context import OutputContext
-from villageaid.report.paper_text import _row, verdict
+from villageaid.report.paper_results import read_row, verdict
 from villageaid.report.render import FormattedTable
 
 
@@ -33,7 +33,7 @@ def key_verdicts(tables_dir: object, family: ClaimFamily | None = None) -> pd.Da
                       "conf_high": math.nan,
                       "verdict": "not testable with these records" if key is None else "not estimated"}
             if key is not None:
-                row = _row(tables_dir, key)
+                row = read_row(tables_dir, key)
                 if row is not None and math.isfinite(float(row[key.column])):
                     value = float(row[key.column])
                     low, high = ((float(row.get(c, math.nan)) for c in key.interval) if key.interval

@@ -31,7 +31,7 @@ from villageaid.panel import build_panel
 from villageaid.registry import CS_NOT_YET, KeyEstimate, ModelSpec, OutputSpec
 from villageaid.report.context import OutputContext
 from villageaid.report.key_numbers import select_row
-from villageaid.report.paper_text import verdict
+from villageaid.report.paper_results import verdict
 from villageaid.simulation import SCENARIOS, Scenario, many_counties, simulate
 from villageaid.workflow.outputs import BuildSettings, paper_variance, resolve, resolve_variance
 

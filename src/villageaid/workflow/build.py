@@ -36,10 +36,12 @@ FIGURES = Path("paper/figures")
 CODEBOOK = Path("data/CODEBOOK.md")
 MANIFEST = Path("paper/MANIFEST.sha256")
 PDF = Path("paper/main.pdf")
+#: The Chinese edition (``paper/main_zh.tex``), from the same tables.
+PDF_ZH = Path("paper/main_zh.pdf")
 #: The simulation studies' outputs (``make simulations``), which the paper shows when they exist.
 SIMULATIONS = Path("paper/simulations")
 STAMPS = Path("build/stamps")
-STAGES = ("simulate", "validate", "panel", "tables", "codebook", "manifest", "pdf")
+STAGES = ("simulate", "validate", "panel", "tables", "codebook", "manifest", "pdf", "pdf_zh")
 _STAGING = ".staging-"
 
 
@@ -77,6 +79,9 @@ class BuildConfig:
         counties, CRV1 by county with more).
     pdf : {"auto", "yes", "no"}
         Build the PDF: where xelatex exists, always (fail without it), or never.
+    paper_lang : {"en", "zh", "both"}
+        The paper's editions: ``paper/main.pdf``, ``paper/main_zh.pdf`` or both. With ``pdf="auto"`` the
+        Chinese edition is built only where the Noto CJK fonts are installed too.
     workers : int or None
         Processes for the tables and figures (None: one per core). The outputs are the same bytes whatever
         the number, so it is not part of what decides whether they are up to date.
@@ -96,6 +101,7 @@ class BuildConfig:
     bootstrap_draws: int = 9999
     vcov: str = "auto"
     pdf: str = "auto"
+    paper_lang: str = "both"
     workers: int | None = None
 
     def path(self, relative: Path) -> Path:
@@ -424,10 +430,34 @@ def _fp_pdf(config: BuildConfig, code: str) -> dict:
 
 
 def _run_pdf(config: BuildConfig) -> None:
+    _compile(config, "main.tex", PDF)
+
+
+def cjk_fonts_installed() -> bool:
+    """Return True when fontconfig finds the Noto CJK font the Chinese edition (and xeCJK) sets."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    done = subprocess.run([fc_list, ":family=Noto Serif CJK SC"], capture_output=True, text=True, check=False)
+    return bool(done.stdout.strip())
+
+
+def _run_pdf_zh(config: BuildConfig) -> None:
+    if not cjk_fonts_installed():
+        raise BuildError("the Chinese edition needs the Noto CJK fonts (Noto Serif CJK SC): run 'make fonts' "
+                         "(Debian: fonts-noto-cjk), or build only the English one with PAPER_LANG=en")
+    _compile(config, "main_zh.tex", PDF_ZH)
+
+
+def _compile(config: BuildConfig, source: str, target: Path) -> None:
+    """Compile one edition of the paper with xelatex and BibTeX in a scratch copy; swap the PDF in."""
     xelatex = _xelatex()
     if xelatex is None:
         raise BuildError("xelatex is not installed: run 'make latex' (Debian: texlive-xetex, fonts-noto-cjk)")
     paper = config.path(Path("paper"))
+    if not (paper / source).is_file():
+        raise BuildError(f"paper/{source} is missing")
+    stem = Path(source).stem
     work = Path(tempfile.mkdtemp(prefix=f"{_STAGING}pdf-", dir=paper))
     try:
         for item in paper.iterdir():
@@ -444,23 +474,23 @@ def _run_pdf(config: BuildConfig) -> None:
         for name, text in paper_sections().items():  # the outputs of each section, as the registry declares them
             (work / name).write_text(text, encoding="utf-8")
         bibtex = shutil.which("bibtex")
-        steps = [[xelatex, "-interaction=nonstopmode", "-halt-on-error", "main.tex"]]
+        steps = [[xelatex, "-interaction=nonstopmode", "-halt-on-error", source]]
         if bibtex and any(work.glob("*.bib")):
-            steps += [[bibtex, "main"]]
+            steps += [[bibtex, stem]]
         # Then xelatex again until the cross-references and longtable widths are stable (as latexmk does).
-        steps += [[xelatex, "-interaction=nonstopmode", "-halt-on-error", "main.tex"]] * MAX_LATEX_RERUNS
+        steps += [[xelatex, "-interaction=nonstopmode", "-halt-on-error", source]] * MAX_LATEX_RERUNS
         for number, step in enumerate(steps):
             if number > 1 and step[0] == xelatex and steps[number - 1][0] == xelatex \
-                    and not _needs_rerun(work / "main.log"):
+                    and not _needs_rerun(work / f"{stem}.log"):
                 break
             done = subprocess.run(step, cwd=work, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 tail = "\n".join((done.stdout or "").splitlines()[-25:])
-                raise BuildError(f"{Path(step[0]).name} failed on paper/main.tex:\n{tail}")
-        staging = paper / f"{_STAGING}main.pdf"
-        shutil.copy2(work / "main.pdf", staging)
-        os.replace(staging, config.path(PDF))
-        shutil.copy2(work / "main.log", paper / "main.log")  # for overfull boxes and missing glyphs
+                raise BuildError(f"{Path(step[0]).name} failed on paper/{source}:\n{tail}")
+        staging = paper / f"{_STAGING}{target.name}"
+        shutil.copy2(work / f"{stem}.pdf", staging)
+        os.replace(staging, config.path(target))
+        shutil.copy2(work / f"{stem}.log", paper / f"{stem}.log")  # for overfull boxes and missing glyphs
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -476,7 +506,15 @@ def _needs_rerun(log: Path) -> bool:
 
 
 def _pdf_applies(config: BuildConfig) -> bool:
+    if config.paper_lang not in ("en", "both"):
+        return False
     return config.pdf == "yes" or (config.pdf == "auto" and _xelatex() is not None)
+
+
+def _pdf_zh_applies(config: BuildConfig) -> bool:
+    if config.paper_lang not in ("zh", "both"):
+        return False
+    return config.pdf == "yes" or (config.pdf == "auto" and _xelatex() is not None and cjk_fonts_installed())
 
 
 STAGE_LIST: tuple[Stage, ...] = (
@@ -487,6 +525,7 @@ STAGE_LIST: tuple[Stage, ...] = (
     Stage("codebook", (CODEBOOK,), _fp_codebook, _run_codebook),
     Stage("manifest", (MANIFEST,), _fp_manifest, _run_manifest),
     Stage("pdf", (PDF,), _fp_pdf, _run_pdf, _pdf_applies),
+    Stage("pdf_zh", (PDF_ZH,), _fp_pdf, _run_pdf_zh, _pdf_zh_applies),
 )
 
 
@@ -547,13 +586,18 @@ def build(config: BuildConfig, *, until: str | None = None, log: Callable[[str],
         stages = stages[: [s.name for s in stages].index(until) + 1]
     for position, stage in enumerate(stages):
         if not stage.applies(config):
-            if stage.name == "pdf" and config.pdf == "auto":
+            if stage.name in ("pdf", "pdf_zh") and config.pdf == "auto":
+                target = PDF if stage.name == "pdf" else PDF_ZH
+                wanted = config.paper_lang in (("en", "both") if stage.name == "pdf" else ("zh", "both"))
+                missing = ("xelatex is not installed; make latex installs it" if _xelatex() is None else
+                           "the Noto CJK fonts are not installed; make fonts installs them")
                 fingerprint = stage.fingerprint(config, code)
-                if staleness(config, stage.name, fingerprint, stage.outputs) and config.path(PDF).exists():
-                    _remove(config.path(PDF))  # a PDF of earlier results must not stay beside new tables
-                    log("pdf: removed paper/main.pdf (it showed earlier results; xelatex is not installed)")
-                else:
-                    log("pdf: skipped (xelatex is not installed; make latex installs it)")
+                if staleness(config, stage.name, fingerprint, stage.outputs) and config.path(target).exists():
+                    _remove(config.path(target))  # a PDF of earlier results must not stay beside new tables
+                    log(f"{stage.name}: removed {target} (it showed earlier results; "
+                        + (missing if wanted else f"PAPER_LANG={config.paper_lang}") + ")")
+                elif wanted:
+                    log(f"{stage.name}: skipped ({missing})")
             results.append(StageResult(stage.name, False, "not applicable"))
             continue
         fingerprint = stage.fingerprint(config, code)

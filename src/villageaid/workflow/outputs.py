@@ -196,7 +196,7 @@ def output_files(output: OutputSpec) -> list[str]:
 
 
 #: Files every build writes beside the tables: its options, the key numbers and the paper's generated text.
-BUILD_FILES = ("build_options.json", "key_numbers.tex", "paper_text.tex")
+BUILD_FILES = ("build_options.json", "key_numbers.tex", "paper_text.tex", "paper_text_zh.tex")
 
 
 def _short_reason(reason: str) -> str:
@@ -346,6 +346,7 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     from villageaid.executor import run_tasks
     from villageaid.report.key_numbers import write_key_numbers
     from villageaid.report.paper_text import write_paper_text
+    from villageaid.report.paper_text_zh import write_paper_text_zh
 
     # an unknown name is refused before anything is estimated
     settings = BuildSettings(bootstrap_draws=bootstrap_draws, vcov=resolve_variance(vcov, panel),
@@ -397,6 +398,7 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     written.append(write_build_options(tables_dir, settings))
     written.append(write_key_numbers(tables_dir))
     written.append(write_paper_text(tables_dir, panel))
+    written.append(write_paper_text_zh(tables_dir, panel))  # the Chinese edition's text, same numbers
     log("key numbers and the paper's generated text: written")
     return written
 

@@ -41,6 +41,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         figure_lang=args.lang, salt_file=args.salt_file, header_maps=tuple(args.header_map),
         amount_unit=args.amount_unit, date_years=parse_date_years(args.date_years), rich_quantile=args.rich_quantile,
         reference_years=REFERENCE_CHOICES[args.reference_year], bootstrap_draws=args.bootstrap_draws, pdf=args.pdf,
+        paper_lang=args.paper_lang,
         workers=args.workers, vcov=args.vcov)
     start = time.perf_counter()
     try:
@@ -197,6 +198,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_vcov_option(p)
     p.add_argument("--pdf", choices=("auto", "yes", "no"), default="auto",
                    help="build paper/main.pdf: auto (where xelatex is installed), yes, or no")
+    p.add_argument("--paper-lang", choices=("en", "zh", "both"), default="both",
+                   help="the paper's editions: English (paper/main.pdf), Chinese (paper/main_zh.pdf) or both "
+                        "(default; with --pdf auto the Chinese one only where the Noto CJK fonts are installed)")
     p.add_argument("--until", default=None, help="last step to run (simulate, validate, panel, tables, codebook, "
                                                  "manifest, pdf)")
     p.add_argument("--header-map", type=Path, action="append", default=[], metavar="TOML",
