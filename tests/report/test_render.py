@@ -25,11 +25,12 @@ def test_no_table_is_scaled() -> None:
     for renderer in (REPO / "src" / "villageaid" / "report").glob("*.py"):
         text = renderer.read_text(encoding="utf-8")
         assert not re.search(r"resizebox|scalebox|adjustbox|\\tiny\b|\\scriptsize\b", text), renderer.name
-    sources = [REPO / "paper" / "main.tex", REPO / "paper" / "villageaid.sty"]
+    sources = [REPO / "paper" / "villageaid.sty", REPO / "paper" / "main.tex", REPO / "paper" / "main_zh.tex"]
     for source in sources:
         text = re.sub(r"%.*", "", source.read_text(encoding="utf-8"))
         assert not re.search(r"resizebox|scalebox|adjustbox|max width", text), source.name
-    assert r"\newcommand{\VAtablefont}{\scriptsize}" in sources[1].read_text(encoding="utf-8")  # 8 pt at 11 pt
+    # 8 pt in any class (ctexart's 小四 makes \scriptsize 7.5 pt)
+    assert r"\newcommand{\VAtablefont}{\fontsize{8}{9.5}\selectfont}" in sources[0].read_text(encoding="utf-8")
 
 
 def test_latex_states_a_common_value_once_and_breaks_long_labels() -> None:
