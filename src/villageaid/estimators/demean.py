@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
 
+from villageaid.threads import fixed_blas_order
+
 #: Convergence tolerance of the alternating projections (largest group mean left, relative to scale).
 DEMEAN_TOLERANCE = 1e-13
 MAX_ITERATIONS = 10_000
@@ -99,6 +101,7 @@ class FixedEffects:
             return False
         return bool(np.bincount(first * n_second + second, minlength=n_first * n_second).max() == 1)
 
+    @fixed_blas_order
     def demean(self, matrix: np.ndarray, weights: np.ndarray | None = None, *,
                copy: bool = True) -> tuple[np.ndarray, int]:
         """Subtract fixed-effect means from every column by alternating projections.

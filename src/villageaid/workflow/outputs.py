@@ -10,7 +10,6 @@ estimated" and why; any other exception is a bug and stops the build (:class:`Ou
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
 import tempfile
 import time
@@ -330,11 +329,12 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     log : callable
         Receives one line per output (and per analysis that could not be estimated).
     workers : int or None
-        Processes to spread the outputs over (None: one per core), through :func:`villageaid.executor.run_tasks`
-        with forked workers, which inherit the panel. Outputs that share a long analysis stay in one process,
-        which estimates it once; the short allocation models may be estimated in two. Every analysis has its
-        own fixed seed, so the files are the same bytes whatever the number of workers. Where processes cannot
-        be forked (not Linux), the outputs are written in this process.
+        Processes to spread the outputs over (None: ``VILLAGEAID_THREADS``, else one per core), through
+        :func:`villageaid.executor.run_tasks` with forked workers, which inherit the panel; each runs one BLAS
+        thread. Outputs that share a long analysis stay in one process, which estimates it once; the short
+        allocation models may be estimated in two. Every analysis has its own fixed seed, so the files are the
+        same bytes whatever the number of workers. Where processes cannot be forked (not Linux), the outputs
+        are written in this process.
     outputs : sequence of OutputSpec, optional
         The outputs to write (all of :data:`~villageaid.registry.OUTPUTS` by default, in their order).
     vcov : {"auto", "CRV3", "CRV1", "CRV1-county"}
@@ -346,11 +346,13 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     from villageaid.executor import run_tasks
     from villageaid.report.key_numbers import write_key_numbers
     from villageaid.report.paper_text import write_paper_text
+    from villageaid.threads import default_workers
 
     # an unknown name is refused before anything is estimated
     settings = BuildSettings(bootstrap_draws=bootstrap_draws, vcov=resolve_variance(vcov, panel),
                              policy_lists=policy_lists)
-    workers = (os.cpu_count() or 1) if workers is None else max(workers, 1)  # 0, as elsewhere: this process
+    # default: VILLAGEAID_THREADS processes (else one per core), each with one BLAS thread (villageaid.threads)
+    workers = default_workers() if workers is None else max(workers, 1)  # 0, as elsewhere: this process
     simulated = panel_truth(panel) is not None
     chosen = [o for o in (OUTPUTS if outputs is None else outputs) if o.editions == "all" or simulated]
     readers = [o for o in chosen if o.reads == "tables"]  # written last, from the others' tidy tables

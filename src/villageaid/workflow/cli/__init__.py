@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from villageaid import __version__
+from villageaid.threads import limit_process_threads
 from villageaid.workflow.cli import paper, policy, records, studies
 from villageaid.workflow.cli.common import EXIT_INTERNAL, EXIT_INVALID, UserError, log
 
@@ -47,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import matplotlib
 
         matplotlib.use("Agg")  # the command line only writes files; the library itself never sets a backend
+    try:
+        limit_process_threads()  # VILLAGEAID_THREADS: this process's BLAS threads (villageaid.threads)
+    except ValueError as exc:
+        log(f"error: {exc}")
+        return EXIT_INVALID
     try:
         return int(args.func(args))
     except UserError as exc:
