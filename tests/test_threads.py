@@ -62,6 +62,10 @@ def test_fixed_blas_order_runs_one_thread_inside_and_restores_outside() -> None:
         inside()
         with one_blas_thread():
             seen.append(_blas_threads())
+            inside()  # nested: still one thread, and the outer block restores the threads
+            seen.append(_blas_threads())
+        assert _blas_threads() == before
+        inside()
         assert _blas_threads() == before
     assert all(threads == 1 for group in seen for threads in group)
 
@@ -84,7 +88,8 @@ def _estimates(panel) -> bytes:
     from villageaid.workflow.outputs import paper_variance
 
     returns = returns_models(panel)
-    results = (selection_models(panel, vcov=paper_variance("CRV3")), returns, arrival_sensitivity(panel, returns=returns))
+    selection = selection_models(panel, vcov=paper_variance("CRV3"))
+    results = (selection, returns, arrival_sensitivity(panel, returns=returns))
     return pickle.dumps([r.tidy() if hasattr(r, "tidy") else r for r in results])
 
 

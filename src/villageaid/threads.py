@@ -83,15 +83,26 @@ def _blas_controller() -> Any:
     return _CONTROLLER
 
 
+_INSIDE = threading.local()  # how deep this thread is inside one_blas_thread blocks
+
+
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Run BLAS on one thread inside the block (nothing to do when it already runs on one)."""
-    controller = _blas_controller()
-    if all(library.get_num_threads() == 1 for library in controller.lib_controllers):
-        yield
-        return
-    with controller.limit(limits=1):
-        yield
+    depth = getattr(_INSIDE, "depth", 0)
+    _INSIDE.depth = depth + 1
+    try:
+        if depth:  # an enclosing block already holds BLAS at one thread: the jackknife's refits call fits
+            yield
+            return
+        controller = _blas_controller()
+        if all(library.get_num_threads() == 1 for library in controller.lib_controllers):
+            yield
+            return
+        with controller.limit(limits=1):
+            yield
+    finally:
+        _INSIDE.depth = depth
 
 
 def fixed_blas_order(function: Function) -> Function:
