@@ -413,6 +413,12 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
             pending.remove(output)
             write_late(output)
 
+    # Import the analyses and writers once here, before the workers are forked: they inherit them instead of each
+    # importing the scientific stack again (this process writes the late outputs anyway).
+    for name in analyses_needed(chosen):
+        resolve(ANALYSES[name].function)
+    for output in chosen:
+        resolve(output.writer)
     _SHARED["estimates"] = _Estimates(panel, settings, log)
     try:
         run = run_tasks(_group_task, len(tasks), root_seed=settings.seed, workers=workers if workers > 1 else 0,
