@@ -195,8 +195,10 @@ class FixedEffects:
             share = np.divide(cell, total[:, None], out=np.zeros_like(cell), where=total[:, None] > 0)[:, 1:]
             kept = cell[:, 1:]  # level 0 is redundant with the large effect
             gram = np.diag(kept.sum(axis=0)) - kept.T @ share
-        cross = np.vstack([np.bincount(small, weights=w * out[:, j], minlength=levels)[1:]
-                           for j in range(out.shape[1])]).T
+        columns = out.shape[1]  # the weighted sums by level of every column in one bincount (as _one_sweep_all_columns)
+        cross = np.asfortranarray(np.bincount((small[:, None] * columns + np.arange(columns)).ravel(),
+                                              weights=np.ascontiguousarray(w[:, None] * out).ravel(),
+                                              minlength=levels * columns).reshape(levels, columns)[1:])
         try:  # positive definite unless a level is empty or collinear with the large effect: then least squares
             coefficients = linalg.cho_solve(linalg.cho_factor(gram), cross)  # (levels − 1) × columns
         except linalg.LinAlgError:
