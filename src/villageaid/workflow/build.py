@@ -77,8 +77,8 @@ class BuildConfig:
     pdf : {"auto", "yes", "no"}
         Build the PDF: where xelatex exists, always (fail without it), or never.
     workers : int or None
-        Processes for the tables and figures (None: one per core). The outputs are the same bytes whatever
-        the number, so it is not part of what decides whether they are up to date.
+        Processes for the tables and figures (None: ``VILLAGEAID_THREADS``, else one per core). The outputs are
+        the same bytes whatever the number, so it is not part of what decides whether they are up to date.
     """
 
     root: Path
