@@ -19,7 +19,13 @@ from villageaid.panel import build_panel
 from villageaid.registry import ANALYSES, OUTPUTS
 from villageaid.simulation import simulate
 from villageaid.workflow.cli import main
-from villageaid.workflow.outputs import OutputError, analyses_needed, build_outputs, groups_sharing_analyses
+from villageaid.workflow.outputs import (
+    OutputError,
+    analyses_needed,
+    analysis_homes,
+    build_outputs,
+    groups_sharing_analyses,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +51,20 @@ def test_groups_never_split_a_long_analysis() -> None:
     assert all(len(where) == 1 for need, where in homes.items() if need not in repeatable)
     assert any(len(homes[need]) > 1 for need in repeatable)
     assert len(groups) >= 6  # enough independent work for two cores
+
+
+def test_each_analysis_is_estimated_in_one_task() -> None:
+    # The allocation models, which Tables 3 and 8 and the coefficient figure need in three groups, are estimated
+    # once: in the group needing the fewest analyses; the outputs of the other groups that need them are written
+    # by the parent process from the returned results.
+    groups = sorted(groups_sharing_analyses([o for o in OUTPUTS if o.reads == "analyses"]), key=len, reverse=True)
+    homes = analysis_homes(groups)
+    assert set(homes) == set(analyses_needed([o for g in groups for o in g]))
+    needing = {name: [i for i, g in enumerate(groups) if name in analyses_needed(g)] for name in homes}
+    for name, home in homes.items():
+        assert home in needing[name]
+        assert len(analyses_needed(groups[home])) == min(len(analyses_needed(groups[i])) for i in needing[name])
+    assert len(needing["allocation_transition"]) > 1
 
 
 @pytest.mark.integration

@@ -39,6 +39,8 @@ from itertools import combinations
 
 import numpy as np
 
+from villageaid.threads import fixed_blas_order
+
 #: Largest number of candidate supports (rows choose k+1) enumerated before switching to linear programming.
 MAX_SUPPORTS = 250_000
 _R_UNIT = 2.3283064365386963e-10  # 2^-32, R's MT_genrand scaling
@@ -218,6 +220,7 @@ class MomentInequalities:
         return np.sqrt(np.diag(self.sigma))
 
 
+@fixed_blas_order
 def least_favorable_cv(problem: MomentInequalities, kappa: float, *, draws: int = 1000, seed: int = 0,
                        vertices: np.ndarray | None = None) -> float:
     """Return the 1−κ quantile of η when every moment has mean zero (ARP's least-favourable critical value).
@@ -242,6 +245,7 @@ def _truncated_normal_quantile(p: float, lower: np.ndarray, upper: np.ndarray) -
         return np.asarray(truncnorm.ppf(p, lower, upper), dtype=float)
 
 
+@fixed_blas_order
 def conditional_test(problem: MomentInequalities, theta: np.ndarray, *, alpha: float, hybrid: str = "ARP",
                      kappa: float | None = None, lf_cv: float | None = None, floor: np.ndarray | None = None,
                      truncate_at_lf: bool = True, vertices: np.ndarray | None = None) -> np.ndarray:

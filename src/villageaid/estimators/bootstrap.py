@@ -47,6 +47,7 @@ from villageaid.estimators.ols import FEOLS
 from villageaid.estimators.results import DescriptiveResults, RegressionResults
 from villageaid.estimators.summary import TIDY_COLUMNS
 from villageaid.estimators.vcov import SSC
+from villageaid.threads import fixed_blas_order
 
 WeightKind = Literal["rademacher", "webb"]
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -291,6 +292,7 @@ class _SubclusterSums:
         return v @ R.T
 
 
+@fixed_blas_order
 def _t_stats(sums: _ClusterSums | _SubclusterSums, v: np.ndarray, beta_base: np.ndarray, center: float,
              factor: float) -> np.ndarray:
     e, Q = sums.pieces(beta_base)
@@ -300,6 +302,7 @@ def _t_stats(sums: _ClusterSums | _SubclusterSums, v: np.ndarray, beta_base: np.
     return (beta_j - center) / se
 
 
+@fixed_blas_order
 def _restricted_beta(X: np.ndarray, y: np.ndarray, j: int, null: float) -> np.ndarray:
     others = [c for c in range(X.shape[1]) if c != j]
     beta = np.empty(X.shape[1])

@@ -40,6 +40,7 @@ from villageaid.estimators.checks import (
 from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.pretrends import _check_inputs
 from villageaid.estimators.results import DescriptiveResults
+from villageaid.threads import fixed_blas_order
 
 
 def folded_normal_quantile(p: float, mean: float) -> float:
@@ -174,6 +175,7 @@ class FLCI:
     worst_case_bias: float
 
 
+@fixed_blas_order
 def flci(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post: int, m: float,
          l_vec: np.ndarray | None = None, alpha: float = 0.05) -> FLCI:
     """Return the optimal fixed-length confidence interval for ``l_vec'τ_post`` under ΔSD(M) (HonestDiD's FLCI).
@@ -366,6 +368,7 @@ def _smoothness_bias_bound(num_pre: int, num_post: int, m: float, l_vec: np.ndar
     return float(-result.fun)
 
 
+@fixed_blas_order
 def smoothness_m_upper_bound(betahat: np.ndarray, sigma: np.ndarray, num_pre: int, alpha: float = 0.05) -> float:
     """Return R HonestDiD's ``DeltaSD_upperBound_Mpre``, the top of the default grid of M.
 
@@ -391,6 +394,7 @@ def _interval_from_grid(theta: np.ndarray, accept: np.ndarray) -> tuple[float, f
     return float(inside.min()), float(inside.max()), False, bool(accept[0] or accept[-1])
 
 
+@fixed_blas_order
 def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post: int,
                restriction: str = "smoothness", grid: np.ndarray | None = None, l_vec: np.ndarray | None = None,
                alpha: float = 0.05, method: str | None = None, nobs: int = 0,
@@ -553,6 +557,7 @@ def honest_did(betahat: np.ndarray, sigma: np.ndarray, *, num_pre: int, num_post
                              inputs)
 
 
+@fixed_blas_order
 def sensitivity_of(result: object, **options: object) -> SensitivityResult:
     """Sensitivity of a villageaid event study (the ``.sensitivity()`` of event-study results).
 

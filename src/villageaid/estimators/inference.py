@@ -27,6 +27,7 @@ from villageaid.estimators.vcov import (
     VarianceEstimator,
     require_supported,
 )
+from villageaid.threads import fixed_blas_order
 
 
 def cluster_codes(data: pd.DataFrame, names: tuple[str, ...],
@@ -197,6 +198,7 @@ def _require_residual_df(n: int, K: int, choice: VarianceEstimator, ssc: SSC) ->
                           "effects counted): no residual degrees of freedom, so the variance is undefined")
 
 
+@fixed_blas_order
 def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResult:
     """Compute the variance ``choice`` from a model's :class:`InferenceInputs` (checks support first)."""
     require_supported(inputs.estimator, choice, inputs.supported)
@@ -259,6 +261,7 @@ def compute_vcov(choice: VarianceEstimator, inputs: InferenceInputs) -> VcovResu
     return VcovResult(matrix, t_degrees_of_freedom(ssc, n, K, g_min, inputs.linear), clusters, notes, ssc)
 
 
+@fixed_blas_order
 def influence_vcov(functions: np.ndarray, codes: np.ndarray | None, ssc: SSC = INFLUENCE_SSC) -> np.ndarray:
     """Variance of estimates from their influence functions (n units × m estimates), clustered by ``codes``.
 

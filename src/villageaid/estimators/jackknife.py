@@ -33,6 +33,7 @@ from scipy import linalg
 from villageaid.estimators.demean import SMALL_FIXED_EFFECT_LEVELS, FixedEffects
 from villageaid.estimators.inference import COLLINEARITY_TOLERANCE, cluster_sums, collinear_on_gram
 from villageaid.estimators.vcov import JackknifeUndefinedError
+from villageaid.threads import fixed_blas_order
 
 
 def undefined_error(cluster_name: str, label: object, term: str) -> JackknifeUndefinedError:
@@ -70,6 +71,7 @@ def _split_fixed(fixed: FixedEffects | None, codes: np.ndarray) -> tuple[FixedEf
     return sub, outer
 
 
+@fixed_blas_order
 def linear_leave_one_out(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None, fixed: FixedEffects | None,
                          codes: np.ndarray, names: list[str], cluster_name: str,
                          cluster_labels: np.ndarray) -> np.ndarray:
@@ -186,6 +188,7 @@ def _refit_each_cluster(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None
 PoissonRefit = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+@fixed_blas_order
 def poisson_leave_one_out(refit: PoissonRefit, eta: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Leave-one-cluster-out Poisson estimates (G × k), each refitted from the full-sample linear predictor."""
     groups = int(codes.max()) + 1

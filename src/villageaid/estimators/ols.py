@@ -34,6 +34,7 @@ from villageaid.estimators.multiple import MultipleResults, estimate_multiple, i
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.vcov import CRV1, IID, SSC, VcovSpec, as_vcov
+from villageaid.threads import fixed_blas_order
 
 #: Variances a linear model supports (see :mod:`villageaid.estimators.vcov`).
 SUPPORTED_VCOV = ("iid", "HC1", "CRV1", "CRV1 two-way", "CRV3")
@@ -164,6 +165,7 @@ class FEOLS:
         data = self.data if ok.all() else self.data.loc[ok].reset_index(drop=True)
         return Design(parsed, kept, y, matrix[:, 0], X_tilde, weights, fixed, ok, data, notes)
 
+    @fixed_blas_order
     def fit(self, *, vcov: VcovSpec | None = None, ssc: SSC | None = None) -> RegressionResults:
         """Estimate the model.
 

@@ -36,6 +36,7 @@ from villageaid.estimators.ols import drop_collinear
 from villageaid.estimators.predict import Predictor
 from villageaid.estimators.results import RegressionResults
 from villageaid.estimators.vcov import CRV1, HC1, SSC, VcovSpec, as_vcov
+from villageaid.threads import fixed_blas_order
 
 #: Variances Poisson pseudo-ML supports (see :mod:`villageaid.estimators.vcov`).
 SUPPORTED_VCOV = ("iid", "HC1", "CRV1", "CRV1 two-way", "CRV3")
@@ -112,6 +113,7 @@ class FEPoisson:
     formula: str
     data: pd.DataFrame
 
+    @fixed_blas_order
     def fit(self, *, vcov: VcovSpec | None = None, ssc: SSC | None = None) -> RegressionResults:
         """Estimate by iteratively reweighted least squares.
 
@@ -197,6 +199,7 @@ class FEPoisson:
         )
 
     @staticmethod
+    @fixed_blas_order
     def _irls(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None,
               start: np.ndarray | None = None, *, transform: bool = True, tolerance: float = DEVIANCE_TOLERANCE,
               check: Callable[[np.ndarray, np.ndarray], None] | None = None
@@ -265,6 +268,7 @@ def _refit_without(problem: _PoissonLeaveOneOut, codes: np.ndarray, cluster_name
                   labels[codes[~rows][0]])
 
 
+@fixed_blas_order
 def _refit(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None, rows: np.ndarray, start: np.ndarray,
            names: list[str], cluster_name: str, label: object) -> np.ndarray:
     """Refit on ``rows`` (one cluster left out) from the linear predictor ``start``, with the full fit's rules."""

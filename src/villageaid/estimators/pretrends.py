@@ -29,6 +29,7 @@ from villageaid.estimators.checks import require_covariance, require_finite_arra
 from villageaid.estimators.limits import TooFewError
 from villageaid.estimators.results import DescriptiveResults
 from villageaid.estimators.summary import normal_inference
+from villageaid.threads import fixed_blas_order
 
 #: Critical value of the pre-test on each coefficient (|t| above it rejects).
 PRETEST_CRITICAL_VALUE = 1.96
@@ -103,6 +104,7 @@ def _check_inputs(betahat: np.ndarray | None, sigma: np.ndarray, t: np.ndarray, 
         raise ValueError(f"betahat has {len(betahat)} coefficients but t has {len(t)} relative times")
 
 
+@fixed_blas_order
 def pretest_power(delta_pre: np.ndarray, sigma_pre: np.ndarray,
                   critical_value: float = PRETEST_CRITICAL_VALUE, options: dict | None = None) -> float:
     """Probability that the pre-test rejects (some |t| > critical value) when the pre-period means are ``delta_pre``."""
@@ -110,6 +112,7 @@ def pretest_power(delta_pre: np.ndarray, sigma_pre: np.ndarray,
     return 1.0 - _box_probability(np.asarray(delta_pre, float), sigma_pre, -bound, bound, options)
 
 
+@fixed_blas_order
 def slope_for_power(sigma: np.ndarray, t: np.ndarray, *, reference: float = -1, target_power: float = 0.5,
                     critical_value: float = PRETEST_CRITICAL_VALUE) -> float:
     """Slope of a linear violation ``slope * (t - reference)`` that the pre-test detects with ``target_power``.
@@ -230,6 +233,7 @@ class PretrendPower(DescriptiveResults):
                 f"Likelihood ratio of the observed pre-period coefficients: {self.likelihood_ratio:.4f}")
 
 
+@fixed_blas_order
 def pretrend_power(betahat: np.ndarray, sigma: np.ndarray, t: np.ndarray, *, reference: float = -1,
                    delta: np.ndarray | None = None, slope: float | None = None,
                    critical_value: float = PRETEST_CRITICAL_VALUE, nobs: int = 0) -> PretrendPower:

@@ -165,13 +165,14 @@ def write_parquet_tables(tables: dict[str, pd.DataFrame], folder: Path | str) ->
     """Write each table as ``folder/<name>.parquet`` (atomically), several at once.
 
     Arrow's Parquet writer releases the GIL, so the tables are written side by side on the machine's cores;
-    each file is the same bytes however the writes are scheduled.
+    each file is the same bytes however the writes are scheduled (at most ``VILLAGEAID_THREADS`` at once).
     """
-    import os
     from concurrent.futures import ThreadPoolExecutor
 
+    from villageaid.threads import thread_budget
+
     folder = Path(folder)
-    workers = max(1, min(len(tables), os.cpu_count() or 1))
+    workers = max(1, min(len(tables), thread_budget()))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda item: write_parquet(item[1], folder / f"{item[0]}.parquet"), tables.items()))
 

@@ -83,8 +83,8 @@ class BuildConfig:
         The paper's editions: ``paper/main.pdf``, ``paper/main_zh.pdf`` or both. With ``pdf="auto"`` the
         Chinese edition is built only where the Noto CJK fonts are installed too.
     workers : int or None
-        Processes for the tables and figures (None: one per core). The outputs are the same bytes whatever
-        the number, so it is not part of what decides whether they are up to date.
+        Processes for the tables and figures (None: ``VILLAGEAID_THREADS``, else one per core). The outputs are
+        the same bytes whatever the number, so it is not part of what decides whether they are up to date.
     """
 
     root: Path

@@ -10,7 +10,6 @@ estimated" and why; any other exception is a bug and stops the build (:class:`Ou
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
 import tempfile
 import time
@@ -152,7 +151,12 @@ class _Estimates:
 
     def ensure(self, output: OutputSpec) -> list[str]:
         """Estimate what ``output`` needs; return why it cannot be written (an empty list when it can)."""
-        for name in analyses_needed([output]):
+        self.estimate(analyses_needed([output]), output.stem)
+        return list(dict.fromkeys(self.failures[n] for n in output.needs if n in self.failures))
+
+    def estimate(self, names: Sequence[str], stem: str) -> None:
+        """Estimate the analyses ``names`` (their needs first) not estimated yet; ``stem`` names a bug's output."""
+        for name in names:
             if name in self.results or name in self.failures:
                 continue
             missing = [n for n in ANALYSES[name].needs if n in self.failures]
@@ -166,11 +170,10 @@ class _Estimates:
                 self.log(f"{name}: not estimated on these data: {type(exc).__name__}: {exc}")
                 continue
             except Exception as exc:
-                raise OutputError(output.stem, f"the analysis {name!r} failed: {type(exc).__name__}: {exc} (a bug, "
+                raise OutputError(stem, f"the analysis {name!r} failed: {type(exc).__name__}: {exc} (a bug, "
                                   "not a property of the data)", traceback.format_exc()) from exc
             for message in getattr(self.results[name], "warnings", ()):
                 self.log(f"{name}: warning: {message}")
-        return list(dict.fromkeys(self.failures[n] for n in output.needs if n in self.failures))
 
 
 def write_output(output: OutputSpec, context: OutputContext, tables_dir: Path, figures_dir: Path) -> list[Path]:
@@ -289,26 +292,39 @@ def groups_sharing_analyses(outputs: Sequence[OutputSpec]) -> list[list[OutputSp
 _SHARED: dict[str, object] = {}
 
 
-def _group_task(seed: int, stems: tuple[str, ...], readers: tuple[str, ...], tables_dir: Path,
+def _group_task(seed: int, stems: tuple[str, ...], returned: tuple[str, ...], tables_dir: Path,
                 figures_dir: Path) -> tuple[dict[str, list[Path]], list[str], tuple[str, str, str] | None,
                                             tuple[dict[str, object], dict[str, str]]]:
     """Write one group of outputs (a task of the executor); return the paths, log lines and a bug if any.
 
-    For ``readers`` (outputs written later from the tables), only estimate what they need and return it with the
-    data limits met: (results, failures) by analysis.
+    The analyses named in ``returned`` (those that outputs written in the parent process need: the outputs
+    written from the tables, and those whose analyses are estimated in several tasks) are estimated here too and
+    returned with the data limits met: (results, failures) by analysis.
     """
     messages: list[str] = []
     estimates: _Estimates = _SHARED["estimates"]  # type: ignore[assignment]
     estimates.log = messages.append  # this process's estimates: shared by the groups it writes
     try:
         written = _write_group([OUTPUTS_BY_STEM[s] for s in stems], estimates, tables_dir, figures_dir)
-        for stem in readers:
-            estimates.ensure(OUTPUTS_BY_STEM[stem])
+        estimates.estimate(returned, stems[0] if stems else "the analyses of later outputs")
     except OutputError as exc:
         return {}, messages, (exc.stem, str(exc), exc.details), ({}, {})
-    wanted = analyses_needed([OUTPUTS_BY_STEM[s] for s in readers])
-    return written, messages, None, ({n: estimates.results[n] for n in wanted if n in estimates.results},
-                                     {n: estimates.failures[n] for n in wanted if n in estimates.failures})
+    return written, messages, None, ({n: estimates.results[n] for n in returned if n in estimates.results},
+                                     {n: estimates.failures[n] for n in returned if n in estimates.failures})
+
+
+def analysis_homes(groups: Sequence[Sequence[OutputSpec]]) -> dict[str, int]:
+    """Return the index of the group that estimates each analysis, so that each is estimated once.
+
+    An analysis one group needs is estimated there; a repeatable one that several groups need, in the group that
+    needs the fewest analyses (the first of those).
+    """
+    needed = [analyses_needed(group) for group in groups]
+    homes: dict[str, int] = {}
+    for index in sorted(range(len(groups)), key=lambda i: (len(needed[i]), i)):
+        for name in needed[index]:
+            homes.setdefault(name, index)
+    return homes
 
 
 def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, bootstrap_draws: int = 9999,
@@ -330,11 +346,12 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     log : callable
         Receives one line per output (and per analysis that could not be estimated).
     workers : int or None
-        Processes to spread the outputs over (None: one per core), through :func:`villageaid.executor.run_tasks`
-        with forked workers, which inherit the panel. Outputs that share a long analysis stay in one process,
-        which estimates it once; the short allocation models may be estimated in two. Every analysis has its
-        own fixed seed, so the files are the same bytes whatever the number of workers. Where processes cannot
-        be forked (not Linux), the outputs are written in this process.
+        Processes to spread the outputs over (None: ``VILLAGEAID_THREADS``, else one per core), through
+        :func:`villageaid.executor.run_tasks` with forked workers, which inherit the panel; each runs one BLAS
+        thread. Outputs that share a long analysis stay in one process, which estimates it once; the short
+        allocation models may be estimated in two. Every analysis has its own fixed seed, so the files are the
+        same bytes whatever the number of workers. Where processes cannot be forked (not Linux), the outputs
+        are written in this process.
     outputs : sequence of OutputSpec, optional
         The outputs to write (all of :data:`~villageaid.registry.OUTPUTS` by default, in their order).
     vcov : {"auto", "CRV3", "CRV1", "CRV1-county"}
@@ -347,32 +364,62 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
     from villageaid.report.key_numbers import write_key_numbers
     from villageaid.report.paper_text import write_paper_text
     from villageaid.report.paper_text_zh import write_paper_text_zh
+    from villageaid.threads import default_workers
 
     # an unknown name is refused before anything is estimated
     settings = BuildSettings(bootstrap_draws=bootstrap_draws, vcov=resolve_variance(vcov, panel),
                              policy_lists=policy_lists)
-    workers = (os.cpu_count() or 1) if workers is None else max(workers, 1)  # 0, as elsewhere: this process
+    # default: VILLAGEAID_THREADS processes (else one per core), each with one BLAS thread (villageaid.threads)
+    workers = default_workers() if workers is None else max(workers, 1)  # 0, as elsewhere: this process
     simulated = panel_truth(panel) is not None
     chosen = [o for o in (OUTPUTS if outputs is None else outputs) if o.editions == "all" or simulated]
     readers = [o for o in chosen if o.reads == "tables"]  # written last, from the others' tidy tables
     groups = sorted(groups_sharing_analyses([o for o in chosen if o.reads == "analyses"]), key=len,
                     reverse=True)  # the long ones do not start last
     written_by_stem: dict[str, list[Path]] = {}
-    # the analyses of the outputs written from the tables are estimated in a task of their own, beside the others
-    tasks = [(tuple(o.stem for o in g), ()) for g in groups]
-    if any(o.needs for o in readers):
-        tasks.append(((), tuple(o.stem for o in readers if o.needs)))
-    reader_results: dict[str, object] = {}
-    reader_failures: dict[str, str] = {}
+    # Each analysis is estimated in one task (analysis_homes). An output whose analyses are estimated in other
+    # tasks (Table 3, the coefficient figure: they share the allocation models with Tables 4 and 8) is written in
+    # this process as soon as those tasks have returned them; so are the outputs written from the tables, last.
+    homes = analysis_homes(groups)
+    late = [o for i, g in enumerate(groups) for o in g if any(homes[n] != i for n in analyses_needed([o]))]
+    late_needs = set(analyses_needed(late))
+    tasks = [(tuple(o.stem for o in g if o not in late),
+              tuple(n for n in analyses_needed(g) if homes[n] == i and n in late_needs)) for i, g in enumerate(groups)]
+    tasks = [task for task in tasks if task[0] or task[1]]
+    if any(o.needs for o in readers):  # estimated in a task of their own, beside the others
+        tasks.append(((), tuple(analyses_needed([o for o in readers if o.needs]))))
+    returned_results: dict[str, object] = {}
+    returned_failures: dict[str, str] = {}
+    pending = list(late)
+
+    def write_late(output: OutputSpec, tables: Path | None = None) -> None:
+        started = time.perf_counter()
+        context = OutputContext(output, panel, returned_results, tables)
+        reason = "; ".join(dict.fromkeys(returned_failures[n] for n in output.needs if n in returned_failures))
+        written_by_stem[output.stem] = _write_or_explain(output, context, reason, tables_dir, figures_dir, log)
+        log(f"{output.stem}: wrote {', '.join(p.name for p in written_by_stem[output.stem])}"
+            + ("" if tables else f" in {time.perf_counter() - started:.2f} s"))
 
     def collect(index: int, outcome: tuple) -> None:
-        paths, messages, _, (results, failures) = outcome
+        paths, messages, bug, (results, failures) = outcome
         written_by_stem.update(paths)
-        reader_results.update(results)
-        reader_failures.update(failures)
+        returned_results.update(results)
+        returned_failures.update(failures)
         for message in messages:
             log(message)
+        if bug is not None:
+            return
+        for output in [o for o in pending if all(n in returned_results or n in returned_failures
+                                                 for n in analyses_needed([o]))]:
+            pending.remove(output)
+            write_late(output)
 
+    # Import the analyses and writers once here, before the workers are forked: they inherit them instead of each
+    # importing the scientific stack again (this process writes the late outputs anyway).
+    for name in analyses_needed(chosen):
+        resolve(ANALYSES[name].function)
+    for output in chosen:
+        resolve(output.writer)
     _SHARED["estimates"] = _Estimates(panel, settings, log)
     try:
         run = run_tasks(_group_task, len(tasks), root_seed=settings.seed, workers=workers if workers > 1 else 0,
@@ -389,11 +436,8 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
         stem, message, details = bugs[0]
         error = OutputError(stem, message.removeprefix(f"{stem}: "), details)
         raise error from _RemoteTraceback(details)
-    for output in readers:
-        context = OutputContext(output, panel, reader_results, tables_dir)
-        reason = "; ".join(dict.fromkeys(reader_failures[n] for n in output.needs if n in reader_failures))
-        written_by_stem[output.stem] = _write_or_explain(output, context, reason, tables_dir, figures_dir, log)
-        log(f"{output.stem}: wrote {', '.join(p.name for p in written_by_stem[output.stem])}")
+    for output in [*pending, *readers]:  # pending: none, unless a task returned without its analyses
+        write_late(output, tables_dir if output.reads == "tables" else None)
     written = [path for output in chosen for path in written_by_stem[output.stem]]
     written.append(write_build_options(tables_dir, settings))
     written.append(write_key_numbers(tables_dir))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from villageaid import __version__
 from villageaid.io.problems import DataError
+from villageaid.threads import limit_process_threads
 from villageaid.workflow.cli import imports, paper, policy, records, studies
 from villageaid.workflow.cli.common import EXIT_INTERNAL, EXIT_INVALID, UserError, log
 
@@ -53,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import matplotlib
 
         matplotlib.use("Agg")  # the command line only writes files; the library itself never sets a backend
+    try:
+        limit_process_threads()  # VILLAGEAID_THREADS: this process's BLAS threads (villageaid.threads)
+    except ValueError as exc:
+        log(f"error: {exc}")
+        return EXIT_INVALID
     try:
         return int(args.func(args))
     except UserError as exc:

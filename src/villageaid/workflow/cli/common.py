@@ -215,8 +215,8 @@ def add_vcov_option(parser: argparse.ArgumentParser) -> None:
 def add_output_workers_option(parser: argparse.ArgumentParser) -> None:
     """Add --workers for the tables and figures."""
     parser.add_argument("--workers", type=WORKERS, default=None, metavar="K",
-                        help="processes for the tables and figures (default: one per core); the files are the "
-                             "same bytes whatever K")
+                        help="processes for the tables and figures, each with one BLAS thread (default: "
+                             "VILLAGEAID_THREADS, else one per core); the files are the same bytes whatever K")
 
 
 def parse_date_years(text: str) -> tuple[int, int]:
@@ -255,8 +255,8 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     """Add --workers, --scheduler and --seed for the simulation studies."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--workers", type=WORKERS, default=None,
-                       help="K local worker processes (default: the number of cores; 0 runs serially in this "
-                            "process)")
+                       help="K local worker processes, each with one BLAS thread (default: VILLAGEAID_THREADS, else "
+                            "the number of cores; 0 runs serially in this process)")
     group.add_argument("--scheduler", default=None,
                        help="address of an existing Dask scheduler (tcp://HOST:PORT); also read from "
                             "DASK_SCHEDULER_ADDRESS")
@@ -283,11 +283,12 @@ def run_study(function: object, n_tasks: int, args: argparse.Namespace, task_arg
 def study_workers(args: argparse.Namespace) -> tuple[int, str | None]:
     """Return (workers, scheduler) of a study from its options and DASK_SCHEDULER_ADDRESS."""
     from villageaid.executor import SCHEDULER_ENV
+    from villageaid.threads import default_workers
 
     scheduler = args.scheduler or (os.environ.get(SCHEDULER_ENV) if args.workers is None else None)
     if scheduler:
         return 0, scheduler
-    return (os.cpu_count() or 1) if args.workers is None else args.workers, None
+    return default_workers() if args.workers is None else args.workers, None
 
 
 def add_lists_option(parser: argparse.ArgumentParser) -> None:
