@@ -219,7 +219,9 @@ class FEPoisson:
                 raise RuntimeError(f"PPML did not converge in {MAX_IRLS_ITERATIONS} iterations")
             z = eta + (y - mu) / mu
             if fixed is not None:
-                demeaned, _ = fixed.demean(np.column_stack([z, X]), mu)
+                stacked = np.empty((len(z), X.shape[1] + 1), order="F")  # demeaned in place, column-major
+                stacked[:, 0], stacked[:, 1:] = z, X
+                demeaned, _ = fixed.demean(stacked, mu, copy=False)
                 zt, Xt = demeaned[:, 0], demeaned[:, 1:]
             else:
                 zt, Xt = z, X
