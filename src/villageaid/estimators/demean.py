@@ -195,7 +195,7 @@ class FixedEffects:
             share = np.divide(cell, total[:, None], out=np.zeros_like(cell), where=total[:, None] > 0)[:, 1:]
             kept = cell[:, 1:]  # level 0 is redundant with the large effect
             gram = np.diag(kept.sum(axis=0)) - kept.T @ share
-        columns = out.shape[1]  # the weighted sums by level of every column in one bincount (as _one_sweep_all_columns)
+        # the weighted sums by level of every column in one bincount (as _one_sweep_all_columns)
         cross = np.asfortranarray(_sums_by_group_and_column(small, levels, w[:, None] * out)[1:])
         try:  # positive definite unless a level is empty or collinear with the large effect: then least squares
             coefficients = linalg.cho_solve(linalg.cho_factor(gram), cross)  # (levels − 1) × columns
