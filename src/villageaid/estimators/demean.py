@@ -18,6 +18,11 @@ DENSE_CELLS = 100_000
 #: With several fixed effects, those other than the largest are absorbed exactly as dummy regressors
 #: when they have at most this many levels in all (e.g. years); otherwise alternating projections.
 SMALL_FIXED_EFFECT_LEVELS = 1_000
+#: Up to this many cells, and groups × (levels − 1)² products for the cross-products of the small effect's levels,
+#: the sparse absorption's numbers are computed from dense arrays in the sparse order (many groups, few levels:
+#: units × years); beyond, mostly empty cells (villages × county-years) stay sparse.
+SPARSE_ORDER_DENSE_CELLS = 4_000_000
+SPARSE_ORDER_WORK = 25_000_000
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,13 @@ class FixedEffects:
         if levels < 2 or out.shape[1] == 0:
             return out
         w = np.ones(len(group)) if weights is None else weights
-        if groups * levels > DENSE_CELLS:  # e.g. 3,200 villages × 400 county-years: each village fills a few cells
+        sparse_order = None
+        if (DENSE_CELLS < groups * levels <= SPARSE_ORDER_DENSE_CELLS
+                and groups * (levels - 1) ** 2 <= SPARSE_ORDER_WORK):
+            sparse_order = _cells_in_sparse_order(group, small, w, groups, levels)
+        if sparse_order is not None:
+            share, gram = sparse_order
+        elif groups * levels > DENSE_CELLS:  # e.g. 3,200 villages × 400 county-years: each village fills a few cells
             cells = sparse.csr_matrix((w, (group, small)), shape=(groups, levels))
             total = np.asarray(cells.sum(axis=1)).ravel()
             share = (sparse.diags(np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)) @ cells)[:, 1:]
@@ -202,11 +213,11 @@ class FixedEffects:
         except linalg.LinAlgError:
             coefficients = np.linalg.lstsq(gram, cross, rcond=None)[0]
         by_level = np.vstack([np.zeros((1, out.shape[1])), coefficients])
-        by_group = share @ coefficients
+        by_group = _products_in_sparse_order(share, coefficients) if sparse_order is not None else share @ coefficients
         if out.flags.f_contiguous:  # column-major: the same subtraction through the transpose, rows contiguous
-            out.T[...] -= by_level.T[:, small] - by_group.T[:, group]
+            out.T[...] -= np.take(by_level.T, small, axis=1) - np.take(by_group.T, group, axis=1)
         else:
-            out -= by_level[small] - by_group[group]
+            out -= np.take(by_level, small, axis=0) - np.take(by_group, group, axis=0)
         return out
 
     def _alternating_projections(self, out: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, int]:
@@ -250,11 +261,55 @@ class FixedEffects:
         sums = _sums_by_group_and_column(code, size, values)
         positive = (group_weight > 0)[:, None]
         means = np.divide(sums, group_weight[:, None], out=np.zeros((size, columns)), where=positive)
+        # np.take gathers the same numbers as means[code], several times faster on a million rows
         if out.flags.f_contiguous:  # column-major: subtract through the transpose, rows contiguous (no reordering)
-            out.T[...] -= means.T[:, code]
+            out.T[...] -= np.take(means.T, code, axis=1)
         else:
-            out -= means[code]
+            out -= np.take(means, code, axis=0)
         return out
+
+
+def _cells_in_sparse_order(group: np.ndarray, small: np.ndarray, w: np.ndarray, groups: int,
+                           levels: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the sparse absorption's ``share`` (groups × levels−1) and ``gram``, the same bits, from dense arrays.
+
+    scipy's sparse products add their terms one after another (rows in order; no fused multiply-add) and skip the
+    empty cells; here the same terms are added in the same order (a column sum of a row-major array runs over the
+    rows one after another), the empty cells adding exact zeros. A cell's weights are summed in another order
+    than scipy's, which is exact only with at most two observations per cell (a + b = b + a): otherwise None, and
+    the sparse matrices are used. On 100,000 units × 10 periods this took a fifth of a PPML fit's time off.
+    """
+    cell_index = group * levels + small
+    counts = np.bincount(cell_index, minlength=groups * levels)
+    if counts.max() > 2 or not (w > 0).all():
+        return None
+    cell = np.bincount(cell_index, weights=w, minlength=groups * levels).reshape(groups, levels)
+    # row sums as scipy's: a reduceat over each row's stored cells (the observed ones) in column order
+    per_row = (counts.reshape(groups, levels) > 0).sum(axis=1)
+    rows = np.flatnonzero(per_row)
+    starts = np.concatenate([[0], np.cumsum(per_row)[:-1]])[rows]
+    total = np.zeros(groups)
+    total[rows] = np.add.reduceat(cell.ravel()[counts > 0], starts)
+    reciprocal = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    share = reciprocal[:, None] * cell[:, 1:]
+    kept = cell[:, 1:]
+    gram = np.diag(kept.sum(axis=0))
+    for level in range(levels - 1):
+        gram[level] -= (kept[:, level:level + 1] * share).sum(axis=0)
+    return share, gram
+
+
+def _products_in_sparse_order(share: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """``share @ coefficients`` with the terms added as scipy's sparse product does: from the last level down.
+
+    The sparse ``share`` comes out of a sparse product (the diagonal of reciprocal totals times the cells), which
+    stores each row's levels in reverse order; its product with a dense matrix then adds them in that order.
+    """
+    last = share.shape[1] - 1
+    product = share[:, last:] * coefficients[last:]
+    for level in range(last - 1, -1, -1):
+        product += share[:, level:level + 1] * coefficients[level:level + 1]
+    return product
 
 
 def _sums_by_group_and_column(code: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
