@@ -279,17 +279,14 @@ def _cells_in_sparse_order(group: np.ndarray, small: np.ndarray, w: np.ndarray, 
     than scipy's, which is exact only with at most two observations per cell (a + b = b + a): otherwise None, and
     the sparse matrices are used. On 100,000 units × 10 periods this took a fifth of a PPML fit's time off.
     """
-    cell_index = group * levels + small
-    counts = np.bincount(cell_index, minlength=groups * levels)
-    if counts.max() > 2 or not (w > 0).all():
+    layout = _cell_layout(group, small, groups, levels)
+    if layout is None or not (w > 0).all():
         return None
+    cell_index, observed, rows, starts = layout
     cell = np.bincount(cell_index, weights=w, minlength=groups * levels).reshape(groups, levels)
     # row sums as scipy's: a reduceat over each row's stored cells (the observed ones) in column order
-    per_row = (counts.reshape(groups, levels) > 0).sum(axis=1)
-    rows = np.flatnonzero(per_row)
-    starts = np.concatenate([[0], np.cumsum(per_row)[:-1]])[rows]
     total = np.zeros(groups)
-    total[rows] = np.add.reduceat(cell.ravel()[counts > 0], starts)
+    total[rows] = np.add.reduceat(cell.ravel() if observed is None else cell.ravel()[observed], starts)
     reciprocal = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
     share = reciprocal[:, None] * cell[:, 1:]
     kept = cell[:, 1:]
@@ -297,6 +294,50 @@ def _cells_in_sparse_order(group: np.ndarray, small: np.ndarray, w: np.ndarray, 
     for level in range(levels - 1):
         gram[level] -= (kept[:, level:level + 1] * share).sum(axis=0)
     return share, gram
+
+
+#: Largest bin array kept between calls (int64: 32 MB).
+CACHED_BINS = 4_000_000
+_BINS_CACHE: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _column_major_bins(code: np.ndarray, size: int, columns: int) -> np.ndarray:
+    """Return the bins (group, column) of a column-major array, kept for the same code array (the last two sizes)."""
+    cached = _BINS_CACHE.get((size, columns))
+    if cached is not None and cached[0] is code:
+        return cached[1]
+    bins = (code[None, :] + size * np.arange(columns)[:, None]).ravel()
+    if len(bins) <= CACHED_BINS:  # a few tens of MB at most are kept
+        if len(_BINS_CACHE) >= 2:
+            _BINS_CACHE.clear()
+        _BINS_CACHE[(size, columns)] = (code, bins)
+    return bins
+
+
+_LAYOUT_CACHE: list[tuple[np.ndarray, np.ndarray, int, int, tuple | None]] = []
+
+
+def _cell_layout(group: np.ndarray, small: np.ndarray, groups: int,
+                 levels: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray] | None:
+    """Return each row's cell, the observed cells (None: all), the groups with any and where their cells start.
+
+    None when a cell holds more than two observations. It depends on the codes only, so the last one is kept for
+    the next call with the same code arrays (each iteration of a PPML fit absorbs with new weights only).
+    """
+    for cached_group, cached_small, cached_groups, cached_levels, layout in _LAYOUT_CACHE:
+        if cached_group is group and cached_small is small and (cached_groups, cached_levels) == (groups, levels):
+            return layout
+    cell_index = group * levels + small
+    counts = np.bincount(cell_index, minlength=groups * levels)
+    layout = None
+    if counts.max() <= 2:
+        present = counts > 0
+        per_row = present.reshape(groups, levels).sum(axis=1)
+        rows = np.flatnonzero(per_row)
+        starts = np.concatenate([[0], np.cumsum(per_row)[:-1]])[rows]
+        layout = (cell_index, None if present.all() else present, rows, starts)
+    _LAYOUT_CACHE[:] = [(group, small, groups, levels, layout)]
+    return layout
 
 
 def _products_in_sparse_order(share: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
@@ -322,7 +363,7 @@ def _sums_by_group_and_column(code: np.ndarray, size: int, values: np.ndarray) -
     """
     columns = values.shape[1]
     if values.flags.f_contiguous:
-        bins = (code[None, :] + size * np.arange(columns)[:, None]).ravel()
+        bins = _column_major_bins(code, size, columns)
         flat = values.ravel(order="F")
         return np.bincount(bins, weights=flat, minlength=size * columns).reshape(columns, size).T
     bins = (code[:, None] * columns + np.arange(columns)).ravel()
