@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -81,8 +82,49 @@ class _Inversion:
     def p_value(self, null_value: float) -> float:
         """Symmetric bootstrap p-value of ``term = null_value``."""
         t_observed = (self.estimate - null_value) / self.se_hat
+        threshold = abs(t_observed) * (1 - TIE_TOLERANCE)
+        if self.restricted and np.isfinite(threshold):
+            return float(np.mean(self._rejections(null_value, threshold)))
         t_star = self.bootstrap_t(null_value)
-        return float(np.mean(np.abs(t_star) >= abs(t_observed) * (1 - TIE_TOLERANCE)))
+        return float(np.mean(np.abs(t_star) >= threshold))
+
+    @cached_property
+    def _score_moments(self) -> tuple[np.ndarray, ...]:
+        """Per draw: Σ s0², Σ s0·s1, Σ s1² of the scores at b = 0 and their slopes, and the roots of the first and last.
+
+        The bootstrap variance at b is Σ (s0 + b·s1)² = Σ s0² + 2b Σ s0·s1 + b² Σ s1²: with these three sums, a
+        p-value costs O(B) instead of O(B·G).
+        """
+        s0, s1 = self.scores
+        a, b, c = (s0**2).sum(axis=1), (s0 * s1).sum(axis=1), (s1**2).sum(axis=1)
+        return a, 2 * b, c, np.sqrt(a), np.sqrt(c)
+
+    def _rejections(self, null_value: float, threshold: float) -> np.ndarray:
+        """Whether each restricted draw's |t*| reaches ``threshold``: the same booleans as from :meth:`bootstrap_t`.
+
+        The inversion of the test for the interval evaluates some 80 p-values; computing each draw's variance from
+        G scores every time cost O(B·G) per p-value. Here the variance comes from the three per-draw moments
+        (:attr:`_score_moments`), and only the draws whose decision is within a relative 1e-8 of the threshold —
+        far above the rounding of either way of summing, about G·2e-16 — are recomputed exactly as
+        :meth:`bootstrap_t` does (the same operations on the same rows, so the same bits). The p-values, hence
+        the interval found from them, are those of the direct computation.
+        """
+        square, twice_cross, slope_square, root, slope_root = self._score_moments
+        numerator = self.numerators[0] + null_value * self.numerators[1]
+        numerator_squared = numerator**2
+        bound = threshold**2 * self.factor
+        with np.errstate(over="ignore", invalid="ignore"):
+            variance = square + null_value * (twice_cross + null_value * slope_square)
+            gap = numerator_squared - bound * variance
+            size = numerator_squared + bound * (root + abs(null_value) * slope_root) ** 2
+            unsure = ~(np.abs(gap) > SCREEN_TOLERANCE * size)  # NaN counts as unsure
+        rejected = gap > 0
+        if unsure.any():
+            rows = np.flatnonzero(unsure)
+            scores = self.scores[0][rows] + null_value * self.scores[1][rows]
+            t_star = numerator[rows] / np.sqrt(self.factor * (scores**2).sum(axis=1))
+            rejected[rows] = np.abs(t_star) >= threshold
+        return rejected
 
     def interval(self, conf_level: float) -> tuple[float, float]:
         """Bootstrap confidence interval: test inversion (WCR) or percentile-t (WCU)."""
@@ -223,20 +265,33 @@ class _ClusterSums:
         N[g, h] = a_j' X_g' P(u ⊙ 1_h)_g (re-absorbing the fixed effects from the bootstrap outcome,
         P the projection on them), so that a draw is the same as refitting the full model.
         """
-        d = self.Xy - np.einsum("gkl,l->gk", self.H, beta_base)
+        d = self._score_sums(beta_base)
         e = d @ self.a
         Q = self.aH @ self.A @ d.T
         if self.fixed is not None:
             u = self.y - self.X @ beta_base
+            rows = np.arange(len(u))
             spread = np.zeros((len(u), self.G), order="F")
-            spread[np.arange(len(u)), self.codes] = u
-            demeaned, _ = self.fixed.demean(spread)
-            projected = spread - demeaned  # P(u ⊙ 1_h), one column per cluster h
+            spread[rows, self.codes] = u
+            demeaned, _ = self.fixed.demean(spread, copy=False)  # in place: spread is rebuilt below
+            # P(u ⊙ 1_h) = (u ⊙ 1_h) − demeaned, one column per cluster h: −demeaned off the own cluster's cells
+            projected = np.negative(demeaned, out=demeaned)
+            projected[rows, self.codes] = u + projected[rows, self.codes]
             xa = self.X @ self.a
-            N = np.zeros((self.G, self.G))
-            np.add.at(N, self.codes, xa[:, None] * projected)
+            # N[g, h] = Σ_{i in g} xa_i P(u ⊙ 1_h)_i, summed in row order (as np.add.at did) one column at a time
+            N = np.empty((self.G, self.G))
+            for h in range(self.G):
+                N[:, h] = np.bincount(self.codes, weights=xa * projected[:, h], minlength=self.G)
             Q = Q + N
         return e, Q
+
+    def _score_sums(self, beta_base: np.ndarray) -> np.ndarray:
+        """Return d (G × k), d_g = X_g'u_g for residuals u = y − X·beta_base."""
+        return self.Xy - np.einsum("gkl,l->gk", self.H, beta_base)
+
+    def cluster_scores(self, beta_base: np.ndarray) -> np.ndarray:
+        """Return e (G,) of :meth:`pieces` alone (the estimate's own CRV1 scores need no Q)."""
+        return self._score_sums(beta_base) @ self.a
 
     @staticmethod
     def scores(v: np.ndarray, e: np.ndarray, Q: np.ndarray) -> np.ndarray:
@@ -316,6 +371,9 @@ def _restricted_beta(X: np.ndarray, y: np.ndarray, j: int, null: float) -> np.nd
 #: Bootstrap statistics within this relative distance of |t| count as ties (as large as |t|): draws that
 #: reproduce the observed statistic exactly then count the same whatever the rounding of the arithmetic.
 TIE_TOLERANCE = 1e-10
+#: A restricted draw whose squared t statistic is within this relative distance of the threshold's is recomputed
+#: from its scores (:meth:`_Inversion._rejections`); the moments' rounding is some G·1e-16.
+SCREEN_TOLERANCE = 1e-8
 
 
 #: Treated clusters below which MacKinnon & Webb (2017, 2018) find the ordinary wild cluster bootstrap unreliable.
@@ -541,7 +599,7 @@ def wild_cluster_bootstrap(model: FEOLS | RegressionResults, term: str, cluster:
         v = bootstrap_weights(weights, draws, groups, np.random.default_rng(seed))
 
     beta_hat = sums.A @ sums.Xy.sum(axis=0)
-    e_hat, _ = sums.pieces(beta_hat)
+    e_hat = sums.cluster_scores(beta_hat)
     se_hat = float(np.sqrt(factor * (e_hat**2).sum()))  # the CRV1 standard error of the estimate
     t_obs = (beta_hat[j] - null) / se_hat
 

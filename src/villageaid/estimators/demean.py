@@ -18,6 +18,11 @@ DENSE_CELLS = 100_000
 #: With several fixed effects, those other than the largest are absorbed exactly as dummy regressors
 #: when they have at most this many levels in all (e.g. years); otherwise alternating projections.
 SMALL_FIXED_EFFECT_LEVELS = 1_000
+#: Up to this many cells, and groups × (levels − 1)² products for the cross-products of the small effect's levels,
+#: the sparse absorption's numbers are computed from dense arrays in the sparse order (many groups, few levels:
+#: units × years); beyond, mostly empty cells (villages × county-years) stay sparse.
+SPARSE_ORDER_DENSE_CELLS = 4_000_000
+SPARSE_ORDER_WORK = 25_000_000
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,13 @@ class FixedEffects:
         if levels < 2 or out.shape[1] == 0:
             return out
         w = np.ones(len(group)) if weights is None else weights
-        if groups * levels > DENSE_CELLS:  # e.g. 3,200 villages × 400 county-years: each village fills a few cells
+        sparse_order = None
+        if (DENSE_CELLS < groups * levels <= SPARSE_ORDER_DENSE_CELLS
+                and groups * (levels - 1) ** 2 <= SPARSE_ORDER_WORK):
+            sparse_order = _cells_in_sparse_order(group, small, w, groups, levels)
+        if sparse_order is not None:
+            share, gram = sparse_order
+        elif groups * levels > DENSE_CELLS:  # e.g. 3,200 villages × 400 county-years: each village fills a few cells
             cells = sparse.csr_matrix((w, (group, small)), shape=(groups, levels))
             total = np.asarray(cells.sum(axis=1)).ravel()
             share = (sparse.diags(np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)) @ cells)[:, 1:]
@@ -195,16 +206,18 @@ class FixedEffects:
             share = np.divide(cell, total[:, None], out=np.zeros_like(cell), where=total[:, None] > 0)[:, 1:]
             kept = cell[:, 1:]  # level 0 is redundant with the large effect
             gram = np.diag(kept.sum(axis=0)) - kept.T @ share
-        columns = out.shape[1]  # the weighted sums by level of every column in one bincount (as _one_sweep_all_columns)
-        cross = np.asfortranarray(np.bincount((small[:, None] * columns + np.arange(columns)).ravel(),
-                                              weights=np.ascontiguousarray(w[:, None] * out).ravel(),
-                                              minlength=levels * columns).reshape(levels, columns)[1:])
+        # the weighted sums by level of every column in one bincount (as _one_sweep_all_columns)
+        cross = np.asfortranarray(_sums_by_group_and_column(small, levels, w[:, None] * out)[1:])
         try:  # positive definite unless a level is empty or collinear with the large effect: then least squares
             coefficients = linalg.cho_solve(linalg.cho_factor(gram), cross)  # (levels − 1) × columns
         except linalg.LinAlgError:
             coefficients = np.linalg.lstsq(gram, cross, rcond=None)[0]
         by_level = np.vstack([np.zeros((1, out.shape[1])), coefficients])
-        out -= by_level[small] - (share @ coefficients)[group]
+        by_group = _products_in_sparse_order(share, coefficients) if sparse_order is not None else share @ coefficients
+        if out.flags.f_contiguous:  # column-major: the same subtraction through the transpose, rows contiguous
+            out.T[...] -= np.take(by_level.T, small, axis=1) - np.take(by_group.T, group, axis=1)
+        else:
+            out -= np.take(by_level, small, axis=0) - np.take(by_group, group, axis=0)
         return out
 
     def _alternating_projections(self, out: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, int]:
@@ -244,11 +257,115 @@ class FixedEffects:
         """
         code, size = self.codes[0], self.levels[0]
         columns = out.shape[1]
-        bins = (code[:, None] * columns + np.arange(columns)).ravel()
         values = out * weights[:, None] if weights is not None else out
-        sums = np.bincount(bins, weights=np.ascontiguousarray(values).ravel(), minlength=size * columns)
-        sums = sums.reshape(size, columns)
+        sums = _sums_by_group_and_column(code, size, values)
         positive = (group_weight > 0)[:, None]
         means = np.divide(sums, group_weight[:, None], out=np.zeros((size, columns)), where=positive)
-        out -= means[code]
+        # np.take gathers the same numbers as means[code], several times faster on a million rows
+        if out.flags.f_contiguous:  # column-major: subtract through the transpose, rows contiguous (no reordering)
+            out.T[...] -= np.take(means.T, code, axis=1)
+        else:
+            out -= np.take(means, code, axis=0)
         return out
+
+
+def _cells_in_sparse_order(group: np.ndarray, small: np.ndarray, w: np.ndarray, groups: int,
+                           levels: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the sparse absorption's ``share`` (groups × levels−1) and ``gram``, the same bits, from dense arrays.
+
+    scipy's sparse products add their terms one after another (rows in order; no fused multiply-add) and skip the
+    empty cells; here the same terms are added in the same order (a column sum of a row-major array runs over the
+    rows one after another), the empty cells adding exact zeros. A cell's weights are summed in another order
+    than scipy's, which is exact only with at most two observations per cell (a + b = b + a): otherwise None, and
+    the sparse matrices are used. On 100,000 units × 10 periods this took a fifth of a PPML fit's time off.
+    """
+    layout = _cell_layout(group, small, groups, levels)
+    if layout is None or not (w > 0).all():
+        return None
+    cell_index, observed, rows, starts = layout
+    cell = np.bincount(cell_index, weights=w, minlength=groups * levels).reshape(groups, levels)
+    # row sums as scipy's: a reduceat over each row's stored cells (the observed ones) in column order
+    total = np.zeros(groups)
+    total[rows] = np.add.reduceat(cell.ravel() if observed is None else cell.ravel()[observed], starts)
+    reciprocal = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    share = reciprocal[:, None] * cell[:, 1:]
+    kept = cell[:, 1:]
+    gram = np.diag(kept.sum(axis=0))
+    for level in range(levels - 1):
+        gram[level] -= (kept[:, level:level + 1] * share).sum(axis=0)
+    return share, gram
+
+
+#: Largest bin array kept between calls (int64: 32 MB).
+CACHED_BINS = 4_000_000
+_BINS_CACHE: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _column_major_bins(code: np.ndarray, size: int, columns: int) -> np.ndarray:
+    """Return the bins (group, column) of a column-major array, kept for the same code array (the last two sizes)."""
+    cached = _BINS_CACHE.get((size, columns))
+    if cached is not None and cached[0] is code:
+        return cached[1]
+    bins = (code[None, :] + size * np.arange(columns)[:, None]).ravel()
+    if len(bins) <= CACHED_BINS:  # a few tens of MB at most are kept
+        if len(_BINS_CACHE) >= 2:
+            _BINS_CACHE.clear()
+        _BINS_CACHE[(size, columns)] = (code, bins)
+    return bins
+
+
+_LAYOUT_CACHE: list[tuple[np.ndarray, np.ndarray, int, int, tuple | None]] = []
+
+
+def _cell_layout(group: np.ndarray, small: np.ndarray, groups: int,
+                 levels: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray] | None:
+    """Return each row's cell, the observed cells (None: all), the groups with any and where their cells start.
+
+    None when a cell holds more than two observations. It depends on the codes only, so the last one is kept for
+    the next call with the same code arrays (each iteration of a PPML fit absorbs with new weights only).
+    """
+    for cached_group, cached_small, cached_groups, cached_levels, layout in _LAYOUT_CACHE:
+        if cached_group is group and cached_small is small and (cached_groups, cached_levels) == (groups, levels):
+            return layout
+    cell_index = group * levels + small
+    counts = np.bincount(cell_index, minlength=groups * levels)
+    layout = None
+    if counts.max() <= 2:
+        present = counts > 0
+        per_row = present.reshape(groups, levels).sum(axis=1)
+        rows = np.flatnonzero(per_row)
+        starts = np.concatenate([[0], np.cumsum(per_row)[:-1]])[rows]
+        layout = (cell_index, None if present.all() else present, rows, starts)
+    _LAYOUT_CACHE[:] = [(group, small, groups, levels, layout)]
+    return layout
+
+
+def _products_in_sparse_order(share: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """``share @ coefficients`` with the terms added as scipy's sparse product does: from the last level down.
+
+    The sparse ``share`` comes out of a sparse product (the diagonal of reciprocal totals times the cells), which
+    stores each row's levels in reverse order; its product with a dense matrix then adds them in that order.
+    """
+    last = share.shape[1] - 1
+    product = share[:, last:] * coefficients[last:]
+    for level in range(last - 1, -1, -1):
+        product += share[:, level:level + 1] * coefficients[level:level + 1]
+    return product
+
+
+def _sums_by_group_and_column(code: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    """Return the (size × columns) sums of every column of ``values`` by group ``code``, in one bincount.
+
+    Each (group, column) bin adds its values in row order, as a bincount of that column alone would: the same bits
+    whatever the memory order. The bins follow the array's own memory order (column-major for a Fortran array),
+    so the values are read in place rather than reordered first (for a million rows that copy cost as much as the
+    sums).
+    """
+    columns = values.shape[1]
+    if values.flags.f_contiguous:
+        bins = _column_major_bins(code, size, columns)
+        flat = values.ravel(order="F")
+        return np.bincount(bins, weights=flat, minlength=size * columns).reshape(columns, size).T
+    bins = (code[:, None] * columns + np.arange(columns)).ravel()
+    flat = np.ascontiguousarray(values).ravel()
+    return np.bincount(bins, weights=flat, minlength=size * columns).reshape(size, columns)

@@ -78,9 +78,12 @@ def _relu_separated(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None) ->
     weights = np.where(zero, 1.0, RELU_POSITIVE_WEIGHT)
     u = zero.astype(float)
     for _ in range(RELU_MAX_ITERATIONS):
-        design = np.column_stack([u, X])
         if fixed is not None:
-            design, _ = fixed.demean(design, weights)
+            design = np.empty((len(u), X.shape[1] + 1), order="F")  # column-major, demeaned in place
+            design[:, 0], design[:, 1:] = u, X
+            design, _ = fixed.demean(design, weights, copy=False)
+        else:
+            design = np.column_stack([u, X])
         target, regressors = design[:, 0], design[:, 1:]
         gamma, *_ = np.linalg.lstsq(regressors * np.sqrt(weights)[:, None], target * np.sqrt(weights), rcond=None)
         fitted = u - (target - regressors @ gamma)  # fitted value including the fixed effects
@@ -219,7 +222,9 @@ class FEPoisson:
                 raise RuntimeError(f"PPML did not converge in {MAX_IRLS_ITERATIONS} iterations")
             z = eta + (y - mu) / mu
             if fixed is not None:
-                demeaned, _ = fixed.demean(np.column_stack([z, X]), mu)
+                stacked = np.empty((len(z), X.shape[1] + 1), order="F")  # demeaned in place, column-major
+                stacked[:, 0], stacked[:, 1:] = z, X
+                demeaned, _ = fixed.demean(stacked, mu, copy=False)
                 zt, Xt = demeaned[:, 0], demeaned[:, 1:]
             else:
                 zt, Xt = z, X
