@@ -224,3 +224,55 @@ def test_validate_tables_in_memory_checks_the_lists() -> None:
     _, report = validate_tables(frames)
     assert [(p.table, p.file, p.row, p.column, p.code) for p in report.problems] == [
         ("unit_resources", "<unit_resources>", 2, "capacity", "slots_below_posts")]
+
+
+def _posts_by_pandas_groupby(assignments: pd.DataFrame) -> tuple[int | None, pd.Series]:
+    """posts_in_latest_year as first written (pandas' grouped cumsum and max): the reference of its numpy sweep."""
+    from villageaid.io.lists import _dates
+    from villageaid.io.normalize import codes_and_uniques
+
+    empty = pd.Series(np.zeros(0, dtype=np.int64), index=pd.Index([], dtype=object, name="unit_id"), name="posts")
+    start = _dates(assignments["start_date"])
+    end = _dates(assignments["end_date"])
+    codes, units = codes_and_uniques(assignments["unit_id"])
+    usable = (codes >= 0) & ~np.isnat(start) & (np.isnat(end) | (end >= start))
+    if not usable.any():
+        return None, empty
+    dated = np.concatenate([start[usable], end[usable & ~np.isnat(end)]])
+    year = int(dated.max().astype("datetime64[Y]").astype(int) + 1970)
+    first, last = np.datetime64(f"{year:04d}-01-01", "D"), np.datetime64(f"{year:04d}-12-31", "D")
+    open_end = np.where(np.isnat(end), last, end)
+    active = usable & (start <= last) & (open_end >= first)
+    if not active.any():
+        return year, empty
+    unit = codes[active]
+    begin = np.maximum(start[active], first).astype(np.int64)
+    stop = np.minimum(open_end[active], last).astype(np.int64) + 1
+    event_unit = np.concatenate([unit, unit])
+    event_day = np.concatenate([begin, stop])
+    delta = np.concatenate([np.ones(len(unit), dtype=np.int64), -np.ones(len(unit), dtype=np.int64)])
+    order = np.lexsort((delta, event_day, event_unit))
+    running = pd.Series(delta[order]).groupby(event_unit[order], sort=True).cumsum()
+    peak = running.groupby(event_unit[order], sort=True).max()
+    index = pd.Index(np.asarray(units, dtype=object)[peak.index.to_numpy()], dtype=object, name="unit_id")
+    return year, pd.Series(peak.to_numpy(dtype=np.int64), index=index, name="posts")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_posts_in_latest_year_equals_the_grouped_pandas_sweep(seed: int) -> None:
+    # Ordinary and hostile postings: missing units, missing or reversed dates, same-day handovers, one unit only,
+    # categorical identifiers with unused categories.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3_000))
+    n_units = int(rng.integers(1, 40))
+    starts = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 5 * 365, n), unit="D")
+    ends = pd.Series(starts + pd.to_timedelta(rng.integers(-30, 900, n), unit="D")).where(rng.random(n) > 0.3)
+    starts = pd.Series(starts).where(rng.random(n) > 0.05)
+    units = pd.Series(rng.choice([f"U{k}" for k in range(n_units)], n), dtype=object).where(rng.random(n) > 0.05)
+    if seed % 2:
+        units = units.astype(pd.CategoricalDtype([f"U{k}" for k in range(n_units + 3)][::-1]))
+    frame = pd.DataFrame({"unit_id": units, "start_date": starts, "end_date": ends})
+    year, posts = posts_in_latest_year(frame)
+    expected_year, expected = _posts_by_pandas_groupby(frame)
+    assert year == expected_year
+    pd.testing.assert_series_equal(posts, expected)

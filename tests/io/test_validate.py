@@ -225,3 +225,26 @@ def test_hashed_duplicate_test_equals_pandas(monkeypatch: pytest.MonkeyPatch) ->
     # Every row sharing one hash (as if all collided): the exact comparison still decides.
     monkeypatch.setattr(validate_module, "_row_hashes", lambda f, c: np.zeros(len(f), dtype=np.uint64))
     assert (validate_module.duplicated_rows(frame, columns) == expected).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hashed_duplicate_test_on_categorical_codes_equals_pandas(seed: int) -> None:
+    # Categorical columns are hashed by their codes: rows pandas flags are flagged, with many and unused
+    # categories, categories in any order, missing values and columns of one category.
+    import numpy as np
+    import pandas as pd
+
+    from villageaid.io.consistency import duplicated_rows
+
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    ids = [f"K{k:05d}" for k in range(3_000)]
+    frame = pd.DataFrame({
+        "cadre_id": pd.Categorical(rng.choice(ids, n), categories=[*ids[::-1], "unused"]),
+        "village_id": pd.Categorical(rng.choice(["V1", "V2", None], n)),
+        "role": pd.Categorical(np.full(n, "team_member")),
+        "year": rng.integers(2019, 2021, n),
+    })
+    for columns in (list(frame.columns), ["cadre_id"], ["village_id", "role"], ["village_id", "year"]):
+        expected = frame.duplicated(columns, keep=False).to_numpy()
+        assert (duplicated_rows(frame, columns) == expected).all()

@@ -200,3 +200,116 @@ def test_first_secretary_choice_packed_key_equals_the_sorting_rule() -> None:
     assert (got >= 0).any() and (got < 0).any()
     empty = _first_secretary_postings(village[:0], days[:0], start[:0], n_villages)
     assert empty.shape == (n_villages, n_years) and (empty == -1).all()
+
+
+def _matched_funding_as_text(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.ndarray, amount: np.ndarray,
+                             n_years: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """_matched_funding as first written (needs compared as text, row by row): the reference of its coded form."""
+    from villageaid.schema import PROJECT_NEED
+
+    if "main_need" not in villages or "project_type" not in funding or not villages["main_need"].notna().any():
+        return None
+    served = funding["project_type"].astype(object).map(PROJECT_NEED).to_numpy(dtype=object)
+    cells = len(villages) * n_years
+    village_need = villages["main_need"].astype(object).to_numpy()[cell // n_years]
+    known = pd.notna(village_need)
+    is_match = known & (served == village_need)
+    matched = np.bincount(cell[is_match], weights=amount[is_match], minlength=cells)
+    unmatched = np.bincount(cell[known & ~is_match], weights=amount[known & ~is_match], minlength=cells)
+    without_need = np.repeat(~villages["main_need"].notna().to_numpy(), n_years)
+    matched[without_need] = np.nan
+    unmatched[without_need] = np.nan
+    return matched, unmatched
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_matched_funding_by_codes_equals_the_text_comparison(seed: int) -> None:
+    # Ordinary and hostile records: types no need lists (donation, a misspelling), missing types and needs,
+    # categorical or object columns, needs that no project serves.
+    from villageaid.panel.village_year import _matched_funding
+
+    rng = np.random.default_rng(seed)
+    n_villages, n_years = int(rng.integers(1, 60)), 4
+    m = int(rng.integers(1, 2_000))
+    needs = rng.choice(["industry", "infrastructure", "public_service", "governance", "Industry", None], n_villages)
+    types = rng.choice(["industry", "water", "housing", "education", "donation", "indstry", None], m)
+    villages = pd.DataFrame({"main_need": pd.Series(needs, dtype=object)})
+    funding = pd.DataFrame({"project_type": pd.Series(types, dtype=object)})
+    if seed % 2:
+        villages["main_need"] = villages["main_need"].astype("category")
+        funding["project_type"] = funding["project_type"].astype(
+            pd.CategoricalDtype(["water", "industry", "unused", "donation", "indstry", "housing", "education"]))
+    cell = rng.integers(0, n_villages * n_years, m)
+    amount = rng.gamma(1.0, 10.0, m)
+    got = _matched_funding(funding, villages, cell, amount, n_years)
+    expected = _matched_funding_as_text(funding, villages, cell, amount, n_years)
+    if expected is None:
+        assert got is None
+        return
+    for mine, theirs in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(mine, theirs)  # NaN where the village has no need, equal bits elsewhere
+
+
+def _assignment_measures_by_year_masks(assignments: pd.DataFrame, units: pd.DataFrame, village_ids: pd.Index,
+                                       years: np.ndarray) -> dict[str, np.ndarray]:
+    """The team sums of _assignment_measures as first written (masks applied every year): its reference."""
+    from villageaid.panel.village_year import _STRENGTH_SCORE, _category_codes, _overlap_days, _positions
+
+    n, n_years = len(village_ids), len(years)
+    village = _positions(village_ids, assignments["village_id"])
+    unit = _positions(pd.Index(units["unit_id"].astype(object)), assignments["unit_id"])
+    keep = (village >= 0) & (unit >= 0) & assignments["start_date"].notna().to_numpy()
+    frame = assignments.loc[keep]
+    village, unit = village[keep], unit[keep]
+    end_of_panel = np.datetime64(f"{years[-1]:04d}-12-31")
+    start = frame["start_date"].to_numpy(dtype="datetime64[D]")
+    end = frame["end_date"].to_numpy(dtype="datetime64[D]")
+    end = np.where(np.isnat(end), end_of_panel, end)
+    days = _overlap_days(start, end, years)
+    days_in_year = np.array([366 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 365 for y in years])
+    score = units["strength"].astype(object).map(_STRENGTH_SCORE).to_numpy(dtype=float, na_value=np.nan)[unit]
+    scored = ~np.isnan(score)
+    team_size, strength_num, strength_den = np.zeros((n, n_years)), np.zeros((n, n_years)), np.zeros((n, n_years))
+    for t in range(n_years):
+        team_size[:, t] = np.bincount(village, weights=days[:, t], minlength=n) / days_in_year[t]
+        strength_num[:, t] = np.bincount(village[scored], weights=days[scored, t] * score[scored], minlength=n)
+        strength_den[:, t] = np.bincount(village[scored], weights=days[scored, t], minlength=n)
+    member = _category_codes(frame["role"], ("team_member",)) == 0
+    members_num, members_den = np.zeros((n, n_years)), np.zeros((n, n_years))
+    scored_member = scored & member
+    for t in range(n_years):
+        members_num[:, t] = np.bincount(village[scored_member],
+                                        weights=days[scored_member, t] * score[scored_member], minlength=n)
+        members_den[:, t] = np.bincount(village[scored_member], weights=days[scored_member, t], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"team_size": team_size,
+                "team_strength_index": np.where(strength_den > 0, strength_num / strength_den, np.nan),
+                "members_strength_index": np.where(members_den > 0, members_num / members_den, np.nan)}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_assignment_measures_equal_the_yearly_masks(seed: int) -> None:
+    # Postings of unknown villages and units, unscored strengths, open ends, missing starts and roles.
+    from villageaid.panel.village_year import _assignment_measures
+
+    rng = np.random.default_rng(seed)
+    m, n_villages, n_units = 2_000, 80, 30
+    units = pd.DataFrame({"unit_id": [f"U{k}" for k in range(n_units)],
+                          "strength": rng.choice(["strong", "general", "marginal", None, "odd"], n_units)})
+    starts = pd.Series(pd.Timestamp("2015-06-01") + pd.to_timedelta(rng.integers(0, 9 * 365, m), unit="D"))
+    assignments = pd.DataFrame({
+        "village_id": rng.choice([f"V{k}" for k in range(n_villages + 5)], m),
+        "unit_id": rng.choice([f"U{k}" for k in range(n_units + 3)], m),
+        "role": pd.Series(rng.choice(["first_secretary", "team_member", None], m), dtype=object),
+        "start_date": starts.where(rng.random(m) > 0.03),
+        "end_date": (starts + pd.to_timedelta(rng.integers(0, 1_500, m), unit="D")).where(rng.random(m) > 0.2),
+    })
+    if seed % 2:
+        for column in ("village_id", "unit_id", "role"):
+            assignments[column] = assignments[column].astype("category")
+    village_ids = pd.Index([f"V{k}" for k in range(n_villages)], dtype=object)
+    years = np.arange(2016, 2024)
+    got = _assignment_measures(assignments, units, village_ids, years)
+    expected = _assignment_measures_by_year_masks(assignments, units, village_ids, years)
+    for name, values in expected.items():
+        np.testing.assert_array_equal(got[name], values)

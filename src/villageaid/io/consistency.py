@@ -31,7 +31,13 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     combined = np.zeros(len(frame), dtype=np.uint64)
     for column in columns:
         values = frame[column]
-        if pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            # One categorical column gives equal values one code (its categories are distinct; missing is -1), so
+            # hashing the codes keeps equal rows hashing alike without hashing every category (millions of
+            # identifiers at a national scale).
+            hashed = pd.util.hash_array(values.cat.codes.to_numpy(dtype=np.int64))
+        elif pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype,
+                                                                          pd.api.extensions.ExtensionDtype):
             numbers = values.to_numpy(dtype=float)
             hashed = pd.util.hash_array(np.where(np.isnan(numbers), np.nan, numbers + 0.0))
         else:

@@ -86,10 +86,15 @@ def posts_in_latest_year(assignments: pd.DataFrame) -> tuple[int | None, pd.Seri
     event_day = np.concatenate([begin, stop])
     delta = np.concatenate([np.ones(len(unit), dtype=np.int64), -np.ones(len(unit), dtype=np.int64)])
     order = np.lexsort((delta, event_day, event_unit))
-    running = pd.Series(delta[order]).groupby(event_unit[order], sort=True).cumsum()
-    peak = running.groupby(event_unit[order], sort=True).max()
-    index = pd.Index(np.asarray(units, dtype=object)[peak.index.to_numpy()], dtype=object, name="unit_id")
-    return year, pd.Series(peak.to_numpy(dtype=np.int64), index=index, name="posts")
+    step, event_unit = delta[order], event_unit[order]
+    # Events are sorted by unit: each unit's running count is the overall running sum less the sum before its
+    # first event, and its peak the largest of them (integers, so the same as pandas' grouped cumsum and max).
+    first = np.flatnonzero(np.r_[True, event_unit[1:] != event_unit[:-1]])
+    overall = np.cumsum(step)
+    running = overall - np.repeat(overall[first] - step[first], np.diff(np.r_[first, len(step)]))
+    peak = np.maximum.reduceat(running, first)
+    index = pd.Index(np.asarray(units, dtype=object)[event_unit[first]], dtype=object, name="unit_id")
+    return year, pd.Series(peak.astype(np.int64), index=index, name="posts")
 
 
 def _where(frame: pd.DataFrame, i: int) -> tuple[str, int]:

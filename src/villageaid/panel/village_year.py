@@ -139,18 +139,22 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
     team_size = np.zeros((n, n_years))
     strength_num = np.zeros((n, n_years))
     strength_den = np.zeros((n, n_years))
+    # The scored postings (and the scored team members') are selected once, not once a year.
+    scored_village, scored_days, scored_score = village[scored], days[scored], score[scored]
     for t in range(n_years):
         team_size[:, t] = np.bincount(village, weights=days[:, t], minlength=n) / days_in_year[t]
-        strength_num[:, t] = np.bincount(village[scored], weights=days[scored, t] * score[scored], minlength=n)
-        strength_den[:, t] = np.bincount(village[scored], weights=days[scored, t], minlength=n)
+        strength_num[:, t] = np.bincount(scored_village, weights=scored_days[:, t] * scored_score, minlength=n)
+        strength_den[:, t] = np.bincount(scored_village, weights=scored_days[:, t], minlength=n)
     member = _category_codes(frame["role"], ("team_member",)) == 0
     members_num = np.zeros((n, n_years))
     members_den = np.zeros((n, n_years))
     scored_member = scored & member
+    member_village, member_days, member_score = village[scored_member], days[scored_member], score[scored_member]
+    del scored_days
     for t in range(n_years):
-        members_num[:, t] = np.bincount(village[scored_member],
-                                        weights=days[scored_member, t] * score[scored_member], minlength=n)
-        members_den[:, t] = np.bincount(village[scored_member], weights=days[scored_member, t], minlength=n)
+        members_num[:, t] = np.bincount(member_village, weights=member_days[:, t] * member_score, minlength=n)
+        members_den[:, t] = np.bincount(member_village, weights=member_days[:, t], minlength=n)
+    del member_days
     with np.errstate(invalid="ignore", divide="ignore"):
         team_strength = np.where(strength_den > 0, strength_num / strength_den, np.nan)
         members_strength = np.where(members_den > 0, members_num / members_den, np.nan)
@@ -209,10 +213,17 @@ def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.nda
     """
     if "main_need" not in villages or "project_type" not in funding or not villages["main_need"].notna().any():
         return None
-    served = funding["project_type"].astype(object).map(PROJECT_NEED).to_numpy(dtype=object)
+    # Compared as codes into the villages' distinct needs: each distinct project type is looked up once, not each
+    # of millions of records as text.
+    need_code, needs = codes_and_uniques(villages["main_need"])
+    type_code, types = codes_and_uniques(funding["project_type"])
+    type_need = (pd.Index(needs, dtype=object).get_indexer(pd.Index([PROJECT_NEED.get(t) for t in types],
+                                                                    dtype=object))
+                 if len(types) else np.zeros(0, dtype=np.int64))
+    served = np.where(type_code >= 0, type_need[np.maximum(type_code, 0)] if len(types) else -1, -1)
     cells = len(villages) * n_years
-    village_need = villages["main_need"].astype(object).to_numpy()[cell // n_years]
-    known = pd.notna(village_need)
+    village_need = need_code[cell // n_years]
+    known = village_need >= 0
     is_match = known & (served == village_need)
     matched = np.bincount(cell[is_match], weights=amount[is_match], minlength=cells)
     unmatched = np.bincount(cell[known & ~is_match], weights=amount[known & ~is_match], minlength=cells)
