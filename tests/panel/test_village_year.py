@@ -250,6 +250,20 @@ def test_matched_funding_by_codes_equals_the_text_comparison(seed: int) -> None:
         np.testing.assert_array_equal(mine, theirs)  # NaN where the village has no need, equal bits elsewhere
 
 
+def test_matched_funding_without_funding_records_is_zero_and_nan_where_no_need() -> None:
+    # No funding record at all: every village with a need matched and unmatched 0, villages without one NaN (numpy
+    # returns integers from an empty weighted bincount; the NaN used to fail there).
+    from villageaid.panel.village_year import _matched_funding
+
+    villages = pd.DataFrame({"main_need": pd.Series(["industry", None, "governance"], dtype=object)})
+    funding = pd.DataFrame({"project_type": pd.Series([], dtype=object)})
+    matched, unmatched = _matched_funding(funding, villages, np.zeros(0, dtype=np.int64), np.zeros(0), 2)
+    expected = np.array([0.0, 0.0, np.nan, np.nan, 0.0, 0.0])
+    np.testing.assert_array_equal(matched, expected)
+    np.testing.assert_array_equal(unmatched, expected)
+    assert matched.dtype == np.float64 and unmatched.dtype == np.float64
+
+
 def _assignment_measures_by_year_masks(assignments: pd.DataFrame, units: pd.DataFrame, village_ids: pd.Index,
                                        years: np.ndarray) -> dict[str, np.ndarray]:
     """The team sums of _assignment_measures as first written (masks applied every year): its reference."""

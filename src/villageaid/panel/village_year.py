@@ -225,8 +225,10 @@ def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.nda
     village_need = need_code[cell // n_years]
     known = village_need >= 0
     is_match = known & (served == village_need)
-    matched = np.bincount(cell[is_match], weights=amount[is_match], minlength=cells)
-    unmatched = np.bincount(cell[known & ~is_match], weights=amount[known & ~is_match], minlength=cells)
+    # numpy returns integers from an empty weighted bincount (no funding records): amounts are always floats here.
+    matched = np.bincount(cell[is_match], weights=amount[is_match], minlength=cells).astype(float, copy=False)
+    unmatched = np.bincount(cell[known & ~is_match], weights=amount[known & ~is_match],
+                            minlength=cells).astype(float, copy=False)
     without_need = np.repeat(~villages["main_need"].notna().to_numpy(), n_years)
     matched[without_need] = np.nan
     unmatched[without_need] = np.nan
