@@ -216,6 +216,8 @@ def build_doors() -> list[Door]:
     add("policy_draws_negative", _option("policy", "PANEL", "--draws", "-1"), "--draws must be at least 0")
     add("policy_draws_text", _option("policy", "PANEL", "--draws", "many"), "--draws", "whole number")
     add("policy_seed_negative", _option("policy", "PANEL", "--seed", "-1"), "--seed", "at least 0")
+    add("policy_draws_underscore", _option("policy", "PANEL", "--draws", "1_000"), "--draws", "whole number",
+        "'1_000'")
     add("policy_seed_huge", _option("policy", "PANEL", "--seed", str(2**40)), "--seed", "2^32")
     add("policy_workers_negative", _option("policy", "PANEL", "--workers", "-3"), "--workers", "at least 0")
     add("policy_workers_huge", _option("policy", "PANEL", "--workers", "100000"), "--workers", "at most 256")

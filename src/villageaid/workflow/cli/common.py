@@ -55,6 +55,8 @@ def bounded(name: str, kind: type, low: float | None, high: float | None, why: s
 
     def parse(text: str) -> int | float:
         try:
+            if "_" in text:  # Python's literal rule (1_000), not a number as a user writes it: refused, as in ledgers
+                raise ValueError(text)
             value = kind(text.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be {'a whole number' if kind is int else 'a number'}, "
