@@ -30,6 +30,7 @@ import pandas as pd
 from villageaid.io import import_messages  # noqa: F401  (registers the messages)
 from villageaid.io.headers import normalize_key
 from villageaid.io.problems import Problem, ValidationReport
+from villageaid.io.provenance import CROSSWALK_FILE
 from villageaid.io.sheets import GRID_SUFFIXES, Grid, cell_text, read_grids
 from villageaid.schema import YEAR_RANGE
 
@@ -452,7 +453,7 @@ def check_directory_codes(directory: Path, tables: dict[str, pd.DataFrame],
 
 
 #: File name of the crosswalk in a validated set (written by ``validate --out`` beside the tables).
-VALIDATED_CROSSWALK = "crosswalk.parquet"
+VALIDATED_CROSSWALK = CROSSWALK_FILE
 
 
 def write_crosswalk(crosswalk: Crosswalk | None, folder: Path) -> list[str]:

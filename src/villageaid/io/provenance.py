@@ -39,9 +39,11 @@ def provenance_digest(content: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-#: Files a validated set may hold beside the raw tables: the checked crosswalk of merged village codes
-#: (:data:`villageaid.io.codes.VALIDATED_CROSSWALK`, written by :func:`villageaid.io.codes.write_crosswalk`).
-EXTRA_SET_TABLES = {"crosswalk.parquet": "crosswalk"}
+#: The checked crosswalk of merged village codes in a validated set (written by
+#: :func:`villageaid.io.codes.write_crosswalk`).
+CROSSWALK_FILE = "crosswalk.parquet"
+#: Files a validated set may hold beside the raw tables.
+EXTRA_SET_TABLES = {CROSSWALK_FILE: "crosswalk"}
 
 
 def table_file_names() -> dict[str, str]:
