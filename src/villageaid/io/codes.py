@@ -456,26 +456,13 @@ def check_directory_codes(directory: Path, tables: dict[str, pd.DataFrame],
 VALIDATED_CROSSWALK = CROSSWALK_FILE
 
 
-def write_crosswalk(crosswalk: Crosswalk | None, folder: Path) -> list[str]:
-    """Write the checked crosswalk into a validated set's folder (nothing without one); return the file names.
+def crosswalk_set_tables(crosswalk: Crosswalk | None) -> dict[str, pd.DataFrame]:
+    """Return the checked crosswalk as a validated set's extra file (none without one).
 
-    Its SHA-256 joins the tables' in the set's ``provenance.json`` (written before), so that the panel can prove
-    it is the crosswalk validation checked.
+    Given to :func:`villageaid.io.provenance.write_validated_set`, whose ``provenance.json`` then lists its
+    SHA-256 with the tables', so that the panel can prove it is the crosswalk validation checked.
     """
-    import json
-
-    from villageaid.digest import sha256_file
-    from villageaid.io.provenance import PROVENANCE_DIGEST, PROVENANCE_FILE, TABLE_HASHES, provenance_digest
-    from villageaid.io.write import write_parquet, write_text
-
-    if crosswalk is None:
-        return []
-    write_parquet(crosswalk.frame.reset_index(drop=True), folder / VALIDATED_CROSSWALK)
-    provenance = json.loads((folder / PROVENANCE_FILE).read_text(encoding="utf-8"))
-    provenance[TABLE_HASHES][VALIDATED_CROSSWALK] = sha256_file(folder / VALIDATED_CROSSWALK)
-    provenance[PROVENANCE_DIGEST] = provenance_digest(provenance)  # the list changed: its digest is made again
-    write_text(folder / PROVENANCE_FILE, json.dumps(provenance, ensure_ascii=False, indent=1) + "\n")
-    return [VALIDATED_CROSSWALK]
+    return {} if crosswalk is None else {VALIDATED_CROSSWALK: crosswalk.frame.reset_index(drop=True)}
 
 
 def read_validated_crosswalk(folder: Path, villages: pd.DataFrame) -> Crosswalk | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from villageaid.digest import sha256_file
-from villageaid.io.write import write_parquet_tables, write_text
+from villageaid.io.write import write_parquet, write_parquet_tables, write_text
 from villageaid.schema import RAW_TABLES
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ def provenance_digest(content: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-#: The checked crosswalk of merged village codes in a validated set (written by
-#: :func:`villageaid.io.codes.write_crosswalk`).
+#: The checked crosswalk of merged village codes in a validated set (from
+#: :func:`villageaid.io.codes.crosswalk_set_tables`).
 CROSSWALK_FILE = "crosswalk.parquet"
 #: Files a validated set may hold beside the raw tables.
 EXTRA_SET_TABLES = {CROSSWALK_FILE: "crosswalk"}
@@ -123,14 +123,21 @@ def label_panel(panel: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
     return panel
 
 
-def write_validated_set(tables: dict, provenance: dict, data_dir: Path, folder: Path) -> list[str]:
+def write_validated_set(tables: dict, provenance: dict, data_dir: Path, folder: Path,
+                        extra: dict | None = None) -> list[str]:
     """Write the validated tables (Parquet) and ``provenance.json`` into ``folder``; return the file names.
 
     Required tables are always written; an optional table without rows is not, so that a folder holding the
-    set never suggests a table the records did not have.
+    set never suggests a table the records did not have. ``extra`` maps file names of :data:`EXTRA_SET_TABLES`
+    (the checked crosswalk) to frames written beside the tables and listed with their hashes.
     """
     chosen = {name: frame for name, frame in tables.items() if len(frame) or RAW_TABLES[name].required}
     names = [path.name for path in write_parquet_tables(chosen, folder)]
+    for name, frame in (extra or {}).items():
+        if name not in EXTRA_SET_TABLES:
+            raise ValueError(f"{name!r} is not a file a validated set may hold beside its tables")
+        write_parquet(frame, folder / name)
+        names.append(name)
     # The hashes let a reader prove each table is the one validation wrote (see read_validated_set).
     villages = tables.get("villages")
     counties = villages["county"].unique() if villages is not None and "county" in villages else None

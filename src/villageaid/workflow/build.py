@@ -307,7 +307,7 @@ def _fp_validate(config: BuildConfig, code: str) -> dict:
 
 
 def _run_validate(config: BuildConfig) -> None:
-    from villageaid.io.codes import write_crosswalk
+    from villageaid.io.codes import crosswalk_set_tables
     from villageaid.io.provenance import write_validated_set
     from villageaid.io.read import is_inside, read_records
 
@@ -325,8 +325,8 @@ def _run_validate(config: BuildConfig) -> None:
         print(raw.report.format(max_lines=200))
     target = config.path(VALIDATED)
     staging = staging_for(target)
-    write_validated_set(raw.tables, raw.provenance, folder, staging)
-    write_crosswalk(raw.crosswalk, staging)  # a crosswalk of merged village codes, when the records have one
+    # with the crosswalk of merged village codes, when the records have one
+    write_validated_set(raw.tables, raw.provenance, folder, staging, extra=crosswalk_set_tables(raw.crosswalk))
     swap_in(staging, target)
 
 

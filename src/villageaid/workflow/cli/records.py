@@ -10,8 +10,8 @@ from villageaid.config import DEFAULT_SCENARIO, DEFAULT_SEED
 from villageaid.io.codes import (
     VALIDATED_CROSSWALK,
     build_panel_with_crosswalk,
+    crosswalk_set_tables,
     read_validated_crosswalk,
-    write_crosswalk,
 )
 from villageaid.io.headers import load_header_map
 from villageaid.io.messages import LANG_ENV, escape, language
@@ -78,8 +78,8 @@ def _write_validated(raw: RawData, data_dir: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".validated.", dir=out))
     try:
-        names = write_validated_set(raw.tables, raw.provenance, data_dir, staging)
-        names += write_crosswalk(raw.crosswalk, staging)
+        names = write_validated_set(raw.tables, raw.provenance, data_dir, staging,
+                                    extra=crosswalk_set_tables(raw.crosswalk))
         if raw.crosswalk is None and (out / VALIDATED_CROSSWALK).exists():
             (out / VALIDATED_CROSSWALK).unlink()
         for name in RAW_TABLES:
