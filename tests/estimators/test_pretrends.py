@@ -103,3 +103,31 @@ def test_event_study_convenience(tmp_path: Path) -> None:
     assert power.power == pytest.approx(0.8, abs=1e-6)
     assert power.nobs == len(frame) and power.reference == 2017
     assert study.pretrend_power(target_power=0.8).power == pytest.approx(0.8, abs=1e-6)
+
+
+def test_a_box_probability_asked_again_is_the_same_bits_without_integrating_again(monkeypatch) -> None:
+    """The seeded integration gives the same bits for the same inputs: the cache returns them, and only them."""
+    from scipy import stats
+
+    from villageaid.estimators import pretrends as module
+
+    monkeypatch.setattr(module, "_BOX_CACHE", {})
+    mean, cov = np.array([0.1, -0.2, 0.05]), np.array([[1.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 1.0]])
+    lower, upper = np.full(3, -1.96), np.full(3, 1.96)
+    fresh = float(stats.multivariate_normal(mean=mean, cov=cov, seed=20240601, **module._MVN_OPTIONS).cdf(
+        upper, lower_limit=lower))
+    calls = []
+    original = stats.multivariate_normal
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("maxpts"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "multivariate_normal", counting)
+    first = module._box_probability(mean, cov, lower, upper)
+    again = module._box_probability(mean.copy(), cov.copy(), lower.copy(), upper.copy())
+    cheap = module._box_probability(mean, cov, lower, upper, module._MVN_SEARCH_OPTIONS)
+    moved = module._box_probability(mean + 1e-12, cov, lower, upper)
+    assert first == again == fresh
+    assert cheap != first and moved != first  # other options, other inputs: integrated anew
+    assert calls == [200_000, 50_000, 200_000]

@@ -173,6 +173,25 @@ def test_random_draws_are_seeded_include_the_observed_assignment_and_approximate
     assert first.p_value == pytest.approx(exact.p_value, rel=0, abs=0.03)
 
 
+@pytest.mark.parametrize("exact_limit", [20000, 0])
+def test_a_statistic_of_rows_gives_the_frame_statistics_results(exact_limit: int) -> None:
+    """statistic_reads="rows": the statistic gathers the treatment itself from the assignment's source rows."""
+    frame = _villages(seed=3)
+    d = frame["d"].to_numpy()
+
+    def of_rows(rows: np.ndarray) -> float:
+        return _coefficient(frame.assign(d=d[rows]))
+
+    options = {"strata": "county", "clusters": "village", "draws": 300, "seed": 4, "exact_limit": exact_limit}
+    by_frame = permutation_test(_coefficient, frame, "d", **options)
+    by_rows = permutation_test(of_rows, frame, "d", statistic_reads="rows", **options)
+    np.testing.assert_array_equal(by_rows.null_distribution, by_frame.null_distribution)
+    assert (by_rows.p_value, by_rows.exact, by_rows.statistic) == (by_frame.p_value, by_frame.exact,
+                                                                   by_frame.statistic)
+    with pytest.raises(ValueError, match="statistic_reads must be 'frame' or 'rows', got 'columns'"):
+        permutation_test(of_rows, frame, "d", statistic_reads="columns", **options)
+
+
 def test_treatment_columns_permuted_together() -> None:
     frame = _villages()
     dose = np.array([1, 0, 2, 0, 0, 2, 1, 0])

@@ -39,9 +39,19 @@ _MVN_OPTIONS = {"maxpts": 200_000, "abseps": 1e-8, "releps": 0.0}
 _MVN_SEARCH_OPTIONS = {"maxpts": 50_000, "abseps": 1e-6, "releps": 0.0}
 
 
+#: Box probabilities already computed in this process, by their exact inputs (at most :data:`_BOX_CACHE_SIZE`).
+_BOX_CACHE: dict[tuple, float] = {}
+_BOX_CACHE_SIZE = 4096
+
+
 def _box_probability(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                      options: dict | None = None) -> float:
-    """P(lower <= X <= upper) for X ~ N(mean, cov) (SciPy's Genz algorithm, fixed seed: reproducible)."""
+    """P(lower <= X <= upper) for X ~ N(mean, cov) (SciPy's Genz algorithm, fixed seed: reproducible).
+
+    The integration is seeded, so the same inputs give the same bits; a probability asked for again (the pre-test's
+    size and the first points of the root search are the same for every power of one event study) is returned
+    from :data:`_BOX_CACHE` instead of integrating 200,000 points again.
+    """
     from scipy import stats
 
     if len(mean) == 0:
@@ -49,8 +59,15 @@ def _box_probability(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper
     if len(mean) == 1:
         sd = float(np.sqrt(cov[0, 0]))
         return float(stats.norm.cdf(upper[0], mean[0], sd) - stats.norm.cdf(lower[0], mean[0], sd))
-    dist = stats.multivariate_normal(mean=mean, cov=cov, seed=20240601, **(options or _MVN_OPTIONS))
-    return float(dist.cdf(upper, lower_limit=lower))
+    chosen = options or _MVN_OPTIONS
+    arrays = [np.ascontiguousarray(a, dtype=float) for a in (mean, cov, lower, upper)]
+    key = (*(a.tobytes() for a in arrays), cov.shape, tuple(sorted(chosen.items())))
+    if key not in _BOX_CACHE:
+        if len(_BOX_CACHE) >= _BOX_CACHE_SIZE:
+            _BOX_CACHE.clear()
+        dist = stats.multivariate_normal(mean=mean, cov=cov, seed=20240601, **chosen)
+        _BOX_CACHE[key] = float(dist.cdf(upper, lower_limit=lower))
+    return _BOX_CACHE[key]
 
 
 def truncated_normal_mean(mean: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:

@@ -267,7 +267,7 @@ class _Permuter:
         return out
 
 
-def _evaluate(statistic: Callable[[pd.DataFrame], float], frame: pd.DataFrame) -> float:
+def _evaluate(statistic: Callable, frame: pd.DataFrame | np.ndarray) -> float:
     value = float(statistic(frame))
     if np.isnan(value):
         raise ValueError("the statistic is NaN under some assignment; it must be defined under every "
@@ -338,10 +338,11 @@ def _assignments(design: _Design, draws: int, seed: int | None,
     return generate, draws + 1, False
 
 
-def permutation_test(statistic: Callable[[pd.DataFrame], float], frame: pd.DataFrame,
+def permutation_test(statistic: Callable[[pd.DataFrame], float] | Callable[[np.ndarray], float], frame: pd.DataFrame,
                      treatment: str | Sequence[str], *, strata: str | Sequence[str] | None = None,
                      clusters: str | Sequence[str] | None = None, draws: int = 999, seed: int | None = 0,
-                     exact_limit: int = 20000, alternative: Alternative = "two-sided") -> PermutationResult:
+                     exact_limit: int = 20000, alternative: Alternative = "two-sided",
+                     statistic_reads: Literal["frame", "rows"] = "frame") -> PermutationResult:
     """Test the sharp null of no effect by re-assigning the treatment within strata, across clusters.
 
     Parameters
@@ -375,6 +376,12 @@ def permutation_test(statistic: Callable[[pd.DataFrame], float], frame: pd.DataF
     alternative : {"two-sided", "greater", "less"}
         Extreme means ``|T*| ≥ |T|``, ``T* ≥ T`` or ``T* ≤ T``, with a relative tolerance of 1e-12 of
         ``|T|`` for ties.
+    statistic_reads : {"frame", "rows"}
+        What ``statistic`` is given: a copy of ``frame`` with the treatment re-assigned (default), or the
+        assignment itself as an integer array ``rows`` of ``len(frame)`` — row ``i`` takes its treatment from
+        row ``rows[i]`` (``np.arange(len(frame))`` for the observed assignment). The second serves statistics
+        that hold their own arrays and gather the treatment with ``rows``, where a thousand copies of a wide
+        frame would cost more than the statistic.
 
     Returns
     -------
@@ -401,10 +408,12 @@ def permutation_test(statistic: Callable[[pd.DataFrame], float], frame: pd.DataF
     (4, True, 0.5)
     """
     _validate(draws, exact_limit, alternative, statistic, seed, frame, "permutation_test")
+    if statistic_reads not in ("frame", "rows"):
+        raise ValueError(f"statistic_reads must be 'frame' or 'rows', got {statistic_reads!r}")
     columns, design = _prepare(frame, treatment, strata, clusters)
-    observed = _evaluate(statistic, frame)
+    permuted = _Permuter(frame, columns) if statistic_reads == "frame" else (lambda rows: rows)
+    observed = _evaluate(statistic, frame if statistic_reads == "frame" else np.arange(len(frame)))
     generate, _, exact = _assignments(design, draws, seed, exact_limit)
-    permuted = _Permuter(frame, columns)
     assignments = generate()
     if not exact:  # the observed assignment is the first: its statistic is the observed one
         next(assignments)
