@@ -108,3 +108,30 @@ def test_policy_figure_labels_do_not_overprint() -> None:
     legends = [t for legend in figure.legends for t in legend.get_texts()]
     assert legends and not any(ax.get_legend() for ax in figure.axes)  # one legend, above the panels
     plt.close(figure)
+
+
+def test_a_note_naming_chinese_counties_is_drawn_with_a_cjk_font(tmp_path: Path, monkeypatch) -> None:
+    """An English figure's font has no Chinese glyphs: the note falls back to the installed CJK font (no missing
+    glyph), and without one the build is told which characters cannot be drawn instead of drawing boxes."""
+    import warnings
+
+    import pytest
+
+    figures.use_language("en")
+    assert figures.note_fonts("Data: records of K county, 2016–2025 (× ≤ ≥).") is None  # the default notes
+    note = "Data: records of 中国农业银行W县支行 and 临江县 (2016–2025)."
+    cjk = figures.installed_cjk_font()
+    if cjk is not None:
+        assert figures.note_fonts(note) == ["DejaVu Sans", cjk]
+        figure = funding_by_type_figure(_panel(), note=note, width=0.85)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*[Gg]lyph.*missing")
+            paths = figures.save_figure(figure, tmp_path / "figure")
+        fitz = pytest.importorskip("fitz")
+        with fitz.open(paths[1]) as document:
+            page = document[0]
+            assert "临江县" in page.get_text()
+            assert any("CJK" in font[3] for font in page.get_fonts())
+    monkeypatch.setattr(figures, "CJK_FONTS", ("No Such Font CJK",))
+    with pytest.raises(figures.FontMissingError, match=r"no installed font draws .*临.*make fonts"):
+        figures.note_fonts(note)

@@ -151,6 +151,24 @@ def test_chinese_labels_need_a_cjk_font(tmp_path: Path, monkeypatch: pytest.Monk
     figures.use_language("en")
 
 
+def test_a_chinese_data_note_without_a_cjk_font_is_refused_before_estimating(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from villageaid.report import figures
+
+    data, panel_path = tmp_path / "d", tmp_path / "panel.parquet"
+    assert main(["simulate", "--out", str(data)]) == 0
+    assert main(["panel", str(data), "--out", str(panel_path)]) == 0
+    panel = pd.read_parquet(panel_path)
+    panel.attrs["data_source"] = "records of 临江县"
+    panel.to_parquet(tmp_path / "chinese.parquet")
+    monkeypatch.setattr(figures, "CJK_FONTS", ("No Such Font CJK",))
+    out = tmp_path / "t"
+    assert main(["tables", str(tmp_path / "chinese.parquet"), "--out", str(out), "--bootstrap-draws", "0"]) == 2
+    error = capsys.readouterr().err
+    assert "临江县" in error and "make fonts" in error and "bug" not in error
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_validated_tables_step_keeps_provenance(tmp_path: Path) -> None:
     data = tmp_path / "sim"
     assert main(["simulate", "--out", str(data)]) == 0

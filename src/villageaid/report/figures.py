@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from pathlib import Path
 
@@ -89,14 +90,7 @@ def use_language(language: str) -> None:
     if language not in ("en", "zh"):
         raise ValueError(f"unknown language {language!r}: use 'en' or 'zh'")
     if language == "zh":
-        from matplotlib import font_manager
-
-        available = {f.name for f in font_manager.fontManager.ttflist}
-        font = next((f for f in CJK_FONTS if f in available), None)
-        if font is None:  # fonts installed after matplotlib built its cache: rebuild it once
-            font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
-            available = {f.name for f in font_manager.fontManager.ttflist}
-            font = next((f for f in CJK_FONTS if f in available), None)
+        font = installed_cjk_font()
         if font is None:
             raise FontMissingError("Chinese figure labels need a CJK font, and none is installed: run 'make fonts' "
                                    "(Debian package fonts-noto-cjk), or use --lang en")
@@ -104,6 +98,55 @@ def use_language(language: str) -> None:
     else:
         THEME["font"] = "DejaVu Sans"
     _LANGUAGE["current"] = language
+
+
+def installed_cjk_font() -> str | None:
+    """Return the first of :data:`CJK_FONTS` that matplotlib finds, or None (its font cache rebuilt once if needed)."""
+    from matplotlib import font_manager
+
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    font = next((f for f in CJK_FONTS if f in available), None)
+    if font is None and not _CJK_SEARCHED:  # fonts installed after matplotlib built its cache: rebuild it once
+        _CJK_SEARCHED.append(True)
+        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        available = {f.name for f in font_manager.fontManager.ttflist}
+        font = next((f for f in CJK_FONTS if f in available), None)
+    return font
+
+
+_CJK_SEARCHED: list[bool] = []
+
+
+@functools.lru_cache(maxsize=8)
+def _drawable(font: str) -> frozenset[int]:
+    """Return the code points ``font`` has glyphs for (its character map)."""
+    from matplotlib import font_manager, ft2font
+
+    return frozenset(ft2font.FT2Font(font_manager.findfont(font_manager.FontProperties(family=font))).get_charmap())
+
+
+def note_fonts(note: str) -> list[str] | None:
+    """Return the font family a note needs: None if the figures' font draws all of it, else that font and a CJK one.
+
+    A data note names the records' counties and sources, in Chinese for real records; an English figure's font
+    (DejaVu Sans) has no Chinese glyphs and would draw boxes. Matplotlib falls back along a family list, so the note
+    is drawn with the installed CJK font behind the figures' own.
+
+    Raises
+    ------
+    FontMissingError
+        No installed font draws some of the note's characters (named), so the note could not be read.
+    """
+    missing = sorted({ch for ch in note if not ch.isspace() and ord(ch) not in _drawable(THEME["font"])})
+    if not missing:
+        return None
+    cjk = installed_cjk_font()
+    if cjk is not None and all(ord(ch) in _drawable(cjk) for ch in missing):
+        return [THEME["font"], cjk]
+    shown = "".join(missing[:20]) + ("…" if len(missing) > 20 else "")
+    raise FontMissingError(f"the figures' data note holds characters no installed font draws ({shown}; the note: "
+                           f"{note[:120]!r}): install a CJK font — run 'make fonts' (Debian package fonts-noto-cjk) "
+                           "— so that the figures name the data readably")
 
 
 def tr(text: str) -> str:
@@ -138,7 +181,9 @@ def _add_note(figure: plt.Figure, note: str, *, y: float, fontsize: float, top: 
     which matplotlib's mathtext would parse (and fail on). Each ``$`` is escaped (``parse_math=False`` is not
     enough: matplotlib's line wrapping measures the text as mathtext regardless).
     """
-    figure.text(0.01, y, note.replace("$", r"\$"), fontsize=fontsize, ha="left", va="top", wrap=True)
+    family = note_fonts(note)  # a note naming Chinese counties: drawn with a CJK font behind the figures' own
+    figure.text(0.01, y, note.replace("$", r"\$"), fontsize=fontsize, ha="left", va="top", wrap=True,
+                **({"fontfamily": family} if family is not None else {}))
     figure.tight_layout(rect=(0, 0, 1, top))
 
 

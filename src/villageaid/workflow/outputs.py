@@ -466,12 +466,15 @@ def staged_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, 
     A failure leaves the previous outputs as they were, never half of a new set. ``whole_folders`` replaces the
     two folders entirely (the build: nothing of an earlier build survives); otherwise the files are moved into
     them beside whatever else they hold (the ``tables`` command). ``options`` go to :func:`build_outputs`.
-    Raises :class:`~villageaid.report.figures.FontMissingError` when ``language`` needs a font that is missing.
+    Raises :class:`~villageaid.report.figures.FontMissingError` when ``language`` needs a font that is missing, or
+    the data note (the records' counties, in Chinese) has characters no installed font draws.
     """
-    from villageaid.report.figures import use_language
+    from villageaid.report.figures import note_fonts, use_language
+    from villageaid.report.tables import data_note
     from villageaid.workflow.build import staging_for, swap_in
 
     use_language(language)
+    note_fonts(data_note(panel))  # a data note no installed font draws stops here, before anything is estimated
     targets = (tables_dir, figures_dir)
     if whole_folders:
         stages = [staging_for(target) for target in targets]
