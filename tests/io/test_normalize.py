@@ -23,6 +23,33 @@ def test_levels_are_normalized(text: str, level: str) -> None:
     assert normalize_level(text) == level
 
 
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # 乡村 (rural), 城乡 (urban and rural), 乡镇企业 (township enterprises) name no township
+        ("W县乡村振兴局", "county"), ("江西省乡村振兴局", "provincial"), ("国家乡村振兴局", "central"),
+        ("W县城乡建设局", "county"), ("X市乡镇企业局", "city"), ("Z镇乡村振兴办", "township"),
+        # the Party's name before a committee is not a central unit
+        ("中国共产党W县委员会", "county"), ("中共江西省委组织部", "provincial"), ("中共中央组织部", "central"),
+    ],
+)
+def test_words_holding_an_administrative_character_name_no_level(text: str, level: str) -> None:
+    assert normalize_level(text) == level
+
+
+@pytest.mark.parametrize(
+    ("text", "levels"),
+    [("中国农业银行W县支行", ("central", "county")), ("国家税务总局W县税务局", ("central", "county")),
+     ("国家开发银行江西省分行", ("central", "provincial"))],
+)
+def test_a_central_systems_local_branch_names_two_levels(text: str, levels: tuple[str, ...]) -> None:
+    """A county branch of a central bank is reported as naming two levels, never guessed (the user's map decides)."""
+    from villageaid.io.normalize import classify_level
+
+    assert classify_level(text) == (None, levels)
+    assert classify_level(text, {text: "county"}) == ("county", ())
+
+
 @pytest.mark.parametrize("text", ["民政局", "foo", "部门", "", None])
 def test_unknown_levels_are_not_guessed(text: str | None) -> None:
     assert normalize_level(text) is None

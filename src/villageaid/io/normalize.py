@@ -27,8 +27,12 @@ for _level, _words in {
     for _word in _words.split():
         _LEVEL_WORDS[_word] = _level
 
-# Words that contain an administrative character without naming a level (市场 = market, 社区 = community).
-_NOT_ADMIN = re.compile("市场|城市|都市|超市|社区|小区|区域|园区|景区|山区|片区|城区|区划|镇静")
+# Words that contain an administrative character without naming a level (市场 = market, 社区 = community, 乡村 =
+# rural as in 乡村振兴局, the rural revitalisation bureau of any level; 城乡 = urban and rural as in 城乡建设局;
+# 乡镇企业 = township enterprises as in 乡镇企业局; 县域 = county-wide).
+_NOT_ADMIN = re.compile("市场|城市|都市|超市|社区|小区|区域|园区|景区|山区|片区|城区|区划|镇静|乡村|城乡|乡镇企业|县域")
+# The Party's name before a committee is not a central unit: 中国共产党W县委员会, 中共X省委组织部 (中共中央 is).
+_PARTY_NAME = re.compile("^(中国共产党|中共)(?!中央)")
 _ADMIN_MARK = re.compile("[省市州县区旗乡镇]")
 _MARK_LEVEL = {"省": "provincial", "市": "city", "州": "city", "县": "county", "区": "county", "旗": "county",
                "乡": "township", "镇": "township"}
@@ -71,6 +75,7 @@ def classify_level(text: object, user_levels: dict[str, str] | None = None) -> t
             return None, levels
     if _RANK_ONLY.match(raw):
         return None, ()
+    raw = _PARTY_NAME.sub("", raw)
     stripped = _NOT_ADMIN.sub("", raw)
     marks = _ADMIN_MARK.findall(stripped)
     named = list(dict.fromkeys(([] if not _CENTRAL_WORD.search(raw) else ["central"])
@@ -82,6 +87,8 @@ def classify_level(text: object, user_levels: dict[str, str] | None = None) -> t
     if _CONJUNCTION.search(stripped) and len(named) > 1:
         return None, tuple(named)
     if _CENTRAL_PREFIX.search(raw):
+        if marks:  # a central system's local branch (中国农业银行W县支行, 国家税务总局W县税务局): two levels, reported
+            return None, tuple(dict.fromkeys(["central", *(_MARK_LEVEL[m] for m in marks)]))
         return "central", ()
     if marks:
         return _MARK_LEVEL[marks[-1]], ()
@@ -95,10 +102,13 @@ def normalize_level(text: object, user_levels: dict[str, str] | None = None) -> 
     (中央, 省直, 市派, 县级, 区, 乡镇, "city", ...); (2) forms that name two levels are ambiguous and return
     None: joined levels (市县联合, 中央和省, 省/市, 省市县三级), adjacent level characters of different levels
     (省市, 市县) and ranks that are not levels (副省级, 计划单列); (3) a unit name beginning with
-    中央/国家/国务院/中国 or containing 部委 is central; (4) otherwise the last administrative character of the
-    name decides, after words such as 市场 (market) or 社区 (community) are set aside: 省 → provincial,
-    市/州 → city, 县/区/旗 → county, 乡/镇 → township, so "X市民政局" is city and "X市Y县农业农村局" is
-    county. A string that fits none of these returns None: it is reported, never guessed.
+    中央/国家/国务院/中国 or containing 部委 is central — unless it also names a lower administrative area: a
+    central system's local branch (中国农业银行W县支行, 国家税务总局W县税务局) names two levels and is ambiguous;
+    (4) otherwise the last administrative character of the name decides, after words that hold one without naming
+    a level are set aside (市场 market, 社区 community, 乡村 rural as in 乡村振兴局, 城乡 urban and rural, 乡镇企业
+    township enterprises, 县域 county-wide) and the Party's name before a committee (中国共产党W县委员会, 中共X省委):
+    省 → provincial, 市/州 → city, 县/区/旗 → county, 乡/镇 → township, so "X市民政局" is city, "X市Y县农业农村局"
+    and "W县乡村振兴局" are county. A string that fits none of these returns None: it is reported, never guessed.
 
     Parameters
     ----------

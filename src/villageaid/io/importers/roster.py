@@ -37,7 +37,7 @@ from villageaid.io.importers.common import (
     village_linker,
 )
 from villageaid.io.linking import NameLinker, candidates_text, links_text, read_confirmed
-from villageaid.io.normalize import _ADMIN_MARK, _MARK_LEVEL, _NOT_ADMIN, classify_level, parse_dates
+from villageaid.io.normalize import classify_level, parse_dates
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import pseudonymize
 from villageaid.io.sheets import cell_text, read_grids
@@ -115,21 +115,16 @@ def unit_sector(name: str) -> str | None:
 
 
 def name_level(text: str, user_levels: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
-    """Return the level a unit's name (or level cell) names, as :func:`classify_level` does, and more strictly.
+    """Return the level a unit's name (or level cell) names, by :func:`classify_level`'s rules.
 
     A name that begins as a central unit but names a lower administrative area too (``中国农业银行W县支行``,
     ``国家税务总局W县税务局``: a central system's county branch) names two levels: ambiguous, never guessed — unless
-    the user's ``[levels]`` map gives it.
+    the user's ``[levels]`` map gives it (matched on the name without spaces).
     """
     raw = text.strip().replace(" ", "").replace("\u3000", "")
     if raw in user_levels:
         return user_levels[raw], ()
-    level, named = classify_level(text, user_levels)
-    if level == "central":
-        lower = [_MARK_LEVEL[m] for m in _ADMIN_MARK.findall(_NOT_ADMIN.sub("", raw))]
-        if lower:
-            return None, tuple(dict.fromkeys(["central", *lower]))
-    return level, named
+    return classify_level(text, user_levels)
 
 
 def _unit_key(name: str) -> str:
