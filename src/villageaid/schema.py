@@ -455,6 +455,10 @@ PANEL_VARIABLES: tuple[DerivedVariable, ...] = (
                     "Natural log of one plus total funding in 万元."),
     DerivedVariable("asinh_funding_total", "asinh(total funding)", "资金反双曲正弦", "asinh 万元",
                     "Inverse hyperbolic sine of total funding in 万元."),
+    DerivedVariable("merged_from", "Codes merged into this village", "并入本村的原村代码", "",
+                    "The 12-digit village codes whose history this village carries after 撤并 (merged villages, "
+                    "from the records' crosswalk of code changes), ';'-joined; empty when none. Only in panels "
+                    "built from records with a crosswalk."),
 )
 
 

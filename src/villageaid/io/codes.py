@@ -51,8 +51,6 @@ CROSSWALK_HEADERS: dict[str, str] = {
 CROSSWALK_CHANGES: dict[str, str] = {"merge": "merge", "合并": "merge", "撤并": "merge", "合村并居": "merge",
                                      "并入": "merge", "rename": "rename", "更名": "rename", "改名": "rename",
                                      "重新编码": "rename", "recode": "rename"}
-#: Codebook entry of the panel column the crosswalk adds (not in the default panel, so not in CODEBOOK.md).
-MERGED_FROM_LABELS = ("Codes merged into this village", "并入本村的原村代码")
 
 
 def is_code_column(ids: pd.Series) -> bool:

@@ -63,13 +63,11 @@ def read_dta_source(path: Path, label: str, table: str, report: ValidationReport
 
 def panel_labels() -> dict[str, tuple[str, str]]:
     """Every panel variable's (English, Chinese) label from the codebook: derived, baseline and outcome ones."""
-    from villageaid.io.codes import MERGED_FROM_LABELS
     from villageaid.schema import OUTCOMES, PANEL_VARIABLES, VILLAGES
 
     labels = {c.name: (c.label_en, c.label_zh) for c in (*VILLAGES.columns, *OUTCOMES.columns)}
     labels["year"] = ("Year", "年份")
-    labels.update({v.name: (v.label_en, v.label_zh) for v in PANEL_VARIABLES})
-    labels["merged_from"] = MERGED_FROM_LABELS
+    labels.update({v.name: (v.label_en, v.label_zh) for v in PANEL_VARIABLES})  # merged_from among them
     return labels
 
 
