@@ -134,6 +134,30 @@ def test_bad_assignments_are_all_reported(data: tuple) -> None:
         assignments_policy(pd.DataFrame({"village_id": ["x"]}), counties)
 
 
+def test_problems_name_the_files_own_rows_across_blank_lines(data: tuple, tmp_path) -> None:
+    """A policy CSV with blank lines: each problem names the row a spreadsheet shows, as a table's index says."""
+    from villageaid.io.assignments import read_assignments
+
+    panel, lists = data
+    counties = counties_from_panel(panel, lists)
+    rows = [f"{v},{u}" for c in counties for v, u in zip(c.village_id, c.unit_id, strict=True)]
+    rows[3] = "NO-SUCH-VILLAGE," + rows[3].split(",")[1]  # after two blank lines: row 7 of the file
+    rows[5] = rows[5].split(",")[0] + ",NO-SUCH-UNIT"  # row 9
+    path = tmp_path / "mine.csv"
+    path.write_text("village_id,unit_id\n" + "\n".join(rows[:2]) + "\n\n\n" + "\n".join(rows[2:]) + "\n",
+                    encoding="utf-8")
+    table = read_assignments(path)
+    assert table.index.name == "row" and table.index[:3].tolist() == [2, 3, 6]
+    with pytest.raises(PolicyInputError) as error:
+        assignments_policy(table, counties, source="mine.csv")
+    text = str(error.value)
+    assert "mine.csv, row 7, column village_id = 'NO-SUCH-VILLAGE'" in text
+    assert "mine.csv, row 9, column unit_id = 'NO-SUCH-UNIT'" in text
+    with pytest.raises(PolicyInputError) as error:  # a table made in Python: the rows of the CSV it would write
+        assignments_policy(table.reset_index(drop=True), counties, source="mine.csv")
+    assert "mine.csv, row 5, column village_id = 'NO-SUCH-VILLAGE'" in str(error.value)
+
+
 def test_the_model_frames_hold_the_analysis_frame_values(data: tuple) -> None:
     """The policy models' narrow frames carry exactly the values of the H10 analysis frame (no drift)."""
     from villageaid.analysis.policy_inputs import _allocation_frame, _return_frame

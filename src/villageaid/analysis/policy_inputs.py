@@ -431,6 +431,10 @@ def assignments_policy(assignments: pd.DataFrame, counties: list[County], *, sou
     only in that county. Funding, where given, must be given for every village and keep each county's total up to
     rounding (:data:`FUNDING_ROUNDING` 万元 a village; refused otherwise, with each county's difference); it is then
     scaled to the total exactly.
+
+    Problems name rows as a spreadsheet shows them: the file's own row numbers where the table is indexed by them
+    (an index named ``row``, as :func:`villageaid.io.assignments.read_assignments` reads a CSV, blank lines
+    skipped), else the row of a CSV written from the table (the header is row 1, the first row 2).
     """
     problems = []
     for column in ("village_id", "unit_id"):
@@ -438,24 +442,27 @@ def assignments_policy(assignments: pd.DataFrame, counties: list[County], *, sou
             problems.append(f"{source}: missing column {column!r} (expected village_id, unit_id[, funding])")
     if problems:
         raise PolicyInputError("\n".join(problems))
+    file_rows = (assignments.index.to_numpy(dtype=np.int64) if assignments.index.name == "row"
+                 else np.arange(2, len(assignments) + 2))
     table = assignments.assign(village_id=assignments["village_id"].astype(str).str.strip(),
                                unit_id=assignments["unit_id"].astype(str).str.strip())
+    table.index = pd.Index(file_rows, name="row")  # rows named as in the file from here on
     has_funding = "funding" in table.columns
     if has_funding:
         text = table["funding"].astype(str).str.strip()
         amount = pd.to_numeric(text, errors="coerce")
         for i in np.flatnonzero(~(amount >= 0).to_numpy() | ~np.isfinite(amount.to_numpy(float))):
-            problems.append(f"{source}, row {i + 2}, column funding = {text.iat[i]!r}: funding must be a number ≥ 0 "
-                            "(万元 a year)")
+            problems.append(f"{source}, row {file_rows[i]}, column funding = {text.iat[i]!r}: funding must be a "
+                            "number ≥ 0 (万元 a year)")
         table = table.assign(funding=amount)
     county_of = {v: c.name for c in counties for v in c.village_id}
     duplicated = table.loc[table["village_id"].duplicated(keep=False)]
     for village, rows in duplicated.groupby("village_id"):
         problems.append(f"{source}: village {village!r} is assigned {len(rows)} times (rows "
-                        f"{', '.join(str(i + 2) for i in rows.index)}); expected one unit per village")
+                        f"{', '.join(str(i) for i in rows.index)}); expected one unit per village")
     for i, row in table.iterrows():
         if row["village_id"] not in county_of:
-            problems.append(f"{source}, row {i + 2}, column village_id = {row['village_id']!r}: unknown village")
+            problems.append(f"{source}, row {i}, column village_id = {row['village_id']!r}: unknown village")
     out, budget = {}, {}
     for county in counties:
         rows = table.loc[table["village_id"].isin(set(county.village_id))].drop_duplicates("village_id")
@@ -463,7 +470,7 @@ def assignments_policy(assignments: pd.DataFrame, counties: list[County], *, sou
         for j, unit in enumerate(county.unit_id):
             slots.setdefault(unit, []).append(j)
         for i, row in rows.loc[~rows["unit_id"].isin(set(slots))].iterrows():
-            problems.append(f"{source}, row {i + 2}, column unit_id = {row['unit_id']!r}: the unit has no "
+            problems.append(f"{source}, row {i}, column unit_id = {row['unit_id']!r}: the unit has no "
                             f"first-secretary post in county {county.name} (units there: "
                             f"{', '.join(sorted(slots)[:8])}…)")
         counts = rows["unit_id"].value_counts()

@@ -19,7 +19,8 @@ def read_assignments(path: Path) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Every cell as stripped text, numbered from 0 (row ``i`` is line ``i + 2`` of a file without blank lines).
+        Every cell as stripped text, indexed by the row number a spreadsheet shows (index ``row``; the header is
+        row 1), so that problems name the file's own rows even where blank lines were left out.
 
     Raises
     ------
@@ -32,5 +33,4 @@ def read_assignments(path: Path) -> pd.DataFrame:
     if frame is None or not report.ok:
         raise DataError(report)
     frame = frame.apply(lambda column: column.str.strip())
-    frame = frame.loc[(frame != "").any(axis=1)]
-    return frame.reset_index(drop=True)
+    return frame.loc[(frame != "").any(axis=1)]
