@@ -35,7 +35,7 @@ _LOCATIONS = {
     **dict.fromkeys(("InequalityBootstrap", "TheilDecomposition", "bootstrap_inequality", "gini", "lorenz_curve",
                      "theil_decomposition", "theil_t"), "villageaid.estimators.inequality"),
     "Summary": "villageaid.estimators.summary",
-    **dict.fromkeys(("ETable", "etable"), "villageaid.report.etable"),
+    **dict.fromkeys(("ETable", "etable", "latex_style"), "villageaid.report.etable"),
     **dict.fromkeys(("coefplot", "iplot"), "villageaid.report.plots"),
 }
 
@@ -97,6 +97,7 @@ __all__ = [
     "honest_did",
     "iplot",
     "iv_fe",
+    "latex_style",
     "logit",
     "lorenz_curve",
     "pretrend_power",

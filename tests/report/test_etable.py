@@ -30,3 +30,21 @@ def test_regression_table_layout() -> None:
     assert table.notes[-1].startswith("Standard errors in parentheses")
     assert set(tidy["model"]) == {"(1) OLS", "(2) PPML"}
     assert r"\VApanel{}{rr}" in table.to_latex()
+
+
+def test_the_latex_style_the_tables_need_is_installed_with_the_package() -> None:
+    """to_latex() writes \\VAtable and its helpers: the installed villageaid.sty defines every one of them, and the
+    paper's own style is that very file."""
+    import re
+    from pathlib import Path
+
+    import villageaid as va
+
+    style = va.latex_style()
+    assert style.is_file() and style.name == "villageaid.sty"
+    defined = set(re.findall(r"\\newcommand\{(\\VA[A-Za-z]+)\}", style.read_text(encoding="utf-8")))
+    renderer = Path(__file__).parents[2] / "src" / "villageaid" / "report" / "render.py"
+    used = set(re.findall(r"\\VA[A-Za-z]+", renderer.read_text(encoding="utf-8")))
+    assert used and used <= defined
+    paper_style = Path(__file__).parents[2] / "paper" / "villageaid.sty"
+    assert paper_style.resolve() == style.resolve()

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,18 @@ from villageaid.report.render import ColumnGroup, FormattedTable, Spanning
 
 STARS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 STAR_NOTE = "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01."
+
+
+def latex_style() -> Path:
+    r"""Return the path of ``villageaid.sty``, the LaTeX style the tables' ``to_latex()`` output needs.
+
+    It is installed with the package (the paper's own ``paper/villageaid.sty`` is the same file). Copy it beside
+    your document and load it with ``\usepackage{villageaid}`` (XeLaTeX; CJK text needs xeCJK), e.g.
+    ``shutil.copy(villageaid.latex_style(), "mypaper/")``.
+    """
+    from importlib import resources
+
+    return Path(str(resources.files("villageaid") / "data" / "villageaid.sty"))
 
 
 def stars(p_value: float) -> str:
@@ -81,7 +94,7 @@ class ETable:
         return self.formatted.to_markdown()
 
     def to_latex(self) -> str:
-        r"""LaTeX: a ``\VAtable`` (booktabs, 8 pt, never scaled), which needs ``paper/villageaid.sty``."""
+        r"""LaTeX: a ``\VAtable`` (booktabs, 8 pt, never scaled); needs ``villageaid.sty`` (:func:`latex_style`)."""
         return self.formatted.to_latex()
 
     def __str__(self) -> str:

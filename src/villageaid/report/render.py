@@ -186,7 +186,7 @@ class FormattedTable:
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
-        r"""Render as a ``\VAtable`` (paper/villageaid.sty: booktabs, never scaled; CJK text needs xeCJK).
+        r"""Render as a ``\VAtable`` (villageaid.sty, see :func:`villageaid.latex_style`; CJK text needs xeCJK).
 
         The table is set at 8 pt and placed by LaTeX: at its natural width, with its row labels wrapped, or on a
         landscape page, whichever fits first. Long column labels are broken over lines; a table too wide even for
