@@ -28,6 +28,19 @@ def latex_style() -> Path:
     It is installed with the package (the paper's own ``paper/villageaid.sty`` is the same file). Copy it beside
     your document and load it with ``\usepackage{villageaid}`` (XeLaTeX; CJK text needs xeCJK), e.g.
     ``shutil.copy(villageaid.latex_style(), "mypaper/")``.
+
+    Returns
+    -------
+    Path
+        The installed ``villageaid.sty``.
+
+    Examples
+    --------
+    >>> import villageaid as va
+    >>> va.latex_style().name
+    'villageaid.sty'
+    >>> r"\newcommand{\VAtable}" in va.latex_style().read_text(encoding="utf-8")
+    True
     """
     from importlib import resources
 
