@@ -102,8 +102,24 @@ def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     codes, uniques = codes_and_uniques(values)
     if len(uniques) == 0:
         return np.full(len(values), -1, dtype=np.int64)
+    if len(uniques) == len(index) and index.equals(pd.Index(uniques, dtype=object)):
+        return codes  # a categorical whose categories are the index, in its order: codes are positions (-1 missing)
     found = index.get_indexer(pd.Index(uniques, dtype=object))
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
+
+
+def _spread(values: pd.Series, rows: np.ndarray) -> object:
+    """``values.to_numpy()[rows]``, the column the panel frame makes of it (a village's value on each of its years).
+
+    Text (categorical, object or Arrow strings) that pandas stores as its string dtype is converted once per
+    village and then taken, rather than spread as millions of Python strings that the frame converts again.
+    """
+    array = values.to_numpy()
+    if array.dtype == object and len(rows):  # (an empty object column stays object in the frame)
+        text = pd.Series(array).array  # the dtype the frame would infer, from the same distinct values
+        if isinstance(text.dtype, pd.StringDtype):
+            return text.take(rows)
+    return array[rows]
 
 
 def _overlap_days(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -208,6 +224,9 @@ def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.nda
                      n_years: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Funding whose project type serves the village's main need, and the rest (None without both records).
 
+    ``funding`` holds the records' project type (when the table has one), ``cell`` and ``amount`` each record's
+    village-year cell and amount.
+
     A project type serves the need :data:`~villageaid.schema.PROJECT_NEED` gives it; a type it does not list (a
     donation, or a type the records spell otherwise) serves no listed need and counts as unmatched.
     """
@@ -268,25 +287,47 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         need = pd.Series(np.nan, index=villages.index, name="need_index")
         need.attrs.update(indicators=[], weights=[])
         need_note = str(exc)
+    # Memory: the national panel is 5 million rows. Each int64 intermediate of that length is 40 MB, so the
+    # intermediates are released (del) as soon as the columns made from them exist; no value depends on it.
     measures = _assignment_measures(tables["assignments"], units, village_ids, years)
-    fs_unit = measures["first_secretary_unit"].ravel()
+    fs_unit = measures.pop("first_secretary_unit").ravel()
     has_fs = fs_unit >= 0
     safe_unit = np.maximum(fs_unit, 0)
     level_code = np.where(has_fs, _category_codes(units["level"], UNIT_LEVELS)[safe_unit], -1)
     strength_code = np.where(has_fs, _category_codes(units["strength"], UNIT_STRENGTHS)[safe_unit], -1)
     sector_code = (np.where(has_fs, _category_codes(units["sector"], UNIT_SECTORS)[safe_unit], -1)
                    if "sector" in units else np.full(len(fs_unit), -1))
+    del has_fs, safe_unit
+    first_secretary = {
+        "first_secretary_unit_id": pd.Categorical.from_codes(
+            fs_unit, categories=pd.Index(units["unit_id"].astype(object), dtype=object)),
+        "first_secretary_level": pd.Categorical.from_codes(level_code, categories=list(UNIT_LEVELS)),
+        "first_secretary_strength": pd.Categorical.from_codes(strength_code, categories=list(UNIT_STRENGTHS)),
+        "first_secretary_sector": pd.Categorical.from_codes(sector_code, categories=list(UNIT_SECTORS)),
+    }
+    del fs_unit, sector_code
+    city_codes = [UNIT_LEVELS.index(level) for level in CITY_OR_ABOVE]
+    city = pd.array(np.isin(level_code, city_codes), dtype="boolean")
+    city[level_code < 0] = pd.NA
+    strong = pd.array(strength_code == UNIT_STRENGTHS.index("strong"), dtype="boolean")
+    strong[strength_code < 0] = pd.NA
+    del level_code, strength_code
 
     funding = tables["funding"]
     fv, fy = _by_year(funding, village_ids, years)
     inside = fv >= 0
     cell = fv[inside] * n_years + fy[inside]
+    del fv, fy
     amount = funding["amount"].to_numpy(dtype=float)[inside]
     source = _category_codes(funding["source"], FUNDING_SOURCES)[inside]
     by_source = {s: np.bincount(cell[source == k], weights=amount[source == k], minlength=n * n_years)
                  for k, s in enumerate(FUNDING_SOURCES)}
+    del source
     total = np.bincount(cell, weights=amount, minlength=n * n_years)
-    matched = _matched_funding(funding.loc[inside], villages, cell, amount, n_years)
+    # Only the project type is taken of the records inside the panel, not a copy of the whole table.
+    matched = _matched_funding(funding.loc[inside, [c for c in ("project_type",) if c in funding]], villages, cell,
+                               amount, n_years)
+    del inside, cell, amount
 
     designations = tables["designations"]
     demo = designations.loc[designations["kind"].astype(object) == "demonstration"]
@@ -308,12 +349,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     period_of_year = np.select(  # per year, then spread: codes into PERIODS, no strings per row
         [years < options.campaign_start, years < options.transition_start, years <= options.transition_end],
         [0, 1, 2], 3)
-    period = np.tile(period_of_year, n)
-    city_codes = [UNIT_LEVELS.index(level) for level in CITY_OR_ABOVE]
-    city = pd.array(np.isin(level_code, city_codes), dtype="boolean")
-    city[level_code < 0] = pd.NA
-    strong = pd.array(strength_code == UNIT_STRENGTHS.index("strong"), dtype="boolean")
-    strong[strength_code < 0] = pd.NA
+    period = pd.Categorical.from_codes(np.tile(period_of_year, n), categories=list(PERIODS))
     rich_long = pd.Series(np.repeat(rich.to_numpy(), n_years), dtype="boolean")
     county_codes, counties = pd.factorize(villages["county"].astype(object))
     township_codes, townships = pd.factorize(villages["township"].astype(object))
@@ -325,18 +361,14 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         "year": year_col,
         "county": pd.Categorical.from_codes(county_codes[village_pos], categories=counties),
         "township": pd.Categorical.from_codes(township_codes[village_pos], categories=townships),
-        "period": pd.Categorical.from_codes(period, categories=list(PERIODS)),
+        "period": period,
         "post": (year_col >= options.transition_start).astype(np.int8),
-        "first_secretary_unit_id": pd.Categorical.from_codes(
-            fs_unit, categories=pd.Index(units["unit_id"].astype(object), dtype=object)),
-        "first_secretary_level": pd.Categorical.from_codes(level_code, categories=list(UNIT_LEVELS)),
-        "first_secretary_strength": pd.Categorical.from_codes(strength_code, categories=list(UNIT_STRENGTHS)),
-        "first_secretary_sector": pd.Categorical.from_codes(sector_code, categories=list(UNIT_SECTORS)),
+        **first_secretary,
         "city_unit": city,
         "strong_unit": strong,
-        "team_size": measures["team_size"].ravel(),
-        "team_strength_index": measures["team_strength_index"].ravel(),
-        "members_strength_index": measures["members_strength_index"].ravel(),
+        "team_size": measures.pop("team_size").ravel(),
+        "team_strength_index": measures.pop("team_strength_index").ravel(),
+        "members_strength_index": measures.pop("members_strength_index").ravel(),
         "endowment_index": np.repeat(index.to_numpy(), n_years),
         "need_index": np.repeat(need.to_numpy(), n_years),
         "deep_poverty": np.repeat(deep_poverty, n_years),
@@ -353,6 +385,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         columns["funding_matched"], columns["funding_unmatched"] = matched
     columns["log1p_funding_total"] = np.log1p(total)
     columns["asinh_funding_total"] = np.arcsinh(total)
+    del by_source, matched, first_secretary, period, city, strong
 
     outcomes = tables["outcomes"]
     if not outcomes.empty:
@@ -367,9 +400,10 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         active[:] = pd.NA
         active[pos] = outcomes["industry_active"].astype("boolean").to_numpy()[ok]
         columns["industry_active"] = active
+        del ov, oy, ok, pos, values, active
     baseline = [c for c in villages.columns if c not in ("village_id", "county", "township", "village_name")]
     for column in baseline:
-        columns[column] = villages[column].to_numpy()[village_pos]
+        columns[column] = _spread(villages[column], village_pos)
     panel = pd.DataFrame(columns, copy=False)
     panel.attrs["endowment_indicators"] = list(index.attrs["indicators"])
     panel.attrs["endowment_weights"] = list(index.attrs["weights"])

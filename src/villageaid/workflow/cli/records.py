@@ -133,6 +133,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
             crosswalk = read_validated_crosswalk(Path(args.data_dir), tables["villages"])
         except ValueError as exc:
             raise UserError(f"panel: {exc}") from exc
+        tables = {name: tables[name] for name in PANEL_INPUTS}  # the two lists are not the panel's: released
         read_what = "the validated set"
     else:
         raw = ingest(args)
@@ -149,6 +150,8 @@ def cmd_panel(args: argparse.Namespace) -> int:
         panel = build_panel_with_crosswalk(tables, options, crosswalk)
     except ValueError as exc:
         raise UserError(f"cannot build the panel: {exc}") from exc
+    # The input tables are released before the panel is written: at a national scale they are a gigabyte.
+    tables = crosswalk = raw = None
     label_panel(panel, Path(args.data_dir))
     write_parquet(panel, args.out)
     log(f"panel: read {escape(str(args.data_dir))} ({read_what}); wrote {args.out} "
