@@ -385,3 +385,20 @@ def test_spread_makes_the_columns_the_frame_made_of_spread_values() -> None:
         expected = pd.DataFrame({name: values.to_numpy()[chosen] for name, values in villages.items()}, copy=False)
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
         assert got.dtypes.equals(expected.dtypes)
+
+
+def test_panel_with_inputs_handed_over_is_the_same_and_drops_them() -> None:
+    # release_inputs (the command line's national memory): the same frame, attrs included; the dict handed over
+    # keeps only villages and units.
+    from villageaid.simulation import SCENARIOS, simulate
+
+    data = simulate(SCENARIOS["seed_true"](), seed=5)
+    for tables in (_tables(), data.tables):
+        validated, report = validate_tables(tables)
+        assert report.ok
+        kept = build_panel(dict(validated))
+        handed = dict(validated)
+        released = build_panel(handed, release_inputs=True)
+        pd.testing.assert_frame_equal(released, kept, check_exact=True)
+        assert released.dtypes.equals(kept.dtypes) and released.attrs == kept.attrs
+        assert set(handed) == set(validated) - {"assignments", "funding", "designations", "outcomes"}

@@ -254,7 +254,16 @@ def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.nda
     return matched, unmatched
 
 
-def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = None) -> pd.DataFrame:
+def _release(tables: dict[str, pd.DataFrame], name: str, release_inputs: bool) -> None:
+    """Drop ``tables[name]`` once the panel has used it, when the caller handed the tables over."""
+    if release_inputs and tables.pop(name, None) is not None:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()  # the columns Arrow read are returned to the system
+
+
+def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = None, *,
+                release_inputs: bool = False) -> pd.DataFrame:
     """Build the village × year panel (its variables: data/CODEBOOK.md).
 
     Parameters
@@ -263,6 +272,10 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         Validated raw tables (see :func:`villageaid.io.read_raw`).
     options : PanelOptions, optional
         Years, period boundaries and the rich threshold.
+    release_inputs : bool
+        The caller hands ``tables`` over: each of the assignments, funding, designations and outcomes is removed
+        from the dict once used, so that a caller holding no other reference to them frees their memory while the
+        panel is built (the national panel's peak). The panel is the same either way.
 
     Returns
     -------
@@ -290,6 +303,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     # Memory: the national panel is 5 million rows. Each int64 intermediate of that length is 40 MB, so the
     # intermediates are released (del) as soon as the columns made from them exist; no value depends on it.
     measures = _assignment_measures(tables["assignments"], units, village_ids, years)
+    _release(tables, "assignments", release_inputs)
     fs_unit = measures.pop("first_secretary_unit").ravel()
     has_fs = fs_unit >= 0
     safe_unit = np.maximum(fs_unit, 0)
@@ -327,7 +341,8 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     # Only the project type is taken of the records inside the panel, not a copy of the whole table.
     matched = _matched_funding(funding.loc[inside, [c for c in ("project_type",) if c in funding]], villages, cell,
                                amount, n_years)
-    del inside, cell, amount
+    del inside, cell, amount, funding
+    _release(tables, "funding", release_inputs)
 
     designations = tables["designations"]
     demo = designations.loc[designations["kind"].astype(object) == "demonstration"]
@@ -343,6 +358,8 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     deep_village = _positions(village_ids, deep["village_id"])
     deep_poverty = np.zeros(n) if (deep_village >= 0).any() else np.full(n, np.nan)
     deep_poverty[deep_village[deep_village >= 0]] = 1.0
+    del designations, demo, deep
+    _release(tables, "designations", release_inputs)
 
     year_col = np.tile(years, n)
     village_pos = np.repeat(np.arange(n), n_years)
@@ -401,6 +418,8 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         active[pos] = outcomes["industry_active"].astype("boolean").to_numpy()[ok]
         columns["industry_active"] = active
         del ov, oy, ok, pos, values, active
+    del outcomes
+    _release(tables, "outcomes", release_inputs)
     baseline = [c for c in villages.columns if c not in ("village_id", "county", "township", "village_name")]
     for column in baseline:
         columns[column] = _spread(villages[column], village_pos)
