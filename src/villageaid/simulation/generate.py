@@ -106,8 +106,10 @@ def _villages(s: Scenario, rng: np.random.Generator, rng_need: np.random.Generat
     road = rng.random(n) < expit(1.5 + 1.0 * latent)
     names = np.asarray(s.county_names)[county]
     width = len(str(max(s.villages_per_county)))
-    village_id = pd.Series(names).str.cat(pd.Series(within + 1).astype(str).str.zfill(width)).to_numpy()
-    township_id = pd.Series(names).str.cat(pd.Series(township + 1).astype(str).str.zfill(2), sep="-T").to_numpy()
+    # Text columns stay pandas text (Arrow strings): a round trip through millions of Python strings, which the
+    # frame would convert back, costs seconds at the national scale and gives the same column.
+    village_id = pd.Series(names).str.cat(pd.Series(within + 1).astype(str).str.zfill(width)).array
+    township_id = pd.Series(names).str.cat(pd.Series(township + 1).astype(str).str.zfill(2), sep="-T").array
     villages = pd.DataFrame({
         "village_id": village_id,
         "county": names,
@@ -224,10 +226,10 @@ def _units_and_rounds(s: Scenario, county: np.ndarray, index: np.ndarray, rng: n
     place = np.where(level == "central", "国家", np.where(level == "provincial", "省" + group_text,
                                                           "X" + group_text + "市"))
     place = np.where(kind, place, county_text + "县")
-    unit_names = (pd.Series(place) + pd.Series(dept) + pd.Series(suffix)).to_numpy(dtype=object)
+    unit_names = (pd.Series(place) + pd.Series(dept) + pd.Series(suffix)).array
     serial = strength.astype(str).astype(object) + pd.Series(number + 1).astype(str).str.zfill(3).to_numpy(dtype=object)
     owner = np.where(kind, "H" + group_text, county_text)
-    unit_ids = ("U-" + pd.Series(owner) + "-" + pd.Series(serial)).to_numpy(dtype=object)
+    unit_ids = ("U-" + pd.Series(owner) + "-" + pd.Series(serial)).array
     units = pd.DataFrame({"unit_id": unit_ids, "unit_name": unit_names, "level": level, "sector": sector,
                           "strength": strength_names})
     rounds: dict[str, _Round] = {}
@@ -275,16 +277,15 @@ def _day(year: int, month: int, day: int, shift: np.ndarray) -> np.ndarray:
     return np.datetime64(f"{year:04d}-{month:02d}-{day:02d}") + shift.astype("timedelta64[D]")
 
 
-def _assignments(s: Scenario, village_id: np.ndarray, units: pd.DataFrame, rounds: dict[str, _Round],
+def _assignments(s: Scenario, village_index: pd.Index, unit_index: pd.Index, rounds: dict[str, _Round],
                  rng: np.random.Generator) -> pd.DataFrame:
-    n = len(village_id)
+    n = len(village_index)
     start = _day(s.first_year - 1, 10, 1, rng.integers(0, 121, n))
     rotation = _day(s.transition_start, 5, 1, rng.integers(0, 61, n))
     mid_campaign = _day((s.first_year + s.transition_start) // 2, 7, 1, rng.integers(-90, 91, n))
     mid_transition = _day((s.transition_start + s.last_year + 1) // 2, 7, 1, rng.integers(-90, 91, n))
     one = np.timedelta64(1, "D")
     nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    unit_ids = units["unit_id"].to_numpy()
     pieces = []
     for period, bounds in (("campaign", ((start, mid_campaign - one), (mid_campaign, rotation - one))),
                            ("transition", ((rotation, mid_transition - one), (mid_transition, nat)))):
@@ -303,11 +304,11 @@ def _assignments(s: Scenario, village_id: np.ndarray, units: pd.DataFrame, round
     order = _lexsort_by_one_key((role_code, start_day.view(np.int64), village_idx))
     del start_day
     width = len(str(len(order)))
-    cadre_id = ("K" + pd.Series(np.arange(1, len(order) + 1)).astype(str).str.zfill(width)).to_numpy(dtype=object)
+    cadre_id = ("K" + pd.Series(np.arange(1, len(order) + 1)).astype(str).str.zfill(width)).array
     return pd.DataFrame({
         "cadre_id": cadre_id,
-        "unit_id": pd.Categorical.from_codes(unit_idx[order], categories=pd.Index(unit_ids, dtype=object)),
-        "village_id": pd.Categorical.from_codes(village_idx[order], categories=pd.Index(village_id, dtype=object)),
+        "unit_id": pd.Categorical.from_codes(unit_idx[order], categories=unit_index),
+        "village_id": pd.Categorical.from_codes(village_idx[order], categories=village_index),
         "role": pd.Categorical.from_codes(role_code[order], categories=["first_secretary", "team_member"]),
         "start_date": start_date[order],
         "end_date": end_date[order],
@@ -347,7 +348,7 @@ def _neighbours_designated(township: np.ndarray, treated: np.ndarray) -> np.ndar
 
 
 def _need_list(s: Scenario, villages: pd.DataFrame, latent_need: np.ndarray, index: np.ndarray, deep: np.ndarray,
-               rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, Any]]:
+               rng: np.random.Generator, village_index: pd.Index) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Draw the needs table (需求清单): a gap on every dimension of every village, the main need's the largest."""
     n, k = len(villages), len(NEED_DIMENSIONS)
     coef = np.array([row[1:] for row in s.need_gap_coefficients], dtype=float)  # (dimension, 3)
@@ -365,9 +366,8 @@ def _need_list(s: Scenario, villages: pd.DataFrame, latent_need: np.ndarray, ind
     rounded_others[rows, main] = -np.inf
     gap[rows, main] = np.round(np.maximum(np.round(expit(eta[rows, main]), 3),
                                           rounded_others.max(axis=1) + 0.001), 3)
-    vid = villages["village_id"].to_numpy()
     needs = pd.DataFrame({
-        "village_id": pd.Categorical.from_codes(np.repeat(rows, k), categories=pd.Index(vid, dtype=object)),
+        "village_id": pd.Categorical.from_codes(np.repeat(rows, k), categories=village_index),
         "dimension": pd.Categorical.from_codes(np.tile(np.arange(k), n), categories=list(NEED_DIMENSIONS)),
         "gap": gap.ravel(),
         "year": np.full(n * k, s.transition_start, dtype=np.int64),
@@ -396,10 +396,12 @@ def _need_list(s: Scenario, villages: pd.DataFrame, latent_need: np.ndarray, ind
     return needs, truth
 
 
-def _resource_list(s: Scenario, units: pd.DataFrame, assignments: pd.DataFrame, rng: np.random.Generator
-                   ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Draw the unit_resources table (资源清单) for every unit with postings: money, technical, market, cadre."""
-    ids = pd.Index(units["unit_id"].to_numpy(dtype=object), dtype=object)
+def _resource_list(s: Scenario, units: pd.DataFrame, assignments: pd.DataFrame, rng: np.random.Generator,
+                   ids: pd.Index) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Draw the unit_resources table (资源清单) for every unit with postings: money, technical, market, cadre.
+
+    ``ids`` is the units' identifiers as an index (the categories of the assignments' ``unit_id``).
+    """
     with_posts = np.zeros(len(units), dtype=bool)
     with_posts[ids.get_indexer(present_values(assignments["unit_id"]))] = True  # every posting's unit is a unit
     listed = units.loc[with_posts].reset_index(drop=True)
@@ -478,7 +480,11 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     rich = rich_flag(index_series, villages["county"], quantile=s.rich_quantile).to_numpy(dtype=bool)
     hidden = rng_hidden.normal(0, 1, s.n_villages)  # a village trait the records do not show (hidden_selection)
     units, rounds = _units_and_rounds(s, county, index, rng_assign, hidden)
-    assignments = _assignments(s, villages["village_id"].to_numpy(), units, rounds, rng_assign)
+    # The village and unit identifiers as indexes, made once: every table's categorical shares them (pandas
+    # checks an index's uniqueness once, not once per table).
+    village_index = pd.Index(villages["village_id"].to_numpy(), dtype=object)
+    unit_index = pd.Index(units["unit_id"].to_numpy(), dtype=object)
+    assignments = _assignments(s, village_index, unit_index, rounds, rng_assign)
     designations, cohort, deep = _designations(s, villages, index, rounds["transition"].city, rng_design)
 
     n, years = s.n_villages, s.years
@@ -549,6 +555,7 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     main_need = pd.Categorical(villages["main_need"], categories=list(NEED_TYPES)).codes.astype(np.int64)
     feedback = np.where(post, s.performance_feedback_transition, s.performance_feedback_campaign)
     log_collective = np.zeros((n, n_years))
+    log_income_2020 = np.log(villages["collective_income_2020"].to_numpy())  # once, not once a year
     matched = np.zeros((n, n_years))  # funding whose project serves the village's main need
     recorded = np.zeros((n, n_years))
     for t in range(n_years):
@@ -569,7 +576,7 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         total_t = sum(amounts[source][:, t] for source in FUNDING_SOURCES)
         unmatched_t = np.where(recorded[:, t] > 0, (recorded[:, t] - matched[:, t])
                                / np.where(recorded[:, t] > 0, recorded[:, t], 1.0), 0.0)
-        log_collective[:, t] = (np.log(villages["collective_income_2020"].to_numpy())
+        log_collective[:, t] = (log_income_2020
                                 + s.collective_income_growth * since_2020[0, t]
                                 + theta_collective * (np.arcsinh(total_t) - 3.0) + s.mismatch_cost * unmatched_t
                                 - need[:, t] + noise_collective[:, t])
@@ -588,8 +595,6 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     del shocks, positive, log_collective, noise_collective, noise_per_capita, innovations, need, log_mean, strong
     del members, county_matching, event_time, treated, diverted, unmatched_share
     # Funding records: one row per village, year and source with a positive amount.
-    vid = villages["village_id"].to_numpy()
-    unit_ids = units["unit_id"].to_numpy()
     fs_unit = np.where(post[None, :], rounds["transition"].unit[:, None], rounds["campaign"].unit[:, None])
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("village", "year", "amount", "source", "project",
                                                           "unit")}
@@ -604,12 +609,12 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     col = {k: np.concatenate(v) for k, v in parts.items()}
     order = _lexsort_by_one_key((col["source"], col["year"], col["village"]))
     funding = pd.DataFrame({
-        "village_id": pd.Categorical.from_codes(col["village"][order], categories=pd.Index(vid, dtype=object)),
+        "village_id": pd.Categorical.from_codes(col["village"][order], categories=village_index),
         "year": col["year"][order],
         "amount": col["amount"][order],
         "source": pd.Categorical.from_codes(col["source"][order], categories=list(FUNDING_SOURCES)),
         "project_type": pd.Categorical.from_codes(col["project"][order], categories=project_types),
-        "unit_id": pd.Categorical.from_codes(col["unit"][order], categories=pd.Index(unit_ids, dtype=object)),
+        "unit_id": pd.Categorical.from_codes(col["unit"][order], categories=unit_index),
     })
     del parts, col, order, projects, fs_unit
     # Industries of weak villages collapse when the campaign's unit leaves at the 2021 rotation.
@@ -619,8 +624,7 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
                                  + s.industry_response * (asinh_total - 3.0) + collapse)
     industry = rng_outcomes.random((n, n_years)) < industry_probability
     outcomes = pd.DataFrame({
-        "village_id": pd.Categorical.from_codes(np.repeat(np.arange(n), n_years),
-                                                categories=pd.Index(vid, dtype=object)),
+        "village_id": pd.Categorical.from_codes(np.repeat(np.arange(n), n_years), categories=village_index),
         "year": np.tile(years, n),
         "collective_income": np.round(collective.ravel(), 2),
         "per_capita_income": np.round(per_capita.ravel(), 0),
@@ -636,8 +640,8 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         "outcomes": outcomes,
     }
     # The two lists (两张清单), from their own stream: the six tables above do not depend on them.
-    needs, needs_truth = _need_list(s, villages, latent_need, index, deep, rng_lists)
-    resources, resources_truth = _resource_list(s, units, assignments, rng_lists)
+    needs, needs_truth = _need_list(s, villages, latent_need, index, deep, rng_lists, village_index)
+    resources, resources_truth = _resource_list(s, units, assignments, rng_lists, unit_index)
     tables["needs"] = needs
     tables["unit_resources"] = resources
     # H10 truth of the arrival of a city-level unit: the same draws with the city-level part of expected
