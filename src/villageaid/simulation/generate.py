@@ -522,7 +522,11 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
                 else np.zeros((n, n_years)))
     base = dict(s.base_funding)
     zero = dict(s.zero_probability)
-    amounts = {source: np.zeros((n, n_years)) for source in FUNDING_SOURCES}
+    # The years are simulated in order, one year of every village at a time. The loop below works on year-major
+    # arrays (years × villages, names ending in _by_year), where a year is contiguous, instead of a column of a
+    # village-major array read with a stride: the same values, elementwise, without the strided passes over
+    # memory. The results are made village-major again after the loop.
+    amounts_by_year = {source: np.zeros((n_years, n)) for source in FUNDING_SOURCES}
     shocks, positive, projects = {}, {}, {}
     sd, rho = s.funding_log_sd, s.funding_persistence
     project_types = sorted({t for kinds in _PROJECT_TYPES.values() for t in kinds})
@@ -530,23 +534,23 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     # main need's code: the same matches as comparing the names, without millions of string comparisons.
     serves = np.array([NEED_TYPES.index(PROJECT_NEED[t]) if PROJECT_NEED.get(t) in NEED_TYPES else -1
                        for t in project_types])
-    for source in FUNDING_SOURCES:
-        shock = np.empty((n, n_years))
-        shock[:, 0] = rng_funding.normal(0, sd, n)
+    for source in FUNDING_SOURCES:  # shocks, positive and projects year-major (the same draws, transposed)
+        shock = np.empty((n_years, n))
+        shock[0] = rng_funding.normal(0, sd, n)
         innovations = rng_funding.normal(0, sd * math.sqrt(1 - rho**2), (n, n_years))
         for t in range(1, n_years):
-            shock[:, t] = rho * shock[:, t - 1] + innovations[:, t]
+            shock[t] = rho * shock[t - 1] + innovations[:, t]
         shocks[source] = shock
-        positive[source] = rng_funding.random((n, n_years)) >= zero[source]
+        positive[source] = np.ascontiguousarray((rng_funding.random((n, n_years)) >= zero[source]).T)
         kinds = np.array([project_types.index(t) for t in _PROJECT_TYPES[source]])
-        projects[source] = kinds[rng_funding.integers(0, len(kinds), (n, n_years))]
+        projects[source] = np.ascontiguousarray(kinds[rng_funding.integers(0, len(kinds), (n, n_years))].T)
 
     # Outcomes respond to this year's funding with diminishing returns (asinh), less so in richer villages
     # (H10); a bad year (a high county-funding shock) also lowers incomes, so funding is endogenous. The share of
     # the year's funding whose projects serve no need of the village's need list lowers incomes (低效 as mismatch).
     # Funding responds to last year's growth of collective income (强者愈强: results attract resources), so the
     # years are simulated in order.
-    need = s.outcome_need_shock * shocks["county"] / sd
+    need_by_year = s.outcome_need_shock * shocks["county"] / sd
     since_2020 = years[None, :] - (s.transition_start - 1)
     theta_collective = s.collective_income_response + s.collective_income_response_endowment * index
     theta_per_capita = s.per_capita_income_response + s.per_capita_income_response_endowment * index
@@ -554,32 +558,49 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
     noise_per_capita = rng_outcomes.normal(0, 0.06, (n, n_years))
     main_need = pd.Categorical(villages["main_need"], categories=list(NEED_TYPES)).codes.astype(np.int64)
     feedback = np.where(post, s.performance_feedback_transition, s.performance_feedback_campaign)
-    log_collective = np.zeros((n, n_years))
+    log_collective_by_year = np.zeros((n_years, n))
     log_income_2020 = np.log(villages["collective_income_2020"].to_numpy())  # once, not once a year
-    matched = np.zeros((n, n_years))  # funding whose project serves the village's main need
-    recorded = np.zeros((n, n_years))
+    matched_by_year = np.zeros((n_years, n))  # funding whose project serves the village's main need
+    recorded_by_year = np.zeros((n_years, n))
+    log_mean_by_year = np.ascontiguousarray(log_mean.T)
+    del log_mean
+    demo_by_year = np.ascontiguousarray(demo_effect.T)
+    matching_by_year = np.ascontiguousarray(county_matching.T)
+    diverted_by_year = np.ascontiguousarray(diverted.T) if s.designation_spillover else None
+    noise_by_year = np.ascontiguousarray(noise_collective.T)
+    del noise_collective
     for t in range(n_years):
         if t >= 2 and feedback[t]:
-            log_mean[:, t] += feedback[t] * (log_collective[:, t - 1] - log_collective[:, t - 2])
+            log_mean_by_year[t] += feedback[t] * (log_collective_by_year[t - 1] - log_collective_by_year[t - 2])
         for source in FUNDING_SOURCES:
-            mean = base[source] * np.exp(log_mean[:, t] + demo_effect[:, t])
+            mean = base[source] * np.exp(log_mean_by_year[t] + demo_by_year[t])
             if source == "county" and s.designation_spillover:  # spillover: designation diverts county money
-                mean = mean * np.exp(s.designation_spillover * diverted[:, t])
+                mean = mean * np.exp(s.designation_spillover * diverted_by_year[t])
             if source == "county":  # 县级配套: the county matches what a city-level unit brings
-                mean = mean * np.exp(county_matching[:, t])
-            amount = np.where(positive[source][:, t],
-                              mean * np.exp(shocks[source][:, t] - sd**2 / 2) / (1 - zero[source]), 0.0)
-            amounts[source][:, t] = amount
+                mean = mean * np.exp(matching_by_year[t])
+            amount = np.where(positive[source][t],
+                              mean * np.exp(shocks[source][t] - sd**2 / 2) / (1 - zero[source]), 0.0)
+            amounts_by_year[source][t] = amount
             rounded = np.where(np.round(amount, 4) > 0, np.round(amount, 4), 0.0)
-            recorded[:, t] += rounded
-            matched[:, t] += np.where(serves[projects[source][:, t]] == main_need, rounded, 0.0)
-        total_t = sum(amounts[source][:, t] for source in FUNDING_SOURCES)
-        unmatched_t = np.where(recorded[:, t] > 0, (recorded[:, t] - matched[:, t])
-                               / np.where(recorded[:, t] > 0, recorded[:, t], 1.0), 0.0)
-        log_collective[:, t] = (log_income_2020
-                                + s.collective_income_growth * since_2020[0, t]
-                                + theta_collective * (np.arcsinh(total_t) - 3.0) + s.mismatch_cost * unmatched_t
-                                - need[:, t] + noise_collective[:, t])
+            recorded_by_year[t] += rounded
+            matched_by_year[t] += np.where(serves[projects[source][t]] == main_need, rounded, 0.0)
+        total_t = sum(amounts_by_year[source][t] for source in FUNDING_SOURCES)
+        recorded_t, matched_t = recorded_by_year[t], matched_by_year[t]
+        unmatched_t = np.where(recorded_t > 0, (recorded_t - matched_t) / np.where(recorded_t > 0, recorded_t, 1.0),
+                               0.0)
+        log_collective_by_year[t] = (log_income_2020
+                                     + s.collective_income_growth * since_2020[0, t]
+                                     + theta_collective * (np.arcsinh(total_t) - 3.0) + s.mismatch_cost * unmatched_t
+                                     - need_by_year[t] + noise_by_year[t])
+    del demo_by_year, matching_by_year, diverted_by_year, noise_by_year
+    # Village-major again (villages × years), as every later step reads them.
+    log_mean = np.ascontiguousarray(log_mean_by_year.T)
+    amounts = {source: np.ascontiguousarray(amounts_by_year.pop(source).T) for source in FUNDING_SOURCES}
+    matched = np.ascontiguousarray(matched_by_year.T)
+    recorded = np.ascontiguousarray(recorded_by_year.T)
+    log_collective = np.ascontiguousarray(log_collective_by_year.T)
+    need = np.ascontiguousarray(need_by_year.T)
+    del log_mean_by_year, matched_by_year, recorded_by_year, log_collective_by_year, need_by_year
     mean_without_demo = np.exp(log_mean) * (sum(base.values()) + base["county"] * (np.exp(county_matching) - 1))
     total = sum(amounts.values())
     unmatched_share = np.where(recorded > 0, (recorded - matched) / np.where(recorded > 0, recorded, 1.0), 0.0)
@@ -592,7 +613,7 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
 
     # Draws and intermediates no later step reads: freed before the tables and the truth are built, so that a
     # national run holds less at its peak (hundreds of MB; no value changes).
-    del shocks, positive, log_collective, noise_collective, noise_per_capita, innovations, need, log_mean, strong
+    del shocks, positive, log_collective, noise_per_capita, innovations, need, log_mean, strong
     del members, county_matching, event_time, treated, diverted, unmatched_share
     # Funding records: one row per village, year and source with a positive amount.
     fs_unit = np.where(post[None, :], rounds["transition"].unit[:, None], rounds["campaign"].unit[:, None])
@@ -604,17 +625,19 @@ def simulate(scenario: Scenario | None = None, *, seed: int = DEFAULT_SEED) -> S
         parts["year"].append(years[cols])
         parts["amount"].append(np.round(amounts[source][rows, cols], 4))
         parts["source"].append(np.full(len(rows), code, dtype=np.int8))
-        parts["project"].append(projects[source][rows, cols])
+        parts["project"].append(projects[source][cols, rows])  # year-major
         parts["unit"].append(fs_unit[rows, cols] if source == "unit" else np.full(len(rows), -1))
-    col = {k: np.concatenate(v) for k, v in parts.items()}
+    # Each column's pieces are joined, ordered and made a column in turn, each intermediate freed as soon as it is
+    # used (7 million records: hundreds of MB less at the national peak; the same table).
+    col = {k: np.concatenate(parts.pop(k)) for k in list(parts)}
     order = _lexsort_by_one_key((col["source"], col["year"], col["village"]))
     funding = pd.DataFrame({
-        "village_id": pd.Categorical.from_codes(col["village"][order], categories=village_index),
-        "year": col["year"][order],
-        "amount": col["amount"][order],
-        "source": pd.Categorical.from_codes(col["source"][order], categories=list(FUNDING_SOURCES)),
-        "project_type": pd.Categorical.from_codes(col["project"][order], categories=project_types),
-        "unit_id": pd.Categorical.from_codes(col["unit"][order], categories=unit_index),
+        "village_id": pd.Categorical.from_codes(col.pop("village")[order], categories=village_index),
+        "year": col.pop("year")[order],
+        "amount": col.pop("amount")[order],
+        "source": pd.Categorical.from_codes(col.pop("source")[order], categories=list(FUNDING_SOURCES)),
+        "project_type": pd.Categorical.from_codes(col.pop("project")[order], categories=project_types),
+        "unit_id": pd.Categorical.from_codes(col.pop("unit")[order], categories=unit_index),
     })
     del parts, col, order, projects, fs_unit
     # Industries of weak villages collapse when the campaign's unit leaves at the 2021 rotation.
