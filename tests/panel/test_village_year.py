@@ -402,3 +402,35 @@ def test_panel_with_inputs_handed_over_is_the_same_and_drops_them() -> None:
         pd.testing.assert_frame_equal(released, kept, check_exact=True)
         assert released.dtypes.equals(kept.dtypes) and released.attrs == kept.attrs
         assert set(handed) == set(validated) - {"assignments", "funding", "designations", "outcomes"}
+
+
+def _overlap_days_with_dates(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """_overlap_days as first written (date arithmetic, postings × years): the reference of the year-major form."""
+    days = np.empty((len(start), len(years)), dtype=np.int32)
+    start_d = start.astype("datetime64[D]")
+    end_d = end.astype("datetime64[D]")
+    for t, year in enumerate(years):
+        first = np.datetime64(f"{year:04d}-01-01")
+        last = np.datetime64(f"{year:04d}-12-31")
+        span = (np.minimum(end_d, last) - np.maximum(start_d, first)).astype(np.int64) + 1
+        days[:, t] = np.clip(span, 0, None)
+    return days
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_overlap_days_by_year_equals_the_date_arithmetic(seed: int) -> None:
+    # Postings across year ends and leap days, ending before they start, missing dates (0 days), nanosecond input.
+    from villageaid.panel.village_year import _overlap_days, _overlap_days_by_year
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(0, 500))
+    start = np.datetime64("2014-06-01") + rng.integers(0, 4_000, m).astype("timedelta64[D]")
+    end = start + rng.integers(-30, 1_500, m).astype("timedelta64[D]")
+    start[rng.random(m) < 0.05] = np.datetime64("NaT")
+    end[rng.random(m) < 0.05] = np.datetime64("NaT")
+    years = np.arange(2015, 2026)
+    expected = _overlap_days_with_dates(start, end, years)
+    by_year = _overlap_days_by_year(start.astype("datetime64[ns]"), end.astype("datetime64[ns]"), years)
+    assert by_year.dtype == np.int32 and by_year.flags.c_contiguous
+    np.testing.assert_array_equal(by_year.T, expected)
+    np.testing.assert_array_equal(_overlap_days(start, end, years), expected)

@@ -124,14 +124,25 @@ def _spread(values: pd.Series, rows: np.ndarray) -> object:
 
 def _overlap_days(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
     """Days of each posting (rows) falling in each year (columns), as int32."""
-    days = np.empty((len(start), len(years)), dtype=np.int32)
+    return np.ascontiguousarray(_overlap_days_by_year(start, end, years).T)
+
+
+def _overlap_days_by_year(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Days of each posting (columns) falling in each year (rows), as int32; 0 where a date is missing.
+
+    Year-major, so that each year's days are contiguous for the yearly sums; computed on day numbers (int64), the
+    same integers as the dates' differences.
+    """
+    days = np.empty((len(years), len(start)), dtype=np.int32)
     start_d = start.astype("datetime64[D]")
     end_d = end.astype("datetime64[D]")
+    dated = ~(np.isnat(start_d) | np.isnat(end_d))
+    start_n, end_n = start_d.view(np.int64), end_d.view(np.int64)
     for t, year in enumerate(years):
-        first = np.datetime64(f"{year:04d}-01-01")
-        last = np.datetime64(f"{year:04d}-12-31")
-        span = (np.minimum(end_d, last) - np.maximum(start_d, first)).astype(np.int64) + 1
-        days[:, t] = np.clip(span, 0, None)
+        first = int(np.datetime64(f"{year:04d}-01-01", "D").view(np.int64))
+        last = int(np.datetime64(f"{year:04d}-12-31", "D").view(np.int64))
+        span = np.minimum(end_n, last) - np.maximum(start_n, first) + 1
+        days[t] = np.where(dated, np.clip(span, 0, None), 0)
     return days
 
 
@@ -147,37 +158,41 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
     start = frame["start_date"].to_numpy(dtype="datetime64[D]")
     end = frame["end_date"].to_numpy(dtype="datetime64[D]")
     end = np.where(np.isnat(end), end_of_panel, end)
-    days = _overlap_days(start, end, years)
+    # Year-major (years × postings): each year's days are contiguous for its sums, and the measures are summed
+    # year by year into year-major arrays, made villages × years at the end (the same values).
+    days = _overlap_days_by_year(start, end, years)
     days_in_year = np.array([366 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 365 for y in years])
 
     score = units["strength"].astype(object).map(_STRENGTH_SCORE).to_numpy(dtype=float, na_value=np.nan)[unit]
     scored = ~np.isnan(score)
-    team_size = np.zeros((n, n_years))
-    strength_num = np.zeros((n, n_years))
-    strength_den = np.zeros((n, n_years))
+    team_size = np.zeros((n_years, n))
+    strength_num = np.zeros((n_years, n))
+    strength_den = np.zeros((n_years, n))
     # The scored postings (and the scored team members') are selected once, not once a year.
-    scored_village, scored_days, scored_score = village[scored], days[scored], score[scored]
+    scored_village, scored_days, scored_score = village[scored], days[:, scored], score[scored]
     for t in range(n_years):
-        team_size[:, t] = np.bincount(village, weights=days[:, t], minlength=n) / days_in_year[t]
-        strength_num[:, t] = np.bincount(scored_village, weights=scored_days[:, t] * scored_score, minlength=n)
-        strength_den[:, t] = np.bincount(scored_village, weights=scored_days[:, t], minlength=n)
+        team_size[t] = np.bincount(village, weights=days[t], minlength=n) / days_in_year[t]
+        strength_num[t] = np.bincount(scored_village, weights=scored_days[t] * scored_score, minlength=n)
+        strength_den[t] = np.bincount(scored_village, weights=scored_days[t], minlength=n)
     member = _category_codes(frame["role"], ("team_member",)) == 0
-    members_num = np.zeros((n, n_years))
-    members_den = np.zeros((n, n_years))
+    members_num = np.zeros((n_years, n))
+    members_den = np.zeros((n_years, n))
     scored_member = scored & member
-    member_village, member_days, member_score = village[scored_member], days[scored_member], score[scored_member]
+    member_village, member_days, member_score = village[scored_member], days[:, scored_member], score[scored_member]
     del scored_days
     for t in range(n_years):
-        members_num[:, t] = np.bincount(member_village, weights=member_days[:, t] * member_score, minlength=n)
-        members_den[:, t] = np.bincount(member_village, weights=member_days[:, t], minlength=n)
+        members_num[t] = np.bincount(member_village, weights=member_days[t] * member_score, minlength=n)
+        members_den[t] = np.bincount(member_village, weights=member_days[t], minlength=n)
     del member_days
     with np.errstate(invalid="ignore", divide="ignore"):
-        team_strength = np.where(strength_den > 0, strength_num / strength_den, np.nan)
-        members_strength = np.where(members_den > 0, members_num / members_den, np.nan)
+        team_strength = np.ascontiguousarray(np.where(strength_den > 0, strength_num / strength_den, np.nan).T)
+        members_strength = np.ascontiguousarray(np.where(members_den > 0, members_num / members_den, np.nan).T)
+    team_size = np.ascontiguousarray(team_size.T)
+    del strength_num, strength_den, members_num, members_den
 
     # First secretary of the year: the posting covering most days (ties: the later start).
     is_fs = _category_codes(frame["role"], ("first_secretary",)) == 0
-    fs_choice = _first_secretary_postings(village[is_fs], days[is_fs], start[is_fs].astype(np.int64), n)
+    fs_choice = _first_secretary_postings(village[is_fs], days[:, is_fs].T, start[is_fs].astype(np.int64), n)
     fs_unit = unit[is_fs]
     fs_choice = np.where(fs_choice >= 0, fs_unit[np.maximum(fs_choice, 0)], -1)
     return {"team_size": team_size, "team_strength_index": team_strength, "members_strength_index": members_strength,
