@@ -1,4 +1,5 @@
-"""Writing outputs: Parquet by row group reads back exactly as pandas' own writer, attrs included."""
+"""Writing outputs: a long frame's Parquet (one row group) reads back exactly as pandas' own writer and the former
+writer by row groups write it, attrs included."""
 
 from __future__ import annotations
 
@@ -27,19 +28,47 @@ def _frame(n: int) -> pd.DataFrame:
     return frame
 
 
-def test_parquet_written_by_row_group_reads_back_as_pandas_writes_it(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    frame = _frame(23)
-    frame.to_parquet(tmp_path / "pandas.parquet", index=False, engine="pyarrow", compression="zstd")
-    monkeypatch.setattr(write_module, "PARQUET_ROW_GROUP", 7)  # four row groups, the last one short
-    write_parquet(frame, tmp_path / "groups.parquet")
-    write_parquet(frame, tmp_path / "again.parquet")
+def _write_by_row_group(frame: pd.DataFrame, path: Path, rows: int) -> None:
+    """The former writer of long frames (to main b8c8ab3): converted and written one row group of ``rows`` at a time."""
+    import json
+
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    def part(start: int, schema: pa.Schema | None = None) -> pa.Table:
+        return pa.Table.from_pandas(frame.iloc[start:start + rows], schema=schema, preserve_index=False)
+
+    first = part(0)
+    metadata = dict(first.schema.metadata or {})
+    if frame.attrs:
+        metadata[b"PANDAS_ATTRS"] = json.dumps(frame.attrs).encode()
+    schema = first.schema.with_metadata(metadata)
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        writer.write_table(first.replace_schema_metadata(metadata))
+        for start in range(rows, len(frame), rows):
+            writer.write_table(part(start, schema))
+
+
+def test_long_frame_written_in_one_row_group_reads_back_as_pandas_and_the_former_writer_write_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    frame = _frame(23)
+    frame.to_parquet(tmp_path / "pandas.parquet", index=False, engine="pyarrow", compression="zstd")
+    _write_by_row_group(frame, tmp_path / "groups.parquet", 7)  # four row groups, the last one short
+    monkeypatch.setattr(write_module, "PARQUET_ROW_GROUP", 7)  # 23 rows count as a long frame
+    write_parquet(frame, tmp_path / "long.parquet")
+    write_parquet(frame, tmp_path / "again.parquet")
     assert pq.ParquetFile(tmp_path / "groups.parquet").num_row_groups == 4
-    by_groups, by_pandas = pd.read_parquet(tmp_path / "groups.parquet"), pd.read_parquet(tmp_path / "pandas.parquet")
-    pd.testing.assert_frame_equal(by_groups, by_pandas, check_exact=True)
-    pd.testing.assert_frame_equal(by_groups, frame, check_exact=True, check_categorical=True,
-                                  check_dtype=False)
-    assert by_groups.attrs == frame.attrs
-    assert (tmp_path / "groups.parquet").read_bytes() == (tmp_path / "again.parquet").read_bytes()
+    assert pq.ParquetFile(tmp_path / "long.parquet").num_row_groups == 1
+    long, by_pandas = pd.read_parquet(tmp_path / "long.parquet"), pd.read_parquet(tmp_path / "pandas.parquet")
+    pd.testing.assert_frame_equal(long, by_pandas, check_exact=True)
+    pd.testing.assert_frame_equal(long, pd.read_parquet(tmp_path / "groups.parquet"), check_exact=True)
+    pd.testing.assert_frame_equal(long, frame, check_exact=True, check_categorical=True, check_dtype=False)
+    for column in ("village_id", "unit"):  # the categories themselves, unused ones included
+        assert list(long[column].cat.categories) == list(frame[column].cat.categories)
+    assert long.attrs == frame.attrs
+    assert pq.read_schema(tmp_path / "long.parquet").metadata == pq.read_schema(tmp_path / "pandas.parquet").metadata
+    assert (tmp_path / "long.parquet").read_bytes() == (tmp_path / "again.parquet").read_bytes()
+    # One row group however long: the bytes are those pandas writes for a frame within its row-group size.
+    assert (tmp_path / "long.parquet").read_bytes() == (tmp_path / "pandas.parquet").read_bytes()

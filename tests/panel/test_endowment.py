@@ -86,3 +86,49 @@ def test_village_type_table() -> None:
     types = village_type(city, rich)
     assert types.iloc[:4].tolist() == ["A", "B", "C", "D"]
     assert pd.isna(types.iloc[4])
+
+
+def _transform_through_objects(values: pd.Series, how: str) -> np.ndarray:
+    """endowment._transform as first written (every value through Python objects): the reference of its fast paths."""
+    from villageaid.panel.endowment import _TERRAIN_ORDER
+
+    if how == "ordinal":
+        return values.astype(object).map(_TERRAIN_ORDER).to_numpy(dtype=float, na_value=np.nan)
+    numbers = pd.to_numeric(values.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return {"log": lambda x: np.log(np.maximum(x, 1.0)), "log1p": np.log1p, "identity": lambda x: x}[how](numbers)
+
+
+def _columns_of_every_kind(seed: int) -> dict[str, pd.Series]:
+    rng = np.random.default_rng(seed)
+    n = 50
+    whole = rng.integers(0, 3_000, n)
+    missing = rng.random(n) < 0.2
+    terrain = rng.choice(np.array(["plain", "hill", "mountain", "Plain", "丘陵", None], dtype=object), n)
+    return {
+        "int64": pd.Series(whole),
+        "float with NaN": pd.Series(np.where(missing, np.nan, rng.gamma(2.0, 40.0, n))),
+        "bool": pd.Series(rng.random(n) < 0.5),
+        "Int64 with NA": pd.Series(pd.array(np.where(missing, None, whole), dtype="Int64")),
+        "boolean with NA": pd.Series(pd.array(np.where(missing, None, rng.random(n) < 0.5), dtype="boolean")),
+        "Float64 with NA": pd.Series(pd.array(np.where(missing, None, rng.normal(size=n)), dtype="Float64")),
+        "text numbers": pd.Series(np.where(missing, None, whole.astype(str)), dtype=object),
+        "terrain object": pd.Series(terrain, dtype=object),
+        "terrain str": pd.Series(terrain, dtype="str"),
+        "terrain categorical": pd.Series(terrain).where(pd.Series(terrain).isin(["plain", "hill", "mountain"])).astype(
+            pd.CategoricalDtype(["mountain", "hill", "plain", "x"])),
+        "terrain all missing": pd.Series([None] * n, dtype=object).astype("category"),
+    }
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_transform_equals_the_conversion_through_python_objects(seed: int) -> None:
+    from villageaid.panel.endowment import _transform
+
+    for name, values in _columns_of_every_kind(seed).items():
+        for how in ("ordinal", "log", "log1p", "identity"):
+            if how != "ordinal" and name.startswith("terrain"):
+                continue
+            with np.errstate(invalid="ignore"):  # log1p of a negative number: NaN both ways
+                got, expected = _transform(values, how), _transform_through_objects(values, how)
+            assert got.dtype == np.float64, name
+            np.testing.assert_array_equal(got, expected, err_msg=f"{name}, {how}")  # same bits, NaN in place

@@ -327,3 +327,110 @@ def test_assignment_measures_equal_the_yearly_masks(seed: int) -> None:
     expected = _assignment_measures_by_year_masks(assignments, units, village_ids, years)
     for name, values in expected.items():
         np.testing.assert_array_equal(got[name], values)
+
+
+def _positions_by_lookup(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """_positions without its shortcut (every distinct value looked up in the index): the reference."""
+    from villageaid.io.normalize import codes_and_uniques
+
+    codes, uniques = codes_and_uniques(values)
+    if len(uniques) == 0:
+        return np.full(len(values), -1, dtype=np.int64)
+    found = index.get_indexer(pd.Index(uniques, dtype=object))
+    return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_positions_shortcut_for_categories_equal_to_the_index(seed: int) -> None:
+    # Categories equal to the index (the shortcut), in another order, with extra or fewer ones; text columns.
+    from villageaid.panel.village_year import _positions
+
+    rng = np.random.default_rng(seed)
+    ids = [f"V{k:03d}" for k in range(int(rng.integers(1, 40)))]
+    index = pd.Index(ids, dtype=object)
+    values = rng.choice(np.array([*ids, "V999", None], dtype=object), 300)
+    for categories in (ids, ids[::-1], [*ids, "V999"], ids[1:]):
+        inside = pd.Series(values).where(pd.Series(values).isin(categories))  # values outside: missing
+        column = inside.astype(pd.CategoricalDtype(categories))
+        got = _positions(index, column)
+        np.testing.assert_array_equal(got, _positions_by_lookup(index, column))
+        assert got.dtype == np.int64
+    for column in (pd.Series(values, dtype=object), pd.Series(values, dtype="str")):
+        np.testing.assert_array_equal(_positions(index, column), _positions_by_lookup(index, column))
+
+
+def test_spread_makes_the_columns_the_frame_made_of_spread_values() -> None:
+    # A village's value on each of its years: text (categorical, object, Arrow strings, with missing values or all
+    # missing), numbers and flags give the frame the same column as values.to_numpy()[rows] did.
+    from villageaid.panel.village_year import _spread
+
+    rng = np.random.default_rng(3)
+    n = 30
+    text = rng.choice(np.array(["plain", "hill", "mountain", None], dtype=object), n)
+    villages = {
+        "categorical": pd.Series(text).astype("category"),
+        "object": pd.Series(text, dtype=object),
+        "str": pd.Series(text, dtype="str"),
+        "all missing": pd.Series([None] * n, dtype=object),
+        "all missing categorical": pd.Series([None] * n, dtype=object).astype(pd.CategoricalDtype(["a"])),
+        "mixed": pd.Series(["x" if draw < 0.5 else 1 for draw in rng.random(n)], dtype=object),
+        "int": pd.Series(rng.integers(0, 9, n)),
+        "float": pd.Series(np.where(rng.random(n) < 0.3, np.nan, rng.normal(size=n))),
+        "bool": pd.Series(rng.random(n) < 0.5),
+    }
+    rows = np.repeat(np.arange(n), 4)
+    for empty in (False, True):
+        chosen = rows[:0] if empty else rows
+        got = pd.DataFrame({name: _spread(values, chosen) for name, values in villages.items()}, copy=False)
+        expected = pd.DataFrame({name: values.to_numpy()[chosen] for name, values in villages.items()}, copy=False)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        assert got.dtypes.equals(expected.dtypes)
+
+
+def test_panel_with_inputs_handed_over_is_the_same_and_drops_them() -> None:
+    # release_inputs (the command line's national memory): the same frame, attrs included; the dict handed over
+    # keeps only villages and units.
+    from villageaid.simulation import SCENARIOS, simulate
+
+    data = simulate(SCENARIOS["seed_true"](), seed=5)
+    for tables in (_tables(), data.tables):
+        validated, report = validate_tables(tables)
+        assert report.ok
+        kept = build_panel(dict(validated))
+        handed = dict(validated)
+        released = build_panel(handed, release_inputs=True)
+        pd.testing.assert_frame_equal(released, kept, check_exact=True)
+        assert released.dtypes.equals(kept.dtypes) and released.attrs == kept.attrs
+        assert set(handed) == set(validated) - {"assignments", "funding", "designations", "outcomes"}
+
+
+def _overlap_days_with_dates(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """_overlap_days as first written (date arithmetic, postings × years): the reference of the year-major form."""
+    days = np.empty((len(start), len(years)), dtype=np.int32)
+    start_d = start.astype("datetime64[D]")
+    end_d = end.astype("datetime64[D]")
+    for t, year in enumerate(years):
+        first = np.datetime64(f"{year:04d}-01-01")
+        last = np.datetime64(f"{year:04d}-12-31")
+        span = (np.minimum(end_d, last) - np.maximum(start_d, first)).astype(np.int64) + 1
+        days[:, t] = np.clip(span, 0, None)
+    return days
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_overlap_days_by_year_equals_the_date_arithmetic(seed: int) -> None:
+    # Postings across year ends and leap days, ending before they start, missing dates (0 days), nanosecond input.
+    from villageaid.panel.village_year import _overlap_days, _overlap_days_by_year
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(0, 500))
+    start = np.datetime64("2014-06-01") + rng.integers(0, 4_000, m).astype("timedelta64[D]")
+    end = start + rng.integers(-30, 1_500, m).astype("timedelta64[D]")
+    start[rng.random(m) < 0.05] = np.datetime64("NaT")
+    end[rng.random(m) < 0.05] = np.datetime64("NaT")
+    years = np.arange(2015, 2026)
+    expected = _overlap_days_with_dates(start, end, years)
+    by_year = _overlap_days_by_year(start.astype("datetime64[ns]"), end.astype("datetime64[ns]"), years)
+    assert by_year.dtype == np.int32 and by_year.flags.c_contiguous
+    np.testing.assert_array_equal(by_year.T, expected)
+    np.testing.assert_array_equal(_overlap_days(start, end, years), expected)

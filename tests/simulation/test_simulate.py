@@ -127,3 +127,20 @@ def test_parquet_output_builds_the_same_panel_as_csv(tmp_path: Path) -> None:
         assert main(["panel", str(tmp_path / name), "--out", str(tmp_path / f"{name}.parquet")]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "csv.parquet"), pd.read_parquet(tmp_path / "pq.parquet"),
                                   check_dtype=False, check_categorical=False)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_lexsort_by_one_key_is_numpys_lexsort(seed: int) -> None:
+    # Ties (kept in their order), negative and shifted keys, several widths, an empty input and keys too wide to
+    # pack (NaT days, huge ranges: numpy's lexsort itself).
+    from villageaid.simulation.generate import _lexsort_by_one_key
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(0, 3_000))
+    keys = (rng.integers(0, 2, m).astype(np.int8), rng.integers(-50, 400, m), rng.integers(0, 60, m))
+    np.testing.assert_array_equal(_lexsort_by_one_key(keys), np.lexsort(keys))
+    wide = (rng.integers(0, 3, m), rng.integers(-(2**40), 2**40, m), rng.integers(0, 2**30, m))
+    np.testing.assert_array_equal(_lexsort_by_one_key(wide), np.lexsort(wide))
+    days = np.where(rng.random(m) < 0.1, np.datetime64("NaT"), np.datetime64("2020-01-01") + rng.integers(0, 9, m))
+    with_nat = (rng.integers(0, 2, m), days.astype("datetime64[D]").view(np.int64), rng.integers(0, 5, m))
+    np.testing.assert_array_equal(_lexsort_by_one_key(with_nat), np.lexsort(with_nat))

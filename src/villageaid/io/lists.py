@@ -85,7 +85,10 @@ def posts_in_latest_year(assignments: pd.DataFrame) -> tuple[int | None, pd.Seri
     event_unit = np.concatenate([unit, unit])
     event_day = np.concatenate([begin, stop])
     delta = np.concatenate([np.ones(len(unit), dtype=np.int64), -np.ones(len(unit), dtype=np.int64)])
-    order = np.lexsort((delta, event_day, event_unit))
+    # np.lexsort((delta, event_day, event_unit)) as one stable sort of a packed key (unit, then day, then the end
+    # before the start): the same order, several times faster on millions of events.
+    day_span = int(event_day.max() - event_day.min()) + 1
+    order = np.argsort((event_unit * day_span + (event_day - event_day.min())) * 2 + (delta > 0), kind="stable")
     step, event_unit = delta[order], event_unit[order]
     # Events are sorted by unit: each unit's running count is the overall running sum less the sum before its
     # first event, and its peak the largest of them (integers, so the same as pandas' grouped cumsum and max).

@@ -25,7 +25,8 @@ def village_type(city_unit: pd.Series, rich: pd.Series) -> pd.Series:
     known = (city.notna() & is_rich.notna()).to_numpy(dtype=bool)
     city_b = city.fillna(False).to_numpy(dtype=bool)
     rich_b = is_rich.fillna(False).to_numpy(dtype=bool)
-    codes = np.select([city_b & rich_b, ~city_b & rich_b, ~city_b & ~rich_b], ["A", "B", "C"], default="D")
-    codes = np.where(known, codes, None)
-    return pd.Series(pd.Categorical(codes, categories=list(VILLAGE_TYPES)), index=city_unit.index,
+    # Codes into VILLAGE_TYPES (-1 missing): the categorical is made from them, not from millions of strings.
+    codes = np.select([city_b & rich_b, ~city_b & rich_b, ~city_b & ~rich_b], [0, 1, 2], default=3).astype(np.int8)
+    codes[~known] = -1
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(VILLAGE_TYPES)), index=city_unit.index,
                      name="village_type")

@@ -102,20 +102,47 @@ def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     codes, uniques = codes_and_uniques(values)
     if len(uniques) == 0:
         return np.full(len(values), -1, dtype=np.int64)
+    if len(uniques) == len(index) and index.equals(pd.Index(uniques, dtype=object)):
+        return codes  # a categorical whose categories are the index, in its order: codes are positions (-1 missing)
     found = index.get_indexer(pd.Index(uniques, dtype=object))
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
 
+def _spread(values: pd.Series, rows: np.ndarray) -> object:
+    """``values.to_numpy()[rows]``, the column the panel frame makes of it (a village's value on each of its years).
+
+    Text (categorical, object or Arrow strings) that pandas stores as its string dtype is converted once per
+    village and then taken, rather than spread as millions of Python strings that the frame converts again.
+    """
+    array = values.to_numpy()
+    if array.dtype == object and len(rows):  # (an empty object column stays object in the frame)
+        text = pd.Series(array).array  # the dtype the frame would infer, from the same distinct values
+        if isinstance(text.dtype, pd.StringDtype):
+            return text.take(rows)
+    return array[rows]
+
+
 def _overlap_days(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
     """Days of each posting (rows) falling in each year (columns), as int32."""
-    days = np.empty((len(start), len(years)), dtype=np.int32)
+    return np.ascontiguousarray(_overlap_days_by_year(start, end, years).T)
+
+
+def _overlap_days_by_year(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Days of each posting (columns) falling in each year (rows), as int32; 0 where a date is missing.
+
+    Year-major, so that each year's days are contiguous for the yearly sums; computed on day numbers (int64), the
+    same integers as the dates' differences.
+    """
+    days = np.empty((len(years), len(start)), dtype=np.int32)
     start_d = start.astype("datetime64[D]")
     end_d = end.astype("datetime64[D]")
+    dated = ~(np.isnat(start_d) | np.isnat(end_d))
+    start_n, end_n = start_d.view(np.int64), end_d.view(np.int64)
     for t, year in enumerate(years):
-        first = np.datetime64(f"{year:04d}-01-01")
-        last = np.datetime64(f"{year:04d}-12-31")
-        span = (np.minimum(end_d, last) - np.maximum(start_d, first)).astype(np.int64) + 1
-        days[:, t] = np.clip(span, 0, None)
+        first = int(np.datetime64(f"{year:04d}-01-01", "D").view(np.int64))
+        last = int(np.datetime64(f"{year:04d}-12-31", "D").view(np.int64))
+        span = np.minimum(end_n, last) - np.maximum(start_n, first) + 1
+        days[t] = np.where(dated, np.clip(span, 0, None), 0)
     return days
 
 
@@ -131,37 +158,41 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
     start = frame["start_date"].to_numpy(dtype="datetime64[D]")
     end = frame["end_date"].to_numpy(dtype="datetime64[D]")
     end = np.where(np.isnat(end), end_of_panel, end)
-    days = _overlap_days(start, end, years)
+    # Year-major (years × postings): each year's days are contiguous for its sums, and the measures are summed
+    # year by year into year-major arrays, made villages × years at the end (the same values).
+    days = _overlap_days_by_year(start, end, years)
     days_in_year = np.array([366 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 365 for y in years])
 
     score = units["strength"].astype(object).map(_STRENGTH_SCORE).to_numpy(dtype=float, na_value=np.nan)[unit]
     scored = ~np.isnan(score)
-    team_size = np.zeros((n, n_years))
-    strength_num = np.zeros((n, n_years))
-    strength_den = np.zeros((n, n_years))
+    team_size = np.zeros((n_years, n))
+    strength_num = np.zeros((n_years, n))
+    strength_den = np.zeros((n_years, n))
     # The scored postings (and the scored team members') are selected once, not once a year.
-    scored_village, scored_days, scored_score = village[scored], days[scored], score[scored]
+    scored_village, scored_days, scored_score = village[scored], days[:, scored], score[scored]
     for t in range(n_years):
-        team_size[:, t] = np.bincount(village, weights=days[:, t], minlength=n) / days_in_year[t]
-        strength_num[:, t] = np.bincount(scored_village, weights=scored_days[:, t] * scored_score, minlength=n)
-        strength_den[:, t] = np.bincount(scored_village, weights=scored_days[:, t], minlength=n)
+        team_size[t] = np.bincount(village, weights=days[t], minlength=n) / days_in_year[t]
+        strength_num[t] = np.bincount(scored_village, weights=scored_days[t] * scored_score, minlength=n)
+        strength_den[t] = np.bincount(scored_village, weights=scored_days[t], minlength=n)
     member = _category_codes(frame["role"], ("team_member",)) == 0
-    members_num = np.zeros((n, n_years))
-    members_den = np.zeros((n, n_years))
+    members_num = np.zeros((n_years, n))
+    members_den = np.zeros((n_years, n))
     scored_member = scored & member
-    member_village, member_days, member_score = village[scored_member], days[scored_member], score[scored_member]
+    member_village, member_days, member_score = village[scored_member], days[:, scored_member], score[scored_member]
     del scored_days
     for t in range(n_years):
-        members_num[:, t] = np.bincount(member_village, weights=member_days[:, t] * member_score, minlength=n)
-        members_den[:, t] = np.bincount(member_village, weights=member_days[:, t], minlength=n)
+        members_num[t] = np.bincount(member_village, weights=member_days[t] * member_score, minlength=n)
+        members_den[t] = np.bincount(member_village, weights=member_days[t], minlength=n)
     del member_days
     with np.errstate(invalid="ignore", divide="ignore"):
-        team_strength = np.where(strength_den > 0, strength_num / strength_den, np.nan)
-        members_strength = np.where(members_den > 0, members_num / members_den, np.nan)
+        team_strength = np.ascontiguousarray(np.where(strength_den > 0, strength_num / strength_den, np.nan).T)
+        members_strength = np.ascontiguousarray(np.where(members_den > 0, members_num / members_den, np.nan).T)
+    team_size = np.ascontiguousarray(team_size.T)
+    del strength_num, strength_den, members_num, members_den
 
     # First secretary of the year: the posting covering most days (ties: the later start).
     is_fs = _category_codes(frame["role"], ("first_secretary",)) == 0
-    fs_choice = _first_secretary_postings(village[is_fs], days[is_fs], start[is_fs].astype(np.int64), n)
+    fs_choice = _first_secretary_postings(village[is_fs], days[:, is_fs].T, start[is_fs].astype(np.int64), n)
     fs_unit = unit[is_fs]
     fs_choice = np.where(fs_choice >= 0, fs_unit[np.maximum(fs_choice, 0)], -1)
     return {"team_size": team_size, "team_strength_index": team_strength, "members_strength_index": members_strength,
@@ -208,6 +239,9 @@ def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.nda
                      n_years: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Funding whose project type serves the village's main need, and the rest (None without both records).
 
+    ``funding`` holds the records' project type (when the table has one), ``cell`` and ``amount`` each record's
+    village-year cell and amount.
+
     A project type serves the need :data:`~villageaid.schema.PROJECT_NEED` gives it; a type it does not list (a
     donation, or a type the records spell otherwise) serves no listed need and counts as unmatched.
     """
@@ -235,7 +269,16 @@ def _matched_funding(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.nda
     return matched, unmatched
 
 
-def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = None) -> pd.DataFrame:
+def _release(tables: dict[str, pd.DataFrame], name: str, release_inputs: bool) -> None:
+    """Drop ``tables[name]`` once the panel has used it, when the caller handed the tables over."""
+    if release_inputs and tables.pop(name, None) is not None:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()  # the columns Arrow read are returned to the system
+
+
+def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = None, *,
+                release_inputs: bool = False) -> pd.DataFrame:
     """Build the village × year panel (its variables: data/CODEBOOK.md).
 
     Parameters
@@ -244,6 +287,10 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         Validated raw tables (see :func:`villageaid.io.read_raw`).
     options : PanelOptions, optional
         Years, period boundaries and the rich threshold.
+    release_inputs : bool
+        The caller hands ``tables`` over: each of the assignments, funding, designations and outcomes is removed
+        from the dict once used, so that a caller holding no other reference to them frees their memory while the
+        panel is built (the national panel's peak). The panel is the same either way.
 
     Returns
     -------
@@ -268,25 +315,49 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         need = pd.Series(np.nan, index=villages.index, name="need_index")
         need.attrs.update(indicators=[], weights=[])
         need_note = str(exc)
+    # Memory: the national panel is 5 million rows. Each int64 intermediate of that length is 40 MB, so the
+    # intermediates are released (del) as soon as the columns made from them exist; no value depends on it.
     measures = _assignment_measures(tables["assignments"], units, village_ids, years)
-    fs_unit = measures["first_secretary_unit"].ravel()
+    _release(tables, "assignments", release_inputs)
+    fs_unit = measures.pop("first_secretary_unit").ravel()
     has_fs = fs_unit >= 0
     safe_unit = np.maximum(fs_unit, 0)
     level_code = np.where(has_fs, _category_codes(units["level"], UNIT_LEVELS)[safe_unit], -1)
     strength_code = np.where(has_fs, _category_codes(units["strength"], UNIT_STRENGTHS)[safe_unit], -1)
     sector_code = (np.where(has_fs, _category_codes(units["sector"], UNIT_SECTORS)[safe_unit], -1)
                    if "sector" in units else np.full(len(fs_unit), -1))
+    del has_fs, safe_unit
+    first_secretary = {
+        "first_secretary_unit_id": pd.Categorical.from_codes(
+            fs_unit, categories=pd.Index(units["unit_id"].astype(object), dtype=object)),
+        "first_secretary_level": pd.Categorical.from_codes(level_code, categories=list(UNIT_LEVELS)),
+        "first_secretary_strength": pd.Categorical.from_codes(strength_code, categories=list(UNIT_STRENGTHS)),
+        "first_secretary_sector": pd.Categorical.from_codes(sector_code, categories=list(UNIT_SECTORS)),
+    }
+    del fs_unit, sector_code
+    city_codes = [UNIT_LEVELS.index(level) for level in CITY_OR_ABOVE]
+    city = pd.array(np.isin(level_code, city_codes), dtype="boolean")
+    city[level_code < 0] = pd.NA
+    strong = pd.array(strength_code == UNIT_STRENGTHS.index("strong"), dtype="boolean")
+    strong[strength_code < 0] = pd.NA
+    del level_code, strength_code
 
     funding = tables["funding"]
     fv, fy = _by_year(funding, village_ids, years)
     inside = fv >= 0
     cell = fv[inside] * n_years + fy[inside]
+    del fv, fy
     amount = funding["amount"].to_numpy(dtype=float)[inside]
     source = _category_codes(funding["source"], FUNDING_SOURCES)[inside]
     by_source = {s: np.bincount(cell[source == k], weights=amount[source == k], minlength=n * n_years)
                  for k, s in enumerate(FUNDING_SOURCES)}
+    del source
     total = np.bincount(cell, weights=amount, minlength=n * n_years)
-    matched = _matched_funding(funding.loc[inside], villages, cell, amount, n_years)
+    # Only the project type is taken of the records inside the panel, not a copy of the whole table.
+    matched = _matched_funding(funding.loc[inside, [c for c in ("project_type",) if c in funding]], villages, cell,
+                               amount, n_years)
+    del inside, cell, amount, funding
+    _release(tables, "funding", release_inputs)
 
     designations = tables["designations"]
     demo = designations.loc[designations["kind"].astype(object) == "demonstration"]
@@ -302,18 +373,15 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     deep_village = _positions(village_ids, deep["village_id"])
     deep_poverty = np.zeros(n) if (deep_village >= 0).any() else np.full(n, np.nan)
     deep_poverty[deep_village[deep_village >= 0]] = 1.0
+    del designations, demo, deep
+    _release(tables, "designations", release_inputs)
 
     year_col = np.tile(years, n)
     village_pos = np.repeat(np.arange(n), n_years)
     period_of_year = np.select(  # per year, then spread: codes into PERIODS, no strings per row
         [years < options.campaign_start, years < options.transition_start, years <= options.transition_end],
         [0, 1, 2], 3)
-    period = np.tile(period_of_year, n)
-    city_codes = [UNIT_LEVELS.index(level) for level in CITY_OR_ABOVE]
-    city = pd.array(np.isin(level_code, city_codes), dtype="boolean")
-    city[level_code < 0] = pd.NA
-    strong = pd.array(strength_code == UNIT_STRENGTHS.index("strong"), dtype="boolean")
-    strong[strength_code < 0] = pd.NA
+    period = pd.Categorical.from_codes(np.tile(period_of_year, n), categories=list(PERIODS))
     rich_long = pd.Series(np.repeat(rich.to_numpy(), n_years), dtype="boolean")
     county_codes, counties = pd.factorize(villages["county"].astype(object))
     township_codes, townships = pd.factorize(villages["township"].astype(object))
@@ -325,18 +393,14 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         "year": year_col,
         "county": pd.Categorical.from_codes(county_codes[village_pos], categories=counties),
         "township": pd.Categorical.from_codes(township_codes[village_pos], categories=townships),
-        "period": pd.Categorical.from_codes(period, categories=list(PERIODS)),
+        "period": period,
         "post": (year_col >= options.transition_start).astype(np.int8),
-        "first_secretary_unit_id": pd.Categorical.from_codes(
-            fs_unit, categories=pd.Index(units["unit_id"].astype(object), dtype=object)),
-        "first_secretary_level": pd.Categorical.from_codes(level_code, categories=list(UNIT_LEVELS)),
-        "first_secretary_strength": pd.Categorical.from_codes(strength_code, categories=list(UNIT_STRENGTHS)),
-        "first_secretary_sector": pd.Categorical.from_codes(sector_code, categories=list(UNIT_SECTORS)),
+        **first_secretary,
         "city_unit": city,
         "strong_unit": strong,
-        "team_size": measures["team_size"].ravel(),
-        "team_strength_index": measures["team_strength_index"].ravel(),
-        "members_strength_index": measures["members_strength_index"].ravel(),
+        "team_size": measures.pop("team_size").ravel(),
+        "team_strength_index": measures.pop("team_strength_index").ravel(),
+        "members_strength_index": measures.pop("members_strength_index").ravel(),
         "endowment_index": np.repeat(index.to_numpy(), n_years),
         "need_index": np.repeat(need.to_numpy(), n_years),
         "deep_poverty": np.repeat(deep_poverty, n_years),
@@ -353,6 +417,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         columns["funding_matched"], columns["funding_unmatched"] = matched
     columns["log1p_funding_total"] = np.log1p(total)
     columns["asinh_funding_total"] = np.arcsinh(total)
+    del by_source, matched, first_secretary, period, city, strong
 
     outcomes = tables["outcomes"]
     if not outcomes.empty:
@@ -367,9 +432,12 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         active[:] = pd.NA
         active[pos] = outcomes["industry_active"].astype("boolean").to_numpy()[ok]
         columns["industry_active"] = active
+        del ov, oy, ok, pos, values, active
+    del outcomes
+    _release(tables, "outcomes", release_inputs)
     baseline = [c for c in villages.columns if c not in ("village_id", "county", "township", "village_name")]
     for column in baseline:
-        columns[column] = villages[column].to_numpy()[village_pos]
+        columns[column] = _spread(villages[column], village_pos)
     panel = pd.DataFrame(columns, copy=False)
     panel.attrs["endowment_indicators"] = list(index.attrs["indicators"])
     panel.attrs["endowment_weights"] = list(index.attrs["weights"])

@@ -25,7 +25,7 @@ from villageaid.io.provenance import (
 from villageaid.io.read import RawData
 from villageaid.io.write import write_dataset, write_parquet, write_text
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
-from villageaid.panel.village_year import PANEL_INPUTS, REFERENCE_CHOICES, PanelOptions
+from villageaid.panel.village_year import PANEL_INPUTS, REFERENCE_CHOICES, PanelOptions, build_panel
 from villageaid.schema import RAW_TABLES, codebook_markdown
 from villageaid.simulation import SCENARIOS, national, simulate
 from villageaid.workflow.cli.common import (
@@ -133,6 +133,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
             crosswalk = read_validated_crosswalk(Path(args.data_dir), tables["villages"])
         except ValueError as exc:
             raise UserError(f"panel: {exc}") from exc
+        tables = {name: tables[name] for name in PANEL_INPUTS}  # the two lists are not the panel's: released
         read_what = "the validated set"
     else:
         raw = ingest(args)
@@ -142,13 +143,18 @@ def cmd_panel(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         if raw.report.problems:
             _print_report(raw, args)
-        tables, read_what, crosswalk = raw.tables, ", ".join(sorted(raw.files)), raw.crosswalk
+        tables, read_what, crosswalk = dict(raw.tables), ", ".join(sorted(raw.files)), raw.crosswalk
     options = PanelOptions(first_year=args.first_year, last_year=args.last_year, rich_quantile=args.rich_quantile,
                            reference_years=REFERENCE_CHOICES[args.reference_year])
     try:
-        panel = build_panel_with_crosswalk(tables, options, crosswalk)
+        if crosswalk is None:  # build_panel_with_crosswalk's own call, the input tables handed over (memory)
+            panel = build_panel(tables, options, release_inputs=True)
+        else:
+            panel = build_panel_with_crosswalk(tables, options, crosswalk)
     except ValueError as exc:
         raise UserError(f"cannot build the panel: {exc}") from exc
+    # The input tables are released before the panel is written: at a national scale they are a gigabyte.
+    tables = crosswalk = raw = None
     label_panel(panel, Path(args.data_dir))
     write_parquet(panel, args.out)
     log(f"panel: read {escape(str(args.data_dir))} ({read_what}); wrote {args.out} "
