@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 from scipy.special import expit, logit
 
 from villageaid.config import DEFAULT_SEED
@@ -70,6 +69,8 @@ _PROJECT_TYPES = {
 
 def _intercept_for_share(index: np.ndarray, slope: float, share: float) -> float:
     """Intercept a with mean(expit(a + slope·index)) = share in this sample."""
+    from scipy.optimize import brentq  # imported here: scipy.optimize is slow to import and used once
+
     return float(brentq(lambda a: expit(a + slope * index).mean() - share, -30.0, 30.0, xtol=1e-12))
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 
 from villageaid.io.write import staged_folder, write_csv, write_parquet, write_text
-from villageaid.report.render import latex_escape
 from villageaid.simulation import SCENARIOS
 from villageaid.workflow.cli.common import (
     EXIT_INTERNAL,
@@ -60,6 +59,7 @@ def cmd_power(args: argparse.Namespace) -> int:
     import itertools
 
     from villageaid.report.figures import power_figure, save_figure
+    from villageaid.report.render import latex_escape
     from villageaid.studies.discrimination import STUDY_SCENARIOS
     from villageaid.studies.power import (
         claim_power_task,
@@ -188,6 +188,7 @@ def cmd_speccurve(args: argparse.Namespace) -> int:
 
 def cmd_discrimination(args: argparse.Namespace) -> int:
     """Replicate the paper's verdicts on its claims across scenarios and designs (what the design tells apart)."""
+    from villageaid.report.render import latex_escape
     from villageaid.report.simulation_tables import coverage_table, discrimination_table, robustness_text
     from villageaid.report.tables import write_table
     from villageaid.studies.discrimination import DESIGNS, STUDY_SCENARIOS, replication_task, summarize
