@@ -224,22 +224,27 @@ class FEPoisson:
         eta = np.log(mu)
         deviance_old = np.inf
         iterations = 0
-        if fixed is not None:  # the regressors, copied column-major once: each iteration copies them whole
-            design = np.empty((len(y), X.shape[1] + 1), order="F")
-            design[:, 1:] = X
+        if fixed is not None:
+            # Each iteration demeans z and the regressors in place in one column-major array; it and the weighted
+            # regressors are allocated once (the jackknife's refits run thousands of iterations on small arrays),
+            # and the regressors are copied column-major once, so that each iteration copies them whole.
+            regressors = np.asfortranarray(X)
+            stacked = np.empty((len(y), X.shape[1] + 1), order="F")
+            weighted = np.empty(X.shape, order="F")
         while True:
             iterations += 1
             if iterations > MAX_IRLS_ITERATIONS:
                 raise RuntimeError(f"PPML did not converge in {MAX_IRLS_ITERATIONS} iterations")
             z = eta + (y - mu) / mu
             if fixed is not None:
-                stacked = design.copy(order="F")  # demeaned in place, column-major
-                stacked[:, 0] = z
+                stacked[:, 0], stacked[:, 1:] = z, regressors
                 demeaned, _ = fixed.demean(stacked, mu, copy=False)
                 zt, Xt = demeaned[:, 0], demeaned[:, 1:]
+                # the same products as Xt * mu[:, None], which is column-major too
+                Xw = np.multiply(Xt, mu[:, None], out=weighted) if Xt.flags.f_contiguous else Xt * mu[:, None]
             else:
                 zt, Xt = z, X
-            Xw = Xt * mu[:, None]
+                Xw = Xt * mu[:, None]
             gram = Xw.T @ Xt
             if check is not None and iterations == 1:
                 check(gram, mu)
