@@ -112,6 +112,8 @@ def fixed_blas_order(function: Function) -> Function:
     """
     @functools.wraps(function)
     def in_fixed_order(*args: Any, **kwargs: Any) -> Any:
+        if getattr(_INSIDE, "depth", 0):  # an enclosing block holds BLAS at one thread (a jackknife's refits, the
+            return function(*args, **kwargs)  # demeaning in each IRLS step): no context to enter, a few µs a call
         with one_blas_thread():
             return function(*args, **kwargs)
     return in_fixed_order  # type: ignore[return-value]

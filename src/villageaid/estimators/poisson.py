@@ -60,14 +60,22 @@ RELU_MAX_ITERATIONS = 100
 
 
 def _drop_all_zero_groups(y: np.ndarray, fixed: FixedEffects, keep: np.ndarray) -> np.ndarray:
+    """Drop (in ``keep``, returned) the rows whose group of a fixed effect has only zero outcomes, until none is left.
+
+    The groups are those of ``fixed``'s own codes (over all its rows): a group's outcomes among the kept rows sum to
+    zero (they are non-negative) exactly when they are all zero, whatever the numbering, so the kept rows need no
+    renumbering here (a jackknife makes this check for every cluster left out).
+    """
     while True:
-        sub = fixed.subset(keep)
-        drop = np.zeros(int(keep.sum()), dtype=bool)
-        for code, size in zip(sub.codes, sub.levels, strict=True):
-            drop |= (np.bincount(code, weights=y[keep], minlength=size) == 0)[code]
+        rows = np.flatnonzero(keep)
+        outcome = y[rows]
+        drop = np.zeros(len(rows), dtype=bool)
+        for code, size in zip(fixed.codes, fixed.levels, strict=True):
+            kept_code = code[rows]
+            drop |= (np.bincount(kept_code, weights=outcome, minlength=size) == 0)[kept_code]
         if not drop.any():
             return keep
-        keep[np.flatnonzero(keep)[drop]] = False
+        keep[rows[drop]] = False
 
 
 def _relu_separated(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None) -> np.ndarray:
@@ -209,29 +217,37 @@ class FEPoisson:
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
         """Fit by iteratively reweighted least squares, from ``start`` (a linear predictor) if given.
 
-        ``check(weighted gram, weighted raw sums of squares)`` runs on the first iteration's design: a jackknife
-        refit checks there that no column lost its variation.
+        ``check(weighted gram, weights)`` runs on the first iteration's design: a jackknife refit checks there that
+        no column lost its variation.
         """
         mu = (y + y.mean()) / 2 if start is None else np.exp(start)
         eta = np.log(mu)
         deviance_old = np.inf
         iterations = 0
+        if fixed is not None:
+            # Each iteration demeans z and the regressors in place in one column-major array; it and the weighted
+            # regressors are allocated once (the jackknife's refits run thousands of iterations on small arrays),
+            # and the regressors are copied column-major once, so that each iteration copies them whole.
+            regressors = np.asfortranarray(X)
+            stacked = np.empty((len(y), X.shape[1] + 1), order="F")
+            weighted = np.empty(X.shape, order="F")
         while True:
             iterations += 1
             if iterations > MAX_IRLS_ITERATIONS:
                 raise RuntimeError(f"PPML did not converge in {MAX_IRLS_ITERATIONS} iterations")
             z = eta + (y - mu) / mu
             if fixed is not None:
-                stacked = np.empty((len(z), X.shape[1] + 1), order="F")  # demeaned in place, column-major
-                stacked[:, 0], stacked[:, 1:] = z, X
+                stacked[:, 0], stacked[:, 1:] = z, regressors
                 demeaned, _ = fixed.demean(stacked, mu, copy=False)
                 zt, Xt = demeaned[:, 0], demeaned[:, 1:]
+                # the same products as Xt * mu[:, None], which is column-major too
+                Xw = np.multiply(Xt, mu[:, None], out=weighted) if Xt.flags.f_contiguous else Xt * mu[:, None]
             else:
                 zt, Xt = z, X
-            Xw = Xt * mu[:, None]
+                Xw = Xt * mu[:, None]
             gram = Xw.T @ Xt
             if check is not None and iterations == 1:
-                check(gram, (X**2 * mu[:, None]).sum(axis=0))
+                check(gram, mu)
             beta = linalg.solve(gram, Xw.T @ zt, assume_a="pos")
             eta = z - (zt - Xt @ beta)  # linear predictor including the fixed effects
             mu = np.exp(eta)
@@ -263,31 +279,42 @@ class _PoissonLeaveOneOut:
 
     def __call__(self, codes: np.ndarray, cluster_name: str) -> np.ndarray:
         labels = labels_of(self.data, cluster_name, codes)
-        refit = partial(_refit_without, self, codes, cluster_name, labels)
+        refit = partial(_refit_without, self, self.X**2, codes, cluster_name, labels)
         return poisson_leave_one_out(refit, self.eta, codes)
 
 
-def _refit_without(problem: _PoissonLeaveOneOut, codes: np.ndarray, cluster_name: str, labels: np.ndarray,
-                   rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+def _refit_without(problem: _PoissonLeaveOneOut, squares: np.ndarray, codes: np.ndarray, cluster_name: str,
+                   labels: np.ndarray, rows: np.ndarray, start: np.ndarray) -> np.ndarray:
     return _refit(problem.y, problem.X, problem.fixed, rows, start, problem.names, cluster_name,
-                  labels[codes[~rows][0]])
+                  lambda: labels[codes[~rows][0]], squares=squares)
 
 
 @fixed_blas_order
 def _refit(y: np.ndarray, X: np.ndarray, fixed: FixedEffects | None, rows: np.ndarray, start: np.ndarray,
-           names: list[str], cluster_name: str, label: object) -> np.ndarray:
-    """Refit on ``rows`` (one cluster left out) from the linear predictor ``start``, with the full fit's rules."""
-    def collinear(gram: np.ndarray, raw_ss: np.ndarray) -> None:
+           names: list[str], cluster_name: str, label: object | Callable[[], object], *,
+           squares: np.ndarray | None = None) -> np.ndarray:
+    """Refit on ``rows`` (one cluster left out) from the linear predictor ``start``, with the full fit's rules.
+
+    ``label`` names the cluster left out in a refusal (or a function that returns it, called only then);
+    ``squares`` is ``X**2`` when the caller has it (a jackknife squares the regressors once for all its refits).
+    """
+    squares = X**2 if squares is None else squares
+
+    def collinear(kept_squares: np.ndarray, gram: np.ndarray, mu: np.ndarray) -> None:
         # On the first iteration's weighted design: weights are positive, so a column without variation left
         # (the full fit's rule, on its unweighted design) has none here either.
-        dropped = collinear_on_gram(gram, raw_ss, COLLINEARITY_TOLERANCE)
+        dropped = collinear_on_gram(gram, (kept_squares * mu[:, None]).sum(axis=0), COLLINEARITY_TOLERANCE)
         if dropped:
-            raise undefined_error(cluster_name, label, names[dropped[0]])
+            raise undefined_error(cluster_name, label() if callable(label) else label, names[dropped[0]])
 
     def fit(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, FixedEffects | None]:
         sub = fixed.subset(keep) if fixed is not None else None
-        beta, mu, _, _ = FEPoisson._irls(y[keep], X[keep], sub, start[keep], transform=False,
-                                         tolerance=JACKKNIFE_DEVIANCE_TOLERANCE, check=collinear)
+        # the rows of X[keep], row-major as a boolean index returns them, gathered several times faster
+        index = np.flatnonzero(keep)
+        kept_X = np.ascontiguousarray(np.take(X, index, axis=0))
+        kept_squares = np.ascontiguousarray(np.take(squares, index, axis=0))
+        beta, mu, _, _ = FEPoisson._irls(y[keep], kept_X, sub, start[keep], transform=False,
+                                         tolerance=JACKKNIFE_DEVIANCE_TOLERANCE, check=partial(collinear, kept_squares))
         return beta, mu, sub
 
     keep = _drop_all_zero_groups(y, fixed, rows.copy()) if fixed is not None else rows.copy()
