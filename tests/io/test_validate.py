@@ -223,7 +223,9 @@ def test_hashed_duplicate_test_equals_pandas(monkeypatch: pytest.MonkeyPatch) ->
     assert (validate_module.duplicated_rows(frame, ["village_id", "year"])
             == frame.duplicated(["village_id", "year"], keep=False).to_numpy()).all()
     # Every row sharing one hash (as if all collided): the exact comparison still decides.
-    monkeypatch.setattr(validate_module, "_row_hashes", lambda f, c: np.zeros(len(f), dtype=np.uint64))
+    monkeypatch.setattr(validate_module, "_row_hashes",
+                        lambda f, c, rows=None, start=None: np.zeros(len(f) if rows is None else len(rows),
+                                                                     dtype=np.uint64))
     assert (validate_module.duplicated_rows(frame, columns) == expected).all()
 
 
