@@ -82,11 +82,15 @@ def posts_in_latest_year(assignments: pd.DataFrame) -> tuple[int | None, pd.Seri
     begin = np.maximum(start[active], first).astype(np.int64)
     stop = np.minimum(open_end[active], last).astype(np.int64) + 1  # the day after the last day in post
     # A sweep over each unit's days: +1 when a posting starts, -1 the day after it ends (ends first on a tie).
-    event_unit = np.concatenate([unit, unit])
-    event_day = np.concatenate([begin, stop])
-    delta = np.concatenate([np.ones(len(unit), dtype=np.int64), -np.ones(len(unit), dtype=np.int64)])
-    order = np.lexsort((delta, event_day, event_unit))
-    step, event_unit = delta[order], event_unit[order]
+    # Each event is one integer ordered by unit, then day, then end before start, so one sort of integers puts
+    # them in order (events equal in all three are alike, so their order among themselves changes nothing).
+    day0 = first.astype(np.int64)
+    days = int(last.astype(np.int64) - day0) + 2  # begin and stop lie in first .. last + 1
+    event = np.concatenate([(unit * days + (begin - day0)) * 2 + 1, (unit * days + (stop - day0)) * 2])
+    event.sort()
+    step = np.where(event & 1, 1, -1).astype(np.int64)
+    event_unit = event // (2 * days)
+    del event
     # Events are sorted by unit: each unit's running count is the overall running sum less the sum before its
     # first event, and its peak the largest of them (integers, so the same as pandas' grouped cumsum and max).
     first = np.flatnonzero(np.r_[True, event_unit[1:] != event_unit[:-1]])
