@@ -86,7 +86,8 @@ def test_cleaning_candidates_are_the_same_for_arrow_and_python_regular_expressio
     assert arrow[2] is False and arrow[3] is True  # Chinese text skips the work; full-width forms do not
 
 
-_HOSTILE_TEXT = [" V1", "V1", "V1 ", "", " ", "NA", "na ", "None", "—", "缺失", "Ｖ１", "V\u200b1", "a  b", "a b", "正常村",
+_HOSTILE_TEXT = [" V1", "V1", "V1 ", "", " ", "NA", "na ", "None", "—", "缺失", "Ｖ１", "V\u200b1", "a  b", "a b",
+                 "正常村",
                  "\t", "x\u3000", "１２.５", "12,5", "-", "V\u202e1", "ｖ", "村\u00a0名", "Null", "nan", "C0000001"]
 
 

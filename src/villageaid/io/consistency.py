@@ -89,14 +89,23 @@ def duplicated_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     hashed: list[str] = []
     for column in columns:
         dense = _dense_codes(frame[column], limit)
+        if dense is not None and groups * dense[1] > limit and groups > 1:
+            # Renumber the groups present densely, so that more columns fit under the limit.
+            used = np.bincount(group, minlength=groups) > 0
+            group, groups = (np.cumsum(used) - 1)[group], int(used.sum())
+            del used
         if dense is None or groups * dense[1] > limit:
             hashed.append(column)
             continue
         codes, count = dense
-        group = group * count + codes
-        used = np.bincount(group, minlength=groups * count) > 0
-        renumber = np.cumsum(used) - 1  # keep the group numbers dense, so more columns fit under the limit
-        group, groups = renumber[group], int(used.sum())
+        del dense
+        if groups == 1:
+            group = codes
+        else:
+            group *= count
+            group += codes
+        groups *= count
+        del codes
     repeated = np.bincount(group, minlength=groups)[group] > 1
     if not hashed:
         return repeated
