@@ -136,7 +136,8 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
     if len(uniques) and is_clean_text(uniques):
         # Nothing to trim, mark missing or clean (the common case, tested in Arrow without a round trip through
         # pandas text): the distinct values are the categories, as below when cleaning changed nothing.
-        categories = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+        # The categories of a categorical are kept as the very Index: pandas then knows them distinct already.
+        categories = uniques if uniques.dtype == object else pd.Index(np.asarray(uniques, dtype=object), dtype=object)
         return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index)
     cleaned, invisible, spaces = clean_text_uniques(uniques)
     if collect is not None and (invisible.any() or spaces.any()):

@@ -342,11 +342,13 @@ def _text_categorical(column: object) -> pd.Series | None:
     if any(not chunk.dictionary.equals(first) for chunk in column.chunks[1:]):
         column = column.unify_dictionaries()  # row groups may carry different dictionaries
     dictionary = column.chunk(0).dictionary
-    if dictionary.null_count or pc.count_distinct(dictionary).as_py() != len(dictionary):
+    if dictionary.null_count:
+        return None
+    categories = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    if not categories.is_unique:  # computed once: pandas keeps it for the categorical made of this Index
         return None
     indices = pa.chunked_array([chunk.indices for chunk in column.chunks])
     codes = pc.fill_null(indices, -1).to_numpy().astype(np.int64, copy=False)
-    categories = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
 
 
