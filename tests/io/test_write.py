@@ -45,17 +45,17 @@ def test_parquet_written_by_row_group_reads_back_as_pandas_writes_it(tmp_path: P
     assert (tmp_path / "groups.parquet").read_bytes() == (tmp_path / "again.parquet").read_bytes()
 
 
-@pytest.mark.parametrize("row_group", [None, 700])
+@pytest.mark.parametrize("row_group", [700, 5_000])
 def test_many_categories_written_plain_read_back_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          row_group: int | None) -> None:
-    # A categorical with many categories, each used, in first-use order (as validation's identifiers) is written
-    # without a Parquet dictionary; it reads back the same values, categories and category order. One with an
-    # unused category or another order keeps its dictionary, and reads back unchanged too.
+                                                          row_group: int) -> None:
+    # A categorical with many categories, each used, in first-use order (as validation's identifiers) in a table of
+    # several row groups is written without a Parquet dictionary; it reads back the same values, categories and
+    # category order. One with an unused category or another order keeps its dictionary, and reads back unchanged
+    # too; a table of one row group keeps every dictionary.
     import pyarrow.parquet as pq
 
     monkeypatch.setattr(write_module, "PLAIN_CATEGORIES", 50)
-    if row_group is not None:
-        monkeypatch.setattr(write_module, "PARQUET_ROW_GROUP", row_group)
+    monkeypatch.setattr(write_module, "PARQUET_ROW_GROUP", row_group)
     rng = np.random.default_rng(5)
     n = 2_000
     ids = pd.Series([f"C{k:05d}" for k in rng.permutation(n)])
@@ -67,7 +67,7 @@ def test_many_categories_written_plain_read_back_the_same(tmp_path: Path, monkey
     unused = pd.Categorical.from_codes(codes, categories=pd.Index([*uniques, "never"], dtype=object))
     frame = pd.DataFrame({"first_use": first_use, "reordered": reordered, "unused": unused,
                           "few": pd.Categorical(rng.choice(["a", "b"], n)), "year": np.arange(n)})
-    assert write_module._plain_categoricals(frame) == ["first_use"]
+    assert write_module._plain_categoricals(frame) == (["first_use"] if row_group < n else [])
     path = write_parquet(frame, tmp_path / "t.parquet")
     frame.to_parquet(tmp_path / "dictionary.parquet", index=False, engine="pyarrow", compression="zstd")
     back, before = pd.read_parquet(path), pd.read_parquet(tmp_path / "dictionary.parquet")
@@ -78,7 +78,7 @@ def test_many_categories_written_plain_read_back_the_same(tmp_path: Path, monkey
         assert (back[column].cat.codes == frame[column].cat.codes).all()
     encodings = {pq.ParquetFile(path).metadata.row_group(0).column(i).path_in_schema:
                  pq.ParquetFile(path).metadata.row_group(0).column(i).encodings for i in range(5)}
-    assert "RLE_DICTIONARY" not in encodings["first_use"] and "RLE_DICTIONARY" in encodings["unused"]
+    assert ("RLE_DICTIONARY" in encodings["first_use"]) == (row_group >= n) and "RLE_DICTIONARY" in encodings["unused"]
 
 
 def test_few_categories_written_as_before(tmp_path: Path) -> None:
