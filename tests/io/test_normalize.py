@@ -111,3 +111,44 @@ def test_cleaning_candidates_are_the_same_for_arrow_and_python_regular_expressio
     assert arrow == [bool(re.search(_NEEDS_CLEANING, v)) for v in values]
     assert _matches(pd.Series([*values, None], dtype="string"), _NEEDS_CLEANING).tolist() == [*arrow, False]
     assert arrow[2] is False and arrow[3] is True  # Chinese text skips the work; full-width forms do not
+
+
+_HOSTILE_TEXT = [" V1", "V1", "V1 ", "", " ", "NA", "na ", "None", "—", "缺失", "Ｖ１", "V\u200b1", "a  b", "a b",
+                 "正常村",
+                 "\t", "x\u3000", "１２.５", "12,5", "-", "V\u202e1", "ｖ", "村\u00a0名", "Null", "nan", "C0000001"]
+
+
+@pytest.mark.parametrize("kind", ["object", "categorical", "arrow"])
+@pytest.mark.parametrize("seed", range(6))
+def test_clean_text_fast_path_equals_cleaning(monkeypatch: pytest.MonkeyPatch, kind: str, seed: int) -> None:
+    # Text that cleaning leaves alone skips it (is_clean_text); the typed column, its categories (and their order)
+    # and the warnings are those of the full cleaning, on hostile values and on columns clean throughout.
+    from villageaid.io import columns as columns_module
+    from villageaid.io.columns import SourceFrame, _clean_text, _Collector
+    from villageaid.io.problems import ValidationReport
+
+    rng = np.random.default_rng(seed)
+    pool = _HOSTILE_TEXT if seed % 2 else ["V1", "V2", "正常村", "C0000001", "a b", "x-y"]
+    cells = list(rng.choice(pool, 300))
+    if seed % 3 == 0:
+        cells[5] = None
+    series = pd.Series(cells, dtype=object)
+    if kind == "categorical":
+        series = series.astype("category")
+    elif kind == "arrow":
+        series = series.astype("string[pyarrow]")
+
+    def typed(fast: bool) -> tuple[pd.Series, list]:
+        report = ValidationReport()
+        source = SourceFrame("villages", "v.csv", pd.DataFrame({0: series}), np.arange(2, 302))
+        if not fast:
+            monkeypatch.setattr(columns_module, "is_clean_text", lambda uniques: False)
+        out = _clean_text(series, _Collector(report, source), "village_id")
+        monkeypatch.undo()
+        return out, [p.__dict__ for p in report.problems]
+
+    (fast, fast_problems), (slow, slow_problems) = typed(True), typed(False)
+    assert fast.equals(slow) and fast_problems == slow_problems
+    assert list(fast.cat.categories) == list(slow.cat.categories)
+    assert fast.cat.categories.dtype == slow.cat.categories.dtype
+    assert (fast.cat.codes == slow.cat.codes).all()

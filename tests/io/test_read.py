@@ -241,3 +241,48 @@ def test_parquet_typed_date_out_of_range_is_reported_as_a_date(tmp_path: Path, v
     problems = read_raw(typed_dir).report.errors
     assert [(p.file, p.row, p.column, p.value) for p in problems] == [
         ("assignments.parquet", 1, "start_date", "2150-03-01")]
+
+
+def _read_raw_before(directory: Path, salt: bytes | None) -> tuple[dict, object, dict]:
+    """read_raw as it was before files were typed as they are read: read every file, then type every source."""
+    from villageaid.io.codes import check_directory_codes, read_division_codes
+    from villageaid.io.headers import load_header_map
+    from villageaid.io.normalize import DATE_YEARS
+    from villageaid.io.problems import ValidationReport
+    from villageaid.io.read import read_sources
+    from villageaid.io.validate import validate_sources
+
+    report = ValidationReport()
+    hmap = load_header_map()
+    sources = read_sources(directory, hmap, report)
+    units: dict = {}
+    unreadable = {p.table for p in report.errors if p.table}
+    tables = validate_sources(sources, hmap, report, salt=salt, date_years=DATE_YEARS, units=units,
+                              found=unreadable, division_codes=read_division_codes(directory, report))
+    check_directory_codes(directory, tables, report)
+    return tables, report, units
+
+
+@pytest.mark.parametrize("part", [pytest.param(0), *(pytest.param(k, marks=pytest.mark.slow) for k in range(1, 5))])
+def test_typing_each_file_as_read_reports_as_before(tmp_path: Path, part: int) -> None:
+    # Every case of the hostile corpus (non-numeric text, blanks, full-width digits, out-of-range values, broken
+    # files, two sources of a table, workbooks): the same problems in the same order, the same counts of problems
+    # not listed, the same tables and amount units as reading every file before typing any.
+    from tests.io.hostile_corpus import build_corpus
+    from villageaid.io import read_raw
+
+    cases = [case for case in build_corpus() if not case.cli_only and not case.args]
+    assert len(cases) > 50
+    for k, case in list(enumerate(cases))[part::5]:  # a fifth of the corpus in the fast tier
+        directory = tmp_path / f"case{k}"
+        directory.mkdir()
+        case.build(directory)
+        salt = case.salt.encode() if case.salt else None
+        raw = read_raw(directory, salt=salt)
+        tables, report, units = _read_raw_before(directory, salt)
+        assert [p.__dict__ for p in raw.report.problems] == [p.__dict__ for p in report.problems], case.name
+        assert list(raw.report.suppressed.items()) == list(report.suppressed.items()), case.name
+        assert raw.provenance.get("amount_units", {}) == units, case.name
+        assert tables.keys() == raw.tables.keys(), case.name
+        for name, frame in tables.items():
+            assert frame.equals(raw.tables[name]) and frame.dtypes.equals(raw.tables[name].dtypes), (case.name, name)

@@ -223,7 +223,9 @@ def test_hashed_duplicate_test_equals_pandas(monkeypatch: pytest.MonkeyPatch) ->
     assert (validate_module.duplicated_rows(frame, ["village_id", "year"])
             == frame.duplicated(["village_id", "year"], keep=False).to_numpy()).all()
     # Every row sharing one hash (as if all collided): the exact comparison still decides.
-    monkeypatch.setattr(validate_module, "_row_hashes", lambda f, c: np.zeros(len(f), dtype=np.uint64))
+    monkeypatch.setattr(validate_module, "_row_hashes",
+                        lambda f, c, rows=None, start=None: np.zeros(len(f) if rows is None else len(rows),
+                                                                     dtype=np.uint64))
     assert (validate_module.duplicated_rows(frame, columns) == expected).all()
 
 
@@ -248,3 +250,111 @@ def test_hashed_duplicate_test_on_categorical_codes_equals_pandas(seed: int) -> 
     for columns in (list(frame.columns), ["cadre_id"], ["village_id", "role"], ["village_id", "year"]):
         expected = frame.duplicated(columns, keep=False).to_numpy()
         assert (duplicated_rows(frame, columns) == expected).all()
+
+
+def _check_keys_before(table: str, frame, report) -> None:
+    """check_keys as it was before whole-record duplicates were looked for among repeated keys only (reference)."""
+    import numpy as np
+
+    from villageaid.io.consistency import _where, show_value
+    from villageaid.io.problems import Problem
+    from villageaid.schema import RAW_TABLES
+
+    schema = RAW_TABLES[table]
+    if frame.empty:
+        return
+    columns = list(schema.column_names)
+    complete_required = frame[list(schema.required_columns)].notna().all(axis=1).to_numpy()
+    whole = complete_required & frame.duplicated(columns, keep=False).to_numpy()
+    if schema.key:
+        key = list(schema.key)
+        complete = frame[key].notna().all(axis=1).to_numpy()
+        dup = complete & frame.duplicated(key, keep=False).to_numpy()
+    else:
+        key, dup = columns, whole
+    if not dup.any():
+        return
+    idx = np.flatnonzero(dup)
+    sub = frame.iloc[idx]
+    group = sub.groupby(key if schema.key else columns, observed=True, sort=False, dropna=False).ngroup().to_numpy()
+    first_of: dict[int, int] = {}
+    for k, g in zip(idx, group, strict=True):
+        if g not in first_of:
+            first_of[g] = k
+            continue
+        i, j = k, first_of[g]
+        if schema.key and not whole[i]:
+            value = show_value(frame[key[0]].iat[i]) if len(key) == 1 else ", ".join(
+                f"{c}={show_value(frame[c].iat[i])}" for c in key)
+            report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), "+".join(key),
+                                  value, "duplicate_key", key=" and ".join(key), other=_where(frame, j)))
+        else:
+            value = show_value(frame[columns[0]].iat[i])
+            report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), None, value,
+                                  "duplicate_record", other=_where(frame, j)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("table", ["outcomes", "funding", "needs", "assignments", "villages"])
+def test_check_keys_reports_as_before(table: str, seed: int) -> None:
+    # Duplicate keys and whole-record duplicates are reported at the same rows, with the same values and partners,
+    # as by the reference above (pandas' duplicated over every row), on typed tables with repeated keys, repeated
+    # records, missing keys, hostile years (out of range, missing) and NaN amounts.
+    import numpy as np
+    import pandas as pd
+
+    from villageaid.io.consistency import check_keys
+    from villageaid.io.problems import ValidationReport
+    from villageaid.schema import RAW_TABLES
+
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    schema = RAW_TABLES[table]
+    data = {}
+    for col in schema.columns:
+        if col.kind in ("id", "text"):
+            values = rng.choice([f"X{k}" for k in range(40)] + [None], n)
+            data[col.name] = pd.Categorical(values)
+        elif col.kind == "enum":
+            data[col.name] = pd.Categorical(rng.choice([*col.allowed[:3], None], n), categories=list(col.allowed))
+        elif col.kind in ("year", "int"):
+            years = rng.choice([2019, 2020, 2021, -5, 10**12, None], n, p=[0.3, 0.3, 0.3, 0.03, 0.03, 0.04])
+            data[col.name] = pd.array(years, dtype="Int64")
+        elif col.kind == "bool":
+            data[col.name] = pd.array(rng.choice([True, False, None], n), dtype="boolean")
+        elif col.kind == "date":
+            data[col.name] = pd.to_datetime(rng.choice(["2020-01-01", "2021-06-30", None], n))
+        else:
+            data[col.name] = rng.choice([0.0, -0.0, 1.5, np.nan], n)
+    frame = pd.DataFrame(data)
+    frame = pd.concat([frame, frame.iloc[rng.integers(0, n, 200)]], ignore_index=True)  # records given twice
+    frame["_file"] = pd.Categorical(np.where(np.arange(len(frame)) % 2, "a.csv", "b.csv"))
+    frame["_row"] = np.arange(2, len(frame) + 2)
+    new, old = ValidationReport(), ValidationReport()
+    check_keys(table, frame, new)
+    _check_keys_before(table, frame, old)
+    assert old.problems and [p.__dict__ for p in new.problems] == [p.__dict__ for p in old.problems]
+
+
+def test_dense_duplicate_test_equals_pandas_on_wide_and_missing_integers() -> None:
+    # Integers spanning more values than the rows (hashed, not counted), integers with missing values, a categorical
+    # with unused categories and columns counted together beyond the limit all flag what pandas flags.
+    import numpy as np
+    import pandas as pd
+
+    from villageaid.io.consistency import duplicated_rows
+
+    rng = np.random.default_rng(11)
+    n = 4_000
+    frame = pd.DataFrame({
+        "wide": rng.choice([0, 2**62, -(2**62), 7], n),
+        "year": pd.array(rng.choice([2019, 2020, None], n), dtype="Int64"),
+        "village_id": pd.Categorical(rng.choice([f"V{k}" for k in range(300)], n),
+                                     categories=[f"V{k}" for k in range(400)]),
+        "unit_id": pd.Categorical(rng.choice([f"U{k}" for k in range(300)], n)),
+        "small": rng.integers(0, 3, n),
+    })
+    for columns in (["wide"], ["year"], ["wide", "year"], ["village_id", "unit_id"], ["village_id", "unit_id", "small"],
+                    list(frame.columns)):
+        expected = frame.duplicated(columns, keep=False).to_numpy()
+        assert (duplicated_rows(frame, columns) == expected).all(), columns

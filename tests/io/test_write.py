@@ -72,3 +72,11 @@ def test_long_frame_written_in_one_row_group_reads_back_as_pandas_and_the_former
     assert (tmp_path / "long.parquet").read_bytes() == (tmp_path / "again.parquet").read_bytes()
     # One row group however long: the bytes are those pandas writes for a frame within its row-group size.
     assert (tmp_path / "long.parquet").read_bytes() == (tmp_path / "pandas.parquet").read_bytes()
+
+
+def test_few_categories_written_as_before(tmp_path: Path) -> None:
+    # Below the threshold nothing changes: the same bytes as pandas' own writer with its default dictionary.
+    frame = _frame(500)
+    write_parquet(frame, tmp_path / "a.parquet")
+    frame.to_parquet(tmp_path / "b.parquet", index=False, engine="pyarrow", compression="zstd")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()

@@ -26,6 +26,7 @@ from villageaid.io.normalize import (
     classify_level,
     clean_text_uniques,
     codes_and_uniques,
+    is_clean_text,
     missing_mask,
     parse_bools,
     parse_dates_detailed,
@@ -132,6 +133,12 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
     codes, uniques = codes_and_uniques(values)
     if not isinstance(values.dtype, pd.CategoricalDtype) and len(uniques) and not isinstance(uniques[0], str):
         uniques = pd.Index(uniques.astype(object))
+    if len(uniques) and is_clean_text(uniques):
+        # Nothing to trim, mark missing or clean (the common case, tested in Arrow without a round trip through
+        # pandas text): the distinct values are the categories, as below when cleaning changed nothing.
+        # The categories of a categorical are kept as the very Index: pandas then knows them distinct already.
+        categories = uniques if uniques.dtype == object else pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index)
     cleaned, invisible, spaces = clean_text_uniques(uniques)
     if collect is not None and (invisible.any() or spaces.any()):
         touched = (codes >= 0) & (invisible | spaces)[np.maximum(codes, 0)] if len(uniques) else codes < -1
@@ -437,7 +444,8 @@ def typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport,
             out[col.name] = pd.Series(pd.NA, index=out.index, dtype=object)
     out = out[list(schema.column_names)]
     out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), categories=[source.label])
-    out["_row"] = rows
+    # Row numbers are only shown in messages: four bytes each (not eight) over tens of millions of national records.
+    out["_row"] = rows.astype(np.int32) if len(rows) and rows.max() < 2**31 else rows
     return out, available
 
 

@@ -22,47 +22,134 @@ def _where(frame: pd.DataFrame, i: int) -> str:
     return f"{frame['_file'].iat[i]} row {int(frame['_row'].iat[i])}"
 
 
-def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def _row_hashes(frame: pd.DataFrame, columns: list[str], rows: np.ndarray | None = None,
+                start: np.ndarray | None = None) -> np.ndarray:
     """One 64-bit hash per row of ``columns``; rows pandas counts as duplicates always hash alike.
 
     Floats are made canonical first (-0.0 as 0.0, every NaN as one NaN), as pandas' duplicate test
-    treats them as equal.
+    treats them as equal. Only the rows at positions ``rows`` are hashed when given (all otherwise); ``start``
+    holds, per hashed row, a number already equal for equal rows (a group number of other columns) to hash in.
     """
-    combined = np.zeros(len(frame), dtype=np.uint64)
+    count = len(frame) if rows is None else len(rows)
+    combined = np.zeros(count, dtype=np.uint64) if start is None else pd.util.hash_array(start)
     for column in columns:
         values = frame[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
             # One categorical column gives equal values one code (its categories are distinct; missing is -1), so
             # hashing the codes keeps equal rows hashing alike without hashing every category (millions of
             # identifiers at a national scale).
-            hashed = pd.util.hash_array(values.cat.codes.to_numpy(dtype=np.int64))
+            codes = values.cat.codes.to_numpy(dtype=np.int64)
+            hashed = pd.util.hash_array(codes if rows is None else codes[rows])
         elif pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype,
                                                                           pd.api.extensions.ExtensionDtype):
             numbers = values.to_numpy(dtype=float)
+            numbers = numbers if rows is None else numbers[rows]
             hashed = pd.util.hash_array(np.where(np.isnan(numbers), np.nan, numbers + 0.0))
         else:
-            hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+            hashed = pd.util.hash_pandas_object(values if rows is None else values.iloc[rows], index=False).to_numpy()
         combined = combined * np.uint64(0x100000001B3) ^ hashed
     return combined
 
 
+def _dense_codes(values: pd.Series, limit: int) -> tuple[np.ndarray, int] | None:
+    """Codes ``0 .. count - 1`` that are equal exactly where the values are (every missing value one code).
+
+    For a categorical (its codes: the categories are distinct) and for integers spanning at most ``limit`` values;
+    None for any other column.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64) + 1, len(dtype.categories) + 1
+    if getattr(dtype, "kind", "") != "i":  # signed integers, numpy's or pandas' nullable ones
+        return None
+    missing = values.isna().to_numpy(dtype=bool)
+    numbers = values.to_numpy(dtype=np.int64, na_value=0)
+    if missing.all():
+        return np.zeros(len(values), dtype=np.int64), 1
+    present = numbers[~missing]
+    low, high = int(present.min()), int(present.max())
+    if high - low + 2 > limit:
+        return None
+    return np.where(missing, 0, numbers - low + 1), high - low + 2
+
+
 def duplicated_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """``frame.duplicated(columns, keep=False)``, compared exactly only among rows that may repeat.
+
+    Categorical and integer columns are first combined into one dense group number per row and counted
+    (:func:`numpy.bincount`, linear in the rows): a row whose group number is unique has no duplicate. When
+    every column is such a column the counts are the answer; otherwise the rows left are hashed
+    (:func:`_hashed_duplicated`). At a national scale (millions of records, keys of village and year) this
+    replaces sorting millions of hashes.
+    """
+    n = len(frame)
+    limit = max(2 * n, 1 << 16)  # the counts array stays within two entries per row
+    group = np.zeros(n, dtype=np.int64)
+    groups = 1
+    hashed: list[str] = []
+    for column in columns:
+        dense = _dense_codes(frame[column], limit)
+        if dense is not None and groups * dense[1] > limit and groups > 1:
+            # Renumber the groups present densely, so that more columns fit under the limit.
+            used = np.bincount(group, minlength=groups) > 0
+            group, groups = (np.cumsum(used) - 1)[group], int(used.sum())
+            del used
+        if dense is None or groups * dense[1] > limit:
+            hashed.append(column)
+            continue
+        codes, count = dense
+        del dense
+        if groups == 1:
+            group = codes
+        else:
+            group *= count
+            group += codes
+        groups *= count
+        del codes
+    repeated = np.bincount(group, minlength=groups)[group] > 1
+    if not hashed:
+        return repeated
+    out = np.zeros(n, dtype=bool)
+    candidates = np.flatnonzero(repeated)
+    if candidates.size == 0:
+        return out
+    # Rows equal in every column share a group number, so each duplicate's partners are among the candidates;
+    # the group number stands for the counted columns in the hash.
+    rows = None if candidates.size == n else candidates
+    start = group if rows is None else group[rows]
+    out[candidates] = _hashed_duplicated(frame, columns, hashed, rows, start if groups > 1 else None)
+    return out
+
+
+def _hashed_duplicated(frame: pd.DataFrame, columns: list[str], hashed: list[str] | None = None,
+                       rows: np.ndarray | None = None, start: np.ndarray | None = None) -> np.ndarray:
     """``frame.duplicated(columns, keep=False)``, compared exactly only among rows whose hashes repeat.
 
     pandas factorises every column of every row; hashing first leaves the exact comparison to the few
     candidate rows (identical rows always share a hash, so nothing is missed), which at a national scale
-    (millions of records) is several times faster.
+    (millions of records) is several times faster. With ``rows``, only those rows are compared (the result is
+    one flag per row of ``rows``): the caller knows every duplicate's partners are among them. ``hashed`` and
+    ``start`` as :func:`_row_hashes` (``hashed`` defaults to every column).
     """
-    hashes = _row_hashes(frame, columns)
+    hashes = _row_hashes(frame, columns if hashed is None else hashed, rows, start)
     ordered = np.sort(hashes)  # a sort beats pandas' hash table on millions of random 64-bit keys
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-    out = np.zeros(len(frame), dtype=bool)
+    del ordered
+    out = np.zeros(len(hashes), dtype=bool)
     if repeated.size == 0:
         return out
     idx = np.flatnonzero(pd.Series(hashes).isin(np.unique(repeated)).to_numpy())
     if idx.size:
-        out[idx] = frame.iloc[idx].duplicated(columns, keep=False).to_numpy()
+        out[idx] = frame.iloc[idx if rows is None else rows[idx]].duplicated(columns, keep=False).to_numpy()
     return out
+
+
+def _complete(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """``frame[columns].notna().all(axis=1)`` column by column, without copying the columns into a new frame."""
+    complete = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        complete &= frame[column].notna().to_numpy(dtype=bool)
+    return complete
 
 
 def check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> None:
@@ -73,17 +160,24 @@ def check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> Non
     columns = list(schema.column_names)
     # Rows with a missing or unreadable required value are reported already; they are not compared, so a
     # column of bad amounts (all read as missing) is not also a column of "duplicates".
-    complete_required = frame[list(schema.required_columns)].notna().all(axis=1).to_numpy()
-    whole = complete_required & duplicated_rows(frame, columns)
+    complete_required = _complete(frame, list(schema.required_columns))
     if schema.key:
         key = list(schema.key)
-        complete = frame[key].notna().all(axis=1).to_numpy()
+        complete = _complete(frame, key)
         dup = complete & duplicated_rows(frame, key)
+        idx = np.flatnonzero(dup)
+        # Records repeated whole are looked for among the repeated keys only: a record equal to another in every
+        # column has that record's key, complete, so both rows are among them.
+        whole = np.zeros(len(frame), dtype=bool)
+        if idx.size:
+            whole[idx] = complete_required[idx] & duplicated_rows(frame.iloc[idx], columns)
     else:
-        key, dup = columns, whole
+        key = columns
+        dup = complete_required & duplicated_rows(frame, columns)
+        whole = dup
+        idx = np.flatnonzero(dup)
     if not dup.any():
         return
-    idx = np.flatnonzero(dup)
     sub = frame.iloc[idx]
     group = sub.groupby(key if schema.key else columns, observed=True, sort=False, dropna=False).ngroup().to_numpy()
     first_of: dict[int, int] = {}

@@ -223,6 +223,27 @@ def clean_text_uniques(uniques: pd.Index | np.ndarray) -> tuple[pd.Series, np.nd
     return text, invisible, spaces
 
 
+def is_clean_text(uniques: pd.Index) -> bool:
+    """Return True when every distinct value is text that :func:`clean_text_uniques` leaves as it is.
+
+    That is: no value is trimmed, none is empty or a missing marker, and none holds a character cleaning could
+    change (white space runs, invisible or compatibility characters). Checked with Arrow's string kernels on the
+    values as they are, which is how :func:`text_of_uniques` and :func:`clean_text_uniques` test them too.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return False  # not all text (numbers, missing values): cleaned the long way
+    text = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
+    trimmed = pc.utf8_trim_whitespace(text)
+    if not pc.all(pc.equal(trimmed, text)).as_py():
+        return False
+    if pc.any(pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(sorted(_MISSING), type=pa.string()))).as_py():
+        return False
+    return not pc.any(pc.match_substring_regex(text, _NEEDS_CLEANING)).as_py()
+
+
 def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes (-1 for NaN/None) and distinct values of a column; free for categoricals."""
     if isinstance(values.dtype, pd.CategoricalDtype):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from villageaid.io.inputs import special_file_problem
 from villageaid.io.normalize import DATE_YEARS
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import check_salt
-from villageaid.io.validate import validate_sources
+from villageaid.io.validate import SourceTyping
 from villageaid.schema import RAW_TABLES
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xlsm", ".dta")
@@ -341,11 +342,13 @@ def _text_categorical(column: object) -> pd.Series | None:
     if any(not chunk.dictionary.equals(first) for chunk in column.chunks[1:]):
         column = column.unify_dictionaries()  # row groups may carry different dictionaries
     dictionary = column.chunk(0).dictionary
-    if dictionary.null_count or pc.count_distinct(dictionary).as_py() != len(dictionary):
+    if dictionary.null_count:
+        return None
+    categories = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    if not categories.is_unique:  # computed once: pandas keeps it for the categorical made of this Index
         return None
     indices = pa.chunked_array([chunk.indices for chunk in column.chunks])
     codes = pc.fill_null(indices, -1).to_numpy().astype(np.int64, copy=False)
-    categories = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
 
 
@@ -403,14 +406,22 @@ def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
 
 # --- the directory ---------------------------------------------------------------------------------
 
-def read_sources(directory: Path, hmap: HeaderMap, report: ValidationReport) -> list[SourceFrame]:
+def read_sources(directory: Path, hmap: HeaderMap, report: ValidationReport,
+                 on_source: Callable[[SourceFrame], None] | None = None) -> list[SourceFrame]:
     """Find and read every table file of ``directory`` (not recursive), in name order.
 
     A file that cannot be read for any reason is one error line naming it; reading goes on with the others.
+    ``on_source`` (when given) is called with each source as soon as it is read, before the next file is read
+    (:class:`~villageaid.io.validate.SourceTyping` types it and releases its cells).
     """
     sources: list[SourceFrame] = []
+    handed = 0  # sources already given to on_source
     table_files = 0
     for path in sorted(directory.iterdir()):
+        if on_source is not None:  # the sources of the file read last, before the next file is read
+            for source in sources[handed:]:
+                on_source(source)
+            handed = len(sources)
         if path.name.startswith((".", "~$")) or path.is_dir():
             continue
         suffix = path.suffix.lower()
@@ -470,8 +481,12 @@ def read_sources(directory: Path, hmap: HeaderMap, report: ValidationReport) -> 
                                   detail=f"{type(exc).__name__}: {exc}"))
     if table_files == 0 and not report.problems:
         report.add(Problem.of("error", "", str(directory), None, None, None, "dir_empty"))
+    if on_source is not None:
+        for source in sources[handed:]:
+            on_source(source)
     _one_source_per_table(sources, report)
     return sources
+
 
 
 def _one_source_per_table(sources: list[SourceFrame], report: ValidationReport) -> None:
@@ -530,11 +545,13 @@ def read_raw(
         report.add(Problem.of("error", "", str(directory), None, None, None, "dir_missing"))
         return RawData(empty, report)
     hmap = header_map or load_header_map()
-    sources = read_sources(directory, hmap, report)
     units: dict[str, dict[str, str]] = {}
+    # Each file is typed as soon as it is read (its cells then released); the problems are reported in the
+    # order of reading every file first, then typing each.
+    typing = SourceTyping(hmap, amount_unit=amount_unit, salt=salt, date_years=years, units=units)
+    sources = read_sources(directory, hmap, report, on_source=typing.type)
     unreadable = {p.table for p in report.errors if p.table}
-    tables = validate_sources(sources, hmap, report, amount_unit=amount_unit, salt=salt, date_years=years,
-                              units=units, found=unreadable, division_codes=read_division_codes(directory, report))
+    tables = typing.finish(sources, report, found=unreadable, division_codes=read_division_codes(directory, report))
     crosswalk = check_directory_codes(directory, tables, report)
     files: dict[str, list[str]] = {}
     for source in sources:

@@ -26,7 +26,14 @@ from villageaid.io.normalize import (
     DATE_YEARS,
 )
 from villageaid.io.problems import Problem, ValidationReport
+from villageaid.io.provenance import release_arrow_memory
 from villageaid.schema import RAW_TABLES, TableSchema
+
+
+def _released(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return an empty frame with the columns and dtypes of ``frame``, sharing none of its memory."""
+    empty = pd.DataFrame({k: pd.Series([], dtype=dtype) for k, dtype in enumerate(frame.dtypes)})
+    return empty.set_axis(frame.columns, axis=1)
 
 
 def _empty(schema: TableSchema) -> pd.DataFrame:
@@ -42,6 +49,57 @@ def _finalize(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         if col.kind == "year" and col.name in frame and not frame[col.name].isna().any():
             frame[col.name] = frame[col.name].astype(np.int64)
     return frame
+
+
+class SourceTyping:
+    """Types sources one at a time as they are read, then checks the tables across sources (:meth:`finish`).
+
+    Each source's cells are released once typed, so that reading a folder holds the cells of one file at a
+    time beside the typed tables, not every file's (gigabytes at a national scale). The problems typing finds
+    are kept aside and added to the report by :meth:`finish`, after every problem found while reading: the
+    report lists them in the same order as when every file was read before any was typed.
+    """
+
+    def __init__(self, hmap: HeaderMap, *, amount_unit: AmountUnit | None = None, salt: bytes | None = None,
+                 date_years: tuple[int, int] = DATE_YEARS, units: dict | None = None) -> None:
+        self.hmap = hmap
+        self.amount_unit = amount_unit
+        self.salt = salt
+        self.date_years = date_years
+        self.units = units
+        self.report = ValidationReport()
+        self.typed: dict[str, list[pd.DataFrame]] = {name: [] for name in RAW_TABLES}
+        self.available: dict[str, set[str]] = {}
+
+    def type(self, source: SourceFrame) -> None:
+        """Type one source (its problems kept for :meth:`finish`) and release its cells."""
+        report = self.report
+        try:
+            frame, columns = typed_source(source, self.hmap, report, self.amount_unit, self.salt, self.date_years,
+                                          self.units)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError) as exc:
+            # A safety net: a value no rule foresaw is one report line naming the file, never a crash.
+            report.add(Problem.of("error", source.table, source.label, None, None, None, "read_failed",
+                                  detail=f"{type(exc).__name__}: {exc}"))
+            return
+        previous = self.available.get(source.table)
+        self.available[source.table] = columns if previous is None else previous & columns
+        if frame is not None:
+            self.typed[source.table].append(frame)
+        # The cells as read are not needed once typed: released now, not after the last table (at a national
+        # scale they are gigabytes). The source keeps its table, label and headers. A fresh empty frame, not
+        # ``frame.iloc[:0]``: a slice is a view that keeps every cell of its parent alive (numpy blocks, Arrow
+        # buffers), and Arrow's allocator is asked to hand the freed buffers back for the next source.
+        source.frame = _released(source.frame)
+        release_arrow_memory()
+
+    def finish(self, sources: list[SourceFrame], report: ValidationReport, *, found: set[str] | None = None,
+               division_codes: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+        """Add the typing problems to ``report``, check keys and references across tables, return the tables."""
+        for problem in self.report.problems:
+            report.add(problem)
+        report.suppressed.update(self.report.suppressed)
+        return _check_tables(self.typed, self.available, sources, report, found, division_codes)
 
 
 def validate_sources(
@@ -65,23 +123,15 @@ def validate_sources(
     (统计用区划代码) are checked where ``village_id`` holds them; ``division_codes`` maps county and township
     names to their codes (:mod:`villageaid.io.codes`).
     """
-    typed: dict[str, list[pd.DataFrame]] = {name: [] for name in RAW_TABLES}
-    available: dict[str, set[str]] = {}
+    typing = SourceTyping(hmap, amount_unit=amount_unit, salt=salt, date_years=date_years, units=units)
     for source in sources:
-        try:
-            frame, columns = typed_source(source, hmap, report, amount_unit, salt, date_years, units)
-        except (ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError) as exc:
-            # A safety net: a value no rule foresaw is one report line naming the file, never a crash.
-            report.add(Problem.of("error", source.table, source.label, None, None, None, "read_failed",
-                                  detail=f"{type(exc).__name__}: {exc}"))
-            continue
-        previous = available.get(source.table)
-        available[source.table] = columns if previous is None else previous & columns
-        if frame is not None:
-            typed[source.table].append(frame)
-        # The cells as read are not needed once typed: released now, not after the last table (at a national
-        # scale they are gigabytes). The source keeps its table, label and headers.
-        source.frame = source.frame.iloc[:0]
+        typing.type(source)
+    return typing.finish(sources, report, found=found, division_codes=division_codes)
+
+
+def _check_tables(typed: dict[str, list[pd.DataFrame]], available: dict[str, set[str]], sources: list[SourceFrame],
+                  report: ValidationReport, found: set[str] | None, division_codes: dict[str, str] | None
+                  ) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     present = {s.table for s in sources} | (found or set())
     for name, schema in RAW_TABLES.items():
