@@ -18,6 +18,7 @@ from villageaid.schema import (
     CITY_OR_ABOVE,
     FUNDING_SOURCES,
     PROJECT_NEED,
+    RAW_TABLES,
     UNIT_LEVELS,
     UNIT_SECTORS,
     UNIT_STRENGTHS,
@@ -39,6 +40,9 @@ PANEL_INPUTS: dict[str, tuple[str, ...] | None] = {
     "designations": ("village_id", "year", "kind"),
     "outcomes": ("village_id", "year", "collective_income", "per_capita_income", "industry_active"),
 }
+#: What the panel reads of a validated set: the columns of :data:`PANEL_INPUTS`, and none of the other tables (the two
+#: lists, needs and unit_resources, are the policy simulator's: at the national scale reading them cost a second).
+PANEL_READ: dict[str, tuple[str, ...] | None] = {**{name: () for name in RAW_TABLES}, **PANEL_INPUTS}
 
 
 @dataclass(frozen=True)

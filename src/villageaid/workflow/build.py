@@ -339,14 +339,15 @@ def _run_panel(config: BuildConfig) -> None:
     from villageaid.io.codes import build_panel_with_crosswalk, read_validated_crosswalk
     from villageaid.io.provenance import label_panel, read_validated_set
     from villageaid.io.write import write_parquet
-    from villageaid.panel.village_year import PANEL_INPUTS, PanelOptions
+    from villageaid.panel.village_year import PANEL_INPUTS, PANEL_READ, PanelOptions
 
     folder = config.path(VALIDATED)
     try:
-        tables = read_validated_set(folder, PANEL_INPUTS)
+        tables = read_validated_set(folder, PANEL_READ)
         crosswalk = read_validated_crosswalk(folder, tables["villages"])
     except ValueError as exc:
         raise BuildError(str(exc)) from exc
+    tables = {name: tables[name] for name in PANEL_INPUTS}  # the panel's tables (the two lists are not)
     try:
         panel = build_panel_with_crosswalk(tables, PanelOptions(rich_quantile=config.rich_quantile,
                                                                 reference_years=config.reference_years), crosswalk)

@@ -25,7 +25,7 @@ from villageaid.io.provenance import (
 from villageaid.io.read import RawData
 from villageaid.io.write import write_dataset, write_parquet, write_text
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
-from villageaid.panel.village_year import PANEL_INPUTS, REFERENCE_CHOICES, PanelOptions, build_panel
+from villageaid.panel.village_year import PANEL_INPUTS, PANEL_READ, REFERENCE_CHOICES, PanelOptions, build_panel
 from villageaid.schema import RAW_TABLES, codebook_markdown
 from villageaid.simulation import SCENARIOS, national, simulate
 from villageaid.workflow.cli.common import (
@@ -129,7 +129,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
                             f"dates and pseudonyms were settled when it was validated, so {', '.join(given)} "
                             "cannot apply; give these options to `villageaid validate` on the records instead")
         try:
-            tables = read_validated_set(args.data_dir, PANEL_INPUTS)
+            tables = read_validated_set(args.data_dir, PANEL_READ)
             crosswalk = read_validated_crosswalk(Path(args.data_dir), tables["villages"])
         except ValueError as exc:
             raise UserError(f"panel: {exc}") from exc
