@@ -256,8 +256,7 @@ def _check_keys_before(table: str, frame, report) -> None:
     """check_keys as it was before whole-record duplicates were looked for among repeated keys only (reference)."""
     import numpy as np
 
-    from villageaid.io.consistency import _where, show_value
-    from villageaid.io.problems import Problem
+    from villageaid.io.consistency import report_duplicates
     from villageaid.schema import RAW_TABLES
 
     schema = RAW_TABLES[table]
@@ -274,24 +273,8 @@ def _check_keys_before(table: str, frame, report) -> None:
         key, dup = columns, whole
     if not dup.any():
         return
-    idx = np.flatnonzero(dup)
-    sub = frame.iloc[idx]
-    group = sub.groupby(key if schema.key else columns, observed=True, sort=False, dropna=False).ngroup().to_numpy()
-    first_of: dict[int, int] = {}
-    for k, g in zip(idx, group, strict=True):
-        if g not in first_of:
-            first_of[g] = k
-            continue
-        i, j = k, first_of[g]
-        if schema.key and not whole[i]:
-            value = show_value(frame[key[0]].iat[i]) if len(key) == 1 else ", ".join(
-                f"{c}={show_value(frame[c].iat[i])}" for c in key)
-            report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), "+".join(key),
-                                  value, "duplicate_key", key=" and ".join(key), other=_where(frame, j)))
-        else:
-            value = show_value(frame[columns[0]].iat[i])
-            report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), None, value,
-                                  "duplicate_record", other=_where(frame, j)))
+    # the same rows, reported as check_keys reports them
+    report_duplicates(table, frame, report, np.flatnonzero(dup), key, columns, whole)
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -178,6 +178,13 @@ def check_keys(table: str, frame: pd.DataFrame, report: ValidationReport) -> Non
         idx = np.flatnonzero(dup)
     if not dup.any():
         return
+    report_duplicates(table, frame, report, idx, key, columns, whole)
+
+
+def report_duplicates(table: str, frame: pd.DataFrame, report: ValidationReport, idx: np.ndarray, key: list[str],
+                      columns: list[str], whole: np.ndarray) -> None:
+    """Report each duplicate row ``idx`` after the first of its group: a duplicate key, or a record repeated whole."""
+    schema = RAW_TABLES[table]
     sub = frame.iloc[idx]
     group = sub.groupby(key if schema.key else columns, observed=True, sort=False, dropna=False).ngroup().to_numpy()
     first_of: dict[int, int] = {}
