@@ -236,9 +236,16 @@ class BootstrapCheck:
         """Both reject at 5%, or neither does."""
         return (self.p_bootstrap < LEVEL) == (self.low > 0 or self.high < 0)
 
+    @property
+    def hypothesis(self) -> str | None:
+        """The hypothesis whose claim the bootstrapped coefficient tests."""
+        return BOOTSTRAP_HYPOTHESES.get(self.term_label)
+
 
 #: The bootstrap rows of the formatted tables and the tidy term they test.
 BOOTSTRAP_TERMS = {"city × rich": "city_x_rich", "post × city × rich": "post:city_x_rich"}
+#: The hypothesis each bootstrap row's coefficient belongs to.
+BOOTSTRAP_HYPOTHESES = {"city × rich": "H3", "post × city × rich": "H4"}
 
 
 def bootstrap_checks(tables_dir: Path) -> list[BootstrapCheck]:
@@ -379,16 +386,19 @@ def fragility(panel: pd.DataFrame, tables_dir: Path) -> Fragility:
     return found
 
 
+def overall_verdict(facts: list[EstimateFact]) -> str | None:
+    """Return a claim's one verdict over its estimated tests ("mixed" where they disagree; None: none estimated)."""
+    verdicts = {f.verdict for f in facts if f.verdict != "not estimated"}
+    if not verdicts:
+        return None
+    return next(iter(verdicts)) if len(verdicts) == 1 else "mixed"
+
+
 def verdict_counts(facts: list[EstimateFact]) -> dict[str, list[str]]:
     """Return, per verdict, the hypotheses whose tests all read that way ("mixed" for the rest)."""
-    by_hypothesis: dict[str, set[str]] = {}
-    for fact in facts:
-        if fact.verdict != "not estimated":
-            by_hypothesis.setdefault(fact.key.hypothesis, set()).add(fact.verdict)
     out: dict[str, list[str]] = {"supported": [], "contradicted": [], "undetermined": [], "mixed": []}
     for hypothesis in hypotheses():
-        verdicts = by_hypothesis.get(hypothesis)
-        if not verdicts:
-            continue
-        out[next(iter(verdicts)) if len(verdicts) == 1 else "mixed"].append(hypothesis)
+        verdict = overall_verdict([f for f in facts if f.key.hypothesis == hypothesis])
+        if verdict is not None:
+            out[verdict].append(hypothesis)
     return out

@@ -45,6 +45,7 @@ from villageaid.report.paper_results import (
     fragility,
     hypotheses,
     opposing_estimates,
+    overall_verdict,
     verdict_counts,
     zero_share,
 )
@@ -445,13 +446,6 @@ _OVERALL_EN = {"supported": "On these data, {m}.", "contradicted": "The data run
                         "side in Table 0."}
 
 
-def _overall(facts: list[EstimateFact]) -> str | None:
-    verdicts = {f.verdict for f in facts if f.verdict != "not estimated"}
-    if not verdicts:
-        return None
-    return next(iter(verdicts)) if len(verdicts) == 1 else "mixed"
-
-
 def results_paragraphs_en(tables_dir: Path, panel: pd.DataFrame) -> list[tuple[str, str]]:
     """Return (heading, text) per hypothesis, grouped by claim.
 
@@ -462,7 +456,6 @@ def results_paragraphs_en(tables_dir: Path, panel: pd.DataFrame) -> list[tuple[s
     asinh_percent = asinh_reads_as_percent(panel)
     opposing = opposing_estimates(tables_dir)
     boots = bootstrap_checks(tables_dir)
-    boot_hypothesis = {"city × rich": "H3", "post × city × rich": "H4"}
     out = []
     for hypothesis in hypotheses():
         mine = [f for f in facts if f.key.hypothesis == hypothesis]
@@ -484,10 +477,10 @@ def results_paragraphs_en(tables_dir: Path, panel: pd.DataFrame) -> list[tuple[s
         text = _opposing_en([o for o in opposing if o.hypothesis == hypothesis])
         if text:
             sentences.append(text)
-        text = _bootstrap_en([b for b in boots if boot_hypothesis.get(b.term_label) == hypothesis])
+        text = _bootstrap_en([b for b in boots if b.hypothesis == hypothesis])
         if text:
             sentences.append(text)
-        overall = _overall(mine)
+        overall = overall_verdict(mine)
         if overall and meaning:
             sentences.append(_OVERALL_EN[overall].format(m=meaning))
         out.append((f"{hypothesis}: {title}.", " ".join(sentences)))

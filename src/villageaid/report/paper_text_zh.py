@@ -29,6 +29,7 @@ from villageaid.report.paper_results import (
     fragility,
     hypotheses,
     opposing_estimates,
+    overall_verdict,
     verdict_counts,
     zero_share,
 )
@@ -164,20 +165,12 @@ def estimate_sentence_zh(fact: EstimateFact, asinh_percent: bool) -> str:
             f"{_VERDICT_ZH[fact.verdict]}。")
 
 
-def _overall(facts: list[EstimateFact]) -> str | None:
-    verdicts = {f.verdict for f in facts if f.verdict != "not estimated"}
-    if not verdicts:
-        return None
-    return next(iter(verdicts)) if len(verdicts) == 1 else "mixed"
-
-
 def results_paragraphs_zh(tables_dir: Path, panel: pd.DataFrame) -> list[tuple[str, str]]:
     """Return (heading, text) per hypothesis, grouped by claim as in the English edition."""
     facts = estimate_facts(tables_dir)
     asinh_percent = asinh_reads_as_percent(panel)
     opposing = opposing_estimates(tables_dir)
     boots = bootstrap_checks(tables_dir)
-    boot_hypothesis = {"city × rich": "H3", "post × city × rich": "H4"}
     out = []
     for hypothesis in hypotheses():
         mine = [f for f in facts if f.key.hypothesis == hypothesis]
@@ -199,7 +192,7 @@ def results_paragraphs_zh(tables_dir: Path, panel: pd.DataFrame) -> list[tuple[s
                               f"（95%置信区间{o.low:.3f}至{o.high:.3f}，p = {o.p_value:.3f}）" for o in against)
             sentences.append(f"与论断方向相反且在5%水平显著的估计：{listed}。"
                              + "".join(_OPPOSING_NOTE_ZH[c] for c in dict.fromkeys(o.context for o in against)))
-        mine_boots = [b for b in boots if boot_hypothesis.get(b.term_label) == hypothesis]
+        mine_boots = [b for b in boots if b.hypothesis == hypothesis]
         if mine_boots:
             parts = []
             for b in mine_boots:
@@ -210,7 +203,7 @@ def results_paragraphs_zh(tables_dir: Path, panel: pd.DataFrame) -> list[tuple[s
                 parts.append(text)
             sentences.append("乡镇层面的野聚类自助法与刀切法对照：" + "；".join(parts) + "。"
                              + ("二者在5%水平上结论一致。" if all(b.agrees for b in mine_boots) else ""))
-        overall = _overall(mine)
+        overall = overall_verdict(mine)
         if overall and meaning:
             sentences.append(_OVERALL_ZH[overall].format(m=meaning))
         out.append((f"{hypothesis}：{title}", "".join(sentences)))
