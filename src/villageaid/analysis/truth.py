@@ -89,9 +89,19 @@ def carrying_villages(panel: pd.DataFrame, term: str, periods: Sequence[str] = (
     A coefficient on an indicator (or a product of indicators) rests on the villages where it is 1 in some year
     of the period, or on those where it is 0 when they are fewer; ``post:`` terms on both periods.
     """
-    name = term.removeprefix("post:")
-    indicators = INDICATORS.get(name)
-    if indicators is None or any(column not in panel for column in indicators):
+    held = units_holding(panel, term, "village_id", periods)
+    return None if held is None else {period: min(count, total - count) for period, (count, total) in held.items()}
+
+
+def units_holding(panel: pd.DataFrame, term: str, unit: str, periods: Sequence[str] = ("campaign", "transition")
+                  ) -> dict[str, tuple[int, int]] | None:
+    """Return, per period, how many ``unit`` groups (villages, townships) have a binary term at 1 in some year, of all.
+
+    None for a term that is not an indicator or a product of indicators, or when its columns are missing; a
+    period without rows is left out.
+    """
+    indicators = INDICATORS.get(term.removeprefix("post:"))
+    if indicators is None or any(column not in panel for column in (*indicators, unit, "period")):
         return None
     out = {}
     for period in periods:
@@ -101,6 +111,6 @@ def carrying_villages(panel: pd.DataFrame, term: str, periods: Sequence[str] = (
         value = np.ones(len(rows), dtype=bool)
         for column in indicators:
             value &= rows[column].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        ever = pd.Series(value, index=rows.index).groupby(rows["village_id"], observed=True).any()
-        out[period] = int(min(ever.sum(), (~ever).sum()))
+        ever = pd.Series(value, index=rows.index).groupby(rows[unit], observed=True).any()
+        out[period] = (int(ever.sum()), len(ever))
     return out

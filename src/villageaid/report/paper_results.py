@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from villageaid.analysis.truth import INDICATORS, carrying_villages
+from villageaid.analysis.truth import carrying_villages, units_holding
 from villageaid.registry import (
     ARGUMENTS,
     CAMPAIGN_ASINH,
@@ -370,19 +370,9 @@ def fragility(panel: pd.DataFrame, tables_dir: Path) -> Fragility:
         if carrying < MIN_CARRYING_VILLAGES:
             found.carried.append(("city × rich", _PERIOD_YEARS.get(period, period), carrying))
     found.checked.append("treated townships")
-    columns = INDICATORS["city_x_rich"]
-    if all(c in panel for c in (*columns, "township", "period")):
-        for period in ("campaign", "transition"):
-            rows = panel.loc[panel["period"] == period]
-            if rows.empty:
-                continue
-            held = np.ones(len(rows), dtype=bool)
-            for column in columns:
-                held &= rows[column].astype("boolean").fillna(False).to_numpy(dtype=bool)
-            by_township = pd.Series(held, index=rows.index).groupby(rows["township"], observed=True).any()
-            treated, total = int(by_township.sum()), len(by_township)
-            if min(treated, total - treated) < MIN_BOOTSTRAP_CLUSTERS:
-                found.treated_townships.append(("city × rich", _PERIOD_YEARS[period], treated, total))
+    for period, (treated, total) in (units_holding(panel, "city_x_rich", "township") or {}).items():
+        if min(treated, total - treated) < MIN_BOOTSTRAP_CLUSTERS:
+            found.treated_townships.append(("city × rich", _PERIOD_YEARS[period], treated, total))
     return found
 
 
