@@ -242,7 +242,8 @@ def _fast_coefficient(formula: str, data: pd.DataFrame, term: str,
     columns, position = list(parsed.terms), parsed.terms.index(term)
     base = np.asfortranarray(data[columns].to_numpy(dtype=float))  # the design as observed
     observed = {c: data[c].to_numpy(dtype=float) for c in dict.fromkeys([*treatment, *product_reads]) if c in data}
-    moved = [(j, c) for j, c in enumerate(columns) if c in treatment or c in products(observed)]
+    rebuilt = {*treatment, *products(observed)}  # the columns an assignment changes
+    moved = [(j, c) for j, c in enumerate(columns) if c in rebuilt]
 
     def coefficient(rows: np.ndarray) -> float:
         assigned = dict(observed)
