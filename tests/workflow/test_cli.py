@@ -28,6 +28,19 @@ def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert f"usage: villageaid {command}" in out and len(out) > 300
 
 
+
+def test_records_commands_start_without_the_analyses() -> None:
+    """Building the parser (every command's start-up) leaves the analyses unimported; tables --help still lists
+    every output (the description is computed when the help is shown)."""
+    code = ("import sys; from villageaid.workflow.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('villageaid.workflow.outputs', 'villageaid.analysis', 'statsmodels') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    help_text = subprocess.run([sys.executable, "-m", "villageaid", "tables", "--help"], capture_output=True,
+                               text=True, check=True).stdout
+    assert all(output.title in help_text for output in OUTPUTS)
+
 def test_simulate_is_byte_identical(tmp_path: Path) -> None:
     assert main(["simulate", "--out", str(tmp_path / "a")]) == 0
     assert main(["simulate", "--out", str(tmp_path / "b")]) == 0

@@ -16,7 +16,7 @@ from villageaid import __version__
 from villageaid.io.problems import DataError
 from villageaid.threads import limit_process_threads
 from villageaid.workflow.cli import imports, paper, policy, records, studies
-from villageaid.workflow.cli.common import EXIT_INTERNAL, EXIT_INVALID, UserError, log
+from villageaid.workflow.cli.common import EXIT_INTERNAL, EXIT_INVALID, CommandParser, UserError, log
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"villageaid {__version__}")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=CommandParser)
 
     for family in (records, paper, studies, policy, imports):
         family.register(sub)

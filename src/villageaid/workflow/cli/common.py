@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from villageaid.config import DEFAULT_SEED
@@ -19,6 +20,24 @@ from villageaid.io.pseudonym import SALT_ENV
 from villageaid.io.read import RawData, is_inside, read_records
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's argument parser whose description may be computed only when its help is shown.
+
+    ``describe`` returns the description. The tables command's lists every file it writes, which needs the
+    analyses' registry of outputs and with it the scientific stack (about a second to import); built eagerly,
+    every command (simulate, validate, panel, ...) paid that second at start-up.
+    """
+
+    def __init__(self, *args: object, describe: Callable[[], str] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._describe = describe
+
+    def format_help(self) -> str:
+        if self._describe is not None:
+            self.description, self._describe = self._describe(), None
+        return super().format_help()
 
 
 class UserError(Exception):

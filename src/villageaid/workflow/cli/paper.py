@@ -214,7 +214,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("tables", help="estimate the hypotheses and write the paper's tables and figures",
-                       description=tables_description(), formatter_class=argparse.RawDescriptionHelpFormatter)
+                       describe=tables_description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("panel", type=Path, metavar="PANEL", help="panel Parquet file from 'villageaid panel'")
     p.add_argument("--out", type=Path, required=True, help="output directory for tables (e.g. paper/tables)")
     p.add_argument("--figures", type=Path, default=None,
