@@ -35,6 +35,7 @@ class CommandParser(argparse.ArgumentParser):
         self._describe = describe
 
     def format_help(self) -> str:
+        """Return the help, computing the description on first use."""
         if self._describe is not None:
             self.description, self._describe = self._describe(), None
         return super().format_help()
