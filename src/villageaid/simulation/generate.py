@@ -37,10 +37,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.special import expit, logit
 
 from villageaid.config import DEFAULT_SEED
-from villageaid.io.lists import posts_in_latest_year, present_values
+from villageaid.io.lists import posts_in_latest_year
 from villageaid.panel.endowment import endowment_index, need_index, rich_flag
 from villageaid.schema import (
     FUNDING_SOURCES,
@@ -74,6 +76,36 @@ def _intercept_for_share(index: np.ndarray, slope: float, share: float) -> float
     return float(brentq(lambda a: expit(a + slope * index).mean() - share, -30.0, 30.0, xtol=1e-12))
 
 
+def _text_of(values: object, positions: np.ndarray) -> pa.Array:
+    """Arrow strings ``values[positions]`` (a short list of names picked per row), without Python strings."""
+    return pa.array(list(values), type=pa.string()).take(pa.array(positions))
+
+
+def _number_text(numbers: np.ndarray, width: int = 0) -> pa.Array:
+    """Whole numbers (not negative) as Arrow text, left-padded with zeros to ``width`` as ``str.zfill`` does."""
+    text = pc.cast(pa.array(numbers), pa.string())
+    return pc.utf8_lpad(text, width, "0") if width > 1 else text
+
+
+def _joined(*parts: object) -> pa.Array:
+    """Concatenate Arrow string arrays and fixed strings elementwise.
+
+    Done with Arrow's kernels because pandas' text arithmetic (``+``, ``str.cat``) on numbers turned to text makes
+    one Python string per cell and per step: seconds at the national scale for the same values.
+    """
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _where(condition: np.ndarray, if_true: object, if_false: object) -> pa.Array:
+    """Elementwise choice between Arrow strings or fixed strings (``np.where`` for text)."""
+    return pc.if_else(pa.array(condition), if_true, if_false)
+
+
+def _as_text(values: pa.Array | np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Pandas text (``str``, Arrow-backed) from Arrow strings or a NumPy string array, as a frame would store it."""
+    return pd.array(values if isinstance(values, pa.Array) else pa.array(values, type=pa.string()), dtype="str")
+
+
 def _villages(s: Scenario, rng: np.random.Generator, rng_need: np.random.Generator
               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Draw the villages table; return it, each village's county number and its latent need."""
@@ -105,27 +137,27 @@ def _villages(s: Scenario, rng: np.random.Generator, rng_need: np.random.Generat
     income = np.round(np.exp(1.5 + 0.8 * latent + rng.normal(0, 0.5, n)), 2)
     industry = rng.random(n) < expit(-0.5 + 1.2 * latent)
     road = rng.random(n) < expit(1.5 + 1.0 * latent)
-    names = np.asarray(s.county_names)[county]
+    names = _text_of(s.county_names, county)
     width = len(str(max(s.villages_per_county)))
-    # Text columns stay pandas text (Arrow strings): a round trip through millions of Python strings, which the
-    # frame would convert back, costs seconds at the national scale and gives the same column.
-    village_id = pd.Series(names).str.cat(pd.Series(within + 1).astype(str).str.zfill(width)).array
-    township_id = pd.Series(names).str.cat(pd.Series(township + 1).astype(str).str.zfill(2), sep="-T").array
+    # Text columns are built as Arrow strings (pandas text) without a Python string per cell: a round trip through
+    # millions of Python strings costs seconds at the national scale and gives the same column.
+    village_id = _joined(names, _number_text(within + 1, width))
+    township_id = _joined(names, "-T", _number_text(township + 1, 2))
     villages = pd.DataFrame({
-        "village_id": village_id,
-        "county": names,
-        "township": township_id,
+        "village_id": _as_text(village_id),
+        "county": _as_text(names),
+        "township": _as_text(township_id),
         "population": population,
         "poor_village_2015": poor.astype(np.int64),
         "poverty_rate_2015": poverty_rate,
         "distance_to_county_km": distance,
-        "terrain": terrain,
+        "terrain": _as_text(terrain),
         "collective_income_2020": income,
         "industry_base": industry.astype(np.int64),
         "road_access": road.astype(np.int64),
         "monitored_households": monitored.astype(np.int64),
         "infrastructure_gaps": gaps.astype(np.int64),
-        "main_need": main_need,
+        "main_need": _as_text(main_need),
     })
     return villages, county, need
 
@@ -212,27 +244,25 @@ def _units_and_rounds(s: Scenario, county: np.ndarray, index: np.ndarray, rng: n
     )
     sector = rng.choice(np.array(["party", "government", "enterprise", "public_institution"]), total,
                         p=[0.15, 0.55, 0.15, 0.15])
-    strength_names = np.asarray(UNIT_STRENGTHS)[strength]
-    # Identifiers and Chinese names of the units, built column-wise (hundreds of thousands at national scale).
-    dept_names = {k: np.asarray(v) for k, v in _DEPARTMENTS.items()}
-    n_depts = np.array([len(_DEPARTMENTS[name]) for name in UNIT_STRENGTHS])[strength]
-    dept = np.empty(total, dtype=object)
-    for k, name in enumerate(UNIT_STRENGTHS):
-        pick = strength == k
-        dept[pick] = dept_names[name][number[pick] % len(dept_names[name])]
-    repeat = number // n_depts
-    suffix = np.where(repeat > 0, "(" + pd.Series(repeat + 1).astype(str) + ")", "")
-    group_text = pd.Series(group + 1).astype(str)
-    county_text = pd.Series(np.asarray(s.county_names)[np.where(kind, 0, group)])
-    place = np.where(level == "central", "国家", np.where(level == "provincial", "省" + group_text,
-                                                          "X" + group_text + "市"))
-    place = np.where(kind, place, county_text + "县")
-    unit_names = (pd.Series(place) + pd.Series(dept) + pd.Series(suffix)).array
-    serial = strength.astype(str).astype(object) + pd.Series(number + 1).astype(str).str.zfill(3).to_numpy(dtype=object)
-    owner = np.where(kind, "H" + group_text, county_text)
-    unit_ids = ("U-" + pd.Series(owner) + "-" + pd.Series(serial)).array
-    units = pd.DataFrame({"unit_id": unit_ids, "unit_name": unit_names, "level": level, "sector": sector,
-                          "strength": strength_names})
+    # Identifiers and Chinese names of the units, built column-wise as Arrow strings (hundreds of thousands at
+    # national scale; see _joined).
+    n_depts = np.array([len(_DEPARTMENTS[name]) for name in UNIT_STRENGTHS])
+    first_dept = np.concatenate([[0], np.cumsum(n_depts)[:-1]])
+    dept = _text_of([d for name in UNIT_STRENGTHS for d in _DEPARTMENTS[name]],
+                    first_dept[strength] + number % n_depts[strength])
+    repeat = number // n_depts[strength]
+    suffix = _where(repeat > 0, _joined("(", _number_text(repeat + 1), ")"), "")
+    group_text = _number_text(group + 1)
+    county_text = _text_of(s.county_names, np.where(kind, 0, group))
+    place = _where(level == "central", "国家", _where(level == "provincial", _joined("省", group_text),
+                                                     _joined("X", group_text, "市")))
+    place = _where(kind, place, _joined(county_text, "县"))
+    unit_names = _joined(place, dept, suffix)
+    serial = _joined(_number_text(strength), _number_text(number + 1, 3))
+    owner = _where(kind, _joined("H", group_text), county_text)
+    unit_ids = _joined("U-", owner, "-", serial)
+    units = pd.DataFrame({"unit_id": _as_text(unit_ids), "unit_name": _as_text(unit_names), "level": _as_text(level),
+                          "sector": _as_text(sector), "strength": _as_text(_text_of(UNIT_STRENGTHS, strength))})
     rounds: dict[str, _Round] = {}
     n = len(county)
     for period, (city, strength_v) in draws.items():
@@ -403,32 +433,45 @@ def _resource_list(s: Scenario, units: pd.DataFrame, assignments: pd.DataFrame, 
 
     ``ids`` is the units' identifiers as an index (the categories of the assignments' ``unit_id``).
     """
+    # The assignments' unit_id is a categorical whose categories are ``ids`` (the units' rows, in order), so its
+    # codes are the units' positions: the units with postings and their values are found by position, without
+    # looking up hundreds of thousands of identifiers as text.
+    unit_codes = assignments["unit_id"].cat.codes.to_numpy()
+    if not assignments["unit_id"].cat.categories.equals(ids):
+        raise ValueError("the assignments' unit_id categories must be the units' identifiers")
     with_posts = np.zeros(len(units), dtype=bool)
-    with_posts[ids.get_indexer(present_values(assignments["unit_id"]))] = True  # every posting's unit is a unit
-    listed = units.loc[with_posts].reset_index(drop=True)
-    m = len(listed)
-    level = listed["level"].astype(object).to_numpy()
-    strength = listed["strength"].astype(object).to_numpy()
-    shift = pd.Series(strength).map(dict(s.unit_resource_strength)).to_numpy(dtype=float)
+    with_posts[unit_codes[unit_codes >= 0]] = True
+    m = int(with_posts.sum())
+    level_codes, level_names = pd.factorize(units["level"][with_posts])
+    strength_codes, strength_names = pd.factorize(units["strength"][with_posts])
+
+    def by_value(codes: np.ndarray, names: pd.Index, pairs: tuple[tuple[str, float], ...]) -> np.ndarray:
+        """Each unit's value of ``pairs`` by its level or strength (NaN where none), as ``Series.map`` gives."""
+        lookup = dict(pairs)
+        return np.array([lookup.get(name, np.nan) for name in names], dtype=float)[codes]
+
+    shift = by_value(strength_codes, strength_names, s.unit_resource_strength)
 
     def by_level(pairs: tuple[tuple[str, float], ...]) -> np.ndarray:
-        return pd.Series(level).map(dict(pairs)).to_numpy(dtype=float)
+        return by_value(level_codes, level_names, pairs)
 
     budget = np.round(by_level(s.unit_budget_by_level) * np.exp(shift + rng.normal(0, s.unit_budget_log_sd, m)), 1)
     technical = rng.poisson(by_level(s.unit_technical_by_level) * np.exp(shift))
     market = rng.poisson(by_level(s.unit_market_by_level) * np.exp(shift))
     posts_year, posts = posts_in_latest_year(assignments)
-    current = posts.reindex(listed["unit_id"].astype(object).to_numpy()).fillna(0).to_numpy(dtype=np.int64)
+    current_all = np.zeros(len(units), dtype=np.int64)
+    current_all[ids.get_indexer(posts.index)] = posts.to_numpy(dtype=np.int64)  # units with a post in posts_year
+    current = current_all[with_posts]
     cadre = current + rng.poisson(s.cadre_spare_slots, m)
     capacity = np.column_stack([budget, technical, market, cadre]).astype(float)  # RESOURCE_TYPES order
     k = len(RESOURCE_TYPES)
     resources = pd.DataFrame({
-        "unit_id": pd.Categorical.from_codes(np.repeat(np.arange(m), k),
-                                             categories=pd.Index(listed["unit_id"].astype(object), dtype=object)),
+        "unit_id": pd.Categorical.from_codes(np.repeat(np.arange(m), k), categories=ids[with_posts]),
         "resource_type": pd.Categorical.from_codes(np.tile(np.arange(k), m), categories=list(RESOURCE_TYPES)),
         "capacity": capacity.ravel(),
     })
-    levels = [lv for lv, _ in s.unit_budget_by_level if (level == lv).any()]
+    levels = [lv for lv, _ in s.unit_budget_by_level if lv in level_names]
+    level = np.asarray(level_names, dtype=object)[level_codes]
     truth = {
         "model": ("For every unit with a posting in the assignments: money = median_level × exp(strength + "
                   "N(0, budget_log_sd²)) 万元 a year, rounded to 0.1; technical ~ Poisson(technical_level × "
