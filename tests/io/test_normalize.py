@@ -152,3 +152,57 @@ def test_clean_text_fast_path_equals_cleaning(monkeypatch: pytest.MonkeyPatch, k
     assert list(fast.cat.categories) == list(slow.cat.categories)
     assert fast.cat.categories.dtype == slow.cat.categories.dtype
     assert (fast.cat.codes == slow.cat.codes).all()
+
+
+def _is_clean_text_reference(values: list[object]) -> bool:
+    """is_clean_text as it was written before it took Arrow text directly (trim, missing markers, then the pattern)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from villageaid.io.normalize import _MISSING, _NEEDS_CLEANING
+
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return False
+    text = pa.array(values, type=pa.string())
+    trimmed = pc.utf8_trim_whitespace(text)
+    if not pc.all(pc.equal(trimmed, text)).as_py():
+        return False
+    if pc.any(pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(sorted(_MISSING), type=pa.string()))).as_py():
+        return False
+    return not pc.any(pc.match_substring_regex(text, _NEEDS_CLEANING)).as_py()
+
+
+_CLEAN_OR_NOT = [*_HOSTILE_TEXT, "NaN", "N/A", "NULL", "nONe", "无数据", "缺失 ", " 缺失", "—", "a\u2028b", "x\x0b",
+                 "x\x1c", "\u017f", "\u212a", "é", "𠮷", "村\u3000", "a\tb", "a\nb", "村 ", "n/a/", "nana", "non",
+                 "-1", "--", "V1\u00a0", "\u00a0V1", "ａ", "㎏", "Ⅻ", "①", "x\u0000", "x\ud7ff", "\ufeffV1"]
+
+
+@pytest.mark.parametrize("value", _CLEAN_OR_NOT)
+def test_is_clean_text_gives_the_same_answer_on_arrow_and_object_text(value: str) -> None:
+    # The same distinct values, as Python strings, as Arrow-backed text (pandas' str and string[pyarrow], the dtypes
+    # of Parquet and CSV text) and as a categorical's categories: one answer, the one of the checks written out
+    # one by one; and never True for a value that cleaning would change or read as missing.
+    from villageaid.io.normalize import clean_text_uniques, is_clean_text
+
+    values = ["V1", "正常村", value]
+    expected = _is_clean_text_reference(values)
+    for dtype in (object, "str", "string[pyarrow]"):
+        assert is_clean_text(pd.Index(values, dtype=dtype)) is expected, dtype
+    assert is_clean_text(pd.Series(values, dtype="category").cat.categories) is expected
+    if expected:
+        cleaned, invisible, spaces = clean_text_uniques(pd.Index(values, dtype=object))
+        assert cleaned.tolist() == values and not invisible.any() and not spaces.any()
+
+
+def test_is_clean_text_refuses_what_is_not_all_text() -> None:
+    # Missing values and numbers among the distinct values are cleaned the long way, whatever the dtype.
+    from villageaid.io.normalize import is_clean_text
+
+    assert is_clean_text(pd.Index(["V1", "V2"], dtype="str"))
+    assert not is_clean_text(pd.Index(["V1", None], dtype="string[pyarrow]"))
+    assert not is_clean_text(pd.Index(["V1", np.nan], dtype="str"))
+    assert not is_clean_text(pd.Index(["V1", None], dtype=object))
+    assert not is_clean_text(pd.Index(["V1", 101], dtype=object))
+    assert not is_clean_text(pd.Index([101.0, 102.0]))
+    assert not is_clean_text(pd.Index([pd.Timestamp("2021-05-01")], dtype=object))
+    assert not is_clean_text(pd.Index(["V1", b"V2"], dtype=object))

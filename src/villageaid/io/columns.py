@@ -130,13 +130,20 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
     values only and the result is stored as codes into one set of categories. Invisible characters and
     runs of spaces are removed with one warning per column (see ``clean_text_uniques``).
     """
+    dtype = values.dtype
+    if (isinstance(dtype, pd.CategoricalDtype) and not dtype.ordered and dtype.categories.dtype == object
+            and len(dtype.categories) and is_clean_text(dtype.categories)):
+        # A categorical of clean text (a dictionary-encoded Parquet column) is already what the fast path below
+        # would build from its codes and categories: it is kept as it is, its codes never widened or copied.
+        return pd.Series(values.array, index=values.index)
     codes, uniques = codes_and_uniques(values)
-    if not isinstance(values.dtype, pd.CategoricalDtype) and len(uniques) and not isinstance(uniques[0], str):
+    if not isinstance(dtype, pd.CategoricalDtype) and len(uniques) and not isinstance(uniques[0], str):
         uniques = pd.Index(uniques.astype(object))
     if len(uniques) and is_clean_text(uniques):
         # Nothing to trim, mark missing or clean (the common case, tested in Arrow without a round trip through
         # pandas text): the distinct values are the categories, as below when cleaning changed nothing.
         # The categories of a categorical are kept as the very Index: pandas then knows them distinct already.
+        # Arrow-backed text becomes Python strings here, once: the categories of the typed column are objects.
         categories = uniques if uniques.dtype == object else pd.Index(np.asarray(uniques, dtype=object), dtype=object)
         return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index)
     cleaned, invisible, spaces = clean_text_uniques(uniques)

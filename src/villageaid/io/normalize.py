@@ -159,6 +159,11 @@ def text_of_uniques(uniques: pd.Index | np.ndarray) -> pd.Series:
 # The ranges are written as the characters themselves (not \u escapes) so that Arrow's RE2 engine runs the
 # pattern over the whole column at once; RE2's \s is ASCII white space, the rest falls outside the ranges.
 _NEEDS_CLEANING = "[^ -~" + chr(0x3400) + "-" + chr(0x4DBF) + chr(0x4E00) + "-" + chr(0x9FFF) + "]|\\s{2,}"
+# Text that is not clean, as one pattern (one pass of RE2 over the values): a character cleaning could change or a
+# run of white space (``_NEEDS_CLEANING``), a space at either end (any other white space is outside the characters
+# that never change), an empty value or a missing marker of ``_MISSING`` in any case (its other markers, "—", are
+# outside those characters too).
+_NOT_CLEAN = (_NEEDS_CLEANING + "|^ | $|^(?i:na|n/a|nan|none|null|-)?$|^(?:无数据|缺失)$")
 _BREAKING = {"\t", "\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"}
 
 
@@ -223,25 +228,38 @@ def clean_text_uniques(uniques: pd.Index | np.ndarray) -> tuple[pd.Series, np.nd
     return text, invisible, spaces
 
 
+def _arrow_text(uniques: pd.Index) -> object | None:
+    """Return the distinct values as Arrow text without a Python object each, or None if they are not all text.
+
+    Arrow-backed text (pandas' ``str`` and ``string[pyarrow]`` dtypes: every Parquet and CSV text column) hands
+    over its own Arrow array; other values are tested for being text first (as :func:`text_of_uniques` does) and
+    converted.
+    """
+    import pyarrow as pa
+
+    dtype = uniques.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        text = uniques.array.__arrow_array__()  # the array's own (chunked) Arrow data: no copy
+        return None if text.null_count else text  # a missing value is cleaned the long way, as for object values
+    if pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return None  # not all text (numbers, missing values): cleaned the long way
+    return pa.array(np.asarray(uniques, dtype=object), type=pa.string())
+
+
 def is_clean_text(uniques: pd.Index) -> bool:
     """Return True when every distinct value is text that :func:`clean_text_uniques` leaves as it is.
 
     That is: no value is trimmed, none is empty or a missing marker, and none holds a character cleaning could
     change (white space runs, invisible or compatibility characters). Checked with Arrow's string kernels on the
-    values as they are, which is how :func:`text_of_uniques` and :func:`clean_text_uniques` test them too.
+    values as they are, which is how :func:`text_of_uniques` and :func:`clean_text_uniques` test them too;
+    Arrow-backed values are tested in their own Arrow array, never turned into Python strings.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pd.api.types.infer_dtype(uniques, skipna=False) != "string":
-        return False  # not all text (numbers, missing values): cleaned the long way
-    text = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
-    trimmed = pc.utf8_trim_whitespace(text)
-    if not pc.all(pc.equal(trimmed, text)).as_py():
+    text = _arrow_text(uniques)
+    if text is None:
         return False
-    if pc.any(pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(sorted(_MISSING), type=pa.string()))).as_py():
-        return False
-    return not pc.any(pc.match_substring_regex(text, _NEEDS_CLEANING)).as_py()
+    return not pc.any(pc.match_substring_regex(text, _NOT_CLEAN)).as_py()
 
 
 def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -249,7 +267,7 @@ def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64), pd.Index(uniques)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
 
 
 def missing_mask(values: pd.Series) -> np.ndarray:

@@ -348,7 +348,11 @@ def _text_categorical(column: object) -> pd.Series | None:
     if not categories.is_unique:  # computed once: pandas keeps it for the categorical made of this Index
         return None
     indices = pa.chunked_array([chunk.indices for chunk in column.chunks])
-    codes = pc.fill_null(indices, -1).to_numpy().astype(np.int64, copy=False)
+    codes = pc.fill_null(indices, -1).to_numpy()
+    if codes.dtype.kind != "i":
+        codes = codes.astype(np.int64)
+    # The codes keep Arrow's index width (int32 for millions of identifiers): pandas narrows them to the width the
+    # categories need anyway, so widening to int64 first would only copy them twice.
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
 
 
