@@ -206,3 +206,23 @@ def test_is_clean_text_refuses_what_is_not_all_text() -> None:
     assert not is_clean_text(pd.Index([101.0, 102.0]))
     assert not is_clean_text(pd.Index([pd.Timestamp("2021-05-01")], dtype=object))
     assert not is_clean_text(pd.Index(["V1", b"V2"], dtype=object))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_missing_mask_on_arrow_text_equals_the_trimmed_lowered_test(seed: int) -> None:
+    # Arrow-backed text skips the trimmed and lowered test for values holding a character no missing marker holds;
+    # the answer is the one of that test on every value (hostile values, markers in any case and with white space).
+    from villageaid.io.normalize import _MISSING, missing_mask
+
+    rng = np.random.default_rng(seed)
+    pieces = ["n", "N", "a", "A", "/", "o", "e", "u", "l", "L", "-", "—", "无", "数", "据", "缺", "失", " ", "\t",
+              "\u3000", "\u00a0", "\u200b", "\n", "V", "1", "村", "b", "Ｎ", "\u212a", "\u017f", "x"]
+    values: list[object] = [*_CLEAN_OR_NOT, *sorted(_MISSING), " NaN ", "\u3000缺失", "N/A\t", None]
+    values += ["".join(rng.choice(pieces, rng.integers(0, 6))) for _ in range(3000)]
+    for dtype in ("str", "string[pyarrow]"):
+        series = pd.Series(values, dtype=dtype)
+        text = series.str.strip()
+        expected = (series.isna() | (text.str.len() == 0) | text.str.lower().isin(list(_MISSING))).to_numpy(bool)
+        assert missing_mask(series).tolist() == expected.tolist()
+        assert missing_mask(series).tolist() == missing_mask(series.astype(object)).tolist()
+    assert expected.sum() > 100 and (~expected).sum() > 100

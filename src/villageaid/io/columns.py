@@ -413,7 +413,10 @@ def typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport,
     raw_missing = {c: missing_mask(frame[c]) for c in frame.columns}
     # Rows that are entirely empty (blank lines, trailing Excel rows) are dropped; row numbers are kept.
     if frame.shape[1]:
-        blank = np.all(np.column_stack([raw_missing[c] for c in frame.columns]), axis=1)
+        # Column by column: np.all over a stacked copy of every mask would copy them all (tens of megabytes).
+        blank = np.ones(len(frame), dtype=bool)
+        for c in frame.columns:
+            blank &= raw_missing[c]
         for flagged in source.preflagged.values():
             blank &= ~flagged
     else:

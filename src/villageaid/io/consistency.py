@@ -204,12 +204,33 @@ def report_duplicates(table: str, frame: pd.DataFrame, report: ValidationReport,
                                   "duplicate_record", other=_where(frame, j)))
 
 
+def _object_categories(values: pd.Series) -> pd.Index | None:
+    """Return the categories of a categorical of Python objects (every typed text column), None for any other column."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == object:
+        return dtype.categories
+    return None
+
+
+def _defined_ids(values: pd.Series) -> pd.Index:
+    """Distinct non-missing identifiers of a home table's key column (the values its records hold).
+
+    For a categorical, its categories that some row uses: all of them, as a rule, and then the very categories,
+    whose hash table pandas built when it checked them distinct is reused by every lookup.
+    """
+    categories = _object_categories(values)
+    if categories is None:
+        return pd.Index(values.dropna().astype(object).unique())
+    used = np.bincount(values.cat.codes.to_numpy() + 1, minlength=len(categories) + 1)[1:] > 0
+    return categories if used.all() else categories[used]
+
+
 def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[str]],
                      report: ValidationReport) -> None:
     """Report references to villages or units that no table holds (one hash table per referenced key)."""
     defined = {
-        "village_id": ("villages", pd.Index(tables["villages"]["village_id"].dropna().astype(object).unique())),
-        "unit_id": ("units", pd.Index(tables["units"]["unit_id"].dropna().astype(object).unique())),
+        "village_id": ("villages", _defined_ids(tables["villages"]["village_id"])),
+        "unit_id": ("units", _defined_ids(tables["units"]["unit_id"])),
     }
     for table in ("assignments", "funding", "designations", "outcomes", "needs", "unit_resources"):
         frame = tables[table]
@@ -220,11 +241,20 @@ def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[s
             if frame.empty or tables[home].empty:
                 continue
             values = frame[column]
-            codes, uniques = codes_and_uniques(values)  # look up distinct identifiers only
-            uniques = pd.Index(uniques)
-            # the defined identifiers' hash table is built once and reused by every lookup
-            unknown = np.zeros(len(uniques), dtype=bool) if uniques.equals(ids) else ids.get_indexer(uniques) < 0
-            bad = (codes >= 0) & unknown[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
+            categories = _object_categories(values)
+            if categories is not None:
+                # Distinct identifiers looked up once; rows flagged through their codes (-1, a missing cell, picks
+                # the False appended), in the codes' own width: no copy of millions of codes when none is unknown.
+                unknown = ids.get_indexer(categories) < 0 if len(categories) else np.zeros(0, dtype=bool)
+                if not unknown.any():
+                    continue
+                bad = np.append(unknown, False)[values.cat.codes.to_numpy()]
+            else:
+                codes, uniques = codes_and_uniques(values)  # look up distinct identifiers only
+                uniques = pd.Index(uniques)
+                # the defined identifiers' hash table is built once and reused by every lookup
+                unknown = np.zeros(len(uniques), dtype=bool) if uniques.equals(ids) else ids.get_indexer(uniques) < 0
+                bad = (codes >= 0) & unknown[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
             for i in np.flatnonzero(bad):
                 report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), column,
                                       str(values.iat[i]), "undefined_reference", home=home))

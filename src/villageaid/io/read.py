@@ -401,7 +401,9 @@ def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
         if pa.types.is_decimal(kind):
             column = column.cast(pa.float64())
         columns[position] = column.to_pandas().reset_index(drop=True)
-    frame = pd.DataFrame(columns)
+    # Not consolidated (copy=False): the columns are used one by one and released once typed, so copying the
+    # numeric ones into two-dimensional blocks first (hundreds of megabytes at a national scale) buys nothing.
+    frame = pd.DataFrame(columns, copy=False)
     frame.columns = range(frame.shape[1])
     source = SourceFrame(table, label, frame, np.arange(1, len(frame) + 1), headers=headers, header_line=0)
     source.unusable.update(unusable)

@@ -1,0 +1,89 @@
+"""Checks across tables on typed text columns (categoricals of Python strings) and on plain object columns.
+
+Typed records hold their text as categoricals; the reference and list checks then look up each distinct value once
+and reach the rows through the codes. These tests give the same tables both ways — as categoricals (with missing
+cells and categories no row uses) and as plain object columns, looked up row by row — and compare the reports.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from villageaid.io.consistency import check_references
+from villageaid.io.lists import check_lists
+from villageaid.io.problems import ValidationReport
+from villageaid.schema import RAW_TABLES
+
+
+def _table(name: str, columns: dict[str, list]) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    frame = pd.DataFrame({c: columns.get(c, [None] * n) for c in RAW_TABLES[name].column_names})
+    frame["_file"] = f"{name}.csv"
+    frame["_row"] = np.arange(2, n + 2)
+    return frame
+
+
+def _as_categoricals(tables: dict[str, pd.DataFrame], unused: list[str]) -> dict[str, pd.DataFrame]:
+    """The tables with every text column a categorical of objects; categories also hold ``unused`` values."""
+    out = {}
+    for name, frame in tables.items():
+        frame = frame.copy()
+        for column in frame.columns:
+            if column.endswith("_id") or column in ("resource_type", "role"):
+                values = frame[column].astype(object)
+                present = [v for v in pd.unique(values) if isinstance(v, str)]
+                categories = pd.Index([*unused, *(v for v in present if v not in unused)], dtype=object)
+                frame[column] = pd.Categorical(values, categories=categories)
+        out[name] = frame
+    return out
+
+
+def _tables(seed: int) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    villages = [f"V{k}" for k in range(8)]
+    units = [f"U{k}" for k in range(6)]
+    pool_v = [*villages, "V9", "Vx", None]  # V9 and Vx are no village; None a missing cell
+    pool_u = [*units, "U9", None]
+    n = 60
+    return {
+        "villages": _table("villages", {"village_id": [*villages[:-1], None]}),
+        "units": _table("units", {"unit_id": units[:-1]}),
+        "assignments": _table("assignments", {
+            "cadre_id": [f"C{k}" for k in range(n)], "unit_id": list(rng.choice(pool_u, n)),
+            "village_id": list(rng.choice(pool_v, n)), "role": ["first_secretary"] * n,
+            "start_date": pd.to_datetime(rng.choice(["2021-01-01", "2022-03-01"], n)), "end_date": [pd.NaT] * n}),
+        "funding": _table("funding", {"village_id": list(rng.choice(pool_v, n)),
+                                      "unit_id": list(rng.choice(pool_u, n))}),
+        "designations": _table("designations", {"village_id": list(rng.choice(pool_v, 5))}),
+        "outcomes": _table("outcomes", {"village_id": list(rng.choice(pool_v, 5))}),
+        "needs": _table("needs", {"village_id": list(rng.choice(pool_v, 5))}),
+        "unit_resources": _table("unit_resources", {
+            "unit_id": list(rng.choice(pool_u, 30)),
+            "resource_type": list(rng.choice(["cadre", "funding", "training", None], 30)),
+            "capacity": list(rng.choice([0.0, 1.0, 2.5, 40.0, np.nan], 30))}),
+    }
+
+
+def _problems(report: ValidationReport) -> list[tuple]:
+    return [(p.table, p.file, p.row, p.column, p.value, p.code, p.params) for p in report.problems]
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("unused", [[], ["V7", "U5", "Vz"]])
+def test_references_and_lists_report_the_same_on_categoricals_and_objects(seed: int, unused: list[str]) -> None:
+    # The unused categories include a village (V7) and a unit (U5) that the home tables lack: a category no row
+    # uses defines nothing and is referenced by nothing.
+    plain = _tables(seed)
+    typed = _as_categoricals(plain, unused)
+    available = {name: set(RAW_TABLES[name].column_names) for name in RAW_TABLES}
+    reports = []
+    for tables in (plain, typed):
+        report = ValidationReport()
+        check_references(tables, available, report)
+        check_lists(tables, available, report)
+        reports.append(_problems(report))
+    assert reports[0] == reports[1]
+    codes = {p[5] for p in reports[0]}
+    assert "undefined_reference" in codes and codes & {"slots_not_whole", "slots_below_posts", "unit_no_posts"}
