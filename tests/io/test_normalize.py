@@ -225,4 +225,72 @@ def test_missing_mask_on_arrow_text_equals_the_trimmed_lowered_test(seed: int) -
         expected = (series.isna() | (text.str.len() == 0) | text.str.lower().isin(list(_MISSING))).to_numpy(bool)
         assert missing_mask(series).tolist() == expected.tolist()
         assert missing_mask(series).tolist() == missing_mask(series.astype(object)).tolist()
+        as_categories = pd.Series(values, dtype=object).astype("category")
+        assert missing_mask(as_categories).tolist() == expected.tolist()
+        assert missing_mask(as_categories[~expected]).tolist() == [False] * int((~expected).sum())
     assert expected.sum() > 100 and (~expected).sum() > 100
+
+
+@pytest.mark.parametrize("dtype", ["int64", "Int64", "uint8", "int8"])
+def test_yes_no_integers_read_once_per_distinct_value_equal_cell_by_cell_reading(dtype: str) -> None:
+    # A 0/1 column of millions of records is written out as text once per distinct value: the flags and the bad
+    # cells are those of writing out every cell (as an object column is read).
+    rng = np.random.default_rng(0)
+    numbers = rng.choice([0, 1, 1, 2, 10], 5000)
+    series = pd.Series(numbers, dtype=dtype)
+    if dtype == "Int64":
+        series[rng.random(5000) < 0.1] = pd.NA
+    flags, bad = parse_bools(series)
+    expected_flags, expected_bad = parse_bools(series.astype(object))
+    assert flags.equals(expected_flags) and flags.dtype == "boolean"
+    assert bad.tolist() == expected_bad.tolist() and bad.any() and flags.isna().any()
+
+
+def test_equal_arrow_text_shares_one_index_of_python_strings() -> None:
+    # Equal text (another table's dictionary of the same identifiers) gets the very Index made first, while it is
+    # alive; other text, the same values in another order, or large_string text with other values get their own.
+    import gc
+
+    import pyarrow as pa
+
+    from villageaid.io.normalize import shared_text_index
+
+    first = shared_text_index(pa.array(["V1", "V2", "村三"]))
+    assert first.dtype == object and first.tolist() == ["V1", "V2", "村三"] and first.is_unique
+    assert shared_text_index(pa.chunked_array([["V1"], ["V2", "村三"]], type=pa.large_string())) is first
+    assert shared_text_index(pa.array(["V2", "V1", "村三"])) is not first
+    other = shared_text_index(pa.array(["V1", "V2", "村四"], type=pa.large_string()))
+    assert other is not first and other.tolist() == ["V1", "V2", "村四"]
+    assert [type(v) for v in other] == [str, str, str]
+    # An Index no table holds any more is forgotten (its text with it), never kept alive by the sharing.
+    from villageaid.io import normalize
+
+    del first
+    gc.collect()
+    held = shared_text_index(pa.array(["x"]))
+    assert all(ref() is not None for _, ref in normalize._SHARED_TEXT)
+    assert not any(known.to_pylist() == ["V1", "V2", "村三"] for known, _ in normalize._SHARED_TEXT)
+    assert any(ref() is held for _, ref in normalize._SHARED_TEXT)
+
+
+def test_typed_tables_of_equal_identifiers_share_categories_and_equal_separately_typed_ones(tmp_path) -> None:
+    # Two Parquet files naming the same villages: the typed columns share one Index of categories, and each equals
+    # the column typed alone (values, codes, dtype).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from villageaid.io.read import _read_parquet, _text_categorical
+
+    ids = pa.array(["V3", "V1", "V2"])
+    column = pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array([0, 2, 1, None, 0], type=pa.int32()), ids)])
+    a, b = _text_categorical(column), _text_categorical(column)
+    assert a.cat.categories is b.cat.categories
+    pq.write_table(pa.table({"village_id": pa.array(["V3", "V1", "V2"], type=pa.large_string())}),
+                   tmp_path / "villages.parquet")
+    source = _read_parquet(tmp_path / "villages.parquet", "villages.parquet", "villages")
+    from villageaid.io.columns import _clean_text
+
+    typed = _clean_text(source.frame[0])
+    assert typed.cat.categories is a.cat.categories
+    expected = pd.Series(pd.Categorical(["V3", "V1", "V2"], categories=pd.Index(["V3", "V1", "V2"], dtype=object)))
+    assert typed.equals(expected) and typed.dtype == expected.dtype

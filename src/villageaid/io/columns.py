@@ -31,6 +31,7 @@ from villageaid.io.normalize import (
     parse_bools,
     parse_dates_detailed,
     parse_numbers_detailed,
+    shared_text_index,
 )
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import SALT_ENV, pseudonymize
@@ -143,8 +144,13 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
         # Nothing to trim, mark missing or clean (the common case, tested in Arrow without a round trip through
         # pandas text): the distinct values are the categories, as below when cleaning changed nothing.
         # The categories of a categorical are kept as the very Index: pandas then knows them distinct already.
-        # Arrow-backed text becomes Python strings here, once: the categories of the typed column are objects.
-        categories = uniques if uniques.dtype == object else pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+        # Arrow-backed text becomes Python strings here, once (shared with equal text of another table: the
+        # villages' identifiers and those the funding records name): the categories of the typed column are objects.
+        if isinstance(uniques.dtype, pd.StringDtype) and uniques.dtype.storage == "pyarrow":
+            categories = shared_text_index(uniques.array.__arrow_array__())
+        else:
+            categories = uniques if uniques.dtype == object else pd.Index(np.asarray(uniques, dtype=object),
+                                                                          dtype=object)
         return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index)
     cleaned, invisible, spaces = clean_text_uniques(uniques)
     if collect is not None and (invisible.any() or spaces.any()):
@@ -183,8 +189,11 @@ def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap, collect: _Coll
             lowered = str(u).lower()
             mapped.append(lowered if lowered in col.allowed else hmap.value_for(col.name, str(u)))
     target = np.array([allowed.index(m) if m is not None else -1 for m in mapped], dtype=np.int64)
-    codes = text.cat.codes.to_numpy(dtype=np.int64)
-    new_codes = np.where(codes >= 0, target[np.maximum(codes, 0)] if len(target) else -1, -1)
+    # Each row's code through a lookup table of the categories' codes (code -1, a missing cell, picks the -1
+    # appended), in the codes' own width and the narrow one pandas keeps for the few allowed values.
+    codes = text.cat.codes.to_numpy()
+    lookup = np.append(target, -1).astype(np.int8 if len(allowed) < 127 else np.int64)
+    new_codes = lookup[codes]
     bad = (codes >= 0) & (new_codes < 0)
     for k, named in ambiguous.items():
         mask = bad & (codes == k)

@@ -245,6 +245,8 @@ def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[s
             if categories is not None:
                 # Distinct identifiers looked up once; rows flagged through their codes (-1, a missing cell, picks
                 # the False appended), in the codes' own width: no copy of millions of codes when none is unknown.
+                if categories is ids:  # the home table's own identifiers (one Index shared by equal text)
+                    continue
                 unknown = ids.get_indexer(categories) < 0 if len(categories) else np.zeros(0, dtype=bool)
                 if not unknown.any():
                     continue
@@ -265,9 +267,17 @@ def _overlaps(group: np.ndarray, start: np.ndarray, end: np.ndarray, usable: np.
     """Pairs (i, j): posting i starts before posting j of the same group has ended.
 
     Postings are sorted by group and start; a posting that starts on or before (``strict``: before) the
-    latest end among the group's earlier postings overlaps the posting holding that end.
+    latest end among the group's earlier postings overlaps the posting holding that end. ``group`` holds
+    non-negative codes where ``usable``.
     """
     rows = np.flatnonzero(usable)
+    if len(rows) < 2:
+        return []
+    # A posting alone in its group overlaps nothing and holds no other posting's end: it is left out before the
+    # sort (at a national scale most cadres hold one posting), which changes neither the pairs nor their order.
+    in_group = group[rows]
+    rows = rows[np.bincount(in_group)[in_group] > 1]
+    del in_group
     order = rows[np.lexsort((np.arange(len(rows)), start[rows], group[rows]))]
     if len(order) < 2:
         return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -287,6 +288,51 @@ def is_clean_text(uniques: pd.Index) -> bool:
     return not pc.any(pc.match_substring_regex(text, _NOT_CLEAN)).as_py()
 
 
+# Object Indexes of text made from Arrow text, with that text (as Arrow ``string``), while some table holds them.
+_SHARED_TEXT: list[tuple[object, weakref.ref]] = []
+_SHARED_TEXT_LIMIT = 16
+
+
+def shared_text_index(text: object) -> pd.Index:
+    """Return distinct Arrow text as an Index of Python strings, the one already made from equal text if alive.
+
+    Tables of one folder name the same villages and units: at a national scale the dictionaries of ``village_id``
+    in the funding, outcome, need and assignment files are the same 500,000 identifiers, each of which would become
+    a Python string once per table. Equal text (compared in Arrow, byte for byte) gets the very Index made first
+    instead: an Index is immutable, so sharing it changes no value, order or dtype; and pandas keeps on it the hash
+    table it built when checking the values distinct. An Index is remembered only while something holds it.
+
+    Parameters
+    ----------
+    text : pyarrow Array or ChunkedArray of string or large_string
+        Distinct values, without nulls.
+
+    Returns
+    -------
+    Index of object
+    """
+    import pyarrow as pa
+
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+    key = None
+    try:
+        key = text if text.type == pa.string() else text.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # over 2 GB of text: not shared
+        pass
+    _SHARED_TEXT[:] = [(known, ref) for known, ref in _SHARED_TEXT if ref() is not None]
+    if key is not None:
+        for known, ref in _SHARED_TEXT:
+            index = ref()
+            if index is not None and len(known) == len(key) and known.equals(key):
+                return index
+    index = pd.Index(text.to_numpy(zero_copy_only=False), dtype=object)
+    if key is not None:
+        _SHARED_TEXT.append((key, weakref.ref(index)))
+        del _SHARED_TEXT[:-_SHARED_TEXT_LIMIT]
+    return index
+
+
 def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes (-1 for NaN/None) and distinct values of a column; free for categoricals."""
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -319,7 +365,15 @@ def missing_mask(values: pd.Series) -> np.ndarray:
         return missing
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
         return _missing_text(values)
-    if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype):
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Its categories are its distinct values; rows reached through the codes in their own width (code -1, a
+        # missing cell, picks the True appended), and no lookup at all when no category reads as missing.
+        codes = values.cat.codes.to_numpy()
+        if len(dtype.categories) == 0:
+            return codes < 0
+        unique_missing = text_of_uniques(dtype.categories).isna().to_numpy(dtype=bool)
+        return np.append(unique_missing, True)[codes] if unique_missing.any() else codes < 0
+    if values.dtype == object:
         # Work on distinct values only: ledgers repeat the same strings many times.
         codes, uniques = codes_and_uniques(values)
         if len(uniques) == 0:
@@ -428,6 +482,12 @@ _TRUE = {"1", "1.0", "true", "t", "yes", "y", "是", "有", "√", "✓"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n", "否", "无", "×"}
 
 
+def _yes_or_no(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Where values, written out as text, trimmed and lowered, are a yes and where a no."""
+    text = values.astype("string").str.strip().str.lower()
+    return text.isin(list(_TRUE)).to_numpy(dtype=bool), text.isin(list(_FALSE)).to_numpy(dtype=bool)
+
+
 def parse_bools(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Parse yes/no answers (1/0, true/false, yes/no, 是/否, 有/无).
 
@@ -441,9 +501,15 @@ def parse_bools(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("boolean"), np.zeros(len(values), dtype=bool)
     missing = missing_mask(values)
-    text = values.astype("string").str.strip().str.lower()
-    is_true = text.isin(list(_TRUE)).to_numpy(dtype=bool)
-    is_false = text.isin(list(_FALSE)).to_numpy(dtype=bool)
+    if getattr(values.dtype, "kind", "") in "iu" and len(values) > 1_000:
+        # Integers (0/1 columns of millions of records): each distinct value is written out as text once and the
+        # answers spread back by its codes. An integer has one text, so this equals writing out every cell.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        unique_true, unique_false = _yes_or_no(pd.Series(uniques, dtype=values.dtype))
+        is_true = np.append(unique_true, False)[codes]
+        is_false = np.append(unique_false, False)[codes]
+    else:
+        is_true, is_false = _yes_or_no(values)
     flags = pd.Series(pd.array(np.where(is_true, True, False), dtype="boolean"), index=values.index)
     flags[~(is_true | is_false)] = pd.NA
     bad = ~missing & ~is_true & ~is_false

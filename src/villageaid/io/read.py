@@ -30,7 +30,7 @@ from villageaid.io.codes import (
 from villageaid.io.columns import SourceFrame
 from villageaid.io.headers import AmountUnit, HeaderMap, load_header_map, normalize_key
 from villageaid.io.inputs import special_file_problem
-from villageaid.io.normalize import DATE_YEARS
+from villageaid.io.normalize import DATE_YEARS, shared_text_index
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import check_salt
 from villageaid.io.validate import SourceTyping
@@ -344,7 +344,8 @@ def _text_categorical(column: object) -> pd.Series | None:
     dictionary = column.chunk(0).dictionary
     if dictionary.null_count:
         return None
-    categories = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    # The same identifiers in another table's dictionary (villages named by every file) share one Index.
+    categories = shared_text_index(dictionary)
     if not categories.is_unique:  # computed once: pandas keeps it for the categorical made of this Index
         return None
     indices = pa.chunked_array([chunk.indices for chunk in column.chunks])
