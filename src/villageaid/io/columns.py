@@ -464,7 +464,7 @@ def typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport,
     out = out[list(schema.column_names)]
     out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), categories=[source.label])
     # Row numbers are only shown in messages: four bytes each (not eight) over tens of millions of national records.
-    out["_row"] = rows.astype(np.int32) if len(rows) and rows.max() < 2**31 else rows
+    out["_row"] = rows.astype(np.int32, copy=False) if len(rows) and rows.max() < 2**31 else rows
     return out, available
 
 

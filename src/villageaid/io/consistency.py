@@ -76,48 +76,60 @@ def _dense_codes(values: pd.Series, limit: int) -> tuple[np.ndarray, int] | None
 def duplicated_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """``frame.duplicated(columns, keep=False)``, compared exactly only among rows that may repeat.
 
-    Categorical and integer columns are first combined into one dense group number per row and counted
-    (:func:`numpy.bincount`, linear in the rows): a row whose group number is unique has no duplicate. When
-    every column is such a column the counts are the answer; otherwise the rows left are hashed
-    (:func:`_hashed_duplicated`). At a national scale (millions of records, keys of village and year) this
-    replaces sorting millions of hashes.
+    Categorical and integer columns are combined one by one into a dense group number per row and counted
+    (:func:`numpy.bincount`, linear in the rows): a row whose group number is unique so far has no duplicate and is
+    left out of the columns still to come. When every column is such a column the counts are the answer; otherwise
+    the rows left are hashed (:func:`_hashed_duplicated`). At a national scale (millions of records, keys of village
+    and year) this replaces sorting millions of hashes.
     """
     n = len(frame)
     limit = max(2 * n, 1 << 16)  # the counts array stays within two entries per row
+    rows: np.ndarray | None = None  # positions of the rows that may still repeat (None: every row)
     group = np.zeros(n, dtype=np.int64)
     groups = 1
     hashed: list[str] = []
     for column in columns:
         dense = _dense_codes(frame[column], limit)
-        if dense is not None and groups * dense[1] > limit and groups > 1:
-            # Renumber the groups present densely, so that more columns fit under the limit.
-            used = np.bincount(group, minlength=groups) > 0
-            group, groups = (np.cumsum(used) - 1)[group], int(used.sum())
-            del used
         if dense is None or groups * dense[1] > limit:
             hashed.append(column)
             continue
         codes, count = dense
         del dense
+        if rows is not None:
+            codes = codes[rows]
         if groups == 1:
             group = codes
         else:
             group *= count
             group += codes
-        groups *= count
         del codes
-    repeated = np.bincount(group, minlength=groups)[group] > 1
+        counts = np.bincount(group, minlength=groups * count)
+        repeated = counts[group] > 1
+        if not repeated.all():  # rows alone in their group so far: no duplicate, left out
+            kept = np.flatnonzero(repeated)
+            rows = kept if rows is None else rows[kept]
+            group = group[kept]
+            del kept
+        del repeated
+        # The groups left (those of two rows or more) renumbered densely, so that more columns fit under the limit.
+        used = counts > 1
+        group, groups = (np.cumsum(used) - 1)[group], int(used.sum())
+        del counts, used
+        if group.size == 0:
+            return np.zeros(n, dtype=bool)
     if not hashed:
-        return repeated
-    out = np.zeros(n, dtype=bool)
-    candidates = np.flatnonzero(repeated)
-    if candidates.size == 0:
+        if rows is None:
+            return np.ones(n, dtype=bool)
+        out = np.zeros(n, dtype=bool)
+        out[rows] = True
         return out
-    # Rows equal in every column share a group number, so each duplicate's partners are among the candidates;
-    # the group number stands for the counted columns in the hash.
-    rows = None if candidates.size == n else candidates
-    start = group if rows is None else group[rows]
-    out[candidates] = _hashed_duplicated(frame, columns, hashed, rows, start if groups > 1 else None)
+    # Rows equal in every column share a group number, so each duplicate's partners are among the rows left; the
+    # group number stands for the counted columns in the hash.
+    flags = _hashed_duplicated(frame, columns, hashed, rows, group if groups > 1 else None)
+    if rows is None:
+        return flags
+    out = np.zeros(n, dtype=bool)
+    out[rows] = flags
     return out
 
 

@@ -406,7 +406,9 @@ def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
     # numeric ones into two-dimensional blocks first (hundreds of megabytes at a national scale) buys nothing.
     frame = pd.DataFrame(columns, copy=False)
     frame.columns = range(frame.shape[1])
-    source = SourceFrame(table, label, frame, np.arange(1, len(frame) + 1), headers=headers, header_line=0)
+    # Row numbers in four bytes each when they fit (as the typed table keeps them), not eight.
+    rows = np.arange(1, len(frame) + 1, dtype=np.int32 if len(frame) < 2**31 - 1 else np.int64)
+    source = SourceFrame(table, label, frame, rows, headers=headers, header_line=0)
     source.unusable.update(unusable)
     return source
 
