@@ -226,13 +226,16 @@ def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, factor: floa
     collect.cells(parsed.not_number, shown, values, "not_amount" if kind == "money" else "not_number")
     collect.cells(parsed.bad_separator, shown, values, "bad_separator")
     collect.cells(parsed.not_finite, shown, values, "not_finite")
-    numbers = parsed.values * factor
+    # Columns of millions of records: no temporary copy where it would change nothing (a factor of 1, a mask
+    # flagging no cell); floor(NaN) is NaN, so missing cells need no stand-in before the test for whole numbers.
+    numbers = parsed.values * factor if factor != 1.0 else parsed.values
     present = ~np.isnan(numbers)
     if kind in ("year", "int"):
-        fractional = present & (numbers != np.floor(np.where(present, numbers, 0)))
-        collect.cells(fractional, shown, values, "not_whole")
-        present &= ~fractional
-        numbers = np.where(fractional, np.nan, numbers)
+        fractional = present & (numbers != np.floor(numbers))
+        if fractional.any():
+            collect.cells(fractional, shown, values, "not_whole")
+            present &= ~fractional
+            numbers = np.where(fractional, np.nan, numbers)
     bad_range = np.zeros(len(numbers), dtype=bool)
     if col.minimum is not None:
         below = present & (numbers < col.minimum)
@@ -265,11 +268,15 @@ def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, factor: floa
             mask = np.zeros(len(numbers), dtype=bool)
             mask[first] = True
             collect.cells(mask, shown, values, "large_amount", severity="warning", high=f"{col.warn_above:,g}")
-    numbers = np.where(bad_range, np.nan, numbers)
+    if bad_range.any():
+        numbers = np.where(bad_range, np.nan, numbers)
     if kind in ("year", "int"):
-        missing_year = np.isnan(numbers)
-        years = pd.array(np.where(missing_year, 0, numbers).astype(np.int64), dtype="Int64")
-        years[missing_year] = pd.NA
+        missing_year = ~present | bad_range
+        if missing_year.any():
+            years = pd.array(np.where(missing_year, 0, numbers).astype(np.int64), dtype="Int64")
+            years[missing_year] = pd.NA
+        else:
+            years = pd.array(numbers.astype(np.int64), dtype="Int64")
         return pd.Series(years, index=values.index)
     return pd.Series(numbers, index=values.index)
 

@@ -424,9 +424,9 @@ def parse_numbers_detailed(values: pd.Series) -> ParsedNumbers:
     """
     n = len(values)
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        numbers = values.to_numpy(dtype=float, na_value=np.nan, copy=True)  # a fresh array, never the column's own
         infinite = np.isinf(numbers)
-        numbers = np.where(infinite, np.nan, numbers)
+        numbers[infinite] = np.nan
         zeros = np.zeros(n, dtype=bool)
         return ParsedNumbers(numbers, zeros, zeros.copy(), infinite)
     missing = missing_mask(values)
