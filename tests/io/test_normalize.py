@@ -268,9 +268,9 @@ def test_equal_arrow_text_shares_one_index_of_python_strings() -> None:
     del first
     gc.collect()
     held = shared_text_index(pa.array(["x"]))
-    assert all(ref() is not None for _, ref in normalize._SHARED_TEXT)
-    assert not any(known.to_pylist() == ["V1", "V2", "村三"] for known, _ in normalize._SHARED_TEXT)
-    assert any(ref() is held for _, ref in normalize._SHARED_TEXT)
+    assert all(ref() is not None for _, ref, _ in normalize._SHARED_TEXT)
+    assert not any(known.to_pylist() == ["V1", "V2", "村三"] for known, _, _ in normalize._SHARED_TEXT)
+    assert any(ref() is held for _, ref, _ in normalize._SHARED_TEXT)
 
 
 def test_typed_tables_of_equal_identifiers_share_categories_and_equal_separately_typed_ones(tmp_path) -> None:
@@ -294,3 +294,22 @@ def test_typed_tables_of_equal_identifiers_share_categories_and_equal_separately
     assert typed.cat.categories is a.cat.categories
     expected = pd.Series(pd.Categorical(["V3", "V1", "V2"], categories=pd.Index(["V3", "V1", "V2"], dtype=object)))
     assert typed.equals(expected) and typed.dtype == expected.dtype
+
+
+@pytest.mark.parametrize("value", ["V3", " V3", "NA", "V\u200b3", "Ｖ3", "村三"])
+def test_shared_index_is_tested_as_its_values_are(value: str) -> None:
+    # An Index made by shared_text_index is tested on the Arrow text it was made from (once; the answer kept with
+    # it): the answer, and the missing cells of a categorical of it, are those of an equal Index made apart.
+    import pyarrow as pa
+
+    from villageaid.io.normalize import is_clean_text, missing_mask, shared_text_index
+
+    values = ["V1", "V2", value]
+    shared = shared_text_index(pa.array(values))
+    apart = pd.Index(values, dtype=object)
+    assert is_clean_text(shared) is is_clean_text(apart) is _is_clean_text_reference(values)
+    assert is_clean_text(shared) is is_clean_text(apart)  # the kept answer
+    codes = np.array([0, 2, -1, 1, 2])
+    assert (missing_mask(pd.Series(pd.Categorical.from_codes(codes, categories=shared))).tolist()
+            == missing_mask(pd.Series(pd.Categorical.from_codes(codes, categories=apart))).tolist()
+            == missing_mask(pd.Series(apart[np.maximum(codes, 0)].where(codes >= 0), dtype=object)).tolist())

@@ -136,7 +136,7 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
             and len(dtype.categories) and is_clean_text(dtype.categories)):
         # A categorical of clean text (a dictionary-encoded Parquet column) is already what the fast path below
         # would build from its codes and categories: it is kept as it is, its codes never widened or copied.
-        return pd.Series(values.array, index=values.index)
+        return pd.Series(values.array, index=values.index, copy=False)
     codes, uniques = codes_and_uniques(values)
     if not isinstance(dtype, pd.CategoricalDtype) and len(uniques) and not isinstance(uniques[0], str):
         uniques = pd.Index(uniques.astype(object))
@@ -151,7 +151,7 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
         else:
             categories = uniques if uniques.dtype == object else pd.Index(np.asarray(uniques, dtype=object),
                                                                           dtype=object)
-        return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index, copy=False)
     cleaned, invisible, spaces = clean_text_uniques(uniques)
     if collect is not None and (invisible.any() or spaces.any()):
         touched = (codes >= 0) & (invisible | spaces)[np.maximum(codes, 0)] if len(uniques) else codes < -1
@@ -169,7 +169,7 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
         cleaned_codes, categories = pd.factorize(cleaned, use_na_sentinel=True)  # merges " V1" and "V1"
         new_codes = np.where(codes >= 0, cleaned_codes[np.maximum(codes, 0)], -1) if len(uniques) else codes
         categories = pd.Index(np.asarray(categories, dtype=object), dtype=object)
-    return pd.Series(pd.Categorical.from_codes(new_codes, categories=categories), index=values.index)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=categories), index=values.index, copy=False)
 
 
 def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap, collect: _Collector, shown: str
@@ -191,7 +191,7 @@ def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap, collect: _Coll
     target = np.array([allowed.index(m) if m is not None else -1 for m in mapped], dtype=np.int64)
     # Each row's code through a lookup table of the categories' codes (code -1, a missing cell, picks the -1
     # appended), in the codes' own width and the narrow one pandas keeps for the few allowed values.
-    codes = text.cat.codes.to_numpy()
+    codes = text.array.codes
     lookup = np.append(target, -1).astype(np.int8 if len(allowed) < 127 else np.int64)
     new_codes = lookup[codes]
     bad = (codes >= 0) & (new_codes < 0)
@@ -202,7 +202,7 @@ def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap, collect: _Coll
     code = "unknown_level" if col.name == "level" else "unknown_value"
     collect.cells(bad, shown, values, code, accepted=value_list(col.name, "en"),
                   accepted_zh=value_list(col.name, "zh"))
-    return pd.Series(pd.Categorical.from_codes(new_codes, categories=allowed), index=values.index)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=allowed), index=values.index, copy=False)
 
 
 def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, factor: float, collect: _Collector,
@@ -277,8 +277,8 @@ def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, factor: floa
             years[missing_year] = pd.NA
         else:
             years = pd.array(numbers.astype(np.int64), dtype="Int64")
-        return pd.Series(years, index=values.index)
-    return pd.Series(numbers, index=values.index)
+        return pd.Series(years, index=values.index, copy=False)  # arrays made here: pandas need not copy them
+    return pd.Series(numbers, index=values.index, copy=False)
 
 
 @dataclass

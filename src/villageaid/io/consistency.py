@@ -38,7 +38,7 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str], rows: np.ndarray | None
             # One categorical column gives equal values one code (its categories are distinct; missing is -1), so
             # hashing the codes keeps equal rows hashing alike without hashing every category (millions of
             # identifiers at a national scale).
-            codes = values.cat.codes.to_numpy(dtype=np.int64)
+            codes = values.array.codes.astype(np.int64)
             hashed = pd.util.hash_array(codes if rows is None else codes[rows])
         elif pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype,
                                                                           pd.api.extensions.ExtensionDtype):
@@ -59,7 +59,7 @@ def _dense_codes(values: pd.Series, limit: int) -> tuple[np.ndarray, int] | None
     """
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(dtype=np.int64) + 1, len(dtype.categories) + 1
+        return values.array.codes.astype(np.int64) + 1, len(dtype.categories) + 1
     if getattr(dtype, "kind", "") != "i":  # signed integers, numpy's or pandas' nullable ones
         return None
     missing = values.isna().to_numpy(dtype=bool)
@@ -233,7 +233,7 @@ def _defined_ids(values: pd.Series) -> pd.Index:
     categories = _object_categories(values)
     if categories is None:
         return pd.Index(values.dropna().astype(object).unique())
-    used = np.bincount(values.cat.codes.to_numpy() + 1, minlength=len(categories) + 1)[1:] > 0
+    used = np.bincount(values.array.codes + 1, minlength=len(categories) + 1)[1:] > 0
     return categories if used.all() else categories[used]
 
 
@@ -262,7 +262,7 @@ def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[s
                 unknown = ids.get_indexer(categories) < 0 if len(categories) else np.zeros(0, dtype=bool)
                 if not unknown.any():
                     continue
-                bad = np.append(unknown, False)[values.cat.codes.to_numpy()]
+                bad = np.append(unknown, False)[values.array.codes]
             else:
                 codes, uniques = codes_and_uniques(values)  # look up distinct identifiers only
                 uniques = pd.Index(uniques)

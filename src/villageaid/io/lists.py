@@ -114,7 +114,7 @@ def _rows_in(values: pd.Series, wanted: list[str]) -> np.ndarray:
     """``np.isin(values.astype(object), wanted)``: the rows whose value is one of ``wanted`` (never a missing one)."""
     if _object_categorical(values):
         hit = np.isin(np.asarray(values.cat.categories, dtype=object), wanted)
-        return np.append(hit, False)[values.cat.codes.to_numpy()]
+        return np.append(hit, False)[values.array.codes]
     return np.isin(values.astype(object).to_numpy(), wanted)
 
 
@@ -126,7 +126,7 @@ def _used_values(values: pd.Series) -> pd.Index:
     """
     if _object_categorical(values):
         categories = values.cat.categories
-        used = np.bincount(values.cat.codes.to_numpy() + 1, minlength=len(categories) + 1)[1:] > 0
+        used = np.bincount(values.array.codes + 1, minlength=len(categories) + 1)[1:] > 0
         return categories if used.all() else categories[used]
     return present_values(values)
 
@@ -136,7 +136,7 @@ def _rows_not_in(values: pd.Series, known: pd.Index) -> np.ndarray:
     if _object_categorical(values):
         categories = values.cat.categories
         unknown = known.get_indexer(categories) < 0 if len(categories) else np.zeros(0, dtype=bool)
-        return np.append(unknown, False)[values.cat.codes.to_numpy()]
+        return np.append(unknown, False)[values.array.codes]
     return values.notna().to_numpy() & (known.get_indexer(values.astype(object)) < 0)
 
 
@@ -144,7 +144,7 @@ def _looked_up(numbers: pd.Series, values: pd.Series) -> np.ndarray:
     """``numbers.reindex(values)`` as floats: the number of each row's value (NaN where it has none)."""
     if _object_categorical(values):
         per_category = numbers.reindex(values.cat.categories).to_numpy(dtype=float)
-        return np.append(per_category, np.nan)[values.cat.codes.to_numpy()]
+        return np.append(per_category, np.nan)[values.array.codes]
     return numbers.reindex(values.astype(object).to_numpy()).to_numpy(dtype=float)
 
 

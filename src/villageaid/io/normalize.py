@@ -282,15 +282,29 @@ def is_clean_text(uniques: pd.Index) -> bool:
     """
     import pyarrow.compute as pc
 
-    text = _arrow_text(uniques)
+    entry = _shared_entry(uniques)
+    if entry is not None and entry[2] is not None:
+        return entry[2]  # the same Index, tested already (the villages' identifiers named by every table)
+    text = entry[0] if entry is not None else _arrow_text(uniques)  # the Arrow text it was made from: no copy
     if text is None:
         return False
-    return not pc.any(pc.match_substring_regex(text, _NOT_CLEAN)).as_py()
+    clean = not pc.any(pc.match_substring_regex(text, _NOT_CLEAN)).as_py()
+    if entry is not None:
+        entry[2] = clean
+    return clean
 
 
-# Object Indexes of text made from Arrow text, with that text (as Arrow ``string``), while some table holds them.
-_SHARED_TEXT: list[tuple[object, weakref.ref]] = []
+# Object Indexes of text made from Arrow text (shared_text_index), while some table holds them: per Index, the
+# text it was made from (as Arrow ``string``), a weak reference to it and whether it is clean text (once tested).
+_SHARED_TEXT: list[list] = []
 _SHARED_TEXT_LIMIT = 16
+
+
+def _shared_entry(index: pd.Index) -> list | None:
+    """Return the entry of an Index :func:`shared_text_index` made (the very object), None for any other Index."""
+    if index.dtype != object:
+        return None
+    return next((entry for entry in _SHARED_TEXT if entry[1]() is index), None)
 
 
 def shared_text_index(text: object) -> pd.Index:
@@ -320,15 +334,15 @@ def shared_text_index(text: object) -> pd.Index:
         key = text if text.type == pa.string() else text.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # over 2 GB of text: not shared
         pass
-    _SHARED_TEXT[:] = [(known, ref) for known, ref in _SHARED_TEXT if ref() is not None]
+    _SHARED_TEXT[:] = [entry for entry in _SHARED_TEXT if entry[1]() is not None]
     if key is not None:
-        for known, ref in _SHARED_TEXT:
+        for known, ref, _ in _SHARED_TEXT:
             index = ref()
             if index is not None and len(known) == len(key) and known.equals(key):
                 return index
     index = pd.Index(text.to_numpy(zero_copy_only=False), dtype=object)
     if key is not None:
-        _SHARED_TEXT.append((key, weakref.ref(index)))
+        _SHARED_TEXT.append([key, weakref.ref(index), None])
         del _SHARED_TEXT[:-_SHARED_TEXT_LIMIT]
     return index
 
@@ -336,7 +350,7 @@ def shared_text_index(text: object) -> pd.Index:
 def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes (-1 for NaN/None) and distinct values of a column; free for categoricals."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories
+        return values.array.codes.astype(np.int64), values.cat.categories
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), pd.Index(uniques)
 
@@ -368,8 +382,8 @@ def missing_mask(values: pd.Series) -> np.ndarray:
     if isinstance(dtype, pd.CategoricalDtype):
         # Its categories are its distinct values; rows reached through the codes in their own width (code -1, a
         # missing cell, picks the True appended), and no lookup at all when no category reads as missing.
-        codes = values.cat.codes.to_numpy()
-        if len(dtype.categories) == 0:
+        codes = values.array.codes  # the categorical's own (read-only) codes: no copy
+        if len(dtype.categories) == 0 or is_clean_text(dtype.categories):  # clean text is never a missing marker
             return codes < 0
         unique_missing = text_of_uniques(dtype.categories).isna().to_numpy(dtype=bool)
         return np.append(unique_missing, True)[codes] if unique_missing.any() else codes < 0

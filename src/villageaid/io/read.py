@@ -354,7 +354,7 @@ def _text_categorical(column: object) -> pd.Series | None:
         codes = codes.astype(np.int64)
     # The codes keep Arrow's index width (int32 for millions of identifiers): pandas narrows them to the width the
     # categories need anyway, so widening to int64 first would only copy them twice.
-    return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), copy=False)
 
 
 def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
