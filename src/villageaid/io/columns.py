@@ -464,14 +464,15 @@ def typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport,
             collect.cells(missing, shown[col.name], None, "missing_key")
         elif col.required:
             collect.cells(missing, shown[col.name], None, "required_missing")
-    out = pd.DataFrame(typed, index=frame.index)
-    for col in schema.columns:
-        if col.name not in out:
-            out[col.name] = pd.Series(pd.NA, index=out.index, dtype=object)
-    out = out[list(schema.column_names)]
-    out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), categories=[source.label])
+    columns: dict[str, object] = {name: typed[name] if name in typed else pd.Series(pd.NA, index=frame.index,
+                                                                                  dtype=object)
+                                  for name in schema.column_names}
+    columns["_file"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[source.label])
     # Row numbers are only shown in messages: four bytes each (not eight) over tens of millions of national records.
-    out["_row"] = rows.astype(np.int32, copy=False) if len(rows) and rows.max() < 2**31 else rows
+    columns["_row"] = rows.astype(np.int32, copy=False) if len(rows) and rows.max() < 2**31 else rows
+    # The typed columns were made here and nothing else holds them: the frame takes them as they are (copy=False),
+    # not copies of them (hundreds of megabytes at a national scale).
+    out = pd.DataFrame(columns, index=frame.index, copy=False)
     return out, available
 
 
