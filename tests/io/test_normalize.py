@@ -313,3 +313,15 @@ def test_shared_index_is_tested_as_its_values_are(value: str) -> None:
     assert (missing_mask(pd.Series(pd.Categorical.from_codes(codes, categories=shared))).tolist()
             == missing_mask(pd.Series(pd.Categorical.from_codes(codes, categories=apart))).tolist()
             == missing_mask(pd.Series(apart[np.maximum(codes, 0)].where(codes >= 0), dtype=object)).tolist())
+
+
+def test_text_of_more_values_than_the_limit_is_not_kept_for_sharing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    from villageaid.io import normalize
+
+    monkeypatch.setattr(normalize, "_SHARED_TEXT_MAX", 2)
+    text = pa.array(["C1", "C2", "C3"])
+    first, second = normalize.shared_text_index(text), normalize.shared_text_index(text)
+    assert first is not second and first.equals(second) and first.dtype == second.dtype == object
+    assert not any(ref() is first for _, ref, _ in normalize._SHARED_TEXT)

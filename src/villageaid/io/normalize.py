@@ -298,6 +298,7 @@ def is_clean_text(uniques: pd.Index) -> bool:
 # text it was made from (as Arrow ``string``), a weak reference to it and whether it is clean text (once tested).
 _SHARED_TEXT: list[list] = []
 _SHARED_TEXT_LIMIT = 16
+_SHARED_TEXT_MAX = 1 << 21
 
 
 def _shared_entry(index: pd.Index) -> list | None:
@@ -330,8 +331,9 @@ def shared_text_index(text: object) -> pd.Index:
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
     key = None
-    try:
-        key = text if text.type == pa.string() else text.cast(pa.string())
+    try:  # text of millions of distinct values (a table's own identifiers, as cadres'): not kept beside its Index
+        if len(text) <= _SHARED_TEXT_MAX:
+            key = text if text.type == pa.string() else text.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # over 2 GB of text: not shared
         pass
     _SHARED_TEXT[:] = [entry for entry in _SHARED_TEXT if entry[1]() is not None]
