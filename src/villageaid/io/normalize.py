@@ -296,6 +296,7 @@ def is_clean_text(uniques: pd.Index) -> bool:
 
 # Object Indexes of text made from Arrow text (shared_text_index), while some table holds them: per Index, the
 # text it was made from (as Arrow ``string``), a weak reference to it and whether it is clean text (once tested).
+# At most the latest ``_SHARED_TEXT_LIMIT`` Indexes, each of at most ``_SHARED_TEXT_MAX`` values, are remembered.
 _SHARED_TEXT: list[list] = []
 _SHARED_TEXT_LIMIT = 16
 _SHARED_TEXT_MAX = 1 << 21
