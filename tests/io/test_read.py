@@ -286,3 +286,21 @@ def test_typing_each_file_as_read_reports_as_before(tmp_path: Path, part: int) -
         assert tables.keys() == raw.tables.keys(), case.name
         for name, frame in tables.items():
             assert frame.equals(raw.tables[name]) and frame.dtypes.equals(raw.tables[name].dtypes), (case.name, name)
+
+
+@pytest.mark.parametrize("index_type", ["int8", "int16", "int32", "int64"])
+def test_parquet_dictionary_codes_of_any_width_give_the_same_categorical(index_type: str) -> None:
+    # The codes are taken in Arrow's own index width (never widened first): the categorical is the one pandas
+    # builds from the values, missing cells included, with object categories in the dictionary's order.
+    import pyarrow as pa
+
+    from villageaid.io.read import _text_categorical
+
+    indices = pa.array([2, 0, None, 1, 2, None, 0], type=getattr(pa, index_type)())
+    chunks = [pa.DictionaryArray.from_arrays(indices, pa.array(["V3", "村一", "V1"])) for _ in range(2)]
+    typed = _text_categorical(pa.chunked_array(chunks))
+    values = ["V1", "V3", None, "村一", "V1", None, "V3"] * 2
+    expected = pd.Series(pd.Categorical(values, categories=pd.Index(["V3", "村一", "V1"], dtype=object)))
+    assert typed.equals(expected) and typed.dtype == expected.dtype
+    assert typed.cat.categories.dtype == object
+    assert typed.cat.codes.tolist() == expected.cat.codes.tolist()

@@ -31,6 +31,7 @@ from villageaid.io.normalize import (
     parse_bools,
     parse_dates_detailed,
     parse_numbers_detailed,
+    shared_text_index,
 )
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import SALT_ENV, pseudonymize
@@ -130,15 +131,27 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
     values only and the result is stored as codes into one set of categories. Invisible characters and
     runs of spaces are removed with one warning per column (see ``clean_text_uniques``).
     """
+    dtype = values.dtype
+    if (isinstance(dtype, pd.CategoricalDtype) and not dtype.ordered and dtype.categories.dtype == object
+            and len(dtype.categories) and is_clean_text(dtype.categories)):
+        # A categorical of clean text (a dictionary-encoded Parquet column) is already what the fast path below
+        # would build from its codes and categories: it is kept as it is, its codes never widened or copied.
+        return pd.Series(values.array, index=values.index, copy=False)
     codes, uniques = codes_and_uniques(values)
-    if not isinstance(values.dtype, pd.CategoricalDtype) and len(uniques) and not isinstance(uniques[0], str):
+    if not isinstance(dtype, pd.CategoricalDtype) and len(uniques) and not isinstance(uniques[0], str):
         uniques = pd.Index(uniques.astype(object))
     if len(uniques) and is_clean_text(uniques):
         # Nothing to trim, mark missing or clean (the common case, tested in Arrow without a round trip through
         # pandas text): the distinct values are the categories, as below when cleaning changed nothing.
         # The categories of a categorical are kept as the very Index: pandas then knows them distinct already.
-        categories = uniques if uniques.dtype == object else pd.Index(np.asarray(uniques, dtype=object), dtype=object)
-        return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index)
+        # Arrow-backed text becomes Python strings here, once (shared with equal text of another table: the
+        # villages' identifiers and those the funding records name): the categories of the typed column are objects.
+        if isinstance(uniques.dtype, pd.StringDtype) and uniques.dtype.storage == "pyarrow":
+            categories = shared_text_index(uniques.array.__arrow_array__())
+        else:
+            categories = uniques if uniques.dtype == object else pd.Index(np.asarray(uniques, dtype=object),
+                                                                          dtype=object)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index, copy=False)
     cleaned, invisible, spaces = clean_text_uniques(uniques)
     if collect is not None and (invisible.any() or spaces.any()):
         touched = (codes >= 0) & (invisible | spaces)[np.maximum(codes, 0)] if len(uniques) else codes < -1
@@ -156,7 +169,7 @@ def _clean_text(values: pd.Series, collect: _Collector | None = None, shown: str
         cleaned_codes, categories = pd.factorize(cleaned, use_na_sentinel=True)  # merges " V1" and "V1"
         new_codes = np.where(codes >= 0, cleaned_codes[np.maximum(codes, 0)], -1) if len(uniques) else codes
         categories = pd.Index(np.asarray(categories, dtype=object), dtype=object)
-    return pd.Series(pd.Categorical.from_codes(new_codes, categories=categories), index=values.index)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=categories), index=values.index, copy=False)
 
 
 def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap, collect: _Collector, shown: str
@@ -176,8 +189,11 @@ def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap, collect: _Coll
             lowered = str(u).lower()
             mapped.append(lowered if lowered in col.allowed else hmap.value_for(col.name, str(u)))
     target = np.array([allowed.index(m) if m is not None else -1 for m in mapped], dtype=np.int64)
-    codes = text.cat.codes.to_numpy(dtype=np.int64)
-    new_codes = np.where(codes >= 0, target[np.maximum(codes, 0)] if len(target) else -1, -1)
+    # Each row's code through a lookup table of the categories' codes (code -1, a missing cell, picks the -1
+    # appended), in the codes' own width and the narrow one pandas keeps for the few allowed values.
+    codes = text.array.codes
+    lookup = np.append(target, -1).astype(np.int8 if len(allowed) < 127 else np.int64)
+    new_codes = lookup[codes]
     bad = (codes >= 0) & (new_codes < 0)
     for k, named in ambiguous.items():
         mask = bad & (codes == k)
@@ -186,7 +202,7 @@ def _coerce_enum(col: Column, values: pd.Series, hmap: HeaderMap, collect: _Coll
     code = "unknown_level" if col.name == "level" else "unknown_value"
     collect.cells(bad, shown, values, code, accepted=value_list(col.name, "en"),
                   accepted_zh=value_list(col.name, "zh"))
-    return pd.Series(pd.Categorical.from_codes(new_codes, categories=allowed), index=values.index)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=allowed), index=values.index, copy=False)
 
 
 def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, factor: float, collect: _Collector,
@@ -210,13 +226,16 @@ def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, factor: floa
     collect.cells(parsed.not_number, shown, values, "not_amount" if kind == "money" else "not_number")
     collect.cells(parsed.bad_separator, shown, values, "bad_separator")
     collect.cells(parsed.not_finite, shown, values, "not_finite")
-    numbers = parsed.values * factor
+    # Columns of millions of records: no temporary copy where it would change nothing (a factor of 1, a mask
+    # flagging no cell); floor(NaN) is NaN, so missing cells need no stand-in before the test for whole numbers.
+    numbers = parsed.values * factor if factor != 1.0 else parsed.values
     present = ~np.isnan(numbers)
     if kind in ("year", "int"):
-        fractional = present & (numbers != np.floor(np.where(present, numbers, 0)))
-        collect.cells(fractional, shown, values, "not_whole")
-        present &= ~fractional
-        numbers = np.where(fractional, np.nan, numbers)
+        fractional = present & (numbers != np.floor(numbers))
+        if fractional.any():
+            collect.cells(fractional, shown, values, "not_whole")
+            present &= ~fractional
+            numbers = np.where(fractional, np.nan, numbers)
     bad_range = np.zeros(len(numbers), dtype=bool)
     if col.minimum is not None:
         below = present & (numbers < col.minimum)
@@ -249,13 +268,17 @@ def _coerce_column(col: Column, values: pd.Series, hmap: HeaderMap, factor: floa
             mask = np.zeros(len(numbers), dtype=bool)
             mask[first] = True
             collect.cells(mask, shown, values, "large_amount", severity="warning", high=f"{col.warn_above:,g}")
-    numbers = np.where(bad_range, np.nan, numbers)
+    if bad_range.any():
+        numbers = np.where(bad_range, np.nan, numbers)
     if kind in ("year", "int"):
-        missing_year = np.isnan(numbers)
-        years = pd.array(np.where(missing_year, 0, numbers).astype(np.int64), dtype="Int64")
-        years[missing_year] = pd.NA
-        return pd.Series(years, index=values.index)
-    return pd.Series(numbers, index=values.index)
+        missing_year = ~present | bad_range
+        if missing_year.any():
+            years = pd.array(np.where(missing_year, 0, numbers).astype(np.int64), dtype="Int64")
+            years[missing_year] = pd.NA
+        else:
+            years = pd.array(numbers.astype(np.int64), dtype="Int64")
+        return pd.Series(years, index=values.index, copy=False)  # arrays made here: pandas need not copy them
+    return pd.Series(numbers, index=values.index, copy=False)
 
 
 @dataclass
@@ -406,7 +429,10 @@ def typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport,
     raw_missing = {c: missing_mask(frame[c]) for c in frame.columns}
     # Rows that are entirely empty (blank lines, trailing Excel rows) are dropped; row numbers are kept.
     if frame.shape[1]:
-        blank = np.all(np.column_stack([raw_missing[c] for c in frame.columns]), axis=1)
+        # Column by column: np.all over a stacked copy of every mask would copy them all (tens of megabytes).
+        blank = np.ones(len(frame), dtype=bool)
+        for c in frame.columns:
+            blank &= raw_missing[c]
         for flagged in source.preflagged.values():
             blank &= ~flagged
     else:
@@ -438,14 +464,15 @@ def typed_source(source: SourceFrame, hmap: HeaderMap, report: ValidationReport,
             collect.cells(missing, shown[col.name], None, "missing_key")
         elif col.required:
             collect.cells(missing, shown[col.name], None, "required_missing")
-    out = pd.DataFrame(typed, index=frame.index)
-    for col in schema.columns:
-        if col.name not in out:
-            out[col.name] = pd.Series(pd.NA, index=out.index, dtype=object)
-    out = out[list(schema.column_names)]
-    out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), categories=[source.label])
+    columns: dict[str, object] = {name: typed[name] if name in typed else pd.Series(pd.NA, index=frame.index,
+                                                                                  dtype=object)
+                                  for name in schema.column_names}
+    columns["_file"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[source.label])
     # Row numbers are only shown in messages: four bytes each (not eight) over tens of millions of national records.
-    out["_row"] = rows.astype(np.int32) if len(rows) and rows.max() < 2**31 else rows
+    columns["_row"] = rows.astype(np.int32, copy=False) if len(rows) and rows.max() < 2**31 else rows
+    # The typed columns were made here and nothing else holds them: the frame takes them as they are (copy=False),
+    # not copies of them (hundreds of megabytes at a national scale).
+    out = pd.DataFrame(columns, index=frame.index, copy=False)
     return out, available
 
 

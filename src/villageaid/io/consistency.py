@@ -38,7 +38,7 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str], rows: np.ndarray | None
             # One categorical column gives equal values one code (its categories are distinct; missing is -1), so
             # hashing the codes keeps equal rows hashing alike without hashing every category (millions of
             # identifiers at a national scale).
-            codes = values.cat.codes.to_numpy(dtype=np.int64)
+            codes = values.array.codes.astype(np.int64)
             hashed = pd.util.hash_array(codes if rows is None else codes[rows])
         elif pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype,
                                                                           pd.api.extensions.ExtensionDtype):
@@ -59,7 +59,7 @@ def _dense_codes(values: pd.Series, limit: int) -> tuple[np.ndarray, int] | None
     """
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(dtype=np.int64) + 1, len(dtype.categories) + 1
+        return values.array.codes.astype(np.int64) + 1, len(dtype.categories) + 1
     if getattr(dtype, "kind", "") != "i":  # signed integers, numpy's or pandas' nullable ones
         return None
     missing = values.isna().to_numpy(dtype=bool)
@@ -76,48 +76,60 @@ def _dense_codes(values: pd.Series, limit: int) -> tuple[np.ndarray, int] | None
 def duplicated_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """``frame.duplicated(columns, keep=False)``, compared exactly only among rows that may repeat.
 
-    Categorical and integer columns are first combined into one dense group number per row and counted
-    (:func:`numpy.bincount`, linear in the rows): a row whose group number is unique has no duplicate. When
-    every column is such a column the counts are the answer; otherwise the rows left are hashed
-    (:func:`_hashed_duplicated`). At a national scale (millions of records, keys of village and year) this
-    replaces sorting millions of hashes.
+    Categorical and integer columns are combined one by one into a dense group number per row and counted
+    (:func:`numpy.bincount`, linear in the rows): a row whose group number is unique so far has no duplicate and is
+    left out of the columns still to come. When every column is such a column the counts are the answer; otherwise
+    the rows left are hashed (:func:`_hashed_duplicated`). At a national scale (millions of records, keys of village
+    and year) this replaces sorting millions of hashes.
     """
     n = len(frame)
     limit = max(2 * n, 1 << 16)  # the counts array stays within two entries per row
+    rows: np.ndarray | None = None  # positions of the rows that may still repeat (None: every row)
     group = np.zeros(n, dtype=np.int64)
     groups = 1
     hashed: list[str] = []
     for column in columns:
         dense = _dense_codes(frame[column], limit)
-        if dense is not None and groups * dense[1] > limit and groups > 1:
-            # Renumber the groups present densely, so that more columns fit under the limit.
-            used = np.bincount(group, minlength=groups) > 0
-            group, groups = (np.cumsum(used) - 1)[group], int(used.sum())
-            del used
         if dense is None or groups * dense[1] > limit:
             hashed.append(column)
             continue
         codes, count = dense
         del dense
+        if rows is not None:
+            codes = codes[rows]
         if groups == 1:
             group = codes
         else:
             group *= count
             group += codes
-        groups *= count
         del codes
-    repeated = np.bincount(group, minlength=groups)[group] > 1
+        counts = np.bincount(group, minlength=groups * count)
+        repeated = counts[group] > 1
+        if not repeated.all():  # rows alone in their group so far: no duplicate, left out
+            kept = np.flatnonzero(repeated)
+            rows = kept if rows is None else rows[kept]
+            group = group[kept]
+            del kept
+        del repeated
+        # The groups left (those of two rows or more) renumbered densely, so that more columns fit under the limit.
+        used = counts > 1
+        group, groups = (np.cumsum(used) - 1)[group], int(used.sum())
+        del counts, used
+        if group.size == 0:
+            return np.zeros(n, dtype=bool)
     if not hashed:
-        return repeated
-    out = np.zeros(n, dtype=bool)
-    candidates = np.flatnonzero(repeated)
-    if candidates.size == 0:
+        if rows is None:
+            return np.ones(n, dtype=bool)
+        out = np.zeros(n, dtype=bool)
+        out[rows] = True
         return out
-    # Rows equal in every column share a group number, so each duplicate's partners are among the candidates;
-    # the group number stands for the counted columns in the hash.
-    rows = None if candidates.size == n else candidates
-    start = group if rows is None else group[rows]
-    out[candidates] = _hashed_duplicated(frame, columns, hashed, rows, start if groups > 1 else None)
+    # Rows equal in every column share a group number, so each duplicate's partners are among the rows left; the
+    # group number stands for the counted columns in the hash.
+    flags = _hashed_duplicated(frame, columns, hashed, rows, group if groups > 1 else None)
+    if rows is None:
+        return flags
+    out = np.zeros(n, dtype=bool)
+    out[rows] = flags
     return out
 
 
@@ -204,12 +216,33 @@ def report_duplicates(table: str, frame: pd.DataFrame, report: ValidationReport,
                                   "duplicate_record", other=_where(frame, j)))
 
 
+def _object_categories(values: pd.Series) -> pd.Index | None:
+    """Return the categories of a categorical of Python objects (every typed text column), None for any other column."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == object:
+        return dtype.categories
+    return None
+
+
+def _defined_ids(values: pd.Series) -> pd.Index:
+    """Distinct non-missing identifiers of a home table's key column (the values its records hold).
+
+    For a categorical, its categories that some row uses: all of them, as a rule, and then the very categories,
+    whose hash table pandas built when it checked them distinct is reused by every lookup.
+    """
+    categories = _object_categories(values)
+    if categories is None:
+        return pd.Index(values.dropna().astype(object).unique())
+    used = np.bincount(values.array.codes + 1, minlength=len(categories) + 1)[1:] > 0
+    return categories if used.all() else categories[used]
+
+
 def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[str]],
                      report: ValidationReport) -> None:
     """Report references to villages or units that no table holds (one hash table per referenced key)."""
     defined = {
-        "village_id": ("villages", pd.Index(tables["villages"]["village_id"].dropna().astype(object).unique())),
-        "unit_id": ("units", pd.Index(tables["units"]["unit_id"].dropna().astype(object).unique())),
+        "village_id": ("villages", _defined_ids(tables["villages"]["village_id"])),
+        "unit_id": ("units", _defined_ids(tables["units"]["unit_id"])),
     }
     for table in ("assignments", "funding", "designations", "outcomes", "needs", "unit_resources"):
         frame = tables[table]
@@ -220,11 +253,22 @@ def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[s
             if frame.empty or tables[home].empty:
                 continue
             values = frame[column]
-            codes, uniques = codes_and_uniques(values)  # look up distinct identifiers only
-            uniques = pd.Index(uniques)
-            # the defined identifiers' hash table is built once and reused by every lookup
-            unknown = np.zeros(len(uniques), dtype=bool) if uniques.equals(ids) else ids.get_indexer(uniques) < 0
-            bad = (codes >= 0) & unknown[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
+            categories = _object_categories(values)
+            if categories is not None:
+                # Distinct identifiers looked up once; rows flagged through their codes (-1, a missing cell, picks
+                # the False appended), in the codes' own width: no copy of millions of codes when none is unknown.
+                if categories is ids:  # the home table's own identifiers (one Index shared by equal text)
+                    continue
+                unknown = ids.get_indexer(categories) < 0 if len(categories) else np.zeros(0, dtype=bool)
+                if not unknown.any():
+                    continue
+                bad = np.append(unknown, False)[values.array.codes]
+            else:
+                codes, uniques = codes_and_uniques(values)  # look up distinct identifiers only
+                uniques = pd.Index(uniques)
+                # the defined identifiers' hash table is built once and reused by every lookup
+                unknown = np.zeros(len(uniques), dtype=bool) if uniques.equals(ids) else ids.get_indexer(uniques) < 0
+                bad = (codes >= 0) & unknown[np.maximum(codes, 0)] if len(uniques) else np.zeros(len(codes), bool)
             for i in np.flatnonzero(bad):
                 report.add(Problem.of("error", table, frame["_file"].iat[i], int(frame["_row"].iat[i]), column,
                                       str(values.iat[i]), "undefined_reference", home=home))
@@ -235,9 +279,17 @@ def _overlaps(group: np.ndarray, start: np.ndarray, end: np.ndarray, usable: np.
     """Pairs (i, j): posting i starts before posting j of the same group has ended.
 
     Postings are sorted by group and start; a posting that starts on or before (``strict``: before) the
-    latest end among the group's earlier postings overlaps the posting holding that end.
+    latest end among the group's earlier postings overlaps the posting holding that end. ``group`` holds
+    non-negative codes where ``usable``.
     """
     rows = np.flatnonzero(usable)
+    if len(rows) < 2:
+        return []
+    # A posting alone in its group overlaps nothing and holds no other posting's end: it is left out before the
+    # sort (at a national scale most cadres hold one posting), which changes neither the pairs nor their order.
+    in_group = group[rows]
+    rows = rows[np.bincount(in_group)[in_group] > 1]
+    del in_group
     order = rows[np.lexsort((np.arange(len(rows)), start[rows], group[rows]))]
     if len(order) < 2:
         return []

@@ -100,6 +100,54 @@ def posts_in_latest_year(assignments: pd.DataFrame) -> tuple[int | None, pd.Seri
     return year, pd.Series(peak.astype(np.int64), index=index, name="posts")
 
 
+# A text column of typed records is a categorical of Python strings: the checks below look up its distinct values
+# (hundreds of thousands of units) once and reach the rows through the codes, instead of hashing every row's value
+# (millions). Code -1, a missing cell, indexes the value appended after the categories' own. Any other column is
+# looked up value by value, as pandas does.
+
+def _object_categorical(values: pd.Series) -> bool:
+    dtype = values.dtype
+    return isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == object
+
+
+def _rows_in(values: pd.Series, wanted: list[str]) -> np.ndarray:
+    """``np.isin(values.astype(object), wanted)``: the rows whose value is one of ``wanted`` (never a missing one)."""
+    if _object_categorical(values):
+        hit = np.isin(np.asarray(values.cat.categories, dtype=object), wanted)
+        return np.append(hit, False)[values.array.codes]
+    return np.isin(values.astype(object).to_numpy(), wanted)
+
+
+def _used_values(values: pd.Series) -> pd.Index:
+    """Distinct non-missing values of an identifier column, as :func:`present_values` (in another order).
+
+    For a categorical whose categories are all used (as typing makes them), the very categories: pandas keeps the
+    hash table it built when it checked them distinct, and lookups reuse it.
+    """
+    if _object_categorical(values):
+        categories = values.cat.categories
+        used = np.bincount(values.array.codes + 1, minlength=len(categories) + 1)[1:] > 0
+        return categories if used.all() else categories[used]
+    return present_values(values)
+
+
+def _rows_not_in(values: pd.Series, known: pd.Index) -> np.ndarray:
+    """Rows holding a value (not a missing one) that ``known`` lacks."""
+    if _object_categorical(values):
+        categories = values.cat.categories
+        unknown = known.get_indexer(categories) < 0 if len(categories) else np.zeros(0, dtype=bool)
+        return np.append(unknown, False)[values.array.codes]
+    return values.notna().to_numpy() & (known.get_indexer(values.astype(object)) < 0)
+
+
+def _looked_up(numbers: pd.Series, values: pd.Series) -> np.ndarray:
+    """``numbers.reindex(values)`` as floats: the number of each row's value (NaN where it has none)."""
+    if _object_categorical(values):
+        per_category = numbers.reindex(values.cat.categories).to_numpy(dtype=float)
+        return np.append(per_category, np.nan)[values.array.codes]
+    return numbers.reindex(values.astype(object).to_numpy()).to_numpy(dtype=float)
+
+
 def _where(frame: pd.DataFrame, i: int) -> tuple[str, int]:
     return str(frame["_file"].iat[i]), int(frame["_row"].iat[i])
 
@@ -123,22 +171,22 @@ def check_lists(tables: dict[str, pd.DataFrame], available: dict[str, set[str]],
         return
     have = available.get("unit_resources", set())
     if {"resource_type", "capacity"} <= have:
-        kind = resources["resource_type"].astype(object).to_numpy()
+        kind = resources["resource_type"]
         capacity = pd.to_numeric(resources["capacity"], errors="coerce").to_numpy(dtype=float)
-        slots = np.isin(kind, list(SLOT_RESOURCES))
+        slots = _rows_in(kind, list(SLOT_RESOURCES))
         fractional = slots & ~np.isnan(capacity) & (capacity != np.floor(np.nan_to_num(capacity)))
         for i in np.flatnonzero(fractional):
             file, row = _where(resources, i)
             report.add(Problem.of("error", "unit_resources", file, row, "capacity", show_value(capacity[i]),
-                                  "slots_not_whole", resource=str(kind[i])))
+                                  "slots_not_whole", resource=str(kind.iat[i])))
     assignments = tables.get("assignments")
     if assignments is None or "unit_id" not in have or "unit_id" not in available.get("assignments", set()):
         return
-    unit = resources["unit_id"].astype(object)
-    posted = present_values(assignments["unit_id"])
+    unit = resources["unit_id"]
+    posted = _used_values(assignments["unit_id"])
     defined = present_values(tables["units"]["unit_id"]) if "unit_id" in available.get("units", set()) else None
     reported: set[object] = set()
-    for i in np.flatnonzero(unit.notna().to_numpy() & (posted.get_indexer(unit) < 0)):
+    for i in np.flatnonzero(_rows_not_in(unit, posted)):
         value = unit.iat[i]
         if value in reported or (defined is not None and defined.get_indexer([value])[0] < 0):
             continue  # one line a unit; a unit no table defines is reported as such already
@@ -150,8 +198,8 @@ def check_lists(tables: dict[str, pd.DataFrame], available: dict[str, set[str]],
     year, posts = posts_in_latest_year(assignments)
     if year is None or posts.empty:
         return
-    cadre = (resources["resource_type"].astype(object) == "cadre").to_numpy()
-    needed = posts.reindex(unit.to_numpy()).to_numpy(dtype=float)
+    cadre = _rows_in(resources["resource_type"], ["cadre"])
+    needed = _looked_up(posts, unit)
     capacity = pd.to_numeric(resources["capacity"], errors="coerce").to_numpy(dtype=float)
     below = cadre & ~np.isnan(needed) & ~np.isnan(capacity) & (capacity < needed)
     for i in np.flatnonzero(below):

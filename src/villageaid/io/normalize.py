@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,6 +131,31 @@ def normalize_level(text: object, user_levels: dict[str, str] | None = None) -> 
 _MISSING = {"", "na", "n/a", "nan", "none", "null", "-", "—", "无数据", "缺失"}
 
 
+
+
+def _never_missing_pattern() -> str:
+    """Return a character class of characters no missing marker holds, once trimmed and lowered, whatever their case.
+
+    ASCII letters and digits and the CJK unified ideographs, less the characters of the markers (n/a, none, null,
+    无数据, 缺失 …): none is white space, and none lowers to a marker's character. Written as the characters
+    themselves, for Arrow's RE2 (as ``_NEEDS_CLEANING``).
+    """
+    import string
+
+    in_markers = set("".join(_MISSING))
+    ascii_chars = "".join(c for c in string.ascii_letters + string.digits if c.lower() not in in_markers)
+    ranges, low = [], 0x4E00
+    for point in sorted(ord(c) for c in in_markers if 0x4E00 <= ord(c) <= 0x9FFF):
+        if point > low:
+            ranges.append(chr(low) + "-" + chr(point - 1))
+        low = point + 1
+    ranges.append(chr(low) + "-" + chr(0x9FFF))
+    return "[" + ascii_chars + "".join(ranges) + "]"
+
+
+_NEVER_MISSING = _never_missing_pattern()
+
+
 def text_of_uniques(uniques: pd.Index | np.ndarray) -> pd.Series:
     """Return distinct cell values as trimmed text, with <NA> for empty cells and missing markers.
 
@@ -159,6 +185,11 @@ def text_of_uniques(uniques: pd.Index | np.ndarray) -> pd.Series:
 # The ranges are written as the characters themselves (not \u escapes) so that Arrow's RE2 engine runs the
 # pattern over the whole column at once; RE2's \s is ASCII white space, the rest falls outside the ranges.
 _NEEDS_CLEANING = "[^ -~" + chr(0x3400) + "-" + chr(0x4DBF) + chr(0x4E00) + "-" + chr(0x9FFF) + "]|\\s{2,}"
+# Text that is not clean, as one pattern (one pass of RE2 over the values): a character cleaning could change or a
+# run of white space (``_NEEDS_CLEANING``), a space at either end (any other white space is outside the characters
+# that never change), an empty value or a missing marker of ``_MISSING`` in any case (its other markers, "—", are
+# outside those characters too).
+_NOT_CLEAN = (_NEEDS_CLEANING + "|^ | $|^(?i:na|n/a|nan|none|null|-)?$|^(?:无数据|缺失)$")
 _BREAKING = {"\t", "\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"}
 
 
@@ -223,44 +254,143 @@ def clean_text_uniques(uniques: pd.Index | np.ndarray) -> tuple[pd.Series, np.nd
     return text, invisible, spaces
 
 
+def _arrow_text(uniques: pd.Index) -> object | None:
+    """Return the distinct values as Arrow text without a Python object each, or None if they are not all text.
+
+    Arrow-backed text (pandas' ``str`` and ``string[pyarrow]`` dtypes: every Parquet and CSV text column) hands
+    over its own Arrow array; other values are tested for being text first (as :func:`text_of_uniques` does) and
+    converted.
+    """
+    import pyarrow as pa
+
+    dtype = uniques.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        text = uniques.array.__arrow_array__()  # the array's own (chunked) Arrow data: no copy
+        return None if text.null_count else text  # a missing value is cleaned the long way, as for object values
+    if pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return None  # not all text (numbers, missing values): cleaned the long way
+    return pa.array(np.asarray(uniques, dtype=object), type=pa.string())
+
+
 def is_clean_text(uniques: pd.Index) -> bool:
     """Return True when every distinct value is text that :func:`clean_text_uniques` leaves as it is.
 
     That is: no value is trimmed, none is empty or a missing marker, and none holds a character cleaning could
     change (white space runs, invisible or compatibility characters). Checked with Arrow's string kernels on the
-    values as they are, which is how :func:`text_of_uniques` and :func:`clean_text_uniques` test them too.
+    values as they are, which is how :func:`text_of_uniques` and :func:`clean_text_uniques` test them too;
+    Arrow-backed values are tested in their own Arrow array, never turned into Python strings.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pd.api.types.infer_dtype(uniques, skipna=False) != "string":
-        return False  # not all text (numbers, missing values): cleaned the long way
-    text = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
-    trimmed = pc.utf8_trim_whitespace(text)
-    if not pc.all(pc.equal(trimmed, text)).as_py():
+    entry = _shared_entry(uniques)
+    if entry is not None and entry[2] is not None:
+        return entry[2]  # the same Index, tested already (the villages' identifiers named by every table)
+    text = entry[0] if entry is not None else _arrow_text(uniques)  # the Arrow text it was made from: no copy
+    if text is None:
         return False
-    if pc.any(pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(sorted(_MISSING), type=pa.string()))).as_py():
-        return False
-    return not pc.any(pc.match_substring_regex(text, _NEEDS_CLEANING)).as_py()
+    clean = not pc.any(pc.match_substring_regex(text, _NOT_CLEAN)).as_py()
+    if entry is not None:
+        entry[2] = clean
+    return clean
+
+
+# Object Indexes of text made from Arrow text (shared_text_index), while some table holds them: per Index, the
+# text it was made from (as Arrow ``string``), a weak reference to it and whether it is clean text (once tested).
+# At most the latest ``_SHARED_TEXT_LIMIT`` Indexes, each of at most ``_SHARED_TEXT_MAX`` values, are remembered.
+_SHARED_TEXT: list[list] = []
+_SHARED_TEXT_LIMIT = 16
+_SHARED_TEXT_MAX = 1 << 21
+
+
+def _shared_entry(index: pd.Index) -> list | None:
+    """Return the entry of an Index :func:`shared_text_index` made (the very object), None for any other Index."""
+    if index.dtype != object:
+        return None
+    return next((entry for entry in _SHARED_TEXT if entry[1]() is index), None)
+
+
+def shared_text_index(text: object) -> pd.Index:
+    """Return distinct Arrow text as an Index of Python strings, the one already made from equal text if alive.
+
+    Tables of one folder name the same villages and units: at a national scale the dictionaries of ``village_id``
+    in the funding, outcome, need and assignment files are the same 500,000 identifiers, each of which would become
+    a Python string once per table. Equal text (compared in Arrow, byte for byte) gets the very Index made first
+    instead: an Index is immutable, so sharing it changes no value, order or dtype; and pandas keeps on it the hash
+    table it built when checking the values distinct. An Index is remembered only while something holds it.
+
+    Parameters
+    ----------
+    text : pyarrow Array or ChunkedArray of string or large_string
+        Distinct values, without nulls.
+
+    Returns
+    -------
+    Index of object
+    """
+    import pyarrow as pa
+
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+    key = None
+    try:  # text of millions of distinct values (a table's own identifiers, as cadres'): not kept beside its Index
+        if len(text) <= _SHARED_TEXT_MAX:
+            key = text if text.type == pa.string() else text.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # over 2 GB of text: not shared
+        pass
+    _SHARED_TEXT[:] = [entry for entry in _SHARED_TEXT if entry[1]() is not None]
+    if key is not None:
+        for known, ref, _ in _SHARED_TEXT:
+            index = ref()
+            if index is not None and len(known) == len(key) and known.equals(key):
+                return index
+    index = pd.Index(text.to_numpy(zero_copy_only=False), dtype=object)
+    if key is not None:
+        _SHARED_TEXT.append([key, weakref.ref(index), None])
+        del _SHARED_TEXT[:-_SHARED_TEXT_LIMIT]
+    return index
 
 
 def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes (-1 for NaN/None) and distinct values of a column; free for categoricals."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories
+        return values.array.codes.astype(np.int64), values.cat.categories
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64), pd.Index(uniques)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+
+
+def _missing_text(values: pd.Series) -> np.ndarray:
+    """Where text (pandas' string dtypes) is missing, empty or a missing marker once trimmed, in any case."""
+    # Vectorised string kernels beat factorising a column of two million distinct amounts.
+    text = values.str.strip()
+    lowered = text.str.lower()
+    return (values.isna() | (text.str.len() == 0) | lowered.isin(list(_MISSING))).to_numpy(dtype=bool)
 
 
 def missing_mask(values: pd.Series) -> np.ndarray:
     """Return True where a cell is empty or a conventional missing marker."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and len(values):
+        # Arrow-backed text (every CSV column, Parquet text): a value holding a letter, digit or ideograph that no
+        # missing marker holds is not missing (one RE2 pass over the column); the few others are tested as below.
+        import pyarrow.compute as pc
+
+        text = values.array.__arrow_array__()
+        maybe = ~np.asarray(pc.fill_null(pc.match_substring_regex(text, _NEVER_MISSING), False), dtype=bool)
+        missing = np.zeros(len(values), dtype=bool)
+        if maybe.any():
+            missing[maybe] = _missing_text(values[maybe])
+        return missing
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
-        # Arrow-backed text (every CSV column): vectorised string kernels beat factorising a column of
-        # two million distinct amounts.
-        text = values.str.strip()
-        lowered = text.str.lower()
-        return (values.isna() | (text.str.len() == 0) | lowered.isin(list(_MISSING))).to_numpy(dtype=bool)
-    if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype):
+        return _missing_text(values)
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Its categories are its distinct values; rows reached through the codes in their own width (code -1, a
+        # missing cell, picks the True appended), and no lookup at all when no category reads as missing.
+        codes = values.array.codes  # the categorical's own (read-only) codes: no copy
+        if len(dtype.categories) == 0 or is_clean_text(dtype.categories):  # clean text is never a missing marker
+            return codes < 0
+        unique_missing = text_of_uniques(dtype.categories).isna().to_numpy(dtype=bool)
+        return np.append(unique_missing, True)[codes] if unique_missing.any() else codes < 0
+    if values.dtype == object:
         # Work on distinct values only: ledgers repeat the same strings many times.
         codes, uniques = codes_and_uniques(values)
         if len(uniques) == 0:
@@ -311,9 +441,9 @@ def parse_numbers_detailed(values: pd.Series) -> ParsedNumbers:
     """
     n = len(values)
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        numbers = values.to_numpy(dtype=float, na_value=np.nan, copy=True)  # a fresh array, never the column's own
         infinite = np.isinf(numbers)
-        numbers = np.where(infinite, np.nan, numbers)
+        numbers[infinite] = np.nan
         zeros = np.zeros(n, dtype=bool)
         return ParsedNumbers(numbers, zeros, zeros.copy(), infinite)
     missing = missing_mask(values)
@@ -369,6 +499,12 @@ _TRUE = {"1", "1.0", "true", "t", "yes", "y", "是", "有", "√", "✓"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n", "否", "无", "×"}
 
 
+def _yes_or_no(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Where values, written out as text, trimmed and lowered, are a yes and where a no."""
+    text = values.astype("string").str.strip().str.lower()
+    return text.isin(list(_TRUE)).to_numpy(dtype=bool), text.isin(list(_FALSE)).to_numpy(dtype=bool)
+
+
 def parse_bools(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Parse yes/no answers (1/0, true/false, yes/no, 是/否, 有/无).
 
@@ -382,9 +518,15 @@ def parse_bools(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("boolean"), np.zeros(len(values), dtype=bool)
     missing = missing_mask(values)
-    text = values.astype("string").str.strip().str.lower()
-    is_true = text.isin(list(_TRUE)).to_numpy(dtype=bool)
-    is_false = text.isin(list(_FALSE)).to_numpy(dtype=bool)
+    if getattr(values.dtype, "kind", "") in "iu" and len(values) > 1_000:
+        # Integers (0/1 columns of millions of records): each distinct value is written out as text once and the
+        # answers spread back by its codes. An integer has one text, so this equals writing out every cell.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        unique_true, unique_false = _yes_or_no(pd.Series(uniques, dtype=values.dtype))
+        is_true = np.append(unique_true, False)[codes]
+        is_false = np.append(unique_false, False)[codes]
+    else:
+        is_true, is_false = _yes_or_no(values)
     flags = pd.Series(pd.array(np.where(is_true, True, False), dtype="boolean"), index=values.index)
     flags[~(is_true | is_false)] = pd.NA
     bad = ~missing & ~is_true & ~is_false

@@ -30,7 +30,7 @@ from villageaid.io.codes import (
 from villageaid.io.columns import SourceFrame
 from villageaid.io.headers import AmountUnit, HeaderMap, load_header_map, normalize_key
 from villageaid.io.inputs import special_file_problem
-from villageaid.io.normalize import DATE_YEARS
+from villageaid.io.normalize import DATE_YEARS, shared_text_index
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.io.pseudonym import check_salt
 from villageaid.io.validate import SourceTyping
@@ -344,12 +344,17 @@ def _text_categorical(column: object) -> pd.Series | None:
     dictionary = column.chunk(0).dictionary
     if dictionary.null_count:
         return None
-    categories = pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    # The same identifiers in another table's dictionary (villages named by every file) share one Index.
+    categories = shared_text_index(dictionary)
     if not categories.is_unique:  # computed once: pandas keeps it for the categorical made of this Index
         return None
     indices = pa.chunked_array([chunk.indices for chunk in column.chunks])
-    codes = pc.fill_null(indices, -1).to_numpy().astype(np.int64, copy=False)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
+    codes = pc.fill_null(indices, -1).to_numpy()
+    if codes.dtype.kind != "i":
+        codes = codes.astype(np.int64)
+    # The codes keep Arrow's index width (int32 for millions of identifiers): pandas narrows them to the width the
+    # categories need anyway, so widening to int64 first would only copy them twice.
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), copy=False)
 
 
 def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
@@ -397,9 +402,13 @@ def _read_parquet(path: Path, label: str, table: str) -> SourceFrame:
         if pa.types.is_decimal(kind):
             column = column.cast(pa.float64())
         columns[position] = column.to_pandas().reset_index(drop=True)
-    frame = pd.DataFrame(columns)
+    # Not consolidated (copy=False): the columns are used one by one and released once typed, so copying the
+    # numeric ones into two-dimensional blocks first (hundreds of megabytes at a national scale) buys nothing.
+    frame = pd.DataFrame(columns, copy=False)
     frame.columns = range(frame.shape[1])
-    source = SourceFrame(table, label, frame, np.arange(1, len(frame) + 1), headers=headers, header_line=0)
+    # Row numbers in four bytes each when they fit (as the typed table keeps them), not eight.
+    rows = np.arange(1, len(frame) + 1, dtype=np.int32 if len(frame) < 2**31 - 1 else np.int64)
+    source = SourceFrame(table, label, frame, rows, headers=headers, header_line=0)
     source.unusable.update(unusable)
     return source
 

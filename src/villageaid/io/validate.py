@@ -72,7 +72,7 @@ class SourceTyping:
         self.available: dict[str, set[str]] = {}
 
     def type(self, source: SourceFrame) -> None:
-        """Type one source (its problems kept for :meth:`finish`) and release its cells."""
+        """Type one source (its problems kept for :meth:`finish`) and release its cells and row numbers."""
         report = self.report
         try:
             frame, columns = typed_source(source, self.hmap, report, self.amount_unit, self.salt, self.date_years,
@@ -91,6 +91,8 @@ class SourceTyping:
         # ``frame.iloc[:0]``: a slice is a view that keeps every cell of its parent alive (numpy blocks, Arrow
         # buffers), and Arrow's allocator is asked to hand the freed buffers back for the next source.
         source.frame = _released(source.frame)
+        source.rows = np.empty(0, dtype=source.rows.dtype)  # the typed table keeps its row numbers
+        source.preflagged = {}
         release_arrow_memory()
 
     def finish(self, sources: list[SourceFrame], report: ValidationReport, *, found: set[str] | None = None,
@@ -117,7 +119,7 @@ def validate_sources(
     """Type and check every source, then check keys and references across tables.
 
     Problems go into ``report``; the returned tables have schema columns and types. Each source's cells are
-    released once typed (its ``frame`` is left empty). ``units`` (when given)
+    released once typed (its ``frame`` and ``rows`` are left empty). ``units`` (when given)
     receives the amount unit of every money column and where it was stated. ``found`` names tables whose
     files exist but could not be read (already reported, so not reported again as missing). Village codes
     (统计用区划代码) are checked where ``village_id`` holds them; ``division_codes`` maps county and township
