@@ -179,10 +179,10 @@ class _Spans:
     ----------
     covers : ndarray of bool
         The posting covers at least one panel year.
-    first, last : ndarray of int64
-        Positions in the panel's years of the first and last year covered (where ``covers``).
-    first_days, last_days : ndarray of int64
-        Days in the first and the last year covered (the same year when ``first == last``).
+    first, last : ndarray of int16
+        Positions in the panel's years of the first and last year covered (where ``covers``; 0 elsewhere).
+    first_days, last_days : ndarray of int16
+        Days in the first and the last year covered (the same year when ``first == last``; where ``covers``).
     """
 
     covers: np.ndarray
@@ -203,40 +203,56 @@ def _spans(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> _Spans:
     first = np.maximum(np.searchsorted(bounds, start_n, side="right") - 1, 0)
     last = np.minimum(np.searchsorted(bounds, end_n, side="right") - 1, len(years) - 1)
     covers = (end_n >= start_n) & (first <= last)
-    first = np.where(covers, first, 0)  # positions valid everywhere, for indexing; read only where covers
-    last = np.where(covers, last, 0)
-    first_days = np.minimum(end_n, dec31[first]) - np.maximum(start_n, jan1[first]) + 1
-    last_days = np.minimum(end_n, dec31[last]) - np.maximum(start_n, jan1[last]) + 1
+    # Positions valid everywhere, for indexing (read only where covers), and days (at most 366) in small integers.
+    small = np.int16 if len(years) < 2**15 else np.int64
+    first = np.where(covers, first, 0).astype(small)
+    last = np.where(covers, last, 0).astype(small)
+    first_days = np.where(covers, np.minimum(end_n, dec31[first]) - np.maximum(start_n, jan1[first]) + 1, 0
+                          ).astype(np.int16)
+    last_days = np.where(covers, np.minimum(end_n, dec31[last]) - np.maximum(start_n, jan1[last]) + 1, 0
+                         ).astype(np.int16)
     return _Spans(covers, first, last, first_days, last_days)
 
 
-def _day_sums(spans: _Spans, village: np.ndarray, rows: np.ndarray, weight: np.ndarray | None, n: int,
-              days_in_year: np.ndarray) -> np.ndarray:
-    """Sum over the postings ``rows`` of their days in each village-year (× ``weight``), villages × years, flat.
+class _DaySums:
+    """Sums over postings of their days in each village-year, each posting weighted; villages × years, flat.
 
-    Each posting adds its days in its first and last years, and whole years between them, counted per village
-    and year by a difference array over the years (+1 the year after the first, -1 at the last) summed along
-    them. Every term is a whole number (days, or days × a whole score) held exactly in float64, so the sums equal,
-    bit for bit, those of adding each posting's days year by year in any order.
+    Each posting adds its days in its first and last years, and the whole years between them, counted per village
+    and year by a difference array over the years (+w the year after the first, -w at the last) summed along them.
+    The cells of these entries are found once, for every weighting. Every term is a whole number (days, or days ×
+    a whole weight) held exactly in float64, so a sum equals, bit for bit, that of adding each posting's days year
+    by year in any order.
     """
-    n_years = len(days_in_year)
-    rows = rows & spans.covers
-    v, a, b = village[rows], spans.first[rows], spans.last[rows]
-    w = weight[rows] if weight is not None else None
-    total = np.bincount(v * n_years + a, weights=spans.first_days[rows] * w if w is not None
-                        else spans.first_days[rows], minlength=n * n_years).astype(float, copy=False)
-    two = b > a
-    total += np.bincount((v * n_years + b)[two], weights=spans.last_days[rows][two] * w[two] if w is not None
-                         else spans.last_days[rows][two], minlength=n * n_years)
-    many = b > a + 1
-    if many.any():
-        width = n_years + 1
-        wm = w[many] if w is not None else None
-        whole = np.bincount(v[many] * width + a[many] + 1, weights=wm, minlength=n * width)
-        whole = whole - np.bincount(v[many] * width + b[many], weights=wm, minlength=n * width)
-        whole = np.cumsum(whole.reshape(n, width), axis=1)[:, :n_years]
-        total += (whole * days_in_year).ravel()
-    return total
+
+    def __init__(self, spans: _Spans, village: np.ndarray, n: int, days_in_year: np.ndarray) -> None:
+        self._n, self._days_in_year = n, days_in_year
+        n_years, width = len(days_in_year), len(days_in_year) + 1
+        covered = np.flatnonzero(spans.covers)
+        v, a, b = village[covered], spans.first[covered].astype(np.int64), spans.last[covered].astype(np.int64)
+        two = b > a
+        # (postings, their cells, their days) of each covered posting's first year, and of the last year of those
+        # covering two or more.
+        self._parts = [(covered, v * n_years + a, spans.first_days[covered].astype(float))]
+        self._parts.append((covered[two], v[two] * n_years + b[two], spans.last_days[covered[two]].astype(float)))
+        many = b > a + 1  # whole years between the first and the last: +w the year after the first, -w at the last
+        self._whole = (covered[many], v[many] * width + a[many] + 1, v[many] * width + b[many])
+
+    def sum(self, weight: np.ndarray | None = None) -> np.ndarray:
+        """Return the sum of the postings' days × ``weight`` (whole numbers; 0 leaves a posting out; None: 1)."""
+        n, n_years = self._n, len(self._days_in_year)
+        total = np.zeros(n * n_years)
+        for posting, cell, days in self._parts:
+            if weight is not None:
+                days = np.take(weight, posting) * days
+            total += np.bincount(cell, weights=days, minlength=n * n_years)
+        posting, up, down = self._whole
+        if len(posting):
+            w = weight[posting] if weight is not None else None
+            whole = np.bincount(up, weights=w, minlength=n * (n_years + 1))
+            whole -= np.bincount(down, weights=w, minlength=n * (n_years + 1))
+            whole = np.cumsum(whole.reshape(n, n_years + 1), axis=1)[:, :n_years]
+            total += (whole * self._days_in_year).ravel()
+        return total
 
 
 def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village_ids: pd.Index | _Lookup,
@@ -246,7 +262,7 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
     Sums over a village's postings of whole days (team size) and of days × a whole score (strength), so every sum
     is of whole numbers held exactly in float64: the result does not depend on the order postings are added in,
     and is summed from each posting's first year, last year and the whole years between
-    (:func:`_day_sums`), not over postings × years.
+    (:class:`_DaySums`), not over postings × years.
 
     Returns
     -------
@@ -265,24 +281,26 @@ def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village
     end_of_panel = np.datetime64(f"{years[-1]:04d}-12-31")
     end = assignments["end_date"].to_numpy(dtype="datetime64[D]")[keep]
     end = np.where(np.isnat(end), end_of_panel, end)
-    role = _category_codes(assignments["role"], ("first_secretary", "team_member"))[keep]
+    role = _category_codes(assignments["role"], ("first_secretary", "team_member"))[keep].astype(np.int8)
     del keep
     days_in_year = np.array([366 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 365 for y in years])
 
     spans = _spans(start, end, years)
-    every = np.ones(len(village), dtype=bool)
-    team_size = (_day_sums(spans, village, every, None, n, days_in_year).reshape(n, n_years) / days_in_year)
+    sums = _DaySums(spans, village, n, days_in_year)
+    team_size = sums.sum().reshape(n, n_years) / days_in_year
     score = _STRENGTH_CODES_SCORE[_category_codes(units["strength"], _STRENGTH_ORDER)][unit]
     scored = ~np.isnan(score)
-    strength_num = _day_sums(spans, village, scored, score, n, days_in_year)
-    strength_den = _day_sums(spans, village, scored, None, n, days_in_year)
-    scored_member = scored & (role == 1)
-    members_num = _day_sums(spans, village, scored_member, score, n, days_in_year)
-    members_den = _day_sums(spans, village, scored_member, None, n, days_in_year)
+    score = np.where(scored, score, 0.0)  # weights: an unscored posting weighs 0 (left out)
+    strength_num = sums.sum(score)
+    strength_den = sums.sum(scored.astype(float))
+    member = (role == 1).astype(float)
+    members_num = sums.sum(score * member)
+    members_den = sums.sum(scored * member)
+    del sums
     with np.errstate(invalid="ignore", divide="ignore"):
         team_strength = np.where(strength_den > 0, strength_num / strength_den, np.nan).reshape(n, n_years)
         members_strength = np.where(members_den > 0, members_num / members_den, np.nan).reshape(n, n_years)
-    del strength_num, strength_den, members_num, members_den, score, scored, scored_member
+    del strength_num, strength_den, members_num, members_den, score, scored, member
 
     # First secretary of the year: the posting covering most days (ties: the later start, then the earlier record).
     is_fs = role == 0
@@ -334,9 +352,12 @@ def _first_secretary_choice(spans: _Spans, village: np.ndarray, is_fs: np.ndarra
     covers = spans.covers[is_fs]
     v, a, b = village[is_fs][covers], spans.first[is_fs][covers], spans.last[is_fs][covers]
     tie = tie[covers]
-    np.maximum.at(best, v * n_years + a, (spans.first_days[is_fs][covers] << (2 * bits)) | tie)
+    first_days = spans.first_days[is_fs][covers].astype(np.int64)
+    np.maximum.at(best, v * n_years + a, (first_days << (2 * bits)) | tie)
     two = b > a
-    np.maximum.at(best, (v * n_years + b)[two], (spans.last_days[is_fs][covers][two] << (2 * bits)) | tie[two])
+    last_days = spans.last_days[is_fs][covers][two].astype(np.int64)
+    np.maximum.at(best, (v * n_years + b)[two], (last_days << (2 * bits)) | tie[two])
+    del first_days, last_days
     many = b > a + 1  # whole years between the first and the last
     v, a, b, tie = v[many], a[many], b[many], tie[many]
     for t in range(1, n_years - 1):
