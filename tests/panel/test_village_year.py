@@ -384,6 +384,10 @@ def test_spread_makes_the_columns_the_frame_made_of_spread_values() -> None:
         "str": pd.Series(text, dtype="str"),
         "all missing": pd.Series([None] * n, dtype=object),
         "all missing categorical": pd.Series([None] * n, dtype=object).astype(pd.CategoricalDtype(["a"])),
+        "categorical of object text": pd.Series(text).astype(
+            pd.CategoricalDtype(pd.Index(["plain", "hill", "mountain"], dtype=object))),
+        "categorical of numbers": pd.Series(rng.choice([1.5, 2.5, np.nan], n)).astype("category"),
+        "categorical, one value": pd.Series(["hill"] + [None] * (n - 1)).astype("category"),
         "mixed": pd.Series(["x" if draw < 0.5 else 1 for draw in rng.random(n)], dtype=object),
         "int": pd.Series(rng.integers(0, 9, n)),
         "float": pd.Series(np.where(rng.random(n) < 0.3, np.nan, rng.normal(size=n))),

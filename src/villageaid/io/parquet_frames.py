@@ -41,7 +41,7 @@ class CategoriesCache:
 
         if len(dictionary) == 0 or dictionary.null_count:
             return None
-        text_dtype = _inferred_text_dtype()
+        text_dtype = inferred_text_dtype()
         if text_dtype is None:
             return None
         large = dictionary.cast(pa.large_string())  # pandas' str stores large strings
@@ -54,7 +54,7 @@ class CategoriesCache:
         return dtype
 
 
-def _inferred_text_dtype() -> pd.StringDtype | None:
+def inferred_text_dtype() -> pd.StringDtype | None:
     """Return the dtype pandas infers for Python strings when it is Arrow-backed ``str`` (pandas 3's default)."""
     dtype = pd.Index(np.array(["a"], dtype=object)).dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.io.normalize import codes_and_uniques
+from villageaid.io.parquet_frames import inferred_text_dtype
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE, endowment_index, need_index, rich_flag
 from villageaid.panel.typology import village_type
 from villageaid.schema import (
@@ -118,6 +119,13 @@ def _spread(values: pd.Series, rows: np.ndarray) -> object:
     Text (categorical, object or Arrow strings) that pandas stores as its string dtype is converted once per
     village and then taken, rather than spread as millions of Python strings that the frame converts again.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype) and len(rows):
+        # Text categories: the column taken from the categories by codes (-1: missing), no Python string per
+        # village; the dtype the frame infers from the values when one is present (all missing: as below).
+        categories = values.cat.categories
+        codes = values.cat.codes.to_numpy()
+        if categories.dtype == inferred_text_dtype() and (codes >= 0).any():
+            return categories.array.take(codes[rows], allow_fill=True)
     array = values.to_numpy()
     if array.dtype == object and len(rows):  # (an empty object column stays object in the frame)
         text = pd.Series(array).array  # the dtype the frame would infer, from the same distinct values
