@@ -244,22 +244,34 @@ class _DaySums:
         self._parts.append((covered[two], v[two] * n_years + b[two], spans.last_days[covered[two]].astype(float)))
         many = b > a + 1  # whole years between the first and the last: +w the year after the first, -w at the last
         self._whole = (covered[many], v[many] * width + a[many] + 1, v[many] * width + b[many])
+        self._buffers: list[np.ndarray] = []  # the weights of each part's entries, reused by every weighting
 
     def sum(self, weight: np.ndarray | None = None) -> np.ndarray:
         """Return the sum of the postings' days × ``weight`` (whole numbers; 0 leaves a posting out; None: 1)."""
+        # In place where numpy allows: at a national scale every fresh array of this length costs page faults.
         n, n_years = self._n, len(self._days_in_year)
-        total = np.zeros(n * n_years)
-        for posting, cell, days in self._parts:
+        total = None
+        for k, (posting, cell, days) in enumerate(self._parts):
             if weight is not None:
-                days = np.take(weight, posting) * days
-            total += np.bincount(cell, weights=days, minlength=n * n_years)
+                if len(self._buffers) <= k:
+                    self._buffers.append(np.empty(len(posting)))
+                days = np.multiply(np.take(weight, posting, out=self._buffers[k]), days, out=self._buffers[k])
+            part = np.bincount(cell, weights=days, minlength=n * n_years)
+            if total is None:
+                total = part.astype(float, copy=False)
+            else:
+                total += part
+            del part
         posting, up, down = self._whole
         if len(posting):
             w = weight[posting] if weight is not None else None
             whole = np.bincount(up, weights=w, minlength=n * (n_years + 1))
             whole -= np.bincount(down, weights=w, minlength=n * (n_years + 1))
-            whole = np.cumsum(whole.reshape(n, n_years + 1), axis=1)[:, :n_years]
-            total += (whole * self._days_in_year).ravel()
+            whole = whole.reshape(n, n_years + 1)
+            np.cumsum(whole, axis=1, out=whole)
+            whole = whole[:, :n_years]
+            whole *= self._days_in_year
+            total.reshape(n, n_years)[...] += whole
         return total
 
 
