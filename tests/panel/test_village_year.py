@@ -188,18 +188,27 @@ def _first_secretary_by_sorting(village, days, start, n_villages):
 
 
 def test_first_secretary_choice_packed_key_equals_the_sorting_rule() -> None:
-    from villageaid.panel.village_year import _first_secretary_postings
+    # The postings' days in each year from the dense date arithmetic, the choice by the rule spelled out as sorts;
+    # starts repeated (ties), postings before, across and after the panel, ending before they start.
+    from villageaid.panel.village_year import _day_numbers, _first_secretary_choice, _spans
 
     rng = np.random.default_rng(11)
-    m, n_villages, n_years = 3_000, 400, 6
+    m, n_villages = 3_000, 400
+    years = np.arange(2016, 2022)
     village = rng.integers(0, n_villages, m)
-    days = rng.choice([0, 0, 30, 181, 365, 366], size=(m, n_years)).astype(np.int32)  # many ties
-    start = rng.choice(np.arange(-9_000, 20_000, 1_000), m).astype(np.int64)  # repeated start dates too
-    got = _first_secretary_postings(village, days, start, n_villages)
-    np.testing.assert_array_equal(got, _first_secretary_by_sorting(village, days, start, n_villages))
+    start = np.datetime64("2014-01-01") + rng.choice(np.arange(0, 3_000, 91), m).astype("timedelta64[D]")
+    end = start + rng.choice([-5, 0, 30, 181, 364, 365, 366, 800, 2_000], m).astype("timedelta64[D]")
+    is_fs = rng.random(m) < 0.7
+    days = _overlap_days_with_dates(start, end, years)[is_fs]
+    expected = _first_secretary_by_sorting(village[is_fs], days, _day_numbers(start)[is_fs], n_villages)
+    days_in_year = np.array([366 if y % 4 == 0 else 365 for y in years])
+    got = _first_secretary_choice(_spans(start, end, years), village, is_fs, _day_numbers(start), n_villages,
+                                  days_in_year)
+    np.testing.assert_array_equal(got.reshape(n_villages, len(years)), expected)
     assert (got >= 0).any() and (got < 0).any()
-    empty = _first_secretary_postings(village[:0], days[:0], start[:0], n_villages)
-    assert empty.shape == (n_villages, n_years) and (empty == -1).all()
+    none = _first_secretary_choice(_spans(start, end, years), village, np.zeros(m, dtype=bool),
+                                   _day_numbers(start), n_villages, days_in_year)
+    assert none.shape == (n_villages * len(years),) and (none == -1).all()
 
 
 def _matched_funding_as_text(funding: pd.DataFrame, villages: pd.DataFrame, cell: np.ndarray, amount: np.ndarray,
@@ -267,7 +276,9 @@ def test_matched_funding_without_funding_records_is_zero_and_nan_where_no_need()
 def _assignment_measures_by_year_masks(assignments: pd.DataFrame, units: pd.DataFrame, village_ids: pd.Index,
                                        years: np.ndarray) -> dict[str, np.ndarray]:
     """The team sums of _assignment_measures as first written (masks applied every year): its reference."""
-    from villageaid.panel.village_year import _STRENGTH_SCORE, _category_codes, _overlap_days, _positions
+    from villageaid.panel.village_year import _STRENGTH_SCORE, _category_codes, _positions
+
+    from .former_village_year import _overlap_days
 
     n, n_years = len(village_ids), len(years)
     village = _positions(village_ids, assignments["village_id"])
@@ -373,6 +384,10 @@ def test_spread_makes_the_columns_the_frame_made_of_spread_values() -> None:
         "str": pd.Series(text, dtype="str"),
         "all missing": pd.Series([None] * n, dtype=object),
         "all missing categorical": pd.Series([None] * n, dtype=object).astype(pd.CategoricalDtype(["a"])),
+        "categorical of object text": pd.Series(text).astype(
+            pd.CategoricalDtype(pd.Index(["plain", "hill", "mountain"], dtype=object))),
+        "categorical of numbers": pd.Series(rng.choice([1.5, 2.5, np.nan], n)).astype("category"),
+        "categorical, one value": pd.Series(["hill"] + [None] * (n - 1)).astype("category"),
         "mixed": pd.Series(["x" if draw < 0.5 else 1 for draw in rng.random(n)], dtype=object),
         "int": pd.Series(rng.integers(0, 9, n)),
         "float": pd.Series(np.where(rng.random(n) < 0.3, np.nan, rng.normal(size=n))),
@@ -417,20 +432,151 @@ def _overlap_days_with_dates(start: np.ndarray, end: np.ndarray, years: np.ndarr
     return days
 
 
+def _random_postings(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Postings across year ends and leap days, before, across and after a 2015-2025 panel, ending before they
+    start or on the day they start."""
+    start = np.datetime64("2010-06-01") + rng.integers(0, 6_000, m).astype("timedelta64[D]")
+    end = start + rng.choice([-30, -1, 0, 1, 59, 364, 365, 366, 1_500, 5_000], m).astype("timedelta64[D]")
+    return start, end
+
+
 @pytest.mark.parametrize("seed", range(4))
-def test_overlap_days_by_year_equals_the_date_arithmetic(seed: int) -> None:
-    # Postings across year ends and leap days, ending before they start, missing dates (0 days), nanosecond input.
-    from villageaid.panel.village_year import _overlap_days, _overlap_days_by_year
+def test_spans_equal_the_date_arithmetic(seed: int) -> None:
+    # A posting's first and last years and their days, and the whole years between, are its row of the dense
+    # postings × years days.
+    from villageaid.panel.village_year import _spans
 
     rng = np.random.default_rng(seed)
-    m = int(rng.integers(0, 500))
-    start = np.datetime64("2014-06-01") + rng.integers(0, 4_000, m).astype("timedelta64[D]")
-    end = start + rng.integers(-30, 1_500, m).astype("timedelta64[D]")
-    start[rng.random(m) < 0.05] = np.datetime64("NaT")
-    end[rng.random(m) < 0.05] = np.datetime64("NaT")
-    years = np.arange(2015, 2026)
-    expected = _overlap_days_with_dates(start, end, years)
-    by_year = _overlap_days_by_year(start.astype("datetime64[ns]"), end.astype("datetime64[ns]"), years)
-    assert by_year.dtype == np.int32 and by_year.flags.c_contiguous
-    np.testing.assert_array_equal(by_year.T, expected)
-    np.testing.assert_array_equal(_overlap_days(start, end, years), expected)
+    m = int(rng.integers(0, 800))
+    start, end = _random_postings(rng, m)
+    years = np.arange(2015, 2015 + int(rng.integers(1, 12)))
+    dense = _overlap_days_with_dates(start, end, years)
+    spans = _spans(start, end, years)
+    days_in_year = np.array([366 if y % 4 == 0 else 365 for y in years])
+    rebuilt = np.zeros_like(dense)
+    for i in np.flatnonzero(spans.covers):
+        a, b = spans.first[i], spans.last[i]
+        rebuilt[i, a + 1:b] = days_in_year[a + 1:b]
+        rebuilt[i, a], rebuilt[i, b] = spans.first_days[i], spans.last_days[i]
+    np.testing.assert_array_equal(rebuilt, dense)
+    np.testing.assert_array_equal(spans.covers, (dense > 0).any(axis=1))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_day_sums_equal_the_yearly_sums(seed: int) -> None:
+    # Days (× a score of 0, 1 or 2) summed per village-year from the spans: the same bits as the former yearly
+    # bincount of the dense days, over any subset of postings (left out by a weight of 0, or not given).
+    from villageaid.panel.village_year import _DaySums, _spans
+
+    rng = np.random.default_rng(seed)
+    m, n = int(rng.integers(0, 3_000)), int(rng.integers(1, 60))
+    start, end = _random_postings(rng, m)
+    years = np.arange(2016, 2016 + int(rng.integers(1, 10)))
+    days_in_year = np.array([366 if y % 4 == 0 else 365 for y in years])
+    village = rng.integers(0, n, m)
+    rows = rng.random(m) < 0.8
+    score = rng.choice([0.0, 1.0, 2.0], m)
+    dense = _overlap_days_with_dates(start, end, years)
+    for weight in (None, score):
+        expected = np.zeros((n, len(years)))
+        for t in range(len(years)):
+            days = dense[rows, t] if weight is None else dense[rows, t] * weight[rows]
+            expected[:, t] = np.bincount(village[rows], weights=days, minlength=n)
+        sums = _DaySums(_spans(start, end, years), village, n, days_in_year)
+        got = sums.sum(rows * (weight if weight is not None else 1.0)) if seed % 2 or weight is not None else (
+            _DaySums(_spans(start[rows], end[rows], years), village[rows], n, days_in_year).sum())
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got.reshape(n, len(years)), expected)
+
+
+def _postings_table(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index, np.ndarray]:
+    """Random assignments and units: unknown villages and units, unscored strengths, open ends, missing starts and
+    roles, postings before, across and after the panel, many tied first secretaries (repeated starts)."""
+    rng = np.random.default_rng(seed)
+    m, n_villages, n_units = int(rng.integers(0, 3_000)), int(rng.integers(1, 90)), 30
+    units = pd.DataFrame({"unit_id": [f"U{k}" for k in range(n_units)],
+                          "strength": rng.choice(["strong", "general", "marginal", None, "odd"], n_units)})
+    if seed % 3 == 0:
+        starts = pd.Series(pd.to_datetime(rng.choice(["2010-01-01", "2016-01-01", "2017-07-01", "2020-01-01",
+                                                      "2026-03-01"], m)))
+    else:
+        starts = pd.Series(pd.Timestamp("2012-06-01") + pd.to_timedelta(rng.integers(0, 16 * 365, m), unit="D"))
+    lengths = (rng.choice([-30, 0, 1, 100, 365, 366, 700, 1_500, 4_000], m) if seed % 2
+               else rng.integers(-50, 3_000, m))
+    assignments = pd.DataFrame({
+        "village_id": rng.choice([f"V{k}" for k in range(n_villages + 5)], m),
+        "unit_id": rng.choice([f"U{k}" for k in range(n_units + 3)], m),
+        "role": pd.Series(rng.choice(["first_secretary", "team_member", None], m), dtype=object),
+        "start_date": starts.where(rng.random(m) > 0.03),
+        "end_date": (starts + pd.to_timedelta(lengths, unit="D")).where(rng.random(m) > 0.2),
+    })
+    if seed % 2:
+        for column in ("village_id", "unit_id", "role"):
+            assignments[column] = assignments[column].astype("category")
+    village_ids = pd.Index([f"V{k}" for k in range(n_villages)], dtype=object)
+    first = int(rng.integers(2014, 2022))
+    return assignments, units, village_ids, np.arange(first, first + int(rng.integers(1, 12)))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_assignment_measures_equal_the_former_dense_ones(seed: int) -> None:
+    # Every measure, first secretary included, the same bits (and the same signs of zero) as the former
+    # postings × years computation, kept in tests/panel/former_village_year.py.
+    from villageaid.panel.village_year import _assignment_measures
+
+    from .former_village_year import _assignment_measures as former
+
+    tables = _postings_table(seed)
+    got, expected = _assignment_measures(*tables), former(*tables)
+    assert set(got) == set(expected)
+    for name, values in expected.items():
+        assert got[name].dtype == values.dtype and got[name].shape == values.shape, name
+        np.testing.assert_array_equal(got[name], values, err_msg=name)
+        np.testing.assert_array_equal(np.signbit(got[name]), np.signbit(values), err_msg=name)
+
+
+def test_assignment_measures_found_by_shared_categories_equal_the_lookup() -> None:
+    # Villages and units whose identifier columns share their CategoricalDtype with the assignments' (as a
+    # validated set is read): found by codes, the same measures as looked up by text.
+    from villageaid.panel.village_year import _assignment_measures, _Lookup
+
+    assignments, units, village_ids, years = _postings_table(1)
+    # Categories in another order than the tables' rows, and identifiers the villages and units do not have.
+    village_dtype = pd.CategoricalDtype(sorted(set(assignments["village_id"].dropna()) | set(village_ids),
+                                               reverse=True))
+    unit_dtype = pd.CategoricalDtype(sorted(set(assignments["unit_id"].dropna()) | set(units["unit_id"])))
+    villages = pd.Series(village_ids, dtype=object).astype(village_dtype)
+    shared = assignments.assign(village_id=assignments["village_id"].astype(object).astype(village_dtype),
+                                unit_id=assignments["unit_id"].astype(object).astype(unit_dtype))
+    coded_units = units.assign(unit_id=units["unit_id"].astype(unit_dtype))
+    village_lookup, unit_lookup = _Lookup(villages), _Lookup(coded_units["unit_id"])
+    assert village_lookup._dtype is village_dtype and unit_lookup._dtype is unit_dtype  # the shortcut is taken
+    got = _assignment_measures(shared, coded_units, village_lookup, years, unit_lookup)
+    expected = _assignment_measures(assignments, units, village_ids, years)
+    for name, values in expected.items():
+        np.testing.assert_array_equal(got[name], values, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lookup_positions_equal_positions(seed: int) -> None:
+    # Shared dtype (codes), another dtype with equal categories, text columns; identifiers missing in the table
+    # or in the column; duplicated or missing identifiers in the table (no shortcut, as before).
+    from villageaid.panel.village_year import _Lookup, _positions
+
+    rng = np.random.default_rng(seed)
+    ids = [f"V{k:03d}" for k in range(int(rng.integers(1, 40)))]
+    dtype = pd.CategoricalDtype([*ids, "V998", "V999"][::-1])
+    values = pd.Series(rng.choice(np.array([*ids, "V999", None], dtype=object), 300)).astype(dtype)
+    for table in (pd.Series(ids).astype(dtype), pd.Series(ids[::-1]).astype(dtype),
+                  pd.Series([*ids[1:], None]).astype(dtype)):
+        lookup = _Lookup(table)
+        assert (lookup._dtype is dtype) == bool(table.notna().all())
+        for column in (values, values.astype(pd.CategoricalDtype(list(dtype.categories))), values.astype(object)):
+            got = lookup.positions(column)
+            np.testing.assert_array_equal(got, _positions(pd.Index(table.astype(object)), column))
+            assert got.dtype == np.int64
+    duplicated = _Lookup(pd.Series([*ids, ids[0]]).astype(dtype))
+    assert duplicated._dtype is None
+    with pytest.raises(pd.errors.InvalidIndexError):  # as _positions on a table with duplicated identifiers
+        duplicated.positions(values)
+    assert _Lookup(pd.Series([], dtype=dtype)).positions(values.iloc[:0]).shape == (0,)

@@ -184,17 +184,22 @@ def read_validated_set(folder: Path, columns: dict[str, tuple[str, ...] | None] 
     """
     import pandas as pd
 
+    from villageaid.io.parquet_frames import read_parquet_frames
     from villageaid.io.problems import DataError
 
     folder = Path(folder)
     listed = check_validated_set(folder)
+    wanted = {name: list(columns[name]) if columns is not None and columns.get(name) is not None else None
+              for name in RAW_TABLES}
+    # As pd.read_parquet reads them, with equal dictionaries' categories made once (see read_parquet_frames).
+    read = read_parquet_frames({name: (folder / f"{name}.parquet", wanted[name]) for name in RAW_TABLES
+                                if f"{name}.parquet" in listed})
     tables = {}
     for name, schema in RAW_TABLES.items():
-        wanted = list(columns[name]) if columns is not None and columns.get(name) is not None else None
-        if f"{name}.parquet" in listed:
-            tables[name] = pd.read_parquet(folder / f"{name}.parquet", columns=wanted)
+        if name in read:
+            tables[name] = read.pop(name)
         else:
-            tables[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in (wanted or schema.column_names)})
+            tables[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in (wanted[name] or schema.column_names)})
     release_arrow_memory()
     try:
         check_table_values(tables, folder)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.io.normalize import codes_and_uniques
+from villageaid.io.parquet_frames import inferred_text_dtype
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE, endowment_index, need_index, rich_flag
 from villageaid.panel.typology import village_type
 from villageaid.schema import (
@@ -118,6 +119,13 @@ def _spread(values: pd.Series, rows: np.ndarray) -> object:
     Text (categorical, object or Arrow strings) that pandas stores as its string dtype is converted once per
     village and then taken, rather than spread as millions of Python strings that the frame converts again.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype) and len(rows):
+        # Text categories: the column taken from the categories by codes (-1: missing), no Python string per
+        # village; the dtype the frame infers from the values when one is present (all missing: as below).
+        categories = values.cat.categories
+        codes = values.cat.codes.to_numpy()
+        if categories.dtype == inferred_text_dtype() and (codes >= 0).any():
+            return categories.array.take(codes[rows], allow_fill=True)
     array = values.to_numpy()
     if array.dtype == object and len(rows):  # (an empty object column stays object in the frame)
         text = pd.Series(array).array  # the dtype the frame would infer, from the same distinct values
@@ -126,114 +134,264 @@ def _spread(values: pd.Series, rows: np.ndarray) -> object:
     return array[rows]
 
 
-def _overlap_days(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Days of each posting (rows) falling in each year (columns), as int32."""
-    return np.ascontiguousarray(_overlap_days_by_year(start, end, years).T)
+class _Lookup:
+    """Where each identifier of a table's identifier column is (its row), for finding other tables' identifiers.
 
-
-def _overlap_days_by_year(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Days of each posting (columns) falling in each year (rows), as int32; 0 where a date is missing.
-
-    Year-major, so that each year's days are contiguous for the yearly sums; computed on day numbers (int64), the
-    same integers as the dates' differences.
+    ``index`` is the column as an object Index (the form :func:`_positions` looks identifiers up in). When the
+    column is categorical, every row has an identifier and no two rows share one, a column of another table whose
+    dtype is the very same ``CategoricalDtype`` object (as :func:`villageaid.io.parquet_frames.read_parquet_frames`
+    gives every column coding the same dictionary) is found by its codes alone, without looking up text: the
+    position of a category is the row holding it. Any other column is looked up by :func:`_positions`.
     """
-    days = np.empty((len(years), len(start)), dtype=np.int32)
-    start_d = start.astype("datetime64[D]")
-    end_d = end.astype("datetime64[D]")
-    dated = ~(np.isnat(start_d) | np.isnat(end_d))
-    start_n, end_n = start_d.view(np.int64), end_d.view(np.int64)
-    for t, year in enumerate(years):
-        first = int(np.datetime64(f"{year:04d}-01-01", "D").view(np.int64))
-        last = int(np.datetime64(f"{year:04d}-12-31", "D").view(np.int64))
-        span = np.minimum(end_n, last) - np.maximum(start_n, first) + 1
-        days[t] = np.where(dated, np.clip(span, 0, None), 0)
-    return days
+
+    def __init__(self, ids: pd.Series) -> None:
+        self.index = pd.Index(ids.astype(object))
+        self._dtype: pd.CategoricalDtype | None = None
+        self._row_of_code = np.zeros(0, dtype=np.int64)
+        if isinstance(ids.dtype, pd.CategoricalDtype) and len(ids):
+            codes = ids.cat.codes.to_numpy(dtype=np.int64)
+            if codes.min() >= 0:
+                # One slot per category and a last one for missing codes (-1): -1, not a row.
+                row_of_code = np.full(len(ids.dtype.categories) + 1, -1, dtype=np.int64)
+                row_of_code[codes] = np.arange(len(codes))
+                if np.count_nonzero(row_of_code >= 0) == len(codes):  # distinct identifiers only
+                    self._dtype, self._row_of_code = ids.dtype, row_of_code
+
+    def positions(self, values: pd.Series) -> np.ndarray:
+        """Row of each of ``values`` (-1 if absent or missing), as :func:`_positions` on :attr:`index` gives it."""
+        if self._dtype is not None and values.dtype is self._dtype:
+            return self._row_of_code[values.cat.codes.to_numpy(dtype=np.int64)]
+        return _positions(self.index, values)
 
 
-def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village_ids: pd.Index,
-                         years: np.ndarray) -> dict[str, np.ndarray]:
-    n, n_years = len(village_ids), len(years)
-    village = _positions(village_ids, assignments["village_id"])
-    unit = _positions(pd.Index(units["unit_id"].astype(object)), assignments["unit_id"])
-    keep = (village >= 0) & (unit >= 0) & assignments["start_date"].notna().to_numpy()
-    frame = assignments.loc[keep]
-    village, unit = village[keep], unit[keep]
+def _lookup(ids: pd.Index | _Lookup) -> _Lookup:
+    """``ids`` as a :class:`_Lookup` (an Index of identifiers is looked up by :func:`_positions`)."""
+    return ids if isinstance(ids, _Lookup) else _Lookup(pd.Series(ids, dtype=object))
+
+
+def _day_numbers(dates: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of ``datetime64[D]`` dates, as int64."""
+    return dates.astype("datetime64[D]").view(np.int64)
+
+
+@dataclass(frozen=True)
+class _Spans:
+    """The panel years each posting covers, and its days in the first and the last of them.
+
+    A posting covers every year from its start's to its end's (clipped to the panel), each for at least one day;
+    the years strictly between the first and the last are covered whole. The days of a year are
+    ``min(end, 31 Dec) - max(start, 1 Jan) + 1``, the integers a postings × years computation gives where they are
+    positive; a posting ending before it starts, or outside the panel, covers no year.
+
+    Attributes
+    ----------
+    covers : ndarray of bool
+        The posting covers at least one panel year.
+    first, last : ndarray of int16
+        Positions in the panel's years of the first and last year covered (where ``covers``; 0 elsewhere).
+    first_days, last_days : ndarray of int16
+        Days in the first and the last year covered (the same year when ``first == last``; where ``covers``).
+    """
+
+    covers: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    first_days: np.ndarray
+    last_days: np.ndarray
+
+
+def _spans(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> _Spans:
+    """Return the :class:`_Spans` of postings from ``start`` to ``end`` (``datetime64[D]``, no NaT) in ``years``."""
+    start_n, end_n = _day_numbers(start), _day_numbers(end)
+    jan1 = _day_numbers(np.array([f"{y:04d}-01-01" for y in years], dtype="datetime64[D]"))
+    dec31 = _day_numbers(np.array([f"{y:04d}-12-31" for y in years], dtype="datetime64[D]"))
+    # The panel year of each date (-1 before the panel, len(years) after it), found among the years' first days
+    # (numpy's conversion of days to years costs a calendar computation per date: seconds for millions).
+    bounds = np.r_[jan1, dec31[-1] + 1]
+    first = np.maximum(np.searchsorted(bounds, start_n, side="right") - 1, 0)
+    last = np.minimum(np.searchsorted(bounds, end_n, side="right") - 1, len(years) - 1)
+    covers = (end_n >= start_n) & (first <= last)
+    # Positions valid everywhere, for indexing (read only where covers), and days (at most 366) in small integers.
+    small = np.int16 if len(years) < 2**15 else np.int64
+    first = np.where(covers, first, 0).astype(small)
+    last = np.where(covers, last, 0).astype(small)
+    first_days = np.where(covers, np.minimum(end_n, dec31[first]) - np.maximum(start_n, jan1[first]) + 1, 0
+                          ).astype(np.int16)
+    last_days = np.where(covers, np.minimum(end_n, dec31[last]) - np.maximum(start_n, jan1[last]) + 1, 0
+                         ).astype(np.int16)
+    return _Spans(covers, first, last, first_days, last_days)
+
+
+class _DaySums:
+    """Sums over postings of their days in each village-year, each posting weighted; villages × years, flat.
+
+    Each posting adds its days in its first and last years, and the whole years between them, counted per village
+    and year by a difference array over the years (+w the year after the first, -w at the last) summed along them.
+    The cells of these entries are found once, for every weighting. Every term is a whole number (days, or days ×
+    a whole weight) held exactly in float64, so a sum equals, bit for bit, that of adding each posting's days year
+    by year in any order.
+    """
+
+    def __init__(self, spans: _Spans, village: np.ndarray, n: int, days_in_year: np.ndarray) -> None:
+        self._n, self._days_in_year = n, days_in_year
+        n_years, width = len(days_in_year), len(days_in_year) + 1
+        covered = np.flatnonzero(spans.covers)
+        v, a, b = village[covered], spans.first[covered].astype(np.int64), spans.last[covered].astype(np.int64)
+        two = b > a
+        # (postings, their cells, their days) of each covered posting's first year, and of the last year of those
+        # covering two or more.
+        self._parts = [(covered, v * n_years + a, spans.first_days[covered].astype(float))]
+        self._parts.append((covered[two], v[two] * n_years + b[two], spans.last_days[covered[two]].astype(float)))
+        many = b > a + 1  # whole years between the first and the last: +w the year after the first, -w at the last
+        self._whole = (covered[many], v[many] * width + a[many] + 1, v[many] * width + b[many])
+        self._buffers: list[np.ndarray] = []  # the weights of each part's entries, reused by every weighting
+
+    def sum(self, weight: np.ndarray | None = None) -> np.ndarray:
+        """Return the sum of the postings' days × ``weight`` (whole numbers; 0 leaves a posting out; None: 1)."""
+        # In place where numpy allows: at a national scale every fresh array of this length costs page faults.
+        n, n_years = self._n, len(self._days_in_year)
+        total = None
+        for k, (posting, cell, days) in enumerate(self._parts):
+            if weight is not None:
+                if len(self._buffers) <= k:
+                    self._buffers.append(np.empty(len(posting)))
+                days = np.multiply(np.take(weight, posting, out=self._buffers[k]), days, out=self._buffers[k])
+            part = np.bincount(cell, weights=days, minlength=n * n_years)
+            if total is None:
+                total = part.astype(float, copy=False)
+            else:
+                total += part
+            del part
+        posting, up, down = self._whole
+        if len(posting):
+            w = weight[posting] if weight is not None else None
+            whole = np.bincount(up, weights=w, minlength=n * (n_years + 1))
+            whole -= np.bincount(down, weights=w, minlength=n * (n_years + 1))
+            whole = whole.reshape(n, n_years + 1)
+            np.cumsum(whole, axis=1, out=whole)
+            whole = whole[:, :n_years]
+            whole *= self._days_in_year
+            total.reshape(n, n_years)[...] += whole
+        return total
+
+
+def _assignment_measures(assignments: pd.DataFrame, units: pd.DataFrame, village_ids: pd.Index | _Lookup,
+                         years: np.ndarray, unit_ids: _Lookup | None = None) -> dict[str, np.ndarray]:
+    """Team size and strength, the members' strength and the first secretary's unit of each village and year.
+
+    Sums over a village's postings of whole days (team size) and of days × a whole score (strength), so every sum
+    is of whole numbers held exactly in float64: the result does not depend on the order postings are added in,
+    and is summed from each posting's first year, last year and the whole years between
+    (:class:`_DaySums`), not over postings × years.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``team_size``, ``team_strength_index``, ``members_strength_index`` (float, villages × years) and
+        ``first_secretary_unit`` (the unit's row in ``units``, -1 for none; villages × years).
+    """
+    villages = _lookup(village_ids)
+    units_found = unit_ids if unit_ids is not None else _Lookup(units["unit_id"])
+    n, n_years = len(villages.index), len(years)
+    village = villages.positions(assignments["village_id"])
+    unit = units_found.positions(assignments["unit_id"])
+    start = assignments["start_date"].to_numpy(dtype="datetime64[D]")
+    keep = (village >= 0) & (unit >= 0) & ~np.isnat(start)
+    village, unit, start = village[keep], unit[keep], start[keep]
     end_of_panel = np.datetime64(f"{years[-1]:04d}-12-31")
-    start = frame["start_date"].to_numpy(dtype="datetime64[D]")
-    end = frame["end_date"].to_numpy(dtype="datetime64[D]")
+    end = assignments["end_date"].to_numpy(dtype="datetime64[D]")[keep]
     end = np.where(np.isnat(end), end_of_panel, end)
-    # Year-major (years × postings): each year's days are contiguous for its sums, and the measures are summed
-    # year by year into year-major arrays, made villages × years at the end (the same values).
-    days = _overlap_days_by_year(start, end, years)
+    role = _category_codes(assignments["role"], ("first_secretary", "team_member"))[keep].astype(np.int8)
+    del keep
     days_in_year = np.array([366 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 365 for y in years])
 
-    score = units["strength"].astype(object).map(_STRENGTH_SCORE).to_numpy(dtype=float, na_value=np.nan)[unit]
+    spans = _spans(start, end, years)
+    sums = _DaySums(spans, village, n, days_in_year)
+    team_size = sums.sum().reshape(n, n_years) / days_in_year
+    score = _STRENGTH_CODES_SCORE[_category_codes(units["strength"], _STRENGTH_ORDER)][unit]
     scored = ~np.isnan(score)
-    team_size = np.zeros((n_years, n))
-    strength_num = np.zeros((n_years, n))
-    strength_den = np.zeros((n_years, n))
-    # The scored postings (and the scored team members') are selected once, not once a year.
-    scored_village, scored_days, scored_score = village[scored], days[:, scored], score[scored]
-    for t in range(n_years):
-        team_size[t] = np.bincount(village, weights=days[t], minlength=n) / days_in_year[t]
-        strength_num[t] = np.bincount(scored_village, weights=scored_days[t] * scored_score, minlength=n)
-        strength_den[t] = np.bincount(scored_village, weights=scored_days[t], minlength=n)
-    member = _category_codes(frame["role"], ("team_member",)) == 0
-    members_num = np.zeros((n_years, n))
-    members_den = np.zeros((n_years, n))
-    scored_member = scored & member
-    member_village, member_days, member_score = village[scored_member], days[:, scored_member], score[scored_member]
-    del scored_days
-    for t in range(n_years):
-        members_num[t] = np.bincount(member_village, weights=member_days[t] * member_score, minlength=n)
-        members_den[t] = np.bincount(member_village, weights=member_days[t], minlength=n)
-    del member_days
+    score = np.where(scored, score, 0.0)  # weights: an unscored posting weighs 0 (left out)
+    strength_num = sums.sum(score)
+    strength_den = sums.sum(scored.astype(float))
+    member = (role == 1).astype(float)
+    members_num = sums.sum(score * member)
+    members_den = sums.sum(scored * member)
+    del sums
     with np.errstate(invalid="ignore", divide="ignore"):
-        team_strength = np.ascontiguousarray(np.where(strength_den > 0, strength_num / strength_den, np.nan).T)
-        members_strength = np.ascontiguousarray(np.where(members_den > 0, members_num / members_den, np.nan).T)
-    team_size = np.ascontiguousarray(team_size.T)
-    del strength_num, strength_den, members_num, members_den
+        team_strength = np.where(strength_den > 0, strength_num / strength_den, np.nan).reshape(n, n_years)
+        members_strength = np.where(members_den > 0, members_num / members_den, np.nan).reshape(n, n_years)
+    del strength_num, strength_den, members_num, members_den, score, scored, member
 
-    # First secretary of the year: the posting covering most days (ties: the later start).
-    is_fs = _category_codes(frame["role"], ("first_secretary",)) == 0
-    fs_choice = _first_secretary_postings(village[is_fs], days[:, is_fs].T, start[is_fs].astype(np.int64), n)
+    # First secretary of the year: the posting covering most days (ties: the later start, then the earlier record).
+    is_fs = role == 0
+    fs_choice = _first_secretary_choice(spans, village, is_fs, _day_numbers(start), n, days_in_year)
     fs_unit = unit[is_fs]
     fs_choice = np.where(fs_choice >= 0, fs_unit[np.maximum(fs_choice, 0)], -1)
     return {"team_size": team_size, "team_strength_index": team_strength, "members_strength_index": members_strength,
-            "first_secretary_unit": fs_choice}
+            "first_secretary_unit": fs_choice.reshape(n, n_years)}
 
 
-def _first_secretary_postings(village: np.ndarray, days: np.ndarray, start: np.ndarray, n_villages: int
-                              ) -> np.ndarray:
-    """Return the posting chosen as each village's first secretary of each year (villages × years; -1: none).
+_STRENGTH_ORDER = tuple(_STRENGTH_SCORE)
+#: Score of each strength code (in :data:`_STRENGTH_ORDER`), and NaN for a strength without a score (code -1).
+_STRENGTH_CODES_SCORE = np.array([*_STRENGTH_SCORE.values(), np.nan])
 
-    The chosen posting covers the most days of the year; ties go to the later start, then to the earlier
-    record. Each posting's rank is packed into one int64 (days, start rank, record order) so a year takes
-    one maximum per village over postings sorted by village once, instead of a sort per year.
+
+def _first_secretary_choice(spans: _Spans, village: np.ndarray, is_fs: np.ndarray, start: np.ndarray, n: int,
+                            days_in_year: np.ndarray) -> np.ndarray:
+    """Return the first-secretary posting chosen in each village-year (its place among ``is_fs``; -1: none).
+
+    ``is_fs`` marks the first secretaries among the postings of ``spans`` and ``village``; ``start`` gives each
+    posting's start (day number). The chosen posting covers the most days of the year; ties go to the later
+    start, then to the earlier record. Each posting's rank in a year is packed into one int64 (days, start, record
+    order) and each village-year keeps its maximum (``np.maximum.at``) over the postings' first years, last years
+    and whole years between, so no sort is needed.
+
+    Returns
+    -------
+    ndarray of int64
+        Villages × years, flat.
     """
-    m, n_years = days.shape
-    choice = np.full((n_villages, n_years), -1, dtype=np.int64)
+    n_years = len(days_in_year)
+    m = int(np.count_nonzero(is_fs))
+    best = np.full(n * n_years, -1, dtype=np.int64)
     if m == 0:
-        return choice
-    _, start_rank = np.unique(start, return_inverse=True)
+        return best
     bits = max(int(m).bit_length(), 1)
     if 9 + 2 * bits > 63:  # 366 days need 9 bits
         raise ValueError(f"{m:,} first-secretary postings are too many to rank in one 64-bit key")
-    order = np.argsort(village, kind="stable")
-    sorted_village = village[order]
-    starts = np.flatnonzero(np.r_[True, sorted_village[1:] != sorted_village[:-1]])
-    tie_break = (start_rank[order].astype(np.int64) << bits) | (m - 1 - order)
-    for t in range(n_years):
-        key = (days[order, t].astype(np.int64) << (2 * bits)) | tie_break
-        best = np.maximum.reduceat(key, starts)
-        served = (best >> (2 * bits)) > 0
-        choice[sorted_village[starts[served]], t] = m - 1 - (best[served] & ((1 << bits) - 1))
-    return choice
+    fs_start = start[is_fs]
+    # The start packed as days after the earliest start when that fits in the bits of a rank, else as its rank
+    # among the distinct starts: either orders the starts alike.
+    span = int(fs_start.max() - fs_start.min())
+    if span.bit_length() <= bits:
+        start_key = fs_start - fs_start.min()
+    else:
+        start_key = np.unique(fs_start, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    tie = (start_key << bits) | (m - 1 - np.arange(m, dtype=np.int64))
+    del start_key, fs_start
+    covers = spans.covers[is_fs]
+    v, a, b = village[is_fs][covers], spans.first[is_fs][covers], spans.last[is_fs][covers]
+    tie = tie[covers]
+    first_days = spans.first_days[is_fs][covers].astype(np.int64)
+    np.maximum.at(best, v * n_years + a, (first_days << (2 * bits)) | tie)
+    two = b > a
+    last_days = spans.last_days[is_fs][covers][two].astype(np.int64)
+    np.maximum.at(best, (v * n_years + b)[two], (last_days << (2 * bits)) | tie[two])
+    del first_days, last_days
+    many = b > a + 1  # whole years between the first and the last
+    v, a, b, tie = v[many], a[many], b[many], tie[many]
+    for t in range(1, n_years - 1):
+        inside = (a < t) & (t < b)
+        np.maximum.at(best, v[inside] * n_years + t, (int(days_in_year[t]) << (2 * bits)) | tie[inside])
+    served = best >= 0
+    best[served] = m - 1 - (best[served] & ((1 << bits) - 1))
+    return best
 
 
-def _by_year(frame: pd.DataFrame, village_ids: pd.Index, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _by_year(frame: pd.DataFrame, village_ids: pd.Index | _Lookup, years: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
     """Village and year positions of each row of ``frame``; -1 where either is outside the panel."""
-    village = _positions(village_ids, frame["village_id"])
+    village = _lookup(village_ids).positions(frame["village_id"])
     year = frame["year"].to_numpy(dtype=np.int64) - years[0]
     inside = (village >= 0) & (year >= 0) & (year < len(years))
     return np.where(inside, village, -1), np.where(inside, year, -1)
@@ -306,7 +464,9 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     options = options or PanelOptions()
     villages = tables["villages"].reset_index(drop=True)
     units = tables["units"]
-    village_ids = pd.Index(villages["village_id"].astype(object))
+    village_lookup = _Lookup(villages["village_id"])
+    village_ids = village_lookup.index
+    unit_lookup = _Lookup(units["unit_id"])
     years = _panel_years(tables, options)
     n, n_years = len(villages), len(years)
 
@@ -321,7 +481,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
         need_note = str(exc)
     # Memory: the national panel is 5 million rows. Each int64 intermediate of that length is 40 MB, so the
     # intermediates are released (del) as soon as the columns made from them exist; no value depends on it.
-    measures = _assignment_measures(tables["assignments"], units, village_ids, years)
+    measures = _assignment_measures(tables["assignments"], units, village_lookup, years, unit_lookup)
     _release(tables, "assignments", release_inputs)
     fs_unit = measures.pop("first_secretary_unit").ravel()
     has_fs = fs_unit >= 0
@@ -333,7 +493,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     del has_fs, safe_unit
     first_secretary = {
         "first_secretary_unit_id": pd.Categorical.from_codes(
-            fs_unit, categories=pd.Index(units["unit_id"].astype(object), dtype=object)),
+            fs_unit, categories=unit_lookup.index),
         "first_secretary_level": pd.Categorical.from_codes(level_code, categories=list(UNIT_LEVELS)),
         "first_secretary_strength": pd.Categorical.from_codes(strength_code, categories=list(UNIT_STRENGTHS)),
         "first_secretary_sector": pd.Categorical.from_codes(sector_code, categories=list(UNIT_SECTORS)),
@@ -347,7 +507,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     del level_code, strength_code
 
     funding = tables["funding"]
-    fv, fy = _by_year(funding, village_ids, years)
+    fv, fy = _by_year(funding, village_lookup, years)
     inside = fv >= 0
     cell = fv[inside] * n_years + fy[inside]
     del fv, fy
@@ -365,7 +525,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
 
     designations = tables["designations"]
     demo = designations.loc[designations["kind"].astype(object) == "demonstration"]
-    demo_village = _positions(village_ids, demo["village_id"])
+    demo_village = village_lookup.positions(demo["village_id"])
     cohort_year = np.full(n, np.iinfo(np.int64).max)
     known = demo_village >= 0
     np.minimum.at(cohort_year, demo_village[known], demo["year"].to_numpy(dtype=np.int64)[known])
@@ -374,7 +534,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
     # designate none, the designation is taken as not recorded (missing), not as absent.
     deep = designations.loc[(designations["kind"].astype(object) == "deep_poverty")
                             & (designations["year"].to_numpy(dtype=np.int64) < options.transition_start)]
-    deep_village = _positions(village_ids, deep["village_id"])
+    deep_village = village_lookup.positions(deep["village_id"])
     deep_poverty = np.zeros(n) if (deep_village >= 0).any() else np.full(n, np.nan)
     deep_poverty[deep_village[deep_village >= 0]] = 1.0
     del designations, demo, deep
@@ -425,7 +585,7 @@ def build_panel(tables: dict[str, pd.DataFrame], options: PanelOptions | None = 
 
     outcomes = tables["outcomes"]
     if not outcomes.empty:
-        ov, oy = _by_year(outcomes, village_ids, years)
+        ov, oy = _by_year(outcomes, village_lookup, years)
         ok = ov >= 0
         pos = ov[ok] * n_years + oy[ok]
         for column in ("collective_income", "per_capita_income"):

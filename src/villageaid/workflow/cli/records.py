@@ -116,7 +116,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_panel(args: argparse.Namespace) -> int:
     """Validate a data directory and write the village × year panel."""
+    from villageaid.memory import reuse_freed_memory
+
     start = time.perf_counter()
+    reuse_freed_memory()  # the national panel's large arrays: freed memory reused, not faulted in anew
     refuse_overlap("panel", {"--out": args.out}, ingest_inputs(args))
     if is_validated_set(args.data_dir):
         # A set written by `validate --out`: proven unchanged by its hashes, not validated a second time.
