@@ -114,6 +114,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
              f"in {time.perf_counter() - start:.2f} s")
     return EXIT_OK
 
+
 def cmd_panel(args: argparse.Namespace) -> int:
     """Validate a data directory and write the village × year panel."""
     from villageaid.memory import reuse_freed_memory
