@@ -341,3 +341,14 @@ def test_tables_read_the_two_lists_or_say_why_not(tmp_path: Path, capsys: pytest
     assert read_lists_option(bare, "tables") is None
     assert "no need or resource list" in capsys.readouterr().err
     assert read_lists_option(tmp_path / "validated", "tables") is not None
+
+
+def test_simulate_refuses_a_folder_of_the_other_format_before_drawing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "funding.parquet").write_bytes(b"")
+    import villageaid.workflow.cli.records as records
+
+    monkeypatch.setattr(records, "simulate", lambda *a, **k: pytest.fail("drew before refusing the folder"))
+    assert main(["simulate", "--out", str(tmp_path)]) == 2
+    assert "already holds funding.parquet" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["funding.parquet"]

@@ -53,14 +53,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if args.villages is not None:
             raise UserError("--villages applies to the national scenario only")
         scenario = SCENARIOS[args.scenario]()
-    data = simulate(scenario, seed=args.seed)
     out = Path(args.out)
     file_format = args.format or ("parquet" if args.scenario == "national" else "csv")
     other = "csv" if file_format == "parquet" else "parquet"
-    stale = [out / f"{name}.{other}" for name in data.tables if (out / f"{name}.{other}").exists()]
-    if stale:  # one source per table: files of the other format would make the folder unreadable
+    stale = [out / f"{name}.{other}" for name in RAW_TABLES if (out / f"{name}.{other}").exists()]
+    if stale:  # one source per table: files of the other format would make the folder unreadable (refused
+        # before drawing: a national draw takes seconds)
         raise UserError(f"{out} already holds {', '.join(p.name for p in stale)}; write to an empty folder or "
                         f"use --format {other}")
+    data = simulate(scenario, seed=args.seed)
     write_dataset(data.tables, data.truth, out, file_format=file_format)
     rows = sum(len(f) for f in data.tables.values())
     log(f"simulate: wrote {len(data.tables)} tables ({rows} rows) and truth.json to {out} "
