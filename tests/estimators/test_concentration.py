@@ -343,3 +343,21 @@ def test_bootstrap_rejects(kwargs: dict, message: str) -> None:
     matrix, keys = _panel(20, 3)
     with pytest.raises(ValueError, match=message):
         concentration_bootstrap(matrix, keys, **kwargs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_average_ranks_are_scipys_bit_for_bit(seed: int) -> None:
+    """The hand-written average ranks (scipy.stats is not imported for them) equal rankdata's exactly."""
+    from scipy.stats import rankdata
+
+    from villageaid.estimators.concentration import _average_ranks
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    cases = [rng.normal(size=n), rng.integers(0, 5, n), rng.integers(0, 3, (7, n)).astype(float),
+             np.round(rng.normal(size=(3, 4, n)), 1), np.zeros(n), np.arange(n)[::-1], rng.integers(-2, 2, n) * 0.0]
+    for keys in cases:
+        expected = rankdata(keys, method="average", axis=-1)
+        got = _average_ranks(keys)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert np.array_equal(got.view(np.int64), expected.view(np.int64))
