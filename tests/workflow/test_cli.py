@@ -33,8 +33,8 @@ def test_records_commands_start_without_the_analyses() -> None:
     """Building the parser (every command's start-up) leaves the analyses unimported; tables --help still lists
     every output (the description is computed when the help is shown)."""
     code = ("import sys; from villageaid.workflow.cli import build_parser; build_parser(); "
-            "print(sorted(m for m in ('villageaid.workflow.outputs', 'villageaid.analysis', 'statsmodels') "
-            "if m in sys.modules))")
+            "print(sorted(m for m in ('villageaid.workflow.outputs', 'villageaid.analysis', 'statsmodels', "
+            "'villageaid.simulation.generate', 'scipy.special') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
     help_text = subprocess.run([sys.executable, "-m", "villageaid", "tables", "--help"], capture_output=True,
@@ -246,6 +246,7 @@ def test_tables_explain_what_a_tiny_panel_cannot_support(valid_dir: Path, tmp_pa
 def test_national_scenario_without_villages_uses_the_default_size(monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path) -> None:
     """`simulate --scenario national` without --villages crashed (None passed as the size); it means 500,000."""
+    import villageaid.simulation
     from villageaid.simulation import seed_true, simulate
     from villageaid.workflow.cli import records as cli
 
@@ -256,7 +257,7 @@ def test_national_scenario_without_villages_uses_the_default_size(monkeypatch: p
         return seed_true()
 
     monkeypatch.setattr(cli, "national", spy)
-    monkeypatch.setattr(cli, "simulate", lambda scenario, seed: simulate(seed_true(), seed=seed))
+    monkeypatch.setattr(villageaid.simulation, "simulate", lambda scenario, seed: simulate(seed_true(), seed=seed))
     assert main(["simulate", "--scenario", "national", "--out", str(tmp_path / "national")]) == 0
     assert seen["villages"] == 500_000
     assert {p.suffix for p in (tmp_path / "national").iterdir()} == {".parquet", ".json"}
@@ -346,9 +347,9 @@ def test_tables_read_the_two_lists_or_say_why_not(tmp_path: Path, capsys: pytest
 def test_simulate_refuses_a_folder_of_the_other_format_before_drawing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "funding.parquet").write_bytes(b"")
-    import villageaid.workflow.cli.records as records
+    import villageaid.simulation
 
-    monkeypatch.setattr(records, "simulate", lambda *a, **k: pytest.fail("drew before refusing the folder"))
+    monkeypatch.setattr(villageaid.simulation, "simulate", lambda *a, **k: pytest.fail("drew before refusing"))
     assert main(["simulate", "--out", str(tmp_path)]) == 2
     assert "already holds funding.parquet" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["funding.parquet"]

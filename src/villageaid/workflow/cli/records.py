@@ -27,7 +27,7 @@ from villageaid.io.write import write_dataset, write_parquet, write_text
 from villageaid.panel.endowment import DEFAULT_RICH_QUANTILE
 from villageaid.panel.village_year import PANEL_INPUTS, PANEL_READ, REFERENCE_CHOICES, PanelOptions, build_panel
 from villageaid.schema import RAW_TABLES, codebook_markdown
-from villageaid.simulation import SCENARIOS, national, simulate
+from villageaid.simulation import SCENARIOS, national
 from villageaid.workflow.cli.common import (
     DEFAULT_DATE_YEARS,
     EXIT_INVALID,
@@ -61,6 +61,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         # before drawing: a national draw takes seconds)
         raise UserError(f"{out} already holds {', '.join(p.name for p in stale)}; write to an empty folder or "
                         f"use --format {other}")
+    from villageaid.simulation import simulate  # imported here: the records' other commands do without scipy
+
     data = simulate(scenario, seed=args.seed)
     write_dataset(data.tables, data.truth, out, file_format=file_format)
     rows = sum(len(f) for f in data.tables.values())
