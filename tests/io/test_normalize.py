@@ -325,3 +325,20 @@ def test_text_of_more_values_than_the_limit_is_not_kept_for_sharing(monkeypatch:
     first, second = normalize.shared_text_index(text), normalize.shared_text_index(text)
     assert first is not second and first.equals(second) and first.dtype == second.dtype == object
     assert not any(ref() is first for _, ref, _ in normalize._SHARED_TEXT)
+
+
+def test_present_values_of_categoricals_and_plain_columns() -> None:
+    """Distinct non-missing values: a typed categorical whose categories are all used gives its very categories (the
+    hash table pandas built is reused); otherwise the used ones, as the same values in a plain column give."""
+    from villageaid.io.normalize import object_categories, present_values
+
+    categories = pd.Index(["V3", "V1", "V2"], dtype=object)
+    full = pd.Series(pd.Categorical.from_codes([2, 0, -1, 1, 0], categories=categories))
+    assert object_categories(full) is categories and present_values(full) is categories
+    partial = pd.Series(pd.Categorical.from_codes([2, -1, 2, 0], categories=categories))
+    assert present_values(partial).tolist() == ["V3", "V2"] and present_values(partial).dtype == object
+    plain = pd.Series(["V2", None, "V2", "V3"], dtype=object)
+    assert object_categories(plain) is None
+    assert present_values(plain).tolist() == ["V2", "V3"] and present_values(plain).dtype == object
+    assert object_categories(pd.Series(pd.Categorical(["a"]))) is None  # categories not of objects (pandas text)
+    assert present_values(pd.Series(pd.Categorical.from_codes([-1, -1], categories=categories))).empty

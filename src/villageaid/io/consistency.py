@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 
 from villageaid.io.columns import show_value
-from villageaid.io.normalize import (
-    codes_and_uniques,
-)
+from villageaid.io.normalize import codes_and_uniques, object_categories, present_values
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.schema import RAW_TABLES
 
@@ -216,33 +214,12 @@ def report_duplicates(table: str, frame: pd.DataFrame, report: ValidationReport,
                                   "duplicate_record", other=_where(frame, j)))
 
 
-def _object_categories(values: pd.Series) -> pd.Index | None:
-    """Return the categories of a categorical of Python objects (every typed text column), None for any other column."""
-    dtype = values.dtype
-    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == object:
-        return dtype.categories
-    return None
-
-
-def _defined_ids(values: pd.Series) -> pd.Index:
-    """Distinct non-missing identifiers of a home table's key column (the values its records hold).
-
-    For a categorical, its categories that some row uses: all of them, as a rule, and then the very categories,
-    whose hash table pandas built when it checked them distinct is reused by every lookup.
-    """
-    categories = _object_categories(values)
-    if categories is None:
-        return pd.Index(values.dropna().astype(object).unique())
-    used = np.bincount(values.array.codes + 1, minlength=len(categories) + 1)[1:] > 0
-    return categories if used.all() else categories[used]
-
-
 def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[str]],
                      report: ValidationReport) -> None:
     """Report references to villages or units that no table holds (one hash table per referenced key)."""
     defined = {
-        "village_id": ("villages", _defined_ids(tables["villages"]["village_id"])),
-        "unit_id": ("units", _defined_ids(tables["units"]["unit_id"])),
+        "village_id": ("villages", present_values(tables["villages"]["village_id"])),
+        "unit_id": ("units", present_values(tables["units"]["unit_id"])),
     }
     for table in ("assignments", "funding", "designations", "outcomes", "needs", "unit_resources"):
         frame = tables[table]
@@ -253,7 +230,7 @@ def check_references(tables: dict[str, pd.DataFrame], available: dict[str, set[s
             if frame.empty or tables[home].empty:
                 continue
             values = frame[column]
-            categories = _object_categories(values)
+            categories = object_categories(values)
             if categories is not None:
                 # Distinct identifiers looked up once; rows flagged through their codes (-1, a missing cell, picks
                 # the False appended), in the codes' own width: no copy of millions of codes when none is unknown.

@@ -23,16 +23,9 @@ import numpy as np
 import pandas as pd
 
 from villageaid.io.columns import show_value
-from villageaid.io.normalize import codes_and_uniques
+from villageaid.io.normalize import codes_and_uniques, object_categories, present_values
 from villageaid.io.problems import Problem, ValidationReport
 from villageaid.schema import NEED_DIMENSIONS, RAW_TABLES, RESOURCE_SERVES, RESOURCE_TYPES, SLOT_RESOURCES
-
-
-def present_values(values: pd.Series) -> pd.Index:
-    """Distinct non-missing values of an identifier column (cheap for a categorical of millions of rows)."""
-    codes, uniques = codes_and_uniques(values)
-    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(uniques)))
-    return pd.Index(np.asarray(uniques, dtype=object)[used], dtype=object)
 
 
 def _dates(values: pd.Series) -> np.ndarray:
@@ -100,40 +93,22 @@ def posts_in_latest_year(assignments: pd.DataFrame) -> tuple[int | None, pd.Seri
     return year, pd.Series(peak.astype(np.int64), index=index, name="posts")
 
 
-# A text column of typed records is a categorical of Python strings: the checks below look up its distinct values
-# (hundreds of thousands of units) once and reach the rows through the codes, instead of hashing every row's value
-# (millions). Code -1, a missing cell, indexes the value appended after the categories' own. Any other column is
-# looked up value by value, as pandas does.
-
-def _object_categorical(values: pd.Series) -> bool:
-    dtype = values.dtype
-    return isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == object
+# A text column of typed records is a categorical of Python strings (normalize.object_categories): the checks below
+# look up its distinct values (hundreds of thousands of units) once and reach the rows through the codes, instead of
+# hashing every row's value (millions). Any other column is looked up value by value, as pandas does.
 
 
 def _rows_in(values: pd.Series, wanted: list[str]) -> np.ndarray:
     """``np.isin(values.astype(object), wanted)``: the rows whose value is one of ``wanted`` (never a missing one)."""
-    if _object_categorical(values):
+    if object_categories(values) is not None:
         hit = np.isin(np.asarray(values.cat.categories, dtype=object), wanted)
         return np.append(hit, False)[values.array.codes]
     return np.isin(values.astype(object).to_numpy(), wanted)
 
 
-def _used_values(values: pd.Series) -> pd.Index:
-    """Distinct non-missing values of an identifier column, as :func:`present_values` (in another order).
-
-    For a categorical whose categories are all used (as typing makes them), the very categories: pandas keeps the
-    hash table it built when it checked them distinct, and lookups reuse it.
-    """
-    if _object_categorical(values):
-        categories = values.cat.categories
-        used = np.bincount(values.array.codes + 1, minlength=len(categories) + 1)[1:] > 0
-        return categories if used.all() else categories[used]
-    return present_values(values)
-
-
 def _rows_not_in(values: pd.Series, known: pd.Index) -> np.ndarray:
     """Rows holding a value (not a missing one) that ``known`` lacks."""
-    if _object_categorical(values):
+    if object_categories(values) is not None:
         categories = values.cat.categories
         unknown = known.get_indexer(categories) < 0 if len(categories) else np.zeros(0, dtype=bool)
         return np.append(unknown, False)[values.array.codes]
@@ -142,7 +117,7 @@ def _rows_not_in(values: pd.Series, known: pd.Index) -> np.ndarray:
 
 def _looked_up(numbers: pd.Series, values: pd.Series) -> np.ndarray:
     """``numbers.reindex(values)`` as floats: the number of each row's value (NaN where it has none)."""
-    if _object_categorical(values):
+    if object_categories(values) is not None:
         per_category = numbers.reindex(values.cat.categories).to_numpy(dtype=float)
         return np.append(per_category, np.nan)[values.array.codes]
     return numbers.reindex(values.astype(object).to_numpy()).to_numpy(dtype=float)
@@ -183,7 +158,7 @@ def check_lists(tables: dict[str, pd.DataFrame], available: dict[str, set[str]],
     if assignments is None or "unit_id" not in have or "unit_id" not in available.get("assignments", set()):
         return
     unit = resources["unit_id"]
-    posted = _used_values(assignments["unit_id"])
+    posted = present_values(assignments["unit_id"])
     defined = present_values(tables["units"]["unit_id"]) if "unit_id" in available.get("units", set()) else None
     reported: set[object] = set()
     for i in np.flatnonzero(_rows_not_in(unit, posted)):

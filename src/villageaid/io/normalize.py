@@ -131,8 +131,6 @@ def normalize_level(text: object, user_levels: dict[str, str] | None = None) -> 
 _MISSING = {"", "na", "n/a", "nan", "none", "null", "-", "—", "无数据", "缺失"}
 
 
-
-
 def _never_missing_pattern() -> str:
     """Return a character class of characters no missing marker holds, once trimmed and lowered, whatever their case.
 
@@ -356,6 +354,34 @@ def codes_and_uniques(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
         return values.array.codes.astype(np.int64), values.cat.categories
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), pd.Index(uniques)
+
+
+def object_categories(values: pd.Series) -> pd.Index | None:
+    """Return the categories of a categorical of Python objects (every typed text column), None for any other column.
+
+    Checks on such a column look up its distinct values once and reach the rows through its codes (code -1, a
+    missing cell, indexing a value appended after the categories' own) instead of hashing every row's value.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == object:
+        return dtype.categories
+    return None
+
+
+def present_values(values: pd.Series) -> pd.Index:
+    """Return the distinct non-missing values of an identifier column as an Index of objects.
+
+    They come in their categories' order, or in their order of appearance. For a categorical of objects whose
+    categories every row's codes use (as typing makes them), the very categories: pandas keeps the hash table it
+    built when it checked them distinct, and lookups reuse it.
+    """
+    categories = object_categories(values)
+    if categories is not None:
+        used = np.bincount(values.array.codes + 1, minlength=len(categories) + 1)[1:] > 0
+        return categories if used.all() else categories[used]
+    codes, uniques = codes_and_uniques(values)
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(uniques)))
+    return pd.Index(np.asarray(uniques, dtype=object)[used], dtype=object)
 
 
 def _missing_text(values: pd.Series) -> np.ndarray:
