@@ -2,7 +2,8 @@
 the rewritten ones must equal bit for bit: postings × years day counts (dense), summed year by year with
 ``np.bincount``, and the first secretary chosen by a packed key per year.
 
-Copied verbatim from ``src/villageaid/panel/village_year.py`` at b6c5c22 (only the imports added).
+Copied verbatim from ``src/villageaid/panel/village_year.py`` at b6c5c22 (only the imports added; its unused
+``_overlap_days`` left out).
 """
 
 from __future__ import annotations
@@ -11,11 +12,6 @@ import numpy as np
 import pandas as pd
 
 from villageaid.panel.village_year import _STRENGTH_SCORE, _category_codes, _positions
-
-
-def _overlap_days(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Days of each posting (rows) falling in each year (columns), as int32."""
-    return np.ascontiguousarray(_overlap_days_by_year(start, end, years).T)
 
 
 def _overlap_days_by_year(start: np.ndarray, end: np.ndarray, years: np.ndarray) -> np.ndarray:

@@ -471,7 +471,6 @@ def _resource_list(s: Scenario, units: pd.DataFrame, assignments: pd.DataFrame, 
         "capacity": capacity.ravel(),
     })
     levels = [lv for lv, _ in s.unit_budget_by_level if lv in level_names]
-    level = np.asarray(level_names, dtype=object)[level_codes]
     truth = {
         "model": ("For every unit with a posting in the assignments: money = median_level × exp(strength + "
                   "N(0, budget_log_sd²)) 万元 a year, rounded to 0.1; technical ~ Poisson(technical_level × "
@@ -489,7 +488,7 @@ def _resource_list(s: Scenario, units: pd.DataFrame, assignments: pd.DataFrame, 
         "realized": {
             "units": int(m),
             "units_without_postings": int(len(units) - m),
-            "mean_capacity_by_level": {lv: {kind: float(capacity[level == lv, j].mean())
+            "mean_capacity_by_level": {lv: {kind: float(capacity[level_codes == level_names.get_loc(lv), j].mean())
                                             for j, kind in enumerate(RESOURCE_TYPES)} for lv in levels},
             "cadre_slots_above_posts": int((cadre - current).sum()),
         },
