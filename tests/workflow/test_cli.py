@@ -164,8 +164,8 @@ def test_chinese_labels_need_a_cjk_font(tmp_path: Path, monkeypatch: pytest.Monk
     figures.use_language("en")
 
 
-def test_a_chinese_data_note_without_a_cjk_font_is_refused_before_estimating(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def _chinese_panel_without_cjk_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A panel of the default data whose source names a Chinese county, on a machine made to have no CJK font."""
     from villageaid.report import figures
 
     data, panel_path = tmp_path / "d", tmp_path / "panel.parquet"
@@ -175,10 +175,29 @@ def test_a_chinese_data_note_without_a_cjk_font_is_refused_before_estimating(
     panel.attrs["data_source"] = "records of 临江县"
     panel.to_parquet(tmp_path / "chinese.parquet")
     monkeypatch.setattr(figures, "CJK_FONTS", ("No Such Font CJK",))
+    return tmp_path / "chinese.parquet"
+
+
+def test_a_chinese_data_note_without_a_cjk_font_is_refused_before_estimating(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "t"
-    assert main(["tables", str(tmp_path / "chinese.parquet"), "--out", str(out), "--bootstrap-draws", "0"]) == 2
+    assert main(["tables", str(_chinese_panel_without_cjk_font(tmp_path, monkeypatch)), "--out", str(out),
+                 "--bootstrap-draws", "0"]) == 2
     error = capsys.readouterr().err
     assert "临江县" in error and "make fonts" in error and "bug" not in error
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_speccurve_refuses_a_chinese_data_note_without_a_cjk_font_before_estimating(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from villageaid.studies import speccurve
+
+    chinese = _chinese_panel_without_cjk_font(tmp_path, monkeypatch)
+    monkeypatch.setattr(speccurve, "specification_curve", lambda *a, **k: pytest.fail("estimated before the check"))
+    out = tmp_path / "s"
+    assert main(["speccurve", str(chinese), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "临江县" in error and "make fonts" in error and "internal error" not in error
     assert not out.exists() or not any(out.iterdir())
 
 

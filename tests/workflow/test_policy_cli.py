@@ -122,22 +122,52 @@ def test_on_a_county_ledger_and_on_records_too_small(tmp_path: Path, valid_dir: 
     assert "error:" in err and "Traceback" not in err
 
 
-# The English figures' font has no CJK glyphs: 县 in a folder name is drawn as a box, with matplotlib's warning.
-@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
-def test_a_data_source_with_formula_and_latex_characters_is_written_as_text(records: tuple, tmp_path: Path) -> None:
+# The English figures' font has no CJK glyphs: 县 in a folder name is drawn with the installed CJK font behind it.
+@pytest.mark.parametrize("county", ["W县", "W county"])
+def test_a_data_source_with_formula_and_latex_characters_is_written_as_text(
+        records: tuple, tmp_path: Path, capsys: pytest.CaptureFixture, county: str) -> None:
     """A provenance text or records folder such as ``=HYPERLINK(..)|\\input{..}$x^$`` or ``W县$x^$`` reaches Table 9's
-    note and the cap curve's figure: escaped for LaTeX, drawn as text (not mathtext), never a formula in a CSV."""
+    note and the cap curve's figure: escaped for LaTeX, drawn as text (not mathtext), never a formula in a CSV.
+    Without a CJK font, a Chinese source is refused before estimating (the tables command's rule)."""
+    from villageaid.report.figures import installed_cjk_font
+
     _, panel_path = records
     panel = pd.read_parquet(panel_path)
-    source = '=HYPERLINK("http://x")|\\input{/etc/passwd} records in W县$x^$'
+    source = f'=HYPERLINK("http://x")|\\input{{/etc/passwd}} records in {county}$x^$'
     panel.attrs["data_source"] = source
     hostile = tmp_path / "hostile.parquet"
     panel.to_parquet(hostile)
     out = tmp_path / "out"
+    if county.endswith("县") and installed_cjk_font() is None:
+        assert main(["policy", str(hostile), "--draws", "2", "--workers", "0", "--out", str(out)]) == 2
+        error = capsys.readouterr().err
+        assert "县" in error and "make fonts" in error and "internal error" not in error
+        assert not out.exists() or not any(out.iterdir())
+        return
     assert main(["policy", str(hostile), "--draws", "2", "--workers", "0", "--out", str(out)]) == 0
     tex = (out / f"{TABLE9.stem}.tex").read_text(encoding="utf-8")
-    assert "\\textbackslash{}input\\{/etc/passwd\\}" in tex and "W县\\$x\\textasciicircum{}\\$" in tex
+    assert "\\textbackslash{}input\\{/etc/passwd\\}" in tex and f"{county}\\$x\\textasciicircum{{}}\\$" in tex
     for csv in out.glob("*.csv"):
         cells = pd.read_csv(csv, dtype=str, keep_default_na=False).to_numpy().ravel()
         assert not any(cell.startswith(("=", "@")) for cell in cells), csv.name
     assert (out / f"{FIGURE_FRONTIER.stem}.png").stat().st_size > 0
+
+
+def test_a_chinese_data_source_without_a_cjk_font_is_refused_before_estimating(
+        records: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from villageaid.analysis import policy_inputs
+    from villageaid.report import figures
+
+    _, panel_path = records
+    panel = pd.read_parquet(panel_path)
+    panel.attrs["data_source"] = "records of 临江县"
+    chinese = tmp_path / "chinese.parquet"
+    panel.to_parquet(chinese)
+    monkeypatch.setattr(figures, "CJK_FONTS", ("No Such Font CJK",))
+    monkeypatch.setattr(policy_inputs, "estimate_policy_models",
+                        lambda *a, **k: pytest.fail("estimated before the font was checked"))
+    out = tmp_path / "out"
+    assert main(["policy", str(chinese), "--draws", "2", "--workers", "0", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "临江县" in error and "make fonts" in error and "internal error" not in error
+    assert not out.exists() or not any(out.iterdir())

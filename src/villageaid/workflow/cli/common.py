@@ -199,6 +199,21 @@ def read_panel_option(path: Path, command: str, reader: object = None) -> object
     return panel
 
 
+def refuse_unreadable_note(note: str) -> None:
+    """Raise a UserError (before anything is estimated) when no installed font draws a figure's data note.
+
+    A note naming real records (Chinese counties) needs a CJK font behind the figures' own; without one the figure
+    could not be read, and the command says which characters and how to install a font, instead of failing after
+    the estimation with an internal error.
+    """
+    from villageaid.report.figures import FontMissingError, note_fonts
+
+    try:
+        note_fonts(note)
+    except FontMissingError as exc:
+        raise UserError(str(exc)) from exc
+
+
 def log(message: str) -> None:
     """Write one line to stderr, prefixed with the program name."""
     print(f"villageaid: {message}", file=sys.stderr)

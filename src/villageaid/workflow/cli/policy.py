@@ -16,6 +16,7 @@ from villageaid.workflow.cli.common import (
     read_lists_option,
     read_panel_option,
     refuse_overlap,
+    refuse_unreadable_note,
     study_workers,
 )
 
@@ -35,6 +36,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     from villageaid.io.write import staged_folder
     from villageaid.registry import OUTPUTS
     from villageaid.report.context import OutputContext
+    from villageaid.report.tables import data_note
     from villageaid.workflow.outputs import write_output
 
     refuse_overlap("policy", {"--out": args.out}, {"PANEL": args.panel, "--lists": args.lists,
@@ -47,6 +49,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
         raise UserError(f"bad policy option: {exc}") from exc
     # only the columns the simulator uses: the national panel is large
     panel = read_panel_option(args.panel, "policy", read_policy_panel)
+    refuse_unreadable_note(data_note(panel))  # the cap curve's note names the records: checked before estimating
     custom_table = None
     if args.assignments is not None:  # read (and refused) before hours of estimation, not after
         try:

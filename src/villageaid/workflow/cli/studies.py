@@ -19,6 +19,7 @@ from villageaid.workflow.cli.common import (
     log,
     read_panel_option,
     refuse_overlap,
+    refuse_unreadable_note,
     run_study,
     staged_out,
 )
@@ -169,10 +170,11 @@ def cmd_speccurve(args: argparse.Namespace) -> int:
 
     refuse_overlap("speccurve", {"--out": args.out}, {"PANEL": args.panel})
     panel = read_panel_option(args.panel, "speccurve")
+    note = f"{panel.attrs.get('data_source', '')}. {scale_note()}"
+    refuse_unreadable_note(note)  # before estimating
     table = specification_curve(panel)
     with staged_folder(Path(args.out)) as out:  # both files or neither
         write_csv(table, out / "speccurve.csv")
-        note = f"{panel.attrs.get('data_source', '')}. {scale_note()}"
         save_figure(speccurve_figure(table, note=note), out / "figure_speccurve")
     estimated = table.loc[table["estimate"].notna()]
     summary = estimated.groupby("hypothesis").agg(specifications=("estimate", "size"),
