@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from villageaid.io import write as write_module
-from villageaid.io.write import write_parquet
+from villageaid.io.write import statistics_columns, write_parquet
 
 
 def _frame(n: int) -> pd.DataFrame:
@@ -54,7 +54,8 @@ def test_long_frame_written_in_one_row_group_reads_back_as_pandas_and_the_former
     import pyarrow.parquet as pq
 
     frame = _frame(23)
-    frame.to_parquet(tmp_path / "pandas.parquet", index=False, engine="pyarrow", compression="zstd")
+    frame.to_parquet(tmp_path / "pandas.parquet", index=False, engine="pyarrow", compression="zstd",
+                     write_statistics=statistics_columns(frame))
     _write_by_row_group(frame, tmp_path / "groups.parquet", 7)  # four row groups, the last one short
     monkeypatch.setattr(write_module, "PARQUET_ROW_GROUP", 7)  # 23 rows count as a long frame
     write_parquet(frame, tmp_path / "long.parquet")
@@ -75,8 +76,32 @@ def test_long_frame_written_in_one_row_group_reads_back_as_pandas_and_the_former
 
 
 def test_few_categories_written_as_before(tmp_path: Path) -> None:
-    # Below the threshold nothing changes: the same bytes as pandas' own writer with its default dictionary.
+    # Below the threshold: the same bytes as pandas' own writer with its default dictionary.
     frame = _frame(500)
     write_parquet(frame, tmp_path / "a.parquet")
-    frame.to_parquet(tmp_path / "b.parquet", index=False, engine="pyarrow", compression="zstd")
+    frame.to_parquet(tmp_path / "b.parquet", index=False, engine="pyarrow", compression="zstd",
+                     write_statistics=statistics_columns(frame))
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+@pytest.mark.parametrize("long", [False, True])
+def test_statistics_for_numbers_booleans_and_dates_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        long: bool) -> None:
+    import pyarrow.parquet as pq
+
+    frame = _frame(30).assign(
+        day=pd.date_range("2021-01-01", periods=30, freq="D"),
+        name=pd.array([f"n{k}" for k in range(30)], dtype="str"),
+        flag=np.arange(30) % 2 == 0,
+    )
+    assert statistics_columns(frame) == ["year", "amount", "rich", "cohort", "day", "flag"]
+    if long:
+        monkeypatch.setattr(write_module, "PARQUET_ROW_GROUP", 7)
+    write_parquet(frame, tmp_path / "a.parquet")
+    group = pq.ParquetFile(tmp_path / "a.parquet").metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).statistics for i in range(group.num_columns)}
+    assert {name for name, kept in stats.items() if kept is not None and kept.has_min_max} == {
+        "year", "amount", "rich", "cohort", "day", "flag"}
+    assert stats["year"].min == 2016 and stats["year"].max == 2025
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"), frame, check_exact=True,
+                                  check_dtype=False, check_categorical=True)

@@ -132,20 +132,37 @@ def write_csv(frame: pd.DataFrame, target: Path | str) -> Path:
 PARQUET_ROW_GROUP = 1 << 20
 
 
+def statistics_columns(frame: pd.DataFrame) -> list[str]:
+    """Return the columns whose Parquet statistics (minimum, maximum) are written: numbers, booleans and dates.
+
+    A file holds one row group (:func:`write_parquet`), so statistics can only tell a reader whether to skip the
+    whole file; for text (identifiers, categories, names) computing them took a quarter of the writing time of
+    the national tables (measured: 2.3 of 9.9 CPU seconds over simulate, validate and panel), so text columns
+    are written without them. The values are the same either way.
+    """
+    return [str(column) for column in frame.columns
+            if not isinstance(frame[column].dtype, pd.CategoricalDtype)
+            and (pd.api.types.is_numeric_dtype(frame[column].dtype)  # booleans included
+                 or pd.api.types.is_datetime64_any_dtype(frame[column].dtype)
+                 or pd.api.types.is_timedelta64_dtype(frame[column].dtype))]
+
+
 def write_parquet(frame: pd.DataFrame, target: Path | str) -> Path:
     """Write a DataFrame as Parquet atomically (no pandas index, fixed writer settings, ``attrs`` kept).
 
     Every file holds one row group, however long the frame: a categorical column's dictionary (500,000 village
     identifiers, 4 million cadre pseudonyms) is then written once, not once per row group, and read back without
     unifying one dictionary per row group, which at the national scale halves both writing and reading.
+    Statistics are written for the columns of :func:`statistics_columns` only.
     """
+    statistics = statistics_columns(frame)
     if len(frame) <= PARQUET_ROW_GROUP:
         return write_with(target, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow",
-                                                               compression="zstd"))
-    return write_with(target, lambda tmp: _write_parquet_one_row_group(frame, tmp))
+                                                               compression="zstd", write_statistics=statistics))
+    return write_with(target, lambda tmp: _write_parquet_one_row_group(frame, tmp, statistics))
 
 
-def _write_parquet_one_row_group(frame: pd.DataFrame, path: Path) -> None:
+def _write_parquet_one_row_group(frame: pd.DataFrame, path: Path, statistics: list[str]) -> None:
     """Write what ``frame.to_parquet`` writes (the same schema, pandas metadata and attrs) as one row group.
 
     ``to_parquet`` splits a frame into row groups of pyarrow's default size (2**20 rows). The Arrow table made
@@ -160,7 +177,7 @@ def _write_parquet_one_row_group(frame: pd.DataFrame, path: Path) -> None:
     if frame.attrs:  # as pandas' to_parquet stores them, so that read_parquet restores them
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                b"PANDAS_ATTRS": json.dumps(frame.attrs).encode()})
-    pq.write_table(table, path, compression="zstd", row_group_size=max(len(frame), 1))
+    pq.write_table(table, path, compression="zstd", row_group_size=max(len(frame), 1), write_statistics=statistics)
 
 
 def write_parquet_tables(tables: dict[str, pd.DataFrame], folder: Path | str) -> list[Path]:
