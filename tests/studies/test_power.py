@@ -148,6 +148,7 @@ def test_one_replication_reads_every_claim() -> None:
     assert len(chosen) == 1 and chosen[0]["vcov"] == "CRV1" and chosen[0]["claim_id"] == HEADLINE_CLAIM
 
 
+@pytest.mark.integration  # two runs of the whole study (about 12 s); make test-integration, CI runs it
 def test_the_command_writes_the_same_bytes_on_one_worker_and_two(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*TINY, "--workers", "1", "--out", str(tmp_path / "one")]) == 0
