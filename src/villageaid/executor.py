@@ -2,7 +2,9 @@
 
 Every task gets its own seed spawned from one root seed (``numpy.random.SeedSequence``), so results are the
 same whatever the number of workers and the order in which tasks finish; results come back in task order. A
-task that raises is reported with its index and seed, and the other tasks' results are kept.
+task that raises is reported with its index and seed, and the other tasks' results are kept — unless the caller
+asks to stop at the first outcome it cannot use (``stop_when``), as the build does on a bug: then the tasks not yet
+finished are not run (or abandoned) and listed as such.
 """
 
 from __future__ import annotations
@@ -32,13 +34,17 @@ class TaskFailure:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Results in task order (None where a task failed), the failures, and where and how long it ran."""
+    """Results in task order (None where a task failed or did not run), the failures, and where and how long it ran.
+
+    ``not_run`` lists the tasks that never finished because ``stop_when`` stopped the run (empty otherwise).
+    """
 
     results: list[Any]
     failures: list[TaskFailure] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
     backend: str = "serial"
     seconds: float = 0.0
+    not_run: list[int] = field(default_factory=list)
 
 
 def task_seeds(root_seed: int, n_tasks: int) -> list[int]:
@@ -81,6 +87,36 @@ def _reporter(outcomes: list, on_result: Callable[[int, Any], None] | None) -> C
     return report
 
 
+def _stop_forked_workers(executor: Any) -> None:
+    """Cancel the tasks not started and end the forked workers at once, abandoning the tasks they run.
+
+    ``ProcessPoolExecutor.terminate_workers`` does this from Python 3.14; on 3.11 the same steps are taken here
+    (cancel what is queued, then terminate each worker process still alive). The pool then sees its workers
+    gone, and leaving its ``with`` block does not wait for abandoned work. Each worker is then reaped (killed if
+    SIGTERM did not end it within 5 s).
+    """
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    terminate = getattr(executor, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+    else:
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            try:
+                if process.is_alive():
+                    process.terminate()
+            except (ValueError, ProcessLookupError):  # already closed or gone
+                continue
+    for process in processes:  # reaped here, so that none is left behind when the run returns
+        try:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        except (ValueError, AssertionError):  # closed, or not a child of this process
+            continue
+
+
 def _start_forked_worker(parent: int) -> None:
     """Make a forked worker exit as soon as the process that started it is gone (killed, say, with SIGKILL).
 
@@ -100,7 +136,8 @@ def _start_forked_worker(parent: int) -> None:
 def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, args: Sequence[Any] = (),
               workers: int = 0, scheduler: str | None = None, progress: bool | None = None,
               client: Any = None, with_index: bool = False, task_args: Sequence[tuple] | None = None,
-              pool: str = "dask", on_result: Callable[[int, Any], None] | None = None) -> RunResult:
+              pool: str = "dask", on_result: Callable[[int, Any], None] | None = None,
+              stop_when: Callable[[int, tuple[str, Any]], bool] | None = None) -> RunResult:
     """Run ``function(seed, *args)`` for ``n_tasks`` seeds spawned from ``root_seed``.
 
     Parameters
@@ -133,6 +170,12 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
         forked worker exits when this process dies.
     on_result : callable, optional
         Called with (task index, result) as each task succeeds, in the order they finish.
+    stop_when : callable, optional
+        Called with (task index, outcome) as each task finishes, after ``on_result``; the outcome is ``("ok",
+        result)`` or ``("error", message)``. When it returns True, no further task starts: tasks still queued are
+        cancelled, forked workers are terminated (their running tasks abandoned), a Dask cluster's are cancelled;
+        every task that did not finish is listed in :attr:`RunResult.not_run`. Serially, the tasks after that one
+        are not run. Default: every task runs.
     """
     if pool not in ("dask", "fork"):
         raise ValueError(f"pool must be 'dask' or 'fork', got {pool!r}")
@@ -150,8 +193,11 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
         forked, workers = False, 0  # no fork here (not Linux): run serially, same results
     if client is None and scheduler is None and (workers == 0 or (pool == "fork" and not forked)):
         for i, seed in enumerate(seeds):
-            report(i, _guarded(function, i, seed, per_task[i], with_index))
+            outcome = _guarded(function, i, seed, per_task[i], with_index)
+            report(i, outcome)
             _progress(i + 1, n_tasks, progress)
+            if stop_when is not None and stop_when(i, outcome):
+                break
         backend = "serial"
     elif forked:
         from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -161,9 +207,17 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
                                  initializer=_start_forked_worker, initargs=(os.getpid(),)) as executor:
             futures = {executor.submit(_guarded, function, i, seed, per_task[i], with_index): i
                        for i, seed in enumerate(seeds)}
-            for done, future in enumerate(as_completed(futures), start=1):
-                report(futures[future], future.result())
-                _progress(done, n_tasks, progress)
+            try:
+                for done, future in enumerate(as_completed(futures), start=1):
+                    outcome = future.result()
+                    report(futures[future], outcome)
+                    _progress(done, n_tasks, progress)
+                    if stop_when is not None and stop_when(futures[future], outcome):
+                        _stop_forked_workers(executor)
+                        break
+            except BaseException:  # on_result raised, or an interrupt: do not wait for the other tasks first
+                _stop_forked_workers(executor)
+                raise
         backend = f"fork ({min(workers, n_tasks)} processes)"
     else:
         from distributed import Client, LocalCluster, as_completed
@@ -181,22 +235,31 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
                                  [with_index] * n_tasks, pure=False)
             position = {future.key: i for i, future in enumerate(futures)}
             for done, future in enumerate(as_completed(futures), start=1):
-                report(position[future.key], future.result())
+                outcome = future.result()
+                report(position[future.key], outcome)
                 _progress(done, n_tasks, progress)
+                if stop_when is not None and stop_when(position[future.key], outcome):
+                    client.cancel([f for f in futures if not f.done()])
+                    break
             backend = f"dask ({len(client.scheduler_info()['workers'])} workers)"
         finally:
             if own_client is not None:
                 own_client.close()
             if own_cluster is not None:
                 own_cluster.close()
-    results, failures = [], []
-    for i, (status, value) in enumerate(outcomes):  # type: ignore[misc]
-        if status == "ok":
-            results.append(value)
+    results, failures, not_run = [], [], []
+    for i, outcome in enumerate(outcomes):
+        if outcome is None:  # stopped before this task finished
+            results.append(None)
+            not_run.append(i)
+        elif outcome[0] == "ok":
+            results.append(outcome[1])
         else:
             results.append(None)
-            failures.append(TaskFailure(i, seeds[i], value))
-    return RunResult(results, failures, seeds, backend, time.perf_counter() - start)
+            failures.append(TaskFailure(i, seeds[i], outcome[1]))
+    if not_run and progress:  # the progress line ends here, short of the total
+        sys.stderr.write(f" (stopped: {len(not_run)} not run)\n")
+    return RunResult(results, failures, seeds, backend, time.perf_counter() - start, not_run)
 
 
 def example_task(seed: int, index: int, fail_at: int = -1) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import villageaid.analysis.spillover
 import villageaid.report.paper_figures
 import villageaid.report.tables
 from tests.conftest import tree_hashes
@@ -118,6 +120,28 @@ def test_a_broken_writer_stops_the_build_naming_the_output(tiny_panel: Path, tmp
     with pytest.raises(OutputError, match="table2_descriptives") as raised:
         main(["--debug", "tables", str(tiny_panel), "--out", str(out), "--bootstrap-draws", "0", "--workers", workers])
     assert "KeyError" in str(raised.value) and "Traceback" in raised.value.details
+
+
+def _an_analysis_that_would_take_a_minute(*args: object, **kwargs: object) -> None:
+    time.sleep(60)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_bug_stops_the_build_without_waiting_for_the_other_outputs(tiny_panel: Path, tmp_path: Path, workers: str,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # Table 2 (an early task) is broken; the spillover models (a later task) would take a minute: the build
+    # reports the bug at once, never starting them (one process) or ending the worker that runs them (two).
+    monkeypatch.setattr(villageaid.report.tables, "table2", _broken_writer)
+    monkeypatch.setattr(villageaid.analysis.spillover, "spillover_models", _an_analysis_that_would_take_a_minute)
+    before = set(tmp_path.rglob("*"))
+    started = time.perf_counter()
+    code = main(["tables", str(tiny_panel), "--out", str(tmp_path / "tables"), "--bootstrap-draws", "0",
+                 "--workers", workers])
+    assert time.perf_counter() - started < 30
+    assert code == 1 and "table2_descriptives" in capsys.readouterr().err
+    # nothing of the stopped build is left: no output, no staging folder, no half-written file of an ended worker
+    assert not [path for path in set(tmp_path.rglob("*")) - before if path.is_file()]
 
 
 def test_the_build_command_stops_on_a_broken_writer(valid_dir: Path, tmp_path: Path,

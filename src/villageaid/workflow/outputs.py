@@ -313,6 +313,11 @@ def _group_task(seed: int, stems: tuple[str, ...], returned: tuple[str, ...], ta
                                      {n: estimates.failures[n] for n in returned if n in estimates.failures})
 
 
+def _is_bug(index: int, outcome: tuple[str, object]) -> bool:
+    """Whether a group task's outcome stops the build: the task failed, or an output in it met a bug."""
+    return outcome[0] != "ok" or outcome[1][2] is not None  # type: ignore[index]
+
+
 def analysis_homes(groups: Sequence[Sequence[OutputSpec]]) -> dict[str, int]:
     """Return the index of the group that estimates each analysis, so that each is estimated once.
 
@@ -422,16 +427,18 @@ def build_outputs(panel: pd.DataFrame, tables_dir: Path, figures_dir: Path, *, b
         resolve(output.writer)
     _SHARED["estimates"] = _Estimates(panel, settings, log)
     try:
+        # A bug stops the build at once (tasks not started are not run, forked workers end): the rest of the
+        # outputs would be discarded anyway, and on a large ledger they take minutes.
         run = run_tasks(_group_task, len(tasks), root_seed=settings.seed, workers=workers if workers > 1 else 0,
                         pool="fork", progress=False, task_args=tasks, args=(tables_dir, figures_dir),
-                        on_result=collect)
+                        on_result=collect, stop_when=_is_bug)
     finally:
         _SHARED.clear()
     if run.failures:  # the task itself failed outside any output: a bug
         failure = run.failures[0]
         stems = ", ".join(tasks[failure.index][0] or tasks[failure.index][1])
         raise OutputError(stems, failure.error.splitlines()[0], failure.error)
-    bugs = [outcome[2] for outcome in run.results if outcome[2] is not None]
+    bugs = [outcome[2] for outcome in run.results if outcome is not None and outcome[2] is not None]
     if bugs:
         stem, message, details = bugs[0]
         error = OutputError(stem, message.removeprefix(f"{stem}: "), details)
