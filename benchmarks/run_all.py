@@ -41,6 +41,7 @@ SCRIPTS = {
     "montecarlo": [],
     "discrimination": [],
     "make_targets": [],
+    "analysis_costs": [],  # each analysis's seconds beside the cost that orders the build's tasks
 }
 #: Targets no script turns into a TARGET line yet (none now: att_gt's linearity in rows is read from its
 #: 2M- and 5M-row lines).

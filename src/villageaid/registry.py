@@ -90,6 +90,10 @@ class AnalysisSpec:
         Analyses whose results it takes when they could be estimated (None otherwise).
     repeatable : bool
         Short enough (under a second) that two worker processes may each estimate it.
+    cost : float
+        About how many seconds it takes on the default simulated edition, one core (``python
+        benchmarks/analysis_costs.py`` measures them). The build starts its longest tasks first, so that a long
+        one does not start last while the other worker idles; the outputs are the same bytes in any order.
     """
 
     id: str
@@ -100,6 +104,7 @@ class AnalysisSpec:
     needs: tuple[str, ...] = ()
     uses: tuple[str, ...] = ()
     repeatable: bool = False
+    cost: float = 0.1
 
 
 _BOOT = {"bootstrap_draws": "bootstrap_draws", "seed": "seed", "vcov": "vcov"}
@@ -108,37 +113,40 @@ _SMALL = {"draws": "small_draws", "seed": "seed"}
 ANALYSES: dict[str, AnalysisSpec] = {a.id: a for a in (
     AnalysisSpec("allocation_transition", "villageaid.analysis.allocation:allocation_models",
                  {"period": "transition"}, {**_BOOT, "randomization_draws": "randomization_draws"}, 31,
-                 repeatable=True),
+                 repeatable=True, cost=0.9),
     AnalysisSpec("allocation_campaign", "villageaid.analysis.allocation:allocation_models",
                  {"period": "campaign"}, {**_BOOT, "randomization_draws": "randomization_draws"}, 32,
-                 repeatable=True),
-    AnalysisSpec("logic_shift", "villageaid.analysis.logic_shift:logic_shift_models", {}, _BOOT, 41),
-    AnalysisSpec("logic_shift_power", "villageaid.analysis.pretrends:event_study_power", needs=("logic_shift",)),
+                 repeatable=True, cost=0.6),
+    AnalysisSpec("logic_shift", "villageaid.analysis.logic_shift:logic_shift_models", {}, _BOOT, 41, cost=3.6),
+    AnalysisSpec("logic_shift_power", "villageaid.analysis.pretrends:event_study_power", needs=("logic_shift",),
+                 cost=3.1),
     AnalysisSpec("logic_shift_sensitivity", "villageaid.analysis.pretrends:event_study_sensitivity",
-                 needs=("logic_shift",)),
-    AnalysisSpec("demonstration", "villageaid.analysis.demonstration:demonstration_models", {}, _SMALL, 51),
+                 needs=("logic_shift",), cost=1.1),
+    AnalysisSpec("demonstration", "villageaid.analysis.demonstration:demonstration_models", {}, _SMALL, 51, cost=0.7),
     AnalysisSpec("demonstration_sensitivity", "villageaid.analysis.pretrends:designation_sensitivity",
-                 needs=("demonstration",)),
+                 needs=("demonstration",), cost=1.4),
     AnalysisSpec("persistence", "villageaid.analysis.persistence:persistence_models"),
     AnalysisSpec("inequality", "villageaid.analysis.inequality:inequality_models", {}, _SMALL, 71),
-    AnalysisSpec("matching", "villageaid.analysis.matching:matching_models", {}, _SMALL, 91),
+    AnalysisSpec("matching", "villageaid.analysis.matching:matching_models", {}, _SMALL, 91, cost=0.6),
     AnalysisSpec("returns", "villageaid.analysis.returns:returns_models"),
-    AnalysisSpec("returns_sensitivity", "villageaid.analysis.pretrends:arrival_sensitivity", needs=("returns",)),
+    AnalysisSpec("returns_sensitivity", "villageaid.analysis.pretrends:arrival_sensitivity", needs=("returns",),
+                 cost=0.7),
     AnalysisSpec("policy", "villageaid.analysis.policy_inputs:policy_analysis", {},
-                 {"draws": "policy_draws", "seed": "seed", "lists": "policy_lists"}, 101, uses=("returns",)),
-    AnalysisSpec("performance", "villageaid.analysis.performance:lagged_performance_models", {}, {"vcov": "vcov"}),
+                 {"draws": "policy_draws", "seed": "seed", "lists": "policy_lists"}, 101, uses=("returns",), cost=0.2),
+    AnalysisSpec("performance", "villageaid.analysis.performance:lagged_performance_models", {}, {"vcov": "vcov"},
+                 cost=0.4),
     AnalysisSpec("divergence", "villageaid.analysis.performance:divergence_models", {}, _SMALL, 61,
                  repeatable=True),
     AnalysisSpec("concentration", "villageaid.analysis.concentration:concentration_models", {}, _SMALL, 111,
-                 repeatable=True),
+                 repeatable=True, cost=0.3),
     AnalysisSpec("county_matching", "villageaid.analysis.county_matching:county_matching_models", {},
-                 {"vcov": "vcov"}),
+                 {"vcov": "vcov"}, cost=0.7),
     AnalysisSpec("industry", "villageaid.analysis.industry:industry_models", {}, {"vcov": "vcov"}),
     AnalysisSpec("mismatch", "villageaid.analysis.mismatch:mismatch_models", {}, {"vcov": "vcov"}),
-    AnalysisSpec("selection", "villageaid.analysis.selection:selection_models", {}, {"vcov": "vcov"}),
-    AnalysisSpec("spillover", "villageaid.analysis.spillover:spillover_models", {}, {"vcov": "vcov"}),
+    AnalysisSpec("selection", "villageaid.analysis.selection:selection_models", {}, {"vcov": "vcov"}, cost=0.7),
+    AnalysisSpec("spillover", "villageaid.analysis.spillover:spillover_models", {}, {"vcov": "vcov"}, cost=3.0),
     AnalysisSpec("claim_family", "villageaid.analysis.claim_family:claim_family", {}, {"vcov": "vcov", "seed": "seed"},
-                 121),
+                 121, cost=0.5),
 )}
 
 

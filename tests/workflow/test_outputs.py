@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import villageaid.analysis.spillover
+import villageaid.analysis.persistence
+import villageaid.executor
 import villageaid.report.paper_figures
 import villageaid.report.tables
 from tests.conftest import tree_hashes
@@ -22,11 +23,14 @@ from villageaid.registry import ANALYSES, OUTPUTS
 from villageaid.simulation import simulate
 from villageaid.workflow.cli import main
 from villageaid.workflow.outputs import (
+    WRITE_SECONDS,
     OutputError,
     analyses_needed,
     analysis_homes,
     build_outputs,
     groups_sharing_analyses,
+    longest_first,
+    task_seconds,
 )
 
 
@@ -67,6 +71,53 @@ def test_each_analysis_is_estimated_in_one_task() -> None:
         assert home in needing[name]
         assert len(analyses_needed(groups[home])) == min(len(analyses_needed(groups[i])) for i in needing[name])
     assert len(needing["allocation_transition"]) > 1
+
+
+def test_every_analysis_declares_a_positive_cost() -> None:
+    assert all(0 < spec.cost < 60 for spec in ANALYSES.values())
+    assert set(WRITE_SECONDS) == {o.kind for o in OUTPUTS}
+
+
+def test_a_task_costs_its_analyses_once_and_its_writes() -> None:
+    # Table 9 and the cap curve need the policy simulator, which needs the returns models: each counted once.
+    policy_task = (("table9_policies", "figure_cap_curve"), ())
+    assert task_seconds(policy_task) == pytest.approx(
+        ANALYSES["returns"].cost + ANALYSES["policy"].cost + WRITE_SECONDS["table"] + WRITE_SECONDS["figure"],
+        rel=1e-12)
+    # analyses returned to the parent process count too, once even when an output of the task needs them
+    assert task_seconds(((), ("allocation_transition", "allocation_campaign"))) == pytest.approx(
+        ANALYSES["allocation_transition"].cost + ANALYSES["allocation_campaign"].cost, rel=1e-12)
+    assert task_seconds((("table8_level_strength_matching",), ("allocation_transition",))) == pytest.approx(
+        ANALYSES["allocation_transition"].cost + ANALYSES["matching"].cost + WRITE_SECONDS["table"], rel=1e-12)
+
+
+def test_tasks_are_ordered_longest_first_and_ties_keep_their_order() -> None:
+    quick = (("table6b_persistence",), ())
+    also_quick = (("table8d_industry_mismatch",), ())  # two analyses of the default cost
+    long = (("table6e_spillover",), ())
+    assert task_seconds(quick) < task_seconds(long)
+    assert longest_first([quick, long]) == [long, quick]
+    tied = ((), ("persistence",)), ((), ("inequality",))
+    assert task_seconds(tied[0]) == task_seconds(tied[1])
+    assert longest_first(list(tied)) == list(tied) and longest_first(list(tied[::-1])) == list(tied[::-1])
+    assert longest_first([quick, also_quick, long])[0] == long
+
+
+def test_the_build_hands_its_tasks_to_the_workers_longest_first(tiny_panel: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    handed: list[tuple] = []
+    run_tasks = villageaid.executor.run_tasks
+
+    def recording(function: Callable, n_tasks: int, **options: object) -> object:
+        handed.extend(options["task_args"])  # type: ignore[arg-type]
+        return run_tasks(function, n_tasks, **options)
+
+    monkeypatch.setattr(villageaid.executor, "run_tasks", recording)
+    build_outputs(pd.read_parquet(tiny_panel), tmp_path / "t", tmp_path / "f", bootstrap_draws=0,
+                  log=lambda line: None, workers=1)
+    seconds = [task_seconds(task) for task in handed]
+    assert len(handed) > 6 and seconds == sorted(seconds, reverse=True)
+    assert "table4_logic_shift" in handed[0][0]  # the event-study group: the longest of the default edition
 
 
 @pytest.mark.integration
@@ -130,10 +181,12 @@ def _an_analysis_that_would_take_a_minute(*args: object, **kwargs: object) -> No
 def test_a_bug_stops_the_build_without_waiting_for_the_other_outputs(tiny_panel: Path, tmp_path: Path, workers: str,
                                                                     monkeypatch: pytest.MonkeyPatch,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    # Table 2 (an early task) is broken; the spillover models (a later task) would take a minute: the build
-    # reports the bug at once, never starting them (one process) or ending the worker that runs them (two).
+    # Table 2 is broken; the persistence models, of a task that starts after Table 2's, would take a minute: the
+    # build reports the bug at once, never starting them (one process) or ending the worker that runs them (two).
+    table2_task = next(t for t in groups_sharing_analyses(OUTPUTS) if "table2_descriptives" in [o.stem for o in t])
+    assert task_seconds((("table6b_persistence",), ())) < task_seconds((tuple(o.stem for o in table2_task), ()))
     monkeypatch.setattr(villageaid.report.tables, "table2", _broken_writer)
-    monkeypatch.setattr(villageaid.analysis.spillover, "spillover_models", _an_analysis_that_would_take_a_minute)
+    monkeypatch.setattr(villageaid.analysis.persistence, "persistence_models", _an_analysis_that_would_take_a_minute)
     before = set(tmp_path.rglob("*"))
     started = time.perf_counter()
     code = main(["tables", str(tiny_panel), "--out", str(tmp_path / "tables"), "--bootstrap-draws", "0",

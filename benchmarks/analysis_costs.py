@@ -1,0 +1,79 @@
+"""Time each analysis and each output's writing on the default edition, one core, beside its declared cost.
+
+Not a test. The build orders its tasks longest first by the ``cost`` each analysis declares in
+``villageaid.registry.ANALYSES`` and by ``WRITE_SECONDS`` per figure and table (``villageaid.workflow.outputs``);
+this prints what they take here, so the declarations can be kept near the truth. Only the order of the tasks
+depends on them, never a number. Reads ``data/processed/panel.parquet`` (``make panel``), or simulates the
+default edition when it is missing.
+
+    .venv/bin/python benchmarks/analysis_costs.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+PANEL = Path("data/processed/panel.parquet")
+
+
+def default_panel() -> pd.DataFrame:
+    """The default edition's panel: the built one when it exists, else simulated and built here."""
+    if PANEL.exists():
+        return pd.read_parquet(PANEL)
+    from villageaid.io.validate import validate_tables
+    from villageaid.panel import build_panel
+    from villageaid.simulation import simulate
+
+    return build_panel(validate_tables(simulate().tables))
+
+
+def main() -> None:
+    from villageaid.registry import ANALYSES
+    from villageaid.workflow import outputs
+
+    panel = default_panel()
+    analysis_seconds: dict[str, float] = {}
+    write_seconds: dict[str, list[float]] = {"figure": [], "table": []}
+    run_analysis, write_output = outputs.run_analysis, outputs.write_output
+
+    def timed_analysis(name: str, *args: object) -> object:
+        started = time.perf_counter()
+        try:
+            return run_analysis(name, *args)
+        finally:
+            analysis_seconds[name] = time.perf_counter() - started
+
+    def timed_write(output: object, *args: object) -> list[Path]:
+        started = time.perf_counter()
+        try:
+            return write_output(output, *args)
+        finally:
+            write_seconds[output.kind].append(time.perf_counter() - started)  # type: ignore[attr-defined]
+
+    outputs.run_analysis, outputs.write_output = timed_analysis, timed_write
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        tables, figures = Path(folder, "tables"), Path(folder, "figures")
+        tables.mkdir()
+        figures.mkdir()
+        outputs.build_outputs(panel, tables, figures, workers=0, log=lambda line: None)
+    total = time.perf_counter() - started
+    print(f"{'analysis':28s} {'measured s':>10s} {'declared':>9s}")
+    for name, seconds in sorted(analysis_seconds.items(), key=lambda item: -item[1]):
+        print(f"{name:28s} {seconds:10.2f} {ANALYSES[name].cost:9.2f}")
+    for kind, seconds in write_seconds.items():
+        if seconds:
+            print(f"writing a {kind}: median {statistics.median(seconds):.2f} s of {len(seconds)} "
+                  f"(declared {outputs.WRITE_SECONDS[kind]:.2f})")
+    print(f"every output, serially: {total:.1f} s ({len(panel):,} village-years)")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
