@@ -60,16 +60,6 @@ def cmd_power(args: argparse.Namespace) -> int:
     """
     import itertools
 
-    from villageaid.studies.discrimination import STUDY_SCENARIOS
-    from villageaid.studies.power import (
-        claim_power_task,
-        power_sentence,
-        power_task,
-        select_claims,
-        summarize_claim_power,
-        summarize_power,
-    )
-
     def numbers(text: str, kind: type, option: str, least: float | None = None, most: float | None = None,
                 why: str = "") -> list:
         import math
@@ -102,6 +92,9 @@ def cmd_power(args: argparse.Namespace) -> int:
                 raise UserError(f"{option} belongs to the power-by-claim study: add --claims all (or some claims)")
         villages = numbers(args.villages or "60,135", int, "--villages", 1, MAX_VILLAGES, "villages per county")
         effects = numbers(args.effects or "0.3,0.6", float, "--effects", -10, 10, "effects on the log scale")
+        # the studies import the analyses (a second or two): after the options are checked
+        from villageaid.studies.power import power_task, summarize_power
+
         designs = list(itertools.product(counties, villages, effects))
         tasks = [design for design in designs for _ in range(args.reps)]
         result = run_study(power_task, len(tasks), args, (tuple(tasks),), with_index=True)
@@ -122,6 +115,12 @@ def cmd_power(args: argparse.Namespace) -> int:
     # The power-by-claim study: every chosen claim, at each number of counties (and villages per county).
     if args.effects is not None:
         raise UserError("--effects belongs to the effect-size study of H3 and H4: leave out --claims to run it")
+    villages = sorted(set(numbers(args.villages, int, "--villages", 1, MAX_VILLAGES, "villages per county"))) \
+        if args.villages else [None]
+    # the claims are those of the analyses, which take a second or two to import: after the other options
+    from villageaid.studies.discrimination import STUDY_SCENARIOS
+    from villageaid.studies.power import claim_power_task, power_sentence, select_claims, summarize_claim_power
+
     try:
         claims = select_claims(args.claims)
     except ValueError as exc:
@@ -129,8 +128,6 @@ def cmd_power(args: argparse.Namespace) -> int:
     scenario = args.scenario or "seed_true"
     if scenario not in STUDY_SCENARIOS:
         raise UserError(f"--scenario {scenario!r}: use one of {', '.join(STUDY_SCENARIOS)}")
-    villages = sorted(set(numbers(args.villages, int, "--villages", 1, MAX_VILLAGES, "villages per county"))) \
-        if args.villages else [None]
     designs = [(scenario, c, v) for v in villages for c in sorted(set(counties))]
     tasks = tuple(design for design in designs for _ in range(args.reps))
     ids = tuple(k.id for k in claims)
