@@ -36,7 +36,8 @@ class TaskFailure:
 class RunResult:
     """Results in task order (None where a task failed or did not run), the failures, and where and how long it ran.
 
-    ``not_run`` lists the tasks that never finished because ``stop_when`` stopped the run (empty otherwise).
+    ``not_run`` lists the tasks whose outcome was not collected because ``stop_when`` stopped the run: not
+    started, abandoned, or finished in a worker after the stop (empty otherwise).
     """
 
     results: list[Any]
@@ -174,8 +175,9 @@ def run_tasks(function: Callable[..., Any], n_tasks: int, *, root_seed: int, arg
         Called with (task index, outcome) as each task finishes, after ``on_result``; the outcome is ``("ok",
         result)`` or ``("error", message)``. When it returns True, no further task starts: tasks still queued are
         cancelled, forked workers are terminated (their running tasks abandoned), a Dask cluster's are cancelled;
-        every task that did not finish is listed in :attr:`RunResult.not_run`. Serially, the tasks after that one
-        are not run. Default: every task runs.
+        every task whose outcome was not collected is listed in :attr:`RunResult.not_run`. Serially, the tasks
+        after that one are not run. Default: every task runs. (An exception from ``on_result`` also ends forked
+        workers at once, then propagates.)
     """
     if pool not in ("dask", "fork"):
         raise ValueError(f"pool must be 'dask' or 'fork', got {pool!r}")

@@ -15,11 +15,12 @@ import villageaid.analysis.persistence
 import villageaid.executor
 import villageaid.report.paper_figures
 import villageaid.report.tables
+import villageaid.workflow.outputs
 from tests.conftest import tree_hashes
 from villageaid.estimators.limits import DATA_LIMITS, NoVariationError, TooFewError
 from villageaid.io.validate import validate_tables
 from villageaid.panel import build_panel
-from villageaid.registry import ANALYSES, OUTPUTS
+from villageaid.registry import ANALYSES, OUTPUTS, OutputSpec
 from villageaid.simulation import simulate
 from villageaid.workflow.cli import main
 from villageaid.workflow.outputs import (
@@ -198,6 +199,27 @@ def test_a_bug_stops_the_build_without_waiting_for_the_other_outputs(tiny_panel:
     assert code == 1 and "table2_descriptives" in capsys.readouterr().err
     # nothing of the stopped build is left: no output, no staging folder, no half-written file of an ended worker
     assert not [path for path in set(tmp_path.rglob("*")) - before if path.is_file()]
+
+
+def test_a_bug_in_an_output_written_by_the_parent_process_stops_the_workers_too(
+        tiny_panel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Table 3 is written by the build's own process from what the workers return (on these records, that the
+    # allocation models cannot be estimated); a failure there ends the workers at once too (the persistence
+    # models would take a minute).
+    write_not_estimated = villageaid.workflow.outputs.write_not_estimated
+
+    def broken_for_table3(output: OutputSpec, *args: object) -> list[Path]:
+        if output.stem == "table3_level_endowment":
+            raise KeyError("estimat")
+        return write_not_estimated(output, *args)
+
+    monkeypatch.setattr(villageaid.workflow.outputs, "write_not_estimated", broken_for_table3)
+    monkeypatch.setattr(villageaid.analysis.persistence, "persistence_models", _an_analysis_that_would_take_a_minute)
+    started = time.perf_counter()
+    code = main(["tables", str(tiny_panel), "--out", str(tmp_path / "tables"), "--bootstrap-draws", "0",
+                 "--workers", "2"])
+    assert time.perf_counter() - started < 30
+    assert code == 1 and "KeyError" in capsys.readouterr().err
 
 
 def test_the_build_command_stops_on_a_broken_writer(valid_dir: Path, tmp_path: Path,
