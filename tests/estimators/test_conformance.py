@@ -9,6 +9,7 @@ with a TypeError that says why.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -47,31 +48,54 @@ MPDTA = pd.read_csv("tests/reference/did_mpdta/mpdta.csv").rename(columns={"firs
 
 
 @cache
-def results() -> dict[str, ResultsBase]:
+def _cs() -> villageaid.ATTgtResult:
+    return att_gt(MPDTA, outcome="lemp", time="year", unit="countyreal", cohort="cohort", bootstrap=True, draws=99,
+                  seed=1)
+
+
+@cache
+def _universal() -> ResultsBase:
+    return att_gt(MPDTA, outcome="lemp", time="year", unit="countyreal", cohort="cohort",
+                  base_period="universal").aggregate("dynamic")
+
+
+def _study() -> ResultsBase:
     panel = DATA.assign(treated=(DATA["unit"] < 75).astype(float))
-    cs = att_gt(MPDTA, outcome="lemp", time="year", unit="countyreal", cohort="cohort", bootstrap=True, draws=99,
-                seed=1)
-    universal = att_gt(MPDTA, outcome="lemp", time="year", unit="countyreal", cohort="cohort",
-                       base_period="universal").aggregate("dynamic")
-    study = event_study(panel, outcome="y", treatment="treated", time="period", unit="unit", reference=5)
-    return {
-        "RegressionResults": feols("y ~ x1 + x2 | unit + period", DATA),
-        "LogitResults": logit("b ~ x1 + x2", DATA),
-        "IVResults": iv_fe(DATA, outcome="y", endogenous=["x1"], instruments=["x2", "d"], fixed_effects=("unit",)),
-        "DynamicPanelResults": anderson_hsiao(DATA, outcome="y", unit="unit", time="period"),
-        "EventStudyResult": study,
-        "EventTimeEffects": sun_abraham(MPDTA, outcome="lemp", time="year", unit="countyreal", cohort="cohort"),
-        "ATTgtResult": cs,
-        "AggregatedEffects": cs.aggregate("dynamic"),
-        "AggregatedEffects simple": cs.aggregate("simple"),
-        "BaconDecomposition": bacon_decomposition(MPDTA, outcome="lemp", time="year", unit="countyreal",
-                                                  cohort="cohort"),
-        "WildBootstrapResult": wild_cluster_bootstrap(feols("y ~ x1 + x2", DATA), "x1", "grp", draws=199, seed=1),
-        "SensitivityResult": universal.sensitivity(),
-        "PretrendPower": universal.pretrend_power(slope=0.01),
-        "TheilDecomposition": theil_decomposition(DATA["count"].to_numpy(float), DATA["grp"].to_numpy()),
-        "InequalityBootstrap": bootstrap_inequality(DATA["count"].to_numpy(float), draws=99, seed=1),
-    }
+    return event_study(panel, outcome="y", treatment="treated", time="period", unit="unit", reference=5)
+
+
+#: Each public result class (or variant) and how to make one: fitted when a test first asks for it, not while
+#: pytest collects the tests (in every worker, for tests that may be deselected).
+BUILDERS: dict[str, Callable[[], ResultsBase]] = {
+    "RegressionResults": lambda: feols("y ~ x1 + x2 | unit + period", DATA),
+    "LogitResults": lambda: logit("b ~ x1 + x2", DATA),
+    "IVResults": lambda: iv_fe(DATA, outcome="y", endogenous=["x1"], instruments=["x2", "d"],
+                               fixed_effects=("unit",)),
+    "DynamicPanelResults": lambda: anderson_hsiao(DATA, outcome="y", unit="unit", time="period"),
+    "EventStudyResult": _study,
+    "EventTimeEffects": lambda: sun_abraham(MPDTA, outcome="lemp", time="year", unit="countyreal", cohort="cohort"),
+    "ATTgtResult": _cs,
+    "AggregatedEffects": lambda: _cs().aggregate("dynamic"),
+    "AggregatedEffects simple": lambda: _cs().aggregate("simple"),
+    "BaconDecomposition": lambda: bacon_decomposition(MPDTA, outcome="lemp", time="year", unit="countyreal",
+                                                      cohort="cohort"),
+    "WildBootstrapResult": lambda: wild_cluster_bootstrap(feols("y ~ x1 + x2", DATA), "x1", "grp", draws=199,
+                                                          seed=1),
+    "SensitivityResult": lambda: _universal().sensitivity(),
+    "PretrendPower": lambda: _universal().pretrend_power(slope=0.01),
+    "TheilDecomposition": lambda: theil_decomposition(DATA["count"].to_numpy(float), DATA["grp"].to_numpy()),
+    "InequalityBootstrap": lambda: bootstrap_inequality(DATA["count"].to_numpy(float), draws=99, seed=1),
+}
+
+
+@cache
+def built(name: str) -> ResultsBase:
+    """The result called ``name`` in :data:`BUILDERS`, made once per process."""
+    return BUILDERS[name]()
+
+
+def results() -> dict[str, ResultsBase]:
+    return {name: built(name) for name in BUILDERS}
 
 
 def test_every_public_result_class_is_covered() -> None:
@@ -81,9 +105,9 @@ def test_every_public_result_class_is_covered() -> None:
     assert public == covered, public ^ covered
 
 
-@pytest.mark.parametrize("name", list(results()))
+@pytest.mark.parametrize("name", list(BUILDERS))
 def test_the_whole_protocol(name: str) -> None:
-    result = results()[name]
+    result = built(name)
     table = result.tidy()
     assert list(table.columns[: len(TIDY_COLUMNS)]) == TIDY_COLUMNS and table["term"].is_unique
     # tidy(conf_level) means one thing: the level of the intervals, recomputed (or refused, said why)
@@ -144,7 +168,7 @@ def _variance_changes() -> dict[str, tuple[object, object]]:
 
 @pytest.mark.parametrize("name", list(_variance_changes()))
 def test_with_vcov_changes_the_variance_and_nothing_else(name: str) -> None:
-    result = results()[name]
+    result = built(name)
     variance, refit = _variance_changes()[name]
     changed = result.with_vcov(variance)
     pd.testing.assert_series_equal(changed.params, result.params)
@@ -159,7 +183,7 @@ def test_with_vcov_changes_the_variance_and_nothing_else(name: str) -> None:
 
 
 def test_the_simple_aggregation_is_complete() -> None:
-    simple = results()["AggregatedEffects simple"]
+    simple = built("AggregatedEffects simple")
     assert simple.nobs == MPDTA["countyreal"].nunique() and list(simple.params.index) == ["ATT"]
     assert simple.vcov.loc["ATT", "ATT"] == pytest.approx(simple.overall_std_error**2, rel=1e-12)
     reference = pd.read_csv("tests/reference/did_mpdta/ref_aggte.csv").query("scenario == 'mpdta_nev_dr' and "
@@ -168,7 +192,7 @@ def test_the_simple_aggregation_is_complete() -> None:
 
 
 def test_att_results_say_how_they_were_estimated() -> None:
-    text = str(results()["ATTgtResult"].summary())
+    text = str(built("ATTgtResult").summary())
     assert "Method: dr; control group: never_treated; base period: varying" in text
     assert "uniform bands from the multiplier bootstrap" in text
 
