@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-PANEL = Path("data/processed/panel.parquet")
+PANEL = Path(__file__).resolve().parents[1] / "data" / "processed" / "panel.parquet"
 
 
 def default_panel() -> pd.DataFrame:
@@ -30,7 +30,12 @@ def default_panel() -> pd.DataFrame:
     from villageaid.panel import build_panel
     from villageaid.simulation import simulate
 
-    return build_panel(validate_tables(simulate().tables))
+    tables, report = validate_tables(simulate().tables)
+    if not report.ok:
+        raise SystemExit(f"the simulated default edition did not validate:\n{report}")
+    panel = build_panel(tables)
+    panel.attrs["data_source"] = "simulated, scenario default"
+    return panel
 
 
 def main() -> None:
